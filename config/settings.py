@@ -1,0 +1,210 @@
+"""Settings read from the environment.
+
+Defaults give a working single-machine install: SQLite (WAL) in ./var, Huey on
+SQLite, the in-memory channel layer. Set DATABASE_URL, HUEY_REDIS_URL and
+CHANNELS_REDIS_URL to scale out (see README "Configuration").
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import dj_database_url
+from django.utils.translation import gettext_lazy as _
+
+BASE_DIR = Path(__file__).resolve().parent.parent
+VAR_DIR = Path(os.environ.get("KEFU_VAR_DIR", BASE_DIR / "var"))
+VAR_DIR.mkdir(parents=True, exist_ok=True)
+
+
+def env_bool(name: str, default: bool = False) -> bool:
+    value = os.environ.get(name)
+    if value is None:
+        return default
+    return value.strip().lower() in {"1", "true", "yes", "on"}
+
+
+DEBUG = env_bool("KEFU_DEBUG", False)
+TESTING = env_bool("KEFU_TESTING", False)
+# The quick start generates a random key into var/; production sets KEFU_SECRET_KEY.
+_secret_file = VAR_DIR / "secret_key"
+if os.environ.get("KEFU_SECRET_KEY"):
+    SECRET_KEY = os.environ["KEFU_SECRET_KEY"]
+else:
+    if not _secret_file.exists():
+        import secrets
+
+        _secret_file.write_text(secrets.token_urlsafe(50))
+    SECRET_KEY = _secret_file.read_text().strip()
+
+ALLOWED_HOSTS = [h for h in os.environ.get("KEFU_ALLOWED_HOSTS", "127.0.0.1,localhost,testserver").split(",") if h]
+CSRF_TRUSTED_ORIGINS = [o for o in os.environ.get("KEFU_CSRF_TRUSTED_ORIGINS", "").split(",") if o]
+
+INSTALLED_APPS = [
+    "django.contrib.admin",
+    "django.contrib.auth",
+    "django.contrib.contenttypes",
+    "django.contrib.sessions",
+    "django.contrib.messages",
+    "django.contrib.staticfiles",
+    "django_htmx",
+    "ninja",
+    "huey.contrib.djhuey",
+    "kefu.core",
+    "kefu.org",
+    "kefu.customers",
+    "kefu.sla",
+    "kefu.tickets",
+    "kefu.knowledge",
+    "kefu.reports",
+    "kefu.demo",
+]
+
+MIDDLEWARE = [
+    "django.middleware.security.SecurityMiddleware",
+    "kefu.core.middleware.SecurityHeadersMiddleware",
+    "whitenoise.middleware.WhiteNoiseMiddleware",
+    "kefu.core.middleware.RequestGuardMiddleware",
+    "django.contrib.sessions.middleware.SessionMiddleware",
+    "django.middleware.locale.LocaleMiddleware",
+    "django.middleware.common.CommonMiddleware",
+    "django.middleware.csrf.CsrfViewMiddleware",
+    "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "kefu.org.middleware.ActorMiddleware",
+    "django.contrib.messages.middleware.MessageMiddleware",
+    "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "django_htmx.middleware.HtmxMiddleware",
+]
+
+ROOT_URLCONF = "config.urls"
+WSGI_APPLICATION = "config.wsgi.application"
+ASGI_APPLICATION = "config.asgi.application"
+
+TEMPLATES = [
+    {
+        "BACKEND": "django.template.backends.django.DjangoTemplates",
+        "DIRS": [BASE_DIR / "kefu" / "templates"],
+        "APP_DIRS": True,
+        "OPTIONS": {
+            "context_processors": [
+                "django.template.context_processors.request",
+                "django.template.context_processors.i18n",
+                "django.template.context_processors.tz",
+                "django.contrib.auth.context_processors.auth",
+                "django.contrib.messages.context_processors.messages",
+                "kefu.core.context_processors.shell",
+            ],
+        },
+    }
+]
+
+DEFAULT_DB_URL = f"sqlite:///{VAR_DIR / 'kefu.sqlite3'}"
+DATABASES = {"default": dj_database_url.parse(os.environ.get("DATABASE_URL", DEFAULT_DB_URL), conn_max_age=60)}
+if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
+    # WAL lets the web server and the Huey worker read while the other writes;
+    # IMMEDIATE makes write transactions take the lock up front instead of
+    # failing half-way with "database is locked".
+    DATABASES["default"]["OPTIONS"] = {
+        "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL; PRAGMA busy_timeout=10000;",
+        "transaction_mode": "IMMEDIATE",
+        "timeout": 20,
+    }
+    DATABASES["default"]["CONN_MAX_AGE"] = 0
+else:
+    DATABASES["default"].setdefault("OPTIONS", {})
+    DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
+DATABASES["default"]["ATOMIC_REQUESTS"] = False
+DATABASES["default"]["TEST"] = {"NAME": os.environ.get("KEFU_TEST_DB_NAME")} if os.environ.get("KEFU_TEST_DB_NAME") else {}
+
+DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
+AUTH_USER_MODEL = "org.User"
+LOGIN_URL = "login"
+LOGIN_REDIRECT_URL = "home"
+LOGOUT_REDIRECT_URL = "login"
+
+AUTH_PASSWORD_VALIDATORS = [
+    {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
+    {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator", "OPTIONS": {"min_length": 10}},
+    {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
+    {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
+]
+if TESTING:
+    PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+LANGUAGE_CODE = "zh-hans"
+LANGUAGES = [("zh-hans", _("简体中文")), ("en", _("English"))]
+LOCALE_PATHS = [BASE_DIR / "kefu" / "locale"]
+TIME_ZONE = "Asia/Shanghai"
+USE_I18N = True
+USE_TZ = True
+
+STATIC_URL = "/static/"
+STATIC_ROOT = BASE_DIR / "staticfiles"
+MEDIA_ROOT = Path(os.environ.get("KEFU_MEDIA_ROOT", VAR_DIR / "media"))
+STORAGES = {
+    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
+}
+WHITENOISE_USE_FINDERS = True
+
+# Security
+SESSION_COOKIE_HTTPONLY = True
+SESSION_COOKIE_SAMESITE = "Lax"
+SESSION_COOKIE_AGE = 12 * 3600
+CSRF_COOKIE_HTTPONLY = True  # htmx sends the token from the page, not the cookie
+SESSION_COOKIE_SECURE = env_bool("KEFU_SECURE_COOKIES", False)
+CSRF_COOKIE_SECURE = SESSION_COOKIE_SECURE
+SECURE_CONTENT_TYPE_NOSNIFF = True
+SECURE_REFERRER_POLICY = "same-origin"
+SECURE_CROSS_ORIGIN_OPENER_POLICY = "same-origin"
+X_FRAME_OPTIONS = "DENY"
+DATA_UPLOAD_MAX_MEMORY_SIZE = 2 * 1024 * 1024
+FILE_UPLOAD_MAX_MEMORY_SIZE = 2 * 1024 * 1024
+KEFU_MAX_REQUEST_BYTES = int(os.environ.get("KEFU_MAX_REQUEST_BYTES", 25 * 1024 * 1024))
+
+# Login throttling: failures per username and per client address in a window.
+KEFU_LOGIN_MAX_FAILURES = int(os.environ.get("KEFU_LOGIN_MAX_FAILURES", 5))
+KEFU_LOGIN_WINDOW_SECONDS = int(os.environ.get("KEFU_LOGIN_WINDOW_SECONDS", 900))
+
+# Email: SMTP from the environment; the console backend prints mail in the quick start.
+EMAIL_BACKEND = os.environ.get("KEFU_EMAIL_BACKEND", "django.core.mail.backends.smtp.EmailBackend")
+EMAIL_HOST = os.environ.get("KEFU_SMTP_HOST", "localhost")
+EMAIL_PORT = int(os.environ.get("KEFU_SMTP_PORT", 25))
+EMAIL_HOST_USER = os.environ.get("KEFU_SMTP_USER", "")
+EMAIL_HOST_PASSWORD = os.environ.get("KEFU_SMTP_PASSWORD", "")
+EMAIL_USE_TLS = env_bool("KEFU_SMTP_TLS", False)
+EMAIL_TIMEOUT = 20
+DEFAULT_FROM_EMAIL = os.environ.get("KEFU_MAIL_FROM", "kefu@xinshitong.example")
+
+# Background jobs: Huey on SQLite by default, Redis at scale.
+_huey_redis = os.environ.get("HUEY_REDIS_URL")
+if _huey_redis:
+    HUEY = {"huey_class": "huey.RedisHuey", "name": "kefu", "url": _huey_redis, "immediate": TESTING}
+else:
+    HUEY = {
+        "huey_class": "huey.SqliteHuey",
+        "name": "kefu",
+        "filename": str(VAR_DIR / "huey.sqlite3"),
+        "immediate": TESTING,
+    }
+HUEY["consumer"] = {"workers": int(os.environ.get("HUEY_WORKERS", 2)), "worker_type": "thread"}
+
+_channels_redis = os.environ.get("CHANNELS_REDIS_URL")
+CHANNEL_LAYERS = (
+    {"default": {"BACKEND": "channels_redis.core.RedisChannelLayer", "CONFIG": {"hosts": [_channels_redis]}}}
+    if _channels_redis
+    else {"default": {"BACKEND": "channels.layers.InMemoryChannelLayer"}}
+)
+
+NINJA_PAGINATION_PER_PAGE = 50
+NINJA_PAGINATION_MAX_LIMIT = 200
+
+LOGGING = {
+    "version": 1,
+    "disable_existing_loggers": False,
+    "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
+    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
+    "root": {"handlers": ["console"], "level": os.environ.get("KEFU_LOG_LEVEL", "INFO")},
+    "loggers": {"django.request": {"level": "ERROR"}, "huey": {"level": "WARNING"}},
+}

@@ -1,0 +1,98 @@
+"""Shared fixtures: named actors from the shipped organisation (migration 0002)."""
+
+from __future__ import annotations
+
+import os
+import shutil
+
+import pytest
+
+from kefu.org.access import Actor, actor_for
+from kefu.org.models import Membership, Role, Team, User
+
+
+def make_user(username: str, team_code: str, role: str, *, password: str = "correct-horse-42") -> User:
+    user = User.objects.create_user(username=username, password=password, display_name=username)
+    Membership.objects.create(user=user, team=Team.objects.get(code=team_code), role=role)
+    return user
+
+
+@pytest.fixture
+def make_actor(db):
+    def _make(username: str, team_code: str, role: str) -> Actor:
+        return actor_for(make_user(username, team_code, role))
+
+    return _make
+
+
+@pytest.fixture
+def agent_bj(make_actor) -> Actor:
+    return make_actor("agent_bj", "desk_bj", Role.AGENT)
+
+
+@pytest.fixture
+def agent_sh(make_actor) -> Actor:
+    return make_actor("agent_sh", "desk_sh", Role.AGENT)
+
+
+@pytest.fixture
+def agent_js(make_actor) -> Actor:
+    return make_actor("agent_js", "desk_js", Role.AGENT)
+
+
+@pytest.fixture
+def lead_js(make_actor) -> Actor:
+    return make_actor("lead_js", "desk_js", Role.SUPERVISOR)
+
+
+@pytest.fixture
+def am_gd(make_actor) -> Actor:
+    return make_actor("am_gd", "am_gd", Role.ACCOUNT_MANAGER)
+
+
+@pytest.fixture
+def hotline_agent(make_actor) -> Actor:
+    return make_actor("hotline_agent", "hotline", Role.AGENT)
+
+
+@pytest.fixture
+def online_agent(make_actor) -> Actor:
+    return make_actor("online_agent", "online", Role.AGENT)
+
+
+@pytest.fixture
+def hq_reviewer(make_actor) -> Actor:
+    return make_actor("hq_reviewer", "hq_service", Role.KB_PUBLISHER)
+
+
+@pytest.fixture
+def hq_analyst(make_actor) -> Actor:
+    return make_actor("hq_analyst", "hq_service", Role.ANALYST)
+
+
+@pytest.fixture
+def admin_actor(make_actor) -> Actor:
+    actor = make_actor("admin", "hq_service", Role.ADMIN)
+    actor.user.is_staff = actor.user.is_superuser = True
+    actor.user.save()
+    return actor
+
+
+def login_client(client, actor: Actor):
+    client.force_login(actor.user)
+    return client
+
+
+@pytest.fixture
+def is_postgres(settings) -> bool:
+    return settings.DATABASES["default"]["ENGINE"].endswith("postgresql")
+
+
+@pytest.fixture
+def chromium_path() -> str:
+    path = "/usr/bin/chromium"
+    if not os.path.exists(path) and not shutil.which("chromium"):
+        if os.environ.get("CI") == "true":
+            pytest.fail("Chromium is required for browser tests under CI (.ci/run installs it)")
+        pytest.skip("Chromium not installed (apt-get install chromium): browser test skipped")
+    return path if os.path.exists(path) else str(shutil.which("chromium"))

@@ -1,0 +1,114 @@
+#!/usr/bin/env bash
+# Kefu's two commands (see README):
+#   ./kefu.sh run    set up (venv from the lock file, database, demo data) and run web server + worker
+#   ./kefu.sh test   lint, type-check, import contract, then the test suite on SQLite and on PostgreSQL
+# Other verbs: setup, bench, manage ARGS...
+set -euo pipefail
+cd "$(dirname "$0")"
+ROOT=$(pwd)
+VENV="$ROOT/.venv"
+PY="$VENV/bin/python"
+export DJANGO_SETTINGS_MODULE=config.settings
+export PYTHONDONTWRITEBYTECODE=1
+
+say() { printf '\033[1;34m==>\033[0m %s\n' "$*"; }
+die() { printf '\033[1;31mERROR:\033[0m %s\n' "$*" >&2; exit 1; }
+
+pick_python() {
+  for candidate in "${PYTHON:-}" python3.13 python3.12 python3.11 python3; do
+    [ -n "$candidate" ] || continue
+    if command -v "$candidate" >/dev/null 2>&1 &&
+       "$candidate" -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else 1)' 2>/dev/null; then
+      echo "$candidate"; return 0
+    fi
+  done
+  die "Python 3.11 or newer is required (set PYTHON=/path/to/python3.11)"
+}
+
+setup() {
+  local stamp="$VENV/.lock-sha256" want
+  want=$(sha256sum requirements.lock | cut -d' ' -f1)
+  if [ ! -x "$PY" ]; then
+    say "creating virtualenv in .venv"
+    "$(pick_python)" -m venv "$VENV"
+  fi
+  if [ "$(cat "$stamp" 2>/dev/null)" != "$want" ]; then
+    say "installing pinned dependencies from requirements.lock (first run takes a minute)"
+    "$PY" -m pip install --quiet --disable-pip-version-check --require-hashes -r requirements.lock
+    echo "$want" > "$stamp"
+  fi
+}
+
+cmd_run() {
+  setup
+  mkdir -p var
+  export KEFU_EMAIL_BACKEND=${KEFU_EMAIL_BACKEND:-django.core.mail.backends.filebased.EmailBackend}
+  export EMAIL_FILE_PATH=${EMAIL_FILE_PATH:-$ROOT/var/mail}
+  say "migrating database (${DATABASE_URL:-SQLite var/kefu.sqlite3})"
+  "$PY" manage.py migrate --noinput
+  say "loading demo data (first run only)"
+  "$PY" manage.py demo_load --if-empty
+  local host=${KEFU_HOST:-127.0.0.1} port=${KEFU_PORT:-8000}
+  say "starting background worker (Huey)"
+  "$PY" manage.py run_huey --quiet &
+  local worker=$!
+  trap 'kill $worker 2>/dev/null || true' EXIT INT TERM
+  "$PY" manage.py demo_logins --url "http://$host:$port/"
+  say "starting web server on http://$host:$port/  (Ctrl-C stops both)"
+  "$PY" -m uvicorn config.asgi:application --host "$host" --port "$port" --workers "${KEFU_WEB_WORKERS:-1}" \
+    --no-access-log --lifespan off
+}
+
+pg_url() { echo "${KEFU_TEST_PG_URL:-postgres://postgres@127.0.0.1:5432/kefu}"; }
+
+pg_reachable() {
+  "$PY" - "$(pg_url)" <<'PYCODE' 2>/dev/null
+import sys, psycopg, dj_database_url
+cfg = dj_database_url.parse(sys.argv[1])
+psycopg.connect(host=cfg["HOST"], port=cfg["PORT"] or 5432, user=cfg["USER"], password=cfg["PASSWORD"] or None,
+                dbname="postgres", connect_timeout=3).close()
+PYCODE
+}
+
+cmd_test() {
+  setup
+  export KEFU_TESTING=1
+  local status=0 pytest_args=("$@")
+  say "ruff"
+  "$PY" -m ruff check . || status=1
+  say "mypy"
+  "$PY" -m mypy kefu config || status=1
+  say "import contract (lint-imports)"
+  "$VENV/bin/lint-imports" || status=1
+  say "compiling translations check"
+  "$PY" manage.py check --fail-level WARNING || status=1
+  "$PY" manage.py makemigrations --check --dry-run >/dev/null || { echo "missing migrations"; status=1; }
+
+  say "test suite on SQLite"
+  env -u DATABASE_URL "$PY" -m pytest -q "${pytest_args[@]}" || status=1
+
+  if pg_reachable; then
+    say "test suite on PostgreSQL ($(pg_url))"
+    DATABASE_URL="$(pg_url)" "$PY" -m pytest -q -m "not browser" "${pytest_args[@]}" || status=1
+  else
+    if [ "${CI:-}" = "true" ]; then
+      echo "PostgreSQL at $(pg_url) is NOT reachable; under CI this is a failure." >&2
+      status=1
+    else
+      echo "PostgreSQL at $(pg_url) is NOT reachable: the PostgreSQL run was SKIPPED (set KEFU_TEST_PG_URL)."
+    fi
+  fi
+  if [ $status -ne 0 ]; then say "FAILED"; else say "all checks passed"; fi
+  return $status
+}
+
+cmd_bench() { setup; exec "$PY" bench/run "$@"; }
+
+case "${1:-}" in
+  run) shift; cmd_run "$@" ;;
+  test) shift; cmd_test "$@" ;;
+  setup) setup ;;
+  bench) shift; cmd_bench "$@" ;;
+  manage) shift; setup; exec "$PY" manage.py "$@" ;;
+  *) echo "usage: ./kefu.sh run | test [pytest args] | bench [--list|--quick|NAME...] | manage ARGS"; exit 2 ;;
+esac

@@ -1,0 +1,129 @@
+"""The API shell: one error shape for every 4xx, strict input, shared helpers.
+
+Every app's ``api.py`` defines a ``ninja.Router``; ``config/api.py`` mounts them.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from django.http import Http404, HttpRequest, HttpResponse
+from ninja import NinjaAPI, Schema
+from ninja.errors import AuthenticationError, AuthorizationError, HttpError, ValidationError
+from pydantic import ConfigDict
+
+from .errors import DomainError, not_found_body
+from .scope import ScopeMissing
+
+log = logging.getLogger(__name__)
+
+
+class StrictSchema(Schema):
+    """Input schemas refuse unknown fields instead of dropping them silently."""
+
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+
+
+class ErrorOut(Schema):
+    code: str
+    message: str
+    message_en: str
+    details: Any = None
+
+
+def _json(api: NinjaAPI, request: HttpRequest, body: dict[str, Any], status: int) -> HttpResponse:
+    return api.create_response(request, body, status=status)
+
+
+def _validation_details(errors: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    out = []
+    for err in errors:
+        loc = [str(p) for p in err.get("loc", []) if p not in ("body", "payload", "query", "path")]
+        out.append({"field": ".".join(loc), "type": err.get("type", ""), "message_en": err.get("msg", "")})
+    return out
+
+
+def install_error_handlers(api: NinjaAPI) -> None:
+    @api.exception_handler(DomainError)
+    def domain_error(request: HttpRequest, exc: DomainError) -> HttpResponse:
+        return _json(api, request, exc.as_dict(), exc.status)
+
+    @api.exception_handler(ValidationError)
+    def validation_error(request: HttpRequest, exc: ValidationError) -> HttpResponse:
+        body = {
+            "code": "validation_error",
+            "message": "请求数据有误，请检查各字段。",
+            "message_en": "The request data is invalid; check the fields.",
+            "details": _validation_details(list(exc.errors)),
+        }
+        return _json(api, request, body, 422)
+
+    @api.exception_handler(AuthenticationError)
+    def auth_error(request: HttpRequest, exc: AuthenticationError) -> HttpResponse:
+        body = {"code": "unauthenticated", "message": "请先登录或提供有效的 API 令牌。",
+                "message_en": "Sign in or provide a valid API token."}
+        return _json(api, request, body, 401)
+
+    @api.exception_handler(AuthorizationError)
+    def authz_error(request: HttpRequest, exc: AuthorizationError) -> HttpResponse:
+        body = {"code": "forbidden", "message": "没有权限。", "message_en": "Forbidden."}
+        return _json(api, request, body, 403)
+
+    @api.exception_handler(Http404)
+    def not_found(request: HttpRequest, exc: Http404) -> HttpResponse:
+        return _json(api, request, not_found_body(), 404)
+
+    @api.exception_handler(HttpError)
+    def http_error(request: HttpRequest, exc: HttpError) -> HttpResponse:
+        if exc.status_code == 404:
+            return _json(api, request, not_found_body(), 404)
+        body = {"code": "http_error", "message": "请求无法处理。", "message_en": str(exc.message)}
+        return _json(api, request, body, exc.status_code)
+
+    @api.exception_handler(ScopeMissing)
+    def scope_missing(request: HttpRequest, exc: ScopeMissing) -> HttpResponse:
+        # A programming error: fail closed, loudly in the log, without detail to the client.
+        log.error("scope missing: %s", exc)
+        body = {"code": "internal_error", "message": "服务器内部错误。", "message_en": "Internal server error."}
+        return _json(api, request, body, 500)
+
+
+def install_query_guard(api: NinjaAPI) -> None:
+    """Refuse query parameters an operation does not declare (a typo must not silently widen a filter)."""
+    for _prefix, router in api._routers:
+        for path_view in router.path_operations.values():
+            for operation in path_view.operations:
+                allowed: set[str] = set()
+                for model in operation.models:
+                    if getattr(model, "__ninja_param_source__", None) != "query":
+                        continue
+                    for name, fld in model.model_fields.items():
+                        allowed.add(name)
+                        if fld.alias:
+                            allowed.add(fld.alias)
+                        # Flattened nested schemas (Query[FilterSchema]) expose their own fields.
+                        ann = fld.annotation
+                        sub = getattr(ann, "model_fields", None)
+                        if sub:
+                            allowed.update(sub.keys())
+                            allowed.update(f.alias for f in sub.values() if f.alias)
+                _wrap(operation, frozenset(allowed))
+
+
+def _wrap(operation: Any, allowed: frozenset[str]) -> None:
+    original = operation.run
+
+    def run(request: HttpRequest, **kw: Any) -> Any:
+        unknown = sorted(set(request.GET.keys()) - allowed)
+        if unknown:
+            body = {
+                "code": "unknown_query_parameter",
+                "message": "不支持的查询参数：" + "、".join(unknown),
+                "message_en": "Unknown query parameter(s): " + ", ".join(unknown),
+                "details": [{"field": u} for u in unknown],
+            }
+            return operation.api.create_response(request, body, status=400)
+        return original(request, **kw)
+
+    operation.run = run

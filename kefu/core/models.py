@@ -1,0 +1,86 @@
+from __future__ import annotations
+
+from typing import Any
+
+from django.conf import settings
+from django.db import models
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+
+class AppendOnlyError(RuntimeError):
+    pass
+
+
+class AuditEventQuerySet(models.QuerySet["AuditEvent"]):
+    def update(self, **kwargs: Any) -> int:
+        raise AppendOnlyError("audit events are append-only")
+
+    def delete(self) -> tuple[int, dict[str, int]]:
+        raise AppendOnlyError("audit events are append-only")
+
+
+class AuditEvent(models.Model):
+    """One thing that happened, written by a service in the same transaction as the change.
+
+    Append-only: ``save()`` refuses an existing row, the queryset refuses bulk
+    update/delete, and database triggers (migration 0002) refuse UPDATE on both
+    backends and DELETE on PostgreSQL. ``verb`` is a stable code
+    (``ticket.accepted``), never translated text; labels come from
+    ``kefu.core.audit.verb_label`` at display time.
+    """
+
+    at = models.DateTimeField(_("时间"), default=timezone.now, db_index=True)
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL, verbose_name=_("操作人"), null=True, blank=True,
+        on_delete=models.PROTECT, related_name="+",
+    )
+    actor_label = models.CharField(_("操作人名称"), max_length=150, blank=True)
+    unit_code = models.CharField(_("单位"), max_length=40, blank=True)
+    province_code = models.CharField(_("省份"), max_length=6, blank=True, db_index=True)
+    verb = models.CharField(_("动作"), max_length=60, db_index=True)
+    target_type = models.CharField(_("对象类型"), max_length=60)
+    target_id = models.CharField(_("对象编号"), max_length=40)
+    data = models.JSONField(_("数据"), default=dict, blank=True)
+
+    objects = AuditEventQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("审计事件")
+        verbose_name_plural = _("审计事件")
+        ordering = ["at", "id"]
+        indexes = [models.Index(fields=["target_type", "target_id", "at"], name="audit_target_idx")]
+
+    def __str__(self) -> str:
+        return f"{self.at:%Y-%m-%d %H:%M} {self.verb} {self.target_type}#{self.target_id}"
+
+    def save(self, *args: Any, **kwargs: Any) -> None:
+        if self.pk is not None and not self._state.adding:
+            raise AppendOnlyError("audit events are append-only")
+        super().save(*args, **kwargs)
+
+    def delete(self, *args: Any, **kwargs: Any) -> Any:
+        raise AppendOnlyError("audit events are append-only")
+
+
+class JobHeartbeat(models.Model):
+    """Last successful run of each periodic job, so administrators see a late one."""
+
+    name = models.CharField(_("任务"), max_length=60, unique=True)
+    last_success_at = models.DateTimeField(_("最近成功"), null=True, blank=True)
+    last_started_at = models.DateTimeField(_("最近开始"), null=True, blank=True)
+    last_error = models.TextField(_("最近错误"), blank=True)
+    expected_every_seconds = models.PositiveIntegerField(_("预期间隔(秒)"), default=60)
+    last_summary = models.JSONField(_("最近结果"), default=dict, blank=True)
+
+    class Meta:
+        verbose_name = _("后台任务心跳")
+        verbose_name_plural = _("后台任务心跳")
+
+    def __str__(self) -> str:
+        return self.name
+
+    def is_late(self, now: Any) -> bool:
+        if self.last_success_at is None:
+            return True
+        return (now - self.last_success_at).total_seconds() > 3 * self.expected_every_seconds

@@ -1,0 +1,43 @@
+"""Helpers for the web UI views: sign-in and permission guard, domain errors as pages."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from functools import wraps
+from typing import Any
+
+from django.contrib.auth.views import redirect_to_login
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import render
+
+from .errors import DomainError, NotFound
+
+
+def actor_required(permission: str | None = None) -> Callable[[Callable[..., HttpResponse]], Callable[..., HttpResponse]]:
+    """Require a signed-in user with ``permission``; turn DomainErrors into an error page with their status."""
+
+    def decorator(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
+        @wraps(view)
+        def wrapper(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+            if not request.user.is_authenticated:
+                return redirect_to_login(request.get_full_path())
+            actor = request.actor  # type: ignore[attr-defined]
+            try:
+                if permission is not None:
+                    actor.require(permission)
+                return view(request, *args, **kwargs)
+            except DomainError as exc:
+                return error_page(request, exc)
+
+        return wrapper
+
+    return decorator
+
+
+def error_page(request: HttpRequest, exc: DomainError) -> HttpResponse:
+    template = "core/_error_fragment.html" if getattr(request, "htmx", False) else "core/error.html"
+    return render(request, template, {"error": exc}, status=exc.status)
+
+
+def not_found_page(request: HttpRequest) -> HttpResponse:
+    return error_page(request, NotFound())

@@ -1,0 +1,102 @@
+from __future__ import annotations
+
+from datetime import datetime
+
+from django.http import HttpRequest
+from ninja import Router, Schema
+
+from kefu.core.api import StrictSchema
+from kefu.core.errors import NotFound
+
+from . import selectors, services
+
+router = Router(tags=["org"])
+
+
+class SeatOut(Schema):
+    team_code: str
+    team_name: str
+    team_kind: str
+    unit_code: str
+    province_code: str
+    role: str
+
+
+class MeOut(Schema):
+    username: str
+    display_name: str
+    national: bool
+    province_codes: list[str]
+    permissions: list[str]
+    seats: list[SeatOut]
+
+
+class ProvinceOut(Schema):
+    code: str
+    slug: str
+    name: str
+
+
+class TokenIn(StrictSchema):
+    name: str
+    team_code: str
+
+
+class TokenOut(Schema):
+    id: int
+    name: str
+    prefix: str
+    team_code: str
+    created_at: datetime
+    last_used_at: datetime | None
+    revoked_at: datetime | None
+
+
+class TokenCreatedOut(TokenOut):
+    token: str
+
+
+@router.get("/me", response=MeOut, summary="当前用户 / Current user")
+def me(request: HttpRequest) -> dict:
+    actor = request.actor  # type: ignore[attr-defined]
+    return selectors.me(actor)
+
+
+@router.get("/provinces", response=list[ProvinceOut], summary="省份(报表顺序) / Provinces in report order")
+def provinces(request: HttpRequest) -> list[ProvinceOut]:
+    actor = request.actor  # type: ignore[attr-defined]
+    return [ProvinceOut(code=p.code, slug=p.slug, name=p.name) for p in selectors.provinces_in_scope(actor.scope)]
+
+
+def _token_out(t: object, secret: str | None = None) -> dict:
+    out = {
+        "id": t.pk, "name": t.name, "prefix": t.prefix, "team_code": t.team.code,  # type: ignore[attr-defined]
+        "created_at": t.created_at, "last_used_at": t.last_used_at, "revoked_at": t.revoked_at,  # type: ignore[attr-defined]
+    }
+    if secret is not None:
+        out["token"] = secret
+    return out
+
+
+@router.get("/tokens", response=list[TokenOut], summary="我的 API 令牌 / My API tokens")
+def tokens(request: HttpRequest) -> list[dict]:
+    actor = request.actor  # type: ignore[attr-defined]
+    return [_token_out(t) for t in selectors.tokens_of(actor)]
+
+
+@router.post("/tokens", response={201: TokenCreatedOut}, summary="签发令牌 / Issue a token")
+def token_create(request: HttpRequest, payload: TokenIn) -> tuple[int, dict]:
+    actor = request.actor  # type: ignore[attr-defined]
+    team = selectors.team_of_actor(actor, payload.team_code)
+    token, secret = services.token_issue(actor=actor, team=team, name=payload.name)
+    return 201, _token_out(token, secret)
+
+
+@router.delete("/tokens/{token_id}", response={204: None}, summary="吊销令牌 / Revoke a token")
+def token_delete(request: HttpRequest, token_id: int) -> tuple[int, None]:
+    actor = request.actor  # type: ignore[attr-defined]
+    token = selectors.token_of(actor, token_id)
+    if token is None:
+        raise NotFound()
+    services.token_revoke(actor=actor, token=token)
+    return 204, None
