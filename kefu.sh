@@ -48,11 +48,12 @@ cmd_run() {
   "$PY" manage.py migrate --noinput
   say "loading demo data (first run only)"
   "$PY" manage.py demo_load --if-empty
+  "$PY" manage.py collectstatic --noinput -v 0
   local host=${KEFU_HOST:-127.0.0.1} port=${KEFU_PORT:-8000}
   say "starting background worker (Huey)"
   "$PY" manage.py run_huey --quiet &
-  local worker=$!
-  trap 'kill $worker 2>/dev/null || true' EXIT INT TERM
+  WORKER_PID=$!
+  trap 'kill "$WORKER_PID" 2>/dev/null || true' EXIT INT TERM
   "$PY" manage.py demo_logins --url "http://$host:$port/"
   say "starting web server on http://$host:$port/  (Ctrl-C stops both)"
   "$PY" -m uvicorn config.asgi:application --host "$host" --port "$port" --workers "${KEFU_WEB_WORKERS:-1}" \
