@@ -1,0 +1,143 @@
+"""Reads: clocks for display, supervisors' lists, notices. Province-scoped where a person asks."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from django.db.models import OuterRef, QuerySet, Subquery
+from django.utils import timezone
+
+from kefu.core.scope import Scope
+
+from .calendar_math import service_seconds_between
+from .calendars import SpecCache
+from .models import Clock, Notice
+
+
+@dataclass(frozen=True)
+class ClockInfo:
+    clock: Clock
+    state: str  # "overdue", "at_risk", "running", "paused", "met", "late", "handed_over"
+    service_seconds_left: int | None  # service time until due (negative = overdue); None when not running
+    seconds_left: int | None  # natural time until due
+
+    @property
+    def sort_key(self) -> tuple[int, datetime | None]:
+        due = self.clock.due_at
+        return (0 if due is not None and self.clock.status == Clock.Status.RUNNING else 1, due)
+
+    @property
+    def badge(self) -> str:
+        return {"overdue": "danger", "late": "danger", "at_risk": "warn", "met": "ok"}.get(self.state, "")
+
+    @property
+    def left_display(self) -> str:
+        return format_duration(self.service_seconds_left)
+
+
+def format_duration(seconds: int | None) -> str:
+    if seconds is None:
+        return ""
+    sign = "-" if seconds < 0 else ""
+    minutes = abs(seconds) // 60
+    return f"{sign}{minutes // 60}:{minutes % 60:02d}"
+
+
+def clock_info(clock: Clock, now: datetime, specs: SpecCache) -> ClockInfo:
+    if clock.status != Clock.Status.RUNNING or clock.due_at is None:
+        state = clock.status if clock.status == Clock.Status.PAUSED else (clock.outcome or clock.status)
+        left = clock.remaining_seconds if clock.status == Clock.Status.PAUSED else None
+        return ClockInfo(clock=clock, state=str(state), service_seconds_left=left, seconds_left=None)
+    service_left = service_seconds_between(specs.get(clock.calendar_id), now, clock.due_at)
+    natural_left = int((clock.due_at - now).total_seconds())
+    if natural_left < 0:
+        state = "overdue"
+    elif clock.warned_at is not None or (clock.warn_at is not None and clock.warn_at <= now):
+        state = "at_risk"
+    else:
+        state = "running"
+    return ClockInfo(clock=clock, state=state, service_seconds_left=service_left, seconds_left=natural_left)
+
+
+def clocks_for(owner_type: str, owner_ids: Iterable[int], *, now: datetime | None = None) -> list[ClockInfo]:
+    """Every clock of some owners, nearest deadline first, for display on the order page.
+
+    The caller passes owner ids it already resolved through its own scoped
+    selectors (a hop of an order the actor may see), so no scope is applied here.
+    """
+    now = now or timezone.now()
+    rows = (
+        Clock.objects.unscoped("owner ids come from the caller's scoped selector")
+        .filter(owner_type=owner_type, owner_id__in=list(owner_ids)).select_related("team")
+    )
+    specs = SpecCache()
+    infos = [clock_info(c, now, specs) for c in rows]
+    infos.sort(key=lambda i: (i.sort_key[0], i.sort_key[1] or now, i.clock.pk))
+    return infos
+
+
+def next_due_subquery(owner_type: str, outer_ref: str = "pk") -> Subquery:
+    """The nearest deadline of an owner's running clocks, to annotate a queue and order by it.
+
+    ``Hop.objects.annotate(sla_due=next_due_subquery("tickets.hop")).order_by(F("sla_due").asc(nulls_last=True))``
+    """
+    qs = (
+        Clock.objects.unscoped("correlated subquery inside the caller's scoped query")
+        .filter(owner_type=owner_type, owner_id=OuterRef(outer_ref), status=Clock.Status.RUNNING)
+        .order_by("due_at").values("due_at")[:1]
+    )
+    return Subquery(qs)
+
+
+def running_clocks(scope: Scope, *, team_ids: Iterable[int] | None = None) -> QuerySet[Clock]:
+    qs = Clock.objects.scoped(scope).filter(status=Clock.Status.RUNNING)
+    if team_ids is not None:
+        qs = qs.filter(team_id__in=list(team_ids))
+    return qs.select_related("team", "province")
+
+
+def overdue(scope: Scope, *, now: datetime, team_ids: Iterable[int] | None = None, limit: int = 200) -> list[ClockInfo]:
+    qs = running_clocks(scope, team_ids=team_ids).filter(due_at__lte=now).order_by("due_at", "id")[:limit]
+    specs = SpecCache()
+    return [clock_info(c, now, specs) for c in qs]
+
+
+def at_risk(scope: Scope, *, now: datetime, team_ids: Iterable[int] | None = None, limit: int = 200) -> list[ClockInfo]:
+    """Running clocks past their warning point but not yet due."""
+    from django.db.models import Q
+
+    qs = (
+        running_clocks(scope, team_ids=team_ids)
+        .filter(due_at__gt=now).filter(Q(warned_at__isnull=False) | Q(warn_at__lte=now))
+        .order_by("due_at", "id")[:limit]
+    )
+    specs = SpecCache()
+    return [clock_info(c, now, specs) for c in qs]
+
+
+def notices_for(actor: Any, *, limit: int = 50) -> QuerySet[Notice]:
+    """Warnings and breaches the actor should see: their own teams', or all in scope for a supervisor."""
+    qs = Notice.objects.scoped(actor.scope).select_related("team", "province")
+    if not actor.can("ticket.supervise") and not actor.can("reports.view"):
+        qs = qs.filter(team_id__in=[s.team_id for s in actor.seats])
+    return qs[:limit]
+
+
+def annotate_links(infos: list[ClockInfo]) -> list[dict[str, Any]]:
+    """Rows for a template: each clock with the owner's label and URL from the registry."""
+    from . import registry
+
+    by_type: dict[str, set[int]] = {}
+    for info in infos:
+        by_type.setdefault(info.clock.owner_type, set()).add(info.clock.owner_id)
+    links = {t: registry.owner_links(t, ids) for t, ids in by_type.items()}
+    rows = []
+    for info in infos:
+        label, url = links.get(info.clock.owner_type, {}).get(
+            info.clock.owner_id, (f"{info.clock.owner_type}#{info.clock.owner_id}", "")
+        )
+        rows.append({"info": info, "clock": info.clock, "label": label, "url": url})
+    return rows
