@@ -13,6 +13,7 @@ from django.db.models import Prefetch, Q, QuerySet
 
 from kefu.core.errors import NotFound
 from kefu.core.scope import Scope
+from kefu.org.models import Role, User
 
 from .models import Contact, ContactPhone, Customer
 from .phones import try_normalize_phone
@@ -82,15 +83,6 @@ def find_by_account(scope: Scope, account_number: str) -> Customer | None:
     return customers_in_scope(scope).filter(account_number__iexact=account_number.strip()).first()
 
 
-def search_customers(scope: Scope, q: str) -> QuerySet[Customer]:
-    """Customers whose name starts with (or contains) ``q``, or whose account number starts with it."""
-    q = q.strip()
-    qs = customers_in_scope(scope)
-    if not q:
-        return qs
-    return qs.filter(Q(name__icontains=q) | Q(account_number__istartswith=q))
-
-
 def lookup(scope: Scope, q: str) -> list[Customer]:
     """What an agent typed: a phone number, an account number or the start of a name.
 
@@ -112,3 +104,43 @@ def lookup(scope: Scope, q: str) -> list[Customer]:
         for customer in customers_in_scope(scope).filter(name__istartswith=q).order_by("name", "id")[:LOOKUP_LIMIT]:
             found.setdefault(customer.pk, customer)
     return list(found.values())[:LOOKUP_LIMIT]
+
+
+def customer_list(scope: Scope, *, q: str = "", province: str = "", is_active: bool | None = None) -> QuerySet[Customer]:
+    """The filtered customer list: ``q`` is a name, an account-number prefix or a phone number.
+
+    ``province`` (code or slug) narrows within the scope; naming a province
+    outside it yields nothing rather than an error, like any other filter.
+    """
+    qs = customers_in_scope(scope)
+    q = q.strip()
+    if q:
+        cond = Q(name__icontains=q) | Q(account_number__istartswith=q)
+        number = try_normalize_phone(q)
+        if number is not None:
+            # A subquery, not a join: no duplicates, no DISTINCT; the outer scope still applies.
+            owners = ContactPhone.objects.unscoped("filtered by the scoped customer query around it")
+            cond |= Q(pk__in=owners.filter(number=number).values("contact__customer_id"))
+        qs = qs.filter(cond)
+    if province:
+        qs = qs.filter(Q(province__code=province) | Q(province__slug=province.lower()))
+    if is_active is not None:
+        qs = qs.filter(is_active=is_active)
+    return qs.order_by("province__report_order", "name", "id")
+
+
+def account_managers_in_scope(scope: Scope) -> QuerySet[User]:
+    """Active account managers of the provinces in scope (for the customer form)."""
+    qs = User.objects.filter(
+        is_active=True, memberships__is_active=True, memberships__role=Role.ACCOUNT_MANAGER,
+        memberships__team__province__isnull=False,
+    )
+    if not scope.national:
+        qs = qs.filter(memberships__team__province__in=scope.province_ids)
+    return qs.distinct().order_by("username")
+
+
+def lookup_contacts(scope: Scope, q: str) -> list[Contact]:
+    """Contacts whose number is ``q`` when ``q`` is a phone number; none otherwise."""
+    number = try_normalize_phone(q)
+    return _contacts_with_number(scope, number) if number is not None else []
