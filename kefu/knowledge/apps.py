@@ -6,3 +6,6 @@ class KnowledgeConfig(AppConfig):
     name = "kefu.knowledge"
     label = "knowledge"
     verbose_name = _("知识库")
+
+    def ready(self) -> None:
+        from . import audit_verbs, tasks  # noqa: F401

@@ -1,0 +1,272 @@
+"""Full-text search over published articles: one code path, the SQL chosen by backend.
+
+Index: ``index_articles`` writes the jieba-segmented text of each article's
+published revision into ``SearchDoc`` and then into the backend's index
+(PostgreSQL: weighted tsvectors computed in SQL from those columns, GIN-indexed;
+SQLite: an FTS5 row with the same columns). Query: ``query_terms`` segments the
+query the same way; all terms must match first (AND), and when that gives too
+few hits the rest are filled by any-term matches (OR), each ranked by the
+engine (ts_rank with weights title A, keywords/question B, answers C; FTS5 bm25
+with the same column weights).
+
+Scopes: ``agent`` searches everything an agent sees; ``faq`` searches only
+what the public FAQ shows (title, keywords, question, customer answer).
+
+Snippets are built in Python on both backends from the stored text: escape
+first, then wrap matches in ``<mark>``, so HTML in the content stays inert.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+
+from django.db import connection, transaction
+from django.utils.html import escape
+from django.utils.safestring import SafeString, mark_safe
+
+from kefu.core.errors import ValidationFailed
+
+from .models import Article, Revision, SearchDoc
+from .segment import query_terms, segment
+
+SCOPES = ("agent", "faq")
+MAX_LIMIT = 50
+
+
+@dataclass(frozen=True)
+class SearchHit:
+    article_id: int
+    revision_id: int
+    code: str
+    title: str
+    title_html: SafeString
+    snippet_html: SafeString
+    category_code: str
+    score: float
+    revision: Revision
+
+
+# ---------------------------------------------------------------- indexing
+
+def _doc_for(rev: Revision) -> SearchDoc:
+    return SearchDoc(
+        article_id=rev.article_id, revision_id=rev.pk, category_code=rev.category_code,
+        title_tokens=segment(rev.title), keyword_tokens=segment(" ".join(rev.keyword_list)),
+        question_tokens=segment(rev.question), agent_tokens=segment(rev.answer_agent),
+        customer_tokens=segment(rev.answer_customer),
+    )
+
+
+PG_UPDATE = """
+UPDATE knowledge_searchdoc SET
+  doc_agent = setweight(to_tsvector('simple', title_tokens), 'A')
+           || setweight(to_tsvector('simple', keyword_tokens || ' ' || question_tokens), 'B')
+           || setweight(to_tsvector('simple', agent_tokens || ' ' || customer_tokens), 'C'),
+  doc_public = setweight(to_tsvector('simple', title_tokens), 'A')
+           || setweight(to_tsvector('simple', keyword_tokens || ' ' || question_tokens), 'B')
+           || setweight(to_tsvector('simple', customer_tokens), 'C')
+WHERE article_id = ANY(%s)
+"""
+
+
+def index_revisions(revisions: Iterable[Revision], *, batch: int = 500) -> int:
+    """(Re)index published revisions, replacing each article's previous entry. Returns the count."""
+    count = 0
+    chunk: list[Revision] = []
+    for rev in revisions:
+        chunk.append(rev)
+        if len(chunk) >= batch:
+            count += _index_chunk(chunk)
+            chunk = []
+    if chunk:
+        count += _index_chunk(chunk)
+    return count
+
+
+def _index_chunk(revisions: Sequence[Revision]) -> int:
+    docs = [_doc_for(r) for r in revisions]
+    ids = [d.article_id for d in docs]
+    with transaction.atomic():
+        _remove(ids)
+        SearchDoc.objects.bulk_create(docs)
+        with connection.cursor() as cur:
+            if connection.vendor == "postgresql":
+                cur.execute(PG_UPDATE, [ids])
+            else:
+                cur.executemany(
+                    "INSERT INTO knowledge_search_fts(rowid, title, keywords, question, answer_agent, answer_customer)"
+                    " VALUES (%s, %s, %s, %s, %s, %s)",
+                    [(d.article_id, d.title_tokens, d.keyword_tokens, d.question_tokens, d.agent_tokens,
+                      d.customer_tokens) for d in docs],
+                )
+    return len(docs)
+
+
+def index_revision(rev: Revision) -> None:
+    index_revisions([rev])
+
+
+def _remove(article_ids: list[int]) -> None:
+    SearchDoc.objects.filter(article_id__in=article_ids).delete()
+    if connection.vendor != "postgresql" and article_ids:
+        with connection.cursor() as cur:
+            for i in range(0, len(article_ids), 500):
+                part = article_ids[i:i + 500]
+                cur.execute(
+                    f"DELETE FROM knowledge_search_fts WHERE rowid IN ({','.join(['%s'] * len(part))})", part  # noqa: S608
+                )
+
+
+def remove_article(article_id: int) -> None:
+    _remove([article_id])
+
+
+def reindex_all() -> int:
+    """Rebuild the whole index from the published revisions (the ``kb_reindex`` command)."""
+    with transaction.atomic():
+        SearchDoc.objects.all().delete()
+        if connection.vendor != "postgresql":
+            with connection.cursor() as cur:
+                cur.execute("DELETE FROM knowledge_search_fts")
+    revs = Revision.objects.filter(pk__in=Article.objects.exclude(published_revision=None)
+                                   .values("published_revision")).iterator(chunk_size=1000)
+    return index_revisions(revs)
+
+
+# ---------------------------------------------------------------- querying
+
+def _pg_ranked(terms: list[str], op: str, scope: str, limit: int, category_code: str | None,
+               exclude: Sequence[int]) -> list[tuple[int, float]]:
+    column = "doc_public" if scope == "faq" else "doc_agent"
+    tsquery = f" {op} ".join(f"'{t}'" for t in terms)  # terms are word characters only
+    # column is one of two constants; every value is a parameter.
+    head = "SELECT article_id, ts_rank({c}, q) AS r FROM knowledge_searchdoc, to_tsquery('simple', %s) q WHERE {c} @@ q"
+    sql = [head.format(c=column)]
+    params: list[object] = [tsquery]
+    if category_code:
+        sql.append("AND (category_code = %s OR category_code LIKE %s)")
+        params += [category_code, category_code + ".%"]
+    if exclude:
+        sql.append("AND NOT (article_id = ANY(%s))")
+        params.append(list(exclude))
+    sql.append("ORDER BY r DESC, article_id DESC LIMIT %s")
+    params.append(limit)
+    with connection.cursor() as cur:
+        cur.execute(" ".join(sql), params)
+        return [(int(a), float(r)) for a, r in cur.fetchall()]
+
+
+def _sqlite_ranked(terms: list[str], op: str, scope: str, limit: int, category_code: str | None,
+                   exclude: Sequence[int]) -> list[tuple[int, float]]:
+    expr = f" {op} ".join(f'"{t}"' for t in terms)  # terms are word characters only
+    if scope == "faq":
+        expr = "{title keywords question answer_customer} : (" + expr + ")"
+    sql = ["SELECT f.rowid, bm25(knowledge_search_fts, 10.0, 4.0, 4.0, 1.0, 1.0) AS r"
+           " FROM knowledge_search_fts f"]
+    params: list[object] = []
+    if category_code:
+        sql.append("JOIN knowledge_searchdoc d ON d.article_id = f.rowid")
+    sql.append("WHERE knowledge_search_fts MATCH %s")
+    params.append(expr)
+    if category_code:
+        sql.append("AND (d.category_code = %s OR d.category_code LIKE %s)")
+        params += [category_code, category_code + ".%"]
+    if exclude:
+        sql.append(f"AND f.rowid NOT IN ({','.join(['%s'] * len(exclude))})")
+        params += list(exclude)
+    sql.append("ORDER BY r, f.rowid DESC LIMIT %s")
+    params.append(limit)
+    with connection.cursor() as cur:
+        cur.execute(" ".join(sql), params)
+        # bm25 is "lower is better" and negative; report a positive score.
+        return [(int(a), -float(r)) for a, r in cur.fetchall()]
+
+
+def ranked_ids(q: str, *, scope: str = "agent", limit: int = 10,
+               category_code: str | None = None) -> list[tuple[int, float]]:
+    """Article ids with scores, best first: all-terms matches, then any-term matches."""
+    terms = query_terms(q)
+    if not terms:
+        return []
+    ranked = _pg_ranked if connection.vendor == "postgresql" else _sqlite_ranked
+    hits = ranked(terms, "&" if connection.vendor == "postgresql" else "AND", scope, limit, category_code, ())
+    if len(hits) < limit and len(terms) > 1:
+        more = ranked(terms, "|" if connection.vendor == "postgresql" else "OR", scope, limit - len(hits),
+                      category_code, [a for a, _ in hits])
+        hits += more
+    return hits
+
+
+def search(q: str, *, scope: str = "agent", limit: int = 10, category_code: str | None = None) -> list[SearchHit]:
+    """Published articles matching ``q``, best first, with highlighted, HTML-safe title and snippet.
+
+    Used by the knowledge pages, the public FAQ (``scope="faq"``), the API and
+    the tickets app's suggestions.
+    """
+    if scope not in SCOPES:
+        raise ValidationFailed("检索范围无效(agent 或 faq)。", "Invalid search scope (agent or faq).",
+                               details={"field": "scope"})
+    if not 1 <= limit <= MAX_LIMIT:
+        raise ValidationFailed(f"返回条数须在 1 到 {MAX_LIMIT} 之间。", f"limit must be between 1 and {MAX_LIMIT}.",
+                               details={"field": "limit"})
+    q = (q or "").strip()
+    if not q:
+        return []
+    hits = ranked_ids(q, scope=scope, limit=limit, category_code=category_code)
+    if not hits:
+        return []
+    revs = {r.article_id: r for r in Revision.objects.filter(
+        article_id__in=[a for a, _ in hits], status="published").select_related("article")}
+    terms = query_terms(q)
+    out = []
+    for article_id, score in hits:
+        rev = revs.get(article_id)
+        if rev is None:  # unpublished since indexing
+            continue
+        answer = rev.answer_customer if scope == "faq" else rev.answer_agent
+        out.append(SearchHit(
+            article_id=article_id, revision_id=rev.pk, code=rev.article.code, title=rev.title,
+            title_html=highlight(rev.title, terms), snippet_html=snippet(answer + "\n" + rev.question, terms),
+            category_code=rev.category_code, score=round(score, 6), revision=rev,
+        ))
+    return out
+
+
+# ---------------------------------------------------------------- highlighting
+
+def _pattern(terms: Sequence[str]) -> re.Pattern[str] | None:
+    parts = sorted({t for t in terms if t}, key=len, reverse=True)
+    if not parts:
+        return None
+    return re.compile("|".join(re.escape(p) for p in parts), re.IGNORECASE)
+
+
+def highlight(text: str, terms: Sequence[str]) -> SafeString:
+    """``text`` escaped, with the terms wrapped in <mark>. Safe whatever ``text`` holds."""
+    pattern = _pattern(terms)
+    if pattern is None:
+        return mark_safe(escape(text))  # noqa: S308 (escaped)
+    out, pos = [], 0
+    for m in pattern.finditer(text):
+        out.append(escape(text[pos:m.start()]))
+        out.append("<mark>" + escape(m.group(0)) + "</mark>")
+        pos = m.end()
+    out.append(escape(text[pos:]))
+    return mark_safe("".join(out))  # noqa: S308 (every piece escaped)
+
+
+def snippet(text: str, terms: Sequence[str], *, width: int = 90) -> SafeString:
+    """A window of ``text`` around the first match, highlighted and escaped."""
+    text = " ".join(text.split())
+    pattern = _pattern(terms)
+    start = 0
+    if pattern is not None:
+        m = pattern.search(text)
+        if m is not None:
+            start = max(0, m.start() - width // 3)
+    window = text[start:start + width]
+    prefix = "…" if start > 0 else ""
+    suffix = "…" if start + width < len(text) else ""
+    return mark_safe(escape(prefix) + highlight(window, terms) + escape(suffix))  # noqa: S308

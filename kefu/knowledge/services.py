@@ -1,0 +1,433 @@
+"""The only code that writes knowledge data. Each function is atomic, locks what it changes,
+records one audit event and sends mail after commit.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
+from typing import Any
+
+from django.core.mail import send_mail
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+
+from kefu.core import audit
+from kefu.core.errors import Conflict, Forbidden, IllegalTransition, ValidationFailed
+from kefu.org.access import Actor
+from kefu.org.models import Province, Team
+
+from . import search, workflow
+from .models import Article, CommonProblem, Feedback, LoadReceipt, ReviewComment, Revision
+from .workflow import Action, Status
+
+log = logging.getLogger(__name__)
+
+LEAD_TIME = timedelta(days=7)
+CONTENT_FIELDS = ("title", "question", "answer_agent", "answer_customer", "category_code", "keywords",
+                  "release", "release_date", "urgent", "urgent_reason")
+MAX_LENGTHS = {"title": 200, "category_code": 80, "keywords": 300, "release": 40}
+
+
+@dataclass
+class Content:
+    """What an author writes; every edit makes a new revision from one of these."""
+
+    title: str
+    question: str
+    answer_agent: str
+    answer_customer: str
+    category_code: str
+    keywords: str = ""
+    release: str = ""
+    release_date: date | None = None
+    urgent: bool = False
+    urgent_reason: str = ""
+
+    def cleaned(self) -> Content:
+        errors = []
+        for name in ("title", "question", "answer_agent", "answer_customer", "category_code"):
+            value = (getattr(self, name) or "").strip()
+            setattr(self, name, value)
+            if not value:
+                errors.append({"field": name, "message": "必填", "message_en": "required"})
+        for name in ("keywords", "release", "urgent_reason"):
+            setattr(self, name, (getattr(self, name) or "").strip())
+        for name, limit in MAX_LENGTHS.items():
+            if len(getattr(self, name)) > limit:
+                errors.append({"field": name, "message": f"不超过 {limit} 字", "message_en": f"at most {limit} characters"})
+        if self.urgent and not self.urgent_reason:
+            errors.append({"field": "urgent_reason", "message": "紧急发布须说明原因",
+                           "message_en": "an urgent revision needs a reason"})
+        if self.release_date and not self.release:
+            errors.append({"field": "release", "message": "填写上线日期时须填写产品版本",
+                           "message_en": "a release date needs the release name"})
+        for name in ("title", "question", "answer_agent", "answer_customer", "keywords", "release",
+                     "urgent_reason", "category_code"):
+            if "\x00" in getattr(self, name):
+                errors.append({"field": name, "message": "含非法字符", "message_en": "contains a NUL character"})
+        if errors:
+            raise ValidationFailed("知识内容不完整或有误，请检查各字段。", "The article content is incomplete or invalid.",
+                                   details=errors)
+        return self
+
+
+def _user(actor: Actor) -> Any:
+    return actor.user if actor.user.pk else None
+
+
+def _audit(actor: Actor, verb: str, target: Any, data: dict[str, Any] | None = None,
+           province_code: str = "") -> None:
+    audit.record(actor=_user(actor), verb=verb, target=target, data=data or {},
+                 unit_code=actor.unit_code, province_code=province_code)
+
+
+# ---------------------------------------------------------------- authoring
+
+@transaction.atomic
+def article_create(*, actor: Actor, content: Content) -> Revision:
+    actor.require("kb.author")
+    content = content.cleaned()
+    article = Article.objects.create(created_by=actor.user)
+    rev = Revision.objects.create(article=article, number=1, author=actor.user, status=Status.DRAFT,
+                                  **{f: getattr(content, f) for f in CONTENT_FIELDS})
+    _audit(actor, "kb.article_created", article, {"revision": rev.pk, "number": 1})
+    return rev
+
+
+@transaction.atomic
+def revision_edit(*, actor: Actor, article: Article, content: Content) -> Revision:
+    """Save an edit as a new draft revision; an older unsubmitted draft is superseded by it."""
+    actor.require("kb.author")
+    content = content.cleaned()
+    article = Article.objects.select_for_update().get(pk=article.pk)
+    latest = article.revisions.order_by("-number").first()
+    for draft in article.revisions.filter(status=Status.DRAFT):
+        _move(actor, draft, Action.SUPERSEDE)
+    number = (latest.number if latest else 0) + 1
+    rev = Revision.objects.create(article=article, number=number, based_on=latest, author=actor.user,
+                                  status=Status.DRAFT, **{f: getattr(content, f) for f in CONTENT_FIELDS})
+    _audit(actor, "kb.revision_created", rev, {"article": article.pk, "number": number,
+                                               "based_on": latest.pk if latest else None})
+    return rev
+
+
+# ---------------------------------------------------------------- workflow
+
+def _move(actor: Actor, rev: Revision, action: str) -> None:
+    """The only writer of Revision.status."""
+    step = workflow.find(action, rev.status)
+    if step is None:
+        raise IllegalTransition("当前状态不能执行此操作。", "This action is not allowed in the current state.")
+    rev.status = step.target
+    rev.save(update_fields=["status"])
+    _audit(actor, workflow.VERBS[action], rev, {"from": step.source, "to": step.target, "article": rev.article_id})
+
+
+STAGE_LABELS = {
+    Status.SUBMITTED: ("运营单位审核", "the operating unit's check"),
+    Status.CHECKED: ("政企事业部确认", "HQ business confirmation"),
+    Status.CONFIRMED: ("集团客服部审核发布", "HQ service review and publication"),
+    Status.SCHEDULED: ("集团客服部审核发布", "HQ service review and publication"),
+}
+
+
+def _guard(actor: Actor, rev: Revision, action: str) -> workflow.Transition:
+    step = workflow.find(action, rev.status)
+    if step is None or step.permission is None:
+        current = rev.get_status_display()
+        raise IllegalTransition(
+            f"版本当前为「{current}」，不能执行此操作(需按 编写→运营审核→事业部确认→集团审核发布 的顺序)。",
+            f"The revision is '{rev.status}'; this action is out of order "
+            "(draft → operating-unit check → HQ business confirmation → HQ service publication).",
+            details={"status": rev.status, "action": action},
+        )
+    if not actor.can(step.permission):
+        stage_zh, stage_en = STAGE_LABELS.get(rev.status, ("提交", "submission"))
+        raise Forbidden(
+            f"此环节({stage_zh})须由有相应职责的人员办理，您的角色不能执行。",
+            f"This step ({stage_en}) must be taken by the responsible role; yours cannot take it.",
+            code="permission_denied", details={"permission": step.permission, "status": rev.status},
+        )
+    if step.approval:
+        if rev.author_id == actor.user.pk:
+            raise Forbidden("不能审核自己编写的版本。", "You cannot approve your own revision.",
+                            code="own_revision")
+        if actor.user.pk in {rev.checked_by_id, rev.confirmed_by_id}:
+            raise Forbidden("同一人不能在两个环节审核同一版本。", "One person cannot approve two stages of a revision.",
+                            code="same_approver")
+    if action == Action.SUBMIT and rev.author_id != actor.user.pk and not actor.can("kb.check"):
+        raise Forbidden("只能提交自己编写的版本。", "You can only submit your own revision.", code="not_author")
+    return step
+
+
+def _lead_time_check(rev: Revision, now: datetime) -> bool:
+    """Whether the submission is late for its release; refuses it unless marked urgent with a reason."""
+    if rev.release_date is None:
+        return False
+    today = timezone.localtime(now).date()
+    if rev.release_date - today >= LEAD_TIME:
+        return False
+    if rev.urgent and rev.urgent_reason:
+        return True
+    raise ValidationFailed(
+        f"版本 {rev.release} 于 {rev.release_date:%Y-%m-%d} 上线，新内容须至少提前一周(7 天)提交；"
+        "如确需发布(如平台故障)，请标记为紧急并说明原因。",
+        f"Release {rev.release} goes live on {rev.release_date:%Y-%m-%d}: content must be submitted at least "
+        "7 days before. Mark it urgent with a reason (for example a platform incident) if it must go out.",
+        code="lead_time", details={"release_date": rev.release_date.isoformat(), "field": "urgent"},
+    )
+
+
+@transaction.atomic
+def revision_transition(*, actor: Actor, revision: Revision, action: str, comment: str = "",
+                        publish_at: datetime | None = None, now: datetime | None = None) -> Revision:
+    """Take one workflow step on a revision (submit, check, confirm, publish, schedule, return)."""
+    now = now or timezone.now()
+    if action not in workflow.USER_ACTIONS:
+        raise ValidationFailed("未知的操作。", "Unknown action.", details={"action": action})
+    rev = Revision.objects.select_for_update().select_related("article").get(pk=revision.pk)
+    if action == Action.PUBLISH and publish_at is not None and publish_at > now:
+        action = Action.SCHEDULE
+    step = _guard(actor, rev, action)
+    comment = (comment or "").strip()
+    if action == Action.RETURN and not comment:
+        raise ValidationFailed("退回时须填写意见。", "Sending back needs a comment.", details={"field": "comment"})
+    if action == Action.SCHEDULE and (publish_at is None or publish_at <= now):
+        raise ValidationFailed("计划发布时间须晚于现在。", "The scheduled time must be in the future.",
+                               details={"field": "publish_at"})
+    updates: list[str] = []
+    if action == Action.SUBMIT:
+        rev.late_submission = _lead_time_check(rev, now)
+        rev.submitted_at = now
+        updates += ["late_submission", "submitted_at"]
+    elif action == Action.CHECK:
+        rev.checked_by, rev.checked_at = actor.user, now
+        updates += ["checked_by", "checked_at"]
+    elif action == Action.CONFIRM:
+        rev.confirmed_by, rev.confirmed_at = actor.user, now
+        updates += ["confirmed_by", "confirmed_at"]
+    elif action in (Action.PUBLISH, Action.SCHEDULE):
+        rev.approved_by, rev.approved_at = actor.user, now
+        rev.publish_at = publish_at if action == Action.SCHEDULE else None
+        updates += ["approved_by", "approved_at", "publish_at"]
+    elif action == Action.RETURN:
+        rev.returned_at = now
+        updates.append("returned_at")
+    if updates:
+        rev.save(update_fields=updates)
+    if comment:
+        ReviewComment.objects.create(revision=rev, action=action, author=actor.user, text=comment)
+    try:
+        with transaction.atomic():
+            if action == Action.PUBLISH:
+                _publish(actor, rev, now)
+            else:
+                _move(actor, rev, action)
+    except IntegrityError:
+        raise Conflict("本文章已有一个版本在审核中，请待其完成或退回后再提交。",
+                       "Another revision of this article is already under review.",
+                       code="review_in_progress") from None
+    del step
+    return rev
+
+
+def _publish(actor: Actor, rev: Revision, now: datetime) -> None:
+    article = Article.objects.select_for_update().get(pk=rev.article_id)
+    for old in article.revisions.filter(status=Status.PUBLISHED).exclude(pk=rev.pk):
+        _move(actor, old, Action.RETIRE)
+    action = Action.PUBLISH_DUE if rev.status == Status.SCHEDULED else Action.PUBLISH
+    _move(actor, rev, action)
+    rev.published_at = now
+    rev.save(update_fields=["published_at"])
+    article.published_revision = rev
+    article.published_at = now
+    article.save(update_fields=["published_revision", "published_at"])
+    LoadReceipt.objects.bulk_create([LoadReceipt(revision=rev, province=p) for p in Province.objects.all()])
+    # The agents' page, the FAQ and the index change in the same transaction.
+    search.index_revision(rev)
+
+
+@transaction.atomic
+def publish_due(*, now: datetime | None = None) -> int:
+    """Publish every scheduled revision whose time has come (Huey, every minute; ``kb_publish_due``)."""
+    from kefu.org.access import system_actor
+
+    now = now or timezone.now()
+    actor = system_actor()
+    count = 0
+    due = Revision.objects.select_for_update().filter(status=Status.SCHEDULED, publish_at__lte=now).order_by("publish_at")
+    for rev in due:
+        _publish(actor, rev, now)
+        count += 1
+    return count
+
+
+@transaction.atomic
+def article_publish_imported(*, actor: Actor, content: Content, now: datetime | None = None) -> Revision:
+    """An administrator's first load of existing, already-approved documents: published without the workflow."""
+    if not actor.is_admin:
+        raise Forbidden("只有系统管理员可以直接导入为已发布。", "Only an administrator may import as published.",
+                        code="permission_denied")
+    now = now or timezone.now()
+    content = content.cleaned()
+    article = Article.objects.create(created_by=actor.user)
+    rev = Revision.objects.create(article=article, number=1, author=actor.user, status=Status.CONFIRMED,
+                                  **{f: getattr(content, f) for f in CONTENT_FIELDS})
+    _audit(actor, "kb.article_imported_published", article, {"revision": rev.pk})
+    _publish(actor, rev, now)
+    return rev
+
+
+# ---------------------------------------------------------------- loading receipts
+
+def _province_seat(actor: Actor, permission: str) -> Any:
+    return next((s for s in actor.seats_with(permission) if s.province_id is not None), None)
+
+
+@transaction.atomic
+def receipt_load(*, actor: Actor, revision: Revision, now: datetime | None = None) -> LoadReceipt:
+    """A province desk acknowledges that it has loaded a published revision into its desk knowledge base."""
+    actor.require("kb.load")
+    seat = _province_seat(actor, "kb.load")
+    if seat is None:
+        raise Forbidden("只有省分公司专席可以登记加载回执。", "Only a province desk can record a loading receipt.",
+                        code="not_province")
+    now = now or timezone.now()
+    receipt = (LoadReceipt.objects.scoped(actor.scope).select_for_update()
+               .filter(revision=revision, province_id=seat.province_id).first())
+    if receipt is None or revision.status not in (Status.PUBLISHED, Status.RETIRED):
+        raise IllegalTransition("该版本尚未发布，不能登记加载。", "This revision is not published; nothing to load.")
+    if receipt.loaded_at is not None:
+        return receipt  # idempotent: the first acknowledgement stands
+    receipt.loaded_at, receipt.loaded_by = now, actor.user
+    receipt.save(update_fields=["loaded_at", "loaded_by"])
+    _audit(actor, "kb.receipt_loaded", receipt, {"revision": revision.pk, "province": seat.province_code},
+           province_code=seat.province_code)
+    return receipt
+
+
+@transaction.atomic
+def receipts_remind(*, now: datetime | None = None, after: timedelta = timedelta(hours=24)) -> int:
+    """Remind the desks that have not loaded a current revision published more than ``after`` ago (daily)."""
+    from kefu.org.access import system_actor
+
+    now = now or timezone.now()
+    actor = system_actor()
+    pending = (LoadReceipt.objects.unscoped("reminder job covers every province").select_for_update()
+               .filter(loaded_at=None, revision__status=Status.PUBLISHED, revision__published_at__lte=now - after)
+               .exclude(reminded_at__gt=now - timedelta(hours=20))
+               .select_related("revision", "province"))
+    by_province: dict[int, list[LoadReceipt]] = {}
+    for r in pending:
+        by_province.setdefault(r.province_id, []).append(r)
+        r.reminded_at, r.reminder_count = now, r.reminder_count + 1
+        r.save(update_fields=["reminded_at", "reminder_count"])
+    if not by_province:
+        return 0
+    emails = dict(Team.objects.filter(kind=Team.Kind.PROVINCE_DESK, province_id__in=by_province)
+                  .exclude(email="").values_list("province_id", "email"))
+    messages = []
+    for province_id, receipts in by_province.items():
+        if province_id in emails:
+            lines = [f"{r.revision.article.code} v{r.revision.number} {r.revision.title}" for r in receipts]
+            messages.append((emails[province_id], lines))
+    marker = Revision.objects.filter(pk=next(iter(by_province.values()))[0].revision_id).first()
+    if marker is not None:
+        _audit(actor, "kb.receipts_reminded", marker,
+               {"provinces": len(by_province), "receipts": sum(len(v) for v in by_province.values())})
+
+    def _send() -> None:
+        for to, lines in messages:
+            try:
+                send_mail("【新视通知识库】请加载已发布的知识", "以下知识已发布，请尽快加载到本省专席知识库并登记回执：\n\n"
+                          + "\n".join(lines), None, [to])
+            except Exception:  # mail trouble must not undo the reminder bookkeeping
+                log.exception("kb reminder mail to %s failed", to)
+
+    transaction.on_commit(_send)
+    return sum(len(v) for v in by_province.values())
+
+
+# ---------------------------------------------------------------- feedback
+
+@transaction.atomic
+def feedback_create(*, actor: Actor, kind: str, text: str, article: Article | None = None,
+                    source_ref: str = "") -> Feedback:
+    """Flag a wrong, outdated, unclear or missing answer (from an article page or a work order).
+
+    The province is the actor's province seat, or none for national teams.
+    """
+    actor.require("kb.feedback")
+    text = (text or "").strip()
+    errors = []
+    if kind not in Feedback.Kind.values:
+        errors.append({"field": "kind", "message": "类型无效", "message_en": "invalid kind"})
+    if not text:
+        errors.append({"field": "text", "message": "请说明问题", "message_en": "required"})
+    if len(source_ref) > 80:
+        errors.append({"field": "source_ref", "message": "过长", "message_en": "too long"})
+    if kind != Feedback.Kind.MISSING and article is None:
+        errors.append({"field": "article", "message": "请指明文章", "message_en": "which article?"})
+    if errors:
+        raise ValidationFailed("反馈内容有误。", "The feedback is invalid.", details=errors)
+    seat = _province_seat(actor, "kb.feedback")
+    fb = Feedback.objects.create(
+        article=article, revision=article.published_revision if article else None,
+        province_id=seat.province_id if seat else None, kind=kind, text=text, source_ref=source_ref.strip(),
+        created_by=actor.user,
+    )
+    _audit(actor, "kb.feedback_created", fb, {"article": article.pk if article else None, "kind": kind},
+           province_code=seat.province_code if seat else "")
+    return fb
+
+
+@transaction.atomic
+def feedback_handle(*, actor: Actor, feedback: Feedback, state: str, note: str = "",
+                    now: datetime | None = None) -> Feedback:
+    actor.require("kb.check")
+    if state not in (Feedback.State.ACCEPTED, Feedback.State.REJECTED):
+        raise ValidationFailed("处理结果无效。", "Invalid outcome.", details={"field": "state"})
+    fb = Feedback.objects.unscoped("fetched by the caller through a scope").select_for_update().get(pk=feedback.pk)
+    if fb.state != Feedback.State.OPEN:
+        raise IllegalTransition("该反馈已处理。", "This feedback has already been handled.")
+    fb.state, fb.handled_by, fb.handled_at, fb.handling_note = state, actor.user, now or timezone.now(), note.strip()
+    fb.save(update_fields=["state", "handled_by", "handled_at", "handling_note"])
+    _audit(actor, "kb.feedback_handled", fb, {"state": state})
+    return fb
+
+
+# ---------------------------------------------------------------- common problems
+
+@transaction.atomic
+def problem_start_draft(*, actor: Actor, problem: CommonProblem) -> Revision:
+    actor.require("kb.author")
+    problem = CommonProblem.objects.select_for_update().get(pk=problem.pk)
+    if problem.state != CommonProblem.State.OPEN:
+        raise IllegalTransition("该问题已起草或已忽略。", "This problem has already been drafted or dismissed.")
+    examples = "\n".join(f"· {t}" for t in problem.example_texts[:5])
+    rev = article_create(actor=actor, content=Content(
+        title="、".join(problem.terms[:4]),
+        question=problem.example_texts[0] if problem.example_texts else "、".join(problem.terms),
+        answer_agent="(待编写)工单样例：\n" + examples,
+        answer_customer="(待编写)",
+        category_code=problem.category_code,
+        keywords=" ".join(problem.terms[:8]),
+    ))
+    problem.state, problem.draft_article = CommonProblem.State.DRAFTED, rev.article
+    problem.save(update_fields=["state", "draft_article"])
+    _audit(actor, "kb.problem_drafted", problem, {"article": rev.article_id})
+    return rev
+
+
+@transaction.atomic
+def problem_dismiss(*, actor: Actor, problem: CommonProblem) -> CommonProblem:
+    actor.require("kb.check")
+    problem = CommonProblem.objects.select_for_update().get(pk=problem.pk)
+    if problem.state != CommonProblem.State.OPEN:
+        raise IllegalTransition("该问题已起草或已忽略。", "This problem has already been drafted or dismissed.")
+    problem.state = CommonProblem.State.DISMISSED
+    problem.save(update_fields=["state"])
+    _audit(actor, "kb.problem_dismissed", problem)
+    return problem
