@@ -1,0 +1,251 @@
+"""Scoped reads of work orders: single orders, the workbench queues, filters, lookups.
+
+Everything starts from ``Ticket.objects.scoped(actor.scope)``: an order of
+another province is reported exactly like a missing one.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+from django.db.models import Q, QuerySet
+from django.utils import timezone
+
+from kefu.core.errors import NotFound, ValidationFailed
+from kefu.customers.models import Customer
+from kefu.org.access import Actor
+from kefu.org.models import Province, Team
+
+from . import workflow
+from .models import OPEN_STATUSES, Attachment, Category, Channel, Kind, Status, Ticket
+
+DUE_SOON = timedelta(hours=2)
+QUEUES = ("mine", "team", "awaiting", "due_soon", "overdue", "all", "off_rule")
+
+
+def tickets_in_scope(actor: Actor) -> QuerySet[Ticket]:
+    return Ticket.objects.scoped(actor.scope)
+
+
+def ticket_by_number(actor: Actor, number: str) -> Ticket:
+    ticket = (
+        tickets_in_scope(actor)
+        .select_related("province", "customer", "contact", "category__parent__parent", "holder_team",
+                        "first_contact_team", "first_contact_agent", "assignee")
+        .filter(number=number).first()
+    )
+    if ticket is None:
+        raise NotFound()
+    return ticket
+
+
+def attachment_in_scope(actor: Actor, ticket: Ticket, attachment_id: int) -> Attachment:
+    att = Attachment.objects.scoped(actor.scope).filter(pk=attachment_id, ticket=ticket).first()
+    if att is None:
+        raise NotFound()
+    return att
+
+
+@dataclass(frozen=True)
+class Filters:
+    kind: str = ""
+    status: str = ""
+    category: str = ""
+    channel: str = ""
+    province: str = ""
+    date_from: dt.date | None = None
+    date_to: dt.date | None = None
+    q: str = ""
+
+
+def _bad(field: str) -> ValidationFailed:
+    return ValidationFailed(f"筛选条件 {field} 无效。", f"Invalid filter: {field}.", details=[{"field": field}])
+
+
+def queue(actor: Actor, name: str, filters: Filters, *, now: datetime | None = None) -> QuerySet[Ticket]:
+    """One of the workbench queues, filtered, newest first (overdue/due soon: nearest deadline first)."""
+    now = now or timezone.now()
+    qs = tickets_in_scope(actor)
+    teams = actor.team_ids_with("ticket.view")
+    if name == "mine":
+        qs = qs.filter(assignee=actor.user, status__in=OPEN_STATUSES)
+    elif name == "team":
+        qs = qs.filter(holder_team__in=teams, status__in=OPEN_STATUSES)
+    elif name == "awaiting":
+        qs = qs.filter(holder_team__in=teams, status=Status.AWAITING_ACCEPTANCE)
+    elif name == "due_soon":
+        qs = qs.filter(holder_team__in=teams, status__in=OPEN_STATUSES, due_at__gt=now, due_at__lte=now + DUE_SOON)
+    elif name == "overdue":
+        qs = qs.filter(holder_team__in=teams, status__in=OPEN_STATUSES, due_at__lte=now)
+    elif name == "off_rule":
+        qs = qs.filter(off_rule_transfers__gt=0)
+    elif name != "all":
+        raise _bad("queue")
+    qs = apply_filters(actor, qs, filters)
+    order = ["due_at", "id"] if name in ("due_soon", "overdue") else ["-created_at", "-id"]
+    return qs.select_related("province", "customer", "category", "holder_team").order_by(*order)
+
+
+def apply_filters(actor: Actor, qs: QuerySet[Ticket], f: Filters) -> QuerySet[Ticket]:
+    if f.kind:
+        if f.kind not in Kind.values:
+            raise _bad("kind")
+        qs = qs.filter(kind=f.kind)
+    if f.status:
+        if f.status not in Status.values:
+            raise _bad("status")
+        qs = qs.filter(status=f.status)
+    if f.channel:
+        if f.channel not in Channel.values:
+            raise _bad("channel")
+        qs = qs.filter(channel=f.channel)
+    if f.category:
+        cat = Category.objects.filter(code=f.category).first()
+        if cat is None:
+            raise _bad("category")
+        qs = qs.filter(Q(category=cat) | Q(category__parent=cat) | Q(category__parent__parent=cat))
+    if f.province:
+        # A province filter narrows within the scope; it never widens it.
+        province = Province.objects.filter(Q(code=f.province) | Q(slug=f.province)).first()
+        if province is None:
+            raise _bad("province")
+        qs = qs.filter(province=province)
+    if f.date_from:
+        qs = qs.filter(created_at__gte=_day_start(f.date_from))
+    if f.date_to:
+        qs = qs.filter(created_at__lt=_day_start(f.date_to + timedelta(days=1)))
+    if f.q:
+        q = f.q.strip()[:60]
+        qs = qs.filter(Q(number__iexact=q) | Q(caller_phone=q) | Q(subject__icontains=q))
+    return qs
+
+
+def _day_start(day: dt.date) -> datetime:
+    return timezone.make_aware(datetime.combine(day, dt.time.min))
+
+
+def page(qs: QuerySet[Ticket], *, offset: int, limit: int) -> tuple[list[Ticket], bool]:
+    """One page and whether there is another (no COUNT over a million rows)."""
+    rows = list(qs[offset:offset + limit + 1])
+    return rows[:limit], len(rows) > limit
+
+
+def queue_counts(actor: Actor, *, now: datetime | None = None) -> dict[str, int]:
+    """Sizes of the personal queues (bounded by the actor's teams' open orders)."""
+    empty = Filters()
+    return {name: queue(actor, name, empty, now=now).count() for name in ("mine", "team", "awaiting", "due_soon",
+                                                                          "overdue")}
+
+
+def open_orders_of(actor: Actor, customer: Customer, *, limit: int = 20) -> list[Ticket]:
+    return list(
+        tickets_in_scope(actor).filter(customer=customer, status__in=OPEN_STATUSES)
+        .select_related("holder_team").order_by("-created_at")[:limit]
+    )
+
+
+def recent_orders_of(actor: Actor, customer: Customer, *, limit: int = 10) -> list[Ticket]:
+    return list(tickets_in_scope(actor).filter(customer=customer).order_by("-created_at")[:limit])
+
+
+def leaf_categories(kind: str, *, on: dt.date | None = None) -> list[Category]:
+    """The leaves in force on a day under the kind's root (complaint/fault: 投诉/故障; consultation: 咨询)."""
+    on = on or timezone.localdate()
+    if kind in (Kind.ACCEPTANCE, ""):
+        return []
+    root = "consult" if kind == Kind.CONSULTATION else "cf"
+    in_force = Category.objects.filter(valid_from__lte=on).filter(Q(valid_to__isnull=True) | Q(valid_to__gt=on))
+    nodes = list(in_force.select_related("parent__parent"))
+    parents = {c.parent_id for c in nodes if c.parent_id}
+    leaves = []
+    for c in nodes:
+        top = c
+        while top.parent is not None:
+            top = top.parent
+        if top.code == root and c.pk not in parents:
+            leaves.append(c)
+    return sorted(leaves, key=lambda c: (c.parent.parent.sort_order if c.parent and c.parent.parent else 0,
+                                         c.parent.sort_order if c.parent else 0, c.sort_order))
+
+
+def category_by_code(code: str | None) -> Category | None:
+    if not code:
+        return None
+    cat = Category.objects.select_related("parent__parent").filter(code=code).first()
+    if cat is None:
+        raise ValidationFailed("分类不存在。", "Unknown category.", details=[{"field": "category", "value": code}])
+    return cat
+
+
+def dispatch_targets(ticket: Ticket) -> list[Team]:
+    """Teams an order may be handed to: the national hotline and online teams, and its province's teams."""
+    qs = Team.objects.filter(kind__in=workflow.FRONT_TEAMS).filter(
+        Q(province__isnull=True) | Q(province_id=ticket.province_id)).exclude(pk=ticket.holder_team_id)
+    return sorted(qs, key=lambda t: (t.kind != workflow.HOTLINE, t.kind != workflow.ONLINE, t.code))
+
+
+def team_by_code(code: str) -> Team:
+    team = Team.objects.filter(code=code).first()
+    if team is None:
+        raise ValidationFailed("团队不存在。", "Unknown team.", details=[{"field": "to_team", "value": code}])
+    return team
+
+
+def ticket_detail(actor: Actor, ticket: Ticket) -> dict[str, Any]:
+    """Everything the order page and the API detail show (children through the scoped parent)."""
+    from kefu.core import audit
+    from kefu.sla import selectors as sla_selectors
+
+    hops = list(ticket.hops.select_related("from_team", "to_team", "sent_by", "accepted_by").order_by("created_at",
+                                                                                                      "id"))
+    clocks = sla_selectors.clocks_for("tickets.ticket", [ticket.pk]) + sla_selectors.clocks_for(
+        "tickets.hop", [h.pk for h in hops])
+    return {
+        "hops": hops,
+        "replies": list(ticket.replies.select_related("team", "author")),
+        "notes": list(ticket.notes.select_related("team", "author")),
+        "attachments": list(ticket.attachments.select_related("uploaded_by")),
+        "events": list(audit.timeline(ticket)),
+        "clocks": clocks,
+    }
+
+
+def problem_samples(since: datetime, until: datetime) -> list[Any]:
+    """Complaint, fault and consultation orders resolved in a window, for the knowledge app's mining."""
+    from kefu.knowledge.registry import ProblemSample
+
+    rows = (
+        Ticket.objects.unscoped("national common-problem mining by the operator (第四条)")
+        .filter(resolved_at__gte=since, resolved_at__lt=until)
+        .exclude(kind=Kind.ACCEPTANCE).select_related("category")
+        .values_list("number", "category__code", "subject", "description", "province_id")
+    )
+    return [ProblemSample(ref=n, category_code=c or "consult", text=f"{s}\n{d}".strip(), province_id=p)
+            for n, c, s, d, p in rows.iterator()]
+
+
+def leaf_category_choices() -> list[tuple[str, str]]:
+    """The live taxonomy for the knowledge app's article form: (code, full path)."""
+    return [(c.code, c.path) for c in leaf_categories(Kind.COMPLAINT) + leaf_categories(Kind.CONSULTATION)]
+
+
+def owner_links(owner_type: str) -> Any:
+    """For the SLA lists: clock owner ids -> (order number, order page URL)."""
+    from django.urls import reverse
+
+    def links(owner_ids: Any) -> dict[int, tuple[str, str]]:
+        ids = list(owner_ids)
+        if owner_type == "tickets.hop":
+            from .models import Hop
+
+            rows = (Hop.objects.unscoped("owner ids come from the SLA app's scoped list")
+                    .filter(pk__in=ids).values_list("pk", "ticket__number"))
+        else:
+            rows = (Ticket.objects.unscoped("owner ids come from the SLA app's scoped list")
+                    .filter(pk__in=ids).values_list("pk", "number"))
+        return {pk: (number, reverse("tickets:detail", args=[number])) for pk, number in rows}
+
+    return links
