@@ -6,3 +6,6 @@ class ReportsConfig(AppConfig):
     name = "kefu.reports"
     label = "reports"
     verbose_name = _("统计报表")
+
+    def ready(self) -> None:
+        from . import nav, tasks  # noqa: F401
