@@ -78,7 +78,11 @@ def install_error_handlers(api: NinjaAPI) -> None:
     def http_error(request: HttpRequest, exc: HttpError) -> HttpResponse:
         if exc.status_code == 404:
             return _json(api, request, not_found_body(), 404)
-        body = {"code": "http_error", "message": "请求无法处理。", "message_en": str(exc.message)}
+        if exc.status_code == 403 and "csrf" in str(exc.message).lower():
+            body = {"code": "csrf_failed", "message": "CSRF 校验失败，请刷新页面后重试。",
+                    "message_en": "CSRF check failed; reload the page and try again.", "details": None}
+            return _json(api, request, body, 403)
+        body = {"code": "http_error", "message": "请求无法处理。", "message_en": str(exc.message), "details": None}
         return _json(api, request, body, exc.status_code)
 
     @api.exception_handler(ScopeMissing)

@@ -3,7 +3,7 @@ from __future__ import annotations
 from datetime import datetime
 
 from django.http import HttpRequest
-from ninja import Router, Schema
+from ninja import Router, Schema, Status
 
 from kefu.core.api import StrictSchema
 from kefu.core.errors import NotFound
@@ -85,18 +85,18 @@ def tokens(request: HttpRequest) -> list[dict]:
 
 
 @router.post("/tokens", response={201: TokenCreatedOut}, summary="签发令牌 / Issue a token")
-def token_create(request: HttpRequest, payload: TokenIn) -> tuple[int, dict]:
+def token_create(request: HttpRequest, payload: TokenIn) -> Status:
     actor = request.actor  # type: ignore[attr-defined]
     team = selectors.team_of_actor(actor, payload.team_code)
     token, secret = services.token_issue(actor=actor, team=team, name=payload.name)
-    return 201, _token_out(token, secret)
+    return Status(201, _token_out(token, secret))
 
 
 @router.delete("/tokens/{token_id}", response={204: None}, summary="吊销令牌 / Revoke a token")
-def token_delete(request: HttpRequest, token_id: int) -> tuple[int, None]:
+def token_delete(request: HttpRequest, token_id: int) -> Status:
     actor = request.actor  # type: ignore[attr-defined]
     token = selectors.token_of(actor, token_id)
     if token is None:
         raise NotFound()
     services.token_revoke(actor=actor, token=token)
-    return 204, None
+    return Status(204, None)

@@ -148,7 +148,8 @@ def token_revoke(*, actor: Actor, token: ApiToken) -> None:
 
 
 def token_authenticate(secret: str) -> ApiToken | None:
-    parts = secret.split("_")
+    # The random part is URL-safe base64 and may itself contain "_": split twice only.
+    parts = secret.split("_", 2)
     if len(parts) != 3 or parts[0] != TOKEN_PREFIX:
         return None
     token = ApiToken.objects.select_related("user").filter(prefix=parts[1], revoked_at__isnull=True).first()
