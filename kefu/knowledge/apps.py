@@ -8,4 +8,4 @@ class KnowledgeConfig(AppConfig):
     verbose_name = _("知识库")
 
     def ready(self) -> None:
-        from . import audit_verbs, tasks  # noqa: F401
+        from . import audit_verbs, nav, tasks  # noqa: F401

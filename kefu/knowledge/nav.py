@@ -6,8 +6,10 @@ register_nav(NavItem(_("知识库"), "knowledge:index", "kb.read", order=40))
 
 
 def _review_panel(request):  # type: ignore[no-untyped-def]
-    from .selectors import review_queue
+    from .selectors import is_editor, review_queue
 
+    if not is_editor(request.actor):
+        return None
     qs = review_queue(request.actor)
     return {"count": qs.count(), "items": list(qs[:5])}
 

@@ -21,6 +21,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
+from typing import Any
 
 from django.db import connection, transaction
 from django.utils.html import escape
@@ -144,7 +145,7 @@ def _pg_ranked(terms: list[str], op: str, scope: str, limit: int, category_code:
     # column is one of two constants; every value is a parameter.
     head = "SELECT article_id, ts_rank({c}, q) AS r FROM knowledge_searchdoc, to_tsquery('simple', %s) q WHERE {c} @@ q"
     sql = [head.format(c=column)]
-    params: list[object] = [tsquery]
+    params: list[Any] = [tsquery]
     if category_code:
         sql.append("AND (category_code = %s OR category_code LIKE %s)")
         params += [category_code, category_code + ".%"]
@@ -165,7 +166,7 @@ def _sqlite_ranked(terms: list[str], op: str, scope: str, limit: int, category_c
         expr = "{title keywords question answer_customer} : (" + expr + ")"
     sql = ["SELECT f.rowid, bm25(knowledge_search_fts, 10.0, 4.0, 4.0, 1.0, 1.0) AS r"
            " FROM knowledge_search_fts f"]
-    params: list[object] = []
+    params: list[Any] = []
     if category_code:
         sql.append("JOIN knowledge_searchdoc d ON d.article_id = f.rowid")
     sql.append("WHERE knowledge_search_fts MATCH %s")
@@ -248,7 +249,8 @@ def highlight(text: str, terms: Sequence[str]) -> SafeString:
     pattern = _pattern(terms)
     if pattern is None:
         return mark_safe(escape(text))  # noqa: S308 (escaped)
-    out, pos = [], 0
+    out: list[str] = []
+    pos = 0
     for m in pattern.finditer(text):
         out.append(escape(text[pos:m.start()]))
         out.append("<mark>" + escape(m.group(0)) + "</mark>")

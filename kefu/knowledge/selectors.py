@@ -105,12 +105,12 @@ def revision_diff(old: Revision | None, new: Revision) -> list[dict[str, Any]]:
         b = str(getattr(new, name) or "")
         if a == b:
             continue
-        out.append({"field": name, "label": Revision._meta.get_field(name).verbose_name, "html": _inline_diff(a, b)})
+        out.append({"field": name, "label": getattr(Revision._meta.get_field(name), "verbose_name", name), "html": _inline_diff(a, b)})
     return out
 
 
 def _inline_diff(a: str, b: str) -> SafeString:
-    parts = []
+    parts: list[str] = []
     matcher = difflib.SequenceMatcher(None, a, b, autojunk=False)
     for op, i1, i2, j1, j2 in matcher.get_opcodes():
         if op == "equal":

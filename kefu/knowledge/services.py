@@ -97,6 +97,18 @@ def article_create(*, actor: Actor, content: Content) -> Revision:
 
 
 @transaction.atomic
+def article_import_draft(*, actor: Actor, content: Content) -> Revision:
+    """A draft brought in by the bulk import; it then goes through the workflow like any other."""
+    actor.require("kb.import")
+    content = content.cleaned()
+    article = Article.objects.create(created_by=actor.user)
+    rev = Revision.objects.create(article=article, number=1, author=actor.user, status=Status.DRAFT,
+                                  **{f: getattr(content, f) for f in CONTENT_FIELDS})
+    _audit(actor, "kb.article_created", article, {"revision": rev.pk, "number": 1, "imported": True})
+    return rev
+
+
+@transaction.atomic
 def revision_edit(*, actor: Actor, article: Article, content: Content) -> Revision:
     """Save an edit as a new draft revision; an older unsubmitted draft is superseded by it."""
     actor.require("kb.author")

@@ -1,0 +1,336 @@
+"""Web UI of the knowledge base: search and articles for agents, the approval desk for editors,
+the loading matrix, feedback and common-problem queues, import/export, and the public FAQ.
+"""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from typing import Any
+
+from django.contrib import messages
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.utils import timezone
+from django.utils.dateparse import parse_date, parse_datetime
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
+
+from kefu.core import audit
+from kefu.core.errors import DomainError, NotFound, ValidationFailed
+from kefu.core.web import actor_required, error_page
+
+from . import exporter, importer, search, selectors, services, workflow
+from .models import Feedback, Revision
+from .registry import category_choices, category_label
+from .services import Content
+
+STATUS_CHOICES = Revision._meta.get_field("status").choices
+
+
+def _content(request: HttpRequest) -> Content:
+    post = request.POST
+    raw_date = post.get("release_date", "").strip()
+    release_date: date | None = None
+    if raw_date:
+        release_date = parse_date(raw_date)
+        if release_date is None:
+            raise ValidationFailed("版本上线日期格式有误。", "Invalid release date.", details=[{"field": "release_date"}])
+    return Content(
+        title=post.get("title", ""), question=post.get("question", ""), answer_agent=post.get("answer_agent", ""),
+        answer_customer=post.get("answer_customer", ""), category_code=post.get("category_code", ""),
+        keywords=post.get("keywords", ""), release=post.get("release", ""), release_date=release_date,
+        urgent=post.get("urgent") == "on", urgent_reason=post.get("urgent_reason", ""),
+    )
+
+
+def _selection(request: HttpRequest) -> dict[str, str]:
+    return {"q": request.GET.get("q", "").strip()[:200], "category": request.GET.get("category", "")[:80],
+            "status": request.GET.get("status", "")[:20]}
+
+
+# ---------------------------------------------------------------- agents and editors
+
+@require_GET
+@actor_required("kb.read")
+def index(request: HttpRequest) -> HttpResponse:
+    actor = request.actor  # type: ignore[attr-defined]
+    sel = _selection(request)
+    editor = selectors.is_editor(actor)
+    hits: list[search.SearchHit] = []
+    rows: Any = []
+    if sel["q"]:
+        hits = search.search(sel["q"], scope="agent", limit=30, category_code=sel["category"] or None)
+    elif editor:
+        rows = selectors.latest_revisions(status=sel["status"], category_code=sel["category"])[:300]
+    else:
+        rows = selectors.published_revisions(category_code=sel["category"])[:300]
+    return render(request, "knowledge/index.html", {
+        "sel": sel, "hits": hits, "rows": rows, "editor": editor, "categories": category_choices(),
+        "statuses": STATUS_CHOICES, "counts": selectors.status_counts() if editor else {},
+        "query_string": request.GET.urlencode(),
+    })
+
+
+def _form(request: HttpRequest, *, initial: Any, error: DomainError | None, article: Any = None,
+          status: int = 200) -> HttpResponse:
+    return render(request, "knowledge/form.html", {
+        "initial": initial, "error": error, "article": article, "categories": category_choices(),
+    }, status=status)
+
+
+@require_http_methods(["GET", "POST"])
+@actor_required("kb.author")
+def article_new(request: HttpRequest) -> HttpResponse:
+    actor = request.actor  # type: ignore[attr-defined]
+    if request.method == "POST":
+        try:
+            rev = services.article_create(actor=actor, content=_content(request))
+        except ValidationFailed as exc:
+            return _form(request, initial=request.POST, error=exc, status=exc.status)
+        messages.success(request, _("已保存为草稿。"))
+        return redirect("knowledge:revision", pk=rev.pk)
+    return _form(request, initial={}, error=None)
+
+
+@require_GET
+@actor_required("kb.read")
+def article_detail(request: HttpRequest, pk: int) -> HttpResponse:
+    actor = request.actor  # type: ignore[attr-defined]
+    article = selectors.article_for(actor, pk)
+    pub = article.published_revision
+    editor = selectors.is_editor(actor)
+    receipts = selectors.receipts_of(actor.scope, pub) if pub else []
+    can_load = bool(pub and any(s.province_id for s in actor.seats_with("kb.load")))
+    my_receipt = next((r for r in receipts if r.province_id in actor.scope.province_ids), None) if can_load else None
+    return render(request, "knowledge/article.html", {
+        "article": article, "pub": pub, "editor": editor,
+        "revisions": article.revisions.select_related("author").order_by("-number") if editor else [],
+        "receipts": receipts, "can_load": can_load, "my_receipt": my_receipt,
+        "loaded_count": sum(1 for r in receipts if r.loaded_at), "feedback_kinds": Feedback.Kind.choices,
+        "can_feedback": actor.can("kb.feedback"),
+        "category_label": category_label(pub.category_code) if pub else "",
+    })
+
+
+@require_http_methods(["GET", "POST"])
+@actor_required("kb.author")
+def article_edit(request: HttpRequest, pk: int) -> HttpResponse:
+    actor = request.actor  # type: ignore[attr-defined]
+    article = selectors.article_for(actor, pk)
+    latest = article.revisions.order_by("-number").first()
+    if request.method == "POST":
+        try:
+            rev = services.revision_edit(actor=actor, article=article, content=_content(request))
+        except ValidationFailed as exc:
+            return _form(request, initial=request.POST, error=exc, article=article, status=exc.status)
+        messages.success(request, _("已保存为新版本草稿。"))
+        return redirect("knowledge:revision", pk=rev.pk)
+    return _form(request, initial=latest, error=None, article=article)
+
+
+@require_GET
+@actor_required("kb.read")
+def revision_detail(request: HttpRequest, pk: int) -> HttpResponse:
+    actor = request.actor  # type: ignore[attr-defined]
+    rev = selectors.revision_for(actor, pk)
+    previous = rev.based_on or rev.article.revisions.filter(number__lt=rev.number).order_by("-number").first()
+    actions = [t for t in workflow.actions_from(rev.status) if actor.can(t.permission or "")]
+    events = [{"event": e, "label": audit.verb_label(e.verb)} for e in audit.timeline(rev).order_by("at")]
+    return render(request, "knowledge/revision.html", {
+        "rev": rev, "previous": previous, "diff": selectors.revision_diff(previous, rev) if previous else [],
+        "actions": actions, "comments": rev.comments.select_related("author"), "events": events,
+        "editor": selectors.is_editor(actor), "category_label": category_label(rev.category_code),
+        "under_review": selectors.under_review(rev.article),
+    })
+
+
+@require_GET
+@actor_required("kb.read")
+def revision_diff(request: HttpRequest, pk: int) -> HttpResponse:
+    actor = request.actor  # type: ignore[attr-defined]
+    rev = selectors.revision_for(actor, pk)
+    against_id = request.GET.get("against", "")
+    other = selectors.revision_for(actor, int(against_id)) if against_id.isdigit() else None
+    if other is None or other.article_id != rev.article_id:
+        return error_page(request, NotFound())
+    old, new = (other, rev) if other.number < rev.number else (rev, other)
+    return render(request, "knowledge/diff.html", {"old": old, "new": new, "diff": selectors.revision_diff(old, new)})
+
+
+@require_POST
+@actor_required("kb.read")
+def revision_act(request: HttpRequest, pk: int) -> HttpResponse:
+    actor = request.actor  # type: ignore[attr-defined]
+    rev = selectors.revision_for(actor, pk)
+    publish_at: datetime | None = None
+    raw = request.POST.get("publish_at", "").strip()
+    if raw:
+        parsed = parse_datetime(raw)
+        if parsed is None:
+            return error_page(request, ValidationFailed("计划发布时间格式有误。", "Invalid scheduled time."))
+        publish_at = timezone.make_aware(parsed) if timezone.is_naive(parsed) else parsed
+    rev = services.revision_transition(actor=actor, revision=rev, action=request.POST.get("action", ""),
+                                       comment=request.POST.get("comment", ""), publish_at=publish_at)
+    messages.success(request, _("已完成：%(status)s") % {"status": rev.get_status_display()})
+    return redirect("knowledge:revision", pk=rev.pk)
+
+
+@require_GET
+@actor_required("kb.read")
+def review_queue(request: HttpRequest) -> HttpResponse:
+    actor = request.actor  # type: ignore[attr-defined]
+    return render(request, "knowledge/review.html", {"rows": selectors.review_queue(actor)})
+
+
+# ---------------------------------------------------------------- loading receipts
+
+@require_POST
+@actor_required("kb.load")
+def revision_load(request: HttpRequest, pk: int) -> HttpResponse:
+    actor = request.actor  # type: ignore[attr-defined]
+    rev = selectors.revision_for(actor, pk)
+    services.receipt_load(actor=actor, revision=rev)
+    messages.success(request, _("已登记本省加载回执。"))
+    return redirect("knowledge:article", pk=rev.article_id)
+
+
+@require_GET
+@actor_required("kb.read")
+def receipts(request: HttpRequest) -> HttpResponse:
+    actor = request.actor  # type: ignore[attr-defined]
+    provinces, rows = selectors.receipt_matrix(actor.scope)
+    return render(request, "knowledge/receipts.html", {"provinces": provinces, "rows": rows,
+                                                       "national": actor.scope.national})
+
+
+# ---------------------------------------------------------------- feedback
+
+@require_POST
+@actor_required("kb.feedback")
+def article_feedback(request: HttpRequest, pk: int) -> HttpResponse:
+    actor = request.actor  # type: ignore[attr-defined]
+    article = selectors.article_for(actor, pk)
+    services.feedback_create(actor=actor, article=article, kind=request.POST.get("kind", ""),
+                             text=request.POST.get("text", ""), source_ref=request.POST.get("source_ref", "")[:80])
+    messages.success(request, _("反馈已提交运营单位。"))
+    return redirect("knowledge:article", pk=article.pk)
+
+
+@require_http_methods(["GET", "POST"])
+@actor_required("kb.read")
+def feedback_list(request: HttpRequest) -> HttpResponse:
+    actor = request.actor  # type: ignore[attr-defined]
+    if request.method == "POST":  # a flag with no article: "missing knowledge"
+        services.feedback_create(actor=actor, kind=Feedback.Kind.MISSING, text=request.POST.get("text", ""),
+                                 source_ref=request.POST.get("source_ref", "")[:80])
+        messages.success(request, _("反馈已提交运营单位。"))
+        return redirect("knowledge:feedback")
+    state = request.GET.get("state", Feedback.State.OPEN)
+    if state not in Feedback.State.values and state != "":
+        state = Feedback.State.OPEN
+    return render(request, "knowledge/feedback.html", {
+        "rows": selectors.feedback_queue(actor.scope, state=state)[:300], "state": state,
+        "states": Feedback.State.choices, "can_handle": actor.can("kb.check"),
+        "can_flag": actor.can("kb.feedback"),
+    })
+
+
+@require_POST
+@actor_required()
+def feedback_handle(request: HttpRequest, pk: int) -> HttpResponse:
+    actor = request.actor  # type: ignore[attr-defined]
+    fb = selectors.feedback_for(actor.scope, pk)  # scope first: another province's flag is a 404
+    services.feedback_handle(actor=actor, feedback=fb, state=request.POST.get("state", ""),
+                             note=request.POST.get("note", ""))
+    messages.success(request, _("反馈已处理。"))
+    return redirect("knowledge:feedback")
+
+
+# ---------------------------------------------------------------- common problems
+
+@require_GET
+@actor_required("kb.author")
+def problems(request: HttpRequest) -> HttpResponse:
+    return render(request, "knowledge/problems.html", {"rows": selectors.open_problems()[:200]})
+
+
+@require_POST
+@actor_required("kb.author")
+def problem_draft(request: HttpRequest, pk: int) -> HttpResponse:
+    actor = request.actor  # type: ignore[attr-defined]
+    rev = services.problem_start_draft(actor=actor, problem=selectors.problem_for(pk))
+    messages.success(request, _("已据此问题起草，请完善后提交审核。"))
+    return redirect("knowledge:article_edit", pk=rev.article_id)
+
+
+@require_POST
+@actor_required("kb.check")
+def problem_dismiss(request: HttpRequest, pk: int) -> HttpResponse:
+    actor = request.actor  # type: ignore[attr-defined]
+    services.problem_dismiss(actor=actor, problem=selectors.problem_for(pk))
+    return redirect("knowledge:problems")
+
+
+# ---------------------------------------------------------------- import / export
+
+@require_http_methods(["GET", "POST"])
+@actor_required("kb.import")
+def import_page(request: HttpRequest) -> HttpResponse:
+    actor = request.actor  # type: ignore[attr-defined]
+    result = None
+    if request.method == "POST":
+        upload = request.FILES.get("file")
+        if upload is None:
+            return error_page(request, ValidationFailed("请选择文件。", "Choose a file.", details=[{"field": "file"}]))
+        try:
+            result = importer.import_upload(actor=actor, name=upload.name or "", data=upload.read(),
+                                            mode=request.POST.get("mode", "draft"))
+        except ValidationFailed as exc:
+            return render(request, "knowledge/import.html", {"error": exc}, status=exc.status)
+    return render(request, "knowledge/import.html", {"result": result, "is_admin": actor.is_admin})
+
+
+@require_GET
+@actor_required("kb.read")
+def export(request: HttpRequest) -> HttpResponse:
+    actor = request.actor  # type: ignore[attr-defined]
+    sel = _selection(request)
+    ids = [int(i) for i in request.GET.getlist("id") if i.isdigit()][:5000]
+    revisions = exporter.selection(actor, q=sel["q"], category_code=sel["category"], status=sel["status"], ids=ids)
+    response = HttpResponse(exporter.to_xlsx(revisions),
+                            content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
+    response["Content-Disposition"] = f'attachment; filename="kb-{timezone.localdate():%Y%m%d}.xlsx"'
+    return response
+
+
+# ---------------------------------------------------------------- suggestions (htmx)
+
+@require_GET
+@actor_required("kb.read")
+def suggest(request: HttpRequest) -> HttpResponse:
+    """Fragment of up to 5 published articles for what an agent is typing (the work-order form calls it)."""
+    text = " ".join(request.GET.get(k, "") for k in ("q", "description", "title")).strip()[:500]
+    hits = search.search(text, scope="agent", limit=5) if len(text) >= 2 else []
+    return render(request, "knowledge/_suggest.html", {"hits": hits, "field": "kb_article"})
+
+
+# ---------------------------------------------------------------- public FAQ (no login)
+
+@require_GET
+def faq_index(request: HttpRequest) -> HttpResponse:
+    q = request.GET.get("q", "").strip()[:100]
+    category = request.GET.get("category", "")[:80]
+    hits = search.search(q, scope="faq", limit=30, category_code=category or None) if q else []
+    rows = [] if q else selectors.published_revisions(category_code=category)[:500]
+    return render(request, "knowledge/faq_index.html", {
+        "q": q, "hits": hits, "rows": rows, "category": category, "categories": category_choices(),
+    })
+
+
+@require_GET
+def faq_article(request: HttpRequest, pk: int) -> HttpResponse:
+    try:
+        rev = selectors.published_article(pk)
+    except NotFound:
+        return render(request, "knowledge/faq_missing.html", status=404)
+    return render(request, "knowledge/faq_article.html", {"rev": rev, "category_label": category_label(rev.category_code)})
