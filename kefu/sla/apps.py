@@ -6,3 +6,6 @@ class SlaConfig(AppConfig):
     name = "kefu.sla"
     label = "sla"
     verbose_name = _("服务时限")
+
+    def ready(self) -> None:
+        from . import audit_verbs, panels, tasks  # noqa: F401

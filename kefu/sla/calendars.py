@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import time
+from datetime import date, time
 
 from .calendar_math import MINUTES_PER_DAY, CalendarSpec
 from .models import Holiday, ServiceCalendar
@@ -20,8 +20,8 @@ def spec_for(calendar: ServiceCalendar) -> CalendarSpec:
     hours: list[tuple[int, int] | None] = [None] * 7
     for row in calendar.hours.all():
         hours[row.weekday] = _minutes(row.opens, row.closes)
-    holidays = frozenset()
-    workdays = frozenset()
+    holidays: frozenset[date] = frozenset()
+    workdays: frozenset[date] = frozenset()
     if calendar.observes_holidays:
         rows = list(Holiday.objects.values_list("date", "kind"))
         holidays = frozenset(d for d, k in rows if k == Holiday.Kind.OFF)

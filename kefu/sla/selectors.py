@@ -121,8 +121,9 @@ def at_risk(scope: Scope, *, now: datetime, team_ids: Iterable[int] | None = Non
 def notices_for(actor: Any, *, limit: int = 50) -> QuerySet[Notice]:
     """Warnings and breaches the actor should see: their own teams', or all in scope for a supervisor."""
     qs = Notice.objects.scoped(actor.scope).select_related("team", "province")
-    if not actor.can("ticket.supervise") and not actor.can("reports.view"):
-        qs = qs.filter(team_id__in=[s.team_id for s in actor.seats])
+    team_ids = visible_team_ids(actor)
+    if team_ids is not None:
+        qs = qs.filter(team_id__in=team_ids)
     return qs[:limit]
 
 
@@ -141,3 +142,20 @@ def annotate_links(infos: list[ClockInfo]) -> list[dict[str, Any]]:
         )
         rows.append({"info": info, "clock": info.clock, "label": label, "url": url})
     return rows
+
+
+def visible_team_ids(actor: Any) -> list[int] | None:
+    """None = every team in the actor's scope (supervisors, analysts); else the actor's own teams."""
+    if actor.can("ticket.supervise") or actor.can("reports.view"):
+        return None
+    return sorted({s.team_id for s in actor.seats})
+
+
+def policies_and_calendars() -> dict[str, Any]:
+    from .models import Holiday, Policy, ServiceCalendar
+
+    return {
+        "policies": Policy.objects.filter(is_active=True).select_related("calendar"),
+        "calendars": ServiceCalendar.objects.prefetch_related("hours"),
+        "holidays": Holiday.objects.all(),
+    }

@@ -62,7 +62,7 @@ def _schedule(clock: Clock) -> None:
 
 def _locked(owner_type: str, owner_id: int, kind: str) -> Clock | None:
     return (
-        Clock.objects.unscoped(_WHY).select_for_update().select_related("province")
+        Clock.objects.unscoped(_WHY).select_for_update(of=("self",)).select_related("province")
         .filter(owner_type=owner_type, owner_id=owner_id, kind=kind).first()
     )
 

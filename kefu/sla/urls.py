@@ -1,4 +1,10 @@
-from django.urls import path  # noqa: F401
+from django.urls import path
+
+from . import views
 
 app_name = "sla"
-urlpatterns: list = []
+urlpatterns = [
+    path("", views.board, name="board"),
+    path("rates/", views.rates, name="rates"),
+    path("policies/", views.policies, name="policies"),
+]

@@ -1,0 +1,41 @@
+"""The SLA app's entries in the web shell: navigation and home-page panels."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.http import HttpRequest
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from kefu.core.models import JobHeartbeat
+from kefu.core.registry import HomePanel, NavItem, register_home_panel, register_nav
+
+from .sweep import JOB_NAME
+
+
+def heartbeat_panel(request: HttpRequest) -> dict[str, Any] | None:
+    """Administrators: when the sweep last succeeded, and an alert when it is late."""
+    if not request.actor.is_admin:  # type: ignore[attr-defined]
+        return None
+    beat = JobHeartbeat.objects.filter(name=JOB_NAME).first()
+    now = timezone.now()
+    return {"beat": beat, "late": beat is None or beat.is_late(now), "now": now}
+
+
+def supervisor_panel(request: HttpRequest) -> dict[str, Any] | None:
+    from . import selectors
+
+    actor = request.actor  # type: ignore[attr-defined]
+    now = timezone.now()
+    team_ids = None if actor.can("ticket.supervise") else [s.team_id for s in actor.seats]
+    overdue = selectors.overdue(actor.scope, now=now, team_ids=team_ids, limit=500)
+    risky = selectors.at_risk(actor.scope, now=now, team_ids=team_ids, limit=500)
+    if not overdue and not risky:
+        return None
+    return {"overdue": len(overdue), "at_risk": len(risky), "nearest": (overdue + risky)[:5]}
+
+
+register_nav(NavItem(_("时限监控"), "sla:board", "sla.view", order=40))
+register_home_panel(HomePanel("sla/_panel_heartbeat.html", "admin.site", heartbeat_panel, order=5))
+register_home_panel(HomePanel("sla/_panel_clocks.html", "sla.view", supervisor_panel, order=30))

@@ -1,0 +1,62 @@
+"""Supervisors' pages: clocks at risk and overdue, on-time rates with the 98% line, the policies in force."""
+
+from __future__ import annotations
+
+import calendar as pycal
+from datetime import date, timedelta
+
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import render
+from django.utils import timezone
+
+from kefu.core.web import actor_required
+
+from . import charts, selectors
+from . import rates as rates_mod
+from .params import parse_group, parse_month
+
+
+@actor_required("sla.view")
+def board(request: HttpRequest) -> HttpResponse:
+    actor = request.actor  # type: ignore[attr-defined]
+    now = timezone.now()
+    team_ids = selectors.visible_team_ids(actor)
+    context = {
+        "overdue": selectors.annotate_links(selectors.overdue(actor.scope, now=now, team_ids=team_ids)),
+        "at_risk": selectors.annotate_links(selectors.at_risk(actor.scope, now=now, team_ids=team_ids)),
+        "notices": selectors.notices_for(actor, limit=30),
+        "now": now,
+    }
+    return render(request, "sla/board.html", context)
+
+
+@actor_required("sla.view")
+def rates(request: HttpRequest) -> HttpResponse:
+    actor = request.actor  # type: ignore[attr-defined]
+    now = timezone.now()
+    month = parse_month(request.GET.get("month"), now)
+    group_by = parse_group(request.GET.get("group"))
+    team_ids = selectors.visible_team_ids(actor)
+    rows = rates_mod.on_time_rates(actor.scope, month=month, now=now, group_by=group_by, team_ids=team_ids)
+    series = rates_mod.daily_series(actor.scope, month=month, now=now, team_ids=team_ids)
+    days = pycal.monthrange(month.year, month.month)[1]
+    totals = rates_mod.on_time_rates(actor.scope, month=month, now=now, group_by="ticket_kind", team_ids=team_ids)
+    context = {
+        "rows": rows, "total": totals[0] if totals else None, "month": month, "group_by": group_by,
+        "bars": charts.bars(rows), "line": charts.line(series, days_in_month=days),
+        "months": _recent_months(now.date(), 6), "groups": rates_mod.GROUPS.keys(),
+    }
+    return render(request, "sla/rates.html", context)
+
+
+@actor_required("sla.view")
+def policies(request: HttpRequest) -> HttpResponse:
+    return render(request, "sla/policies.html", selectors.policies_and_calendars())
+
+
+def _recent_months(today: date, n: int) -> list[date]:
+    out, d = [], today.replace(day=1)
+    for _ in range(n):
+        out.append(d)
+        d = (d.replace(day=1) - timedelta(days=1)).replace(day=1)
+    return out
