@@ -6,7 +6,7 @@ from datetime import datetime
 from typing import Any
 
 from django.http import HttpRequest
-from ninja import Field, Query, Router, Schema
+from ninja import Field, Query, Router, Schema, Status
 
 from kefu.core.api import StrictSchema
 from kefu.core.errors import ValidationFailed
@@ -206,7 +206,7 @@ def customer_lookup(request: HttpRequest, params: Query[LookupQuery]) -> list[di
 
 
 @router.post("", response={201: CustomerDetailOut}, summary="新建客户 / Create a customer")
-def customer_create(request: HttpRequest, payload: CustomerIn) -> tuple[int, dict[str, Any]]:
+def customer_create(request: HttpRequest, payload: CustomerIn) -> Status[dict[str, Any]]:
     actor = request.actor  # type: ignore[attr-defined]
     actor.require("customer.edit")
     customer = services.customer_create(
@@ -215,7 +215,7 @@ def customer_create(request: HttpRequest, payload: CustomerIn) -> tuple[int, dic
         account_manager=_user(payload.account_manager) if payload.account_manager else None,
         industry=payload.industry, notes=payload.notes, is_active=payload.is_active,
     )
-    return 201, _detail(actor, customer.pk)
+    return Status(201, _detail(actor, customer.pk))
 
 
 def _detail(actor: Any, customer_id: int) -> dict[str, Any]:
@@ -261,11 +261,11 @@ def contact_list(request: HttpRequest, customer_id: int) -> list[dict[str, Any]]
 
 
 @router.post("/{customer_id}/contacts", response={201: ContactOut}, summary="新增联系人 / Add a contact")
-def contact_add(request: HttpRequest, customer_id: int, payload: ContactIn) -> tuple[int, dict[str, Any]]:
+def contact_add(request: HttpRequest, customer_id: int, payload: ContactIn) -> Status[dict[str, Any]]:
     actor = request.actor  # type: ignore[attr-defined]
     contact = services.contact_add(actor=actor, customer_id=customer_id, name=payload.name, title=payload.title,
                                    email=payload.email, is_primary=payload.is_primary, phones=payload.phones)
-    return 201, _contact_out(selectors.contact_in_scope(actor.scope, contact.pk))
+    return Status(201, _contact_out(selectors.contact_in_scope(actor.scope, contact.pk)))
 
 
 @router.patch("/contacts/{contact_id}", response=ContactOut, summary="修改联系人(带版本号) / Update a contact")
@@ -281,14 +281,14 @@ def contact_update(request: HttpRequest, contact_id: int, payload: ContactPatch)
 
 
 @router.post("/contacts/{contact_id}/phones", response={201: PhoneOut}, summary="新增号码 / Add a phone number")
-def phone_add(request: HttpRequest, contact_id: int, payload: PhoneIn) -> tuple[int, dict[str, Any]]:
+def phone_add(request: HttpRequest, contact_id: int, payload: PhoneIn) -> Status[dict[str, Any]]:
     actor = request.actor  # type: ignore[attr-defined]
     phone = services.phone_add(actor=actor, contact_id=contact_id, number=payload.number)
-    return 201, _phone_out(phone)
+    return Status(201, _phone_out(phone))
 
 
 @router.delete("/phones/{phone_id}", response={204: None}, summary="删除号码 / Remove a phone number")
-def phone_remove(request: HttpRequest, phone_id: int) -> tuple[int, None]:
+def phone_remove(request: HttpRequest, phone_id: int) -> Status[None]:
     actor = request.actor  # type: ignore[attr-defined]
     services.phone_remove(actor=actor, phone_id=phone_id)
-    return 204, None
+    return Status(204, None)
