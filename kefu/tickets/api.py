@@ -1,3 +1,522 @@
-from ninja import Router
+"""Work-order API: queues and filters, create (Idempotency-Key), detail, versioned edit, every workflow action.
+
+Actions are ``POST /api/tickets/{number}/<action>``; each may carry the
+``version`` the client saw, and a stale one gets 409 with what changed.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from datetime import datetime
+from typing import Any
+
+from django.http import FileResponse, HttpRequest
+from ninja import File, Query, Router, Schema
+from ninja.files import UploadedFile
+from pydantic import Field
+
+from kefu.core.api import StrictSchema
+from kefu.core.errors import ValidationFailed
+from kefu.customers import selectors as customer_selectors
+from kefu.customers.phones import try_normalize_phone
+
+from . import attachments as attachment_services
+from . import selectors, services
+from .models import Ticket
+from .web_common import download_response
 
 router = Router(tags=["tickets"])
+MAX_LIMIT = 200
+
+
+# -- schemas ---------------------------------------------------------------------
+
+class TeamRef(Schema):
+    code: str
+    name: str
+    kind: str
+
+
+class TicketOut(Schema):
+    number: str
+    kind: str
+    topic: str
+    channel: str
+    status: str
+    province: str
+    customer_id: int
+    customer_name: str
+    contact_id: int | None
+    caller_phone: str
+    category: str | None
+    category_path: str | None
+    subject: str
+    description: str
+    first_contact_team: str
+    first_contact_agent: str
+    holder_team: str
+    assignee: str | None
+    referred_to: str
+    acceptance_outcome: str
+    resolution: str
+    resolved_from_kb: bool
+    kb_article_id: int | None
+    off_rule_transfers: int
+    due_at: datetime | None
+    created_at: datetime
+    updated_at: datetime
+    resolved_at: datetime | None
+    closed_at: datetime | None
+    version: int
+
+
+class HopOut(Schema):
+    id: int
+    from_team: str
+    to_team: str
+    reason_code: str
+    note: str
+    off_rule: bool
+    requires_acceptance: bool
+    status: str
+    created_at: datetime
+    accepted_at: datetime | None
+    accepted_by: str | None
+    returned_at: datetime | None
+    return_reason: str
+    return_note: str
+    result: str
+
+
+class ReplyOut(Schema):
+    id: int
+    team: str
+    author: str | None
+    method: str
+    content: str
+    replied_at: datetime
+
+
+class NoteOut(Schema):
+    id: int
+    team: str
+    author: str | None
+    body: str
+    created_at: datetime
+
+
+class AttachmentOut(Schema):
+    id: int
+    name: str
+    content_type: str
+    size: int
+    created_at: datetime
+
+
+class EventOut(Schema):
+    at: datetime
+    verb: str
+    label: str
+    actor: str
+    data: dict[str, Any]
+
+
+class TicketDetailOut(TicketOut):
+    allowed_actions: list[str]
+    hops: list[HopOut]
+    replies: list[ReplyOut]
+    notes: list[NoteOut]
+    attachments: list[AttachmentOut]
+    timeline: list[EventOut]
+
+
+class TicketPage(Schema):
+    items: list[TicketOut]
+    offset: int
+    limit: int
+    has_more: bool
+
+
+class ListQuery(Schema):
+    queue: str = "all"
+    kind: str = ""
+    status: str = ""
+    category: str = ""
+    channel: str = ""
+    province: str = ""
+    date_from: dt.date | None = None
+    date_to: dt.date | None = None
+    q: str = ""
+    offset: int = Field(0, ge=0, le=100_000)
+    limit: int = Field(50, ge=1, le=MAX_LIMIT)
+
+
+class CreateIn(StrictSchema):
+    kind: str
+    customer_id: int
+    subject: str
+    description: str = ""
+    category: str | None = None
+    topic: str = ""
+    contact_id: int | None = None
+    caller_phone: str = ""
+    team_code: str | None = None
+
+
+class UpdateIn(StrictSchema):
+    version: int
+    subject: str | None = None
+    description: str | None = None
+    category: str | None = None
+    topic: str | None = None
+    contact_id: int | None = None
+
+
+class VersionIn(StrictSchema):
+    version: int | None = None
+
+
+class DispatchIn(VersionIn):
+    to_team: str
+    reason_code: str
+    note: str = ""
+
+
+class ReturnIn(VersionIn):
+    reason: str
+    note: str = ""
+
+
+class ResultIn(VersionIn):
+    result: str
+
+
+class ReplyIn(VersionIn):
+    method: str
+    content: str
+
+
+class NoteIn(VersionIn):
+    note: str = ""
+
+
+class ResolveIn(VersionIn):
+    resolution: str
+    article_id: int | None = None
+    reply_method: str = ""
+    reply_content: str = ""
+
+
+class ReferIn(VersionIn):
+    referred_to: str
+    note: str = ""
+
+
+class AcceptanceIn(VersionIn):
+    outcome: str
+    note: str = ""
+
+
+class BodyIn(StrictSchema):
+    body: str
+
+
+class CategoryOut(Schema):
+    code: str
+    name: str
+    path: str
+    level: int
+    valid_from: dt.date
+    valid_to: dt.date | None
+
+
+class LookupQuery(Schema):
+    phone: str
+
+
+class LookupCustomer(Schema):
+    id: int
+    name: str
+    account_number: str
+    province: str
+    open_orders: list[TicketOut]
+
+
+# -- helpers ---------------------------------------------------------------------
+
+def ticket_out(t: Ticket) -> dict[str, Any]:
+    cat = t.category
+    return {
+        "number": t.number, "kind": t.kind, "topic": t.topic, "channel": t.channel, "status": t.status,
+        "province": t.province.code, "customer_id": t.customer_id, "customer_name": t.customer.name,
+        "contact_id": t.contact_id, "caller_phone": t.caller_phone,
+        "category": cat.code if cat else None, "category_path": cat.path if cat else None,
+        "subject": t.subject, "description": t.description,
+        "first_contact_team": t.first_contact_team.code, "first_contact_agent": t.first_contact_agent.username,
+        "holder_team": t.holder_team.code, "assignee": t.assignee.username if t.assignee else None,
+        "referred_to": t.referred_to, "acceptance_outcome": t.acceptance_outcome, "resolution": t.resolution,
+        "resolved_from_kb": t.resolved_from_kb, "kb_article_id": t.kb_article_id,
+        "off_rule_transfers": t.off_rule_transfers, "due_at": t.due_at, "created_at": t.created_at,
+        "updated_at": t.updated_at, "resolved_at": t.resolved_at, "closed_at": t.closed_at, "version": t.version,
+    }
+
+
+def _user(u: Any) -> str | None:
+    return u.username if u is not None else None
+
+
+def detail_out(actor: Any, t: Ticket) -> dict[str, Any]:
+    from kefu.core.audit import verb_label
+
+    d = selectors.ticket_detail(actor, t)
+    out = ticket_out(t)
+    out["allowed_actions"] = services.actions_for(actor, t)
+    out["hops"] = [{
+        "id": h.pk, "from_team": h.from_team.code, "to_team": h.to_team.code, "reason_code": h.reason_code,
+        "note": h.note, "off_rule": h.off_rule, "requires_acceptance": h.requires_acceptance, "status": h.status,
+        "created_at": h.created_at, "accepted_at": h.accepted_at, "accepted_by": _user(h.accepted_by),
+        "returned_at": h.returned_at, "return_reason": h.return_reason, "return_note": h.return_note,
+        "result": h.result} for h in d["hops"]]
+    out["replies"] = [{"id": r.pk, "team": r.team.code, "author": _user(r.author), "method": r.method,
+                       "content": r.content, "replied_at": r.replied_at} for r in d["replies"]]
+    out["notes"] = [{"id": n.pk, "team": n.team.code, "author": _user(n.author), "body": n.body,
+                     "created_at": n.created_at} for n in d["notes"]]
+    out["attachments"] = [{"id": a.pk, "name": a.original_name, "content_type": a.content_type, "size": a.size,
+                           "created_at": a.created_at} for a in d["attachments"]]
+    out["timeline"] = [{"at": e.at, "verb": e.verb, "label": verb_label(e.verb), "actor": e.actor_label,
+                        "data": e.data} for e in d["events"]]
+    return out
+
+
+def _ticket(request: HttpRequest, number: str) -> Ticket:
+    return selectors.ticket_by_number(request.actor, number)  # type: ignore[attr-defined]
+
+
+def _check_version(t: Ticket, version: int | None) -> None:
+    if version is not None and version != t.version:
+        raise services._stale(t, version)
+
+
+def _after(request: HttpRequest, number: str) -> dict[str, Any]:
+    return detail_out(request.actor, _ticket(request, number))  # type: ignore[attr-defined]
+
+
+# -- reading ---------------------------------------------------------------------
+
+@router.get("", response=TicketPage, summary="工单队列与筛选 / Queues and filters")
+def ticket_list(request: HttpRequest, params: Query[ListQuery]) -> dict[str, Any]:
+    actor = request.actor  # type: ignore[attr-defined]
+    filters = selectors.Filters(kind=params.kind, status=params.status, category=params.category,
+                                channel=params.channel, province=params.province, date_from=params.date_from,
+                                date_to=params.date_to, q=params.q)
+    qs = selectors.queue(actor, params.queue, filters).select_related(
+        "first_contact_team", "first_contact_agent", "assignee", "category__parent__parent")
+    rows, more = selectors.page(qs, offset=params.offset, limit=params.limit)
+    return {"items": [ticket_out(t) for t in rows], "offset": params.offset, "limit": params.limit,
+            "has_more": more}
+
+
+@router.get("/categories", response=list[CategoryOut], summary="在用末级分类 / Leaf categories in force")
+def categories(request: HttpRequest, kind: str = "complaint") -> list[dict[str, Any]]:
+    return [{"code": c.code, "name": c.name, "path": c.path, "level": c.level, "valid_from": c.valid_from,
+             "valid_to": c.valid_to} for c in selectors.leaf_categories(kind)]
+
+
+@router.get("/lookup", response=list[LookupCustomer], summary="来电号码查客户与在办工单 / Caller lookup")
+def lookup(request: HttpRequest, params: Query[LookupQuery]) -> list[dict[str, Any]]:
+    actor = request.actor  # type: ignore[attr-defined]
+    actor.require("ticket.view")
+    if try_normalize_phone(params.phone) is None and len(params.phone.strip()) < 2:
+        raise ValidationFailed("请输入来电号码或客户账号。", "Enter a phone or account number.",
+                               details=[{"field": "phone"}])
+    out = []
+    for c in customer_selectors.lookup(actor.scope, params.phone):
+        out.append({"id": c.pk, "name": c.name, "account_number": c.account_number, "province": c.province.code,
+                    "open_orders": [ticket_out(t) for t in selectors.open_orders_of(actor, c)]})
+    return out
+
+
+@router.get("/{number}", response=TicketDetailOut, summary="工单详情 / Order detail")
+def ticket_detail(request: HttpRequest, number: str) -> dict[str, Any]:
+    return _after(request, number)
+
+
+@router.get("/{number}/attachments/{attachment_id}", summary="下载附件 / Download an attachment")
+def attachment_download(request: HttpRequest, number: str, attachment_id: int) -> FileResponse:
+    actor = request.actor  # type: ignore[attr-defined]
+    t = _ticket(request, number)
+    return download_response(selectors.attachment_in_scope(actor, t, attachment_id))
+
+
+# -- writing ---------------------------------------------------------------------
+
+@router.post("", response={200: TicketDetailOut, 201: TicketDetailOut},
+             summary="登记工单(支持 Idempotency-Key) / Create an order")
+def ticket_create(request: HttpRequest, payload: CreateIn) -> tuple[int, dict[str, Any]]:
+    actor = request.actor  # type: ignore[attr-defined]
+    actor.require("ticket.create")
+    customer = customer_selectors.customer_in_scope(actor.scope, payload.customer_id)
+    contact = None
+    if payload.contact_id is not None:
+        contact = customer_selectors.contact_in_scope(actor.scope, payload.contact_id)
+    team = None
+    if payload.team_code:
+        from kefu.org.selectors import team_of_actor
+
+        team = team_of_actor(actor, payload.team_code)
+    phone = try_normalize_phone(payload.caller_phone) or "" if payload.caller_phone else ""
+    result = services.ticket_create(
+        actor=actor, kind=payload.kind, customer=customer, subject=payload.subject,
+        description=payload.description, category=selectors.category_by_code(payload.category),
+        topic=payload.topic, contact=contact, caller_phone=phone, team=team,
+        idempotency_key=request.headers.get("Idempotency-Key"),
+        fingerprint=services.request_fingerprint(payload.model_dump()),
+    )
+    return (201 if result.created else 200), _after(request, result.ticket.number)
+
+
+@router.patch("/{number}", response=TicketDetailOut, summary="修改工单(带版本号) / Edit with version")
+def ticket_update(request: HttpRequest, number: str, payload: UpdateIn) -> dict[str, Any]:
+    actor = request.actor  # type: ignore[attr-defined]
+    t = _ticket(request, number)
+    changes: dict[str, Any] = {}
+    for field in ("subject", "description", "topic"):
+        value = getattr(payload, field)
+        if value is not None:
+            changes[field] = value
+    if "category" in payload.model_fields_set:
+        changes["category"] = selectors.category_by_code(payload.category)
+    if "contact_id" in payload.model_fields_set:
+        changes["contact"] = (customer_selectors.contact_in_scope(actor.scope, payload.contact_id)
+                              if payload.contact_id is not None else None)
+    services.ticket_update(actor=actor, ticket=t, version=payload.version, **changes)
+    return _after(request, number)
+
+
+@router.post("/{number}/dispatch", response=TicketDetailOut, summary="派单/转派 / Dispatch")
+def dispatch(request: HttpRequest, number: str, payload: DispatchIn) -> dict[str, Any]:
+    t = _ticket(request, number)
+    _check_version(t, payload.version)
+    services.ticket_dispatch(actor=request.actor, ticket=t, to_team=selectors.team_by_code(payload.to_team),  # type: ignore[attr-defined]
+                             reason_code=payload.reason_code, note=payload.note)
+    return _after(request, number)
+
+
+@router.post("/{number}/accept", response=TicketDetailOut, summary="接单 / Accept")
+def accept(request: HttpRequest, number: str, payload: VersionIn) -> dict[str, Any]:
+    t = _ticket(request, number)
+    _check_version(t, payload.version)
+    services.ticket_accept(actor=request.actor, ticket=t)  # type: ignore[attr-defined]
+    return _after(request, number)
+
+
+@router.post("/{number}/return", response=TicketDetailOut, summary="退回派单方 / Return to sender")
+def return_(request: HttpRequest, number: str, payload: ReturnIn) -> dict[str, Any]:
+    t = _ticket(request, number)
+    _check_version(t, payload.version)
+    services.ticket_return(actor=request.actor, ticket=t, reason=payload.reason, note=payload.note)  # type: ignore[attr-defined]
+    return _after(request, number)
+
+
+@router.post("/{number}/return-result", response=TicketDetailOut, summary="返回处理结果 / Return the result")
+def return_result(request: HttpRequest, number: str, payload: ResultIn) -> dict[str, Any]:
+    t = _ticket(request, number)
+    _check_version(t, payload.version)
+    services.ticket_return_result(actor=request.actor, ticket=t, result=payload.result)  # type: ignore[attr-defined]
+    return _after(request, number)
+
+
+@router.post("/{number}/reply", response=TicketDetailOut, summary="答复客户 / Reply to the customer")
+def reply(request: HttpRequest, number: str, payload: ReplyIn) -> dict[str, Any]:
+    t = _ticket(request, number)
+    _check_version(t, payload.version)
+    services.ticket_reply(actor=request.actor, ticket=t, method=payload.method, content=payload.content)  # type: ignore[attr-defined]
+    return _after(request, number)
+
+
+@router.post("/{number}/await-customer", response=TicketDetailOut, summary="等待客户补充 / Wait for the customer")
+def await_customer(request: HttpRequest, number: str, payload: NoteIn) -> dict[str, Any]:
+    t = _ticket(request, number)
+    _check_version(t, payload.version)
+    services.ticket_await_customer(actor=request.actor, ticket=t, note=payload.note)  # type: ignore[attr-defined]
+    return _after(request, number)
+
+
+@router.post("/{number}/customer-responded", response=TicketDetailOut, summary="客户已补充 / Customer responded")
+def customer_responded(request: HttpRequest, number: str, payload: NoteIn) -> dict[str, Any]:
+    t = _ticket(request, number)
+    _check_version(t, payload.version)
+    services.ticket_customer_responded(actor=request.actor, ticket=t, note=payload.note)  # type: ignore[attr-defined]
+    return _after(request, number)
+
+
+@router.post("/{number}/resolve", response=TicketDetailOut, summary="办结 / Resolve")
+def resolve(request: HttpRequest, number: str, payload: ResolveIn) -> dict[str, Any]:
+    t = _ticket(request, number)
+    _check_version(t, payload.version)
+    services.ticket_resolve(actor=request.actor, ticket=t, resolution=payload.resolution,  # type: ignore[attr-defined]
+                            article_id=payload.article_id, reply_method=payload.reply_method,
+                            reply_content=payload.reply_content)
+    return _after(request, number)
+
+
+@router.post("/{number}/refer", response=TicketDetailOut, summary="引导办理渠道 / Refer (acceptance)")
+def refer(request: HttpRequest, number: str, payload: ReferIn) -> dict[str, Any]:
+    t = _ticket(request, number)
+    _check_version(t, payload.version)
+    services.ticket_refer(actor=request.actor, ticket=t, referred_to=payload.referred_to, note=payload.note)  # type: ignore[attr-defined]
+    return _after(request, number)
+
+
+@router.post("/{number}/record-acceptance", response=TicketDetailOut,
+             summary="客户经理记录受理结果 / Record acceptance")
+def record_acceptance(request: HttpRequest, number: str, payload: AcceptanceIn) -> dict[str, Any]:
+    t = _ticket(request, number)
+    _check_version(t, payload.version)
+    services.ticket_record_acceptance(actor=request.actor, ticket=t, outcome=payload.outcome, note=payload.note)  # type: ignore[attr-defined]
+    return _after(request, number)
+
+
+@router.post("/{number}/reopen", response=TicketDetailOut, summary="重新处理 / Reopen")
+def reopen(request: HttpRequest, number: str, payload: NoteIn) -> dict[str, Any]:
+    t = _ticket(request, number)
+    _check_version(t, payload.version)
+    services.ticket_reopen(actor=request.actor, ticket=t, note=payload.note)  # type: ignore[attr-defined]
+    return _after(request, number)
+
+
+@router.post("/{number}/close", response=TicketDetailOut, summary="归档 / Close")
+def close(request: HttpRequest, number: str, payload: VersionIn) -> dict[str, Any]:
+    t = _ticket(request, number)
+    _check_version(t, payload.version)
+    services.ticket_close(actor=request.actor, ticket=t)  # type: ignore[attr-defined]
+    return _after(request, number)
+
+
+@router.post("/{number}/submit-to-province", response=TicketDetailOut,
+             summary="报送客户所属省并归档 / Submit to province and archive")
+def submit_to_province(request: HttpRequest, number: str, payload: NoteIn) -> dict[str, Any]:
+    t = _ticket(request, number)
+    _check_version(t, payload.version)
+    services.ticket_submit_to_province(actor=request.actor, ticket=t, note=payload.note)  # type: ignore[attr-defined]
+    return _after(request, number)
+
+
+@router.post("/{number}/notes", response={201: NoteOut}, summary="内部备注 / Internal note")
+def note_add(request: HttpRequest, number: str, payload: BodyIn) -> tuple[int, dict[str, Any]]:
+    t = _ticket(request, number)
+    n = services.note_add(actor=request.actor, ticket=t, body=payload.body)  # type: ignore[attr-defined]
+    return 201, {"id": n.pk, "team": n.team.code, "author": _user(n.author), "body": n.body,
+                 "created_at": n.created_at}
+
+
+@router.post("/{number}/attachments", response={201: AttachmentOut}, summary="上传附件 / Upload an attachment")
+def attachment_upload(request: HttpRequest, number: str,
+                      file: UploadedFile | None = File(None)) -> tuple[int, dict[str, Any]]:  # noqa: B008
+    t = _ticket(request, number)  # the order first: another province's gets the missing order's 404
+    if file is None:
+        raise ValidationFailed("请选择要上传的文件。", "Choose a file to upload.", details=[{"field": "file"}])
+    upload = attachment_services.Upload(name=file.name or "", content=file.read(attachment_services.MAX_BYTES + 1))
+    a = attachment_services.attachment_add(actor=request.actor, ticket=t, upload=upload)  # type: ignore[attr-defined]
+    return 201, {"id": a.pk, "name": a.original_name, "content_type": a.content_type, "size": a.size,
+                 "created_at": a.created_at}
