@@ -1,0 +1,151 @@
+"""On-time rates (第七条): counting, scope, projection, late-order allowance; pages and API."""
+
+from __future__ import annotations
+
+from datetime import date, datetime, timedelta
+from zoneinfo import ZoneInfo
+
+import pytest
+from django.utils import timezone
+
+from conftest import login_client
+from kefu.core.models import JobHeartbeat
+from kefu.org.models import Province, Role, Team
+from kefu.sla import rates
+from kefu.sla import services as sla
+from kefu.sla.rates import Counts, project
+from kefu.sla.sweep import JOB_NAME
+
+SH = ZoneInfo("Asia/Shanghai")
+HOP = "ratetest.hop"
+
+
+def test_projection_is_pure_and_counts_the_allowance():
+    counts = Counts(on_time=95, late=1, pending=4)
+    recent = Counts(on_time=24, late=0, pending=4)
+    proj, volume, allowance = project(counts, recent, elapsed=timedelta(days=15), remaining=timedelta(days=15),
+                                      recent_span=timedelta(days=7), target=98.0)
+    # 28 orders in the last 7 days = 4 a day, 60 more to come: 160 in the month.
+    assert volume == 160
+    # No late order lately: only the one late so far.
+    assert proj == round(100 * (1 - 1 / 160), 2)
+    # 2% of 160 = 3.2 -> 3 late orders allowed, 1 used.
+    assert allowance == 2
+
+
+def test_projection_with_no_orders():
+    assert project(Counts(0, 0, 0), Counts(0, 0, 0), elapsed=timedelta(days=1), remaining=timedelta(days=29),
+                   recent_span=timedelta(days=1), target=98.0) == (None, 0, 0)
+
+
+def _order(n: int, team: Team, province: Province, started: datetime, stop_after: timedelta | None,
+           kind: str = "complaint") -> None:
+    sla.clock_start(owner_type=HOP, owner_id=n, kind="resolve", ticket_kind=kind, team=team, province=province,
+                    now=started)
+    if stop_after is not None:
+        sla.clock_stop(owner_type=HOP, owner_id=n, kind="resolve", now=started + stop_after)
+
+
+@pytest.fixture
+def november(db):
+    """Hotline and two desks, orders accepted in November 2026; 'now' is 20 Nov."""
+    hotline, desk_bj, desk_sh = (Team.objects.get(code=c) for c in ("hotline", "desk_bj", "desk_sh"))
+    bj, sh = Province.objects.get(slug="bj"), Province.objects.get(slug="sh")
+    t = datetime(2026, 11, 10, 9, tzinfo=SH)
+    n = iter(range(1, 1000))
+    for _ in range(48):
+        _order(next(n), hotline, bj, t, timedelta(hours=5))          # on time
+    _order(next(n), hotline, bj, t, timedelta(hours=25))             # late
+    _order(next(n), hotline, sh, t, None)                            # open and overdue: late
+    _order(next(n), hotline, sh, datetime(2026, 11, 20, 8, tzinfo=SH), None)  # pending
+    _order(next(n), desk_bj, bj, t, timedelta(hours=47))             # on time (48 h)
+    _order(next(n), desk_sh, sh, t, timedelta(hours=49))             # late
+    _order(next(n), desk_sh, sh, t, timedelta(hours=1), kind="fault")  # not a complaint
+    _order(next(n), desk_sh, sh, datetime(2026, 10, 31, 23, tzinfo=SH), timedelta(hours=1))  # October
+    sla.clock_start(owner_type=HOP, owner_id=999, kind="resolve", ticket_kind="complaint", team=desk_bj,
+                    province=bj, now=t)
+    sla.clock_stop(owner_type=HOP, owner_id=999, kind="resolve", now=t + timedelta(hours=1), handed_over=True)
+    return datetime(2026, 11, 20, 12, tzinfo=SH)
+
+
+def test_rates_per_team(november):
+    from kefu.core.scope import Scope
+
+    rows = {r.label: r for r in rates.on_time_rates(Scope.everything(), month=date(2026, 11, 1), now=november)}
+    hot = rows["新视通语音客服(4009208566)"]
+    assert (hot.counts.on_time, hot.counts.late, hot.counts.pending) == (48, 2, 1)
+    assert hot.rate == 96.0 and hot.below_target
+    assert (rows["北京10000+9政企专席"].counts.on_time, rows["北京10000+9政企专席"].counts.late) == (1, 0)
+    assert rows["上海10000+9政企专席"].rate == 0.0
+
+
+def test_rates_are_scoped_to_the_province(november):
+    from kefu.core.scope import Scope
+
+    bj = Province.objects.get(slug="bj")
+    rows = rates.on_time_rates(Scope.provinces([bj.pk]), month=date(2026, 11, 1), now=november, group_by="province")
+    assert [(r.label, r.counts.on_time, r.counts.late) for r in rows] == [("北京", 49, 1)]
+
+
+def test_rates_by_ticket_kind_and_month(november):
+    from kefu.core.scope import Scope
+
+    rows = rates.on_time_rates(Scope.everything(), month=date(2026, 11, 1), now=november, group_by="ticket_kind",
+                               ticket_kind="")
+    # Faults have no resolve policy in 第七条, so no clock: only complaints are counted.
+    assert {r.label: r.counts.accepted for r in rows} == {"complaint": 53}
+    october = rates.on_time_rates(Scope.everything(), month=date(2026, 10, 1), now=november)
+    assert [(r.counts.on_time, r.counts.late) for r in october] == [(1, 0)]
+
+
+def test_daily_series_is_cumulative(november):
+    from kefu.core.scope import Scope
+
+    series = rates.daily_series(Scope.everything(), month=date(2026, 11, 1), now=november)
+    assert len(series) == 20
+    assert series[8][2] is None  # nothing accepted before 10 Nov
+    assert series[9][1] == Counts(on_time=49, late=3, pending=0)
+    assert series[-1][1].pending == 1
+
+
+@pytest.mark.django_db
+def test_supervisor_pages_and_api_render(client, make_actor, november):
+    lead = make_actor("lead_bj", "desk_bj", Role.SUPERVISOR)
+    login_client(client, lead)
+    assert client.get("/sla/").status_code == 200
+    page = client.get("/sla/rates/?month=2026-11&group=team")
+    assert page.status_code == 200
+    assert "98%" in page.content.decode()
+    assert client.get("/sla/rates/?month=nope").status_code == 422
+    assert client.get("/sla/policies/").status_code == 200
+    api = client.get("/api/sla/rates?month=2026-11&group=province").json()
+    assert [r["label"] for r in api["rows"]] == ["北京"]
+    assert client.get("/api/sla/rates?group=city").status_code == 422
+    assert client.get("/api/sla/overdue").status_code == 200
+    assert len(client.get("/api/sla/policies").json()) == 5
+    assert client.get("/api/sla/calendars").json()["holidays"]
+
+
+@pytest.mark.django_db
+def test_agents_see_only_their_teams_clocks(client, make_actor):
+    hotline, desk_bj = Team.objects.get(code="hotline"), Team.objects.get(code="desk_bj")
+    bj = Province.objects.get(slug="bj")
+    long_ago = timezone.now() - timedelta(days=5)
+    _order(1, hotline, bj, long_ago, None)
+    _order(2, desk_bj, bj, long_ago, None)
+    login_client(client, make_actor("agent_bj", "desk_bj", Role.AGENT))
+    rows = client.get("/api/sla/overdue").json()
+    assert [(r["owner_id"], r["team"]) for r in rows] == [(2, "desk_bj")]
+
+
+@pytest.mark.django_db
+def test_home_page_shows_sweep_heartbeat_to_admins(client, admin_actor, agent_bj):
+    login_client(client, admin_actor)
+    page = client.get("/").content.decode()
+    assert "时限巡检任务" in page and "从未运行" in page
+    JobHeartbeat.objects.create(name=JOB_NAME, last_success_at=timezone.now())
+    page = client.get("/").content.decode()
+    assert "时限巡检已延迟" not in page
+    client.logout()
+    login_client(client, agent_bj)
+    assert "时限巡检任务" not in client.get("/").content.decode()
