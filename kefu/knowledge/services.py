@@ -385,8 +385,11 @@ def feedback_create(*, actor: Actor, kind: str, text: str, article: Article | No
     if errors:
         raise ValidationFailed("反馈内容有误。", "The feedback is invalid.", details=errors)
     seat = _province_seat(actor, "kb.feedback")
+    # The revision the agent was reading: the one published now (re-read, the caller's copy may be stale).
+    revision_id = (Article.objects.filter(pk=article.pk).values_list("published_revision", flat=True).first()
+                   if article else None)
     fb = Feedback.objects.create(
-        article=article, revision=article.published_revision if article else None,
+        article=article, revision_id=revision_id,
         province_id=seat.province_id if seat else None, kind=kind, text=text, source_ref=source_ref.strip(),
         created_by=actor.user,
     )

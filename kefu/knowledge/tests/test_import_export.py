@@ -1,0 +1,95 @@
+"""Import from Excel / JSON Lines (all or nothing), export to Excel with every cell as text."""
+
+from __future__ import annotations
+
+import io
+import json
+
+import pytest
+from django.core.management import call_command
+from openpyxl import Workbook, load_workbook
+
+from kefu.core.errors import Forbidden, ValidationFailed
+from kefu.knowledge import exporter, importer, search
+from kefu.knowledge.models import Article, Revision
+
+pytestmark = pytest.mark.django_db
+
+ROW = {"标题": "如何退订云录制", "问题": "客户要退订云录制空间", "坐席答案": "在企业管理后台退订", "客户答案": "请联系客户经理退订",
+       "分类": "termination.unsubscribe_failed", "关键词": "退订 云录制"}
+
+
+def xlsx(rows: list[dict]) -> bytes:
+    wb = Workbook()
+    ws = wb.active
+    headers = list(ROW)
+    ws.append(headers)
+    for r in rows:
+        ws.append([r.get(h) for h in headers])
+    buf = io.BytesIO()
+    wb.save(buf)
+    return buf.getvalue()
+
+
+def test_xlsx_import_as_drafts(kb_author):
+    result = importer.import_upload(actor=kb_author, name="kb.xlsx", data=xlsx([ROW, {**ROW, "标题": "第二条"}]),
+                                    mode="draft")
+    assert result.created == 2
+    assert sorted(Revision.objects.values_list("title", "status")) == [("如何退订云录制", "draft"), ("第二条", "draft")]
+
+
+def test_bad_row_refuses_the_whole_file(kb_author):
+    with pytest.raises(ValidationFailed) as exc:
+        importer.import_upload(actor=kb_author, name="kb.xlsx", data=xlsx([ROW, {**ROW, "客户答案": None}]), mode="draft")
+    assert exc.value.details[0]["row"] == 3
+    assert Article.objects.count() == 0
+
+
+def test_jsonl_first_load_published_by_admin_only(admin_actor, kb_author):
+    lines = "\n".join(json.dumps({"title": f"账单问题{i}", "question": "q", "answer_agent": "a", "answer_customer": "c",
+                                  "category_code": "usage.bill"}, ensure_ascii=False) for i in range(3)).encode()
+    with pytest.raises(Forbidden):
+        importer.import_upload(actor=kb_author, name="kb.jsonl", data=lines, mode="published")
+    result = importer.import_upload(actor=admin_actor, name="kb.jsonl", data=lines, mode="published")
+    assert result.created == 3
+    assert len(search.search("账单")) == 3
+
+
+def test_jsonl_garbage_lines(kb_author):
+    with pytest.raises(ValidationFailed) as exc:
+        importer.import_upload(actor=kb_author, name="kb.jsonl", data=b'{"title": 1}\nnot json\n[1]', mode="draft")
+    assert [d["row"] for d in exc.value.details] == [1, 2, 3]
+
+
+def test_unsupported_file(kb_author):
+    with pytest.raises(ValidationFailed):
+        importer.import_upload(actor=kb_author, name="kb.csv", data=b"a,b", mode="draft")
+    with pytest.raises(ValidationFailed):
+        importer.import_upload(actor=kb_author, name="kb.xlsx", data=b"not a zip", mode="draft")
+
+
+def test_import_command(tmp_path, kb_author):
+    path = tmp_path / "kb.xlsx"
+    path.write_bytes(xlsx([ROW]))
+    out = io.StringIO()
+    call_command("kb_import", str(path), "--as-user", "kb_author", stdout=out)
+    assert "imported 1" in out.getvalue()
+
+
+def test_export_writes_formulas_as_text(make_published, kb_author):
+    make_published(title='=HYPERLINK("http://evil.example","点我")', answer_agent="+1+1", answer_customer="@SUM(A1)")
+    data = exporter.to_xlsx(exporter.selection(kb_author))
+    wb = load_workbook(io.BytesIO(data))
+    ws = wb.active
+    headers = [c.value for c in ws[1]]
+    row = [c for c in ws[2]]
+    title = row[headers.index("标题")]
+    assert title.value.startswith("=HYPERLINK") and title.data_type == "s"
+    assert row[headers.index("坐席答案")].data_type == "s"
+
+
+def test_export_round_trips_through_import(make_published, kb_author):
+    make_published()
+    data = exporter.to_xlsx(exporter.selection(kb_author))
+    contents = importer.parse("back.xlsx", data)
+    assert contents[0].title == "新视通客户端无法登录怎么办"

@@ -1,0 +1,140 @@
+"""Pages and API: rendering, HTML kept inert everywhere, the public FAQ, suggestions, API errors."""
+
+from __future__ import annotations
+
+import pytest
+from django.test import Client
+
+from conftest import login_client
+from kefu.knowledge.models import Revision
+from kefu.knowledge.tests.conftest import content
+
+pytestmark = pytest.mark.django_db
+
+EVIL_TITLE = '<script>alert("t")</script>登录'
+EVIL = '<img src=x onerror="alert(1)"><b>粗体</b> 登录'
+
+
+@pytest.fixture
+def evil(make_published):
+    return make_published(title=EVIL_TITLE, question=EVIL, answer_agent=EVIL, answer_customer=EVIL, keywords="<i>k</i>")
+
+
+def assert_inert(html: str) -> None:
+    assert "<script>alert" not in html and "<img src=x" not in html and "<b>粗体</b>" not in html
+    assert "&lt;script&gt;" in html or "&lt;img" in html
+
+
+def test_html_is_inert_on_article_faq_search_and_admin(client, evil, agent_bj, admin_actor):
+    login_client(client, agent_bj)
+    for url in (f"/kb/articles/{evil.article_id}/", f"/kb/revisions/{evil.pk}/", "/kb/?q=登录", "/kb/suggest/?q=登录"):
+        r = client.get(url)
+        assert r.status_code == 200, url
+        assert_inert(r.content.decode())
+    anon = Client()
+    for url in (f"/kb/faq/{evil.article_id}/", "/kb/faq/?q=登录", "/kb/faq/"):
+        r = anon.get(url)
+        assert r.status_code == 200, url
+        assert_inert(r.content.decode())
+    admin = login_client(Client(), admin_actor)
+    r = admin.get(f"/admin/knowledge/revision/{evil.pk}/change/")
+    assert r.status_code == 200
+    assert "<script>alert" not in r.content.decode()
+    r = admin.get("/admin/knowledge/revision/")
+    assert "<script>alert" not in r.content.decode()
+
+
+def test_faq_shows_the_customer_answer_of_the_published_revision(make_published):
+    rev = make_published(answer_agent="坐席内部口径XYZ", answer_customer="客户看到的答案ABC")
+    r = Client().get(f"/kb/faq/{rev.article_id}/")
+    html = r.content.decode()
+    assert "客户看到的答案ABC" in html and "坐席内部口径XYZ" not in html
+    assert 'name="viewport"' in html
+
+
+def test_faq_hides_unpublished(kb_author):
+    from kefu.knowledge import services
+
+    rev = services.article_create(actor=kb_author, content=content())
+    assert Client().get(f"/kb/faq/{rev.article_id}/").status_code == 404
+
+
+def test_agents_do_not_see_drafts(client, kb_author, agent_bj):
+    from kefu.knowledge import services
+
+    rev = services.article_create(actor=kb_author, content=content())
+    login_client(client, agent_bj)
+    assert client.get(f"/kb/revisions/{rev.pk}/").status_code == 404
+    assert client.get(f"/kb/articles/{rev.article_id}/").status_code == 404
+
+
+def test_web_workflow_errors_are_clear_and_change_nothing(client, kb_author, hq_reviewer):
+    from kefu.knowledge import services
+
+    rev = services.article_create(actor=kb_author, content=content())
+    services.revision_transition(actor=kb_author, revision=rev, action="submit")
+    login_client(client, hq_reviewer)
+    r = client.post(f"/kb/revisions/{rev.pk}/act/", {"action": "publish"})
+    assert r.status_code == 409 and "顺序" in r.content.decode()
+    r = client.post(f"/kb/revisions/{rev.pk}/act/", {"action": "check"})
+    assert r.status_code == 403
+    assert Revision.objects.get(pk=rev.pk).status == "submitted"
+
+
+def test_api_search_and_actions(client, make_published, kb_author, kb_checker, hq_reviewer):
+    rev = make_published()
+    login_client(client, kb_author)
+    r = client.get("/api/knowledge/search", {"q": "登录", "limit": 3, "scope": "faq"})
+    assert r.status_code == 200
+    assert [h["article_id"] for h in r.json()] == [rev.article_id]
+    assert client.get("/api/knowledge/search", {"q": "登录", "limit": 999}).status_code == 422
+    assert client.get("/api/knowledge/search", {"q": "登录", "bogus": 1}).status_code == 400
+
+    created = client.post("/api/knowledge/articles", {**content().__dict__, "release_date": None},
+                          content_type="application/json")
+    assert created.status_code == 201
+    rid = created.json()["id"]
+    assert client.post(f"/api/knowledge/revisions/{rid}/actions", {"action": "submit"},
+                       content_type="application/json").json()["status"] == "submitted"
+    login_client(client, hq_reviewer)
+    r = client.post(f"/api/knowledge/revisions/{rid}/actions", {"action": "publish"}, content_type="application/json")
+    assert r.status_code == 409
+    body = r.json()
+    assert body["code"] == "illegal_transition" and body["message"] and body["message_en"]
+    r = client.post(f"/api/knowledge/revisions/{rid}/actions", {"action": "check"}, content_type="application/json")
+    assert r.status_code == 403 and r.json()["message_en"]
+    assert Revision.objects.get(pk=rid).status == "submitted"
+
+
+def test_api_receipts(client, make_published, agent_gd, hq_reviewer):
+    rev = make_published()
+    login_client(client, agent_gd)
+    r = client.post(f"/api/knowledge/revisions/{rev.pk}/receipts")
+    assert r.status_code == 200 and r.json()["province_code"] == "440000" and r.json()["loaded"]
+    assert [x["province_code"] for x in client.get("/api/knowledge/receipts").json()] == ["440000"]
+    login_client(client, hq_reviewer)
+    rows = client.get("/api/knowledge/receipts", {"revision_id": rev.pk}).json()
+    assert len(rows) == 31 and sum(x["loaded"] for x in rows) == 1
+
+
+def test_pages_render_for_each_role(client, make_published, kb_author, kb_checker, hq_confirmer, hq_reviewer, agent_gd,
+                                    admin_actor):
+    rev = make_published()
+    pages = ["/kb/", "/kb/review/", "/kb/receipts/", "/kb/feedback/", f"/kb/articles/{rev.article_id}/",
+             f"/kb/revisions/{rev.pk}/", "/"]
+    for actor in (kb_author, kb_checker, hq_confirmer, hq_reviewer, agent_gd):
+        login_client(client, actor)
+        for url in pages:
+            assert client.get(url).status_code == 200, (actor.user.username, url)
+    login_client(client, kb_author)
+    for url in ("/kb/articles/new/", f"/kb/articles/{rev.article_id}/edit/", "/kb/problems/", "/kb/import/",
+                "/kb/export.xlsx"):
+        assert client.get(url).status_code == 200, url
+
+
+def test_suggest_fragment_offers_citable_articles(client, make_published, hotline_agent):
+    rev = make_published()
+    login_client(client, hotline_agent)
+    r = client.get("/kb/suggest/", {"q": "客户说电脑客户端登录不上"}, HTTP_HX_REQUEST="true")
+    html = r.content.decode()
+    assert f'name="kb_article" value="{rev.article_id}"' in html
