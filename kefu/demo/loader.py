@@ -20,6 +20,7 @@ STEPS = [
     "kefu.customers.demo",
     "kefu.sla.demo",
     "kefu.tickets.demo",
+    "kefu.sla.demo_sweep",  # after the orders: replay the sweep (auto-accept, warnings, breaches)
     "kefu.knowledge.demo",
     "kefu.reports.demo",
 ]
