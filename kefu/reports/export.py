@@ -146,18 +146,19 @@ def _add_chart(wb: xlsxwriter.Workbook, ws: object, table: MonthlyTable, body: i
         col = 3 + (provinces[0] if provinces else 0)
         group_rows = [i for i, r in enumerate(table.rows)
                       if r.kind == layout.SUBTOTAL or (r.kind == layout.LEAF and not r.level3)]
-        # Non-contiguous rows: write a small helper block to the right of the table.
-        helper_col = 3 + len(table.columns) + 2
-        ws.write_string(body - 1, helper_col, "分类2", None)  # type: ignore[attr-defined]
-        ws.write_string(body - 1, helper_col + 1, "工单数", None)  # type: ignore[attr-defined]
-        for k, i in enumerate(group_rows):
-            ws.write_string(body + k, helper_col, table.rows[i].level2)  # type: ignore[attr-defined]
-            ws.write_number(body + k, helper_col + 1, table.rows[i].values[col - 3])  # type: ignore[attr-defined]
+        # The group rows are not contiguous: chart a small copy on its own sheet.
+        data_ws = wb.add_worksheet("图表数据")
+        data_ws.write_string(0, 0, "分类2")
+        data_ws.write_string(0, 1, table.columns[col - 3].label if table.columns else "")
+        for k, i in enumerate(group_rows, start=1):
+            data_ws.write_string(k, 0, table.rows[i].level2)
+            data_ws.write_number(k, 1, table.rows[i].values[col - 3])
+        data_ws.set_column(0, 0, 16)
         n = max(len(group_rows), 1)
         chart.add_series({
             "name": table.columns[col - 3].label if table.columns else "",
-            "categories": [sheet, body, helper_col, body + n - 1, helper_col],
-            "values": [sheet, body, helper_col + 1, body + n - 1, helper_col + 1],
+            "categories": ["图表数据", 1, 0, n, 0],
+            "values": ["图表数据", 1, 1, n, 1],
         })
         chart.set_title({"name": "各类投诉/故障工单数"})
     chart.set_legend({"none": True})
