@@ -73,9 +73,9 @@ def discover_routes() -> list[Route]:
             routes.setdefault(ADMIN_KEY, Route(ADMIN_KEY, "admin", "admin/"))
             continue
         routes[pattern] = Route(pattern, "web", pattern)
-    for prefix, router in api._routers:
+    for router in api._get_bound_routers():  # what requests actually run, nested routers included
         for path, path_view in router.path_operations.items():
-            full = "/api" + re.sub(r"/+", "/", "/" + prefix.strip("/") + "/" + path.lstrip("/")).rstrip("/")
+            full = "/api" + re.sub(r"/+", "/", "/" + router.prefix.strip("/") + "/" + path.lstrip("/")).rstrip("/")
             for operation in path_view.operations:
                 for method in operation.methods:
                     key = f"api:{method} {full}"

@@ -5,6 +5,7 @@ Every app's ``api.py`` defines a ``ninja.Router``; ``config/api.py`` mounts them
 
 from __future__ import annotations
 
+import inspect
 import logging
 from typing import Any
 
@@ -62,12 +63,12 @@ def install_error_handlers(api: NinjaAPI) -> None:
     @api.exception_handler(AuthenticationError)
     def auth_error(request: HttpRequest, exc: AuthenticationError) -> HttpResponse:
         body = {"code": "unauthenticated", "message": "请先登录或提供有效的 API 令牌。",
-                "message_en": "Sign in or provide a valid API token."}
+                "message_en": "Sign in or provide a valid API token.", "details": None}
         return _json(api, request, body, 401)
 
     @api.exception_handler(AuthorizationError)
     def authz_error(request: HttpRequest, exc: AuthorizationError) -> HttpResponse:
-        body = {"code": "forbidden", "message": "没有权限。", "message_en": "Forbidden."}
+        body = {"code": "forbidden", "message": "没有权限。", "message_en": "Forbidden.", "details": None}
         return _json(api, request, body, 403)
 
     @api.exception_handler(Http404)
@@ -89,13 +90,16 @@ def install_error_handlers(api: NinjaAPI) -> None:
     def scope_missing(request: HttpRequest, exc: ScopeMissing) -> HttpResponse:
         # A programming error: fail closed, loudly in the log, without detail to the client.
         log.error("scope missing: %s", exc)
-        body = {"code": "internal_error", "message": "服务器内部错误。", "message_en": "Internal server error."}
+        body = {"code": "internal_error", "message": "服务器内部错误。", "message_en": "Internal server error.",
+                "details": None}
         return _json(api, request, body, 500)
 
 
 def install_query_guard(api: NinjaAPI) -> None:
     """Refuse query parameters an operation does not declare (a typo must not silently widen a filter)."""
-    for _prefix, router in api._routers:
+    # ninja (>= 1.5) clones each router's operations into "bound routers" when it
+    # builds the URLs; requests run the clones, so those are the ones to wrap.
+    for router in api._get_bound_routers():
         for path_view in router.path_operations.values():
             for operation in path_view.operations:
                 allowed: set[str] = set()
@@ -115,19 +119,58 @@ def install_query_guard(api: NinjaAPI) -> None:
                 _wrap(operation, frozenset(allowed))
 
 
+def _takes_json_body(operation: Any) -> bool:
+    return any(getattr(m, "__ninja_param_source__", None) == "body" for m in operation.models)
+
+
+def _refusal(request: HttpRequest, allowed: frozenset[str], json_body: bool) -> dict[str, Any] | None:
+    content_type = request.META.get("CONTENT_TYPE", "")
+    if (json_body and request.method in ("POST", "PUT", "PATCH") and request.body
+            and not content_type.startswith("application/json")):
+        # A form-encoded body would otherwise be read as if it were JSON fields.
+        return {
+            "status": 415,
+            "code": "unsupported_media_type",
+            "message": "请求体须为 JSON (Content-Type: application/json)。",
+            "message_en": "The request body must be JSON (Content-Type: application/json).",
+            "details": None,
+        }
+    unknown = sorted(set(request.GET.keys()) - allowed)
+    if unknown:
+        return {
+            "status": 400,
+            "code": "unknown_query_parameter",
+            "message": "不支持的查询参数：" + "、".join(unknown),
+            "message_en": "Unknown query parameter(s): " + ", ".join(unknown),
+            "details": [{"field": u} for u in unknown],
+        }
+    return None
+
+
 def _wrap(operation: Any, allowed: frozenset[str]) -> None:
-    original = operation.run
+    """Run the refusals after ninja's own checks (authentication first: strangers learn nothing)."""
+    original = operation._run_checks
+    json_body = _takes_json_body(operation)
 
-    def run(request: HttpRequest, **kw: Any) -> Any:
-        unknown = sorted(set(request.GET.keys()) - allowed)
-        if unknown:
-            body = {
-                "code": "unknown_query_parameter",
-                "message": "不支持的查询参数：" + "、".join(unknown),
-                "message_en": "Unknown query parameter(s): " + ", ".join(unknown),
-                "details": [{"field": u} for u in unknown],
-            }
-            return operation.api.create_response(request, body, status=400)
-        return original(request, **kw)
+    def respond(request: HttpRequest, refusal: dict[str, Any]) -> HttpResponse:
+        status = refusal.pop("status")
+        return operation.api.create_response(request, refusal, status=status)  # type: ignore[no-any-return]
 
-    operation.run = run
+    if inspect.iscoroutinefunction(original):
+        async def run_checks_async(request: HttpRequest) -> HttpResponse | None:
+            error = await original(request)
+            if error is not None:
+                return error  # type: ignore[no-any-return]
+            refusal = _refusal(request, allowed, json_body)
+            return respond(request, refusal) if refusal else None
+
+        operation._run_checks = run_checks_async
+    else:
+        def run_checks(request: HttpRequest) -> HttpResponse | None:
+            error = original(request)
+            if error is not None:
+                return error  # type: ignore[no-any-return]
+            refusal = _refusal(request, allowed, json_body)
+            return respond(request, refusal) if refusal else None
+
+        operation._run_checks = run_checks

@@ -33,10 +33,7 @@ class DomainError(Exception):
             self.status = status
 
     def as_dict(self) -> dict[str, Any]:
-        body: dict[str, Any] = {"code": self.code, "message": self.message, "message_en": self.message_en}
-        if self.details is not None:
-            body["details"] = self.details
-        return body
+        return {"code": self.code, "message": self.message, "message_en": self.message_en, "details": self.details}
 
 
 class ValidationFailed(DomainError):

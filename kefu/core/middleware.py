@@ -39,7 +39,7 @@ class SecurityHeadersMiddleware:
 
 
 def _error(status: int, code: str, zh: str, en: str) -> JsonResponse:
-    return JsonResponse({"code": code, "message": zh, "message_en": en}, status=status,
+    return JsonResponse({"code": code, "message": zh, "message_en": en, "details": None}, status=status,
                         json_dumps_params={"ensure_ascii": False})
 
 
@@ -78,3 +78,43 @@ class RequestGuardMiddleware:
 
 def _nul_error() -> JsonResponse:
     return _error(400, "nul_character", "请求中含有非法的 NUL 字符。", "The request contains a NUL character.")
+
+
+_API_STATUS_BODIES: dict[int, tuple[str, str, str]] = {
+    400: ("bad_request", "请求无法处理。", "Bad request."),
+    403: ("forbidden", "没有权限。", "Forbidden."),
+    405: ("method_not_allowed", "不支持此请求方法。", "Method not allowed."),
+    413: ("payload_too_large", "请求体过大。", "Request body too large."),
+    415: ("unsupported_media_type", "不支持的请求体类型。", "Unsupported media type."),
+}
+
+
+class ApiErrorShapeMiddleware:
+    """Under /api/, every error that did not come from the API's own handlers (unknown path,
+    wrong method, a server error) still has the error shape ``{code, message, message_en, details}``."""
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        response = self.get_response(request)
+        if (
+            not request.path.startswith("/api/")
+            or response.status_code < 400
+            or response.get("Content-Type", "").startswith("application/json")
+        ):
+            return response
+        status = response.status_code
+        if status == 404:
+            from .errors import not_found_body
+
+            body = not_found_body()
+            return JsonResponse(body, status=404, json_dumps_params={"ensure_ascii": False})
+        if status >= 500:
+            shaped = _error(status, "internal_error", "服务器内部错误。", "Internal server error.")
+        else:
+            code, zh, en = _API_STATUS_BODIES.get(status, ("http_error", "请求无法处理。", "The request cannot be handled."))
+            shaped = _error(status, code, zh, en)
+        if "Allow" in response:
+            shaped["Allow"] = response["Allow"]
+        return shaped
