@@ -72,7 +72,7 @@ def find_by_phone(scope: Scope, raw: str) -> list[Contact]:
 def _contacts_with_number(scope: Scope, number: str) -> list[Contact]:
     return list(
         contacts_in_scope(scope)
-        .filter(phones__number=number, customer__is_active=True)
+        .filter(phones__number=number)
         .select_related("customer__account_manager")
         .distinct()
         .order_by("customer__name", "-is_primary", "name", "id")[:LOOKUP_LIMIT]

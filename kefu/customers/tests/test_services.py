@@ -244,3 +244,8 @@ def test_customer_in_scope(agent_bj):
     with pytest.raises(NotFound):
         selectors.customer_in_scope(agent_bj.scope, sh.pk)
     assert selectors.find_by_account(agent_bj.scope, sh.account_number) is None
+
+
+def test_inactive_customers_are_still_found_by_phone(agent_bj):
+    contact = ContactFactory(customer=CustomerFactory(is_active=False), phones=["13800138000"])
+    assert selectors.find_by_phone(agent_bj.scope, "13800138000") == [contact]
