@@ -39,7 +39,7 @@ STOP_AT = {
 REVISED = {"bill-tariff", "login-password", "meeting-capacity"}
 # Content for a product release (one week lead time); the second one is urgent and late.
 RELEASES = {"meeting-live": ("V3.5", 20, False, ""), "security-encryption": ("V3.5", 3, True, "监管通报要求，须随版本同步上线")}
-FEEDBACK = [
+FEEDBACK: list[tuple[str, str | None, str, str]] = [
     ("gd", "bill-tariff", "outdated", "广东已调整旗舰版资费，文章价格未更新"),
     ("js", "login-sms-code", "unclear", "验证码发送次数限制口径与热线不一致"),
     ("bj", None, "missing", "缺少“会议中如何举手发言”的知识"),
