@@ -88,7 +88,7 @@ def _apply(month: date, province_ids: set[int] | None) -> tuple[int, int, int]:
     if to_delete:
         MonthlyCount.objects.unscoped(_REASON).filter(pk__in=to_delete).delete()
     if to_update:
-        MonthlyCount.objects.bulk_update(to_update, ["count"], batch_size=500)
+        MonthlyCount.objects.unscoped(_REASON).bulk_update(to_update, ["count"], batch_size=500)
     if to_insert:
         MonthlyCount.objects.bulk_create(to_insert, batch_size=1000)
     return len(to_insert), len(to_update), len(to_delete)

@@ -108,3 +108,16 @@ def test_kept_figures_are_province_scoped():
         list(MonthlyCount.objects.all())
     sh = __import__("kefu.org.models", fromlist=["Province"]).Province.objects.get(slug="sh")
     assert MonthlyCount.objects.scoped(Scope.provinces([sh.pk])).count() == 0
+
+
+@pytest.mark.django_db
+def test_a_new_order_in_an_existing_cell_updates_its_count_in_place():
+    t0 = timezone.now() - timedelta(hours=2)
+    ticket(slug="bj", at=datetime(2026, 3, 5, tzinfo=SH), updated_at=t0)
+    rollup.run(now=t0 + timedelta(seconds=1))
+    (row_id, count), = MonthlyCount.objects.unscoped("test").values_list("id", "count")
+    assert count == 1
+    ticket(slug="bj", at=datetime(2026, 3, 6, tzinfo=SH), updated_at=t0 + timedelta(hours=1))
+    result = rollup.run(now=t0 + timedelta(hours=1, seconds=1))
+    assert (result.inserted, result.updated, result.deleted) == (0, 1, 0)
+    assert list(MonthlyCount.objects.unscoped("test").values_list("id", "count")) == [(row_id, 2)]
