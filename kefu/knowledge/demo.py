@@ -114,8 +114,8 @@ def load(ctx: DemoContext) -> None:
         for _key, rev in published:
             if ctx.rng.random() < share:
                 services.receipt_load(actor=agent, revision=rev, now=now)
-    for slug, key, kind, text in FEEDBACK:
-        article = Article.objects.get(pk=ids[key]) if key else None
+    for slug, fb_key, kind, text in FEEDBACK:
+        article = Article.objects.get(pk=ids[fb_key]) if fb_key else None
         services.feedback_create(actor=_actor(f"agent_{slug}"), kind=kind, text=text, article=article,
                                  source_ref=f"{slug.upper()}-DEMO")
     handled = Feedback.objects.unscoped("demo data").filter(province=provinces["sh"]).first()
