@@ -1,0 +1,160 @@
+"""SLA sweep cost: one sweep with 1,000 due clocks among 100,000 and 1,000,000 open ones (PostgreSQL).
+
+The work runs in a child process pointed at its own database (``kefu_bench_sla``
+on the server of ``KEFU_BENCH_PG_URL``, default
+``postgres://postgres@127.0.0.1:5432/kefu``), created and migrated here; rows
+go in with COPY. Direct use: ``.venv/bin/python bench/figures/sla_sweep.py [--quick]``.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import statistics
+import subprocess
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+NAME = "sla_sweep"
+DESCRIPTION = "One SLA sweep: 1,000 due clocks among 100k and 1M open ones (PostgreSQL, COPY-loaded bench DB)"
+
+ROOT = Path(__file__).resolve().parents[2]
+BENCH_DB = "kefu_bench_sla"
+REPEATS = 5
+
+
+def _server_url() -> str:
+    return os.environ.get("KEFU_BENCH_PG_URL", "postgres://postgres@127.0.0.1:5432/kefu")
+
+
+def run(quick: bool) -> list[tuple[str, float, str]]:
+    """Spawn the child on the bench database and return its figures."""
+    base = _server_url().rsplit("/", 1)[0]
+    env = {**os.environ, "DATABASE_URL": f"{base}/{BENCH_DB}", "DJANGO_SETTINGS_MODULE": "config.settings",
+           "KEFU_LOG_LEVEL": "WARNING"}
+    env.pop("KEFU_TESTING", None)
+    args = [sys.executable, str(Path(__file__).resolve()), "--child"] + (["--quick"] if quick else [])
+    out = subprocess.run(args, env=env, cwd=ROOT, capture_output=True, text=True, check=False)
+    if out.returncode != 0:
+        raise RuntimeError(f"sla_sweep bench failed:\n{out.stderr[-4000:]}")
+    return [tuple(row) for row in json.loads(out.stdout.strip().splitlines()[-1])]  # type: ignore[misc]
+
+
+# -- the child ----------------------------------------------------------------------
+
+def _create_database() -> None:
+    import psycopg
+
+    with psycopg.connect(_server_url().rsplit("/", 1)[0] + "/postgres", autocommit=True) as conn:
+        exists = conn.execute("SELECT 1 FROM pg_database WHERE datname = %s", (BENCH_DB,)).fetchone()
+        if not exists:
+            conn.execute(f'CREATE DATABASE "{BENCH_DB}"')
+
+
+def _copy_clocks(first_id: int, count: int, due: int, now: Any, refs: dict[str, Any]) -> None:
+    """COPY ``count`` running clocks; the first ``due`` of them owe a breach at ``now``."""
+    from datetime import timedelta
+
+    from django.db import connection
+
+    from kefu.sla.models import Clock
+
+    fields = [f for f in Clock._meta.concrete_fields if not f.primary_key]
+    cols = [f.column for f in fields]
+    teams, provinces = refs["teams"], refs["provinces"]
+    with connection.cursor() as cursor:
+        # Bench data only: skip the per-row foreign-key triggers while loading (the ids are valid by construction).
+        cursor.execute("SET session_replication_role = replica")
+        raw = cursor.cursor
+        with raw.copy(f"COPY sla_clock ({', '.join(cols)}) FROM STDIN") as copy:
+            for i in range(first_id, first_id + count):
+                is_due = i < first_id + due
+                started = now - timedelta(hours=30 if is_due else (i % 20))
+                due_at = started + timedelta(hours=24)
+                warn_at = started + timedelta(hours=18)
+                row = {
+                    "owner_type": "bench.hop", "owner_id": i, "kind": "resolve", "ticket_kind": "complaint",
+                    "team_id": teams[i % len(teams)], "province_id": provinces[i % len(provinces)],
+                    "policy_id": refs["policy"], "service_hours": False, "calendar_id": refs["calendar"],
+                    "budget_seconds": 86400, "warn_ratio": "0.75", "status": "running", "outcome": "",
+                    "started_at": started, "due_at": due_at, "warn_at": warn_at,
+                    "next_check_at": due_at if is_due else (warn_at if warn_at > now else due_at),
+                    "remaining_seconds": None, "paused_at": None,
+                    "warned_at": warn_at if is_due or warn_at <= now else None,
+                    "breached_at": None, "stopped_at": None, "updated_at": now,
+                }
+                copy.write_row([row[c] for c in cols])
+        cursor.execute("SET session_replication_role = DEFAULT")
+
+
+def _reset_due(now: Any) -> None:
+    from django.db import connection
+
+    with connection.cursor() as cursor:
+        cursor.execute("DELETE FROM sla_notice")
+        cursor.execute(
+            "UPDATE sla_clock SET breached_at = NULL, next_check_at = due_at WHERE breached_at IS NOT NULL")
+
+
+def _time_sweep(now: Any) -> tuple[float, int]:
+    from kefu.sla.sweep import sweep_once
+
+    times, outcomes = [], 0
+    for _ in range(REPEATS):
+        _reset_due(now)
+        started = time.perf_counter()
+        result = sweep_once(now=now)
+        times.append((time.perf_counter() - started) * 1000)
+        outcomes = result.breached + result.warned
+    return statistics.median(times), outcomes
+
+
+def child(quick: bool) -> list[tuple[str, float, str]]:
+    _create_database()
+    import django
+
+    django.setup()
+    from django.core.management import call_command
+    from django.db import connection
+    from django.utils import timezone
+
+    from kefu.org.models import Province, Team
+    from kefu.sla.models import Policy
+
+    call_command("migrate", verbosity=0)
+    with connection.cursor() as cursor:
+        cursor.execute("TRUNCATE sla_notice, sla_clock RESTART IDENTITY")
+    policy = Policy.objects.get(code="complaint-hotline-resolve")
+    refs = {"teams": list(Team.objects.values_list("pk", flat=True)),
+            "provinces": list(Province.objects.values_list("pk", flat=True)),
+            "policy": policy.pk, "calendar": policy.calendar_id}
+    now = timezone.now()
+    due = 100 if quick else 1000
+    sizes = [10_000, 50_000] if quick else [100_000, 1_000_000]
+    figures: list[tuple[str, float, str]] = []
+    loaded = 0
+    for size in sizes:
+        started = time.perf_counter()
+        _copy_clocks(loaded + 1, size - loaded, due if loaded == 0 else 0, now, refs)
+        load_s = time.perf_counter() - started
+        loaded = size
+        with connection.cursor() as cursor:
+            cursor.execute("ANALYZE sla_clock")
+        ms, outcomes = _time_sweep(now)
+        label = f"{size // 1000}k open"
+        figures.append((f"sweep, {outcomes} due among {label} (median of {REPEATS})", round(ms, 1), "ms"))
+        figures.append((f"per due outcome, {label}", round(ms * 1000 / max(outcomes, 1), 1), "µs"))
+        figures.append((f"COPY load to {label}", round(load_s, 1), "s"))
+    return figures
+
+
+if __name__ == "__main__":
+    sys.path.insert(0, str(ROOT))
+    quick = "--quick" in sys.argv
+    if "--child" in sys.argv:
+        print(json.dumps(child(quick)))
+    else:
+        for name, value, unit in run(quick):
+            print(f"{name:60s} {value:>10} {unit}")
