@@ -11,7 +11,7 @@ class TicketsConfig(AppConfig):
         from kefu.knowledge import registry as knowledge_registry
         from kefu.sla import registry as sla_registry
 
-        from . import audit_verbs, services  # noqa: F401
+        from . import audit_verbs, nav, services  # noqa: F401
         from .selectors import leaf_category_choices, owner_links, problem_samples
 
         # The SLA sweep auto-accepts a hop whose 2-hour accept clock ran out (第七条).

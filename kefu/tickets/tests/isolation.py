@@ -48,6 +48,17 @@ def _web(ctx: Any) -> Target:
     return Target(path={"number": t.number}, missing_path={"number": MISSING_NUMBER})
 
 
+def _web_act(ctx: Any) -> Target:
+    t = _ticket(ctx)
+    return Target(path={"number": t.number, "action": "reply"}, body={"method": "sms", "content": "越权答复"},
+                  missing_path={"number": MISSING_NUMBER, "action": "reply"})
+
+
+def _web_note(ctx: Any) -> Target:
+    t = _ticket(ctx)
+    return Target(path={"number": t.number}, body={"body": "越权备注"}, missing_path={"number": MISSING_NUMBER})
+
+
 def _attachment(ctx: Any) -> Target:
     from kefu.tickets.attachments import Upload, attachment_add
 
@@ -95,3 +106,13 @@ ROUTES = {
     "api:POST /api/tickets/{number}/close": ObjectRoute(make=_target({}, resolved=True)),
     "api:POST /api/tickets/{number}/submit-to-province": ObjectRoute(make=_target({}, resolved=True)),
 }
+
+ROUTES.update({
+    "tickets/": [ListRoute(make=_marker), ListRoute(make=_marker, query={"queue": "all", "q": "上海隔离"})],
+    "tickets/new/": NoObject("the create form; the customer it names is checked by the scoped lookup (API route)"),
+    "tickets/<str:number>/": ObjectRoute(make=_web),
+    "tickets/<str:number>/act/<slug:action>/": ObjectRoute(make=_web_act, methods=("POST",)),
+    "tickets/<str:number>/notes/": ObjectRoute(make=_web_note, methods=("POST",)),
+    "tickets/<str:number>/files/": ObjectRoute(make=_web, methods=("POST",)),
+    "tickets/<str:number>/files/<int:attachment_id>/": ObjectRoute(make=_attachment),
+})

@@ -1,0 +1,284 @@
+"""The agent workbench: queues, filters, the phone-first create form, the order page and its actions.
+
+Views are thin: they resolve the order through the scoped selector, call one
+service, and render. The order page offers only what ``services.actions_for``
+allows this user now; the services check again.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import uuid
+from typing import Any
+
+from django.contrib import messages
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+from django.views.decorators.http import require_GET, require_POST
+
+from kefu.core.errors import DomainError, ValidationFailed
+from kefu.core.web import actor_required
+from kefu.customers import selectors as customer_selectors
+from kefu.customers.phones import try_normalize_phone
+from kefu.org.selectors import provinces_in_scope
+
+from . import attachments, selectors, services
+from .models import (
+    AcceptanceOutcome,
+    Channel,
+    Kind,
+    ReasonCode,
+    ReferredTo,
+    ReplyMethod,
+    ReturnReason,
+    Status,
+    Topic,
+)
+from .web_common import download_response
+
+PAGE = 50
+QUEUE_LABELS = {
+    "mine": gettext_lazy("我的工单"), "team": gettext_lazy("本团队"), "awaiting": gettext_lazy("待我接单"),
+    "due_soon": gettext_lazy("即将超时"), "overdue": gettext_lazy("已超时"), "all": gettext_lazy("全部"),
+    "off_rule": gettext_lazy("规则外转派"),
+}
+
+
+def _date(value: str, field: str) -> dt.date | None:
+    if not value:
+        return None
+    try:
+        return dt.date.fromisoformat(value)
+    except ValueError:
+        raise ValidationFailed(f"日期格式应为 YYYY-MM-DD：{field}", f"Bad date: {field}",
+                               details=[{"field": field}]) from None
+
+
+def _filters(request: HttpRequest) -> selectors.Filters:
+    g = request.GET
+    return selectors.Filters(
+        kind=g.get("kind", ""), status=g.get("status", ""), category=g.get("category", ""),
+        channel=g.get("channel", ""), province=g.get("province", ""),
+        date_from=_date(g.get("date_from", ""), "date_from"), date_to=_date(g.get("date_to", ""), "date_to"),
+        q=g.get("q", "")[:60],
+    )
+
+
+@require_GET
+@actor_required("ticket.view")
+def workbench(request: HttpRequest) -> HttpResponse:
+    actor = request.actor  # type: ignore[attr-defined]
+    name = request.GET.get("queue") or ("team" if actor.team_ids_with("ticket.work") else "all")
+    if name == "off_rule":
+        actor.require("ticket.supervise")
+    filters = _filters(request)
+    try:
+        offset = max(0, min(int(request.GET.get("offset", "0") or 0), 100_000))
+    except ValueError:
+        offset = 0
+    rows, more = selectors.page(selectors.queue(actor, name, filters), offset=offset, limit=PAGE)
+    params = request.GET.copy()
+    params["offset"] = str(offset + PAGE)
+    context: dict[str, Any] = {
+        "rows": rows, "more": more, "next_query": params.urlencode(), "queue": name, "f": filters,
+        "now": timezone.now(),
+    }
+    if request.htmx:  # type: ignore[attr-defined]
+        return render(request, "tickets/_table.html", context)
+    queues = ["mine", "team", "awaiting", "due_soon", "overdue", "all"]
+    if actor.can("ticket.supervise"):
+        queues.append("off_rule")
+    counts = selectors.queue_counts(actor)
+    context.update({
+        "queues": [(q, QUEUE_LABELS[q], counts.get(q)) for q in queues],
+        "kinds": Kind.choices, "statuses": Status.choices, "channels": Channel.choices,
+        "categories": selectors.leaf_categories(Kind.COMPLAINT) + selectors.leaf_categories(Kind.CONSULTATION),
+        "provinces": list(provinces_in_scope(actor.scope)) if actor.scope.national else [],
+    })
+    return render(request, "tickets/workbench.html", context)
+
+
+@actor_required("ticket.create")
+def create(request: HttpRequest) -> HttpResponse:
+    """Phone first: typing the caller's number finds the customer and their open orders."""
+    actor = request.actor  # type: ignore[attr-defined]
+    error: DomainError | None = None
+    form = request.POST if request.method == "POST" else request.GET
+    if request.method == "POST":
+        try:
+            ticket = _create_from_form(actor, request.POST)
+        except DomainError as exc:
+            error = exc
+        else:
+            messages.success(request, _("已登记工单 %(number)s") % {"number": ticket.number})
+            return redirect("tickets:detail", number=ticket.number)
+    context = {
+        "form": form, "error": error, "kinds": Kind.choices,
+        "consult_topics": [(t.value, t.label) for t in Topic if t.value in ("business", "usage", "bill", "promotion")],
+        "acceptance_topics": [(t.value, t.label) for t in Topic if t.value in ("activation", "change", "termination")],
+        "cf_categories": selectors.leaf_categories(Kind.COMPLAINT),
+        "consult_categories": selectors.leaf_categories(Kind.CONSULTATION),
+        "teams": list(actor.seats_with("ticket.create")),
+        "form_token": form.get("form_token") or uuid.uuid4().hex,
+    }
+    return render(request, "tickets/create.html", context, status=error.status if error else 200)
+
+
+def _create_from_form(actor: Any, post: Any) -> Any:
+    if not post.get("customer"):
+        raise ValidationFailed("请先输入来电号码并选择客户。", "Look up and choose the customer first.",
+                               details=[{"field": "customer"}])
+    try:
+        customer_id = int(post["customer"])
+        contact_id = int(post["contact"]) if post.get("contact") else None
+    except ValueError:
+        raise ValidationFailed("客户选择无效。", "Invalid customer.", details=[{"field": "customer"}]) from None
+    customer = customer_selectors.customer_in_scope(actor.scope, customer_id)
+    contact = customer_selectors.contact_in_scope(actor.scope, contact_id) if contact_id else None
+    kind = post.get("kind", "")
+    topic = post.get("consult_topic", "") if kind == Kind.CONSULTATION else (
+        post.get("acceptance_topic", "") if kind == Kind.ACCEPTANCE else "")
+    category = None
+    if kind in (Kind.COMPLAINT, Kind.FAULT):
+        category = selectors.category_by_code(post.get("cf_category"))
+    elif kind == Kind.CONSULTATION and post.get("consult_category"):
+        category = selectors.category_by_code(post.get("consult_category"))
+    team = None
+    if post.get("team"):
+        from kefu.org.selectors import team_of_actor
+
+        team = team_of_actor(actor, post["team"])
+    return services.ticket_create(
+        actor=actor, kind=kind, customer=customer, contact=contact, subject=post.get("subject", ""),
+        description=post.get("description", ""), category=category, topic=topic, team=team,
+        caller_phone=try_normalize_phone(post.get("phone", "")) or "",
+        idempotency_key=post.get("form_token") or None,
+        fingerprint=services.request_fingerprint({k: post.get(k) for k in sorted(post) if k != "csrfmiddlewaretoken"}),
+    ).ticket
+
+
+@require_GET
+@actor_required("ticket.view")
+def detail(request: HttpRequest, number: str) -> HttpResponse:
+    actor = request.actor  # type: ignore[attr-defined]
+    ticket = selectors.ticket_by_number(actor, number)
+    return render(request, "tickets/detail.html", _detail_context(actor, ticket))
+
+
+def _detail_context(actor: Any, ticket: Any, error: DomainError | None = None) -> dict[str, Any]:
+    from kefu.core.audit import verb_label
+
+    d = selectors.ticket_detail(actor, ticket)
+    for event in d["events"]:
+        event.verb_label = verb_label(event.verb)
+    actions = services.actions_for(actor, ticket)
+    return {
+        "t": ticket, **d, "actions": actions, "error": error,
+        "can_note": actor.can("ticket.work") and ticket.status != Status.CLOSED,
+        "targets": selectors.dispatch_targets(ticket) if "dispatch" in actions else [],
+        "reason_codes": [c for c in ReasonCode.choices if c[0] != ReasonCode.COMPLAINT_REPORT],
+        "return_reasons": ReturnReason.choices, "reply_methods": ReplyMethod.choices,
+        "referrals": ReferredTo.choices, "outcomes": AcceptanceOutcome.choices,
+        "max_mb": attachments.MAX_BYTES // (1024 * 1024), "allowed_types": ", ".join(sorted(attachments.ALLOWED)),
+    }
+
+
+def _int_or_none(value: str | None) -> int | None:
+    if not value:
+        return None
+    try:
+        return int(value)
+    except ValueError:
+        raise ValidationFailed("编号无效。", "Invalid number.", details=[{"field": "article_id"}]) from None
+
+
+def _run_action(actor: Any, ticket: Any, action: str, post: Any) -> None:
+    p = {k: post.get(k, "") for k in ("note", "reason_code", "reason", "result", "method", "content",
+                                        "resolution", "reply_method", "reply_content", "referred_to", "outcome")}
+    if post.get("version") and post["version"] != str(ticket.version):
+        raise services._stale(ticket, _int_or_none(post["version"]) or 0)
+    call = {
+        "dispatch": lambda: services.ticket_dispatch(actor=actor, ticket=ticket,
+                                                     to_team=selectors.team_by_code(post.get("to_team", "")),
+                                                     reason_code=p["reason_code"], note=p["note"]),
+        "accept": lambda: services.ticket_accept(actor=actor, ticket=ticket),
+        "return": lambda: services.ticket_return(actor=actor, ticket=ticket, reason=p["reason"], note=p["note"]),
+        "return_result": lambda: services.ticket_return_result(actor=actor, ticket=ticket, result=p["result"]),
+        "reply": lambda: services.ticket_reply(actor=actor, ticket=ticket, method=p["method"], content=p["content"]),
+        "await_customer": lambda: services.ticket_await_customer(actor=actor, ticket=ticket, note=p["note"]),
+        "customer_responded": lambda: services.ticket_customer_responded(actor=actor, ticket=ticket, note=p["note"]),
+        "resolve": lambda: services.ticket_resolve(
+            actor=actor, ticket=ticket, resolution=p["resolution"], article_id=_int_or_none(post.get("article_id")),
+            reply_method=p["reply_method"], reply_content=p["reply_content"]),
+        "refer": lambda: services.ticket_refer(actor=actor, ticket=ticket, referred_to=p["referred_to"],
+                                               note=p["note"]),
+        "record_acceptance": lambda: services.ticket_record_acceptance(actor=actor, ticket=ticket,
+                                                                       outcome=p["outcome"], note=p["note"]),
+        "reopen": lambda: services.ticket_reopen(actor=actor, ticket=ticket, note=p["note"]),
+        "close": lambda: services.ticket_close(actor=actor, ticket=ticket),
+        "submit_to_province": lambda: services.ticket_submit_to_province(actor=actor, ticket=ticket, note=p["note"]),
+    }.get(action)
+    if call is None:
+        raise ValidationFailed("未知操作。", "Unknown action.", details=[{"field": "action"}])
+    call()
+
+
+@require_POST
+@actor_required("ticket.view")
+def act(request: HttpRequest, number: str, action: str) -> HttpResponse:
+    actor = request.actor  # type: ignore[attr-defined]
+    ticket = selectors.ticket_by_number(actor, number)
+    try:
+        _run_action(actor, ticket, action, request.POST)
+    except DomainError as exc:
+        if exc.status == 404:
+            raise
+        fresh = selectors.ticket_by_number(actor, number)
+        return render(request, "tickets/detail.html", _detail_context(actor, fresh, exc), status=exc.status)
+    messages.success(request, _("操作成功。"))
+    return redirect("tickets:detail", number=number)
+
+
+@require_POST
+@actor_required("ticket.work")
+def note(request: HttpRequest, number: str) -> HttpResponse:
+    actor = request.actor  # type: ignore[attr-defined]
+    ticket = selectors.ticket_by_number(actor, number)
+    try:
+        services.note_add(actor=actor, ticket=ticket, body=request.POST.get("body", ""))
+    except DomainError as exc:
+        if exc.status == 404:
+            raise
+        return render(request, "tickets/detail.html", _detail_context(actor, ticket, exc), status=exc.status)
+    return redirect(reverse("tickets:detail", args=[number]) + "#notes")
+
+
+@require_POST
+@actor_required("ticket.work")
+def attach(request: HttpRequest, number: str) -> HttpResponse:
+    actor = request.actor  # type: ignore[attr-defined]
+    ticket = selectors.ticket_by_number(actor, number)
+    upload = request.FILES.get("file")
+    try:
+        if upload is None:
+            raise ValidationFailed("请选择要上传的文件。", "Choose a file to upload.", details=[{"field": "file"}])
+        attachments.attachment_add(actor=actor, ticket=ticket, upload=attachments.Upload(
+            name=upload.name or "", content=upload.read(attachments.MAX_BYTES + 1)))
+    except DomainError as exc:
+        if exc.status == 404:
+            raise
+        return render(request, "tickets/detail.html", _detail_context(actor, ticket, exc), status=exc.status)
+    return redirect(reverse("tickets:detail", args=[number]) + "#files")
+
+
+@require_GET
+@actor_required("ticket.view")
+def download(request: HttpRequest, number: str, attachment_id: int) -> HttpResponse:
+    actor = request.actor  # type: ignore[attr-defined]
+    ticket = selectors.ticket_by_number(actor, number)
+    return download_response(selectors.attachment_in_scope(actor, ticket, attachment_id))  # type: ignore[return-value]
+
