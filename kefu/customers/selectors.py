@@ -72,9 +72,9 @@ def find_by_phone(scope: Scope, raw: str) -> list[Contact]:
 def _contacts_with_number(scope: Scope, number: str) -> list[Contact]:
     return list(
         contacts_in_scope(scope)
+        # At most one row per contact: (contact, number) is unique, so no DISTINCT is needed.
         .filter(phones__number=number)
         .select_related("customer__account_manager")
-        .distinct()
         .order_by("customer__name", "-is_primary", "name", "id")[:LOOKUP_LIMIT]
     )
 
