@@ -177,6 +177,8 @@ EMAIL_HOST_PASSWORD = os.environ.get("KEFU_SMTP_PASSWORD", "")
 EMAIL_USE_TLS = env_bool("KEFU_SMTP_TLS", False)
 EMAIL_TIMEOUT = 20
 DEFAULT_FROM_EMAIL = os.environ.get("KEFU_MAIL_FROM", "kefu@xinshitong.example")
+# Used by the file backend that ./kefu.sh run selects (the demo's mail lands in var/mail).
+EMAIL_FILE_PATH = os.environ.get("EMAIL_FILE_PATH", str(VAR_DIR / "mail"))
 
 # Background jobs: Huey on SQLite by default, Redis at scale.
 _huey_redis = os.environ.get("HUEY_REDIS_URL")
