@@ -7,9 +7,13 @@ time so the timeline can show them in the reader's language.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from django.db import models
+from django.utils import timezone
 from django.utils.functional import Promise
 
 from .models import AuditEvent
@@ -60,3 +64,36 @@ def timeline(target: models.Model) -> models.QuerySet[AuditEvent]:
     """Events of one object. Callers pass an object they already fetched through a scope."""
     target_type, target_id = target_key(target)
     return AuditEvent.objects.filter(target_type=target_type, target_id=target_id).select_related("actor")
+
+
+DISPLAY_TZ = ZoneInfo("Asia/Shanghai")
+
+
+@dataclass(frozen=True)
+class TimelineRow:
+    """One event as a reader sees it: local (Beijing) time, the verb in the reader's language."""
+
+    at: datetime  # aware, in Asia/Shanghai
+    at_display: str
+    verb: str
+    label: str
+    actor: str
+    details: list[tuple[str, str]]
+
+
+def timeline_rows(events: Any) -> list[TimelineRow]:
+    """Turn events into rows for ``core/_timeline.html``; labels follow the active language."""
+    rows = []
+    for event in events:
+        local = timezone.localtime(event.at, DISPLAY_TZ)
+        details = [(str(k), str(v)) for k, v in sorted((event.data or {}).items())]
+        rows.append(TimelineRow(
+            at=local, at_display=local.strftime("%Y-%m-%d %H:%M"), verb=event.verb,
+            label=verb_label(event.verb), actor=event.actor_label, details=details,
+        ))
+    return rows
+
+
+def timeline_for(target: models.Model) -> list[TimelineRow]:
+    """Readable timeline of one object; pass an object already fetched through the caller's scope."""
+    return timeline_rows(timeline(target))

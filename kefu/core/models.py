@@ -19,6 +19,9 @@ class AuditEventQuerySet(models.QuerySet["AuditEvent"]):
     def delete(self) -> tuple[int, dict[str, int]]:
         raise AppendOnlyError("audit events are append-only")
 
+    def bulk_update(self, objs: Any, fields: Any, batch_size: int | None = None) -> int:
+        raise AppendOnlyError("audit events are append-only")
+
 
 class AuditEvent(models.Model):
     """One thing that happened, written by a service in the same transaction as the change.
