@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from django import template
+from django.utils.translation import gettext_lazy as _
 
 from kefu.tickets import selectors
 
@@ -35,3 +36,21 @@ def due_badge(ticket: Any, now: Any) -> str:
     if ticket.due_at <= now:
         return "danger"
     return "warn" if (ticket.due_at - now).total_seconds() <= selectors.DUE_SOON.total_seconds() else ""
+
+
+_CLOCK_STATES = {
+    "overdue": _("已超时"), "at_risk": _("即将超时"), "running": _("计时中"), "paused": _("已暂停"),
+    "met": _("按时"), "late": _("超时"), "handed_over": _("已移交"), "stopped": _("已停止"),
+}
+
+
+@register.filter
+def clock_state(state: str) -> str:
+    return str(_CLOCK_STATES.get(state, state))
+
+
+@register.filter
+def reason_label(code: str) -> str:
+    from kefu.tickets.models import ReasonCode
+
+    return str(ReasonCode(code).label) if code in ReasonCode.values else code
