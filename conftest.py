@@ -96,3 +96,19 @@ def chromium_path() -> str:
             pytest.fail("Chromium is required for browser tests under CI (.ci/run installs it)")
         pytest.skip("Chromium not installed (apt-get install chromium): browser test skipped")
     return path if os.path.exists(path) else str(shutil.which("chromium"))
+
+
+@pytest.hookimpl(tryfirst=True)
+def pytest_collection_modifyitems(items):
+    """Every transactional test restores the migration-loaded data (organisation, taxonomy, calendars).
+
+    Mixing transactional tests with and without ``serialized_rollback`` breaks
+    the content-type table (the flush of one re-creates rows the other then
+    restores), so all of them use it.
+    """
+    for item in items:
+        marker = item.get_closest_marker("django_db")
+        if marker is None or not marker.kwargs.get("transaction") or marker.kwargs.get("serialized_rollback"):
+            continue
+        item.add_marker(pytest.mark.django_db(*marker.args, **{**marker.kwargs, "serialized_rollback": True}),
+                        append=False)
