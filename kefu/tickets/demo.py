@@ -1,0 +1,188 @@
+"""Demo work orders: every flow of 第三条, in every state, across provinces and the last six months.
+
+Everything goes through the services with ``now`` in the past, so the
+timeline, the hops and the SLA clocks are real (some late, some on time, a
+few hops auto-accepted after two hours, a few transfers flagged as off-rule).
+Idempotent: a province that already has orders is skipped.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+from typing import TYPE_CHECKING, Any
+
+from django.utils import timezone
+
+from kefu.customers.models import Customer
+from kefu.org.access import Actor, actor_for
+from kefu.org.data import PROVINCES, am_team_code, desk_team_code
+from kefu.org.models import Team, User
+
+from . import services
+from .models import Category, Ticket
+
+if TYPE_CHECKING:
+    from kefu.demo.loader import DemoContext
+
+SUBJECTS = {
+    "complaint": ["会议终端无法登录，多次报修未解决", "开户后资源订购不成功", "资费未明示，账单与合同不符",
+                  "起租时间错误导致多收费", "退租申请提交后仍在扣费", "会议中频繁掉线影响使用"],
+    "fault": ["4G手机入会后无声音", "硬件终端无法连接云平台", "PC客户端共享屏幕黑屏", "电话入会拨号无应答",
+              "会议录制文件无法下载"],
+    "consultation": ["如何预约周期性会议", "会议室最大并发方数是多少", "账单明细在哪里查询", "年付优惠活动规则",
+                     "Pad端如何举手发言"],
+    "acceptance": ["新增20个会议室账号", "变更套餐为100方", "办理业务退租"],
+}
+CF_LEAVES = ["cf_activation_account", "cf_activation_order", "cf_activation_tariff", "cf_activation_start",
+             "cf_termination_resource", "cf_termination_business", "cf_usage_login", "cf_usage_function",
+             "cf_usage_bill", "cf_usage_other", "cf_incident", "cf_other"]
+# (flow, where it stops) — the end states cover every status of the workflow.
+SCENARIOS = [
+    ("consult_first", "closed"), ("consult_first", "resolved"), ("consult_hotline", "closed"),
+    ("consult_hotline", "result_returned"), ("accept_refer", "closed"), ("accept_am", "closed"),
+    ("complaint_desk", "closed"), ("complaint_desk", "open"), ("complaint_desk", "waiting_customer"),
+    ("complaint_hotline_help", "closed"), ("complaint_hotline_help", "awaiting_acceptance"),
+    ("complaint_hotline_help", "accepted"), ("complaint_hotline_help", "returned"),
+    ("complaint_hotline_help", "auto_accepted"), ("complaint_at_hotline", "closed"),
+    ("fault_desk", "closed"), ("fault_hotline_help", "closed"), ("fault_hotline_help", "resolved"),
+    ("fault_at_hotline", "closed"), ("fault_at_hotline", "open"), ("off_rule", "awaiting_acceptance"),
+]
+OPEN_ENDS = {"open", "waiting_customer", "awaiting_acceptance", "accepted", "result_returned", "returned",
+             "auto_accepted"}
+
+
+def _actor(username: str) -> Actor | None:
+    user = User.objects.filter(username=username).first()
+    return actor_for(user) if user is not None else None
+
+
+def _when(ctx: DemoContext, *, recent: bool) -> datetime:
+    """A moment inside the 7x12 service hours: the last three days for open orders, else six months."""
+    days = ctx.rng.randint(0, 2) if recent else ctx.rng.randint(3, 180)
+    local = timezone.localtime(ctx.now - timedelta(days=days)).replace(
+        hour=ctx.rng.randint(8, 17), minute=ctx.rng.randint(0, 59), second=0, microsecond=0)
+    return min(local, ctx.now - timedelta(minutes=30))
+
+
+def _create(actor: Actor, customer: Customer, kind: str, ctx: DemoContext, now: datetime) -> Ticket:
+    subject = ctx.rng.choice(SUBJECTS[kind])
+    kw: dict[str, Any] = {"subject": subject, "description": f"客户来电反映：{subject}。"}
+    if kind in ("complaint", "fault"):
+        kw["category"] = Category.objects.get(code=ctx.rng.choice(CF_LEAVES))
+    elif kind == "consultation":
+        kw["topic"] = ctx.rng.choice(["business", "usage", "bill", "promotion"])
+        kw["category"] = Category.objects.get(code="consult")
+    else:
+        kw["topic"] = ctx.rng.choice(["activation", "change", "termination"])
+    contact = customer.contacts.first()
+    phone = contact.phones.first() if contact is not None else None
+    return services.ticket_create(actor=actor, kind=kind, customer=customer, contact=contact,
+                                  caller_phone=phone.number if phone else "", now=now, **kw).ticket
+
+
+def _finish(actor: Actor, t: Ticket, now: datetime, *, close: bool, submit: bool = False) -> None:
+    services.ticket_reply(actor=actor, ticket=t, method="call_back", content="已电话答复客户处理结果。", now=now)
+    services.ticket_resolve(actor=actor, ticket=t, resolution="问题已解决，客户认可。", now=now + timedelta(minutes=5))
+    if submit:
+        services.ticket_submit_to_province(actor=actor, ticket=t, note="投诉内容报送客户所属省10000+9",
+                                           now=now + timedelta(minutes=10))
+    elif close:
+        services.ticket_close(actor=actor, ticket=t, now=now + timedelta(minutes=10))
+
+
+def _via_hotline(ctx: DemoContext, sender: Actor, hot: Actor, t: Ticket, t0: datetime, end: str, reason: str) -> None:
+    hotline = Team.objects.get(code="hotline")
+    services.ticket_dispatch(actor=sender, ticket=t, to_team=hotline, reason_code=reason,
+                             note="首问无法解决，请语音客服协助", now=t0 + timedelta(minutes=15))
+    if end == "awaiting_acceptance":
+        return
+    if end == "returned":
+        services.ticket_return(actor=hot, ticket=t, reason="not_ours", note="属省内业务开通问题，请省公司处理",
+                               now=t0 + timedelta(minutes=50))
+        return
+    if end == "auto_accepted":
+        hop = t.hops.get(status="pending")
+        services.hop_auto_accept(hop_id=hop.pk, now=t0 + timedelta(hours=2, minutes=16))
+        return
+    late = ctx.rng.random() < 0.1  # about one in ten results comes back after the 24 h
+    services.ticket_accept(actor=hot, ticket=t, now=t0 + timedelta(minutes=ctx.rng.randint(20, 110)))
+    if end == "accepted":
+        return
+    t1 = t0 + timedelta(hours=ctx.rng.randint(25, 30) if late else ctx.rng.randint(2, 20))
+    if t.kind == "fault":
+        _finish(hot, t, t1, close=False)
+        if end == "closed":
+            services.ticket_close(actor=sender, ticket=t, now=t1 + timedelta(hours=1))
+        return
+    services.ticket_return_result(actor=hot, ticket=t, result="语音客服已核实并处理，结果如下：平台侧已修复。", now=t1)
+    if end == "result_returned":
+        return
+    _finish(sender, t, t1 + timedelta(hours=1), close=end == "closed")
+
+
+def _scenario(ctx: DemoContext, slug: str, customer: Customer, flow: str, end: str) -> None:
+    desk, am = _actor(f"agent_{slug}"), _actor(f"am_{slug}")
+    hot, online = _actor("hotline_agent"), _actor("online_agent")
+    if desk is None or am is None or hot is None or online is None:
+        return
+    t0 = _when(ctx, recent=end in OPEN_ENDS)
+    if flow == "consult_first":
+        t = _create(desk, customer, "consultation", ctx, t0)
+        _finish(desk, t, t0 + timedelta(minutes=8), close=end == "closed")
+    elif flow == "consult_hotline":
+        t = _create(am, customer, "consultation", ctx, t0)
+        _via_hotline(ctx, am, hot, t, t0, end, "needs_expert")
+    elif flow == "accept_refer":
+        t = _create(desk, customer, "acceptance", ctx, t0)
+        services.ticket_refer(actor=desk, ticket=t, referred_to=ctx.rng.choice(["business_hall", "account_manager"]),
+                              now=t0 + timedelta(minutes=5))
+        services.ticket_close(actor=desk, ticket=t, now=t0 + timedelta(minutes=6))
+    elif flow == "accept_am":
+        t = _create(am, customer, "acceptance", ctx, t0)
+        services.ticket_record_acceptance(actor=am, ticket=t, outcome="completed", now=t0 + timedelta(hours=3))
+        services.ticket_close(actor=am, ticket=t, now=t0 + timedelta(hours=3, minutes=1))
+    elif flow == "complaint_desk":
+        t = _create(desk, customer, "complaint", ctx, t0)
+        if end == "waiting_customer":
+            services.ticket_await_customer(actor=desk, ticket=t, note="请客户提供报错截图", now=t0 + timedelta(hours=1))
+        elif end == "closed":
+            hours = ctx.rng.choice([3, 8, 20, 30, 50])  # now and then later than the 48 h
+            _finish(desk, t, t0 + timedelta(hours=hours), close=True)
+    elif flow in ("complaint_hotline_help", "fault_hotline_help"):
+        t = _create(desk, customer, "complaint" if flow.startswith("complaint") else "fault", ctx, t0)
+        _via_hotline(ctx, desk, hot, t, t0, end, "complaint_assist" if t.kind == "complaint" else "fault_unsolved")
+    elif flow == "complaint_at_hotline":
+        agent = ctx.rng.choice([hot, online])
+        t = _create(agent, customer, "complaint", ctx, t0)
+        _finish(agent, t, t0 + timedelta(hours=2), close=False, submit=True)
+    elif flow == "fault_desk":
+        t = _create(desk, customer, "fault", ctx, t0)
+        _finish(desk, t, t0 + timedelta(hours=1), close=True)
+    elif flow == "fault_at_hotline":
+        t = _create(hot, customer, "fault", ctx, t0)
+        if end == "closed":
+            _finish(hot, t, t0 + timedelta(hours=4), close=True)
+    elif flow == "off_rule":
+        # A consultation passed from the hotline to the online team: not what the rules call for.
+        t = _create(hot, customer, "consultation", ctx, t0)
+        services.ticket_dispatch(actor=hot, ticket=t, to_team=Team.objects.get(code="online"),
+                                 reason_code="customer_request", note="客户要求在线文字答复",
+                                 now=t0 + timedelta(minutes=10))
+
+
+def load(ctx: DemoContext) -> None:
+    shared = ctx.shared.get("customers") or {}
+    slugs = [slug for _code, slug, _name, _full in PROVINCES]
+    per_province = max(1, ctx.scale)
+    total = len(slugs)
+    for i, slug in enumerate(slugs, start=1):
+        customers = shared.get(slug) or list(
+            Customer.objects.unscoped("demo data").filter(province__slug=slug).order_by("pk")[:20])
+        exists = Ticket.objects.unscoped("demo data is idempotent per province").filter(
+            province__slug=slug, first_contact_team__code__in=[desk_team_code(slug), am_team_code(slug)]).exists()
+        if customers and not exists:
+            scenarios = SCENARIOS if slug in ("bj", "gd", "js", "sh") else ctx.rng.sample(SCENARIOS, 8)
+            for _ in range(per_province):
+                for flow, end in scenarios:
+                    _scenario(ctx, slug, ctx.rng.choice(customers), flow, end)
+        ctx.progress("tickets", i, total)
