@@ -114,4 +114,11 @@ class ContactPhone(models.Model):
         ]
 
     def __str__(self) -> str:
-        return self.number
+        return self.display
+
+    @property
+    def display(self) -> str:
+        """As people read it: 138 0013 8000, 010-65528899."""
+        from .phones import format_phone
+
+        return format_phone(self.number)

@@ -51,7 +51,7 @@ def test_customer_page_shows_contacts_and_phones(client, agent_bj):
     client.force_login(agent_bj.user)
     html = client.get(reverse("customers:detail", args=[customer.pk])).content.decode()
     assert "北京市第一中学" in html and "赵静" in html and "主联系人" in html
-    assert "13800138000" in html and "01065528899" in html
+    assert "138 0013 8000" in html and "010-65528899" in html
 
 
 def test_lookup_fragment_finds_the_caller(client, agent_bj):
