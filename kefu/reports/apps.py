@@ -8,4 +8,4 @@ class ReportsConfig(AppConfig):
     verbose_name = _("统计报表")
 
     def ready(self) -> None:
-        from . import nav, tasks  # noqa: F401
+        from . import nav, panels, tasks  # noqa: F401

@@ -185,3 +185,16 @@ def test_mail_page_and_button(client, admin_actor, lead_js, settings, october):
     page = client.get("/reports/mail/").content.decode()
     assert "js@example.cn" in page and "已发送" in page
     assert json.loads(client.get("/api/reports/outbox").content)[0]["status"] == "sent"
+
+
+def test_home_panel_shows_last_months_total_in_scope(client, lead_js, agent_js, db):
+    from kefu.reports import months
+
+    start, _ = months.bounds(months.previous_month(timezone.now()))
+    ticket(slug="js", at=start + timedelta(days=2))
+    ticket(slug="bj", at=start + timedelta(days=2))
+    rollup.run(now=timezone.now())
+    html = login_client(client, lead_js).get("/").content.decode()
+    panel = html.split('data-panel="reports-last-month"', 1)[1].split("</section>", 1)[0]
+    assert "江苏 · 合计" in panel and '<p class="big">1</p>' in panel
+    assert 'data-panel="reports-last-month"' not in login_client(client, agent_js).get("/").content.decode()
