@@ -1,11 +1,12 @@
-"""Article categories: codes of the work-order taxonomy (第八条), kept here as a small list.
+"""Article categories: codes of the work-order taxonomy (第八条).
 
-The three-level taxonomy model belongs to the tickets app, which knowledge may
-not import. An article stores a ``category_code``; this list gives the codes
-and labels the knowledge base offers when nobody has registered better ones.
-The tickets app may register its live taxonomy with
-``kefu.knowledge.registry.register_category_source`` and then its codes and
-labels win (unknown codes on old articles still display as the raw code).
+The taxonomy model belongs to the tickets app, which knowledge may not import.
+An article stores a ``category_code``. The tickets app registers its live
+taxonomy with ``kefu.knowledge.registry.register_category_source`` (done in its
+``AppConfig.ready``), and then those codes and labels are offered. This list is
+the fallback with the same codes as the tickets app's seed (migration
+``tickets/0002``), so an installation without the tickets app still works.
+A category filter matches the code and every code under it (prefix).
 """
 
 from __future__ import annotations
@@ -13,23 +14,20 @@ from __future__ import annotations
 from django.utils.functional import Promise
 from django.utils.translation import gettext_lazy as _
 
-# (code, label) in report order: level 2 "类" then level 3 under it.
 DEFAULT_CATEGORIES: list[tuple[str, str | Promise]] = [
-    ("activation", _("开通类")),
-    ("activation.account_failed", _("开通类 / 业务开户不成功")),
-    ("activation.order_failed", _("开通类 / 资源订购不成功")),
-    ("activation.tariff_unclear", _("开通类 / 资费未明示")),
-    ("activation.start_date_wrong", _("开通类 / 起租时间错误")),
-    ("activation.other", _("开通类 / 其他")),
-    ("termination", _("业务退租类")),
-    ("termination.unsubscribe_failed", _("业务退租类 / 资源退订不成功")),
-    ("termination.terminate_failed", _("业务退租类 / 业务退租不成功")),
-    ("termination.other", _("业务退租类 / 其他")),
-    ("usage", _("使用类")),
-    ("usage.login", _("使用类 / 无法正常登录")),
-    ("usage.function", _("使用类 / 无法正常使用功能")),
-    ("usage.bill", _("使用类 / 账单问题")),
-    ("usage.other", _("使用类 / 其他")),
-    ("incident", _("突发事件")),
-    ("other", _("其他")),
+    ("cf_activation_account", _("投诉/故障 / 开通类 / 业务开户不成功")),
+    ("cf_activation_order", _("投诉/故障 / 开通类 / 资源订购不成功")),
+    ("cf_activation_tariff", _("投诉/故障 / 开通类 / 资费未明示")),
+    ("cf_activation_start", _("投诉/故障 / 开通类 / 起租时间错误")),
+    ("cf_activation_other", _("投诉/故障 / 开通类 / 其他")),
+    ("cf_termination_resource", _("投诉/故障 / 业务退租类 / 资源退订不成功")),
+    ("cf_termination_business", _("投诉/故障 / 业务退租类 / 业务退租不成功")),
+    ("cf_termination_other", _("投诉/故障 / 业务退租类 / 其他")),
+    ("cf_usage_login", _("投诉/故障 / 使用类 / 无法正常登录")),
+    ("cf_usage_function", _("投诉/故障 / 使用类 / 无法正常使用功能")),
+    ("cf_usage_bill", _("投诉/故障 / 使用类 / 账单问题投诉")),
+    ("cf_usage_other", _("投诉/故障 / 使用类 / 其他")),
+    ("cf_incident", _("投诉/故障 / 突发事件")),
+    ("cf_other", _("投诉/故障 / 其他")),
+    ("consult", _("咨询")),
 ]

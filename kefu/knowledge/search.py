@@ -147,8 +147,8 @@ def _pg_ranked(terms: list[str], op: str, scope: str, limit: int, category_code:
     sql = [head.format(c=column)]
     params: list[Any] = [tsquery]
     if category_code:
-        sql.append("AND (category_code = %s OR category_code LIKE %s)")
-        params += [category_code, category_code + ".%"]
+        sql.append("AND substr(category_code, 1, %s) = %s")  # the code and every code under it
+        params += [len(category_code), category_code]
     if exclude:
         sql.append("AND NOT (article_id = ANY(%s))")
         params.append(list(exclude))
@@ -172,8 +172,8 @@ def _sqlite_ranked(terms: list[str], op: str, scope: str, limit: int, category_c
     sql.append("WHERE knowledge_search_fts MATCH %s")
     params.append(expr)
     if category_code:
-        sql.append("AND (d.category_code = %s OR d.category_code LIKE %s)")
-        params += [category_code, category_code + ".%"]
+        sql.append("AND substr(d.category_code, 1, %s) = %s")  # the code and every code under it
+        params += [len(category_code), category_code]
     if exclude:
         sql.append(f"AND f.rowid NOT IN ({','.join(['%s'] * len(exclude))})")
         params += list(exclude)

@@ -65,7 +65,7 @@ def latest_revisions(*, status: str = "", category_code: str = "", text: str = "
     if status:
         qs = qs.filter(status=status)
     if category_code:
-        qs = qs.filter(Q(category_code=category_code) | Q(category_code__startswith=category_code + "."))
+        qs = qs.filter(category_code__startswith=category_code)  # the code and every code under it
     if text:
         qs = qs.filter(Q(title__icontains=text) | Q(question__icontains=text))
     return qs.order_by("-article_id")
@@ -74,7 +74,7 @@ def latest_revisions(*, status: str = "", category_code: str = "", text: str = "
 def published_revisions(*, category_code: str = "") -> QuerySet[Revision]:
     qs = Revision.objects.select_related("article").filter(status=Status.PUBLISHED)
     if category_code:
-        qs = qs.filter(Q(category_code=category_code) | Q(category_code__startswith=category_code + "."))
+        qs = qs.filter(category_code__startswith=category_code)  # the code and every code under it
     return qs.order_by("category_code", "title")
 
 

@@ -34,7 +34,7 @@ def content(**kw) -> Content:
         title="新视通客户端无法登录怎么办", question="客户反映新视通电脑客户端登录时提示账号或密码错误。",
         answer_agent="1. 核实账号是否为手机号；2. 引导客户在登录页点击“忘记密码”重置；3. 仍不能登录则登记故障申告。",
         answer_customer="请在登录页点击“忘记密码”，按短信验证码重置密码后重新登录。",
-        category_code="usage.login", keywords="登录 密码 客户端",
+        category_code="cf_usage_login", keywords="登录 密码 客户端",
     )
     base.update(kw)
     return Content(**base)

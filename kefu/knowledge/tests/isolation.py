@@ -28,7 +28,7 @@ def _published(ctx: Any) -> Any:
     publisher = ctx.user(f"iso_kb_publisher{n}", "hq_service", Role.KB_PUBLISHER)
     rev = services.article_create(actor=author, content=Content(
         title=f"隔离测试知识{n}", question="问题", answer_agent="坐席答案", answer_customer="客户答案",
-        category_code="usage.login"))
+        category_code="cf_usage_login"))
     for actor, action in ((author, "submit"), (checker, "check"), (confirmer, "confirm"), (publisher, "publish")):
         rev = services.revision_transition(actor=actor, revision=rev, action=action)
     return rev

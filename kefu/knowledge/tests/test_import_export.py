@@ -16,7 +16,7 @@ from kefu.knowledge.models import Article, Revision
 pytestmark = pytest.mark.django_db
 
 ROW = {"标题": "如何退订云录制", "问题": "客户要退订云录制空间", "坐席答案": "在企业管理后台退订", "客户答案": "请联系客户经理退订",
-       "分类": "termination.unsubscribe_failed", "关键词": "退订 云录制"}
+       "分类": "cf_termination_resource", "关键词": "退订 云录制"}
 
 
 def xlsx(rows: list[dict]) -> bytes:
@@ -47,7 +47,7 @@ def test_bad_row_refuses_the_whole_file(kb_author):
 
 def test_jsonl_first_load_published_by_admin_only(admin_actor, kb_author):
     lines = "\n".join(json.dumps({"title": f"账单问题{i}", "question": "q", "answer_agent": "a", "answer_customer": "c",
-                                  "category_code": "usage.bill"}, ensure_ascii=False) for i in range(3)).encode()
+                                  "category_code": "cf_usage_bill"}, ensure_ascii=False) for i in range(3)).encode()
     with pytest.raises(Forbidden):
         importer.import_upload(actor=kb_author, name="kb.jsonl", data=lines, mode="published")
     result = importer.import_upload(actor=admin_actor, name="kb.jsonl", data=lines, mode="published")

@@ -27,27 +27,27 @@ def source():
 
 
 def test_grouping_is_by_category_and_similar_text():
-    s = [ProblemSample("1", "usage.function", "会议中共享屏幕后对方看到黑屏", 1),
-         ProblemSample("2", "usage.function", "共享屏幕时参会人看到黑屏", 2),
-         ProblemSample("3", "usage.bill", "共享屏幕 黑屏", 3),
-         ProblemSample("4", "usage.function", "发票开具申请", 3)]
+    s = [ProblemSample("1", "cf_usage_function", "会议中共享屏幕后对方看到黑屏", 1),
+         ProblemSample("2", "cf_usage_function", "共享屏幕时参会人看到黑屏", 2),
+         ProblemSample("3", "cf_usage_bill", "共享屏幕 黑屏", 3),
+         ProblemSample("4", "cf_usage_function", "发票开具申请", 3)]
     groups = mining.group_samples(s)
     sizes = sorted((g.category_code, len(g.samples)) for g in groups)
-    assert sizes == [("usage.bill", 1), ("usage.function", 1), ("usage.function", 2)]
+    assert sizes == [("cf_usage_bill", 1), ("cf_usage_function", 1), ("cf_usage_function", 2)]
 
 
 def test_frequent_unanswered_problems_are_listed_and_drafted(source, make_published, kb_author):
     make_published()  # answers login problems
-    source.extend([ProblemSample(f"T{i}", "usage.function", text, i % 3 + 1) for i, text in enumerate([
+    source.extend([ProblemSample(f"T{i}", "cf_usage_function", text, i % 3 + 1) for i, text in enumerate([
         "共享屏幕后参会人看到黑屏", "会议中共享屏幕黑屏", "共享屏幕以后对方黑屏看不到内容", "手机共享屏幕黑屏",
     ])])
-    source.extend([ProblemSample(f"L{i}", "usage.login", "新视通客户端无法登录，提示密码错误", 1) for i in range(4)])
-    source.extend([ProblemSample("R1", "other", "一次性的奇怪问题", 1)])
+    source.extend([ProblemSample(f"L{i}", "cf_usage_login", "新视通客户端无法登录，提示密码错误", 1) for i in range(4)])
+    source.extend([ProblemSample("R1", "cf_other", "一次性的奇怪问题", 1)])
     summary = mining.mine(now=timezone.now())
     problems = list(CommonProblem.objects.all())
     assert summary["problems"] == 1 and len(problems) == 1
     p = problems[0]
-    assert p.category_code == "usage.function" and p.sample_count == 4 and p.province_count == 3
+    assert p.category_code == "cf_usage_function" and p.sample_count == 4 and p.province_count == 3
     assert "黑屏" in p.terms and "共享屏幕" in p.terms
     # idempotent
     mining.mine(now=timezone.now() + timedelta(minutes=5))
@@ -56,4 +56,4 @@ def test_frequent_unanswered_problems_are_listed_and_drafted(source, make_publis
     rev = services.problem_start_draft(actor=kb_author, problem=p)
     p.refresh_from_db()
     assert p.state == "drafted" and p.draft_article_id == rev.article_id
-    assert rev.status == "draft" and rev.category_code == "usage.function"
+    assert rev.status == "draft" and rev.category_code == "cf_usage_function"

@@ -24,7 +24,7 @@ def test_two_character_queries(make_published):
     login = make_published()
     bill = make_published(title="如何查询新视通月账单", question="客户想查询上月费用明细。",
                           answer_agent="引导客户登录网上营业厅，在费用查询中查看月账单。",
-                          answer_customer="请登录网上营业厅查看月账单。", category_code="usage.bill", keywords="账单 费用")
+                          answer_customer="请登录网上营业厅查看月账单。", category_code="cf_usage_bill", keywords="账单 费用")
     assert [h.article_id for h in search.search("账单")] == [bill.article_id]
     assert login.article_id in [h.article_id for h in search.search("登录")]
 
@@ -32,7 +32,7 @@ def test_two_character_queries(make_published):
 def test_title_match_ranks_first(make_published):
     body_only = make_published(title="会议中声音断续", question="会议中声音断断续续",
                                answer_agent="检查网络；如登录异常请重新登录。", answer_customer="请检查网络。",
-                               category_code="usage.function", keywords="声音")
+                               category_code="cf_usage_function", keywords="声音")
     title = make_published()  # 登录 in the title
     ids = [h.article_id for h in search.search("登录")]
     assert ids.index(title.article_id) < ids.index(body_only.article_id)
@@ -40,9 +40,9 @@ def test_title_match_ranks_first(make_published):
 
 def test_all_terms_before_any_term(make_published):
     both = make_published(title="预约会议失败", question="预约云会议时提示失败", answer_agent="检查会议室并发数。",
-                          answer_customer="请稍后重试。", category_code="usage.function", keywords="预约 会议室")
+                          answer_customer="请稍后重试。", category_code="cf_usage_function", keywords="预约 会议室")
     one = make_published(title="会议室名称修改", question="如何修改会议室名称", answer_agent="企业管理员可修改。",
-                         answer_customer="请联系企业管理员。", category_code="usage.other", keywords="会议室")
+                         answer_customer="请联系企业管理员。", category_code="cf_usage_other", keywords="会议室")
     ids = [h.article_id for h in search.search("预约会议室")]
     assert ids[0] == both.article_id and one.article_id in ids
 
@@ -79,9 +79,9 @@ def test_republication_replaces_the_index_entry(make_published, kb_author, kb_ch
 
 
 def test_category_filter_and_limits(make_published):
-    a = make_published(category_code="usage.login")
-    make_published(category_code="activation.account_failed")
-    assert [h.article_id for h in search.search("登录", category_code="usage")] == [a.article_id]
+    a = make_published(category_code="cf_usage_login")
+    make_published(category_code="cf_activation_account")
+    assert [h.article_id for h in search.search("登录", category_code="cf_usage")] == [a.article_id]
     with pytest.raises(ValidationFailed):
         search.search("登录", limit=0)
     with pytest.raises(ValidationFailed):
