@@ -5,7 +5,8 @@ COPY-loaded into a bench database of its own (``kefu_bench_customers`` on the
 server of ``KEFU_BENCH_PG_URL``, default ``postgres://postgres@127.0.0.1:5432/kefu``).
 Timed: the phone lookup selector for a provincial agent (numbers written as
 people write them), the general lookup (name prefix) for a national agent, and
-``GET /api/customers/lookup?phone=`` through the whole Django stack in process.
+``GET /api/customers/lookup?phone=`` through the whole Django stack in process,
+and the first page of the list search (name contains) for a national user.
 Direct use: ``.venv/bin/python bench/figures/customer_lookup.py [--quick]``.
 """
 
@@ -160,6 +161,11 @@ def child(quick: bool) -> list[tuple[str, float, str]]:
     p50, p95 = _time(lambda a: selectors.lookup(Scope.everything(), a), name_args)
     figures += [("lookup by name prefix (20 max), national scope: p50", round(p50, 2), "ms"),
                 ("lookup by name prefix (20 max), national scope: p95", round(p95, 2), "ms")]
+
+    list_args = [f"{rng.choice(BRANDS)}{rng.choice(TRADES)}" for _ in range(samples // 5)]
+    p50, p95 = _time(lambda a: list(selectors.customer_list(Scope.everything(), q=a)[:20]), list_args)
+    figures += [("customer list search (name contains), first page, national: p50", round(p50, 2), "ms"),
+                ("customer list search (name contains), first page, national: p95", round(p95, 2), "ms")]
 
     user, _ = User.objects.get_or_create(username="bench_agent_bj")
     Membership.objects.get_or_create(user=user, team=Team.objects.get(code="desk_bj"), role=Role.AGENT)

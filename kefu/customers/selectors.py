@@ -101,7 +101,8 @@ def lookup(scope: Scope, q: str) -> list[Customer]:
         if customer is not None:
             found.setdefault(customer.pk, customer)
     if len(found) < LOOKUP_LIMIT:
-        for customer in customers_in_scope(scope).filter(name__istartswith=q).order_by("name", "id")[:LOOKUP_LIMIT]:
+        # Case-sensitive on purpose: a plain LIKE 'q%' can use the name index (names are mostly Chinese).
+        for customer in customers_in_scope(scope).filter(name__startswith=q).order_by("name", "id")[:LOOKUP_LIMIT]:
             found.setdefault(customer.pk, customer)
     return list(found.values())[:LOOKUP_LIMIT]
 
