@@ -156,14 +156,19 @@ class Clock(models.Model):
     owner_id = models.BigIntegerField(_("对象编号"))
     kind = models.CharField(_("时限类型"), max_length=20, choices=ClockKind.choices)
     ticket_kind = models.CharField(_("工单类型"), max_length=30)
-    team = models.ForeignKey(Team, verbose_name=_("承办团队"), on_delete=models.PROTECT, related_name="+")
+    # Few indexes on purpose: every one is rewritten when the sweep updates a row
+    # (next_check_at is indexed, so no HOT update); reads go through the
+    # partial indexes and the rate index below.
+    team = models.ForeignKey(Team, verbose_name=_("承办团队"), on_delete=models.PROTECT, related_name="+",
+                             db_index=False)
     province = models.ForeignKey(Province, verbose_name=_("省份"), null=True, blank=True,
-                                 on_delete=models.PROTECT, related_name="+")
-    policy = models.ForeignKey(Policy, verbose_name=_("时限策略"), on_delete=models.PROTECT, related_name="clocks")
+                                 on_delete=models.PROTECT, related_name="+", db_index=False)
+    policy = models.ForeignKey(Policy, verbose_name=_("时限策略"), on_delete=models.PROTECT, related_name="clocks",
+                               db_index=False)
     # Snapshot of the policy at start, so an edit in admin does not move running deadlines.
     service_hours = models.BooleanField(_("按服务时间计"), default=True)
     calendar = models.ForeignKey(ServiceCalendar, verbose_name=_("服务日历"), on_delete=models.PROTECT,
-                                 related_name="+")
+                                 related_name="+", db_index=False)
     budget_seconds = models.PositiveIntegerField(_("时限(秒)"))
     warn_ratio = models.DecimalField(_("预警比例"), max_digits=3, decimal_places=2, default=0.75)
 
@@ -212,9 +217,12 @@ class Notice(models.Model):
         WARNING = "warning", _("即将超时预警")
         BREACH = "breach", _("已超时")
 
-    clock = models.ForeignKey(Clock, verbose_name=_("时钟"), on_delete=models.CASCADE, related_name="notices")
+    # Both covered by the composite indexes below.
+    clock = models.ForeignKey(Clock, verbose_name=_("时钟"), on_delete=models.CASCADE, related_name="notices",
+                              db_index=False)
     kind = models.CharField(_("类型"), max_length=10, choices=Kind.choices)
-    team = models.ForeignKey(Team, verbose_name=_("承办团队"), on_delete=models.PROTECT, related_name="+")
+    team = models.ForeignKey(Team, verbose_name=_("承办团队"), on_delete=models.PROTECT, related_name="+",
+                             db_index=False)
     province = models.ForeignKey(Province, verbose_name=_("省份"), null=True, blank=True,
                                  on_delete=models.PROTECT, related_name="+")
     owner_type = models.CharField(_("对象类型"), max_length=40)

@@ -205,7 +205,7 @@ def _expire_with_handler(clock: Clock, now: datetime, result: SweepResult) -> No
     result.handled += 1
 
 
-def sweep(*, now: datetime | None = None, batch_size: int = 500, max_batches: int | None = None) -> SweepResult:
+def sweep(*, now: datetime | None = None, batch_size: int = 1000, max_batches: int | None = None) -> SweepResult:
     """Run every outcome due at ``now`` (default: the current time), batch by batch, and beat the heartbeat."""
     now = now or timezone.now()
     started = timezone.now()
@@ -219,7 +219,7 @@ def sweep(*, now: datetime | None = None, batch_size: int = 500, max_batches: in
     return result
 
 
-def sweep_once(*, now: datetime, batch_size: int = 500, max_batches: int | None = None) -> SweepResult:
+def sweep_once(*, now: datetime, batch_size: int = 1000, max_batches: int | None = None) -> SweepResult:
     """The work of one sweep without the heartbeat (benchmarks and tests call this)."""
     result = SweepResult()
     while max_batches is None or result.batches < max_batches:

@@ -1,0 +1,74 @@
+"""Who sees which notices and clocks; queues ordered by the nearest deadline."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import pytest
+from django.db.models import F
+from django.utils import timezone
+
+from conftest import login_client
+from kefu.org.models import Province, Role, Team
+from kefu.sla import registry, selectors
+from kefu.sla import services as sla
+from kefu.sla.sweep import sweep
+
+HOP = "seltest.hop"
+
+
+def _start(n: int, team_code: str, slug: str, ago: timedelta) -> None:
+    sla.clock_start(owner_type=HOP, owner_id=n, kind="resolve", ticket_kind="complaint",
+                    team=Team.objects.get(code=team_code), province=Province.objects.get(slug=slug),
+                    now=timezone.now() - ago)
+
+
+@pytest.fixture
+def breached(db):
+    _start(1, "hotline", "bj", timedelta(days=2, hours=12))  # due 36 h ago; the others 24 h ago
+    _start(2, "desk_bj", "bj", timedelta(days=3))
+    _start(3, "desk_sh", "sh", timedelta(days=3))
+    sweep()
+
+
+def test_agents_see_their_teams_notices(breached, make_actor):
+    hotline = make_actor("hl", "hotline", Role.AGENT)
+    desk = make_actor("dbj", "desk_bj", Role.AGENT)
+    assert [n.owner_id for n in selectors.notices_for(hotline)] == [1]
+    assert [n.owner_id for n in selectors.notices_for(desk)] == [2]
+
+
+def test_a_province_supervisor_sees_every_team_of_the_province_only(breached, make_actor):
+    lead = make_actor("lbj", "desk_bj", Role.SUPERVISOR)
+    assert sorted(n.owner_id for n in selectors.notices_for(lead)) == [1, 2]
+    assert sorted(i.clock.owner_id for i in selectors.overdue(lead.scope, now=timezone.now())) == [1, 2]
+
+
+def test_owner_links_come_from_the_registry(breached, make_actor):
+    registry.register_owner_link(HOP, lambda ids: {i: (f"工单{i}", f"/tickets/{i}/") for i in ids})
+    try:
+        lead = make_actor("lbj", "desk_bj", Role.SUPERVISOR)
+        rows = selectors.annotate_links(selectors.overdue(lead.scope, now=timezone.now()))
+        assert [(r["label"], r["url"]) for r in rows] == [("工单1", "/tickets/1/"), ("工单2", "/tickets/2/")]
+    finally:
+        registry._LINKS.pop(HOP, None)
+
+
+def test_queue_sorted_by_nearest_deadline(db):
+    # Any model can stand for the owner: here teams, owner_id = team.pk.
+    teams = list(Team.objects.filter(code__in=["desk_bj", "desk_sh", "desk_js"]).order_by("code"))
+    now = timezone.now()
+    for team, ago in zip(teams, [timedelta(hours=1), timedelta(hours=30), timedelta(hours=10)], strict=True):
+        sla.clock_start(owner_type="seltest.team", owner_id=team.pk, kind="resolve", ticket_kind="complaint",
+                        team=team, province=team.province, now=now - ago)
+    ordered = (Team.objects.filter(pk__in=[t.pk for t in teams])
+               .annotate(sla_due=selectors.next_due_subquery("seltest.team"))
+               .order_by(F("sla_due").asc(nulls_last=True)))
+    # desk_bj started 1 h ago (47 h left), desk_js 30 h ago (18 h left), desk_sh 10 h ago (38 h left).
+    assert [t.code for t in ordered] == ["desk_js", "desk_sh", "desk_bj"]
+
+
+def test_supervisor_home_panel_counts(breached, client, make_actor):
+    login_client(client, make_actor("lbj", "desk_bj", Role.SUPERVISOR))
+    page = client.get("/").content.decode()
+    assert "已超时 2" in page
