@@ -9,7 +9,7 @@ from typing import Any
 
 from django.utils import timezone
 from huey import crontab
-from huey.contrib.djhuey import db_periodic_task, db_task, lock_task
+from huey.contrib.djhuey import db_periodic_task, lock_task
 
 from kefu.core.models import JobHeartbeat
 
@@ -56,9 +56,4 @@ def reports_monthly_mail() -> dict[str, int]:
 @lock_task("reports-outbox")
 def reports_outbox() -> dict[str, int]:
     """Retries: whatever is due in the outbox (nothing most minutes)."""
-    return services.mail_send_due(now=timezone.now()).as_dict()
-
-
-@db_task()
-def reports_send_now() -> dict[str, int]:
     return services.mail_send_due(now=timezone.now()).as_dict()
