@@ -355,15 +355,24 @@ def phone_add(*, actor: Actor, contact_id: int, number: str) -> ContactPhone:
         _require_edit_in(actor, customer.province)
         existing = list(contact.phones.values_list("number", flat=True))
         if canonical in existing:
-            raise Conflict("该联系人已有此号码。", "The contact already has this number.",
-                           code="phone_exists", details=[{"field": "number", "number": canonical}])
+            raise _phone_exists(canonical)
         if len(existing) >= MAX_PHONES_PER_CONTACT:
             raise _invalid("number", f"每位联系人最多 {MAX_PHONES_PER_CONTACT} 个号码。",
                            f"At most {MAX_PHONES_PER_CONTACT} numbers per contact.")
-        phone = ContactPhone.objects.create(contact=contact, number=canonical, kind=classify(canonical))
+        try:
+            with transaction.atomic():
+                phone = ContactPhone.objects.create(contact=contact, number=canonical, kind=classify(canonical))
+        except IntegrityError:
+            # Only where row locks are not real (SQLite): the same number added twice at once.
+            raise _phone_exists(canonical) from None
         _audit(actor, "customer.phone_added", customer, customer.province,
                {"contact_id": contact.pk, "number": canonical})
     return phone
+
+
+def _phone_exists(number: str) -> Conflict:
+    return Conflict("该联系人已有此号码。", "The contact already has this number.",
+                    code="phone_exists", details=[{"field": "number", "number": number}])
 
 
 def phone_remove(*, actor: Actor, phone_id: int) -> None:
