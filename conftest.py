@@ -108,6 +108,9 @@ def pytest_collection_modifyitems(items):
     """
     for item in items:
         marker = item.get_closest_marker("django_db")
+        if marker is None and {"live_server", "transactional_db"} & set(getattr(item, "fixturenames", [])):
+            item.add_marker(pytest.mark.django_db(transaction=True, serialized_rollback=True), append=False)
+            continue
         if marker is None or not marker.kwargs.get("transaction") or marker.kwargs.get("serialized_rollback"):
             continue
         item.add_marker(pytest.mark.django_db(*marker.args, **{**marker.kwargs, "serialized_rollback": True}),

@@ -118,3 +118,28 @@ class ApiErrorShapeMiddleware:
         if "Allow" in response:
             shaped["Allow"] = response["Allow"]
         return shaped
+
+
+class ChineseFirstLocaleMiddleware:
+    """Simplified Chinese unless the user chose English with the switch (the language cookie).
+
+    Unlike Django's LocaleMiddleware, the browser's Accept-Language is ignored: the
+    staff's machines are often set to English while the working language is Chinese.
+    """
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        from django.utils import translation
+
+        chosen = request.COOKIES.get(settings.LANGUAGE_COOKIE_NAME, "")
+        language = chosen if chosen in dict(settings.LANGUAGES) else settings.LANGUAGE_CODE
+        translation.activate(language)
+        request.LANGUAGE_CODE = language  # type: ignore[attr-defined]
+        response = self.get_response(request)
+        response.headers.setdefault("Content-Language", language)
+        patch_vary = response.headers.get("Vary", "")
+        if "cookie" not in patch_vary.lower():
+            response.headers["Vary"] = f"{patch_vary}, Cookie" if patch_vary else "Cookie"
+        return response

@@ -8,4 +8,4 @@ class OrgConfig(AppConfig):
     verbose_name = _("组织与用户")
 
     def ready(self) -> None:
-        from . import audit_verbs, nav  # noqa: F401
+        from . import audit_verbs, panels  # noqa: F401
