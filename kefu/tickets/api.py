@@ -265,10 +265,13 @@ def _user(u: Any) -> str | None:
     return u.username if u is not None else None
 
 
-def detail_out(actor: Any, t: Ticket) -> dict[str, Any]:
-    from kefu.core.audit import verb_label
+def detail_out(actor: Any, t: Ticket, *, new: bool = False) -> dict[str, Any]:
+    from kefu.core.audit import timeline, verb_label
 
-    d = selectors.ticket_detail(actor, t)
+    if new:  # just created: no children yet, one event (saves five queries on the busiest write)
+        d: dict[str, Any] = {"hops": [], "replies": [], "notes": [], "attachments": [], "events": list(timeline(t))}
+    else:
+        d = selectors.ticket_detail(actor, t, with_clocks=False)
     out = ticket_out(t)
     out["allowed_actions"] = services.actions_for(actor, t)
     out["hops"] = [{
@@ -372,7 +375,9 @@ def ticket_create(request: HttpRequest, payload: CreateIn) -> tuple[int, dict[st
         idempotency_key=request.headers.get("Idempotency-Key"),
         fingerprint=services.request_fingerprint(payload.model_dump()),
     )
-    return (201 if result.created else 200), _after(request, result.ticket.number)
+    if result.created:  # the objects are in hand: no second fetch
+        return 201, detail_out(actor, result.ticket, new=True)
+    return 200, _after(request, result.ticket.number)
 
 
 @router.patch("/{number}", response=TicketDetailOut, summary="修改工单(带版本号) / Edit with version")

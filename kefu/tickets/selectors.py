@@ -194,15 +194,17 @@ def team_by_code(code: str) -> Team:
     return team
 
 
-def ticket_detail(actor: Actor, ticket: Ticket) -> dict[str, Any]:
+def ticket_detail(actor: Actor, ticket: Ticket, *, with_clocks: bool = True) -> dict[str, Any]:
     """Everything the order page and the API detail show (children through the scoped parent)."""
     from kefu.core import audit
     from kefu.sla import selectors as sla_selectors
 
     hops = list(ticket.hops.select_related("from_team", "to_team", "sent_by", "accepted_by").order_by("created_at",
                                                                                                       "id"))
-    clocks = sla_selectors.clocks_for("tickets.ticket", [ticket.pk]) + sla_selectors.clocks_for(
-        "tickets.hop", [h.pk for h in hops])
+    clocks = []
+    if with_clocks:
+        clocks = sla_selectors.clocks_for("tickets.ticket", [ticket.pk]) + sla_selectors.clocks_for(
+            "tickets.hop", [h.pk for h in hops])
     return {
         "hops": hops,
         "replies": list(ticket.replies.select_related("team", "author")),

@@ -271,10 +271,12 @@ def ticket_create(
             return found
     try:
         with transaction.atomic():
-            team_row = Team.objects.get(pk=seat.team_id)
+            # The seat carries what the order and its clock need; no second read of the team row.
+            team_row = Team(pk=seat.team_id, code=seat.team_code, name=seat.team_name, kind=seat.team_kind,
+                            province_id=seat.province_id)
             t = Ticket.objects.create(
                 number=next_number(province_slug=customer.province.slug, now=now), kind=kind, topic=topic,
-                channel=workflow.CHANNEL_OF_TEAM_KIND[seat.team_kind], province_id=customer.province_id,
+                channel=workflow.CHANNEL_OF_TEAM_KIND[seat.team_kind], province=customer.province,
                 customer=customer, contact=contact, caller_phone=caller_phone[:16], category=category,
                 subject=subject, description=description, status=Status.OPEN,
                 first_contact_team=team_row, first_contact_agent=actor.user, holder_team=team_row,
@@ -283,11 +285,12 @@ def ticket_create(
             if key:
                 IdempotencyKey.objects.create(user=actor.user, key=key, request_hash=fingerprint, ticket=t,
                                               created_at=now)
-            sla.clock_start(owner_type=TICKET, owner_id=t.pk, kind="resolve", ticket_kind=t.kind, team=team_row,
-                            province=t.province, now=now, actor=actor)
-            _refresh_due(t, now)
-            if t.due_at is not None:
-                t.save(update_fields=["due_at"])
+            clock = sla.clock_start(owner_type=TICKET, owner_id=t.pk, kind="resolve", ticket_kind=t.kind,
+                                    team=team_row, province=t.province, now=now, actor=actor)
+            # A new order has no hops: its nearest deadline is this clock's.
+            if clock is not None and clock.due_at is not None:
+                t.due_at = clock.due_at
+                Ticket.objects.unscoped(_LOCK_WHY).filter(pk=t.pk).update(due_at=t.due_at)
             _event(actor, t, "ticket.created", kind=t.kind, channel=t.channel, number=t.number,
                    team=team_row.code, category=category.code if category else None)
     except IntegrityError:

@@ -1,0 +1,219 @@
+"""Create-order API throughput: orders/s and latency at 8 concurrent clients (PostgreSQL, gunicorn, 2 workers).
+
+A child process prepares its own database (``kefu_bench_tickets_create`` on the
+server of ``KEFU_BENCH_PG_URL``, default ``postgres://postgres@127.0.0.1:5432/kefu``),
+starts the production WSGI server (gunicorn, 2 workers, 4 threads each), and
+8 client threads POST ``/api/tickets`` with a bearer token and a fresh
+Idempotency-Key each, as fast as answers come back. Every request is the full
+path: scoped customer fetch, number from the sequence, the order, its 48-hour
+resolve clock, two audit events, and the detail answer.
+
+Beside it, for scale, the same database's floor: a loop of single-row
+``INSERT`` + ``COMMIT`` on one connection, and on 8 connections at once.
+Direct use: ``.venv/bin/python bench/figures/tickets_create.py [--quick]``.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import socket
+import statistics
+import subprocess
+import sys
+import threading
+import time
+from pathlib import Path
+
+NAME = "tickets_create"
+DESCRIPTION = "POST /api/tickets at 8 concurrent clients: orders/s, p50/p95 (gunicorn 2 workers, PostgreSQL)"
+
+ROOT = Path(__file__).resolve().parents[2]
+BENCH_DB = "kefu_bench_tickets_create"
+CLIENTS = 8
+
+
+def _server_url() -> str:
+    return os.environ.get("KEFU_BENCH_PG_URL", "postgres://postgres@127.0.0.1:5432/kefu")
+
+
+def _db_url() -> str:
+    return f"{_server_url().rsplit('/', 1)[0]}/{BENCH_DB}"
+
+
+def run(quick: bool) -> list[tuple[str, float, str]]:
+    env = {**os.environ, "DATABASE_URL": _db_url(), "DJANGO_SETTINGS_MODULE": "config.settings",
+           "KEFU_LOG_LEVEL": "WARNING"}
+    env.pop("KEFU_TESTING", None)
+    args = [sys.executable, str(Path(__file__).resolve()), "--child"] + (["--quick"] if quick else [])
+    out = subprocess.run(args, env=env, cwd=ROOT, capture_output=True, text=True, check=False)
+    if out.returncode != 0:
+        raise RuntimeError(f"tickets_create bench failed:\n{out.stderr[-4000:]}")
+    return [tuple(row) for row in json.loads(out.stdout.strip().splitlines()[-1])]  # type: ignore[misc]
+
+
+# -- the child ----------------------------------------------------------------------
+
+def _create_database() -> None:
+    import psycopg
+
+    with psycopg.connect(_server_url().rsplit("/", 1)[0] + "/postgres", autocommit=True) as conn:
+        if not conn.execute("SELECT 1 FROM pg_database WHERE datname = %s", (BENCH_DB,)).fetchone():
+            conn.execute(f'CREATE DATABASE "{BENCH_DB}"')
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def _pct(samples: list[float]) -> tuple[float, float]:
+    samples = sorted(samples)
+    return statistics.median(samples), samples[max(0, int(len(samples) * 0.95) - 1)]
+
+
+def _prepare() -> tuple[list[int], str]:
+    """Customers of Beijing and a desk agent's API token."""
+    from kefu.customers.models import Customer
+    from kefu.org.access import actor_for
+    from kefu.org.models import Membership, Province, Role, Team, User
+    from kefu.org.services import token_issue
+
+    bj = Province.objects.get(slug="bj")
+    existing = list(Customer.objects.unscoped("bench setup").filter(province=bj).values_list("pk", flat=True))
+    if len(existing) < 200:
+        Customer.objects.bulk_create([Customer(name=f"压测客户{i}", account_number=f"BENCH-{i:06d}", province=bj)
+                                      for i in range(len(existing), 200)])
+        existing = list(Customer.objects.unscoped("bench setup").filter(province=bj).values_list("pk", flat=True))
+    user, _ = User.objects.get_or_create(username="bench_desk_bj", defaults={"display_name": "压测坐席"})
+    team = Team.objects.get(code="desk_bj")
+    Membership.objects.get_or_create(user=user, team=team, role=Role.AGENT)
+    _token, secret = token_issue(actor=actor_for(user), team=team, name="bench")
+    return existing, secret
+
+
+def _serve(port: int) -> subprocess.Popen[bytes]:
+    env = {**os.environ, "KEFU_ALLOWED_HOSTS": "127.0.0.1,localhost"}
+    server = subprocess.Popen(
+        [sys.executable, "-m", "gunicorn", "config.wsgi:application", "--bind", f"127.0.0.1:{port}",
+         "--workers", "2", "--threads", "4", "--worker-class", "gthread", "--log-level", "warning"],
+        cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
+    )
+    import httpx
+
+    for _ in range(100):
+        try:
+            if httpx.get(f"http://127.0.0.1:{port}/healthz", timeout=1).status_code == 200:
+                return server
+        except httpx.HTTPError:
+            pass
+        time.sleep(0.2)
+    server.kill()
+    raise RuntimeError("gunicorn did not start")
+
+
+def _load(port: int, secret: str, customers: list[int], per_client: int) -> tuple[float, list[float], int]:
+    import httpx
+
+    latencies: list[float] = []
+    errors = [0]
+    lock = threading.Lock()
+    barrier = threading.Barrier(CLIENTS + 1)
+
+    def client(n: int) -> None:
+        mine: list[float] = []
+        bad = 0
+        with httpx.Client(base_url=f"http://127.0.0.1:{port}", timeout=30,
+                          headers={"Authorization": f"Bearer {secret}"}) as http:
+            barrier.wait()
+            for i in range(per_client):
+                body = {"kind": "complaint", "customer_id": customers[(n * per_client + i) % len(customers)],
+                        "subject": "会议终端无法登录", "description": "压测", "category": "cf_usage_login"}
+                started = time.perf_counter()
+                r = http.post("/api/tickets", json=body, headers={"Idempotency-Key": f"bench-{n}-{i}-{time.time_ns()}"})
+                mine.append((time.perf_counter() - started) * 1000)
+                if r.status_code != 201:
+                    bad += 1
+        with lock:
+            latencies.extend(mine)
+            errors[0] += bad
+
+    threads = [threading.Thread(target=client, args=(n,)) for n in range(CLIENTS)]
+    for t in threads:
+        t.start()
+    barrier.wait()
+    started = time.perf_counter()
+    for t in threads:
+        t.join()
+    return time.perf_counter() - started, latencies, errors[0]
+
+
+def _insert_loop(rows: int, connections: int) -> float:
+    """Rows/s of single-row INSERT + COMMIT (autocommit) on ``connections`` connections at once."""
+    import psycopg
+
+    url = _db_url()
+    with psycopg.connect(url, autocommit=True) as conn:
+        conn.execute("CREATE TABLE IF NOT EXISTS bench_insert_commit (id bigserial primary key, body text, "
+                     "created_at timestamptz default now())")
+        conn.execute("TRUNCATE bench_insert_commit")
+    barrier = threading.Barrier(connections + 1)
+
+    def loop() -> None:
+        with psycopg.connect(url, autocommit=True) as conn:
+            barrier.wait()
+            for _ in range(rows // connections):
+                conn.execute("INSERT INTO bench_insert_commit (body) VALUES (%s)", ("会议终端无法登录",))
+
+    threads = [threading.Thread(target=loop) for _ in range(connections)]
+    for t in threads:
+        t.start()
+    barrier.wait()
+    started = time.perf_counter()
+    for t in threads:
+        t.join()
+    return rows / (time.perf_counter() - started)
+
+
+def child(quick: bool) -> list[tuple[str, float, str]]:
+    _create_database()
+    import django
+
+    django.setup()
+    from django.core.management import call_command
+
+    call_command("migrate", verbosity=0)
+    customers, secret = _prepare()
+    per_client = 40 if quick else 250
+    port = _free_port()
+    server = _serve(port)
+    try:
+        _load(port, secret, customers, 5)  # warm up both workers' connections and caches
+        elapsed, latencies, errors = _load(port, secret, customers, per_client)
+    finally:
+        server.terminate()
+        server.wait(timeout=20)
+    if errors:
+        raise RuntimeError(f"{errors} create requests failed")
+    p50, p95 = _pct(latencies)
+    rows = 2000 if quick else 10000
+    return [
+        (f"POST /api/tickets, {CLIENTS} clients, {len(latencies)} orders: throughput",
+         round(len(latencies) / elapsed, 1), "orders/s"),
+        ("POST /api/tickets: p50", round(p50, 1), "ms"),
+        ("POST /api/tickets: p95", round(p95, 1), "ms"),
+        ("same database, single-row INSERT+COMMIT loop, 1 connection", round(_insert_loop(rows, 1)), "rows/s"),
+        (f"same database, single-row INSERT+COMMIT loop, {CLIENTS} connections",
+         round(_insert_loop(rows, CLIENTS)), "rows/s"),
+    ]
+
+
+if __name__ == "__main__":
+    sys.path.insert(0, str(ROOT))
+    quick = "--quick" in sys.argv
+    if "--child" in sys.argv:
+        print(json.dumps(child(quick)))
+    else:
+        for name, value, unit in run(quick):
+            print(f"{name:70s} {value:>10} {unit}")
