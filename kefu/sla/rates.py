@@ -83,6 +83,11 @@ class RateRow:
         return self.rate is not None and self.rate < self.target
 
     @property
+    def late_over(self) -> int:
+        """How many late orders beyond the allowance (0 while within it)."""
+        return max(0, -self.late_allowance)
+
+    @property
     def projected_below(self) -> bool:
         return self.projected_rate is not None and self.projected_rate < self.target
 
@@ -122,7 +127,9 @@ def project(counts: Counts, recent: Counts, *, elapsed: timedelta, remaining: ti
         counts.late / counts.decided if counts.decided else 0.0)
     volume = counts.accepted + future
     expected_late = counts.late + (counts.pending + future) * late_ratio
-    projected_rate = None if volume <= 0 else round(100 * (1 - expected_late / volume), 2)
+    # Without a single decided order there is nothing to project from.
+    known = counts.decided > 0 or recent.decided > 0
+    projected_rate = None if volume <= 0 or not known else round(100 * (1 - expected_late / volume), 2)
     projected_volume = int(round(volume))
     allowance = math.floor(projected_volume * (100 - target) / 100 + 1e-9) - counts.late
     return projected_rate, projected_volume, allowance
