@@ -4,9 +4,9 @@ Index: ``index_articles`` writes the jieba-segmented text of each article's
 published revision into ``SearchDoc`` and then into the backend's index
 (PostgreSQL: weighted tsvectors computed in SQL from those columns, GIN-indexed;
 SQLite: an FTS5 row with the same columns). Query: ``query_terms`` segments the
-query the same way; all terms must match first (AND), and when that gives too
-few hits the rest are filled by any-term matches (OR), each ranked by the
-engine (ts_rank with weights title A, keywords/question B, answers C; FTS5 bm25
+query the same way; all terms must match first (AND); when that gives too few
+hits the rest are filled by matches of all terms but one, then of any term,
+each step ranked by the engine (ts_rank with weights title A, keywords/question B, answers C; FTS5 bm25
 with the same column weights).
 
 Scopes: ``agent`` searches everything an agent sees; ``faq`` searches only
@@ -18,6 +18,7 @@ first, then wrap matches in ``<mark>``, so HTML in the content stays inert.
 
 from __future__ import annotations
 
+import functools
 import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
@@ -138,10 +139,16 @@ def reindex_all() -> int:
 
 # ---------------------------------------------------------------- querying
 
-def _pg_ranked(terms: list[str], op: str, scope: str, limit: int, category_code: str | None,
+def _expression(groups: list[list[str]], postgres: bool) -> str:
+    """(a AND b) OR (a AND c) ... in the engine's syntax; terms are word characters only, so quoting is safe."""
+    and_, or_, quote = (" & ", " | ", "'") if postgres else (" AND ", " OR ", '"')
+    return or_.join("(" + and_.join(f"{quote}{t}{quote}" for t in g) + ")" for g in groups)
+
+
+def _pg_ranked(groups: list[list[str]], scope: str, limit: int, category_code: str | None,
                exclude: Sequence[int]) -> list[tuple[int, float]]:
     column = "doc_public" if scope == "faq" else "doc_agent"
-    tsquery = f" {op} ".join(f"'{t}'" for t in terms)  # terms are word characters only
+    tsquery = _expression(groups, postgres=True)
     # column is one of two constants; every value is a parameter.
     head = "SELECT article_id, ts_rank({c}, q) AS r FROM knowledge_searchdoc, to_tsquery('simple', %s) q WHERE {c} @@ q"
     sql = [head.format(c=column)]
@@ -159,9 +166,9 @@ def _pg_ranked(terms: list[str], op: str, scope: str, limit: int, category_code:
         return [(int(a), float(r)) for a, r in cur.fetchall()]
 
 
-def _sqlite_ranked(terms: list[str], op: str, scope: str, limit: int, category_code: str | None,
+def _sqlite_ranked(groups: list[list[str]], scope: str, limit: int, category_code: str | None,
                    exclude: Sequence[int]) -> list[tuple[int, float]]:
-    expr = f" {op} ".join(f'"{t}"' for t in terms)  # terms are word characters only
+    expr = _expression(groups, postgres=False)
     if scope == "faq":
         expr = "{title keywords question answer_customer} : (" + expr + ")"
     sql = ["SELECT f.rowid, bm25(knowledge_search_fts, 10.0, 4.0, 4.0, 1.0, 1.0) AS r"
@@ -185,19 +192,29 @@ def _sqlite_ranked(terms: list[str], op: str, scope: str, limit: int, category_c
         return [(int(a), -float(r)) for a, r in cur.fetchall()]
 
 
-def ranked_ids(q: str, *, scope: str = "agent", limit: int = 10,
-               category_code: str | None = None) -> list[tuple[int, float]]:
+def ranked_ids(q: str, *, scope: str = "agent", limit: int = 10, category_code: str | None = None,
+               terms: list[str] | None = None) -> list[tuple[int, float]]:
     """Article ids with scores, best first: all-terms matches, then any-term matches."""
-    terms = query_terms(q)
+    terms = query_terms(q) if terms is None else terms
     if not terms:
         return []
     ranked = _pg_ranked if connection.vendor == "postgresql" else _sqlite_ranked
-    hits = ranked(terms, "&" if connection.vendor == "postgresql" else "AND", scope, limit, category_code, ())
-    if len(hits) < limit and len(terms) > 1:
-        more = ranked(terms, "|" if connection.vendor == "postgresql" else "OR", scope, limit - len(hits),
-                      category_code, [a for a, _ in hits])
-        hits += more
+    hits: list[tuple[int, float]] = []
+    for groups in _relaxations(terms):
+        hits += ranked(groups, scope, limit - len(hits), category_code, [a for a, _ in hits])
+        if len(hits) >= limit:
+            break
     return hits
+
+
+def _relaxations(terms: list[str]) -> list[list[list[str]]]:
+    """All terms; then all but one (for 3 to 6 terms); then any term."""
+    steps = [[terms]]
+    if 3 <= len(terms) <= 6:
+        steps.append([terms[:i] + terms[i + 1:] for i in range(len(terms))])
+    if len(terms) > 1:
+        steps.append([[t] for t in terms])
+    return steps
 
 
 def search(q: str, *, scope: str = "agent", limit: int = 10, category_code: str | None = None) -> list[SearchHit]:
@@ -212,24 +229,23 @@ def search(q: str, *, scope: str = "agent", limit: int = 10, category_code: str 
     if not 1 <= limit <= MAX_LIMIT:
         raise ValidationFailed(f"返回条数须在 1 到 {MAX_LIMIT} 之间。", f"limit must be between 1 and {MAX_LIMIT}.",
                                details={"field": "limit"})
-    q = (q or "").strip()
-    if not q:
-        return []
-    hits = ranked_ids(q, scope=scope, limit=limit, category_code=category_code)
+    terms = query_terms((q or "").strip())
+    hits = ranked_ids(q, scope=scope, limit=limit, category_code=category_code, terms=terms)
     if not hits:
         return []
+    # Only the published revision counts (a hit indexed a moment before a newer publication is skipped).
     revs = {r.article_id: r for r in Revision.objects.filter(
-        article_id__in=[a for a, _ in hits], status="published").select_related("article")}
-    terms = query_terms(q)
+        article_id__in=[a for a, _ in hits], status="published").order_by()}
+    pattern = _pattern(terms)
     out = []
     for article_id, score in hits:
         rev = revs.get(article_id)
-        if rev is None:  # unpublished since indexing
+        if rev is None:
             continue
         answer = rev.answer_customer if scope == "faq" else rev.answer_agent
         out.append(SearchHit(
-            article_id=article_id, revision_id=rev.pk, code=rev.article.code, title=rev.title,
-            title_html=highlight(rev.title, terms), snippet_html=snippet(answer + "\n" + rev.question, terms),
+            article_id=article_id, revision_id=rev.pk, code=f"KB{article_id:06d}", title=rev.title,
+            title_html=highlight(rev.title, terms, pattern), snippet_html=snippet(answer + "\n" + rev.question, terms, pattern=pattern),
             category_code=rev.category_code, score=round(score, 6), revision=rev,
         ))
     return out
@@ -237,16 +253,21 @@ def search(q: str, *, scope: str = "agent", limit: int = 10, category_code: str 
 
 # ---------------------------------------------------------------- highlighting
 
+@functools.lru_cache(maxsize=512)
+def _pattern_for(parts: tuple[str, ...]) -> re.Pattern[str]:
+    return re.compile("|".join(re.escape(p) for p in parts), re.IGNORECASE)
+
+
 def _pattern(terms: Sequence[str]) -> re.Pattern[str] | None:
     parts = sorted({t for t in terms if t}, key=len, reverse=True)
     if not parts:
         return None
-    return re.compile("|".join(re.escape(p) for p in parts), re.IGNORECASE)
+    return _pattern_for(tuple(parts))
 
 
-def highlight(text: str, terms: Sequence[str]) -> SafeString:
+def highlight(text: str, terms: Sequence[str], pattern: re.Pattern[str] | None = None) -> SafeString:
     """``text`` escaped, with the terms wrapped in <mark>. Safe whatever ``text`` holds."""
-    pattern = _pattern(terms)
+    pattern = pattern or _pattern(terms)
     if pattern is None:
         return mark_safe(escape(text))  # noqa: S308 (escaped)
     out: list[str] = []
@@ -259,10 +280,11 @@ def highlight(text: str, terms: Sequence[str]) -> SafeString:
     return mark_safe("".join(out))  # noqa: S308 (every piece escaped)
 
 
-def snippet(text: str, terms: Sequence[str], *, width: int = 90) -> SafeString:
+def snippet(text: str, terms: Sequence[str], *, width: int = 90,
+            pattern: re.Pattern[str] | None = None) -> SafeString:
     """A window of ``text`` around the first match, highlighted and escaped."""
     text = " ".join(text.split())
-    pattern = _pattern(terms)
+    pattern = pattern or _pattern(terms)
     start = 0
     if pattern is not None:
         m = pattern.search(text)
@@ -271,4 +293,4 @@ def snippet(text: str, terms: Sequence[str], *, width: int = 90) -> SafeString:
     window = text[start:start + width]
     prefix = "…" if start > 0 else ""
     suffix = "…" if start + width < len(text) else ""
-    return mark_safe(escape(prefix) + highlight(window, terms) + escape(suffix))  # noqa: S308
+    return mark_safe(escape(prefix) + highlight(window, terms, pattern) + escape(suffix))  # noqa: S308

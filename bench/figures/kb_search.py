@@ -1,0 +1,234 @@
+"""Knowledge search: latency over 50,000 published articles on PostgreSQL and on SQLite, indexing rate,
+and relevance (recall@5 of the labelled query set in ``kefu/knowledge/relevance/``).
+
+Each backend gets a bench database of its own (PostgreSQL ``kefu_bench_knowledge`` on the server of
+``KEFU_BENCH_PG_URL``, default ``postgres://postgres@127.0.0.1:5432/kefu``; SQLite a file in a temp dir).
+The corpus is the 66 demo articles hidden among synthetic ones: a quarter about 新视通 areas written from
+the same vocabulary (会议, 账单, 终端, 共享屏幕 ... in titles, keywords and bodies; they compete directly with
+the labelled articles), the rest about the operator's other enterprise products (宽带, 专线, 云主机 ...)
+written with the same service sentences. Articles are bulk-inserted as published; indexing (jieba segmentation + the
+backend's index) is timed on its own. Timed: ``kefu.knowledge.search.search()`` end to end (ranked ids,
+revisions fetched, highlighted snippets), limit 10, scope agent, for the labelled queries, two-character
+queries and random title words. ``--quick``: 2,000 articles.
+Direct use: ``.venv/bin/python bench/figures/kb_search.py [--quick]``.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import random
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+
+NAME = "kb_search"
+DESCRIPTION = "Knowledge search p50/p95 over 50k articles (PostgreSQL, SQLite), indexing rate, recall@5"
+
+ROOT = Path(__file__).resolve().parents[2]
+BENCH_DB = "kefu_bench_knowledge"
+
+AREAS = ["会议", "预约会议", "会议室", "终端", "硬件终端", "客户端", "手机客户端", "账单", "发票", "套餐", "通讯录", "管理后台",
+         "云录制", "直播", "共享屏幕", "电话入会", "网络", "带宽", "摄像头", "麦克风", "主持人", "参会人", "会议号", "密码",
+         "账号", "企业管理员", "并发方数", "流量", "物联网卡", "字幕", "水印", "等候室", "投屏", "白板", "签到", "投票",
+         "日程", "消息通知", "文件传输", "会议模板"]
+SCENES = ["操作指引", "常见问题", "配置方法", "使用说明", "注意事项", "异常处理", "规则说明", "办理流程", "功能介绍", "版本变更说明",
+          "省内口径", "培训材料", "应急预案", "对外解释口径", "限制说明"]
+REGIONS = ["华北", "华东", "华南", "西南", "西北", "东北", "华中", "全国"]
+SENTENCES = [
+    "请先核实客户所在企业的业务状态和套餐规格。", "如客户反映的问题无法立即解答，应与客户核对记录的问题。", "处理完毕后请回访客户确认问题已解决。",
+    "该功能仅对专业版及以上套餐开放。", "企业管理员可在管理后台进行相关设置。", "操作前请提醒客户备份重要数据。",
+    "如多名客户同时反映同类问题，应及时上报。", "具体以当地省分公司公示为准。", "请引导客户升级到最新版本后再试。",
+    "客户端界面可能因版本不同略有差异。", "此项设置修改后立即生效。", "设置保存后需要重新入会才能生效。",
+    "请告知客户办理渠道，不得随意推诿。", "如涉及费用调整，须由省分核实后处理。", "配置完成后可通过测试会议验证效果。",
+    "该问题多与网络环境有关，建议检查带宽。", "请记录客户的企业名称、账号和联系电话。", "必要时可转热线由专家坐席处理。",
+    "移动端与电脑端的操作入口不同，请按客户设备指引。", "非服务时间可引导客户在线留言。", "功能开通后次日生效。",
+    "参会人数超过套餐方数时将无法继续入会。", "会议结束后相关数据保留 30 天。", "请勿向客户承诺处理时限以外的结果。",
+    "该规则自新版本上线之日起执行。", "涉及账户安全的操作须核验身份。", "可在会议设置中开启或关闭此功能。",
+    "如客户使用国产操作系统，请确认客户端版本适配。", "如需批量处理，请联系客户经理。", "此说明适用于新视通(4G版)全部套餐。",
+]
+# A national knowledge base of 50,000 documents covers the operator's other products too; a quarter of the
+# synthetic articles are about 新视通 areas (and compete directly with the labelled ones), the rest about
+# other government-and-enterprise products written with the same sentences.
+OTHER_PRODUCTS = ["天翼云主机", "云电脑", "政企宽带", "互联网专线", "数据专线", "云专网", "企业云盘", "天翼对象存储", "物联网连接",
+                  "商务领航", "固定电话", "一号双终端", "企业彩铃", "天翼看家", "云安全", "量子密话", "天翼云桌面", "IDC 机柜",
+                  "CDN 加速", "短信平台", "企业邮箱", "翼支付企业版", "5G 专网", "千兆光宽", "智慧校园", "视频监控", "云呼叫中心",
+                  "企业总机", "政务外网", "天翼防火墙"]
+NEW_SHARE = 0.25
+TWO_CHAR = ["登录", "账单", "会议", "终端", "密码", "发票", "退租", "开通", "起租", "录制", "直播", "水印", "字幕", "回声", "卡顿"]
+
+
+def _pg_server() -> str:
+    return os.environ.get("KEFU_BENCH_PG_URL", "postgres://postgres@127.0.0.1:5432/kefu")
+
+
+def run(quick: bool) -> list[tuple[str, float, str]]:
+    figures: list[tuple[str, float, str]] = []
+    with tempfile.TemporaryDirectory() as tmp:
+        backends = [("PostgreSQL", _pg_server().rsplit("/", 1)[0] + f"/{BENCH_DB}"),
+                    ("SQLite", f"sqlite:///{tmp}/kb_bench.sqlite3")]
+        for label, url in backends:
+            env = {**os.environ, "DATABASE_URL": url, "DJANGO_SETTINGS_MODULE": "config.settings",
+                   "KEFU_LOG_LEVEL": "WARNING", "KEFU_VAR_DIR": tmp}
+            env.pop("KEFU_TESTING", None)
+            args = [sys.executable, str(Path(__file__).resolve()), "--child"] + (["--quick"] if quick else [])
+            out = subprocess.run(args, env=env, cwd=ROOT, capture_output=True, text=True, check=False)
+            if out.returncode != 0:
+                raise RuntimeError(f"kb_search bench ({label}) failed:\n{out.stderr[-4000:]}")
+            for name, value, unit in json.loads(out.stdout.strip().splitlines()[-1]):
+                figures.append((f"{label}: {name}", value, unit))
+    return figures
+
+
+# -- the child ----------------------------------------------------------------------
+
+def _create_pg_database() -> None:
+    import psycopg
+
+    with psycopg.connect(_pg_server().rsplit("/", 1)[0] + "/postgres", autocommit=True) as conn:
+        if not conn.execute("SELECT 1 FROM pg_database WHERE datname = %s", (BENCH_DB,)).fetchone():
+            conn.execute(f'CREATE DATABASE "{BENCH_DB}"')
+
+
+def _synthetic(i: int, rng: random.Random) -> dict[str, str]:
+    pool = AREAS if rng.random() < NEW_SHARE else OTHER_PRODUCTS
+    area, area2 = rng.sample(pool, 2)
+    scene = rng.choice(SCENES)
+    region = rng.choice(REGIONS)
+    body = "".join(rng.sample(SENTENCES, rng.randint(4, 8)))
+    return {
+        "title": f"{region}{area}{scene}({i})",
+        "question": f"关于{area}与{area2}的{scene}。",
+        "answer_agent": f"{area}：{body}",
+        "answer_customer": f"{area}{scene}：" + "".join(rng.sample(SENTENCES, 2)),
+        "category_code": rng.choice(["cf_usage_function", "cf_usage_other", "consult", "cf_usage_bill"]),
+        "keywords": f"{area} {area2} {scene}",
+    }
+
+
+def _load(n: int) -> tuple[dict[int, str], float, float]:
+    """Insert ``n`` published articles (the demo ones among them); returns (id -> demo key, insert s, index s)."""
+    from django.db import connection, transaction
+
+    from kefu.knowledge import search
+    from kefu.knowledge.demo_articles import ARTICLES
+    from kefu.knowledge.models import Article, Revision, SearchDoc
+    from kefu.org.models import User
+
+    with connection.cursor() as cur:
+        if connection.vendor == "postgresql":
+            cur.execute("TRUNCATE knowledge_searchdoc, knowledge_revision, knowledge_article RESTART IDENTITY CASCADE")
+        else:
+            for t in ("knowledge_search_fts", "knowledge_searchdoc", "knowledge_revision", "knowledge_article"):
+                cur.execute(f"DELETE FROM {t}")  # noqa: S608
+    user, _ = User.objects.get_or_create(username="bench_kb_author")
+    rng = random.Random(20261128)
+    positions = set(rng.sample(range(n), len(ARTICLES)))
+    demo = iter(ARTICLES)
+    rows: list[tuple[str | None, dict[str, str]]] = []
+    for i in range(n):
+        if i in positions:
+            key, category, title, question, agent, customer, keywords = next(demo)
+            rows.append((key, {"title": title, "question": question, "answer_agent": agent, "answer_customer": customer,
+                               "category_code": category, "keywords": keywords}))
+        else:
+            rows.append((None, _synthetic(i, rng)))
+    started = time.perf_counter()
+    keys: dict[int, str] = {}
+    batch = 2000
+    with transaction.atomic():
+        for b in range(0, n, batch):
+            chunk = rows[b:b + batch]
+            articles = Article.objects.bulk_create([Article(created_by=user) for _ in chunk])
+            Revision.objects.bulk_create([Revision(article=a, number=1, author=user, status="published", **fields)
+                                          for a, (_k, fields) in zip(articles, chunk, strict=True)])
+            for a, (k, _f) in zip(articles, chunk, strict=True):
+                if k:
+                    keys[a.pk] = k
+        with connection.cursor() as cur:
+            cur.execute("UPDATE knowledge_article SET published_revision_id = (SELECT r.id FROM knowledge_revision r "
+                        "WHERE r.article_id = knowledge_article.id)")
+    insert_s = time.perf_counter() - started
+    started = time.perf_counter()
+    search.index_revisions(Revision.objects.order_by("pk").iterator(chunk_size=2000), batch=1000)
+    index_s = time.perf_counter() - started
+    assert SearchDoc.objects.count() == n
+    with connection.cursor() as cur:
+        cur.execute("ANALYZE" if connection.vendor == "postgresql" else "ANALYZE")
+    return keys, insert_s, index_s
+
+
+def _percentiles(samples: list[float]) -> tuple[float, float]:
+    samples = sorted(samples)
+    return statistics.median(samples), samples[max(0, int(len(samples) * 0.95) - 1)]
+
+
+def child(quick: bool) -> list[tuple[str, float, str]]:
+    if not os.environ["DATABASE_URL"].startswith("sqlite"):
+        _create_pg_database()
+    import django
+
+    django.setup()
+    from django.core.management import call_command
+
+    from kefu.knowledge import relevance, search
+    from kefu.knowledge.segment import tokenizer
+
+    call_command("migrate", verbosity=0)
+    tokenizer()  # load the dictionary before timing anything
+    n = 2_000 if quick else 50_000
+    keys, insert_s, index_s = _load(n)
+
+    def rank(q: str) -> list[str]:
+        return [keys.get(h.article_id, "-") for h in search.search(q, limit=10)]
+
+    recall5, misses = relevance.recall_at(5, rank)
+    recall1, _ = relevance.recall_at(1, rank)
+    rng = random.Random(5)
+    labelled = [q for q, _k in relevance.load()]
+    words = [rng.choice(AREAS) + rng.choice(["", " 设置", " 异常", "怎么办"]) for _ in range(300)]
+    queries = labelled + TWO_CHAR * 4 + words
+    if quick:
+        queries = queries[:250]
+    for q in queries[:30]:
+        search.search(q, limit=10)  # warm up
+    times = []
+    for q in queries:
+        started = time.perf_counter()
+        search.search(q, limit=10)
+        times.append((time.perf_counter() - started) * 1000)
+    p50, p95 = _percentiles(times)
+    two = []
+    for q in TWO_CHAR * 4:
+        started = time.perf_counter()
+        assert search.search(q, limit=10), q
+        two.append((time.perf_counter() - started) * 1000)
+    tp50, tp95 = _percentiles(two)
+    figures: list[tuple[str, float, str]] = [
+        (f"articles (published, indexed)", n, "articles"),
+        ("bulk insert", round(insert_s, 1), "s"),
+        ("indexing rate (jieba + index)", round(n / index_s), "articles/s"),
+        (f"search p50 ({len(queries)} queries, limit 10, snippets)", round(p50, 2), "ms"),
+        ("search p95", round(p95, 2), "ms"),
+        ("two-character queries p50", round(tp50, 2), "ms"),
+        ("two-character queries p95", round(tp95, 2), "ms"),
+        (f"recall@5 ({len(relevance.load())} labelled queries)", round(recall5, 3), "ratio"),
+        ("recall@1", round(recall1, 3), "ratio"),
+    ]
+    for q, k, got in misses:
+        print(f"miss: {q} -> want {k}, got {got}", file=sys.stderr)
+    return figures
+
+
+if __name__ == "__main__":
+    sys.path.insert(0, str(ROOT))
+    quick = "--quick" in sys.argv
+    if "--child" in sys.argv:
+        print(json.dumps(child(quick)))
+    else:
+        for name, value, unit in run(quick):
+            print(f"{name:60s} {value:>10} {unit}")
