@@ -24,7 +24,6 @@ import sys
 import tempfile
 import time
 from pathlib import Path
-from typing import Any
 
 NAME = "kb_search"
 DESCRIPTION = "Knowledge search p50/p95 over 50k articles (PostgreSQL, SQLite), indexing rate, recall@5"
@@ -209,7 +208,7 @@ def child(quick: bool) -> list[tuple[str, float, str]]:
         two.append((time.perf_counter() - started) * 1000)
     tp50, tp95 = _percentiles(two)
     figures: list[tuple[str, float, str]] = [
-        (f"articles (published, indexed)", n, "articles"),
+        ("articles (published, indexed)", n, "articles"),
         ("bulk insert", round(insert_s, 1), "s"),
         ("indexing rate (jieba + index)", round(n / index_s), "articles/s"),
         (f"search p50 ({len(queries)} queries, limit 10, snippets)", round(p50, 2), "ms"),
