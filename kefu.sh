@@ -74,7 +74,10 @@ PYCODE
 cmd_test() {
   setup
   export KEFU_TESTING=1
-  local status=0 pytest_args=("$@")
+  local status=0 pytest_args=("$@") xdist=()
+  # Two pytest-xdist workers by default (KEFU_TEST_WORKERS=0 runs in one process);
+  # pytest-django gives each worker its own test database (test_<name>_gw0, _gw1).
+  if [ "${KEFU_TEST_WORKERS:-2}" != "0" ]; then xdist=(-n "${KEFU_TEST_WORKERS:-2}"); fi
   say "ruff"
   "$PY" -m ruff check . || status=1
   say "mypy"
@@ -86,11 +89,11 @@ cmd_test() {
   "$PY" manage.py makemigrations --check --dry-run >/dev/null || { echo "missing migrations"; status=1; }
 
   say "test suite on SQLite"
-  env -u DATABASE_URL "$PY" -m pytest -q "${pytest_args[@]}" || status=1
+  env -u DATABASE_URL "$PY" -m pytest -q "${xdist[@]}" "${pytest_args[@]}" || status=1
 
   if pg_reachable; then
     say "test suite on PostgreSQL ($(pg_url))"
-    DATABASE_URL="$(pg_url)" "$PY" -m pytest -q -m "not browser" "${pytest_args[@]}" || status=1
+    DATABASE_URL="$(pg_url)" "$PY" -m pytest -q "${xdist[@]}" -m "not browser" "${pytest_args[@]}" || status=1
   else
     if [ "${CI:-}" = "true" ]; then
       echo "PostgreSQL at $(pg_url) is NOT reachable; under CI this is a failure." >&2
