@@ -19,6 +19,7 @@ from .models import Contact, ContactPhone, Customer
 from .phones import try_normalize_phone
 
 LOOKUP_LIMIT = 20
+PREFIX_CANDIDATES = 200
 # An account number is letters, digits and dashes; anything that looks like one is tried as one.
 _ACCOUNT_RE = re.compile(r"[A-Za-z0-9][A-Za-z0-9\-]{3,31}")
 
@@ -101,10 +102,25 @@ def lookup(scope: Scope, q: str) -> list[Customer]:
         if customer is not None:
             found.setdefault(customer.pk, customer)
     if len(found) < LOOKUP_LIMIT:
-        # Case-sensitive on purpose: a plain LIKE 'q%' can use the name index (names are mostly Chinese).
-        for customer in customers_in_scope(scope).filter(name__startswith=q).order_by("name", "id")[:LOOKUP_LIMIT]:
+        for customer in _name_prefix(scope, q):
             found.setdefault(customer.pk, customer)
     return list(found.values())[:LOOKUP_LIMIT]
+
+
+def _name_prefix(scope: Scope, q: str) -> list[Customer]:
+    """Up to LOOKUP_LIMIT customers whose name starts with ``q``, by name.
+
+    Two steps, because "LIKE 'q%' ORDER BY name LIMIT n" makes PostgreSQL walk
+    the collation-ordered index from the start and filter (200 ms at 100k rows):
+    first up to PREFIX_CANDIDATES ids, unordered, through the pattern index that
+    ``db_index`` gives the name; then those rows ordered. Case-sensitive on
+    purpose (a plain LIKE); names are mostly Chinese.
+    """
+    ids = list(
+        Customer.objects.scoped(scope).filter(name__startswith=q).order_by().values_list("pk", flat=True)[
+            :PREFIX_CANDIDATES]
+    )
+    return list(customers_in_scope(scope).filter(pk__in=ids).order_by("name", "id")[:LOOKUP_LIMIT])
 
 
 def customer_list(scope: Scope, *, q: str = "", province: str = "", is_active: bool | None = None) -> QuerySet[Customer]:
