@@ -312,8 +312,7 @@ def ticket_list(request: HttpRequest, params: Query[ListQuery]) -> dict[str, Any
     filters = selectors.Filters(kind=params.kind, status=params.status, category=params.category,
                                 channel=params.channel, province=params.province, date_from=params.date_from,
                                 date_to=params.date_to, q=params.q)
-    qs = selectors.queue(actor, params.queue, filters).select_related(
-        "first_contact_team", "first_contact_agent", "assignee", "category__parent__parent")
+    qs = selectors.queue(actor, params.queue, filters)
     rows, more = selectors.page(qs, offset=params.offset, limit=params.limit)
     return {"items": [ticket_out(t) for t in rows], "offset": params.offset, "limit": params.limit,
             "has_more": more}
