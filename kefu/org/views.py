@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth import login, logout
 from django.http import HttpRequest, HttpResponse
@@ -15,7 +16,17 @@ from . import selectors, services
 
 
 def client_ip(request: HttpRequest) -> str:
-    # Behind a reverse proxy set KEFU_TRUST_X_FORWARDED_FOR; by default the socket address counts.
+    """The address login throttling counts against.
+
+    By default the socket address. Behind one reverse proxy set
+    KEFU_TRUST_X_FORWARDED_FOR=1: the proxy appends the client's address last
+    (anything before it was written by the client and is not trusted).
+    """
+    if settings.KEFU_TRUST_X_FORWARDED_FOR:
+        forwarded = request.META.get("HTTP_X_FORWARDED_FOR", "")
+        last = forwarded.split(",")[-1].strip()
+        if last:
+            return last
     return str(request.META.get("REMOTE_ADDR", ""))
 
 

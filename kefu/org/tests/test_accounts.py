@@ -268,3 +268,19 @@ def test_web_forms_need_the_csrf_token(agent_bj):
     client.force_login(agent_bj.user)
     assert client.post("/accounts/tokens/", {"name": "x", "team_code": "desk_bj"}).status_code == 403
     assert ApiToken.objects.count() == 0
+
+
+def test_throttle_counts_the_socket_address_unless_told_to_trust_the_proxy(client, agent_bj, settings):
+    settings.KEFU_LOGIN_MAX_FAILURES = 1
+    spoof = {"HTTP_X_FORWARDED_FOR": "198.51.100.1"}
+    client.post("/accounts/login/", {"username": "a1", "password": "bad"}, **spoof)
+    # A forged header does not give a fresh address: still the socket's, still throttled.
+    assert client.post("/accounts/login/", {"username": "a2", "password": "bad"},
+                       HTTP_X_FORWARDED_FOR="198.51.100.2").status_code == 429
+    settings.KEFU_TRUST_X_FORWARDED_FOR = True
+    # Behind the proxy, the last address (the one the proxy appended) counts; the client's prefix is ignored.
+    assert client.post("/accounts/login/", {"username": "a3", "password": "bad"},
+                       HTTP_X_FORWARDED_FOR="10.0.0.1, 203.0.113.9").status_code == 401
+    assert client.post("/accounts/login/", {"username": "a4", "password": "bad"},
+                       HTTP_X_FORWARDED_FOR="10.0.0.2, 203.0.113.9").status_code == 429
+    assert LoginThrottle.objects.get(key="ip:203.0.113.9").failures == 1
