@@ -5,10 +5,9 @@ from __future__ import annotations
 from datetime import date, datetime
 
 from django.http import HttpRequest
-from ninja import Router, Schema
+from ninja import Router, Schema, Status
 
 from kefu.core.api import StrictSchema
-from kefu.core.errors import NotFound
 
 from . import search, selectors, services
 from .models import Feedback, LoadReceipt, Revision
@@ -142,19 +141,19 @@ def article_get(request: HttpRequest, article_id: int) -> dict:
 
 
 @router.post("/articles", response={201: RevisionOut}, summary="新建知识(草稿) / Create an article as a draft")
-def article_create(request: HttpRequest, payload: ContentIn) -> tuple[int, dict]:
+def article_create(request: HttpRequest, payload: ContentIn) -> Status:
     rev = services.article_create(actor=_actor(request), content=Content(**payload.dict()))
-    return 201, _rev_out(rev)
+    return Status(201, _rev_out(rev))
 
 
 @router.post("/articles/{article_id}/revisions", response={201: RevisionOut},
              summary="修改知识(新版本草稿) / Edit: a new draft revision")
-def article_edit(request: HttpRequest, article_id: int, payload: ContentIn) -> tuple[int, dict]:
+def article_edit(request: HttpRequest, article_id: int, payload: ContentIn) -> Status:
     actor = _actor(request)
     actor.require("kb.author")
     article = selectors.article_for(actor, article_id)
     rev = services.revision_edit(actor=actor, article=article, content=Content(**payload.dict()))
-    return 201, _rev_out(rev)
+    return Status(201, _rev_out(rev))
 
 
 @router.get("/revisions/{revision_id}", response=RevisionOut, summary="版本 / A revision")
@@ -208,12 +207,12 @@ def feedback_list(request: HttpRequest, state: str | None = None) -> list[dict]:
 
 
 @router.post("/feedback", response={201: FeedbackOut}, summary="反馈知识问题 / Flag a wrong or missing answer")
-def feedback_create(request: HttpRequest, payload: FeedbackIn) -> tuple[int, dict]:
+def feedback_create(request: HttpRequest, payload: FeedbackIn) -> Status:
     actor = _actor(request)
     article = selectors.article_for(actor, payload.article_id) if payload.article_id is not None else None
     fb = services.feedback_create(actor=actor, kind=payload.kind, text=payload.text, article=article,
                                   source_ref=payload.source_ref)
-    return 201, _feedback_out(fb)
+    return Status(201, _feedback_out(fb))
 
 
 @router.post("/feedback/{feedback_id}/handle", response=FeedbackOut,
@@ -225,4 +224,3 @@ def feedback_handle(request: HttpRequest, feedback_id: int, payload: HandleIn) -
     return _feedback_out(fb)
 
 
-__all__ = ["router", "NotFound"]

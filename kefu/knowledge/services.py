@@ -202,7 +202,7 @@ def revision_transition(*, actor: Actor, revision: Revision, action: str, commen
     rev = Revision.objects.select_for_update().select_related("article").get(pk=revision.pk)
     if action == Action.PUBLISH and publish_at is not None and publish_at > now:
         action = Action.SCHEDULE
-    step = _guard(actor, rev, action)
+    _guard(actor, rev, action)
     comment = (comment or "").strip()
     if action == Action.RETURN and not comment:
         raise ValidationFailed("退回时须填写意见。", "Sending back needs a comment.", details={"field": "comment"})
@@ -241,7 +241,6 @@ def revision_transition(*, actor: Actor, revision: Revision, action: str, commen
         raise Conflict("本文章已有一个版本在审核中，请待其完成或退回后再提交。",
                        "Another revision of this article is already under review.",
                        code="review_in_progress") from None
-    del step
     return rev
 
 
