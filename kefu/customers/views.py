@@ -46,7 +46,7 @@ def customer_list(request: HttpRequest) -> HttpResponse:
     province = request.GET.get("province", "")[:6] if actor.scope.national else ""
     qs = selectors.customer_list(actor.scope, q=q, province=province)
     page = Paginator(qs, PAGE_SIZE).get_page(request.GET.get("page"))
-    context = {"page": page, "q": q, "province": province,
+    context = {"page": page, "q": q, "province": province, "can_edit": actor.can("customer.edit"),
                "provinces": provinces_in_scope(actor.scope) if actor.scope.national else []}
     template = "customers/_results.html" if request.htmx else "customers/list.html"  # type: ignore[attr-defined]
     return render(request, template, context)
@@ -57,7 +57,8 @@ def customer_list(request: HttpRequest) -> HttpResponse:
 def customer_detail(request: HttpRequest, pk: int) -> HttpResponse:
     actor = request.actor  # type: ignore[attr-defined]
     customer = selectors.customer_in_scope(actor.scope, pk)
-    return render(request, "customers/detail.html", _detail_context(customer))
+    return render(request, "customers/detail.html",
+                  {**_detail_context(customer), "can_edit": actor.can("customer.edit")})
 
 
 def _detail_context(customer: Customer) -> dict[str, Any]:

@@ -135,3 +135,15 @@ def test_contact_and_phone_forms(client, lead_bj):
     assert response.status_code == 422
     response = client.post(reverse("customers:phone_add", args=[contact.pk]), {"number": "0571-8888888"})
     assert response.status_code == 302 and contact.phones.count() == 3
+
+
+def test_agents_see_no_edit_controls(client, agent_bj, lead_bj):
+    customer = CustomerFactory()
+    ContactFactory(customer=customer)
+    client.force_login(agent_bj.user)
+    html = client.get(reverse("customers:detail", args=[customer.pk])).content.decode()
+    assert reverse("customers:edit", args=[customer.pk]) not in html and "新增联系人" not in html
+    assert reverse("customers:create") not in client.get(reverse("customers:list")).content.decode()
+    client.force_login(lead_bj.user)
+    html = client.get(reverse("customers:detail", args=[customer.pk])).content.decode()
+    assert reverse("customers:edit", args=[customer.pk]) in html and "新增联系人" in html
