@@ -145,3 +145,11 @@ def test_clocks_for_lists_nearest_deadline_first(hotline, bj):
     assert infos[0].state == "at_risk" and infos[0].service_seconds_left == 15 * 60
     assert infos[1].state == "running"
     assert infos[1].service_seconds_left == int(timedelta(hours=9, minutes=15 + 60).total_seconds())
+
+
+@pytest.mark.parametrize("server_tz", ["UTC", "America/New_York"])
+def test_deadlines_do_not_depend_on_the_server_time_zone(settings, server_tz, hotline, bj):
+    settings.TIME_ZONE = server_tz
+    clock = start(1, "accept", hotline, bj, at(2, 19, 30))
+    clock.refresh_from_db()
+    assert clock.due_at == at(3, 9, 30)
