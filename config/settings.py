@@ -156,6 +156,7 @@ SESSION_COOKIE_AGE = 12 * 3600
 CSRF_COOKIE_HTTPONLY = True  # htmx sends the token from the page, not the cookie
 SESSION_COOKIE_SECURE = env_bool("KEFU_SECURE_COOKIES", False)
 CSRF_COOKIE_SECURE = SESSION_COOKIE_SECURE
+CSRF_FAILURE_VIEW = "kefu.core.views.csrf_failure"
 SECURE_CONTENT_TYPE_NOSNIFF = True
 SECURE_REFERRER_POLICY = "same-origin"
 SECURE_CROSS_ORIGIN_OPENER_POLICY = "same-origin"

@@ -23,3 +23,5 @@ urlpatterns = [
     path("reports/", include("kefu.reports.urls")),
 ]
 
+handler404 = "kefu.core.views.page_not_found"
+handler500 = "kefu.core.views.server_error"

@@ -146,3 +146,29 @@ def test_admin_is_usable_by_an_administrator(admin_actor):
 def test_admin_link_only_for_administrators(admin_actor, agent_bj):
     assert "后台配置" in home_of(admin_actor)
     assert "后台配置" not in home_of(agent_bj)
+
+
+# -- error pages -------------------------------------------------------------
+
+def test_unknown_page_is_the_chinese_not_found_page(client, agent_bj):
+    client.force_login(agent_bj.user)
+    response = client.get("/no/such/page/")
+    assert response.status_code == 404
+    assert "未找到，或不在您的权限范围内。" in response.content.decode()
+
+
+def test_csrf_failure_is_a_chinese_page(agent_bj):
+    client = Client(enforce_csrf_checks=True)
+    client.force_login(agent_bj.user)
+    response = client.post("/accounts/tokens/", {"name": "x", "team_code": "desk_bj"})
+    assert response.status_code == 403
+    assert "页面已过期" in response.content.decode() and 'data-code="csrf_failed"' in response.content.decode()
+
+
+def test_server_error_page_renders_without_context():
+    from django.test import RequestFactory
+
+    from kefu.core.views import server_error
+
+    response = server_error(RequestFactory().get("/"))
+    assert response.status_code == 500 and "服务器内部错误" in response.content.decode()

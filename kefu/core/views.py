@@ -8,8 +8,9 @@ from django.utils import translation
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_POST
 
+from .errors import Forbidden, NotFound
 from .registry import HOME_PANELS
-from .web import actor_required
+from .web import actor_required, error_page
 
 
 @actor_required()
@@ -44,3 +45,25 @@ def set_language(request: HttpRequest) -> HttpResponse:
     translation.activate(lang)
     response.set_cookie(settings.LANGUAGE_COOKIE_NAME, lang, max_age=365 * 24 * 3600, samesite="Lax")
     return response
+
+
+# -- error pages (config/urls.py handler404/handler500, settings.CSRF_FAILURE_VIEW) ----------
+
+def page_not_found(request: HttpRequest, exception: Exception | None = None) -> HttpResponse:
+    """An unknown address looks exactly like a denied or missing object."""
+    return error_page(request, NotFound())
+
+
+def server_error(request: HttpRequest) -> HttpResponse:
+    # No template context processors here: the failure may be in them.
+    from django.template import loader
+
+    html = loader.get_template("core/500.html").render({})
+    return HttpResponse(html, status=500)
+
+
+def csrf_failure(request: HttpRequest, reason: str = "") -> HttpResponse:
+    exc = Forbidden("页面已过期或请求来源无效，请刷新页面后重试。",
+                    "The page has expired or the request's origin is not valid; reload the page and try again.",
+                    code="csrf_failed")
+    return error_page(request, exc)
