@@ -11,7 +11,7 @@ from datetime import datetime
 from typing import Any
 
 from django.http import FileResponse, HttpRequest
-from ninja import File, Query, Router, Schema
+from ninja import File, Query, Router, Schema, Status
 from ninja.files import UploadedFile
 from pydantic import Field
 
@@ -354,7 +354,7 @@ def attachment_download(request: HttpRequest, number: str, attachment_id: int) -
 
 @router.post("", response={200: TicketDetailOut, 201: TicketDetailOut},
              summary="登记工单(支持 Idempotency-Key) / Create an order")
-def ticket_create(request: HttpRequest, payload: CreateIn) -> tuple[int, dict[str, Any]]:
+def ticket_create(request: HttpRequest, payload: CreateIn) -> Status[dict[str, Any]]:
     actor = request.actor  # type: ignore[attr-defined]
     actor.require("ticket.create")
     customer = customer_selectors.customer_in_scope(actor.scope, payload.customer_id)
@@ -375,8 +375,8 @@ def ticket_create(request: HttpRequest, payload: CreateIn) -> tuple[int, dict[st
         fingerprint=services.request_fingerprint(payload.model_dump()),
     )
     if result.created:  # the objects are in hand: no second fetch
-        return 201, detail_out(actor, result.ticket, new=True)
-    return 200, _after(request, result.ticket.number)
+        return Status(201, detail_out(actor, result.ticket, new=True))
+    return Status(200, _after(request, result.ticket.number))
 
 
 @router.patch("/{number}", response=TicketDetailOut, summary="修改工单(带版本号) / Edit with version")
@@ -507,20 +507,20 @@ def submit_to_province(request: HttpRequest, number: str, payload: NoteIn) -> di
 
 
 @router.post("/{number}/notes", response={201: NoteOut}, summary="内部备注 / Internal note")
-def note_add(request: HttpRequest, number: str, payload: BodyIn) -> tuple[int, dict[str, Any]]:
+def note_add(request: HttpRequest, number: str, payload: BodyIn) -> Status[dict[str, Any]]:
     t = _ticket(request, number)
     n = services.note_add(actor=request.actor, ticket=t, body=payload.body)  # type: ignore[attr-defined]
-    return 201, {"id": n.pk, "team": n.team.code, "author": _user(n.author), "body": n.body,
-                 "created_at": n.created_at}
+    return Status(201, {"id": n.pk, "team": n.team.code, "author": _user(n.author), "body": n.body,
+                 "created_at": n.created_at})
 
 
 @router.post("/{number}/attachments", response={201: AttachmentOut}, summary="上传附件 / Upload an attachment")
 def attachment_upload(request: HttpRequest, number: str,
-                      file: UploadedFile | None = File(None)) -> tuple[int, dict[str, Any]]:  # noqa: B008
+                      file: UploadedFile | None = File(None)) -> Status[dict[str, Any]]:  # noqa: B008
     t = _ticket(request, number)  # the order first: another province's gets the missing order's 404
     if file is None:
         raise ValidationFailed("请选择要上传的文件。", "Choose a file to upload.", details=[{"field": "file"}])
     upload = attachment_services.Upload(name=file.name or "", content=file.read(attachment_services.MAX_BYTES + 1))
     a = attachment_services.attachment_add(actor=request.actor, ticket=t, upload=upload)  # type: ignore[attr-defined]
-    return 201, {"id": a.pk, "name": a.original_name, "content_type": a.content_type, "size": a.size,
-                 "created_at": a.created_at}
+    return Status(201, {"id": a.pk, "name": a.original_name, "content_type": a.content_type, "size": a.size,
+                        "created_at": a.created_at})
