@@ -110,3 +110,11 @@ def test_supervisor_sees_off_rule_queue(lead_js, make_actor):
     page = web(lead_js).get("/tickets/", {"queue": "off_rule"}).content.decode()
     assert t2.number in page and t.number not in page
     assert web(agent).get("/tickets/", {"queue": "off_rule"}).status_code == 403
+
+
+def test_home_panel_shows_queue_counts(agent_bj, hotline_agent):
+    t = make_ticket(agent_bj)
+    services.ticket_dispatch(actor=agent_bj, ticket=t, to_team=Team.objects.get(code="hotline"),
+                             reason_code="complaint_assist")
+    page = web(hotline_agent).get("/").content.decode()
+    assert "待我接单" in page and '<span class="big">1</span>' in page
