@@ -14,3 +14,76 @@ def test_scope_missing_is_a_runtime_error():
     assert issubclass(ScopeMissing, RuntimeError)
     with pytest.raises(ScopeMissing):
         raise ScopeMissing("x")
+
+
+# -- the queryset fails closed (exercised on org.Team, which has a nullable province) --------
+
+from django.db.models import Count  # noqa: E402
+
+from kefu.core.scope import ProvinceScopedManager, ProvinceScopedQuerySet  # noqa: E402
+from kefu.org.models import Province, Team  # noqa: E402
+
+
+def scoped_teams() -> ProvinceScopedQuerySet:
+    return ProvinceScopedQuerySet(model=Team)
+
+
+READS = {
+    "iterate": lambda qs: list(qs),
+    "count": lambda qs: qs.count(),
+    "exists": lambda qs: qs.exists(),
+    "first": lambda qs: qs.first(),
+    "get": lambda qs: qs.get(code="desk_bj"),
+    "aggregate": lambda qs: qs.aggregate(n=Count("id")),
+    "iterator": lambda qs: list(qs.iterator()),
+    "in_bulk": lambda qs: qs.in_bulk([1]),
+    "values": lambda qs: list(qs.values("code")),
+    "filtered": lambda qs: list(qs.filter(kind="province_desk")),
+    "update": lambda qs: qs.update(email="x@example.com"),
+    "delete": lambda qs: qs.filter(pk=0).delete(),
+}
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("op", list(READS))
+def test_reading_without_a_scope_raises(op):
+    with pytest.raises(ScopeMissing):
+        READS[op](scoped_teams())
+
+
+@pytest.mark.django_db
+def test_scoped_to_provinces_sees_only_them():
+    bj, sh = Province.objects.get(slug="bj"), Province.objects.get(slug="sh")
+    codes = set(scoped_teams().scoped(Scope.provinces([bj.pk])).values_list("code", flat=True))
+    assert codes == {"desk_bj", "am_bj"}
+    both = scoped_teams().scoped(Scope.provinces([bj.pk, sh.pk]))
+    assert both.count() == 4 and both.filter(code="desk_sh").exists()
+
+
+@pytest.mark.django_db
+def test_national_scope_sees_everything_and_empty_scope_nothing():
+    assert scoped_teams().scoped(Scope.everything()).count() == Team.objects.count()
+    assert scoped_teams().scoped(Scope.nothing()).count() == 0
+    assert list(scoped_teams().scoped(Scope.nothing())) == []
+
+
+@pytest.mark.django_db
+def test_scope_survives_chaining_and_unscoped_needs_a_reason():
+    bj = Province.objects.get(slug="bj")
+    qs = scoped_teams().scoped(Scope.provinces([bj.pk])).filter(kind="province_desk").order_by("code")
+    assert [t.code for t in qs] == ["desk_bj"]
+    assert scoped_teams().unscoped("test: every team").count() == Team.objects.count()
+    with pytest.raises(ValueError):
+        scoped_teams().unscoped("")
+
+
+def test_related_manager_counts_as_scoped():
+    class FakeRelated(ProvinceScopedManager):
+        instance = object()
+
+    manager = FakeRelated()
+    manager.model = Team
+    assert manager.get_queryset()._kefu_scope_said is True
+    plain = ProvinceScopedManager()
+    plain.model = Team
+    assert plain.get_queryset()._kefu_scope_said is False
