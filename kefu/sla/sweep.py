@@ -10,8 +10,10 @@ Exactly once, whatever happens:
   rows the first one committed meanwhile; on SQLite the IMMEDIATE write
   transaction serialises sweeps;
 * a sweep killed half-way loses only its open batch, which rolls back and is
-  found again by the next run; a failing expiry handler rolls back only its own
-  clock (savepoint), which stays due and is retried.
+  found again by the next run;
+* an expiry with a handler (the auto-accept) runs after its batch, in its own
+  transaction, after locking the clock again and re-checking it; a failing
+  handler rolls back only its own clock, which stays due and is retried.
 
 The cost follows the due clocks: rows are found through the partial index on
 ``next_check_at``, and a batch without handlers is written with a handful of
@@ -146,7 +148,8 @@ def _write_outcomes(ids: list[int], verb: str, notice_kind: str, now: datetime) 
         )
 
 
-def _process_batch(rows: list[_Due], now: datetime, result: SweepResult) -> None:
+def _process_batch(rows: list[_Due], now: datetime, result: SweepResult) -> list[int]:
+    """Warnings and plain breaches of a locked batch; returns the clocks whose expiry needs a handler."""
     warned_ids: list[int] = []
     breached_ids: list[int] = []
     with_handler: list[int] = []
@@ -177,16 +180,28 @@ def _process_batch(rows: list[_Due], now: datetime, result: SweepResult) -> None
         qs.filter(pk=row.pk).update(next_check_at=min(pending) if pending else None)
     result.warned += len(warned_ids)
     result.breached += len(breached_ids)
-    if with_handler:
-        for clock in qs.filter(pk__in=with_handler).select_related("province").order_by("next_check_at", "pk"):
-            _expire_with_handler(clock, now, result)
+    return with_handler
 
 
-def _expire_with_handler(clock: Clock, now: datetime, result: SweepResult) -> None:
-    handler = registry.expired_handler(clock.owner_type, clock.kind)
-    assert handler is not None
+def _expire_with_handler(pk: int, now: datetime, result: SweepResult) -> None:
+    """One expiry with its handler, in its own transaction.
+
+    Not inside the batch: a handler takes the owner's locks (the work order),
+    and holding a thousand clock locks meanwhile would stall the agents working
+    on those orders. The clock is locked again and its condition re-checked, so
+    a concurrent sweep that got there first makes this a no-op.
+    """
     try:
         with transaction.atomic():
+            _relax_commit()
+            clock = (
+                Clock.objects.unscoped(_WHY).select_for_update(skip_locked=True, of=("self",))
+                .select_related("province")
+                .filter(pk=pk, status=Clock.Status.RUNNING, breached_at__isnull=True, due_at__lte=now).first()
+            )
+            handler = registry.expired_handler(clock.owner_type, clock.kind) if clock is not None else None
+            if clock is None or handler is None:
+                return
             Clock.objects.unscoped(_WHY).filter(pk=clock.pk).update(
                 breached_at=now, warned_at=clock.warned_at or now, next_check_at=None)
             clock.breached_at = now
@@ -196,10 +211,10 @@ def _expire_with_handler(clock: Clock, now: datetime, result: SweepResult) -> No
             Notice.objects.bulk_create([_notice(clock, Notice.Kind.BREACH, now)])
             handler(clock.owner_id, clock, now)
     except Exception as exc:  # noqa: BLE001 - one bad owner must not stop the others
-        log.exception("SLA expiry handler failed for clock %s", clock.pk)
+        log.exception("SLA expiry handler failed for clock %s", pk)
         result.failed += 1
-        result.failures.append(f"{clock.pk}: {exc!r}")
-        result.failed_ids.add(clock.pk)
+        result.failures.append(f"{pk}: {exc!r}")
+        result.failed_ids.add(pk)
         return
     result.breached += 1
     result.handled += 1
@@ -240,7 +255,9 @@ def sweep_once(*, now: datetime, batch_size: int = 1000, max_batches: int | None
             clocks = _due_batch(now, batch_size, result.failed_ids)
             if not clocks:
                 break
-            _process_batch(clocks, now, result)
+            needs_handler = _process_batch(clocks, now, result)
+        for pk in needs_handler:
+            _expire_with_handler(pk, now, result)
         result.batches += 1
         if len(clocks) < batch_size:
             break
