@@ -33,7 +33,7 @@ from django.db.models import Count, Q, QuerySet
 
 from kefu.core.scope import Scope
 
-from .models import Clock, ClockKind
+from .models import Clock, ClockKind, Policy
 
 TZ = ZoneInfo("Asia/Shanghai")
 DEFAULT_TARGET = Decimal("98")
@@ -135,11 +135,20 @@ def project(counts: Counts, recent: Counts, *, elapsed: timedelta, remaining: ti
     return projected_rate, projected_volume, allowance
 
 
+def policy_target(ticket_kind: str) -> Decimal:
+    """The on-time target of the active resolve policies for a ticket kind (the strictest), default 98%."""
+    values = Policy.objects.filter(is_active=True, target=ClockKind.RESOLVE, ticket_kind__in=[ticket_kind, ""]
+                                   ).values_list("on_time_target", flat=True)
+    return max(values, default=DEFAULT_TARGET)
+
+
 def on_time_rates(
     scope: Scope, *, month: date, now: datetime, group_by: str = "team", ticket_kind: str = "complaint",
-    team_ids: list[int] | None = None, target: Decimal = DEFAULT_TARGET,
+    team_ids: list[int] | None = None, target: Decimal | None = None,
 ) -> list[RateRow]:
     """One row per team (province, ticket kind) with clocks accepted in ``month``; scoped."""
+    if target is None:
+        target = policy_target(ticket_kind)
     key_field, label_field = GROUPS[group_by]
     start, end = month_bounds(month)
     cut = min(now, end)

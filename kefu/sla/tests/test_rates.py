@@ -149,3 +149,12 @@ def test_home_page_shows_sweep_heartbeat_to_admins(client, admin_actor, agent_bj
     client.logout()
     login_client(client, agent_bj)
     assert "时限巡检任务" not in client.get("/").content.decode()
+
+
+def test_target_comes_from_the_policies(november):
+    from kefu.core.scope import Scope
+    from kefu.sla.models import Policy
+
+    Policy.objects.filter(target="resolve", ticket_kind="complaint").update(on_time_target=99)
+    rows = rates.on_time_rates(Scope.everything(), month=date(2026, 11, 1), now=november)
+    assert {r.target for r in rows} == {99.0}
