@@ -172,3 +172,9 @@ def test_server_error_page_renders_without_context():
 
     response = server_error(RequestFactory().get("/"))
     assert response.status_code == 500 and "服务器内部错误" in response.content.decode()
+
+
+def test_admin_is_branded_in_chinese(admin_actor):
+    client = Client()
+    client.force_login(admin_actor.user)
+    assert "新视通客服平台 · 后台配置" in client.get("/admin/").content.decode()

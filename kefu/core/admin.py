@@ -43,3 +43,8 @@ class JobHeartbeatAdmin(ReadOnlyAdmin):
     @admin.display(boolean=True, description=_("延迟告警"))
     def late(self, obj: JobHeartbeat) -> bool:
         return obj.is_late(timezone.now())
+
+
+admin.site.site_header = _("新视通客服平台 · 后台配置")
+admin.site.site_title = _("新视通客服平台后台")
+admin.site.index_title = _("组织、时限策略、分类与报表配置")
