@@ -40,10 +40,12 @@ def rates(request: HttpRequest) -> HttpResponse:
     rows = rates_mod.on_time_rates(actor.scope, month=month, now=now, group_by=group_by, team_ids=team_ids)
     series = rates_mod.daily_series(actor.scope, month=month, now=now, team_ids=team_ids)
     days = pycal.monthrange(month.year, month.month)[1]
+    target = float(rates_mod.policy_target("complaint"))
     totals = rates_mod.on_time_rates(actor.scope, month=month, now=now, group_by="ticket_kind", team_ids=team_ids)
     context = {
         "rows": rows, "total": totals[0] if totals else None, "month": month, "group_by": group_by,
-        "bars": charts.bars(rows), "line": charts.line(series, days_in_month=days),
+        "bars": charts.bars(rows), "line": charts.line(series, days_in_month=days, target=target),
+        "target": f"{target:g}",
         "months": _recent_months(now.date(), 6), "groups": rates_mod.GROUPS.keys(),
     }
     return render(request, "sla/rates.html", context)
