@@ -156,3 +156,10 @@ def test_signed_out_api_call_is_refused_in_the_shape():
 
 def test_wrong_method_is_refused_in_the_shape(api):
     assert_refused(api.put("/api/tokens", json.dumps(GOOD), content_type="application/json"), 405)
+
+
+def test_json_body_over_the_in_memory_limit_is_413(api, settings):
+    settings.DATA_UPLOAD_MAX_MEMORY_SIZE = 1024
+    payload = json.dumps({"name": "x" * 2000, "team_code": "desk_bj"})
+    assert_refused(post_raw(api, payload), 413, "payload_too_large")
+    assert written() == (0, 0)

@@ -3,6 +3,7 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from django.conf import settings
+from django.core.exceptions import RequestDataTooBig
 from django.http import HttpRequest, HttpResponse, JsonResponse
 
 CSP = "; ".join(
@@ -65,7 +66,11 @@ class RequestGuardMiddleware:
         content_type = request.META.get("CONTENT_TYPE", "")
         if length and (content_type.startswith("application/json")
                        or content_type.startswith("application/x-www-form-urlencoded")):
-            body = request.body
+            try:
+                body = request.body
+            except RequestDataTooBig:
+                # Above DATA_UPLOAD_MAX_MEMORY_SIZE: JSON and form bodies are read into memory.
+                return _error(413, "payload_too_large", "请求体过大。", "Request body too large.")
             try:
                 body.decode("utf-8")
             except UnicodeDecodeError:
