@@ -142,8 +142,11 @@ def test_agents_see_only_their_teams_clocks(client, make_actor):
 def test_home_page_shows_sweep_heartbeat_to_admins(client, admin_actor, agent_bj):
     login_client(client, admin_actor)
     page = client.get("/").content.decode()
-    assert "时限巡检任务" in page and "从未运行" in page
-    JobHeartbeat.objects.create(name=JOB_NAME, last_success_at=timezone.now())
+    assert "时限巡检任务" in page and "从未运行" in page and "时限巡检已延迟" in page
+    beat = JobHeartbeat.objects.create(name=JOB_NAME, last_success_at=timezone.now() - timedelta(minutes=10))
+    assert "时限巡检已延迟" in client.get("/").content.decode()
+    beat.last_success_at = timezone.now()
+    beat.save()
     page = client.get("/").content.decode()
     assert "时限巡检已延迟" not in page
     client.logout()
