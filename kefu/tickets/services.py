@@ -412,8 +412,8 @@ def _accept(t: Ticket, tr: workflow.Transition, hop: Hop, now: datetime, *, stat
             actor: Any) -> None:
     hop.status, hop.accepted_at, hop.accepted_by = status, now, user
     hop.save(update_fields=["status", "accepted_at", "accepted_by"])
-    if status == HopStatus.ACCEPTED:
-        sla.clock_stop(owner_type=HOP, owner_id=hop.pk, kind="accept", now=now, actor=actor)
+    # Auto-accepted too: the sweep marked the clock breached, stopping it records it as late.
+    sla.clock_stop(owner_type=HOP, owner_id=hop.pk, kind="accept", now=now, actor=actor)
     sla.clock_start(owner_type=HOP, owner_id=hop.pk, kind="resolve", ticket_kind=t.kind, team=hop.to_team,
                     province=t.province, now=now, actor=actor)
     t.status, t.assignee = tr.target, user

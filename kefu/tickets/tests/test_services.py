@@ -130,6 +130,10 @@ def test_auto_accept_after_the_accept_deadline_via_the_sweep(agent_bj):
     sweep(now=T0 + timedelta(hours=2, minutes=1))
     t, hop = fresh(t), Hop.objects.unscoped("test").get(pk=hop.pk)
     assert (t.status, hop.status, hop.accepted_by) == ("accepted", "auto_accepted", None)
+    accept = Clock.objects.unscoped("test").get(owner_type="tickets.hop", owner_id=hop.pk, kind="accept")
+    assert (accept.status, accept.outcome) == ("stopped", "late")
+    resolve = Clock.objects.unscoped("test").get(owner_type="tickets.hop", owner_id=hop.pk, kind="resolve")
+    assert t.due_at == min(resolve.due_at, t.due_at) and t.due_at > T0 + timedelta(hours=2, minutes=1)
     assert events(t)[-1] == "ticket.hop_auto_accepted"
     assert services.hop_auto_accept(hop_id=hop.pk, now=T0 + timedelta(hours=3)) is False  # idempotent
     assert events(t).count("ticket.hop_auto_accepted") == 1
