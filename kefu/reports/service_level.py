@@ -1,31 +1,32 @@
-"""Service-level report (第七条): on-time rates of complaint resolve clocks per team and province.
+"""Service-level report (第七条): complaint on-time rates per team and province, and the late orders.
 
-On-time rate = complaint orders resolved on time / complaint orders accepted
-(decided) × 100%, target 98% (the policy's ``on_time_target``). A clock counts
-in the month its outcome was decided, in Beijing time: a met clock when it
-stopped, a late one when it went past its deadline (``breached_at``, else when
-it stopped late). Clocks handed over to another team are not counted (the next
-team's clock is). Reads ``kefu.sla`` clocks through the reader's scope.
+The rates are ``kefu.sla.rates.on_time_rates`` (the SLA app's own definition,
+so the SLA dashboard and this report never disagree): each resolve clock of a
+complaint order counts in the month it was accepted (Beijing time); on time =
+stopped met; late = stopped late, or open and already past its deadline;
+pending (open, not yet due) and handed-over clocks are not in the rate. Target:
+the resolve policies' on-time target (98%). Read through the reader's scope.
 """
 
 from __future__ import annotations
 
 from collections import defaultdict
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import date, datetime
 from decimal import Decimal
 
 from django.db.models import Q
-from django.db.models.functions import Coalesce
+from django.utils import timezone
 
 from kefu.core.scope import Scope
 from kefu.org.models import Province, Team
+from kefu.sla import rates as sla_rates
 from kefu.sla import registry as sla_registry
 from kefu.sla.models import Clock, ClockKind
 
 from . import months
 
-TARGET = Decimal("98")
+TICKET_KIND = "complaint"
 
 
 @dataclass
@@ -34,20 +35,17 @@ class Rate:
     label: str
     met: int = 0
     late: int = 0
+    pending: int = 0
+    rate: float | None = None
+    target: float = 98.0
 
     @property
     def decided(self) -> int:
         return self.met + self.late
 
     @property
-    def rate(self) -> Decimal | None:
-        if not self.decided:
-            return None
-        return (Decimal(self.met) * 100 / Decimal(self.decided)).quantize(Decimal("0.01"))
-
-    @property
     def below_target(self) -> bool:
-        return self.rate is not None and self.rate < TARGET
+        return self.rate is not None and self.rate < self.target
 
 
 @dataclass
@@ -57,8 +55,8 @@ class LateOrder:
     url: str
     team: str
     province: str
-    due_at: object
-    decided_at: object
+    due_at: datetime | None
+    decided_at: datetime | None
 
 
 @dataclass
@@ -68,62 +66,55 @@ class ServiceLevelReport:
     by_team: list[Rate] = field(default_factory=list)
     by_province: list[Rate] = field(default_factory=list)
     late: list[LateOrder] = field(default_factory=list)
-    target: Decimal = TARGET
+    target: Decimal = Decimal("98")
 
 
-def service_level(scope: Scope, month: date, *, late_limit: int = 500) -> ServiceLevelReport:
-    start, end = months.bounds(month)
-    decided_at = Coalesce("breached_at", "stopped_at")
-    clocks = (
-        Clock.objects.scoped(scope)
-        .filter(kind=ClockKind.RESOLVE, ticket_kind="complaint")
-        .annotate(decided_at=decided_at)
-        .filter(
-            (Q(outcome=Clock.Outcome.MET) & Q(stopped_at__gte=start) & Q(stopped_at__lt=end))
-            | ((Q(outcome=Clock.Outcome.LATE) | Q(breached_at__isnull=False)) & ~Q(outcome=Clock.Outcome.HANDED_OVER)
-               & Q(decided_at__gte=start) & Q(decided_at__lt=end))
-        )
-        .order_by()
-    )
-    rows = list(clocks.values("id", "team_id", "province_id", "outcome", "breached_at", "owner_type", "owner_id",
-                              "due_at", "decided_at"))
-    teams = {t.pk: t for t in Team.objects.filter(pk__in={r["team_id"] for r in rows})}
+def _late(now: datetime) -> Q:
+    # The same "late" as kefu.sla.rates: stopped late, or still open and past its deadline.
+    return Q(outcome=Clock.Outcome.LATE) | (
+        ~Q(status=Clock.Status.STOPPED) & (Q(breached_at__isnull=False) | Q(due_at__lte=now, status="running")))
+
+
+def _rate(row: sla_rates.RateRow, key: str) -> Rate:
+    return Rate(key, row.label, row.counts.on_time, row.counts.late, row.counts.pending, row.rate, row.target)
+
+
+def service_level(scope: Scope, month: date, *, now: datetime | None = None, late_limit: int = 500
+                  ) -> ServiceLevelReport:
+    now = now or timezone.now()
+    target = sla_rates.policy_target(TICKET_KIND)
+    teams = {t.pk: t for t in Team.objects.all()}
     provinces = {p.pk: p for p in Province.objects.all()}
-    overall = Rate("all", "合计")
-    by_team: dict[int, Rate] = {}
-    by_province: dict[int | None, Rate] = {}
-    late_rows = []
-    for r in rows:
-        is_late = r["outcome"] == Clock.Outcome.LATE or r["breached_at"] is not None
-        team = teams[r["team_id"]]
-        prov = provinces.get(r["province_id"])
-        t_rate = by_team.setdefault(team.pk, Rate(team.code, team.name))
-        p_rate = by_province.setdefault(r["province_id"], Rate(prov.slug if prov else "national",
-                                                               prov.name if prov else "全国性团队"))
-        for rate in (overall, t_rate, p_rate):
-            if is_late:
-                rate.late += 1
-            else:
-                rate.met += 1
-        if is_late:
-            late_rows.append(r)
-    late_rows.sort(key=lambda r: (r["decided_at"], r["id"]))
-    late_rows = late_rows[:late_limit]
+    team_rows = sla_rates.on_time_rates(scope, month=month, now=now, group_by="team", ticket_kind=TICKET_KIND,
+                                        target=target)
+    province_rows = sla_rates.on_time_rates(scope, month=month, now=now, group_by="province",
+                                            ticket_kind=TICKET_KIND, target=target)
+    by_team = [_rate(r, teams[r.key].code if r.key in teams else str(r.key)) for r in team_rows]
+    province_rows.sort(key=lambda r: provinces[r.key].report_order if r.key in provinces else -1)
+    by_province = [_rate(r, provinces[r.key].slug if r.key in provinces else "national") for r in province_rows]
+    met, late, pending = (sum(r.met for r in by_team), sum(r.late for r in by_team), sum(r.pending for r in by_team))
+    overall = Rate("all", "合计", met, late, pending,
+                   round(100 * met / (met + late), 2) if met + late else None, float(target))
+
+    start, end = months.bounds(month)
+    rows = list(
+        Clock.objects.scoped(scope)
+        .filter(kind=ClockKind.RESOLVE, ticket_kind=TICKET_KIND, started_at__gte=start, started_at__lt=min(now, end))
+        .exclude(outcome=Clock.Outcome.HANDED_OVER)
+        .filter(_late(now))
+        .order_by("due_at", "id")
+        .values("id", "team_id", "province_id", "owner_type", "owner_id", "due_at", "breached_at", "stopped_at")
+        [:late_limit]
+    ) if late_limit else []
     ids_by_type: dict[str, list[int]] = defaultdict(list)
-    for r in late_rows:
+    for r in rows:
         ids_by_type[r["owner_type"]].append(r["owner_id"])
     links = {t: sla_registry.owner_links(t, ids) for t, ids in ids_by_type.items()}
-    late = []
-    for r in late_rows:
+    late_orders = []
+    for r in rows:
         label, url = links.get(r["owner_type"], {}).get(r["owner_id"], (f"{r['owner_type']}#{r['owner_id']}", ""))
         prov = provinces.get(r["province_id"])
-        late.append(LateOrder(r["id"], label, url, teams[r["team_id"]].name, prov.name if prov else "",
-                              r["due_at"], r["decided_at"]))
-    order = {p.pk: p.report_order for p in provinces.values()}
-    return ServiceLevelReport(
-        month=month,
-        overall=overall,
-        by_team=sorted(by_team.values(), key=lambda x: (x.rate if x.rate is not None else 101, x.key)),
-        by_province=[by_province[k] for k in sorted(by_province, key=lambda k: order.get(k, -1) if k else -1)],
-        late=late,
-    )
+        late_orders.append(LateOrder(r["id"], label, url, teams[r["team_id"]].name, prov.name if prov else "",
+                                     r["due_at"], r["breached_at"] or r["stopped_at"]))
+    return ServiceLevelReport(month=month, overall=overall, by_team=by_team, by_province=by_province,
+                              late=late_orders, target=target)
