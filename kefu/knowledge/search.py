@@ -2,11 +2,15 @@
 
 Index: ``index_articles`` writes the jieba-segmented text of each article's
 published revision into ``SearchDoc`` and then into the backend's index
-(PostgreSQL: weighted tsvectors computed in SQL from those columns, GIN-indexed;
+(PostgreSQL: weighted tsvectors computed in SQL from those columns, one of
+the head only, all GIN-indexed;
 SQLite: an FTS5 row with the same columns). Query: ``query_terms`` segments the
 query the same way; all terms must match first (AND); when that gives too few
-hits the rest are filled by matches of all terms but one, then of any term,
-each step ranked by the engine (ts_rank with weights title A, keywords/question B, answers C; FTS5 bm25
+hits the rest are filled by matches of all terms but one, then of any term.
+Within each step the articles matching in the head (title, keywords,
+question) come first, then the others (any-term matches count only in the
+head, so a common word never makes a query rank most of the corpus); each list
+ranked by the engine (ts_rank with weights title A, keywords/question B, answers C; FTS5 bm25
 with the same column weights).
 
 Scopes: ``agent`` searches everything an agent sees; ``faq`` searches only
@@ -66,6 +70,8 @@ UPDATE knowledge_searchdoc SET
   doc_agent = setweight(to_tsvector('simple', title_tokens), 'A')
            || setweight(to_tsvector('simple', keyword_tokens || ' ' || question_tokens), 'B')
            || setweight(to_tsvector('simple', agent_tokens || ' ' || customer_tokens), 'C'),
+  doc_head = setweight(to_tsvector('simple', title_tokens), 'A')
+           || setweight(to_tsvector('simple', keyword_tokens || ' ' || question_tokens), 'B'),
   doc_public = setweight(to_tsvector('simple', title_tokens), 'A')
            || setweight(to_tsvector('simple', keyword_tokens || ' ' || question_tokens), 'B')
            || setweight(to_tsvector('simple', customer_tokens), 'C')
@@ -145,31 +151,40 @@ def _expression(groups: list[list[str]], postgres: bool) -> str:
     return or_.join("(" + and_.join(f"{quote}{t}{quote}" for t in g) + ")" for g in groups)
 
 
+# A word in most articles must not make one query rank them all: each ranked list considers at most
+# this many candidates.
+CANDIDATES = 1000
+
+
 def _pg_ranked(groups: list[list[str]], scope: str, limit: int, category_code: str | None,
-               exclude: Sequence[int]) -> list[tuple[int, float]]:
-    column = "doc_public" if scope == "faq" else "doc_agent"
-    tsquery = _expression(groups, postgres=True)
-    # column is one of two constants; every value is a parameter.
-    head = "SELECT article_id, ts_rank({c}, q) AS r FROM knowledge_searchdoc, to_tsquery('simple', %s) q WHERE {c} @@ q"
-    sql = [head.format(c=column)]
-    params: list[Any] = [tsquery]
+               exclude: Sequence[int], *, head_only: bool) -> list[tuple[int, float]]:
+    doc = "doc_public" if scope == "faq" else "doc_agent"
+    match = "doc_head" if head_only else doc
+    params: list[Any] = [_expression(groups, postgres=True)]
+    where = [match + " @@ (SELECT q FROM query)"]  # noqa: S608 (a constant column name)
     if category_code:
-        sql.append("AND substr(category_code, 1, %s) = %s")  # the code and every code under it
+        where.append("substr(category_code, 1, %s) = %s")  # the code and every code under it
         params += [len(category_code), category_code]
     if exclude:
-        sql.append("AND NOT (article_id = ANY(%s))")
+        where.append("NOT (article_id = ANY(%s))")
         params.append(list(exclude))
-    sql.append("ORDER BY r DESC, article_id DESC LIMIT %s")
-    params.append(limit)
+    params += [CANDIDATES, limit]
+    # Column names are constants chosen above; every value is a parameter.
+    sql = ("WITH query AS (SELECT to_tsquery('simple', %s) AS q), "  # noqa: S608
+           "candidates AS (SELECT article_id, {doc} AS doc FROM knowledge_searchdoc WHERE {where} LIMIT %s) "
+           "SELECT article_id, ts_rank(doc, (SELECT q FROM query)) AS r FROM candidates "
+           "ORDER BY r DESC, article_id DESC LIMIT %s").format(doc=doc, where=" AND ".join(where))  # noqa: S608
     with connection.cursor() as cur:
-        cur.execute(" ".join(sql), params)
+        cur.execute(sql, params)
         return [(int(a), float(r)) for a, r in cur.fetchall()]
 
 
 def _sqlite_ranked(groups: list[list[str]], scope: str, limit: int, category_code: str | None,
-                   exclude: Sequence[int]) -> list[tuple[int, float]]:
+                   exclude: Sequence[int], *, head_only: bool) -> list[tuple[int, float]]:
     expr = _expression(groups, postgres=False)
-    if scope == "faq":
+    if head_only:
+        expr = "{title keywords question} : (" + expr + ")"
+    elif scope == "faq":
         expr = "{title keywords question answer_customer} : (" + expr + ")"
     sql = ["SELECT f.rowid, bm25(knowledge_search_fts, 10.0, 4.0, 4.0, 1.0, 1.0) AS r"
            " FROM knowledge_search_fts f"]
@@ -200,10 +215,15 @@ def ranked_ids(q: str, *, scope: str = "agent", limit: int = 10, category_code: 
         return []
     ranked = _pg_ranked if connection.vendor == "postgresql" else _sqlite_ranked
     hits: list[tuple[int, float]] = []
-    for groups in _relaxations(terms):
-        hits += ranked(groups, scope, limit - len(hits), category_code, [a for a, _ in hits])
-        if len(hits) >= limit:
-            break
+    steps = _relaxations(terms)
+    for n, groups in enumerate(steps):
+        # Matches in the head (title, keywords, question) first: the strongest signal, and few even for a
+        # word found in most articles. Any-term matches (the last step) only count in the head.
+        for head_only in (True, False) if n < len(steps) - 1 or len(steps) == 1 else (True,):
+            hits += ranked(groups, scope, limit - len(hits), category_code, [a for a, _ in hits],
+                           head_only=head_only)
+            if len(hits) >= limit:
+                return hits
     return hits
 
 
