@@ -1,9 +1,13 @@
 from __future__ import annotations
 
+from typing import Any
+
 from django.contrib import admin
 from django.contrib.auth.admin import UserAdmin as BaseUserAdmin
+from django.http import HttpRequest, HttpResponse
 from django.utils.translation import gettext_lazy as _
 
+from . import services
 from .models import ApiToken, Membership, Province, Team, Unit, User
 
 
@@ -37,6 +41,19 @@ class UserAdmin(BaseUserAdmin):
     fieldsets = (*BaseUserAdmin.fieldsets, (_("客服资料"), {"fields": ("display_name", "phone")}))  # type: ignore[misc]
     list_display = ("username", "display_name", "email", "is_active", "is_staff")
     inlines = [MembershipInline]
+
+    def save_model(self, request: HttpRequest, obj: User, form: Any, change: bool) -> None:
+        deactivated = change and "is_active" in form.changed_data and not obj.is_active
+        super().save_model(request, obj, form, change)
+        if deactivated:
+            services.user_access_ended_in_admin(by=request.user, user=obj, verb="user.deactivated")  # type: ignore[arg-type]
+
+    def user_change_password(self, request: HttpRequest, id: str, form_url: str = "") -> HttpResponse:
+        response = super().user_change_password(request, id, form_url)
+        if request.method == "POST" and response.status_code == 302:  # the form was valid and saved
+            user = User.objects.get(pk=id)
+            services.user_access_ended_in_admin(by=request.user, user=user, verb="user.password_changed")  # type: ignore[arg-type]
+        return response
 
 
 @admin.register(ApiToken)

@@ -117,6 +117,14 @@ def user_deactivate(*, actor: Actor, user: User) -> None:
         audit.record(actor=actor.user, verb="user.deactivated", target=user)
 
 
+def user_access_ended_in_admin(*, by: User, user: User, verb: str) -> None:
+    """Django admin deactivated the account or set its password: end its sessions and tokens as the
+    services above do, so that reactivating it later does not revive them."""
+    with transaction.atomic():
+        _end_sessions_and_tokens(user, timezone.now())
+        audit.record(actor=by, verb=verb, target=user, data={"via": "admin"})
+
+
 # -- API tokens ---------------------------------------------------------------
 
 def token_issue(*, actor: Actor, team: Team, name: str) -> tuple[ApiToken, str]:

@@ -284,3 +284,40 @@ def test_throttle_counts_the_socket_address_unless_told_to_trust_the_proxy(clien
     assert client.post("/accounts/login/", {"username": "a4", "password": "bad"},
                        HTTP_X_FORWARDED_FOR="10.0.0.2, 203.0.113.9").status_code == 429
     assert LoginThrottle.objects.get(key="ip:203.0.113.9").failures == 1
+
+
+def test_deactivating_in_admin_ends_sessions_and_tokens(agent_bj, admin_actor):
+    browser = Client()
+    browser.force_login(agent_bj.user)
+    _token, secret = issue(agent_bj, "desk_bj")
+    admin = Client()
+    admin.force_login(admin_actor.user)
+    form = admin.get(f"/admin/org/user/{agent_bj.user.pk}/change/").context["adminform"].form
+    data = {k: v for k, v in form.initial.items() if v is not None and k not in ("groups", "user_permissions",
+                                                                                  "last_login", "password")}
+    data.update({"is_active": "", "date_joined_0": "2026-01-01", "date_joined_1": "00:00:00",
+                 "memberships-TOTAL_FORMS": "0", "memberships-INITIAL_FORMS": "0"})
+    data = {k: v for k, v in data.items() if k != "date_joined"}
+    data.pop("is_active")
+    response = admin.post(f"/admin/org/user/{agent_bj.user.pk}/change/", data)
+    assert response.status_code == 302, response.context["adminform"].form.errors if response.context else response
+    agent_bj.user.refresh_from_db()
+    assert not agent_bj.user.is_active
+    assert ApiToken.objects.get().revoked_at is not None
+    assert _sessions_of(agent_bj.user) == 0
+    assert AuditEvent.objects.filter(verb="user.deactivated", data={"via": "admin"}).count() == 1
+    # Reactivating does not bring the old token back.
+    agent_bj.user.is_active = True
+    agent_bj.user.save()
+    assert Client().get("/api/me", **bearer(secret)).status_code == 401
+
+
+def test_admin_password_reset_revokes_tokens(agent_bj, admin_actor):
+    _token, secret = issue(agent_bj, "desk_bj")
+    admin = Client()
+    admin.force_login(admin_actor.user)
+    response = admin.post(f"/admin/org/user/{agent_bj.user.pk}/password/",
+                          {"password1": "Zhongguo-kefu-2026", "password2": "Zhongguo-kefu-2026", "usable_password": "true"})
+    assert response.status_code == 302
+    assert Client().get("/api/me", **bearer(secret)).status_code == 401
+    assert AuditEvent.objects.filter(verb="user.password_changed", data={"via": "admin"}).count() == 1
