@@ -20,6 +20,7 @@ from django.db.models import F
 
 from kefu.core import audit
 from kefu.core.errors import Conflict, Forbidden, NotFound, ValidationFailed
+from kefu.core.scope import Scope
 from kefu.org.access import Actor
 from kefu.org.models import Membership, Province, Role, User
 
@@ -88,9 +89,26 @@ def _clean_bool(value: Any, field: str) -> bool:
 
 # -- guards -------------------------------------------------------------------------
 
+def edit_scope(actor: Actor) -> Scope:
+    """The provinces where the actor may maintain customers: those of the seats granting ``customer.edit``.
+
+    Not ``actor.scope``: that is the union of every seat's provinces, and a
+    national seat without edit rights (a hotline agent) must not lend its reach
+    to the edit rights of a provincial one (an account manager).
+    """
+    seats = actor.seats_with("customer.edit")
+    if any(s.province_id is None for s in seats):
+        return Scope.everything()
+    return Scope.provinces(s.province_id for s in seats if s.province_id is not None)
+
+
+def can_edit(actor: Actor, customer: Customer) -> bool:
+    return edit_scope(actor).covers(customer.province_id)
+
+
 def _require_edit_in(actor: Actor, province: Province) -> None:
     actor.require("customer.edit")
-    if not actor.scope.covers(province.pk):
+    if not edit_scope(actor).covers(province.pk):
         raise Forbidden("您不能在该省份维护客户。", "You cannot maintain customers of this province.",
                         code="province_out_of_scope", details={"province": province.code})
 

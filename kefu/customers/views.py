@@ -46,7 +46,7 @@ def customer_list(request: HttpRequest) -> HttpResponse:
     province = request.GET.get("province", "")[:6] if actor.scope.national else ""
     qs = selectors.customer_list(actor.scope, q=q, province=province)
     page = Paginator(qs, PAGE_SIZE).get_page(request.GET.get("page"))
-    context = {"page": page, "q": q, "province": province, "can_edit": actor.can("customer.edit"),
+    context = {"page": page, "q": q, "province": province, "can_edit": not services.edit_scope(actor).is_empty,
                "provinces": provinces_in_scope(actor.scope) if actor.scope.national else []}
     template = "customers/_results.html" if request.htmx else "customers/list.html"  # type: ignore[attr-defined]
     return render(request, template, context)
@@ -58,7 +58,7 @@ def customer_detail(request: HttpRequest, pk: int) -> HttpResponse:
     actor = request.actor  # type: ignore[attr-defined]
     customer = selectors.customer_in_scope(actor.scope, pk)
     return render(request, "customers/detail.html",
-                  {**_detail_context(customer), "can_edit": actor.can("customer.edit")})
+                  {**_detail_context(customer), "can_edit": services.can_edit(actor, customer)})
 
 
 def _detail_context(customer: Customer) -> dict[str, Any]:
@@ -88,8 +88,8 @@ def _form(request: HttpRequest, *, customer: Customer | None, values: dict[str, 
     actor = request.actor  # type: ignore[attr-defined]
     context = {
         "customer": customer, "values": values, "error": error,
-        "provinces": provinces_in_scope(actor.scope),
-        "account_managers": selectors.account_managers_in_scope(actor.scope),
+        "provinces": provinces_in_scope(services.edit_scope(actor)),
+        "account_managers": selectors.account_managers_in_scope(services.edit_scope(actor)),
         "industries": Industry.choices,
     }
     return render(request, "customers/form.html", context, status=error.status if error else 200)

@@ -112,3 +112,56 @@ def test_account_manager_sees_only_own_province(client, am_gd, beijing):
     CustomerFactory(name="广州客户", province=province("gd"))
     client.force_login(am_gd.user)
     assert [i["name"] for i in client.get("/api/customers").json()["items"]] == ["广州客户"]
+
+
+@pytest.fixture
+def am_js_on_hotline():
+    """An account manager of Jiangsu who also takes hotline shifts as an agent.
+
+    The hotline seat gives a national *view* scope and ``customer.edit`` comes
+    from the Jiangsu seat: editing must stay within Jiangsu.
+    """
+    from kefu.org.access import actor_for
+    from kefu.org.models import Membership, Team, User
+
+    user = User.objects.create_user(username="am_js_hotline", password="correct-horse-42", display_name="双岗")
+    Membership.objects.create(user=user, team=Team.objects.get(code="am_js"), role=Role.ACCOUNT_MANAGER)
+    Membership.objects.create(user=user, team=Team.objects.get(code="hotline"), role=Role.AGENT)
+    return actor_for(user)
+
+
+def test_edit_rights_of_one_seat_do_not_reach_the_provinces_of_another(client, am_js_on_hotline, beijing):
+    customer, contact = beijing
+    actor = am_js_on_hotline
+    assert actor.scope.national  # the hotline seat may look up any caller
+    client.force_login(actor.user)
+    before = snapshot()
+    writes = [
+        ("PATCH", f"/api/customers/{customer.pk}", {"version": 1, "name": "越权"}),
+        ("POST", f"/api/customers/{customer.pk}/contacts", {"name": "越权"}),
+        ("PATCH", f"/api/customers/contacts/{contact.pk}", {"version": 1, "name": "越权"}),
+        ("POST", f"/api/customers/contacts/{contact.pk}/phones", {"number": "13900000000"}),
+        ("DELETE", f"/api/customers/phones/{contact.phones.get().pk}", None),
+        ("POST", "/api/customers", {"name": "越权客户", "account_number": "XST-0002", "province": "bj"}),
+    ]
+    for method, url, body in writes:
+        data = json.dumps(body) if body is not None else ""
+        response = client.generic(method, url, data, content_type="application/json")
+        assert response.status_code == 403, (method, url, response.content)
+        assert response.json()["code"] == "province_out_of_scope"
+    for name, args, body in [
+        ("customers:edit", [customer.pk], {"version": "1", "name": "越权", "account_number": "XST1199999",
+                                           "province": str(customer.province_id)}),
+        ("customers:contact_add", [customer.pk], {"name": "越权"}),
+        ("customers:phone_add", [contact.pk], {"number": "13900000000"}),
+    ]:
+        assert client.post(reverse(name, args=args), body).status_code == 403, name
+    assert snapshot() == before
+    # Viewing stays national; the page offers no edit controls for a customer the actor may not edit.
+    page = client.get(reverse("customers:detail", args=[customer.pk])).content.decode()
+    assert "北京市机密测试局" in page
+    assert reverse("customers:edit", args=[customer.pk]) not in page
+    # The form offers only the provinces where the actor may edit.
+    form = client.get(reverse("customers:create")).content.decode()
+    offered = set(re.findall(r'<option value="\d+"[^>]*>([^<]+)</option>', form))
+    assert "江苏" in offered and "北京" not in offered
