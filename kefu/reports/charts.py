@@ -23,10 +23,11 @@ _STYLE = Style(
     foreground_subtle="#616e7c",
     colors=("#0b5cad", "#b54708", "#067647", "#b42318"),
     font_family='"Noto Sans CJK SC","PingFang SC","Microsoft YaHei",sans-serif',
-    label_font_size=11,
-    major_label_font_size=11,
-    title_font_size=14,
-    value_font_size=10,
+    label_font_size=15,
+    major_label_font_size=15,
+    title_font_size=18,
+    value_font_size=14,
+    tooltip_font_size=14,
 )
 
 
@@ -47,7 +48,8 @@ def _config(chart: pygal.graph.graph.Graph, title: str) -> None:
 
 
 def line(title: str, labels: Sequence[str], values: Sequence[int]) -> bytes:
-    chart = pygal.Line(style=_STYLE, width=900, height=320, x_label_rotation=30, show_dots=True, fill=False)
+    chart = pygal.Line(style=_STYLE, width=640, height=380, x_label_rotation=40, show_dots=True, fill=False,
+                       show_minor_x_labels=len(labels) <= 12, x_labels_major_every=3)
     _config(chart, title)
     chart.x_labels = list(labels)
     chart.add(title, list(values))
@@ -55,16 +57,25 @@ def line(title: str, labels: Sequence[str], values: Sequence[int]) -> bytes:
 
 
 def bars(title: str, labels: Sequence[str], values: Sequence[float | None], *, horizontal: bool = False,
-         target: float | None = None) -> bytes:
+         target: float | None = None, target_label: str = "") -> bytes:
+    labels, values = list(labels), list(values)
+    if horizontal:
+        # pygal draws the first bar at the bottom; a ranking reads from the top.
+        labels, values = labels[::-1], values[::-1]
     cls = pygal.HorizontalBar if horizontal else pygal.Bar
-    chart = cls(style=_STYLE, width=900, height=max(320, 22 * len(labels) + 80) if horizontal else 340,
-                x_label_rotation=0 if horizontal else 45, print_values=True)
+    height = max(380, 26 * len(labels) + 110) if horizontal else 380
+    chart = cls(style=_STYLE, width=640, height=height, x_label_rotation=0 if horizontal else 40,
+                truncate_label=14)
     _config(chart, title)
     chart.print_values = True
-    chart.x_labels = list(labels)
-    chart.add(title, list(values))
+    chart.x_labels = labels
+    chart.add(title, values)
     if target is not None:
-        chart.range = (min([v for v in values if v is not None] + [target]) - 2, 100)
-        chart.add(f"目标 {target:g}%", [target] * len(labels), show_dots=False)
-        chart.show_legend = True
+        # The target as a major guide line, not as bars.
+        chart.range = (0, 100)
+        chart.y_labels = sorted({0, 25, 50, 75, target})
+        chart.y_labels_major = [target]
+        chart.show_minor_y_labels = True
+        if target_label:
+            chart.title = f"{title} · {target_label}"
     return _svg(chart)

@@ -169,3 +169,42 @@ def build(
     rows.append(Row(TOTAL, SECTION_LABEL, TOTAL_LABEL, "", total))
     rows.append(Row(KB, KB_LABEL, "", "", values_of(kb_counts)))
     return MonthlyTable(month=month, columns=list(columns), rows=rows)
+
+
+@dataclass(frozen=True)
+class LabelCell:
+    text: str
+    rowspan: int = 1
+    colspan: int = 1
+
+
+def label_cells(table: MonthlyTable) -> list[list[LabelCell]]:
+    """The label columns of each row with the operator's merges (as in the Excel file):
+    投诉/故障 spans its section, each 分类2 spans its rows, 合计 / 未分类 / a childless group
+    span 分类2-3, the 咨询 label spans 分类1-3. A merged-away cell is simply absent."""
+    rows = table.rows
+    out: list[list[LabelCell]] = [[] for _ in rows]
+    section = [i for i, r in enumerate(rows) if r.kind != KB]
+    if section:
+        out[section[0]].append(LabelCell(SECTION_LABEL, rowspan=len(section)))
+    i = 0
+    while i < len(rows):
+        row = rows[i]
+        if row.kind == KB:
+            out[i].append(LabelCell(row.level1, colspan=3))
+            i += 1
+            continue
+        if row.kind in (TOTAL, UNCLASSIFIED) or (row.kind == LEAF and not row.level3):
+            out[i].append(LabelCell(row.level2, colspan=2))
+            i += 1
+            continue
+        j = i
+        while j + 1 < len(rows) and rows[j + 1].group_id == row.group_id and rows[j + 1].kind in (
+            LEAF, DIRECT, SUBTOTAL
+        ):
+            j += 1
+        out[i].append(LabelCell(row.level2, rowspan=j - i + 1))
+        for k in range(i, j + 1):
+            out[k].append(LabelCell(rows[k].level3))
+        i = j + 1
+    return out

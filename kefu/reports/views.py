@@ -24,7 +24,7 @@ from kefu.core.web import actor_required
 from kefu.org.models import Province
 from kefu.tickets.models import Category, Channel, Kind
 
-from . import charts, dashboard, export, months, selectors, service_level, services
+from . import charts, dashboard, export, layout, months, selectors, service_level, services
 from .models import MailStatus, OutboundMail, Recipient, RollupCheckpoint
 
 
@@ -51,7 +51,8 @@ def monthly(request: HttpRequest, province: str | None = None) -> HttpResponse:
     month = _month(request)
     table = selectors.monthly_table(aud, month)
     return render(request, "reports/monthly.html", {
-        "table": table, "aud": aud, "month": month, "month_key": months.key(month),
+        "table": table, "rows": list(zip(table.rows, layout.label_cells(table), strict=True)),
+        "aud": aud, "month": month, "month_key": months.key(month),
         "month_label": months.label(month), "title": export.title_of(table, aud.label),
         "provinces": _provinces_for(actor), "province": province or "",
         "national_reader": actor.scope.national,
@@ -149,7 +150,8 @@ def chart(request: HttpRequest, name: str) -> HttpResponse:
         svg = charts.line(_("月度工单量趋势"), [months.key(m) for m, _n in data], [n for _m, n in data])
     elif name == "top":
         top = dashboard.top_categories(scope, f)
-        svg = charts.bars(_("工单最多的分类"), [label for label, _n in top], [n for _l, n in top], horizontal=True)
+        svg = charts.bars(_("工单最多的分类"), [label.split(" / ", 1)[-1] for label, _n in top], [n for _l, n in top],
+                          horizontal=True)
     elif name == "ranking":
         ranking = dashboard.province_ranking(scope, f)
         svg = charts.bars(_("各省工单量排名"), [p for p, _n in ranking], [n for _p, n in ranking], horizontal=True)
@@ -158,7 +160,7 @@ def chart(request: HttpRequest, name: str) -> HttpResponse:
                                          late_limit=0)
         rates = [r for r in sl.by_province if r.rate is not None]
         svg = charts.bars(_("投诉工单处理及时率(%)"), [r.label for r in rates], [float(r.rate or 0) for r in rates],
-                          target=float(sl.target))
+                          target=float(sl.target), target_label=_("目标 ≥ %(t)s%%") % {"t": sl.target})
     response = HttpResponse(svg, content_type="image/svg+xml; charset=utf-8")
     # The SVG carries pygal's own styles; this response, and only it, may use them.
     response["Content-Security-Policy"] = charts.SVG_CSP

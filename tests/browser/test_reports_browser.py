@@ -64,7 +64,7 @@ def test_hq_report_dashboard_and_excel(live_server, chromium_path, report_data, 
         assert headers[:3] == ["全国", "北京", "天津"] and len(headers) == 32
         total = page.locator("#monthly-report tr.total td.num").all_inner_texts()
         assert total[:2] == ["3", "1"]
-        assert page.locator("#monthly-report tr.kb td").first.inner_text().startswith("咨询")
+        assert page.locator("#monthly-report tr.kb th").first.inner_text().startswith("咨询")
 
         with page.expect_download() as info:
             page.click("[data-testid=xlsx]")

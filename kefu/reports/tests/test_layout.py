@@ -64,3 +64,16 @@ def test_as_dict_round_trip_shape():
     d = table({(101, 11): 1}).as_dict()
     assert d["month"] == "2026-10"
     assert [c["key"] for c in d["columns"]] == ["national", "bj", "tj"]
+
+
+def test_label_cells_merge_like_the_operator_table():
+    t = table({(101, 11): 1})
+    cells = [[(c.text, c.rowspan, c.colspan) for c in row] for row in layout.label_cells(t)]
+    assert cells == [
+        [("投诉/故障", 5, 1), ("开通类", 3, 1), ("业务开户不成功", 1, 1)],
+        [("其他", 1, 1)],
+        [("小计", 1, 1)],
+        [("突发事件", 1, 2)],
+        [("合计", 1, 2)],
+        [(layout.KB_LABEL, 1, 3)],
+    ]
