@@ -163,3 +163,16 @@ def test_json_body_over_the_in_memory_limit_is_413(api, settings):
     payload = json.dumps({"name": "x" * 2000, "team_code": "desk_bj"})
     assert_refused(post_raw(api, payload), 413, "payload_too_large")
     assert written() == (0, 0)
+
+
+def test_server_error_under_api_is_json_in_the_shape(agent_bj, monkeypatch):
+    def boom(actor):
+        raise RuntimeError("bug")
+
+    monkeypatch.setattr("kefu.org.selectors.me", boom)
+    client = Client(raise_request_exception=False)
+    client.force_login(agent_bj.user)
+    response = client.get("/api/me")
+    assert response.status_code == 500
+    assert response.json() == {"code": "internal_error", "message": "服务器内部错误。",
+                               "message_en": "Internal server error.", "details": None}
