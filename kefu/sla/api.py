@@ -141,7 +141,7 @@ def rates(request: HttpRequest, params: Query[RatesQuery]) -> dict[str, Any]:
     month = parse_month(params.month, now)
     group = parse_group(params.group)
     rows = rates_mod.on_time_rates(actor.scope, month=month, now=now, group_by=group,
-                                   ticket_kind=params.ticket_kind, team_ids=selectors.visible_team_ids(actor))
+                                   ticket_kind=params.ticket_kind, where=selectors.visible(actor))
     return {
         "month": month, "group": group, "ticket_kind": params.ticket_kind,
         "rows": [{"key": str(r.key), "label": r.label, "accepted": r.counts.accepted, "on_time": r.counts.on_time,
@@ -154,13 +154,13 @@ def rates(request: HttpRequest, params: Query[RatesQuery]) -> dict[str, Any]:
 @router.get("/overdue", response=list[ClockOut], summary="已超时的时钟 / Overdue clocks")
 def overdue(request: HttpRequest) -> list[dict[str, Any]]:
     actor = _actor(request)
-    return _clock_rows(selectors.overdue(actor.scope, now=timezone.now(), team_ids=selectors.visible_team_ids(actor)))
+    return _clock_rows(selectors.overdue(actor.scope, now=timezone.now(), where=selectors.visible(actor)))
 
 
 @router.get("/at-risk", response=list[ClockOut], summary="即将超时的时钟 / Clocks at risk")
 def at_risk(request: HttpRequest) -> list[dict[str, Any]]:
     actor = _actor(request)
-    return _clock_rows(selectors.at_risk(actor.scope, now=timezone.now(), team_ids=selectors.visible_team_ids(actor)))
+    return _clock_rows(selectors.at_risk(actor.scope, now=timezone.now(), where=selectors.visible(actor)))
 
 
 @router.get("/notices", response=list[NoticeOut], summary="时限提醒 / Warnings and breaches")

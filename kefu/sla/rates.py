@@ -144,7 +144,7 @@ def policy_target(ticket_kind: str) -> Decimal:
 
 def on_time_rates(
     scope: Scope, *, month: date, now: datetime, group_by: str = "team", ticket_kind: str = "complaint",
-    team_ids: list[int] | None = None, target: Decimal | None = None,
+    where: Q | None = None, target: Decimal | None = None,
 ) -> list[RateRow]:
     """One row per team (province, ticket kind) with clocks accepted in ``month``; scoped."""
     if target is None:
@@ -155,8 +155,8 @@ def on_time_rates(
     qs = Clock.objects.scoped(scope).filter(kind=ClockKind.RESOLVE, started_at__gte=start, started_at__lt=cut)
     if ticket_kind:
         qs = qs.filter(ticket_kind=ticket_kind)
-    if team_ids is not None:
-        qs = qs.filter(team_id__in=team_ids)
+    if where is not None:
+        qs = qs.filter(where)
     by = (key_field, label_field) if key_field != label_field else (key_field,)
     month_counts = _counts(qs, now, by)
     recent_start = max(start, cut - timedelta(days=7))
@@ -177,15 +177,15 @@ def on_time_rates(
 
 
 def daily_series(scope: Scope, *, month: date, now: datetime, ticket_kind: str = "complaint",
-                 team_ids: list[int] | None = None) -> list[tuple[date, Counts, float | None]]:
+                 where: Q | None = None) -> list[tuple[date, Counts, float | None]]:
     """Cumulative month-to-date rate at the end of each day so far (for the line chart)."""
     start, end = month_bounds(month)
     cut = min(now, end)
     qs = Clock.objects.scoped(scope).filter(kind=ClockKind.RESOLVE, started_at__gte=start, started_at__lt=cut)
     if ticket_kind:
         qs = qs.filter(ticket_kind=ticket_kind)
-    if team_ids is not None:
-        qs = qs.filter(team_id__in=team_ids)
+    if where is not None:
+        qs = qs.filter(where)
     rows = list(qs.exclude(outcome=Clock.Outcome.HANDED_OVER).values_list(
         "started_at", "outcome", "status", "breached_at", "due_at"))
     out = []

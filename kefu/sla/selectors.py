@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from django.db.models import OuterRef, QuerySet, Subquery
+from django.db.models import OuterRef, Q, QuerySet, Subquery
 from django.utils import timezone
 
 from kefu.core.scope import Scope
@@ -92,39 +92,39 @@ def next_due_subquery(owner_type: str, outer_ref: str = "pk") -> Subquery:
     return Subquery(qs)
 
 
-def running_clocks(scope: Scope, *, team_ids: Iterable[int] | None = None) -> QuerySet[Clock]:
+def running_clocks(scope: Scope, *, where: Q | None = None) -> QuerySet[Clock]:
     qs = Clock.objects.scoped(scope).filter(status=Clock.Status.RUNNING)
-    if team_ids is not None:
-        qs = qs.filter(team_id__in=list(team_ids))
+    if where is not None:
+        qs = qs.filter(where)
     return qs.select_related("team", "province")
 
 
-def overdue(scope: Scope, *, now: datetime, team_ids: Iterable[int] | None = None, limit: int = 200) -> list[ClockInfo]:
-    qs = running_clocks(scope, team_ids=team_ids).filter(due_at__lte=now).order_by("due_at", "id")[:limit]
-    specs = SpecCache()
-    return [clock_info(c, now, specs) for c in qs]
+def overdue_clocks(scope: Scope, *, now: datetime, where: Q | None = None) -> QuerySet[Clock]:
+    return running_clocks(scope, where=where).filter(due_at__lte=now).order_by("due_at", "id")
 
 
-def at_risk(scope: Scope, *, now: datetime, team_ids: Iterable[int] | None = None, limit: int = 200) -> list[ClockInfo]:
+def at_risk_clocks(scope: Scope, *, now: datetime, where: Q | None = None) -> QuerySet[Clock]:
     """Running clocks past their warning point but not yet due."""
-    from django.db.models import Q
-
-    qs = (
-        running_clocks(scope, team_ids=team_ids)
+    return (
+        running_clocks(scope, where=where)
         .filter(due_at__gt=now).filter(Q(warned_at__isnull=False) | Q(warn_at__lte=now))
-        .order_by("due_at", "id")[:limit]
+        .order_by("due_at", "id")
     )
+
+
+def overdue(scope: Scope, *, now: datetime, where: Q | None = None, limit: int = 200) -> list[ClockInfo]:
     specs = SpecCache()
-    return [clock_info(c, now, specs) for c in qs]
+    return [clock_info(c, now, specs) for c in overdue_clocks(scope, now=now, where=where)[:limit]]
+
+
+def at_risk(scope: Scope, *, now: datetime, where: Q | None = None, limit: int = 200) -> list[ClockInfo]:
+    specs = SpecCache()
+    return [clock_info(c, now, specs) for c in at_risk_clocks(scope, now=now, where=where)[:limit]]
 
 
 def notices_for(actor: Any, *, limit: int = 50) -> QuerySet[Notice]:
     """Warnings and breaches the actor should see: their own teams', or all in scope for a supervisor."""
-    qs = Notice.objects.scoped(actor.scope).select_related("team", "province")
-    team_ids = visible_team_ids(actor)
-    if team_ids is not None:
-        qs = qs.filter(team_id__in=team_ids)
-    return qs[:limit]
+    return Notice.objects.scoped(actor.scope).filter(visible(actor)).select_related("team", "province")[:limit]
 
 
 def annotate_links(infos: list[ClockInfo]) -> list[dict[str, Any]]:
@@ -144,11 +144,29 @@ def annotate_links(infos: list[ClockInfo]) -> list[dict[str, Any]]:
     return rows
 
 
-def visible_team_ids(actor: Any) -> list[int] | None:
-    """None = every team in the actor's scope (supervisors, analysts); else the actor's own teams."""
-    if actor.can("ticket.supervise") or actor.can("reports.view"):
-        return None
-    return sorted({s.team_id for s in actor.seats})
+WIDE_PERMISSIONS = ("ticket.supervise", "reports.view")
+
+
+def visible(actor: Any) -> Q:
+    """The clocks and notices (both have ``team`` and ``province``) a person is shown, seat by seat.
+
+    A supervisor's or analyst's seat shows every team's rows of the seat's
+    province (all provinces for a national seat); any other seat shows its own
+    team's rows. Decided per seat, never from the union of permissions and the
+    union of provinces: a Beijing supervisor who also works hotline shifts sees
+    Beijing and the hotline's own clocks, not Shanghai's desk. Applied on top
+    of ``actor.scope``.
+    """
+    wide = {seat for perm in WIDE_PERMISSIONS for seat in actor.seats_with(perm)}
+    where = Q(pk__in=[])
+    for seat in actor.seats:
+        if seat in wide:
+            if seat.province_id is None:
+                return Q()
+            where |= Q(province_id=seat.province_id)
+        else:
+            where |= Q(team_id=seat.team_id)
+    return where
 
 
 def policies_and_calendars() -> dict[str, Any]:

@@ -20,10 +20,10 @@ from .params import parse_group, parse_month
 def board(request: HttpRequest) -> HttpResponse:
     actor = request.actor  # type: ignore[attr-defined]
     now = timezone.now()
-    team_ids = selectors.visible_team_ids(actor)
+    where = selectors.visible(actor)
     context = {
-        "overdue": selectors.annotate_links(selectors.overdue(actor.scope, now=now, team_ids=team_ids)),
-        "at_risk": selectors.annotate_links(selectors.at_risk(actor.scope, now=now, team_ids=team_ids)),
+        "overdue": selectors.annotate_links(selectors.overdue(actor.scope, now=now, where=where)),
+        "at_risk": selectors.annotate_links(selectors.at_risk(actor.scope, now=now, where=where)),
         "notices": selectors.notices_for(actor, limit=30),
         "now": now,
     }
@@ -36,12 +36,12 @@ def rates(request: HttpRequest) -> HttpResponse:
     now = timezone.now()
     month = parse_month(request.GET.get("month"), now)
     group_by = parse_group(request.GET.get("group"))
-    team_ids = selectors.visible_team_ids(actor)
-    rows = rates_mod.on_time_rates(actor.scope, month=month, now=now, group_by=group_by, team_ids=team_ids)
-    series = rates_mod.daily_series(actor.scope, month=month, now=now, team_ids=team_ids)
+    where = selectors.visible(actor)
+    rows = rates_mod.on_time_rates(actor.scope, month=month, now=now, group_by=group_by, where=where)
+    series = rates_mod.daily_series(actor.scope, month=month, now=now, where=where)
     days = pycal.monthrange(month.year, month.month)[1]
     target = float(rates_mod.policy_target("complaint"))
-    totals = rates_mod.on_time_rates(actor.scope, month=month, now=now, group_by="ticket_kind", team_ids=team_ids)
+    totals = rates_mod.on_time_rates(actor.scope, month=month, now=now, group_by="ticket_kind", where=where)
     context = {
         "rows": rows, "total": totals[0] if totals else None, "month": month, "group_by": group_by,
         "bars": charts.bars(rows), "line": charts.line(series, days_in_month=days, target=target),

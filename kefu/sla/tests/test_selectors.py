@@ -72,3 +72,33 @@ def test_supervisor_home_panel_counts(breached, client, make_actor):
     login_client(client, make_actor("lbj", "desk_bj", Role.SUPERVISOR))
     page = client.get("/").content.decode()
     assert "已超时 2" in page
+
+
+@pytest.fixture
+def lead_bj_on_hotline(db):
+    """A Beijing desk supervisor who also takes hotline shifts as an agent (two seats)."""
+    from kefu.org.access import actor_for
+    from kefu.org.models import Membership, User
+
+    user = User.objects.create_user(username="lbj_hl", password="correct-horse-42", display_name="双岗班长")
+    Membership.objects.create(user=user, team=Team.objects.get(code="desk_bj"), role=Role.SUPERVISOR)
+    Membership.objects.create(user=user, team=Team.objects.get(code="hotline"), role=Role.AGENT)
+    return actor_for(user)
+
+
+def test_supervising_one_province_and_working_a_national_team_does_not_open_other_provinces(
+        breached, lead_bj_on_hotline, client):
+    # Given clocks 1 (hotline, Beijing), 2 (Beijing desk) and 3 (Shanghai desk), all breached:
+    # the Beijing seat sees all of Beijing, the hotline agent seat only the hotline's clocks; never 3.
+    actor = lead_bj_on_hotline
+    assert actor.scope.national and actor.can("ticket.supervise")
+    assert sorted(n.owner_id for n in selectors.notices_for(actor)) == [1, 2]
+    login_client(client, actor)
+    for url in ("/api/sla/overdue", "/api/sla/notices"):
+        assert sorted(r["owner_id"] for r in client.get(url).json()) == [1, 2], url
+    rows = client.get("/api/sla/rates?group=team&month=" + timezone.now().strftime("%Y-%m")).json()["rows"]
+    assert sum(r["accepted"] for r in rows) <= 2
+    provinces = client.get("/api/sla/rates?group=province&month=" + timezone.now().strftime("%Y-%m")).json()
+    assert "sh" not in {r["label"] for r in provinces["rows"]} and "上海" not in {r["label"] for r in provinces["rows"]}
+    page = client.get("/").content.decode()
+    assert "已超时 2" in page
