@@ -12,7 +12,7 @@ from django.http import HttpRequest
 from django.utils import timezone
 from ninja import Query, Router, Schema
 
-from . import dashboard, months, selectors, service_level
+from . import dashboard, months, selectors, service_level, services
 from .models import OutboundMail
 
 router = Router(tags=["reports"])
@@ -158,7 +158,7 @@ class MailOut(Schema):
 
 @router.get("/outbox", response=list[MailOut], summary="报表邮件发件箱(管理员)")
 def outbox(request: HttpRequest) -> list[dict[str, Any]]:
-    request.actor.require("reports.mail")  # type: ignore[attr-defined]
+    services.require_mail_admin(request.actor)  # type: ignore[attr-defined]
     rows = OutboundMail.objects.select_related("province").order_by("-month", "pk")[:500]
     return [{"id": m.pk, "month": months.key(m.month), "email": m.email,
              "province": m.province.slug if m.province else None, "status": m.status,

@@ -21,6 +21,7 @@ from django.db import transaction
 from django.db.models import Q
 
 from kefu.core import audit
+from kefu.core.errors import Forbidden
 from kefu.core.scope import Scope
 from kefu.org.access import Actor, actor_for
 from kefu.org.models import Unit
@@ -226,9 +227,17 @@ def _fail(mail: OutboundMail, now: datetime, exc: Exception) -> None:
                      target=mail, data={"attempts": attempts, "error": type(exc).__name__})
 
 
+def require_mail_admin(actor: Actor) -> None:
+    """The outbox lists every province's recipients: an HQ (national) administrator's tool."""
+    actor.require("reports.mail")
+    if not actor.scope.national:
+        raise Forbidden("报表邮件由集团(全国)管理员管理。", "Report mail is managed by national administrators.",
+                        code="national_only")
+
+
 def mail_retry(*, actor: Actor, mail_ids: list[int] | None, now: datetime) -> int:
     """Put failed (or retrying) mails back to pending now. ``None`` = every failed one."""
-    actor.require("reports.mail")
+    require_mail_admin(actor)
     with transaction.atomic():
         qs = OutboundMail.objects.select_for_update().filter(status__in=[MailStatus.FAILED, MailStatus.RETRYING])
         if mail_ids is not None:

@@ -184,6 +184,7 @@ def service_level_page(request: HttpRequest) -> HttpResponse:
 
 @actor_required("reports.mail")
 def mail_page(request: HttpRequest) -> HttpResponse:
+    services.require_mail_admin(request.actor)  # type: ignore[attr-defined]
     if request.method == "POST":
         month = months.parse_month(request.POST.get("month"), default=_default_month())
         created, result = services.mail_month_now(actor=request.actor, month=month,  # type: ignore[attr-defined]
@@ -203,6 +204,7 @@ def mail_page(request: HttpRequest) -> HttpResponse:
 @require_POST
 @actor_required("reports.mail")
 def mail_retry(request: HttpRequest) -> HttpResponse:
+    services.require_mail_admin(request.actor)  # type: ignore[attr-defined]
     n = services.mail_retry(actor=request.actor, mail_ids=None, now=timezone.now())  # type: ignore[attr-defined]
     result = services.mail_send_due(now=timezone.now())
     messages.success(request, _("已重新排队 %(n)d 封，发送成功 %(sent)d 封。") % {"n": n, "sent": result.sent})

@@ -198,3 +198,13 @@ def test_home_panel_shows_last_months_total_in_scope(client, lead_js, agent_js, 
     panel = html.split('data-panel="reports-last-month"', 1)[1].split("</section>", 1)[0]
     assert "江苏 · 合计" in panel and '<p class="big">1</p>' in panel
     assert 'data-panel="reports-last-month"' not in login_client(client, agent_js).get("/").content.decode()
+
+
+def test_a_province_administrator_cannot_open_the_national_outbox(client, make_actor, db):
+    from kefu.org.models import Role
+
+    province_admin = make_actor("admin_js", "desk_js", Role.ADMIN)
+    login_client(client, province_admin)
+    assert client.get("/reports/mail/").status_code == 403
+    assert client.post("/reports/mail/retry/").status_code == 403
+    assert client.get("/api/reports/outbox").status_code == 403
