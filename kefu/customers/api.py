@@ -176,7 +176,7 @@ def _default_province(request: HttpRequest, ref: str) -> Province:
 def _user(username: str) -> User:
     user = User.objects.filter(username=username, is_active=True).first()
     if user is None:
-        raise ValidationFailed("客户经理无效。", "Unknown account manager.", details=[{"field": "account_manager"}])
+        raise services.invalid_account_manager()
     return user
 
 

@@ -121,8 +121,16 @@ def _check_account_manager(user: User | None, province: Province) -> None:
         user=user, is_active=True, role=Role.ACCOUNT_MANAGER, team__province=province, user__is_active=True
     ).exists()
     if not ok:
-        raise _invalid("account_manager", "客户经理须为该省有效的客户经理。",
-                       "The account manager must be an active account manager of the customer's province.")
+        raise invalid_account_manager()
+
+
+def invalid_account_manager() -> ValidationFailed:
+    """One answer for an unknown user and for a user who is not an account manager of the province.
+
+    Two different messages would tell whether a username exists in another province.
+    """
+    return _invalid("account_manager", "客户经理须为该省有效的客户经理。",
+                    "The account manager must be an active account manager of the customer's province.")
 
 
 def _account_number_free(number: str, *, exclude_pk: int | None = None) -> None:

@@ -79,7 +79,7 @@ def _form_changes(request: HttpRequest) -> dict[str, Any]:
     am_id = request.POST.get("account_manager", "")
     data["account_manager"] = User.objects.filter(pk=int(am_id), is_active=True).first() if am_id.isdigit() else None
     if am_id and data["account_manager"] is None:
-        raise ValidationFailed("客户经理无效。", "Unknown account manager.", details=[{"field": "account_manager"}])
+        raise services.invalid_account_manager()
     return data
 
 

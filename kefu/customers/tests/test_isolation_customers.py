@@ -165,3 +165,18 @@ def test_edit_rights_of_one_seat_do_not_reach_the_provinces_of_another(client, a
     form = client.get(reverse("customers:create")).content.decode()
     offered = set(re.findall(r'<option value="\d+"[^>]*>([^<]+)</option>', form))
     assert "江苏" in offered and "北京" not in offered
+
+
+def test_an_unknown_account_manager_and_another_provinces_look_the_same(client, make_actor):
+    lead_sh = make_actor("lead_sh", "desk_sh", Role.SUPERVISOR)
+    make_actor("am_bj_x", "am_bj", Role.ACCOUNT_MANAGER)
+    client.force_login(lead_sh.user)
+
+    def create(username):
+        return client.post("/api/customers", json.dumps({"name": "客户", "account_number": "XST-0003",
+                                                          "account_manager": username}),
+                           content_type="application/json")
+
+    other, unknown = create("am_bj_x"), create("no_such_user")
+    assert other.status_code == unknown.status_code == 422
+    assert other.json() == unknown.json()
