@@ -7,7 +7,7 @@ from typing import Any
 
 from django.http import HttpRequest
 from django.utils import timezone
-from ninja import Query, Router, Schema
+from ninja import Field, Query, Router, Schema
 
 from . import rates as rates_mod
 from . import selectors
@@ -18,9 +18,9 @@ router = Router(tags=["sla"])
 
 
 class RatesQuery(Schema):
-    month: str | None = None
-    group: str | None = None
-    ticket_kind: str = "complaint"
+    month: str | None = Field(None, max_length=7, description="YYYY-MM")
+    group: str | None = Field(None, max_length=20, description="team | province | ticket_kind")
+    ticket_kind: str = Field("complaint", max_length=30, description="工单类型；空串表示全部 / '' = every kind")
 
 
 class RateOut(Schema):

@@ -8,15 +8,22 @@ from kefu.core.errors import ValidationFailed
 
 from .rates import GROUPS, TZ
 
+# Months before the service existed or far ahead are a typo, not a question; year 9999 would overflow the bounds.
+FIRST_YEAR, LAST_YEAR = 2000, 2099
+
 
 def parse_month(value: str | None, now: datetime) -> date:
     if not value:
         return now.astimezone(TZ).date().replace(day=1)
     try:
-        return datetime.strptime(value, "%Y-%m").date()
+        month = datetime.strptime(value, "%Y-%m").date()
     except ValueError:
-        raise ValidationFailed("月份格式应为 YYYY-MM。", "month must look like YYYY-MM.",
-                               details=[{"field": "month"}]) from None
+        month = None
+    if month is None or not FIRST_YEAR <= month.year <= LAST_YEAR:
+        raise ValidationFailed(f"月份格式应为 YYYY-MM（{FIRST_YEAR}–{LAST_YEAR} 年）。",
+                               f"month must look like YYYY-MM, years {FIRST_YEAR}-{LAST_YEAR}.",
+                               details=[{"field": "month"}])
+    return month
 
 
 def parse_group(value: str | None) -> str:

@@ -161,3 +161,15 @@ def test_target_comes_from_the_policies(november):
     Policy.objects.filter(target="resolve", ticket_kind="complaint").update(on_time_target=99)
     rows = rates.on_time_rates(Scope.everything(), month=date(2026, 11, 1), now=november)
     assert {r.target for r in rows} == {99.0}
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("query", ["month=9999-12", "month=0001-01", "month=1999-12", "month=2026-1-1",
+                                   "ticket_kind=" + "x" * 31])
+def test_out_of_range_parameters_are_422_in_the_error_shape(client, make_actor, query):
+    login_client(client, make_actor("lead_bj", "desk_bj", Role.SUPERVISOR))
+    api = client.get("/api/sla/rates?" + query)
+    assert api.status_code == 422
+    assert api.json()["code"] == "validation_error" and api.json()["message"] and api.json()["message_en"]
+    if query.startswith("month"):
+        assert client.get("/sla/rates/?" + query).status_code == 422
