@@ -45,7 +45,8 @@ def parse_month(value: str | None, *, default: date) -> date:
     if value is None or value == "":
         return default
     match = _MONTH_RE.match(value.strip())
-    if not match or not 1 <= int(match.group(2)) <= 12 or int(match.group(1)) < 2000:
+    # 2000-2099: a typo such as 9999-12 must be a 422, not a date overflow.
+    if not match or not 1 <= int(match.group(2)) <= 12 or not 2000 <= int(match.group(1)) <= 2099:
         raise ValidationFailed(
             "月份格式应为 YYYY-MM，例如 2026-10。",
             "The month must look like YYYY-MM, for example 2026-10.",
