@@ -219,6 +219,14 @@ def _check_category(kind: str, category: Category | None, on: datetime) -> None:
                                details=[{"field": "category", "type": "invalid", "value": category.code}])
 
 
+def _check_topic(kind: str, topic: str) -> None:
+    topics: dict[str, frozenset[str]] = {Kind.CONSULTATION: CONSULTATION_TOPICS, Kind.ACCEPTANCE: ACCEPTANCE_TOPICS}
+    allowed = topics.get(kind, frozenset())
+    if (topic and topic not in allowed) or (kind == Kind.ACCEPTANCE and not topic):
+        raise ValidationFailed("细分类型与工单类型不符。", "The topic does not fit the kind.",
+                               details=[{"field": "topic", "allowed": sorted(allowed)}])
+
+
 # -- create / edit -------------------------------------------------------------
 
 @dataclass(frozen=True)
@@ -258,11 +266,7 @@ def ticket_create(
                                details=[{"field": "contact"}])
     subject = _text(subject, "subject", limit=200)
     description = _text(description, "description", required=False)
-    topics: dict[str, frozenset[str]] = {Kind.CONSULTATION: CONSULTATION_TOPICS, Kind.ACCEPTANCE: ACCEPTANCE_TOPICS}
-    allowed_topics = topics.get(kind, frozenset())
-    if topic and topic not in allowed_topics or (kind == Kind.ACCEPTANCE and not topic):
-        raise ValidationFailed("细分类型与工单类型不符。", "The topic does not fit the kind.",
-                               details=[{"field": "topic", "allowed": sorted(allowed_topics)}])
+    _check_topic(kind, topic)
     _check_category(kind, category, now)
     key = (idempotency_key or "").strip()[:100]
     if key:
@@ -336,6 +340,8 @@ def ticket_update(*, actor: Actor, ticket: Ticket, version: int, now: datetime |
             changes["description"] = _text(changes["description"], "description", required=False)
         if "category" in changes:
             _check_category(t.kind, changes["category"], t.created_at)
+        if "topic" in changes:
+            _check_topic(t.kind, changes["topic"])
         if changes.get("contact") is not None and changes["contact"].customer_id != t.customer_id:
             raise ValidationFailed("联系人不属于该客户。", "The contact does not belong to this customer.",
                                    details=[{"field": "contact"}])

@@ -221,3 +221,10 @@ def test_hotline_complaint_is_submitted_to_the_customers_province(hotline_agent)
     hop = services.ticket_submit_to_province(actor=hotline_agent, ticket=t, note="请知悉")
     t = fresh(t)
     assert (t.status, hop.to_team.code, hop.status, hop.requires_acceptance) == ("closed", "desk_js", "closed", False)
+
+
+def test_edit_refuses_a_topic_of_another_kind_and_changes_nothing(agent_bj):
+    t = make_ticket(agent_bj, kind="consultation", category=None, topic="usage")
+    with pytest.raises(ValidationFailed):
+        services.ticket_update(actor=agent_bj, ticket=t, version=1, topic="termination")
+    assert (fresh(t).topic, fresh(t).version) == ("usage", 1)
