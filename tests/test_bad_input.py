@@ -176,3 +176,16 @@ def test_server_error_under_api_is_json_in_the_shape(agent_bj, monkeypatch):
     assert response.status_code == 500
     assert response.json() == {"code": "internal_error", "message": "服务器内部错误。",
                                "message_en": "Internal server error.", "details": None}
+
+
+def test_every_api_operation_has_the_guard():
+    from config.api import api
+
+    unguarded = [
+        f"{op.methods} {path}"
+        for router in api._get_bound_routers()
+        for path, view in router.path_operations.items()
+        for op in view.operations
+        if op._run_checks.__name__ not in ("run_checks", "run_checks_async")
+    ]
+    assert not unguarded, f"operations added after install_query_guard(api): {unguarded}"
