@@ -6,11 +6,12 @@ published revision into ``SearchDoc`` and then into the backend's index
 the head only, all GIN-indexed;
 SQLite: an FTS5 row with the same columns). Query: ``query_terms`` segments the
 query the same way; all terms must match first (AND); when that gives too few
-hits the rest are filled by matches of all terms but one, then of any term.
+hits the rest are filled by matches of all terms but one, then of each term
+alone, the most specific (highest IDF) first.
 Within each step the articles matching in the head (title, keywords,
-question) come first, then the others (any-term matches count only in the
-head, so a common word never makes a query rank most of the corpus); each list
-ranked by the engine (ts_rank with weights title A, keywords/question B, answers C; FTS5 bm25
+question) come first, then the others (on PostgreSQL among at most
+``CANDIDATES`` matches, so a common word never makes a query rank most of the
+corpus); each list ranked by the engine (ts_rank with weights title A, keywords/question B, answers C; FTS5 bm25
 with the same column weights).
 
 Scopes: ``agent`` searches everything an agent sees; ``faq`` searches only
@@ -35,7 +36,7 @@ from django.utils.safestring import SafeString, mark_safe
 from kefu.core.errors import ValidationFailed
 
 from .models import Article, Revision, SearchDoc
-from .segment import query_terms, segment
+from .segment import DEFAULT_IDF, idf_table, query_terms, segment
 
 SCOPES = ("agent", "faq")
 MAX_LIMIT = 50
@@ -154,6 +155,8 @@ def _expression(groups: list[list[str]], postgres: bool) -> str:
 # A word in most articles must not make one query rank them all: each ranked list considers at most
 # this many candidates.
 CANDIDATES = 1000
+# Below this IDF (jieba's table: 会议 4.9, 设置 6.3, 终端 7.7; 登录 8.3, 账单 9.9) a word is common.
+COMMON_IDF = 8.0
 
 
 def _pg_ranked(groups: list[list[str]], scope: str, limit: int, category_code: str | None,
@@ -215,11 +218,14 @@ def ranked_ids(q: str, *, scope: str = "agent", limit: int = 10, category_code: 
         return []
     ranked = _pg_ranked if connection.vendor == "postgresql" else _sqlite_ranked
     hits: list[tuple[int, float]] = []
-    steps = _relaxations(terms)
-    for n, groups in enumerate(steps):
+    idf = idf_table()
+    for groups in _relaxations(terms):
         # Matches in the head (title, keywords, question) first: the strongest signal, and few even for a
-        # word found in most articles. Any-term matches (the last step) only count in the head.
-        for head_only in (True, False) if n < len(steps) - 1 or len(steps) == 1 else (True,):
+        # word found in most articles; then the bodies. A common word alone (one term of a longer query)
+        # is only looked for in the head: in the bodies it would match most of the corpus.
+        single = len(groups) == 1 and len(groups[0]) == 1 and len(terms) > 1
+        common = single and idf.get(groups[0][0], DEFAULT_IDF) < COMMON_IDF
+        for head_only in (True,) if common else (True, False):
             hits += ranked(groups, scope, limit - len(hits), category_code, [a for a, _ in hits],
                            head_only=head_only)
             if len(hits) >= limit:
@@ -228,12 +234,17 @@ def ranked_ids(q: str, *, scope: str = "agent", limit: int = 10, category_code: 
 
 
 def _relaxations(terms: list[str]) -> list[list[list[str]]]:
-    """All terms; then all but one (for 3 to 6 terms); then any term."""
+    """All terms; then all but one (for 3 to 6 terms); then each term alone, the most specific first.
+
+    ts_rank knows no inverse document frequency, so the any-term step asks for the rarest word
+    (jieba's IDF table) before the common ones instead of OR-ing them together.
+    """
     steps = [[terms]]
     if 3 <= len(terms) <= 6:
         steps.append([terms[:i] + terms[i + 1:] for i in range(len(terms))])
     if len(terms) > 1:
-        steps.append([[t] for t in terms])
+        idf = idf_table()
+        steps += [[[t]] for t in sorted(terms, key=lambda t: -idf.get(t, DEFAULT_IDF))]
     return steps
 
 

@@ -50,7 +50,10 @@ def segment(text: str) -> str:
     return " ".join(tokens(text))
 
 
-def _idf_table() -> dict[str, float]:
+DEFAULT_IDF = 10.0  # for words missing from jieba's table: treat as specific
+
+
+def idf_table() -> dict[str, float]:
     global _idf
     if _idf is None:
         import jieba.analyse
@@ -68,7 +71,6 @@ def query_terms(query: str, *, max_terms: int = 8) -> list[str]:
     if not terms:
         terms = [t for t in seen if t not in QUERY_STOPWORDS] or list(seen)
     if len(terms) > max_terms:
-        idf = _idf_table()
-        median = 10.0
-        terms = sorted(terms, key=lambda t: (-(idf.get(t, median)), -len(t)))[:max_terms]
+        idf = idf_table()
+        terms = sorted(terms, key=lambda t: (-(idf.get(t, DEFAULT_IDF)), -len(t)))[:max_terms]
     return terms
