@@ -170,11 +170,8 @@ def detail(request: HttpRequest, number: str) -> HttpResponse:
 
 
 def _detail_context(actor: Any, ticket: Any, error: DomainError | None = None) -> dict[str, Any]:
-    from kefu.core.audit import verb_label
-
     d = selectors.ticket_detail(actor, ticket)
-    for event in d["events"]:
-        event.verb_label = verb_label(event.verb)
+    d["rows"] = _timeline_rows(d["events"])
     actions = services.actions_for(actor, ticket)
     return {
         "t": ticket, **d, "actions": actions, "error": error,
@@ -185,6 +182,43 @@ def _detail_context(actor: Any, ticket: Any, error: DomainError | None = None) -
         "referrals": ReferredTo.choices, "outcomes": AcceptanceOutcome.choices,
         "max_mb": attachments.MAX_BYTES // (1024 * 1024), "allowed_types": ", ".join(sorted(attachments.ALLOWED)),
     }
+
+
+_DETAIL_LABELS = {
+    "to_team": gettext_lazy("至"), "reason_code": gettext_lazy("原因"), "reason": gettext_lazy("退回原因"),
+    "method": gettext_lazy("答复方式"), "referred_to": gettext_lazy("引导渠道"), "outcome": gettext_lazy("受理结果"),
+    "note": gettext_lazy("说明"), "changes": gettext_lazy("修改"), "name": gettext_lazy("文件"),
+}
+_DETAIL_CHOICES: dict[str, Any] = {"reason_code": ReasonCode, "reason": ReturnReason, "method": ReplyMethod,
+                                   "referred_to": ReferredTo, "outcome": AcceptanceOutcome}
+
+
+def _timeline_rows(events: list[Any]) -> list[Any]:
+    """The foundation's timeline rows, with the details a reader needs in words rather than codes."""
+    import dataclasses
+
+    from kefu.core.audit import timeline_rows
+    from kefu.org.models import Team
+
+    teams = dict(Team.objects.values_list("code", "name"))
+    rows = []
+    for event, row in zip(events, timeline_rows(events), strict=True):
+        details = []
+        for key, label in _DETAIL_LABELS.items():
+            value = (event.data or {}).get(key)
+            if not value:
+                continue
+            if key == "to_team":
+                value = teams.get(value, value)
+            elif key == "changes":
+                value = "、".join(sorted(value))
+            elif key in _DETAIL_CHOICES and value in _DETAIL_CHOICES[key].values:
+                value = _DETAIL_CHOICES[key](value).label
+            details.append((str(label), str(value)))
+        if (event.data or {}).get("off_rule"):
+            details.append((str(gettext_lazy("规则外转派")), "✔"))
+        rows.append(dataclasses.replace(row, details=details))
+    return rows
 
 
 def _int_or_none(value: str | None) -> int | None:

@@ -48,9 +48,3 @@ _CLOCK_STATES = {
 def clock_state(state: str) -> str:
     return str(_CLOCK_STATES.get(state, state))
 
-
-@register.filter
-def reason_label(code: str) -> str:
-    from kefu.tickets.models import ReasonCode
-
-    return str(ReasonCode(code).label) if code in ReasonCode.values else code

@@ -118,3 +118,12 @@ def test_home_panel_shows_queue_counts(agent_bj, hotline_agent):
                              reason_code="complaint_assist")
     page = web(hotline_agent).get("/").content.decode()
     assert "待我接单" in page and '<span class="big">1</span>' in page
+
+
+def test_order_page_timeline_uses_the_shared_include_with_words(agent_bj):
+    t = make_ticket(agent_bj)
+    services.ticket_dispatch(actor=agent_bj, ticket=t, to_team=Team.objects.get(code="hotline"),
+                             reason_code="complaint_assist")
+    page = web(agent_bj).get(f"/tickets/{t.number}/").content.decode()
+    assert 'data-verb="ticket.dispatched"' in page
+    assert "投诉需语音客服协助处理" in page and "新视通语音客服(4009208566)" in page
