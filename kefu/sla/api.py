@@ -68,6 +68,8 @@ class NoticeOut(Schema):
     clock_kind: str
     owner_type: str
     owner_id: int
+    owner_label: str
+    owner_url: str
     team: str
     province: str | None
     due_at: datetime
@@ -167,8 +169,9 @@ def at_risk(request: HttpRequest) -> list[dict[str, Any]]:
 def notices(request: HttpRequest) -> list[dict[str, Any]]:
     actor = _actor(request)
     return [{"id": n.pk, "kind": n.kind, "clock_kind": n.clock_kind, "owner_type": n.owner_type,
-             "owner_id": n.owner_id, "team": n.team.code, "province": n.province.code if n.province else None,
-             "due_at": n.due_at, "created_at": n.created_at} for n in selectors.notices_for(actor)]
+             "owner_id": n.owner_id, "owner_label": row["label"], "owner_url": row["url"], "team": n.team.code,
+             "province": n.province.code if n.province else None, "due_at": n.due_at, "created_at": n.created_at}
+            for row in selectors.notice_rows(selectors.notices_for(actor)) for n in [row["notice"]]]
 
 
 @router.get("/policies", response=list[PolicyOut], summary="时限策略 / Policies")

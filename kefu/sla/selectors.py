@@ -127,21 +127,39 @@ def notices_for(actor: Any, *, limit: int = 50) -> QuerySet[Notice]:
     return Notice.objects.scoped(actor.scope).filter(visible(actor)).select_related("team", "province")[:limit]
 
 
-def annotate_links(infos: list[ClockInfo]) -> list[dict[str, Any]]:
-    """Rows for a template: each clock with the owner's label and URL from the registry."""
+def owner_links(items: Iterable[Any]) -> dict[tuple[str, int], tuple[str, str]]:
+    """``{(owner_type, owner_id): (label, url)}`` for clocks or notices, one registry call per owner type."""
     from . import registry
 
     by_type: dict[str, set[int]] = {}
-    for info in infos:
-        by_type.setdefault(info.clock.owner_type, set()).add(info.clock.owner_id)
-    links = {t: registry.owner_links(t, ids) for t, ids in by_type.items()}
+    for item in items:
+        by_type.setdefault(item.owner_type, set()).add(item.owner_id)
+    links: dict[tuple[str, int], tuple[str, str]] = {}
+    for owner_type, ids in by_type.items():
+        for owner_id, link in registry.owner_links(owner_type, ids).items():
+            links[(owner_type, owner_id)] = link
+    return links
+
+
+def _link(links: dict[tuple[str, int], tuple[str, str]], item: Any) -> tuple[str, str]:
+    return links.get((item.owner_type, item.owner_id), (f"{item.owner_type}#{item.owner_id}", ""))
+
+
+def annotate_links(infos: list[ClockInfo]) -> list[dict[str, Any]]:
+    """Rows for a template: each clock with the owner's label and URL from the registry."""
+    links = owner_links(info.clock for info in infos)
     rows = []
     for info in infos:
-        label, url = links.get(info.clock.owner_type, {}).get(
-            info.clock.owner_id, (f"{info.clock.owner_type}#{info.clock.owner_id}", "")
-        )
+        label, url = _link(links, info.clock)
         rows.append({"info": info, "clock": info.clock, "label": label, "url": url})
     return rows
+
+
+def notice_rows(notices: Iterable[Notice]) -> list[dict[str, Any]]:
+    """Notices with the owner's label and URL (the work-order number, not ``tickets.hop#58``)."""
+    notices = list(notices)
+    links = owner_links(notices)
+    return [dict(zip(("label", "url"), _link(links, n), strict=True), notice=n) for n in notices]
 
 
 WIDE_PERMISSIONS = ("ticket.supervise", "reports.view")

@@ -24,7 +24,7 @@ def board(request: HttpRequest) -> HttpResponse:
     context = {
         "overdue": selectors.annotate_links(selectors.overdue(actor.scope, now=now, where=where)),
         "at_risk": selectors.annotate_links(selectors.at_risk(actor.scope, now=now, where=where)),
-        "notices": selectors.notices_for(actor, limit=30),
+        "notices": selectors.notice_rows(selectors.notices_for(actor, limit=30)),
         "now": now,
     }
     return render(request, "sla/board.html", context)

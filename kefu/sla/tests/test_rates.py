@@ -173,3 +173,13 @@ def test_out_of_range_parameters_are_422_in_the_error_shape(client, make_actor, 
     assert api.json()["code"] == "validation_error" and api.json()["message"] and api.json()["message_en"]
     if query.startswith("month"):
         assert client.get("/sla/rates/?" + query).status_code == 422
+
+
+@pytest.mark.django_db
+def test_rates_page_explains_a_month_with_nothing_decided_yet(client, make_actor):
+    desk_bj = Team.objects.get(code="desk_bj")
+    sla.clock_start(owner_type=HOP, owner_id=1, kind="resolve", ticket_kind="complaint", team=desk_bj,
+                    province=desk_bj.province, now=timezone.now())
+    login_client(client, make_actor("lead_bj", "desk_bj", Role.SUPERVISOR))
+    page = client.get("/sla/rates/").content.decode()
+    assert "及时率待定" in page

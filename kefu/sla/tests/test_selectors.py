@@ -102,3 +102,42 @@ def test_supervising_one_province_and_working_a_national_team_does_not_open_othe
     assert "sh" not in {r["label"] for r in provinces["rows"]} and "上海" not in {r["label"] for r in provinces["rows"]}
     page = client.get("/").content.decode()
     assert "已超时 2" in page
+
+
+def test_notices_name_the_work_order_not_the_owner_id(breached, make_actor, client):
+    registry.register_owner_link(HOP, lambda ids: {i: (f"工单{i}", f"/tickets/{i}/") for i in ids})
+    try:
+        lead = make_actor("lbj", "desk_bj", Role.SUPERVISOR)
+        login_client(client, lead)
+        page = client.get("/sla/").content.decode()
+        assert '<a href="/tickets/2/">工单2</a>' in page and f"{HOP}#" not in page
+        api = client.get("/api/sla/notices").json()
+        assert sorted((n["owner_label"], n["owner_url"]) for n in api) == [("工单1", "/tickets/1/"),
+                                                                           ("工单2", "/tickets/2/")]
+    finally:
+        registry._LINKS.pop(HOP, None)
+
+
+def test_board_and_home_queries_do_not_grow_with_the_rows(db, make_actor, client):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    lead = make_actor("lbj", "desk_bj", Role.SUPERVISOR)
+    login_client(client, lead)
+    counts = []
+    for n in (3, 6):  # both past the five "nearest" rows the home panel lists
+        for i in range(n):
+            _start(1000 * n + i, "desk_bj", "bj", timedelta(days=3))
+            _start(1000 * n + 500 + i, "hotline", "bj", timedelta(days=3))
+        sweep()
+        client.get("/")  # warm per-process caches (calendars, navigation) before counting
+        with CaptureQueriesContext(connection) as board:
+            assert client.get("/sla/").status_code == 200
+        with CaptureQueriesContext(connection) as home:
+            assert client.get("/").status_code == 200
+        with CaptureQueriesContext(connection) as api:
+            assert client.get("/api/sla/overdue").status_code == 200
+            assert client.get("/api/sla/notices").status_code == 200
+        counts.append((len(board), len(home), len(api)))
+    assert counts[0] == counts[1], counts
+
