@@ -26,6 +26,9 @@ PAGE_SIZE = 25
 # Templates the tickets app may ship to show a customer's work orders here; customers cannot import tickets.
 CUSTOMER_ORDERS_TEMPLATE = "tickets/_customer_orders.html"
 LOOKUP_ORDERS_TEMPLATE = "tickets/_lookup_orders.html"
+# The orders block costs a query per customer and the fragment is fetched as the agent types: only the best
+# matches get it (a caller's number nearly always finds one customer; a name prefix may find twenty).
+LOOKUP_ORDERS_FOR = 3
 
 
 def optional_template(name: str) -> str | None:
@@ -174,7 +177,9 @@ def lookup(request: HttpRequest) -> HttpResponse:
     matches: list[dict[str, Any]] = []
     if q:
         contacts = selectors.lookup_contacts(actor.scope, q)
-        for customer in selectors.lookup(actor.scope, q):
-            matches.append({"customer": customer, "contacts": [c for c in contacts if c.customer_id == customer.pk]})
+        for i, customer in enumerate(selectors.lookup(actor.scope, q)):
+            matches.append({"customer": customer, "contacts": [c for c in contacts if c.customer_id == customer.pk],
+                            "show_orders": i < LOOKUP_ORDERS_FOR})
     return render(request, "customers/_lookup.html",
-                  {"q": q, "matches": matches, "orders_template": optional_template(LOOKUP_ORDERS_TEMPLATE)})
+                  {"q": q, "matches": matches, "orders_template": optional_template(LOOKUP_ORDERS_TEMPLATE),
+                   "orders_for": LOOKUP_ORDERS_FOR, "orders_cut": len(matches) > LOOKUP_ORDERS_FOR})

@@ -147,3 +147,29 @@ def test_agents_see_no_edit_controls(client, agent_bj, lead_bj):
     client.force_login(lead_bj.user)
     html = client.get(reverse("customers:detail", args=[customer.pk])).content.decode()
     assert reverse("customers:edit", args=[customer.pk]) in html and "新增联系人" in html
+
+
+def test_pages_and_api_do_a_fixed_number_of_queries_whatever_the_rows(client, lead_bj, make_actor):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    am = make_actor("am_bj_q", "am_bj", Role.ACCOUNT_MANAGER).user
+    customer = CustomerFactory(name="北京计数客户", account_manager=am)
+    client.force_login(lead_bj.user)
+    counts = []
+    for n in (3, 8):  # past the three best lookup matches that show their open orders
+        for i in range(n):
+            CustomerFactory(name=f"北京计数客户{n}{i:02d}", account_manager=am)
+            ContactFactory(customer=customer, phones=[f"1391{n}{i:06d}", f"010-6{n}{i:06d}"])
+        client.get(reverse("customers:list"))  # warm per-process caches
+        measured = []
+        for url, params in [(reverse("customers:list"), {}), (reverse("customers:detail", args=[customer.pk]), {}),
+                            ("/api/customers", {}), (f"/api/customers/{customer.pk}", {}),
+                            (f"/api/customers/{customer.pk}/contacts", {}),
+                            ("/api/customers/lookup", {"q": "北京计数客户"}),
+                            (reverse("customers:lookup"), {"q": "北京计数客户"})]:
+            with CaptureQueriesContext(connection) as ctx:
+                assert client.get(url, params).status_code == 200, url
+            measured.append(len(ctx))
+        counts.append(measured)
+    assert counts[0] == counts[1], counts
