@@ -12,6 +12,14 @@ the month it was accepted (``started_at``, Beijing time). A clock is
 * not counted: stopped ``handed_over`` (returned or transferred in time: the
   next hop's clock carries the order).
 
+Per team, an order counts once for every team that held it (the desk's 48-hour
+clock and the hotline hop's 24-hour clock are two accepted orders, one for each
+team): 第七条 gives the hotline (二)1 and the province desks (二)2 each its own
+98%. Per province, only the clocks charged to the province's own teams count
+((二)2: 省公司处理的投诉工单): an order the desk sent on to the hotline counts
+once for the province, not a second time through the hotline's hop, whose
+24 hours are the hotline's figure (its team row), not the province's.
+
 The month-to-date rate is on time / (on time + late): pending orders are not
 yet decided. The projection adds the rest of the month at the volume and late
 ratio of the last 7 days (pending orders are counted at that ratio too). The
@@ -157,6 +165,9 @@ def on_time_rates(
         qs = qs.filter(ticket_kind=ticket_kind)
     if where is not None:
         qs = qs.filter(where)
+    if group_by == "province":
+        # (二)2: the province's own handling; the national teams' hops are theirs (see the module docstring).
+        qs = qs.filter(team__province__isnull=False)
     by = (key_field, label_field) if key_field != label_field else (key_field,)
     month_counts = _counts(qs, now, by)
     recent_start = max(start, cut - timedelta(days=7))

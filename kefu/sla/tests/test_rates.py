@@ -84,7 +84,29 @@ def test_rates_are_scoped_to_the_province(november):
 
     bj = Province.objects.get(slug="bj")
     rows = rates.on_time_rates(Scope.provinces([bj.pk]), month=date(2026, 11, 1), now=november, group_by="province")
-    assert [(r.label, r.counts.on_time, r.counts.late) for r in rows] == [("北京", 49, 1)]
+    # Beijing's own desk only (第七条(二)2): the hotline's 49 hops for Beijing orders are the hotline's figure.
+    assert [(r.label, r.counts.on_time, r.counts.late) for r in rows] == [("北京", 1, 0)]
+
+
+def test_an_order_the_desk_sent_to_the_hotline_counts_once_for_the_province(db):
+    from kefu.core.scope import Scope
+
+    hotline, desk_js = Team.objects.get(code="hotline"), Team.objects.get(code="desk_js")
+    js = desk_js.province
+    t = datetime(2026, 11, 10, 9, tzinfo=SH)
+    # One complaint order: the desk's 48 h clock (on time) and the hotline hop's 24 h clock (late).
+    sla.clock_start(owner_type="t.order", owner_id=1, kind="resolve", ticket_kind="complaint", team=desk_js,
+                    province=js, now=t)
+    sla.clock_start(owner_type="t.hop", owner_id=1, kind="resolve", ticket_kind="complaint", team=hotline,
+                    province=js, now=t)
+    sla.clock_stop(owner_type="t.hop", owner_id=1, kind="resolve", now=t + timedelta(hours=30))
+    sla.clock_stop(owner_type="t.order", owner_id=1, kind="resolve", now=t + timedelta(hours=31))
+    now = datetime(2026, 11, 20, 12, tzinfo=SH)
+    by_province = rates.on_time_rates(Scope.everything(), month=date(2026, 11, 1), now=now, group_by="province")
+    assert [(r.label, r.counts.accepted, r.counts.on_time, r.counts.late) for r in by_province] == [("江苏", 1, 1, 0)]
+    by_team = {r.label: (r.counts.on_time, r.counts.late) for r in
+               rates.on_time_rates(Scope.everything(), month=date(2026, 11, 1), now=now, group_by="team")}
+    assert by_team == {"江苏10000+9政企专席": (1, 0), "新视通语音客服(4009208566)": (0, 1)}
 
 
 def test_rates_by_ticket_kind_and_month(november):
