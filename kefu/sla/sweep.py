@@ -210,6 +210,7 @@ def _expire_with_handler(pk: int, now: datetime, result: SweepResult) -> None:
             AuditEvent.objects.bulk_create([_event(clock, "sla.clock.expired", now)])
             Notice.objects.bulk_create([_notice(clock, Notice.Kind.BREACH, now)])
             handler(clock.owner_id, clock, now)
+            _durable_if_announced()
     except Exception as exc:  # noqa: BLE001 - one bad owner must not stop the others
         log.exception("SLA expiry handler failed for clock %s", pk)
         result.failed += 1
@@ -237,13 +238,34 @@ def sweep(*, now: datetime | None = None, batch_size: int = 1000, max_batches: i
 def _relax_commit() -> None:
     """Do not wait for the WAL flush when committing a batch (PostgreSQL).
 
-    Safe for exactly-once: a crash can lose only the last batches, and it loses
-    them whole (clock updates, events, notices and handler effects share one
-    WAL), so the next sweep finds those clocks still due and does them again.
+    Why no deadline outcome can be lost: ``synchronous_commit = off`` risks only
+    the transactions of the last ~0.6 s (3 × ``wal_writer_delay``) and only if
+    the PostgreSQL server itself crashes (a killed sweep loses nothing it
+    committed). Such a batch is lost whole, and so is everything that read it
+    and wrote afterwards (the WAL is replayed in order: any later synchronous
+    commit, an agent's or the heartbeat this sweep writes at its end, flushes
+    it first). Each outcome is a pure function of a durable deadline
+    (``due_at <= now``, written synchronously when the clock started), so the
+    next sweep finds those clocks still due and decides them again, the same
+    way. What a lost batch can change is only *when* its events say it ran, as
+    with a sweep that runs late. The one thing a redo cannot take back is a
+    message already sent: see ``_durable_if_announced``.
     """
     if connection.vendor == "postgresql":
         with connection.cursor() as cursor:
             cursor.execute("SET LOCAL synchronous_commit = off")
+
+
+def _durable_if_announced() -> None:
+    """A handler that registered ``on_commit`` side effects (mail, pushes) gets a synchronous commit.
+
+    Those effects run as soon as the commit returns; with an asynchronous commit
+    a crash could then undo the outcome they announce, and the redo would
+    announce it a second time.
+    """
+    if connection.vendor == "postgresql" and connection.run_on_commit:
+        with connection.cursor() as cursor:
+            cursor.execute("SET LOCAL synchronous_commit = on")
 
 
 def sweep_once(*, now: datetime, batch_size: int = 1000, max_batches: int | None = None) -> SweepResult:

@@ -184,3 +184,40 @@ def test_two_sweeps_at_once_do_each_outcome_once(is_postgres):
         assert Notice.objects.unscoped("test").count() == 2 * n
     finally:
         registry._EXPIRED.pop((HOP, "accept"), None)
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_handler_with_side_effects_commits_synchronously(is_postgres, monkeypatch):
+    if not is_postgres:
+        pytest.skip("synchronous_commit is a PostgreSQL setting")
+    from django.db import transaction
+
+    from kefu.sla import sweep as sweep_mod
+
+    seen: list[str] = []
+
+    def show() -> str:
+        with connection.cursor() as cursor:
+            cursor.execute("SHOW synchronous_commit")
+            return cursor.fetchone()[0]
+
+    def handler(owner_id, clock, now):
+        seen.append(f"{owner_id} runs: {show()}")
+        if owner_id == 2:
+            transaction.on_commit(lambda: seen.append("mail sent"))
+
+    original = sweep_mod._durable_if_announced
+
+    def spy():
+        original()
+        seen.append(f"commits: {show()}")  # what the handler's transaction commits with
+
+    monkeypatch.setattr(sweep_mod, "_durable_if_announced", spy)
+    registry.on_expired(HOP, "accept", handler)
+    try:
+        _start_many(2)
+        sweep_once(now=T0 + timedelta(hours=3))
+    finally:
+        registry._EXPIRED.pop((HOP, "accept"), None)
+    # Both run relaxed; only the one that announces something (on_commit) commits durably, before announcing it.
+    assert seen == ["1 runs: off", "commits: off", "2 runs: off", "commits: on", "mail sent"]
