@@ -150,6 +150,16 @@ def policy_target(ticket_kind: str) -> Decimal:
     return max(values, default=DEFAULT_TARGET)
 
 
+def _accepted(scope: Scope, *, start: datetime, cut: datetime, ticket_kind: str, where: Q | None) -> QuerySet[Clock]:
+    """The resolve clocks accepted (started) in ``[start, cut)``: the denominator's rows, before grouping."""
+    qs = Clock.objects.scoped(scope).filter(kind=ClockKind.RESOLVE, started_at__gte=start, started_at__lt=cut)
+    if ticket_kind:
+        qs = qs.filter(ticket_kind=ticket_kind)
+    if where is not None:
+        qs = qs.filter(where)
+    return qs
+
+
 def on_time_rates(
     scope: Scope, *, month: date, now: datetime, group_by: str = "team", ticket_kind: str = "complaint",
     where: Q | None = None, target: Decimal | None = None,
@@ -160,11 +170,7 @@ def on_time_rates(
     key_field, label_field = GROUPS[group_by]
     start, end = month_bounds(month)
     cut = min(now, end)
-    qs = Clock.objects.scoped(scope).filter(kind=ClockKind.RESOLVE, started_at__gte=start, started_at__lt=cut)
-    if ticket_kind:
-        qs = qs.filter(ticket_kind=ticket_kind)
-    if where is not None:
-        qs = qs.filter(where)
+    qs = _accepted(scope, start=start, cut=cut, ticket_kind=ticket_kind, where=where)
     if group_by == "province":
         # (二)2: the province's own handling; the national teams' hops are theirs (see the module docstring).
         qs = qs.filter(team__province__isnull=False)
@@ -192,11 +198,7 @@ def daily_series(scope: Scope, *, month: date, now: datetime, ticket_kind: str =
     """Cumulative month-to-date rate at the end of each day so far (for the line chart)."""
     start, end = month_bounds(month)
     cut = min(now, end)
-    qs = Clock.objects.scoped(scope).filter(kind=ClockKind.RESOLVE, started_at__gte=start, started_at__lt=cut)
-    if ticket_kind:
-        qs = qs.filter(ticket_kind=ticket_kind)
-    if where is not None:
-        qs = qs.filter(where)
+    qs = _accepted(scope, start=start, cut=cut, ticket_kind=ticket_kind, where=where)
     rows = list(qs.exclude(outcome=Clock.Outcome.HANDED_OVER).values_list(
         "started_at", "outcome", "status", "breached_at", "due_at"))
     out = []
