@@ -111,10 +111,6 @@ def try_normalize_phone(raw: str) -> str | None:
         return None
 
 
-def phone_kind(raw: str) -> str:
-    return classify(normalize_phone(raw))
-
-
 def format_phone(canonical: str) -> str:
     """How a canonical number is shown to people: 138 0013 8000, 010-65528899, 400-920-8566."""
     kind = classify(canonical)

@@ -139,8 +139,12 @@ def _account_number_free(number: str, *, exclude_pk: int | None = None) -> None:
     if exclude_pk is not None:
         qs = qs.exclude(pk=exclude_pk)
     if qs.exists():
-        raise Conflict("客户账号已存在。", "This account number is already in use.",
-                       code="account_number_taken", details=[{"field": "account_number"}])
+        raise _account_number_taken()
+
+
+def _account_number_taken() -> Conflict:
+    return Conflict("客户账号已存在。", "This account number is already in use.",
+                    code="account_number_taken", details=[{"field": "account_number"}])
 
 
 def _audit(actor: Actor, verb: str, target: Any, province: Province, data: dict[str, Any]) -> None:
@@ -221,8 +225,7 @@ def customer_create(
             })
     except IntegrityError:
         # Two creations of the same account number raced past the check.
-        raise Conflict("客户账号已存在。", "This account number is already in use.",
-                       code="account_number_taken", details=[{"field": "account_number"}]) from None
+        raise _account_number_taken() from None
     return customer
 
 
@@ -256,8 +259,7 @@ def customer_update(*, actor: Actor, customer_id: int, version: int, changes: Ma
             _audit(actor, "customer.updated", customer, customer.province,
                    {"version": customer.version, "changes": diff})
     except IntegrityError:
-        raise Conflict("客户账号已存在。", "This account number is already in use.",
-                       code="account_number_taken", details=[{"field": "account_number"}]) from None
+        raise _account_number_taken() from None
     return customer
 
 
