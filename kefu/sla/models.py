@@ -7,7 +7,9 @@ by ``(owner_type, owner_id)``, for example ``("tickets.hop", 42)``.
 from __future__ import annotations
 
 from datetime import time
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+from django.core.exceptions import ValidationError
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.db.models import Q
@@ -34,6 +36,13 @@ class ServiceCalendar(models.Model):
     def __str__(self) -> str:
         return self.name
 
+    def clean(self) -> None:
+        # A misspelt zone would make every clock start on this calendar fail.
+        try:
+            ZoneInfo(self.timezone)
+        except (ZoneInfoNotFoundError, ValueError):
+            raise ValidationError({"timezone": _("未知时区，例如 Asia/Shanghai。")}) from None
+
 
 class ServiceHours(models.Model):
     class Weekday(models.IntegerChoices):
@@ -59,6 +68,12 @@ class ServiceHours(models.Model):
 
     def __str__(self) -> str:
         return f"{self.get_weekday_display()} {self.opens:%H:%M}-{self.closes:%H:%M}"
+
+    def clean(self) -> None:
+        # Otherwise the day silently becomes a closed day (see calendars._minutes).
+        closes = self.closes.hour * 60 + self.closes.minute or 24 * 60
+        if self.opens is not None and closes <= self.opens.hour * 60 + self.opens.minute:
+            raise ValidationError({"closes": _("结束时间须晚于开始时间（00:00 表示当日 24:00）。")})
 
 
 class Holiday(models.Model):
@@ -110,7 +125,8 @@ class Policy(models.Model):
     warn_ratio = models.DecimalField(_("预警比例"), max_digits=3, decimal_places=2, default=0.75,
                                      validators=[MinValueValidator(0), MaxValueValidator(1)],
                                      help_text=_("用去该比例的时限时发出预警；0 表示不预警"))
-    on_time_target = models.DecimalField(_("及时率目标(%)"), max_digits=5, decimal_places=2, default=98)
+    on_time_target = models.DecimalField(_("及时率目标(%)"), max_digits=5, decimal_places=2, default=98,
+                                         validators=[MinValueValidator(0), MaxValueValidator(100)])
     is_active = models.BooleanField(_("启用"), default=True)
     rule_ref = models.CharField(_("规则出处"), max_length=80, blank=True)
 
@@ -129,6 +145,11 @@ class Policy(models.Model):
     @property
     def service_hours(self) -> bool:
         return self.counting == self.Counting.SERVICE
+
+    def clean(self) -> None:
+        statuses = self.pause_statuses
+        if not isinstance(statuses, list) or not all(isinstance(x, str) and x for x in statuses):
+            raise ValidationError({"pause_statuses": _("应为状态代码的列表，例如 [\"waiting_customer\"]。")})
 
 
 class Clock(models.Model):
