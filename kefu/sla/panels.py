@@ -37,7 +37,7 @@ def supervisor_panel(request: HttpRequest) -> dict[str, Any] | None:
     nearest = selectors.overdue(actor.scope, now=now, where=where, limit=5)
     if len(nearest) < 5:
         nearest += selectors.at_risk(actor.scope, now=now, where=where, limit=5 - len(nearest))
-    return {"overdue": overdue, "at_risk": risky, "nearest": nearest}
+    return {"overdue": overdue, "at_risk": risky, "nearest": selectors.annotate_links(nearest)}
 
 
 register_nav(NavItem(_("时限监控"), "sla:board", "sla.view", order=40))

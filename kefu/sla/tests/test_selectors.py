@@ -69,9 +69,14 @@ def test_queue_sorted_by_nearest_deadline(db):
 
 
 def test_supervisor_home_panel_counts(breached, client, make_actor):
-    login_client(client, make_actor("lbj", "desk_bj", Role.SUPERVISOR))
-    page = client.get("/").content.decode()
+    registry.register_owner_link(HOP, lambda ids: {i: (f"工单{i}", f"/tickets/{i}/") for i in ids})
+    try:
+        login_client(client, make_actor("lbj", "desk_bj", Role.SUPERVISOR))
+        page = client.get("/").content.decode()
+    finally:
+        registry._LINKS.pop(HOP, None)
     assert "已超时 2" in page
+    assert '<a href="/tickets/1/">工单1</a>' in page  # the nearest deadlines name their orders
 
 
 @pytest.fixture
