@@ -37,7 +37,7 @@ from decimal import Decimal
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from django.db.models import Count, Q, QuerySet
+from django.db.models import BooleanField, Case, Count, Q, QuerySet, Value, When
 
 from kefu.core.scope import Scope
 
@@ -101,8 +101,14 @@ class RateRow:
 
 
 def _late_q(now: datetime) -> Q:
+    """Late, or can no longer be on time: the one definition (the rates and the daily series both use it)."""
     return Q(outcome=Clock.Outcome.LATE) | (
-        ~Q(status=Clock.Status.STOPPED) & (Q(breached_at__isnull=False) | Q(due_at__lte=now, status="running"))
+        ~Q(status=Clock.Status.STOPPED) & (
+            Q(breached_at__isnull=False)
+            | Q(due_at__lte=now, status=Clock.Status.RUNNING)
+            # Paused after its deadline before a sweep saw it: the sweep never looks at paused clocks.
+            | Q(status=Clock.Status.PAUSED, remaining_seconds__lt=0)
+        )
     )
 
 
@@ -199,8 +205,9 @@ def daily_series(scope: Scope, *, month: date, now: datetime, ticket_kind: str =
     start, end = month_bounds(month)
     cut = min(now, end)
     qs = _accepted(scope, start=start, cut=cut, ticket_kind=ticket_kind, where=where)
-    rows = list(qs.exclude(outcome=Clock.Outcome.HANDED_OVER).values_list(
-        "started_at", "outcome", "status", "breached_at", "due_at"))
+    rows = list(qs.exclude(outcome=Clock.Outcome.HANDED_OVER).annotate(
+        is_late=Case(When(_late_q(now), then=Value(True)), default=Value(False), output_field=BooleanField()),
+    ).values_list("started_at", "outcome", "is_late"))
     out = []
     on_time = late = pending = 0
     day = start
@@ -208,11 +215,10 @@ def daily_series(scope: Scope, *, month: date, now: datetime, ticket_kind: str =
     for r in rows:
         by_day.setdefault(r[0].astimezone(TZ).date(), []).append(r)
     while day < cut:
-        for _started, outcome, status, breached_at, due_at in by_day.get(day.date(), []):
+        for _started, outcome, is_late in by_day.get(day.date(), []):
             if outcome == Clock.Outcome.MET:
                 on_time += 1
-            elif outcome == Clock.Outcome.LATE or (status != Clock.Status.STOPPED and (
-                    breached_at is not None or (status == "running" and due_at is not None and due_at <= now))):
+            elif is_late:
                 late += 1
             else:
                 pending += 1

@@ -205,3 +205,18 @@ def test_rates_page_explains_a_month_with_nothing_decided_yet(client, make_actor
     login_client(client, make_actor("lead_bj", "desk_bj", Role.SUPERVISOR))
     page = client.get("/sla/rates/").content.decode()
     assert "及时率待定" in page
+
+
+@pytest.mark.django_db
+def test_a_clock_paused_after_its_deadline_counts_late_before_the_sweep_saw_it():
+    from kefu.core.scope import Scope
+
+    desk_bj = Team.objects.get(code="desk_bj")
+    t = datetime(2026, 11, 10, 9, tzinfo=SH)
+    sla.clock_start(owner_type=HOP, owner_id=1, kind="resolve", ticket_kind="complaint", team=desk_bj,
+                    province=desk_bj.province, now=t)
+    sla.clock_pause(owner_type=HOP, owner_id=1, kind="resolve", now=t + timedelta(hours=50))  # 2 h over, no sweep
+    now = datetime(2026, 11, 20, 12, tzinfo=SH)
+    [row] = rates.on_time_rates(Scope.everything(), month=date(2026, 11, 1), now=now)
+    assert (row.counts.on_time, row.counts.late, row.counts.pending) == (0, 1, 0)
+    assert rates.daily_series(Scope.everything(), month=date(2026, 11, 1), now=now)[-1][1] == Counts(0, 1, 0)
