@@ -167,7 +167,8 @@ def _province(ref: str) -> Province:
 def _default_province(request: HttpRequest, ref: str) -> Province:
     if ref:
         return _province(ref)
-    scope = request.actor.scope  # type: ignore[attr-defined]
+    # Where the actor may create customers, not where they may look (a hotline seat sees every province).
+    scope = services.edit_scope(request.actor)  # type: ignore[attr-defined]
     if not scope.national and len(scope.province_ids) == 1:
         return Province.objects.get(pk=next(iter(scope.province_ids)))
     raise ValidationFailed("请指定省份。", "province is required.", details=[{"field": "province"}])

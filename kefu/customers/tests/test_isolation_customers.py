@@ -165,6 +165,10 @@ def test_edit_rights_of_one_seat_do_not_reach_the_provinces_of_another(client, a
     form = client.get(reverse("customers:create")).content.decode()
     offered = set(re.findall(r'<option value="\d+"[^>]*>([^<]+)</option>', form))
     assert "江苏" in offered and "北京" not in offered
+    # Without a province, the API creates where the actor may edit: Jiangsu, the only such province.
+    created = client.post("/api/customers", json.dumps({"name": "江苏新客户", "account_number": "XST-0004"}),
+                          content_type="application/json")
+    assert created.status_code == 201 and created.json()["province"]["code"] == province("js").code
 
 
 def test_an_unknown_account_manager_and_another_provinces_look_the_same(client, make_actor):
