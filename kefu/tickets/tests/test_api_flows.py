@@ -237,6 +237,7 @@ def test_list_filters_and_bad_filter(agent_bj, bj):
     assert len(desk.get("", category="cf_usage").json()["items"]) == 1
     assert len(desk.get("", queue="mine").json()["items"]) == 2
     assert desk.get("", kind="nonsense").status_code == 422
+    assert desk.get("", colour="red").status_code == 400  # an unknown filter never widens the list
 
 
 def test_lookup_by_phone_finds_customer_and_open_orders(agent_bj, bj):
