@@ -1,14 +1,27 @@
 from __future__ import annotations
 
 from django.contrib import admin
+from django.core.exceptions import ValidationError
+from django.forms.models import BaseInlineFormSet
+from django.utils.translation import gettext_lazy as _
 
 from kefu.core.admin import ReadOnlyAdmin, ScopedAdmin
 
 from .models import Clock, Holiday, Notice, Policy, ServiceCalendar, ServiceHours
 
 
+class ServiceHoursFormSet(BaseInlineFormSet):
+    def clean(self) -> None:
+        super().clean()
+        kept = [f for f in self.forms if f.cleaned_data and not f.cleaned_data.get("DELETE")]
+        if not kept:
+            # A calendar without one open weekday cannot place a service-hour deadline: every clock on it would fail.
+            raise ValidationError(_("服务日历至少需要一天的服务时段。"))
+
+
 class ServiceHoursInline(admin.TabularInline):
     model = ServiceHours
+    formset = ServiceHoursFormSet
     extra = 0
     max_num = 7
 

@@ -63,3 +63,20 @@ def test_admin_shows_the_error_instead_of_saving(client, admin_actor):
     assert "未知时区" in response.content.decode()
     calendar.refresh_from_db()
     assert calendar.timezone == "Asia/Shanghai"
+
+
+def test_admin_keeps_at_least_one_open_weekday(client, admin_actor):
+    client.force_login(admin_actor.user)
+    calendar = ServiceCalendar.objects.get(code="7x12")
+    hours = list(calendar.hours.order_by("weekday"))
+    data = {"code": "7x12", "name": calendar.name, "timezone": "Asia/Shanghai",
+            "hours-TOTAL_FORMS": str(len(hours)), "hours-INITIAL_FORMS": str(len(hours)),
+            "hours-MIN_NUM_FORMS": "0", "hours-MAX_NUM_FORMS": "7"}
+    for i, h in enumerate(hours):
+        data.update({f"hours-{i}-id": str(h.pk), f"hours-{i}-calendar": str(calendar.pk),
+                     f"hours-{i}-weekday": str(h.weekday), f"hours-{i}-opens": "08:00", f"hours-{i}-closes": "20:00",
+                     f"hours-{i}-DELETE": "on"})
+    response = client.post(f"/admin/sla/servicecalendar/{calendar.pk}/change/", data)
+    assert response.status_code == 200
+    assert "至少需要一天的服务时段" in response.content.decode()
+    assert calendar.hours.count() == 7
