@@ -100,7 +100,7 @@ class RateRow:
         return self.projected_rate is not None and self.projected_rate < self.target
 
 
-def _late_q(now: datetime) -> Q:
+def late_q(now: datetime) -> Q:
     """Late, or can no longer be on time: the one definition (the rates and the daily series both use it)."""
     return Q(outcome=Clock.Outcome.LATE) | (
         ~Q(status=Clock.Status.STOPPED) & (
@@ -113,7 +113,7 @@ def _late_q(now: datetime) -> Q:
 
 
 def _counts(qs: QuerySet[Clock], now: datetime, by: tuple[str, ...]) -> dict[Any, Counts]:
-    late = _late_q(now)
+    late = late_q(now)
     rows = (
         qs.exclude(outcome=Clock.Outcome.HANDED_OVER)
         .values(*by)
@@ -206,7 +206,7 @@ def daily_series(scope: Scope, *, month: date, now: datetime, ticket_kind: str =
     cut = min(now, end)
     qs = _accepted(scope, start=start, cut=cut, ticket_kind=ticket_kind, where=where)
     rows = list(qs.exclude(outcome=Clock.Outcome.HANDED_OVER).annotate(
-        is_late=Case(When(_late_q(now), then=Value(True)), default=Value(False), output_field=BooleanField()),
+        is_late=Case(When(late_q(now), then=Value(True)), default=Value(False), output_field=BooleanField()),
     ).values_list("started_at", "outcome", "is_late"))
     out = []
     on_time = late = pending = 0
