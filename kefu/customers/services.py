@@ -106,7 +106,7 @@ def can_edit(actor: Actor, customer: Customer) -> bool:
     return edit_scope(actor).covers(customer.province_id)
 
 
-def _require_edit_in(actor: Actor, province: Province) -> None:
+def require_edit_in(actor: Actor, province: Province) -> None:
     actor.require("customer.edit")
     if not edit_scope(actor).covers(province.pk):
         raise Forbidden("您不能在该省份维护客户。", "You cannot maintain customers of this province.",
@@ -206,7 +206,7 @@ def customer_create(
     notes: str = "",
     is_active: bool = True,
 ) -> Customer:
-    _require_edit_in(actor, province)
+    require_edit_in(actor, province)
     fields: dict[str, Any] = {
         "name": clean_name(name),
         "account_number": clean_account_number(account_number),
@@ -238,11 +238,11 @@ def customer_update(*, actor: Actor, customer_id: int, version: int, changes: Ma
     try:
         with transaction.atomic():
             customer = selectors.customer_for_update(actor.scope, customer_id)
-            _require_edit_in(actor, customer.province)
+            require_edit_in(actor, customer.province)
             _check_version(customer, customer, version)
             cleaned = _clean_customer_changes(customer, changes)
             if "province" in cleaned:
-                _require_edit_in(actor, cleaned["province"])
+                require_edit_in(actor, cleaned["province"])
             _check_account_manager(cleaned.get("account_manager", customer.account_manager),
                                    cleaned.get("province", customer.province))
             if "account_number" in cleaned:
@@ -328,7 +328,7 @@ def contact_add(
     with transaction.atomic():
         # Locking the customer serialises primary-contact changes of one customer.
         customer = selectors.customer_for_update(actor.scope, customer_id)
-        _require_edit_in(actor, customer.province)
+        require_edit_in(actor, customer.province)
         if fields["is_primary"]:
             _demote_primary(customer)
         contact = Contact.objects.create(customer=customer, **fields)
@@ -356,7 +356,7 @@ def contact_update(*, actor: Actor, contact_id: int, version: int, changes: Mapp
     with transaction.atomic():
         contact = selectors.contact_in_scope(actor.scope, contact_id)
         customer = selectors.customer_for_update(actor.scope, contact.customer_id)
-        _require_edit_in(actor, customer.province)
+        require_edit_in(actor, customer.province)
         contact = Contact.objects.scoped(actor.scope).select_for_update().get(pk=contact.pk)
         _check_version(customer, contact, version)
         diff = {f: [getattr(contact, f), v] for f, v in cleaned.items() if getattr(contact, f) != v}
@@ -380,7 +380,7 @@ def phone_add(*, actor: Actor, contact_id: int, number: str) -> ContactPhone:
     with transaction.atomic():
         contact = selectors.contact_in_scope(actor.scope, contact_id)
         customer = selectors.customer_for_update(actor.scope, contact.customer_id)
-        _require_edit_in(actor, customer.province)
+        require_edit_in(actor, customer.province)
         existing = list(contact.phones.values_list("number", flat=True))
         if canonical in existing:
             raise _phone_exists(canonical)
@@ -410,7 +410,7 @@ def phone_remove(*, actor: Actor, phone_id: int) -> None:
         if phone is None:
             raise NotFound()
         customer = selectors.customer_for_update(actor.scope, phone.contact.customer_id)
-        _require_edit_in(actor, customer.province)
+        require_edit_in(actor, customer.province)
         number, contact_id = phone.number, phone.contact_id
         phone.delete()
         _audit(actor, "customer.phone_removed", customer, customer.province,

@@ -118,6 +118,7 @@ def customer_create(request: HttpRequest) -> HttpResponse:
 def customer_edit(request: HttpRequest, pk: int) -> HttpResponse:
     actor = request.actor  # type: ignore[attr-defined]
     customer = selectors.customer_in_scope(actor.scope, pk)
+    services.require_edit_in(actor, customer.province)  # seen through another seat: no form to fill in vain
     if request.method == "GET":
         values = {f: getattr(customer, f"{f}_id" if f in ("province", "account_manager") else f) for f in FORM_FIELDS}
         values.update(is_active=customer.is_active, version=customer.version)

@@ -161,6 +161,7 @@ def test_edit_rights_of_one_seat_do_not_reach_the_provinces_of_another(client, a
     page = client.get(reverse("customers:detail", args=[customer.pk])).content.decode()
     assert "北京市机密测试局" in page
     assert reverse("customers:edit", args=[customer.pk]) not in page
+    assert client.get(reverse("customers:edit", args=[customer.pk])).status_code == 403
     # The form offers only the provinces where the actor may edit.
     form = client.get(reverse("customers:create")).content.decode()
     offered = set(re.findall(r'<option value="\d+"[^>]*>([^<]+)</option>', form))
