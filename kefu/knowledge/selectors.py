@@ -173,12 +173,16 @@ def feedback_for(scope: Scope, feedback_id: int) -> Feedback:
     return fb
 
 
-def open_problems() -> QuerySet[CommonProblem]:
+def open_problems(scope: Scope) -> QuerySet[CommonProblem]:
+    """Mined groups quote work orders of every province (texts and numbers): national readers only
+    (第四条: the operating unit analyses the orders nationwide). Others get nothing, not an error."""
+    if not scope.national:
+        return CommonProblem.objects.none()
     return CommonProblem.objects.filter(state=CommonProblem.State.OPEN)
 
 
-def problem_for(problem_id: int) -> CommonProblem:
-    p = CommonProblem.objects.filter(pk=problem_id).first()
+def problem_for(scope: Scope, problem_id: int) -> CommonProblem:
+    p = CommonProblem.objects.filter(pk=problem_id).first() if scope.national else None
     if p is None:
         raise NotFound()
     return p

@@ -251,14 +251,16 @@ def feedback_handle(request: HttpRequest, pk: int) -> HttpResponse:
 @require_GET
 @actor_required("kb.author")
 def problems(request: HttpRequest) -> HttpResponse:
-    return render(request, "knowledge/problems.html", {"rows": selectors.open_problems()[:200]})
+    actor = request.actor  # type: ignore[attr-defined]
+    rows = [(p, category_label(p.category_code)) for p in selectors.open_problems(actor.scope)[:200]]
+    return render(request, "knowledge/problems.html", {"rows": rows, "national": actor.scope.national})
 
 
 @require_POST
 @actor_required("kb.author")
 def problem_draft(request: HttpRequest, pk: int) -> HttpResponse:
     actor = request.actor  # type: ignore[attr-defined]
-    rev = services.problem_start_draft(actor=actor, problem=selectors.problem_for(pk))
+    rev = services.problem_start_draft(actor=actor, problem=selectors.problem_for(actor.scope, pk))
     messages.success(request, _("已据此问题起草，请完善后提交审核。"))
     return redirect("knowledge:article_edit", pk=rev.article_id)
 
@@ -267,7 +269,7 @@ def problem_draft(request: HttpRequest, pk: int) -> HttpResponse:
 @actor_required("kb.check")
 def problem_dismiss(request: HttpRequest, pk: int) -> HttpResponse:
     actor = request.actor  # type: ignore[attr-defined]
-    services.problem_dismiss(actor=actor, problem=selectors.problem_for(pk))
+    services.problem_dismiss(actor=actor, problem=selectors.problem_for(actor.scope, pk))
     return redirect("knowledge:problems")
 
 
