@@ -170,7 +170,10 @@ def test_home_page_shows_sweep_heartbeat_to_admins(client, admin_actor, agent_bj
     beat.last_success_at = timezone.now()
     beat.save()
     page = client.get("/").content.decode()
-    assert "时限巡检已延迟" not in page
+    assert "时限巡检已延迟" not in page and "自动处理失败" not in page
+    beat.last_summary = {"warned": 0, "breached": 3, "handled": 1, "failed": 2, "batches": 1}
+    beat.save()
+    assert "上次巡检有 2 个自动处理失败" in client.get("/").content.decode()
     client.logout()
     login_client(client, agent_bj)
     assert "时限巡检任务" not in client.get("/").content.decode()
