@@ -9,9 +9,14 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from kefu.org.access import actor_for
+from kefu.org.models import Unit
 
 from . import services
 from .models import MailStatus, OutboundMail, Recipient, RollupCheckpoint
+
+
+def _scope(request: HttpRequest) -> Any:
+    return actor_for(request.user).scope  # type: ignore[arg-type]
 
 
 @admin.register(Recipient)
@@ -21,6 +26,20 @@ class RecipientAdmin(admin.ModelAdmin):
     search_fields = ("name", "email", "unit__name")
     autocomplete_fields = ("user",)
 
+    # Recipients are not a province-scoped model (HQ units have no province), so the admin narrows by hand:
+    # a province administrator sees and assigns its own province's units only.
+    def get_queryset(self, request: HttpRequest) -> QuerySet[Recipient]:
+        qs = super().get_queryset(request)
+        scope = _scope(request)
+        return qs if scope.national else qs.filter(unit__province_id__in=scope.province_ids)
+
+    def formfield_for_foreignkey(self, db_field: Any, request: HttpRequest, **kwargs: Any) -> Any:
+        if db_field.name == "unit":
+            scope = _scope(request)
+            if not scope.national:
+                kwargs["queryset"] = Unit.objects.filter(province_id__in=scope.province_ids)
+        return super().formfield_for_foreignkey(db_field, request, **kwargs)
+
 
 @admin.register(OutboundMail)
 class OutboundMailAdmin(admin.ModelAdmin):
@@ -29,6 +48,17 @@ class OutboundMailAdmin(admin.ModelAdmin):
     search_fields = ("email",)
     actions = ["retry"]
     readonly_fields = [f.name for f in OutboundMail._meta.fields]
+
+    def get_queryset(self, request: HttpRequest) -> QuerySet[OutboundMail]:
+        qs = super().get_queryset(request)
+        scope = _scope(request)
+        return qs if scope.national else qs.filter(province_id__in=scope.province_ids)
+
+    def get_actions(self, request: HttpRequest) -> Any:
+        actions = super().get_actions(request)
+        if not _scope(request).national:  # requeueing is the national administrators' (services.require_mail_admin)
+            actions.pop("retry", None)
+        return actions
 
     def has_add_permission(self, request: HttpRequest) -> bool:
         return False

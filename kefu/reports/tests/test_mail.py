@@ -186,3 +186,26 @@ def test_recipients_seed_covers_hq_and_every_province(db):
 def test_backoff_doubles_and_is_capped():
     assert [services.backoff(n).total_seconds() / 60 for n in (1, 2, 3, 4)] == [5, 10, 20, 40]
     assert services.backoff(20) == timedelta(hours=6)
+
+
+def test_a_province_administrator_sees_only_its_own_mail_and_recipients_in_the_admin(client, october, make_actor):
+    """The outbox and the recipients name every province's addresses: a province administrator's admin pages
+    list its own province's rows only, and another province's row is a 404 like a missing one."""
+    from conftest import login_client
+
+    bj = recipient("branch_bj", "bj-secret@example.cn")
+    recipient("branch_js", "js@example.cn")
+    recipient("hq_service", "hq-secret@example.cn")
+    services.mail_enqueue(actor=None, month=date(2026, 10, 1), now=timezone.now())
+    province_admin = make_actor("admin_js", "desk_js", Role.ADMIN)
+    province_admin.user.is_staff = province_admin.user.is_superuser = True
+    province_admin.user.save()
+    login_client(client, province_admin)
+    for url in ("/admin/reports/outboundmail/", "/admin/reports/recipient/"):
+        page = client.get(url).content.decode()
+        assert "js@example.cn" in page, url
+        assert "bj-secret@example.cn" not in page and "hq-secret@example.cn" not in page, url
+    bj_mail = OutboundMail.objects.get(recipient=bj)
+    for path in (f"/admin/reports/outboundmail/{bj_mail.pk}/change/", f"/admin/reports/recipient/{bj.pk}/change/"):
+        assert client.get(path).status_code in (302, 404)
+        assert "bj-secret" not in client.get(path, follow=True).content.decode()
