@@ -15,7 +15,6 @@ from dataclasses import dataclass, field
 from datetime import date, datetime
 from decimal import Decimal
 
-from django.db.models import Q
 from django.utils import timezone
 
 from kefu.core.scope import Scope
@@ -69,12 +68,6 @@ class ServiceLevelReport:
     target: Decimal = Decimal("98")
 
 
-def _late(now: datetime) -> Q:
-    # The same "late" as kefu.sla.rates: stopped late, or still open and past its deadline.
-    return Q(outcome=Clock.Outcome.LATE) | (
-        ~Q(status=Clock.Status.STOPPED) & (Q(breached_at__isnull=False) | Q(due_at__lte=now, status="running")))
-
-
 def _rate(row: sla_rates.RateRow, key: str) -> Rate:
     return Rate(key, row.label, row.counts.on_time, row.counts.late, row.counts.pending, row.rate, row.target)
 
@@ -101,7 +94,7 @@ def service_level(scope: Scope, month: date, *, now: datetime | None = None, lat
         Clock.objects.scoped(scope)
         .filter(kind=ClockKind.RESOLVE, ticket_kind=TICKET_KIND, started_at__gte=start, started_at__lt=min(now, end))
         .exclude(outcome=Clock.Outcome.HANDED_OVER)
-        .filter(_late(now))
+        .filter(sla_rates.late_q(now))  # the SLA app's one definition, so the list matches the rates
         .order_by("due_at", "id")
         .values("id", "team_id", "province_id", "owner_type", "owner_id", "due_at", "breached_at", "stopped_at")
         [:late_limit]

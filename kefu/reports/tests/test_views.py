@@ -208,3 +208,21 @@ def test_a_province_administrator_cannot_open_the_national_outbox(client, make_a
     assert client.get("/reports/mail/").status_code == 403
     assert client.post("/reports/mail/retry/").status_code == 403
     assert client.get("/api/reports/outbox").status_code == 403
+
+
+def test_the_late_list_agrees_with_the_rates_for_a_clock_paused_after_its_deadline(db):
+    """The rate counts a clock paused after its deadline (before a sweep saw it) as late; the list of orders
+    that broke the target must name it too (one late rule: kefu.sla.rates.late_q)."""
+    from kefu.core.scope import Scope
+    from kefu.org.models import Province
+
+    js = Province.objects.get(slug="js")
+    desk_js = Team.objects.get(code="desk_js")
+    t = datetime(2026, 10, 5, 9, tzinfo=SH)
+    sla.clock_start(owner_type="test.order", owner_id=7, kind="resolve", ticket_kind="complaint", team=desk_js,
+                    province=js, now=t)
+    sla.clock_pause(owner_type="test.order", owner_id=7, kind="resolve", now=t + timedelta(hours=50))
+    report = service_level.service_level(Scope.provinces([js.pk]), date(2026, 10, 1),
+                                         now=datetime(2026, 10, 20, 12, tzinfo=SH))
+    assert (report.overall.met, report.overall.late) == (0, 1)
+    assert [o.label for o in report.late] == ["test.order#7"]
