@@ -265,11 +265,14 @@ def _user(u: Any) -> str | None:
     return u.username if u is not None else None
 
 
-def detail_out(actor: Any, t: Ticket, *, new: bool = False) -> dict[str, Any]:
+def detail_out(actor: Any, t: Ticket, *, created: services.Created | None = None) -> dict[str, Any]:
     from kefu.core.audit import timeline, verb_label
 
-    if new:  # just created: no children yet, one event (saves five queries on the busiest write)
-        d: dict[str, Any] = {"hops": [], "replies": [], "notes": [], "attachments": [], "events": list(timeline(t))}
+    if created is not None:
+        # Just created: no children yet, and its timeline is the one event the service wrote and
+        # handed back (saves six queries on the busiest write).
+        events = [created.event] if created.event is not None else list(timeline(t))
+        d: dict[str, Any] = {"hops": [], "replies": [], "notes": [], "attachments": [], "events": events}
     else:
         d = selectors.ticket_detail(actor, t, with_clocks=False)
     out = ticket_out(t)
@@ -375,7 +378,7 @@ def ticket_create(request: HttpRequest, payload: CreateIn) -> Status[dict[str, A
         fingerprint=services.request_fingerprint(payload.model_dump()),
     )
     if result.created:  # the objects are in hand: no second fetch
-        return Status(201, detail_out(actor, result.ticket, new=True))
+        return Status(201, detail_out(actor, result.ticket, created=result))
     return Status(200, _after(request, result.ticket.number))
 
 

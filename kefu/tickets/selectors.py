@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from django.db.models import Q, QuerySet
+from django.db.models import Exists, OuterRef, Q, QuerySet
 from django.utils import timezone
 
 from kefu.core.errors import NotFound, ValidationFailed
@@ -202,12 +202,24 @@ def leaf_categories(kind: str, *, on: dt.date | None = None) -> list[Category]:
                                          c.parent.sort_order if c.parent else 0, c.sort_order))
 
 
+LIVE_CHILDREN = "_live_children"  # (day, whether the node has children in force that day)
+
+
 def category_by_code(code: str | None) -> Category | None:
+    """A category with its parents and, in the same query, whether it has children in force today.
+
+    ``services._check_category`` needs that answer on the busiest write (order creation): reading it
+    here saves a query per create.
+    """
     if not code:
         return None
-    cat = Category.objects.select_related("parent__parent").filter(code=code).first()
+    day = timezone.localdate()
+    live_children = Category.objects.filter(parent=OuterRef("pk"), valid_from__lte=day).exclude(valid_to__lte=day)
+    cat = (Category.objects.select_related("parent__parent").annotate(has_live_children=Exists(live_children))
+           .filter(code=code).first())
     if cat is None:
         raise ValidationFailed("分类不存在。", "Unknown category.", details=[{"field": "category", "value": code}])
+    setattr(cat, LIVE_CHILDREN, (day, cat.has_live_children))  # type: ignore[attr-defined]
     return cat
 
 

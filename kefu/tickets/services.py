@@ -24,13 +24,14 @@ from django.utils import timezone
 
 from kefu.core import audit
 from kefu.core.errors import Conflict, Forbidden, IllegalTransition, NotFound, ValidationFailed
+from kefu.core.models import AuditEvent
 from kefu.customers.models import Contact, Customer
 from kefu.org.access import Actor, Seat
 from kefu.org.models import Team
 from kefu.sla import selectors as sla_selectors
 from kefu.sla import services as sla
 
-from . import workflow
+from . import selectors, workflow
 from .models import (
     ACCEPTANCE_TOPICS,
     CONSULTATION_TOPICS,
@@ -148,10 +149,10 @@ def _save(t: Ticket, now: datetime, *fields: str) -> None:
     t.save(update_fields=[*fields, "version", "updated_at"])
 
 
-def _event(actor: Actor | None, t: Ticket, verb: str, **data: Any) -> None:
+def _event(actor: Actor | None, t: Ticket, verb: str, **data: Any) -> AuditEvent:
     user = actor.user if actor is not None and actor.user.pk else None
     seat = _seat_in(actor, t.holder_team_id) if actor is not None else None
-    audit.record(
+    return audit.record(
         actor=user, verb=verb, target=t,
         data={"version": t.version, "status": t.status, **data},
         province_code=t.province.code,
@@ -212,7 +213,10 @@ def _check_category(kind: str, category: Category | None, on: datetime) -> None:
     while root.parent_id is not None:
         root = root.parent  # type: ignore[assignment]
     want_root = "consult" if kind == Kind.CONSULTATION else "cf"
-    has_children = category.children.filter(valid_from__lte=day).exclude(valid_to__lte=day).exists()
+    # category_by_code answers this in its own query for the day it ran (selectors.LIVE_CHILDREN).
+    checked_on, has_children = getattr(category, selectors.LIVE_CHILDREN, (None, False))
+    if checked_on != day:
+        has_children = category.children.filter(valid_from__lte=day).exclude(valid_to__lte=day).exists()
     if root.code != want_root or has_children or not category.in_force(day):
         raise ValidationFailed("分类无效：须为该类型下当前有效的末级分类。",
                                "Invalid category: pick a leaf in force under this kind.",
@@ -233,6 +237,7 @@ def _check_topic(kind: str, topic: str) -> None:
 class Created:
     ticket: Ticket
     created: bool  # False when an Idempotency-Key replay returned the earlier order
+    event: AuditEvent | None = None  # the new order's ``ticket.created`` event (its whole timeline)
 
 
 def _front_seat(actor: Actor, team: Team | None) -> Seat:
@@ -269,10 +274,8 @@ def ticket_create(
     _check_topic(kind, topic)
     _check_category(kind, category, now)
     key = (idempotency_key or "").strip()[:100]
-    if key:
-        found = _replay(actor, key, fingerprint)
-        if found is not None:
-            return found
+    # No read of the key before writing: a retry hits the (user, key) unique constraint, the whole
+    # transaction rolls back, and the except branch below answers with the first order (or 409).
     try:
         with transaction.atomic():
             # The seat carries what the order and its clock need; no second read of the team row.
@@ -295,15 +298,15 @@ def ticket_create(
             if clock is not None and clock.due_at is not None:
                 t.due_at = clock.due_at
                 Ticket.objects.unscoped(_LOCK_WHY).filter(pk=t.pk).update(due_at=t.due_at)
-            _event(actor, t, "ticket.created", kind=t.kind, channel=t.channel, number=t.number,
+            event = _event(actor, t, "ticket.created", kind=t.kind, channel=t.channel, number=t.number,
                    team=team_row.code, category=category.code if category else None)
     except IntegrityError:
-        # Two requests with one Idempotency-Key raced; the loser returns the winner's order.
+        # The key was used before (a retry, or two requests racing): return the first order.
         found = _replay(actor, key, fingerprint) if key else None
         if found is None:
             raise
         return found
-    return Created(ticket=t, created=True)
+    return Created(ticket=t, created=True, event=event)
 
 
 def _replay(actor: Actor, key: str, fingerprint: str) -> Created | None:

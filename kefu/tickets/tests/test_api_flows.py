@@ -205,6 +205,26 @@ def test_idempotency_key_creates_one_order(agent_bj, bj):
     assert len(desk.get("").json()["items"]) == 1
 
 
+def test_create_answers_the_stored_order_and_timeline(agent_bj, bj):
+    # The 201 answer is built from the objects in hand (no re-read): it must equal a fresh GET.
+    desk = Api(agent_bj)
+    made = create(desk, bj, "complaint")
+    again = desk.ok("get", f"/{made['number']}")
+    assert made == again
+    assert [e["verb"] for e in made["timeline"]] == ["ticket.created"]
+
+
+def test_create_costs_a_fixed_number_of_queries(agent_bj, bj, django_assert_max_num_queries):
+    # Session auth, actor, customer, category (one query with its live children), sequence, order,
+    # key, SLA clock (existing?, policy, calendar, hours, insert, event), due date, order event,
+    # transaction and savepoint statements. A new query here costs every create; see docs/tickets.md.
+    desk = Api(agent_bj)
+    create(desk, bj, "complaint")
+    body = {"kind": "complaint", "customer_id": bj.pk, "subject": "无法登录", "category": "cf_usage_login"}
+    with django_assert_max_num_queries(22):
+        assert desk.post("", body, **{"Idempotency-Key": "q-1"}).status_code == 201
+
+
 def test_stale_version_gets_409_with_changes(agent_bj, bj):
     desk = Api(agent_bj)
     n = create(desk, bj, "complaint")["number"]

@@ -88,6 +88,20 @@ def test_idempotency_key_returns_the_same_order(agent_bj):
     assert Ticket.objects.unscoped("test").count() == 1
 
 
+def test_an_idempotent_replay_writes_nothing(agent_bj):
+    # The key is not read before writing: the retry's whole transaction rolls back on the unique key.
+    customer = customer_in("bj")
+    kw = dict(actor=agent_bj, kind="complaint", customer=customer, subject="无法登录", category=category("cf_usage_login"))
+    first = services.ticket_create(**kw, idempotency_key="k-2", fingerprint="f")
+    before = (AuditEvent.objects.count(), Clock.objects.unscoped("test").count(), Ticket.objects.unscoped("test").count())
+    again = services.ticket_create(**kw, idempotency_key="k-2", fingerprint="f")
+    with pytest.raises(Conflict):
+        services.ticket_create(**kw, idempotency_key="k-2", fingerprint="other")
+    after = (AuditEvent.objects.count(), Clock.objects.unscoped("test").count(), Ticket.objects.unscoped("test").count())
+    assert again.ticket.pk == first.ticket.pk and not again.created and after == before
+    assert first.event is not None and first.event.verb == "ticket.created" and again.event is None
+
+
 def test_dispatch_to_hotline_accept_and_clocks(agent_bj, hotline_agent):
     t = make_ticket(agent_bj, now=T0)
     hop = services.ticket_dispatch(actor=agent_bj, ticket=t, to_team=hotline(), reason_code="complaint_assist",
