@@ -56,6 +56,7 @@ def index(request: HttpRequest) -> HttpResponse:
     actor = request.actor  # type: ignore[attr-defined]
     sel = _selection(request)
     editor = selectors.is_editor(actor)
+    categories = category_choices()
     hits: list[search.SearchHit] = []
     rows: Any = []
     if sel["q"]:
@@ -65,7 +66,8 @@ def index(request: HttpRequest) -> HttpResponse:
     else:
         rows = selectors.published_revisions(category_code=sel["category"])[:300]
     return render(request, "knowledge/index.html", {
-        "sel": sel, "hits": hits, "rows": rows, "editor": editor, "categories": category_choices(),
+        "sel": sel, "hits": hits, "rows": rows, "editor": editor, "categories": categories,
+        "category_labels": dict(categories),
         "statuses": STATUS_CHOICES, "counts": selectors.status_counts() if editor else {},
         "query_string": request.GET.urlencode(),
     })
@@ -252,7 +254,8 @@ def feedback_handle(request: HttpRequest, pk: int) -> HttpResponse:
 @actor_required("kb.author")
 def problems(request: HttpRequest) -> HttpResponse:
     actor = request.actor  # type: ignore[attr-defined]
-    rows = [(p, category_label(p.category_code)) for p in selectors.open_problems(actor.scope)[:200]]
+    labels = dict(category_choices())  # once: the category source reads the taxonomy
+    rows = [(p, labels.get(p.category_code, p.category_code)) for p in selectors.open_problems(actor.scope)[:200]]
     return render(request, "knowledge/problems.html", {"rows": rows, "national": actor.scope.national})
 
 
