@@ -47,10 +47,28 @@ def _config(chart: pygal.graph.graph.Graph, title: str) -> None:
     chart.disable_xml_declaration = False
 
 
+TRUNCATE = 14
+
+
+def _cjk_room(labels: Sequence[str]) -> int:
+    """Extra left margin for CJK category labels: pygal sizes the label room for Latin glyphs (about
+    0.6 em), a CJK glyph takes a full em, so long Chinese labels were cut off at the left edge."""
+    wide = max((sum(1 for ch in label[:TRUNCATE] if ord(ch) >= 0x2E80) for label in labels), default=0)
+    return int(wide * _STYLE.label_font_size * 0.45)
+
+
+def _count_axis(chart: pygal.graph.graph.Graph, values: Sequence[float | None]) -> None:
+    """Whole-number ticks for counts (pygal would otherwise label 0.2, 0.4 … for small numbers)."""
+    top = max((v for v in values if v is not None), default=0)
+    if top <= 10:
+        chart.y_labels = list(range(0, int(top) + 2))
+
+
 def line(title: str, labels: Sequence[str], values: Sequence[int]) -> bytes:
     chart = pygal.Line(style=_STYLE, width=640, height=380, x_label_rotation=40, show_dots=True, fill=False,
                        show_minor_x_labels=len(labels) <= 12, x_labels_major_every=3)
     _config(chart, title)
+    _count_axis(chart, values)
     chart.x_labels = list(labels)
     chart.add(title, list(values))
     return _svg(chart)
@@ -65,7 +83,9 @@ def bars(title: str, labels: Sequence[str], values: Sequence[float | None], *, h
     cls = pygal.HorizontalBar if horizontal else pygal.Bar
     height = max(380, 26 * len(labels) + 110) if horizontal else 380
     chart = cls(style=_STYLE, width=640, height=height, x_label_rotation=0 if horizontal else 40,
-                truncate_label=14)
+                truncate_label=TRUNCATE)
+    if horizontal:
+        chart.margin_left = 20 + _cjk_room(labels)
     _config(chart, title)
     chart.print_values = True
     chart.x_labels = labels
@@ -78,4 +98,6 @@ def bars(title: str, labels: Sequence[str], values: Sequence[float | None], *, h
         chart.show_minor_y_labels = True
         if target_label:
             chart.title = f"{title} · {target_label}"
+    else:
+        _count_axis(chart, values)
     return _svg(chart)
