@@ -115,3 +115,13 @@ def pytest_collection_modifyitems(items):
             continue
         item.add_marker(pytest.mark.django_db(*marker.args, **{**marker.kwargs, "serialized_rollback": True}),
                         append=False)
+
+
+@pytest.fixture(autouse=True)
+def _fresh_sla_lookups():
+    """kefu.sla caches policies and calendars per process; a test's rolled-back rows must not reach the next test."""
+    from kefu.sla.services import lookups_clear
+
+    lookups_clear()
+    yield
+    lookups_clear()

@@ -9,11 +9,13 @@ depend on whether a time limit applies.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+import time
+from collections.abc import Callable, Iterable
 from datetime import datetime
 from typing import Any
 
 from django.db import transaction
+from django.db.models.signals import post_delete, post_save
 
 from kefu.core import audit
 from kefu.org.models import Province, Team
@@ -21,7 +23,7 @@ from kefu.org.models import Province, Team
 from . import registry  # noqa: F401  (re-exported: ``sla.registry.on_expired``)
 from .calendar_math import deadlines, seconds_between
 from .calendars import SpecCache
-from .models import Clock, Policy
+from .models import Clock, Holiday, Policy, ServiceCalendar, ServiceHours
 from .selectors import ClockInfo, clocks_for  # noqa: F401  (re-exported for the contract)
 
 _WHY = "a service acting on the owner its caller already holds"
@@ -34,6 +36,34 @@ def policy_for(*, kind: str, ticket_kind: str, team_kind: str) -> Policy | None:
     ).select_related("calendar")
     best = sorted(candidates, key=lambda p: (p.ticket_kind == "", p.team_kind == ""))
     return best[0] if best else None
+
+
+# clock_start runs on every order creation; the policy and its calendar change only in the admin.
+# Each process keeps what it read for LOOKUP_SECONDS: saving or deleting a policy, calendar, its
+# hours or a holiday clears this process's copies at once (signals below); other processes see the
+# change within LOOKUP_SECONDS (and bulk .update() calls, which send no signal, within that too).
+LOOKUP_SECONDS = 5.0
+_lookups: dict[tuple[Any, ...], tuple[float, Any]] = {}
+
+
+def _looked_up(key: tuple[Any, ...], load: Callable[[], Any]) -> Any:
+    hit = _lookups.get(key)
+    at = time.monotonic()
+    if hit is not None and at - hit[0] < LOOKUP_SECONDS:
+        return hit[1]
+    value = load()
+    _lookups[key] = (at, value)
+    return value
+
+
+def lookups_clear(**_: Any) -> None:
+    """Forget cached policies and calendar specs (on any change to them; tests call it between tests)."""
+    _lookups.clear()
+
+
+for _model in (Policy, ServiceCalendar, ServiceHours, Holiday):
+    post_save.connect(lookups_clear, sender=_model, dispatch_uid=f"sla.lookups.save.{_model.__name__}")
+    post_delete.connect(lookups_clear, sender=_model, dispatch_uid=f"sla.lookups.delete.{_model.__name__}")
 
 
 def _user(actor: Any) -> Any:
@@ -83,10 +113,11 @@ def clock_start(
     existing = _locked(owner_type, owner_id, kind)
     if existing is not None:
         return existing
-    policy = policy_for(kind=kind, ticket_kind=ticket_kind, team_kind=team.kind)
+    policy = _looked_up(("policy", kind, ticket_kind, team.kind),
+                        lambda: policy_for(kind=kind, ticket_kind=ticket_kind, team_kind=team.kind))
     if policy is None:
         return None
-    spec = SpecCache().get(policy.calendar_id)
+    spec = _looked_up(("spec", policy.calendar_id), lambda: SpecCache().get(policy.calendar_id))
     budget = policy.duration_minutes * 60
     d = deadlines(spec, now=now, remaining_seconds=budget, budget_seconds=budget,
                   warn_ratio=float(policy.warn_ratio), service_hours=policy.service_hours)

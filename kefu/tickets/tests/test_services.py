@@ -242,3 +242,17 @@ def test_edit_refuses_a_topic_of_another_kind_and_changes_nothing(agent_bj):
     with pytest.raises(ValidationFailed):
         services.ticket_update(actor=agent_bj, ticket=t, version=1, topic="termination")
     assert (fresh(t).topic, fresh(t).version) == ("usage", 1)
+
+
+def test_a_policy_edit_applies_to_the_next_order(agent_bj):
+    # kefu.sla caches the policy clock_start picks; saving a policy must clear that copy.
+    from kefu.sla.models import Policy
+
+    first = make_ticket(agent_bj, now=T0)
+    clock = Clock.objects.unscoped("test").get(owner_type="tickets.ticket", owner_id=first.pk, kind="resolve")
+    policy = Policy.objects.get(pk=clock.policy_id)
+    policy.duration_minutes += 60
+    policy.save()
+    second = make_ticket(agent_bj, now=T0)
+    later = Clock.objects.unscoped("test").get(owner_type="tickets.ticket", owner_id=second.pk, kind="resolve")
+    assert (later.policy_id, later.budget_seconds) == (policy.pk, clock.budget_seconds + 3600)
