@@ -34,6 +34,8 @@ def report_data(live_server):
     ticket(slug="js", at=datetime(2026, 10, 4, tzinfo=SH), cat="cf_incident", kind="fault")
     ticket(slug="bj", at=datetime(2026, 10, 5, tzinfo=SH), cat="cf_usage_bill")
     ticket(slug="bj", at=datetime(2026, 9, 5, tzinfo=SH), cat="cf_usage_bill")
+    # answered from the knowledge base: the 咨询 row, not 合计
+    ticket(slug="js", at=datetime(2026, 10, 6, tzinfo=SH), kind="consultation", cat=None, kb=True)
     rollup.run(now=timezone.now())
     make_user("hq_analyst_b", "hq_service", Role.ANALYST)
     make_user("lead_js_b", "desk_js", Role.SUPERVISOR)
@@ -64,7 +66,13 @@ def test_hq_report_dashboard_and_excel(live_server, chromium_path, report_data, 
         assert headers[:3] == ["全国", "北京", "天津"] and len(headers) == 32
         total = page.locator("#monthly-report tr.total td.num").all_inner_texts()
         assert total[:2] == ["3", "1"]
-        assert page.locator("#monthly-report tr.kb th").first.inner_text().startswith("咨询")
+        # The 咨询 row (第八条): its label merged over 分类1-3, then the knowledge-base count per column.
+        kb_label = page.locator("#monthly-report tr.kb th")
+        assert kb_label.all_inner_texts() == ["咨询(可根据知识库解决的咨询、投诉数量)"]
+        assert kb_label.get_attribute("colspan") == "3"
+        kb = page.locator("#monthly-report tr.kb td.num").all_inner_texts()
+        js = headers.index("江苏")
+        assert (kb[0], kb[1], kb[js]) == ("1", "0", "1")
 
         with page.expect_download() as info:
             page.click("[data-testid=xlsx]")
@@ -74,7 +82,7 @@ def test_hq_report_dashboard_and_excel(live_server, chromium_path, report_data, 
         assert ws.cell(3, 4).value == "全国"
 
         page.goto(live_server.url + "/reports/?month_from=2026-09&month_to=2026-10")
-        assert page.locator("[data-testid=trend-total]").inner_text() == "4"
+        assert page.locator("[data-testid=trend-total]").inner_text() == "5"  # every kind, the consultation too
         img = page.locator("[data-testid=chart-trend]")
         img.wait_for()
         page.wait_for_function("document.querySelector('[data-testid=chart-trend]').complete")
@@ -82,7 +90,7 @@ def test_hq_report_dashboard_and_excel(live_server, chromium_path, report_data, 
         page.select_option("select[name=province]", "js")
         page.click("form.filters button")
         page.wait_for_url(lambda url: "province=js" in url)
-        assert page.locator("[data-testid=trend-total]").inner_text() == "2"
+        assert page.locator("[data-testid=trend-total]").inner_text() == "3"
         browser.close()
     assert csp_errors == []
 
@@ -99,6 +107,7 @@ def test_province_supervisor_sees_only_jiangsu(live_server, chromium_path, repor
         page.goto(live_server.url + "/reports/monthly/?month=2026-10")
         assert page.locator("#monthly-report thead th[data-col]").all_inner_texts() == ["江苏"]
         assert page.locator("#monthly-report tr.total td.num").all_inner_texts() == ["2"]
+        assert page.locator("#monthly-report tr.kb td.num").all_inner_texts() == ["1"]
         response = page.goto(live_server.url + "/reports/monthly/bj/?month=2026-10")
         assert response is not None and response.status == 404
         browser.close()
