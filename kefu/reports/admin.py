@@ -11,12 +11,12 @@ from django.utils.translation import gettext_lazy as _
 from kefu.org.access import actor_for
 from kefu.org.models import Unit
 
-from . import services
+from . import selectors, services
 from .models import MailStatus, OutboundMail, Recipient, RollupCheckpoint
 
 
 def _scope(request: HttpRequest) -> Any:
-    return actor_for(request.user).scope  # type: ignore[arg-type]
+    return selectors.reader_scope(actor_for(request.user), "admin.site")  # type: ignore[arg-type]
 
 
 @admin.register(Recipient)

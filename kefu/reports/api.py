@@ -63,7 +63,7 @@ def _month(value: str | None) -> date:
 
 def _monthly(request: HttpRequest, province: str | None, month: str | None) -> dict[str, Any]:
     actor = _actor(request)
-    aud = selectors.audience(actor.scope, province)
+    aud = selectors.audience(selectors.reader_scope(actor), province)
     table = selectors.monthly_table(aud, _month(month))
     return {"scope": aud.slug, **table.as_dict()}
 
@@ -93,15 +93,15 @@ class DashboardOut(Schema):
 
 @router.get("/dashboard", response=DashboardOut, summary="统计看板数据")
 def dashboard_data(request: HttpRequest, q: Query[DashboardQuery]) -> dict[str, Any]:
-    actor = _actor(request)
+    scope = selectors.reader_scope(_actor(request))
     params = {k: v for k, v in q.dict().items() if v}
-    f = dashboard.DashboardFilter.parse(params, scope=actor.scope, today_month=months.month_of(timezone.now()))
+    f = dashboard.DashboardFilter.parse(params, scope=scope, today_month=months.month_of(timezone.now()))
     return {
         "month_from": months.key(f.first),
         "month_to": months.key(f.last),
-        "trend": [{"label": months.key(m), "value": n} for m, n in dashboard.trend(actor.scope, f)],
-        "top_categories": [{"label": lb, "value": n} for lb, n in dashboard.top_categories(actor.scope, f)],
-        "province_ranking": [{"label": lb, "value": n} for lb, n in dashboard.province_ranking(actor.scope, f)],
+        "trend": [{"label": months.key(m), "value": n} for m, n in dashboard.trend(scope, f)],
+        "top_categories": [{"label": lb, "value": n} for lb, n in dashboard.top_categories(scope, f)],
+        "province_ranking": [{"label": lb, "value": n} for lb, n in dashboard.province_ranking(scope, f)],
     }
 
 
@@ -138,7 +138,7 @@ def _rate(r: service_level.Rate) -> dict[str, Any]:
 def service_level_data(request: HttpRequest, q: Query[MonthQuery]) -> dict[str, Any]:
     actor = _actor(request)
     month = _month(q.month)
-    report = service_level.service_level(actor.scope, month)
+    report = service_level.service_level(selectors.reader_scope(actor), month)
     return {
         "month": months.key(month), "target": float(report.target), "overall": _rate(report.overall),
         "by_team": [_rate(r) for r in report.by_team], "by_province": [_rate(r) for r in report.by_province],

@@ -16,7 +16,7 @@ from . import layout, months, selectors
 def last_month(request: HttpRequest) -> dict[str, Any] | None:
     actor = request.actor  # type: ignore[attr-defined]
     try:
-        aud = selectors.audience(actor.scope)
+        aud = selectors.audience(selectors.reader_scope(actor))
     except NotFound:
         return None
     month = months.previous_month(timezone.now())

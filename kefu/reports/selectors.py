@@ -1,6 +1,6 @@
 """Scoped reads for the reports: the monthly table, the dashboard series.
 
-Everything reads ``MonthlyCount`` (kept figures) through ``.scoped(actor.scope)``;
+Everything reads ``MonthlyCount`` (kept figures) through ``.scoped(reader_scope(actor))``;
 the direct count over raw orders exists for tests and the benchmark only.
 Which provinces a reader gets is decided once, in ``report_columns``.
 """
@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date
+from typing import Any
 
 from django.db.models import Count, Q, QuerySet, Sum
 
@@ -25,6 +26,20 @@ from .models import MonthlyCount
 SECTION_ROOT_CODE = "cf"  # the 投诉/故障 tree of the seeded taxonomy (tickets migration 0002)
 COUNTED_KINDS = (Kind.COMPLAINT, Kind.FAULT)
 KB_KINDS = (Kind.CONSULTATION, Kind.COMPLAINT)
+
+
+def reader_scope(actor: Any, permission: str = "reports.view") -> Scope:
+    """The provinces whose figures ``actor`` may read: those of the seats that hold ``permission`` only.
+
+    ``actor.scope`` joins every seat; a Jiangsu supervisor who is also a hotline agent (a national seat
+    without the report right) must get Jiangsu's figures, not the country's.
+    """
+    seats = actor.seats_with(permission)
+    if not seats:
+        return Scope.nothing()
+    if any(s.province_id is None for s in seats):
+        return Scope.everything()
+    return Scope.provinces(s.province_id for s in seats if s.province_id is not None)
 
 
 @dataclass(frozen=True)

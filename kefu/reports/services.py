@@ -76,7 +76,7 @@ def recipient_scope(recipient: Recipient) -> Scope:
         actor = actor_for(recipient.user)  # type: ignore[arg-type]
         if not actor.user.is_active or not actor.can("reports.view"):
             return Scope.nothing()
-        user_scope = actor.scope
+        user_scope = selectors.reader_scope(actor)
         if not user_scope.national:
             scope = (Scope.provinces(scope.province_ids & user_scope.province_ids) if not scope.national
                      else user_scope)
@@ -230,7 +230,7 @@ def _fail(mail: OutboundMail, now: datetime, exc: Exception) -> None:
 def require_mail_admin(actor: Actor) -> None:
     """The outbox lists every province's recipients: an HQ (national) administrator's tool."""
     actor.require("reports.mail")
-    if not actor.scope.national:
+    if not selectors.reader_scope(actor, "reports.mail").national:
         raise Forbidden("报表邮件由集团(全国)管理员管理。", "Report mail is managed by national administrators.",
                         code="national_only")
 

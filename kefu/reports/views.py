@@ -1,6 +1,6 @@
 """Web pages of the reports: dashboard, monthly table, exports, service level, charts, mail outbox.
 
-Every view reads through ``request.actor.scope``; a province in the URL or the
+Every view reads through ``selectors.reader_scope(request.actor)``; a province in the URL or the
 query can only narrow it, and one outside it is the same 404 as a missing one.
 """
 
@@ -37,7 +37,7 @@ def _month(request: HttpRequest) -> date:
 
 
 def _provinces_for(actor: Any) -> list[Province]:
-    scope = actor.scope
+    scope = selectors.reader_scope(actor)
     qs = Province.objects.order_by("report_order")
     return list(qs if scope.national else qs.filter(pk__in=scope.province_ids))
 
@@ -47,7 +47,7 @@ def _provinces_for(actor: Any) -> list[Province]:
 @actor_required("reports.view")
 def monthly(request: HttpRequest, province: str | None = None) -> HttpResponse:
     actor = request.actor  # type: ignore[attr-defined]
-    aud = selectors.audience(actor.scope, province)
+    aud = selectors.audience(selectors.reader_scope(actor), province)
     month = _month(request)
     table = selectors.monthly_table(aud, month)
     return render(request, "reports/monthly.html", {
@@ -55,13 +55,13 @@ def monthly(request: HttpRequest, province: str | None = None) -> HttpResponse:
         "aud": aud, "month": month, "month_key": months.key(month),
         "month_label": months.label(month), "title": export.title_of(table, aud.label),
         "provinces": _provinces_for(actor), "province": province or "",
-        "national_reader": actor.scope.national,
+        "national_reader": selectors.reader_scope(actor).national,
     })
 
 
 def _export(request: HttpRequest, province: str | None, fmt: str) -> HttpResponse:
     actor = request.actor  # type: ignore[attr-defined]
-    aud = selectors.audience(actor.scope, province)
+    aud = selectors.audience(selectors.reader_scope(actor), province)
     month = _month(request)
     table = selectors.monthly_table(aud, month)
     stem = f"kefu-monthly-{months.key(month)}-{aud.slug}"
@@ -90,7 +90,7 @@ def export_csv(request: HttpRequest, province: str | None = None) -> HttpRespons
 
 def _filter(request: HttpRequest) -> dashboard.DashboardFilter:
     actor = request.actor  # type: ignore[attr-defined]
-    return dashboard.DashboardFilter.parse(request.GET, scope=actor.scope,
+    return dashboard.DashboardFilter.parse(request.GET, scope=selectors.reader_scope(actor),
                                            today_month=months.month_of(timezone.now()))
 
 
@@ -98,7 +98,7 @@ def _filter(request: HttpRequest) -> dashboard.DashboardFilter:
 def dashboard_page(request: HttpRequest) -> HttpResponse:
     actor = request.actor  # type: ignore[attr-defined]
     f = _filter(request)
-    scope = actor.scope
+    scope = selectors.reader_scope(actor)
     trend = dashboard.trend(scope, f)
     sl = service_level.service_level(scope if f.province is None else _narrow(scope, f.province), f.last,
                                      late_limit=0)
@@ -144,7 +144,7 @@ def chart(request: HttpRequest, name: str) -> HttpResponse:
         raise NotFound()
     actor = request.actor  # type: ignore[attr-defined]
     f = _filter(request)
-    scope = actor.scope
+    scope = selectors.reader_scope(actor)
     if name == "trend":
         data = dashboard.trend(scope, f)
         svg = charts.line(_("月度工单量趋势"), [months.key(m) for m, _n in data], [n for _m, n in data])
@@ -174,7 +174,7 @@ def chart(request: HttpRequest, name: str) -> HttpResponse:
 def service_level_page(request: HttpRequest) -> HttpResponse:
     actor = request.actor  # type: ignore[attr-defined]
     month = _month(request)
-    report = service_level.service_level(actor.scope, month)
+    report = service_level.service_level(selectors.reader_scope(actor), month)
     return render(request, "reports/service_level.html", {
         "report": report, "month_key": months.key(month), "month_label": months.label(month),
     })

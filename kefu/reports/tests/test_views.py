@@ -226,3 +226,27 @@ def test_the_late_list_agrees_with_the_rates_for_a_clock_paused_after_its_deadli
                                          now=datetime(2026, 10, 20, 12, tzinfo=SH))
     assert (report.overall.met, report.overall.late) == (0, 1)
     assert [o.label for o in report.late] == ["test.order#7"]
+
+
+def test_the_report_scope_comes_from_the_seats_that_may_read_reports(client, october, make_actor):
+    """A Jiangsu supervisor who is also a hotline agent (a national seat without reports.view) reads Jiangsu's
+    figures only: the report right is the Jiangsu seat's, so the hotline seat must not widen it to the country."""
+    from kefu.org.models import Membership, Role
+
+    both = make_actor("lead_js_hotline", "desk_js", Role.SUPERVISOR)
+    Membership.objects.create(user=both.user, team=Team.objects.get(code="hotline"), role=Role.AGENT)
+    login_client(client, both)
+    html = client.get("/reports/monthly/" + Q).content.decode()
+    assert re.findall(r'data-col="([a-z]+)"', html) == ["js"]
+    missing = client.get("/reports/monthly/xx/" + Q)
+    denied = client.get("/reports/monthly/bj/" + Q)
+    assert denied.status_code == missing.status_code == 404
+    assert client.get("/reports/monthly/export.csv" + Q).content.decode().count("北京") == 0
+    assert [c["key"] for c in client.get("/api/reports/monthly" + Q).json()["columns"]] == ["js"]
+    assert client.get("/api/reports/monthly/bj" + Q).status_code == 404
+    assert client.get("/api/reports/dashboard?province=bj").status_code == 404
+    ranking = client.get("/api/reports/dashboard?month_from=2026-09&month_to=2026-10").json()["province_ranking"]
+    assert [r["label"] for r in ranking] == ["江苏"]
+    assert client.get("/reports/charts/ranking.svg?province=bj").status_code == 404
+    panel = client.get("/").content.decode().split('data-panel="reports-last-month"', 1)[1].split("</section>", 1)[0]
+    assert "江苏" in panel and "全国" not in panel
