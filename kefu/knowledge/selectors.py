@@ -189,4 +189,6 @@ def problem_for(scope: Scope, problem_id: int) -> CommonProblem:
 
 
 def status_counts() -> dict[str, int]:
-    return dict(Revision.objects.values_list("status").annotate(n=Count("id")).values_list("status", "n"))
+    """How many articles the editors' list shows under each status (it lists each article's newest revision)."""
+    rows = latest_revisions().order_by().values("status").annotate(n=Count("id"))
+    return {r["status"]: r["n"] for r in rows}

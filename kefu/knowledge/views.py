@@ -68,9 +68,15 @@ def index(request: HttpRequest) -> HttpResponse:
     return render(request, "knowledge/index.html", {
         "sel": sel, "hits": hits, "rows": rows, "editor": editor, "categories": categories,
         "category_labels": dict(categories),
-        "statuses": STATUS_CHOICES, "counts": selectors.status_counts() if editor else {},
+        "statuses": _statuses_with_counts() if editor else [],
         "query_string": request.GET.urlencode(),
     })
+
+
+def _statuses_with_counts() -> list[tuple[str, str]]:
+    """The editors' status filter, each option with how many revisions are in it (待运营单位审核 (3))."""
+    counts = selectors.status_counts()
+    return [(code, f"{label} ({counts.get(code, 0)})") for code, label in STATUS_CHOICES or ()]
 
 
 def _form(request: HttpRequest, *, initial: Any, error: DomainError | None, article: Any = None,
@@ -338,4 +344,6 @@ def faq_article(request: HttpRequest, pk: int) -> HttpResponse:
         rev = selectors.published_article(pk)
     except NotFound:
         return render(request, "knowledge/faq_missing.html", status=404)
-    return render(request, "knowledge/faq_article.html", {"rev": rev, "category_label": category_label(rev.category_code)})
+    # Customers get the topic (无法正常登录), not the internal complaint/fault taxonomy path.
+    topic = category_label(rev.category_code).split(" / ")[-1]
+    return render(request, "knowledge/faq_article.html", {"rev": rev, "category_label": topic})

@@ -138,3 +138,23 @@ def test_suggest_fragment_offers_citable_articles(client, make_published, hotlin
     r = client.get("/kb/suggest/", {"q": "客户说电脑客户端登录不上"}, HTTP_HX_REQUEST="true")
     html = r.content.decode()
     assert f'name="kb_article" value="{rev.article_id}"' in html
+
+
+def test_editors_status_filter_counts_what_the_list_shows(client, make_published, kb_author):
+    """Each status option carries the number of articles the list then shows (newest revision per article)."""
+    from kefu.knowledge import services
+
+    rev = make_published()
+    services.revision_edit(actor=kb_author, article=rev.article, content=content(title="新版草稿"))
+    make_published(title="另一篇")
+    html = login_client(client, kb_author).get("/kb/").content.decode()
+    assert '<option value="published">已发布 (1)</option>' in html
+    assert '<option value="draft">草稿 (1)</option>' in html
+    listed = login_client(client, kb_author).get("/kb/?status=published").content.decode()
+    assert "另一篇" in listed and listed.count('class="kb-status kb-status-published"') == 1
+
+
+def test_faq_names_the_topic_not_the_internal_complaint_taxonomy(make_published):
+    rev = make_published(category_code="cf_usage_login")
+    html = Client().get(f"/kb/faq/{rev.article_id}/").content.decode()
+    assert "无法正常登录" in html and "投诉/故障" not in html and "使用类" not in html
