@@ -118,10 +118,14 @@ def pytest_collection_modifyitems(items):
 
 
 @pytest.fixture(autouse=True)
-def _fresh_sla_lookups():
-    """kefu.sla caches policies and calendars per process; a test's rolled-back rows must not reach the next test."""
+def _fresh_process_caches():
+    """kefu.sla caches policies and calendars, kefu.tickets the taxonomy, per process: a test's
+    rolled-back rows must not reach the next test."""
     from kefu.sla.services import lookups_clear
+    from kefu.tickets.selectors import taxonomy_clear
 
     lookups_clear()
+    taxonomy_clear()
     yield
     lookups_clear()
+    taxonomy_clear()

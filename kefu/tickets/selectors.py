@@ -7,11 +7,13 @@ another province is reported exactly like a missing one.
 from __future__ import annotations
 
 import datetime as dt
+import time
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from django.db.models import Exists, OuterRef, Q, QuerySet
+from django.db.models import Q, QuerySet
+from django.db.models.signals import post_delete, post_save
 from django.utils import timezone
 
 from kefu.core.errors import NotFound, ValidationFailed
@@ -202,25 +204,63 @@ def leaf_categories(kind: str, *, on: dt.date | None = None) -> list[Category]:
                                          c.parent.sort_order if c.parent else 0, c.sort_order))
 
 
-LIVE_CHILDREN = "_live_children"  # (day, whether the node has children in force that day)
+# Order creation looks up one category per request. The taxonomy is a few dozen rows that change
+# only in the admin, so each process keeps it for TAXONOMY_SECONDS: saving or deleting a category
+# clears this process's copy at once (signals below); other processes see the change within
+# TAXONOMY_SECONDS. Validity dates are compared on every call, so a node retired by date needs nothing.
+TAXONOMY_SECONDS = 5.0
+
+
+@dataclass(frozen=True)
+class _Taxonomy:
+    read_at: float
+    by_code: dict[str, Category]
+    children: dict[int, list[Category]]
+
+
+_taxonomy: list[_Taxonomy] = []
+
+
+def _read_taxonomy() -> _Taxonomy:
+    nodes = list(Category.objects.all())
+    by_id = {c.pk: c for c in nodes}
+    children: dict[int, list[Category]] = {}
+    for c in nodes:
+        if c.parent_id is not None:
+            c.parent = by_id[c.parent_id]  # the parent chain in memory, as select_related gave it
+            children.setdefault(c.parent_id, []).append(c)
+    return _Taxonomy(read_at=time.monotonic(), by_code={c.code: c for c in nodes}, children=children)
+
+
+def _taxonomy_now() -> _Taxonomy:
+    current = _taxonomy[0] if _taxonomy else None
+    if current is None or time.monotonic() - current.read_at >= TAXONOMY_SECONDS:
+        current = _read_taxonomy()
+        _taxonomy[:] = [current]
+    return current
+
+
+def taxonomy_clear(**_: Any) -> None:
+    """Forget the cached taxonomy (on any change to a category; tests call it between tests)."""
+    _taxonomy.clear()
+
+
+post_save.connect(taxonomy_clear, sender=Category, dispatch_uid="tickets.taxonomy.save")
+post_delete.connect(taxonomy_clear, sender=Category, dispatch_uid="tickets.taxonomy.delete")
 
 
 def category_by_code(code: str | None) -> Category | None:
-    """A category with its parents and, in the same query, whether it has children in force today.
-
-    ``services._check_category`` needs that answer on the busiest write (order creation): reading it
-    here saves a query per create.
-    """
+    """A category with its parent chain (read-only: the instances are shared within the process)."""
     if not code:
         return None
-    day = timezone.localdate()
-    live_children = Category.objects.filter(parent=OuterRef("pk"), valid_from__lte=day).exclude(valid_to__lte=day)
-    cat = (Category.objects.select_related("parent__parent").annotate(has_live_children=Exists(live_children))
-           .filter(code=code).first())
+    cat = _taxonomy_now().by_code.get(code)
     if cat is None:
         raise ValidationFailed("分类不存在。", "Unknown category.", details=[{"field": "category", "value": code}])
-    setattr(cat, LIVE_CHILDREN, (day, cat.has_live_children))  # type: ignore[attr-defined]
     return cat
+
+
+def has_children_in_force(category: Category, day: dt.date) -> bool:
+    return any(c.in_force(day) for c in _taxonomy_now().children.get(category.pk, ()))
 
 
 def dispatch_targets(ticket: Ticket) -> list[Team]:

@@ -213,10 +213,7 @@ def _check_category(kind: str, category: Category | None, on: datetime) -> None:
     while root.parent_id is not None:
         root = root.parent  # type: ignore[assignment]
     want_root = "consult" if kind == Kind.CONSULTATION else "cf"
-    # category_by_code answers this in its own query for the day it ran (selectors.LIVE_CHILDREN).
-    checked_on, has_children = getattr(category, selectors.LIVE_CHILDREN, (None, False))
-    if checked_on != day:
-        has_children = category.children.filter(valid_from__lte=day).exclude(valid_to__lte=day).exists()
+    has_children = selectors.has_children_in_force(category, day)
     if root.code != want_root or has_children or not category.in_force(day):
         raise ValidationFailed("分类无效：须为该类型下当前有效的末级分类。",
                                "Invalid category: pick a leaf in force under this kind.",
