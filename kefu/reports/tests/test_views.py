@@ -250,3 +250,16 @@ def test_the_report_scope_comes_from_the_seats_that_may_read_reports(client, oct
     assert client.get("/reports/charts/ranking.svg?province=bj").status_code == 404
     panel = client.get("/").content.decode().split('data-panel="reports-last-month"', 1)[1].split("</section>", 1)[0]
     assert "江苏" in panel and "全国" not in panel
+
+
+def test_service_level_page_shows_pending_clocks_without_a_rate(client, lead_js, db):
+    """Early in a month every clock may still be running: the row says so instead of printing "None%"."""
+    js_desk = Team.objects.get(code="desk_js")
+    start = timezone.now() - timedelta(hours=1)
+    sla.clock_start(owner_type="test.order", owner_id=1, kind="resolve", ticket_kind="complaint", team=js_desk,
+                    province=js_desk.province, now=start)
+    month = timezone.localtime(start).strftime("%Y-%m")
+    html = login_client(client, lead_js).get(f"/reports/service-level/?month={month}").content.decode()
+    assert "None" not in html
+    row = html.split("<h2>按承办团队</h2>", 1)[1].split("</section>", 1)[0]
+    assert re.search(r"<td class=\"num\">0</td><td class=\"num\">0</td><td class=\"num\">1</td><td class=\"num \">—</td>", row)
