@@ -10,21 +10,28 @@ from collections.abc import Iterable
 
 import xlsxwriter
 from django.db.models import Q
+from django.utils import timezone
 
 from kefu.org.access import Actor
 
 from . import search, selectors
 from .models import Revision
-from .registry import category_label
+from .registry import category_choices
 from .workflow import Status
+
+
+def _published(r: Revision) -> str:
+    # Beijing time, as on every page (an aware datetime's strftime would print UTC).
+    return timezone.localtime(r.published_at).strftime("%Y-%m-%d %H:%M") if r.published_at else ""
+
 
 COLUMNS = [
     ("编号", lambda r: r.article.code), ("版本", lambda r: str(r.number)), ("状态", lambda r: str(r.get_status_display())),
     ("标题", lambda r: r.title), ("问题", lambda r: r.question), ("坐席答案", lambda r: r.answer_agent),
     ("客户答案", lambda r: r.answer_customer), ("分类", lambda r: r.category_code),
-    ("分类名称", lambda r: category_label(r.category_code)), ("关键词", lambda r: r.keywords),
+    ("分类名称", None), ("关键词", lambda r: r.keywords),
     ("产品版本", lambda r: r.release), ("版本上线日期", lambda r: r.release_date.isoformat() if r.release_date else ""),
-    ("发布时间", lambda r: r.published_at.strftime("%Y-%m-%d %H:%M") if r.published_at else ""),
+    ("发布时间", _published),
 ]
 
 
@@ -53,9 +60,11 @@ def to_xlsx(revisions: Iterable[Revision]) -> bytes:
     wrap = wb.add_format({"text_wrap": True, "valign": "top"})
     for c, (name, _fn) in enumerate(COLUMNS):
         ws.write_string(0, c, name, bold)
+    labels = dict(category_choices())  # once: the category source reads the taxonomy
     for r, rev in enumerate(revisions, start=1):
         for c, (_name, fn) in enumerate(COLUMNS):
-            ws.write_string(r, c, fn(rev), wrap)
+            text = fn(rev) if fn is not None else labels.get(rev.category_code, rev.category_code)
+            ws.write_string(r, c, text, wrap)
     ws.set_column(0, 2, 10)
     ws.set_column(3, 3, 30)
     ws.set_column(4, 6, 50)

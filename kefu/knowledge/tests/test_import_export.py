@@ -93,3 +93,35 @@ def test_export_round_trips_through_import(make_published, kb_author):
     data = exporter.to_xlsx(exporter.selection(kb_author))
     contents = importer.parse("back.xlsx", data)
     assert contents[0].title == "新视通客户端无法登录怎么办"
+
+
+def test_export_writes_beijing_times_and_does_not_query_per_row(client, make_published, kb_author):
+    """发布时间 is Beijing time (what every page shows), and the category names are read once, not per row."""
+    from datetime import datetime
+    from zoneinfo import ZoneInfo
+
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from conftest import login_client
+
+    first = make_published()
+    Revision.objects.filter(pk=first.pk).update(
+        published_at=datetime(2026, 10, 31, 16, 30, tzinfo=ZoneInfo("UTC")))  # 2026-11-01 00:30 in Beijing
+    login_client(client, kb_author)
+
+    def export() -> tuple[int, list[list[str]]]:
+        with CaptureQueriesContext(connection) as ctx:
+            body = client.get("/kb/export.xlsx?status=published").content
+        ws = load_workbook(io.BytesIO(body)).active
+        return len(ctx.captured_queries), [[c.value for c in row] for row in ws.iter_rows()]
+
+    few, rows = export()
+    header = rows[0]
+    row = next(r for r in rows[1:] if r[0] == first.article.code)
+    assert row[header.index("发布时间")] == "2026-11-01 00:30"
+    assert row[header.index("分类名称")] == "投诉/故障 / 使用类 / 无法正常登录"
+    for i in range(4):
+        make_published(title=f"另一篇{i}")
+    many, rows = export()
+    assert len(rows) == 6 and many == few
