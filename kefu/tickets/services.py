@@ -50,7 +50,7 @@ from .models import (
     Status,
     Ticket,
 )
-from .numbering import next_number
+from .numbering import reserve
 
 TICKET = "tickets.ticket"
 HOP = "tickets.hop"
@@ -278,23 +278,30 @@ def ticket_create(
             # The seat carries what the order and its clock need; no second read of the team row.
             team_row = Team(pk=seat.team_id, code=seat.team_code, name=seat.team_name, kind=seat.team_kind,
                             province_id=seat.province_id)
-            t = Ticket.objects.create(
-                number=next_number(province_slug=customer.province.slug, now=now), kind=kind, topic=topic,
+            number, pk = reserve(province_slug=customer.province.slug, now=now)
+            t = Ticket(
+                pk=pk, number=number, kind=kind, topic=topic,
                 channel=workflow.CHANNEL_OF_TEAM_KIND[seat.team_kind], province=customer.province,
                 customer=customer, contact=contact, caller_phone=caller_phone[:16], category=category,
                 subject=subject, description=description, status=Status.OPEN,
                 first_contact_team=team_row, first_contact_agent=actor.user, holder_team=team_row,
                 assignee=actor.user, created_at=now, updated_at=now,
             )
+            if pk is not None:
+                # The id is known (PostgreSQL): start the clock first and write the order once, with its
+                # due date (a new order has no hops: its nearest deadline is this clock's).
+                clock = _start_resolve_clock(actor, t, team_row, now)
+                t.due_at = clock.due_at if clock is not None else None
+                t.save(force_insert=True)
+            else:
+                t.save(force_insert=True)
+                clock = _start_resolve_clock(actor, t, team_row, now)
+                if clock is not None and clock.due_at is not None:
+                    t.due_at = clock.due_at
+                    Ticket.objects.unscoped(_LOCK_WHY).filter(pk=t.pk).update(due_at=t.due_at)
             if key:
                 IdempotencyKey.objects.create(user=actor.user, key=key, request_hash=fingerprint, ticket=t,
                                               created_at=now)
-            clock = sla.clock_start(owner_type=TICKET, owner_id=t.pk, kind="resolve", ticket_kind=t.kind,
-                                    team=team_row, province=t.province, now=now, actor=actor)
-            # A new order has no hops: its nearest deadline is this clock's.
-            if clock is not None and clock.due_at is not None:
-                t.due_at = clock.due_at
-                Ticket.objects.unscoped(_LOCK_WHY).filter(pk=t.pk).update(due_at=t.due_at)
             event = _event(actor, t, "ticket.created", kind=t.kind, channel=t.channel, number=t.number,
                    team=team_row.code, category=category.code if category else None)
     except IntegrityError:
@@ -304,6 +311,11 @@ def ticket_create(
             raise
         return found
     return Created(ticket=t, created=True, event=event)
+
+
+def _start_resolve_clock(actor: Actor, t: Ticket, team: Team, now: datetime) -> Any:
+    return sla.clock_start(owner_type=TICKET, owner_id=t.pk, kind="resolve", ticket_kind=t.kind, team=team,
+                           province=t.province, now=now, actor=actor)
 
 
 def _replay(actor: Actor, key: str, fingerprint: str) -> Created | None:

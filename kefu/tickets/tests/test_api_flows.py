@@ -215,10 +215,10 @@ def test_create_answers_the_stored_order_and_timeline(agent_bj, bj):
 
 
 def test_create_costs_a_fixed_number_of_queries(agent_bj, bj, django_assert_max_num_queries):
-    # Session, user, memberships; customer; category (from the per-process taxonomy); sequence (three statements
-    # on SQLite); order; key; SLA clock (existing?, insert, event; policy and calendar come from
-    # kefu.sla's cache once read); due date; order event; savepoints. PostgreSQL: 16, SQLite: 18.
-    # A new query here costs every create; see docs/tickets.md.
+    # Session, user, memberships; customer; number (PostgreSQL: with the order's id; SQLite: three
+    # statements); SLA clock (existing?, insert, event; policy and calendar from kefu.sla's per-process
+    # cache); order (SQLite: then its due date); key; order event; savepoints. The category comes from
+    # the per-process taxonomy. PostgreSQL: 15, SQLite: 18. A new query here costs every create.
     desk = Api(agent_bj)
     create(desk, bj, "complaint")
     body = {"kind": "complaint", "customer_id": bj.pk, "subject": "无法登录", "category": "cf_usage_login"}
