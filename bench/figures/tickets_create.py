@@ -10,7 +10,8 @@ resolve clock, two audit events, and the detail answer.
 
 Beside it, for scale, the same database's floor: a loop of single-row
 ``INSERT`` + ``COMMIT`` on one connection, and on 8 connections at once.
-Direct use: ``.venv/bin/python bench/figures/tickets_create.py [--quick]``.
+Direct use: ``.venv/bin/python bench/figures/tickets_create.py [--quick]``; ``KEFU_BENCH_SERVER=sync``
+(gunicorn, 2 sync workers) or ``uvicorn`` (2 workers, as ``./kefu.sh run`` serves) to compare servers.
 """
 
 from __future__ import annotations
@@ -93,13 +94,33 @@ def _prepare() -> tuple[list[int], str]:
     return existing, secret
 
 
+SERVERS = ("gthread", "sync", "uvicorn")  # KEFU_BENCH_SERVER; default gthread, the figures in docs/tickets.md
+
+
+def _server_kind() -> str:
+    kind = os.environ.get("KEFU_BENCH_SERVER", "gthread")
+    if kind not in SERVERS:
+        raise SystemExit(f"KEFU_BENCH_SERVER must be one of {', '.join(SERVERS)}")
+    return kind
+
+
+def _server_args(kind: str, port: int) -> list[str]:
+    """Two worker processes each."""
+    if kind == "uvicorn":
+        # What ./kefu.sh run starts (ASGI): Django runs each request's sync code in a fresh thread,
+        # so CONN_MAX_AGE cannot keep a PostgreSQL connection from one request to the next there.
+        return ["-m", "uvicorn", "config.asgi:application", "--host", "127.0.0.1", "--port", str(port),
+                "--workers", "2", "--no-access-log", "--lifespan", "off", "--log-level", "warning"]
+    threads = ["--threads", "4"] if kind == "gthread" else []
+    return ["-m", "gunicorn", "config.wsgi:application", "--bind", f"127.0.0.1:{port}", "--workers", "2",
+            *threads, "--worker-class", kind, "--log-level", "warning"]
+
+
 def _serve(port: int) -> subprocess.Popen[bytes]:
     env = {**os.environ, "KEFU_ALLOWED_HOSTS": "127.0.0.1,localhost"}
-    server = subprocess.Popen(
-        [sys.executable, "-m", "gunicorn", "config.wsgi:application", "--bind", f"127.0.0.1:{port}",
-         "--workers", "2", "--threads", "4", "--worker-class", "gthread", "--log-level", "warning"],
-        cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
-    )
+    args = _server_args(_server_kind(), port)
+    server = subprocess.Popen([sys.executable, *args], cwd=ROOT, env=env, stdout=subprocess.DEVNULL,
+                              stderr=subprocess.PIPE)
     import httpx
 
     for _ in range(100):
@@ -110,7 +131,7 @@ def _serve(port: int) -> subprocess.Popen[bytes]:
             pass
         time.sleep(0.2)
     server.kill()
-    raise RuntimeError("gunicorn did not start")
+    raise RuntimeError(f"{_server_kind()} did not start")
 
 
 def _load(port: int, secret: str, customers: list[int], per_client: int) -> tuple[float, list[float], int]:
@@ -198,8 +219,9 @@ def child(quick: bool) -> list[tuple[str, float, str]]:
         raise RuntimeError(f"{errors} create requests failed")
     p50, p95 = _pct(latencies)
     rows = 2000 if quick else 10000
+    server_note = "" if _server_kind() == "gthread" else f" ({_server_kind()})"
     return [
-        (f"POST /api/tickets, {CLIENTS} clients, {len(latencies)} orders: throughput",
+        (f"POST /api/tickets{server_note}, {CLIENTS} clients, {len(latencies)} orders: throughput",
          round(len(latencies) / elapsed, 1), "orders/s"),
         ("POST /api/tickets: p50", round(p50, 1), "ms"),
         ("POST /api/tickets: p95", round(p95, 1), "ms"),
