@@ -167,6 +167,8 @@ KEFU_MAX_REQUEST_BYTES = int(os.environ.get("KEFU_MAX_REQUEST_BYTES", 25 * 1024 
 
 # Login throttling: failures per username and per client address in a window.
 KEFU_LOGIN_MAX_FAILURES = int(os.environ.get("KEFU_LOGIN_MAX_FAILURES", 5))
+# Higher per address: a provincial office signs in from behind one NAT address.
+KEFU_LOGIN_MAX_FAILURES_PER_ADDRESS = int(os.environ.get("KEFU_LOGIN_MAX_FAILURES_PER_ADDRESS", 30))
 KEFU_LOGIN_WINDOW_SECONDS = int(os.environ.get("KEFU_LOGIN_WINDOW_SECONDS", 900))
 # Behind one reverse proxy: count the address it appends to X-Forwarded-For, not the proxy's own.
 KEFU_TRUST_X_FORWARDED_FOR = env_bool("KEFU_TRUST_X_FORWARDED_FOR", False)

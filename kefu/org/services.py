@@ -10,6 +10,7 @@ from django.conf import settings
 from django.contrib.auth import authenticate
 from django.contrib.sessions.models import Session
 from django.db import transaction
+from django.db.models import F
 from django.http import HttpRequest
 from django.utils import timezone
 
@@ -33,7 +34,7 @@ def _hash(token: str) -> str:
 
 # -- login throttling ---------------------------------------------------------
 
-def _throttle_reserve(key: str, now: datetime) -> bool:
+def _throttle_reserve(key: str, now: datetime, limit: int) -> bool:
     """Count one attempt against ``key``; False if the key is over its limit.
 
     The attempt is counted before the password is checked, under a row lock,
@@ -44,7 +45,7 @@ def _throttle_reserve(key: str, now: datetime) -> bool:
     row = LoginThrottle.objects.select_for_update().get(key=key)
     if now - row.window_start > window:
         row.window_start, row.failures = now, 0
-    if row.failures >= settings.KEFU_LOGIN_MAX_FAILURES:
+    if row.failures >= limit:
         row.save(update_fields=["window_start", "failures"])
         return False
     row.failures += 1
@@ -56,8 +57,9 @@ def login_attempt(*, request: HttpRequest | None, username: str, password: str, 
     """Authenticate with throttling per username and per address. Raises on failure."""
     now = timezone.now()
     keys = [f"user:{username.strip().lower()[:150]}", f"ip:{client_ip}"]
+    limits = [settings.KEFU_LOGIN_MAX_FAILURES, settings.KEFU_LOGIN_MAX_FAILURES_PER_ADDRESS]
     with transaction.atomic():
-        allowed = all([_throttle_reserve(k, now) for k in keys])
+        allowed = all([_throttle_reserve(k, now, limit) for k, limit in zip(keys, limits, strict=True)])
     if not allowed:
         raise LoginThrottled(
             "登录失败次数过多，请 15 分钟后再试。",
@@ -67,8 +69,11 @@ def login_attempt(*, request: HttpRequest | None, username: str, password: str, 
     if user is None:
         raise DomainError("用户名或密码错误。", "Wrong username or password.", code="login_failed", status=401)
     with transaction.atomic():
-        # Success clears the user's counter (the address counter keeps counting guesses at other names).
+        # A success was not a failure: clear the user's counter and give back the
+        # address's reservation, so a desk behind one shared address is not locked
+        # out by its own colleagues signing in (the address keeps counting guesses).
         LoginThrottle.objects.filter(key=keys[0]).update(failures=0)
+        LoginThrottle.objects.filter(key=keys[1], failures__gt=0).update(failures=F("failures") - 1)
         audit.record(actor=user, verb="user.logged_in", target=user, data={"ip": client_ip})
     return user  # type: ignore[return-value]
 

@@ -68,9 +68,22 @@ def test_login_throttle_counts_per_username(client, agent_bj, settings):
 
 
 def test_login_throttle_counts_per_address_across_usernames(client, agent_bj, settings):
-    settings.KEFU_LOGIN_MAX_FAILURES = 3
+    settings.KEFU_LOGIN_MAX_FAILURES_PER_ADDRESS = 3
     statuses = [client.post("/accounts/login/", {"username": f"guess{i}", "password": "bad"}).status_code
                 for i in range(4)]
+    assert statuses == [401, 401, 401, 429]
+
+
+def test_successful_logins_do_not_use_up_the_address_allowance(client, agent_bj, settings):
+    """Colleagues behind one office address sign in all morning; only failures count."""
+    settings.KEFU_LOGIN_MAX_FAILURES_PER_ADDRESS = 3
+    for _ in range(10):
+        ok = client.post("/accounts/login/", {"username": "agent_bj", "password": "correct-horse-42"})
+        assert ok.status_code == 302
+        client.logout()
+    assert LoginThrottle.objects.get(key="ip:127.0.0.1").failures == 0
+    statuses = [client.post("/accounts/login/", {"username": "nobody", "password": "bad"}).status_code
+                for _ in range(4)]
     assert statuses == [401, 401, 401, 429]
 
 
@@ -271,7 +284,7 @@ def test_web_forms_need_the_csrf_token(agent_bj):
 
 
 def test_throttle_counts_the_socket_address_unless_told_to_trust_the_proxy(client, agent_bj, settings):
-    settings.KEFU_LOGIN_MAX_FAILURES = 1
+    settings.KEFU_LOGIN_MAX_FAILURES_PER_ADDRESS = 1
     spoof = {"HTTP_X_FORWARDED_FOR": "198.51.100.1"}
     client.post("/accounts/login/", {"username": "a1", "password": "bad"}, **spoof)
     # A forged header does not give a fresh address: still the socket's, still throttled.
