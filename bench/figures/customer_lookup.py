@@ -13,14 +13,15 @@ Direct use: ``.venv/bin/python bench/figures/customer_lookup.py [--quick]``.
 from __future__ import annotations
 
 import json
-import os
 import random
 import statistics
-import subprocess
 import sys
 import time
 from pathlib import Path
 from typing import Any
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from _child import create_database, run_child  # noqa: E402
 
 NAME = "customer_lookup"
 DESCRIPTION = "Caller lookup by phone / name prefix among 100k customers, 300k numbers (PostgreSQL)"
@@ -32,30 +33,13 @@ BRANDS = ["恒信", "华通", "瑞祥", "鼎盛", "宏达", "新远", "中科", 
 TRADES = ["科技", "物流", "能源", "建设集团", "燃气", "水务集团"]
 
 
-def _server_url() -> str:
-    return os.environ.get("KEFU_BENCH_PG_URL", "postgres://postgres@127.0.0.1:5432/kefu")
 
 
 def run(quick: bool) -> list[tuple[str, float, str]]:
-    base = _server_url().rsplit("/", 1)[0]
-    env = {**os.environ, "DATABASE_URL": f"{base}/{BENCH_DB}", "DJANGO_SETTINGS_MODULE": "config.settings",
-           "KEFU_LOG_LEVEL": "WARNING"}
-    env.pop("KEFU_TESTING", None)
-    args = [sys.executable, str(Path(__file__).resolve()), "--child"] + (["--quick"] if quick else [])
-    out = subprocess.run(args, env=env, cwd=ROOT, capture_output=True, text=True, check=False)
-    if out.returncode != 0:
-        raise RuntimeError(f"customer_lookup bench failed:\n{out.stderr[-4000:]}")
-    return [tuple(row) for row in json.loads(out.stdout.strip().splitlines()[-1])]  # type: ignore[misc]
+    return run_child(__file__, BENCH_DB, quick)
 
 
 # -- the child ----------------------------------------------------------------------
-
-def _create_database() -> None:
-    import psycopg
-
-    with psycopg.connect(_server_url().rsplit("/", 1)[0] + "/postgres", autocommit=True) as conn:
-        if not conn.execute("SELECT 1 FROM pg_database WHERE datname = %s", (BENCH_DB,)).fetchone():
-            conn.execute(f'CREATE DATABASE "{BENCH_DB}"')
 
 
 def _mobile(i: int) -> str:
@@ -121,7 +105,7 @@ def _time(fn: Any, args: list[Any]) -> tuple[float, float]:
 
 
 def child(quick: bool) -> list[tuple[str, float, str]]:
-    _create_database()
+    create_database(BENCH_DB)
     import django
 
     django.setup()

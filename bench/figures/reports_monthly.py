@@ -18,13 +18,14 @@ Direct use: ``.venv/bin/python bench/figures/reports_monthly.py [--quick]``.
 from __future__ import annotations
 
 import json
-import os
 import statistics
-import subprocess
 import sys
 import time
 from pathlib import Path
 from typing import Any
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from _child import create_database, run_child  # noqa: E402
 
 NAME = "reports_monthly"
 DESCRIPTION = "Monthly report, 10M orders over 24 months: rollup table, Excel, direct GROUP BY (PostgreSQL)"
@@ -34,8 +35,6 @@ FULL, QUICK = 10_000_000, 100_000
 BATCH = 1_000_000
 
 
-def _server_url() -> str:
-    return os.environ.get("KEFU_BENCH_PG_URL", "postgres://postgres@127.0.0.1:5432/kefu")
 
 
 def _db(quick: bool) -> str:
@@ -43,25 +42,10 @@ def _db(quick: bool) -> str:
 
 
 def run(quick: bool) -> list[tuple[str, float, str]]:
-    base = _server_url().rsplit("/", 1)[0]
-    env = {**os.environ, "DATABASE_URL": f"{base}/{_db(quick)}", "DJANGO_SETTINGS_MODULE": "config.settings",
-           "KEFU_LOG_LEVEL": "WARNING"}
-    env.pop("KEFU_TESTING", None)
-    args = [sys.executable, str(Path(__file__).resolve()), "--child"] + (["--quick"] if quick else [])
-    out = subprocess.run(args, env=env, cwd=ROOT, capture_output=True, text=True, check=False)
-    if out.returncode != 0:
-        raise RuntimeError(f"reports_monthly bench failed:\n{out.stderr[-4000:]}")
-    return [tuple(row) for row in json.loads(out.stdout.strip().splitlines()[-1])]  # type: ignore[misc]
+    return run_child(__file__, _db(quick), quick)
 
 
 # -- the child ----------------------------------------------------------------------
-
-def _create_database(name: str) -> None:
-    import psycopg
-
-    with psycopg.connect(_server_url().rsplit("/", 1)[0] + "/postgres", autocommit=True) as conn:
-        if not conn.execute("SELECT 1 FROM pg_database WHERE datname = %s", (name,)).fetchone():
-            conn.execute(f'CREATE DATABASE "{name}"')
 
 
 def _refs() -> dict[str, Any]:
@@ -174,7 +158,7 @@ def _median_ms(fn: Any, repeats: int) -> float:
 
 
 def child(quick: bool) -> list[tuple[str, float, str]]:
-    _create_database(_db(quick))
+    create_database(_db(quick))
     import django
 
     django.setup()

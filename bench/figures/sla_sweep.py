@@ -11,11 +11,13 @@ from __future__ import annotations
 import json
 import os
 import statistics
-import subprocess
 import sys
 import time
 from pathlib import Path
 from typing import Any
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from _child import create_database, run_child  # noqa: E402
 
 NAME = "sla_sweep"
 DESCRIPTION = "One SLA sweep: 1,000 due clocks among 100k and 1M open ones (PostgreSQL, COPY-loaded bench DB)"
@@ -25,32 +27,14 @@ BENCH_DB = "kefu_bench_sla"
 REPEATS = 5
 
 
-def _server_url() -> str:
-    return os.environ.get("KEFU_BENCH_PG_URL", "postgres://postgres@127.0.0.1:5432/kefu")
 
 
 def run(quick: bool) -> list[tuple[str, float, str]]:
     """Spawn the child on the bench database and return its figures."""
-    base = _server_url().rsplit("/", 1)[0]
-    env = {**os.environ, "DATABASE_URL": f"{base}/{BENCH_DB}", "DJANGO_SETTINGS_MODULE": "config.settings",
-           "KEFU_LOG_LEVEL": "WARNING"}
-    env.pop("KEFU_TESTING", None)
-    args = [sys.executable, str(Path(__file__).resolve()), "--child"] + (["--quick"] if quick else [])
-    out = subprocess.run(args, env=env, cwd=ROOT, capture_output=True, text=True, check=False)
-    if out.returncode != 0:
-        raise RuntimeError(f"sla_sweep bench failed:\n{out.stderr[-4000:]}")
-    return [tuple(row) for row in json.loads(out.stdout.strip().splitlines()[-1])]  # type: ignore[misc]
+    return run_child(__file__, BENCH_DB, quick)
 
 
 # -- the child ----------------------------------------------------------------------
-
-def _create_database() -> None:
-    import psycopg
-
-    with psycopg.connect(_server_url().rsplit("/", 1)[0] + "/postgres", autocommit=True) as conn:
-        exists = conn.execute("SELECT 1 FROM pg_database WHERE datname = %s", (BENCH_DB,)).fetchone()
-        if not exists:
-            conn.execute(f'CREATE DATABASE "{BENCH_DB}"')
 
 
 def _copy_clocks(first_id: int, count: int, due: int, now: Any, refs: dict[str, Any]) -> None:
@@ -136,7 +120,7 @@ def _time_sweep(now: Any) -> tuple[float, float | None, int]:
 
 
 def child(quick: bool) -> list[tuple[str, float, str]]:
-    _create_database()
+    create_database(BENCH_DB)
     import django
 
     django.setup()
