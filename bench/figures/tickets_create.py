@@ -8,7 +8,9 @@ Idempotency-Key each, as fast as answers come back. Every request is the full
 path: scoped customer fetch, number from the sequence, the order, its 48-hour
 resolve clock, two audit events, and the detail answer.
 
-Beside it, for scale, the same database's floor: a loop of single-row
+Before the server starts, the same create in process (Django test client, no network): its query
+count, CPU and wall time per create, which the machine's other load disturbs less. Beside it, for
+scale, the same database's floor: a loop of single-row
 ``INSERT`` + ``COMMIT`` on one connection, and on 8 connections at once.
 Direct use: ``.venv/bin/python bench/figures/tickets_create.py [--quick]``; ``KEFU_BENCH_SERVER=sync``
 (gunicorn, 2 sync workers) or ``uvicorn`` (2 workers, as ``./kefu.sh run`` serves) to compare servers.
@@ -197,6 +199,36 @@ def _insert_loop(rows: int, connections: int) -> float:
     return rows / (time.perf_counter() - started)
 
 
+def _in_process(secret: str, customers: list[int], n: int) -> tuple[int, float, float]:
+    """One create through the whole Django stack without a server: (queries, CPU ms, wall ms median)."""
+    from django.db import connection
+    from django.test import Client
+    from django.test.utils import CaptureQueriesContext
+
+    http = Client(HTTP_AUTHORIZATION=f"Bearer {secret}")
+
+    def one(i: int) -> None:
+        body = {"kind": "complaint", "customer_id": customers[i % len(customers)], "subject": "会议终端无法登录",
+                "description": "压测", "category": "cf_usage_login"}
+        r = http.post("/api/tickets", body, content_type="application/json",
+                      headers={"Idempotency-Key": f"inproc-{i}-{time.time_ns()}"})
+        if r.status_code != 201:
+            raise RuntimeError(f"in-process create failed: {r.status_code} {r.content[:300]!r}")
+
+    for i in range(10):
+        one(i)
+    with CaptureQueriesContext(connection) as captured:
+        one(0)
+    queries = len(captured.captured_queries)  # now: the next request empties the log it reads from
+    walls = []
+    cpu = time.process_time()
+    for i in range(n):
+        started = time.perf_counter()
+        one(i)
+        walls.append((time.perf_counter() - started) * 1000)
+    return queries, (time.process_time() - cpu) * 1000 / n, statistics.median(walls)
+
+
 def child(quick: bool) -> list[tuple[str, float, str]]:
     _create_database()
     import django
@@ -206,6 +238,7 @@ def child(quick: bool) -> list[tuple[str, float, str]]:
 
     call_command("migrate", verbosity=0)
     customers, secret = _prepare()
+    queries, cpu_ms, wall_ms = _in_process(secret, customers, 50 if quick else 300)
     per_client = 40 if quick else 250
     port = _free_port()
     server = _serve(port)
@@ -225,6 +258,9 @@ def child(quick: bool) -> list[tuple[str, float, str]]:
          round(len(latencies) / elapsed, 1), "orders/s"),
         ("POST /api/tickets: p50", round(p50, 1), "ms"),
         ("POST /api/tickets: p95", round(p95, 1), "ms"),
+        ("one create in process (test client, bearer token): queries", queries, "queries"),
+        ("one create in process: CPU", round(cpu_ms, 2), "ms"),
+        ("one create in process: wall, median", round(wall_ms, 2), "ms"),
         ("same database, single-row INSERT+COMMIT loop, 1 connection", round(_insert_loop(rows, 1)), "rows/s"),
         (f"same database, single-row INSERT+COMMIT loop, {CLIENTS} connections",
          round(_insert_loop(rows, CLIENTS)), "rows/s"),
