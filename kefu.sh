@@ -56,8 +56,11 @@ cmd_run() {
   trap 'kill "$WORKER_PID" 2>/dev/null || true' EXIT INT TERM
   "$PY" manage.py demo_logins --url "http://$host:$port/"
   say "starting web server on http://$host:$port/  (Ctrl-C stops both)"
-  "$PY" -m uvicorn config.asgi:application --host "$host" --port "$port" --workers "${KEFU_WEB_WORKERS:-1}" \
-    --no-access-log --lifespan off
+  # HTTP is served by gunicorn (WSGI, threads): Django keeps its database connections
+  # across requests there, which it cannot do under an ASGI server (one new
+  # connection per request). config.asgi stays for WebSockets (Channels).
+  "$PY" -m gunicorn config.wsgi:application --bind "$host:$port" --workers "${KEFU_WEB_WORKERS:-2}" \
+    --worker-class gthread --threads "${KEFU_WEB_THREADS:-4}" --log-level warning
 }
 
 pg_url() { echo "${KEFU_TEST_PG_URL:-postgres://postgres@127.0.0.1:5432/kefu}"; }

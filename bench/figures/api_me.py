@@ -1,6 +1,6 @@
 """Authenticated ``GET /api/me`` under the production server, next to a bare Django view.
 
-Server: uvicorn (ASGI, as ``./kefu.sh run`` starts it) with 2 worker processes on
+Server: gunicorn (WSGI, gthread, as ``./kefu.sh run`` starts it) with 2 worker processes × 4 threads on
 127.0.0.1, database PostgreSQL (``kefu_bench_api`` on the server of
 ``KEFU_BENCH_PG_URL``, default ``postgres://postgres@127.0.0.1:5432/kefu``;
 created and migrated on first use). ``/api/me`` is called with a bearer token
@@ -26,7 +26,7 @@ import time
 from pathlib import Path
 
 NAME = "api_me"
-DESCRIPTION = "GET /api/me (token auth) vs a bare Django view: req/s, p50, p95 under uvicorn x2 on PostgreSQL"
+DESCRIPTION = "GET /api/me (token auth) vs a bare Django view: req/s, p50, p95 under gunicorn 2 workers on PostgreSQL"
 
 ROOT = Path(__file__).resolve().parents[2]
 BENCH_DB = "kefu_bench_api"
@@ -78,8 +78,8 @@ def _free_port() -> int:
 
 
 def _start_server(env: dict[str, str], port: int) -> subprocess.Popen[bytes]:
-    cmd = [sys.executable, "-m", "uvicorn", "config.asgi:application", "--host", "127.0.0.1", "--port", str(port),
-           "--workers", str(WORKERS), "--no-access-log", "--lifespan", "off", "--log-level", "warning"]
+    cmd = [sys.executable, "-m", "gunicorn", "config.wsgi:application", "--bind", f"127.0.0.1:{port}",
+           "--workers", str(WORKERS), "--worker-class", "gthread", "--threads", "4", "--log-level", "warning"]
     return subprocess.Popen(cmd, env=env, cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
 
 
