@@ -24,18 +24,27 @@ from .models import Category, Ticket
 if TYPE_CHECKING:
     from kefu.demo.loader import DemoContext
 
+# Complaint and fault subjects per category leaf, so that the demo's report rows read true.
+CATEGORY_SUBJECTS = {
+    "cf_activation_account": ["业务开户不成功，提交后一直待审核", "新开户的会议室账号无法激活"],
+    "cf_activation_order": ["开户后资源订购不成功", "加购会议方数订购失败"],
+    "cf_activation_tariff": ["资费未明示，账单与合同不符", "开通时未告知按方数计费"],
+    "cf_activation_start": ["起租时间错误导致多收费", "未开通即开始计费"],
+    "cf_termination_resource": ["会议室资源退订不成功", "退订后资源仍在账单中"],
+    "cf_termination_business": ["退租申请提交后仍在扣费", "业务退租多次申请未办结"],
+    "cf_usage_login": ["会议终端无法登录，多次报修未解决", "PC客户端登录提示账号锁定"],
+    "cf_usage_function": ["PC客户端共享屏幕黑屏", "4G手机入会后无声音", "会议录制文件无法下载"],
+    "cf_usage_bill": ["账单明细与实际使用时长不符", "月账单重复扣费"],
+    "cf_usage_other": ["会议中频繁掉线影响使用", "电话入会拨号无应答"],
+    "cf_incident": ["云平台故障，全省会议中断", "平台升级后大量终端无法入会"],
+    "cf_other": ["硬件终端无法连接云平台", "客服热线长时间无人接听"],
+}
 SUBJECTS = {
-    "complaint": ["会议终端无法登录，多次报修未解决", "开户后资源订购不成功", "资费未明示，账单与合同不符",
-                  "起租时间错误导致多收费", "退租申请提交后仍在扣费", "会议中频繁掉线影响使用"],
-    "fault": ["4G手机入会后无声音", "硬件终端无法连接云平台", "PC客户端共享屏幕黑屏", "电话入会拨号无应答",
-              "会议录制文件无法下载"],
     "consultation": ["如何预约周期性会议", "会议室最大并发方数是多少", "账单明细在哪里查询", "年付优惠活动规则",
                      "Pad端如何举手发言"],
-    "acceptance": ["新增20个会议室账号", "变更套餐为100方", "办理业务退租"],
 }
-CF_LEAVES = ["cf_activation_account", "cf_activation_order", "cf_activation_tariff", "cf_activation_start",
-             "cf_termination_resource", "cf_termination_business", "cf_usage_login", "cf_usage_function",
-             "cf_usage_bill", "cf_usage_other", "cf_incident", "cf_other"]
+ACCEPTANCES = [("activation", "新增20个会议室账号"), ("change", "变更套餐为100方"), ("termination", "办理业务退租")]
+CF_LEAVES = list(CATEGORY_SUBJECTS)
 # (flow, where it stops) — the end states cover every status of the workflow.
 SCENARIOS = [
     ("consult_first", "closed"), ("consult_first", "resolved"), ("consult_hotline", "closed"),
@@ -65,15 +74,18 @@ def _when(ctx: DemoContext, *, recent: bool) -> datetime:
 
 
 def _create(actor: Actor, customer: Customer, kind: str, ctx: DemoContext, now: datetime) -> Ticket:
-    subject = ctx.rng.choice(SUBJECTS[kind])
-    kw: dict[str, Any] = {"subject": subject, "description": f"客户来电反映：{subject}。"}
+    kw: dict[str, Any] = {}
     if kind in ("complaint", "fault"):
-        kw["category"] = Category.objects.get(code=ctx.rng.choice(CF_LEAVES))
+        code = ctx.rng.choice(CF_LEAVES)
+        subject = ctx.rng.choice(CATEGORY_SUBJECTS[code])
+        kw["category"] = Category.objects.get(code=code)
     elif kind == "consultation":
+        subject = ctx.rng.choice(SUBJECTS[kind])
         kw["topic"] = ctx.rng.choice(["business", "usage", "bill", "promotion"])
         kw["category"] = Category.objects.get(code="consult")
     else:
-        kw["topic"] = ctx.rng.choice(["activation", "change", "termination"])
+        kw["topic"], subject = ctx.rng.choice(ACCEPTANCES)
+    kw.update(subject=subject, description=f"客户来电反映：{subject}。")
     contact = customer.contacts.first()
     phone = contact.phones.first() if contact is not None else None
     return services.ticket_create(actor=actor, kind=kind, customer=customer, contact=contact,
