@@ -427,24 +427,30 @@ def ticket_accept(*, actor: Actor, ticket: Ticket, now: datetime | None = None) 
 
 
 def _accept(t: Ticket, tr: workflow.Transition, hop: Hop, now: datetime, *, status: str, user: Any,
-            actor: Any) -> None:
-    hop.status, hop.accepted_at, hop.accepted_by = status, now, user
+            actor: Any, accepted_at: datetime | None = None) -> None:
+    # ``accepted_at`` is earlier than ``now`` only for the auto-accept: the order counts as
+    # accepted at the 2-hour mark, so a late sweep must not give the team extra time.
+    at = accepted_at or now
+    hop.status, hop.accepted_at, hop.accepted_by = status, at, user
     hop.save(update_fields=["status", "accepted_at", "accepted_by"])
     # Auto-accepted too: the sweep marked the clock breached, stopping it records it as late.
-    sla.clock_stop(owner_type=HOP, owner_id=hop.pk, kind="accept", now=now, actor=actor)
+    sla.clock_stop(owner_type=HOP, owner_id=hop.pk, kind="accept", now=at, actor=actor)
     sla.clock_start(owner_type=HOP, owner_id=hop.pk, kind="resolve", ticket_kind=t.kind, team=hop.to_team,
-                    province=t.province, now=now, actor=actor)
+                    province=t.province, now=at, actor=actor)
     t.status, t.assignee = tr.target, user
     _refresh_due(t, now)
     _save(t, now, "status", "assignee", "due_at")
 
 
-def hop_auto_accept(*, hop_id: int, now: datetime | None = None) -> bool:
+def hop_auto_accept(*, hop_id: int, now: datetime | None = None, deadline: datetime | None = None) -> bool:
     """The accept deadline passed without an answer: the hop counts as accepted (第七条). Idempotent.
 
-    Called by the SLA sweep (registered in ``apps.py``) inside its transaction.
+    Called by the SLA sweep (registered in ``apps.py``) with the accept clock's
+    ``deadline``: the hop counts as accepted then, and its resolution clock starts
+    then, however late the sweep runs.
     """
     now = _now(now)
+    accepted_at = min(deadline, now) if deadline is not None else now
     with transaction.atomic():
         hop = Hop.objects.unscoped("the SLA sweep acts on the hop its clock names").filter(pk=hop_id).first()
         if hop is None:
@@ -456,7 +462,7 @@ def hop_auto_accept(*, hop_id: int, now: datetime | None = None) -> bool:
         tr = workflow.find(facts_of(t), "auto_accept", by="system")
         if tr is None:
             return False
-        _accept(t, tr, hop, now, status=HopStatus.AUTO_ACCEPTED, user=None, actor=None)
+        _accept(t, tr, hop, now, status=HopStatus.AUTO_ACCEPTED, user=None, actor=None, accepted_at=accepted_at)
         _event(None, t, "ticket.hop_auto_accepted", hop=hop.pk, team=hop.to_team.code)
     return True
 

@@ -153,6 +153,22 @@ def test_auto_accept_after_the_accept_deadline_via_the_sweep(agent_bj):
     assert events(t).count("ticket.hop_auto_accepted") == 1
 
 
+def test_a_late_sweep_gives_no_extra_time(agent_bj):
+    """Accepted at the 2-hour mark, not when the sweep got round to it: the 24 h clock starts then."""
+    sweep = pytest.importorskip("kefu.sla.sweep").sweep
+
+    t = make_ticket(agent_bj, now=T0)
+    hop = services.ticket_dispatch(actor=agent_bj, ticket=t, to_team=hotline(), reason_code="complaint_assist",
+                                   now=T0)
+    accept = Clock.objects.unscoped("test").get(owner_type="tickets.hop", owner_id=hop.pk, kind="accept")
+    sweep(now=accept.due_at + timedelta(hours=5))
+    hop = Hop.objects.unscoped("test").get(pk=hop.pk)
+    resolve = Clock.objects.unscoped("test").get(owner_type="tickets.hop", owner_id=hop.pk, kind="resolve")
+    assert hop.status == "auto_accepted"
+    assert hop.accepted_at == accept.due_at == resolve.started_at
+    assert resolve.due_at == accept.due_at + timedelta(hours=24)
+
+
 def test_off_rule_transfer_is_flagged_and_counted(agent_bj, hotline_agent):
     t = make_ticket(hotline_agent, customer=customer_in("bj"), kind="consultation", category=None, topic="usage")
     hop = services.ticket_dispatch(actor=hotline_agent, ticket=t, to_team=Team.objects.get(code="online"),
