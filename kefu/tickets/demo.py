@@ -67,7 +67,15 @@ def _actor(username: str) -> Actor | None:
 
 def _when(ctx: DemoContext, *, recent: bool) -> datetime:
     """A moment inside the 7x12 service hours: the last three days for open orders, else six months."""
-    days = ctx.rng.randint(0, 2) if recent else ctx.rng.randint(3, 180)
+    day_of_month = timezone.localtime(ctx.now).day
+    if recent:
+        # Mostly today's work; about one in five from the last two days, which shows up as overdue.
+        days = 0 if ctx.rng.random() < 0.8 else ctx.rng.randint(1, 2)
+    elif day_of_month > 4 and ctx.rng.random() < 0.5:
+        # Half the finished orders fall in the current month, so month-to-date rates have substance.
+        days = ctx.rng.randint(3, day_of_month - 1)
+    else:
+        days = ctx.rng.randint(3, 180)
     local = timezone.localtime(ctx.now - timedelta(days=days)).replace(
         hour=ctx.rng.randint(8, 17), minute=ctx.rng.randint(0, 59), second=0, microsecond=0)
     return min(local, ctx.now - timedelta(minutes=30))
@@ -116,7 +124,7 @@ def _via_hotline(ctx: DemoContext, sender: Actor, hot: Actor, t: Ticket, t0: dat
         hop = t.hops.get(status="pending")
         services.hop_auto_accept(hop_id=hop.pk, now=t0 + timedelta(hours=2, minutes=16))
         return
-    late = ctx.rng.random() < 0.1  # about one in ten results comes back after the 24 h
+    late = ctx.rng.random() < 0.03  # now and then a result comes back after the 24 h
     services.ticket_accept(actor=hot, ticket=t, now=t0 + timedelta(minutes=ctx.rng.randint(20, 110)))
     if end == "accepted":
         return
@@ -158,7 +166,7 @@ def _scenario(ctx: DemoContext, slug: str, customer: Customer, flow: str, end: s
         if end == "waiting_customer":
             services.ticket_await_customer(actor=desk, ticket=t, note="请客户提供报错截图", now=t0 + timedelta(hours=1))
         elif end == "closed":
-            hours = ctx.rng.choice([3, 8, 20, 30, 50])  # now and then later than the 48 h
+            hours = 50 if ctx.rng.random() < 0.03 else ctx.rng.choice([3, 5, 8, 20, 30, 40])  # rarely past 48 h
             _finish(desk, t, t0 + timedelta(hours=hours), close=True)
     elif flow in ("complaint_hotline_help", "fault_hotline_help"):
         t = _create(desk, customer, "complaint" if flow.startswith("complaint") else "fault", ctx, t0)
