@@ -28,6 +28,9 @@ import threading
 import time
 from pathlib import Path
 
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from _child import create_database, run_child, server_url  # noqa: E402
+
 NAME = "tickets_create"
 DESCRIPTION = "POST /api/tickets at 8 concurrent clients: orders/s, p50/p95 (gunicorn 2 workers, PostgreSQL)"
 
@@ -36,33 +39,18 @@ BENCH_DB = "kefu_bench_tickets_create"
 CLIENTS = 8
 
 
-def _server_url() -> str:
-    return os.environ.get("KEFU_BENCH_PG_URL", "postgres://postgres@127.0.0.1:5432/kefu")
 
 
 def _db_url() -> str:
-    return f"{_server_url().rsplit('/', 1)[0]}/{BENCH_DB}"
+    return f"{server_url().rsplit('/', 1)[0]}/{BENCH_DB}"
 
 
 def run(quick: bool) -> list[tuple[str, float, str]]:
-    env = {**os.environ, "DATABASE_URL": _db_url(), "DJANGO_SETTINGS_MODULE": "config.settings",
-           "KEFU_LOG_LEVEL": "WARNING"}
-    env.pop("KEFU_TESTING", None)
-    args = [sys.executable, str(Path(__file__).resolve()), "--child"] + (["--quick"] if quick else [])
-    out = subprocess.run(args, env=env, cwd=ROOT, capture_output=True, text=True, check=False)
-    if out.returncode != 0:
-        raise RuntimeError(f"tickets_create bench failed:\n{out.stderr[-4000:]}")
-    return [tuple(row) for row in json.loads(out.stdout.strip().splitlines()[-1])]  # type: ignore[misc]
+    return run_child(__file__, BENCH_DB, quick)
 
 
 # -- the child ----------------------------------------------------------------------
 
-def _create_database() -> None:
-    import psycopg
-
-    with psycopg.connect(_server_url().rsplit("/", 1)[0] + "/postgres", autocommit=True) as conn:
-        if not conn.execute("SELECT 1 FROM pg_database WHERE datname = %s", (BENCH_DB,)).fetchone():
-            conn.execute(f'CREATE DATABASE "{BENCH_DB}"')
 
 
 def _free_port() -> int:
@@ -230,7 +218,7 @@ def _in_process(secret: str, customers: list[int], n: int) -> tuple[int, float, 
 
 
 def child(quick: bool) -> list[tuple[str, float, str]]:
-    _create_database()
+    create_database(BENCH_DB)
     import django
 
     django.setup()

@@ -26,6 +26,9 @@ from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from _child import create_database, run_child  # noqa: E402
+
 NAME = "tickets_queue"
 DESCRIPTION = "Queue page and list API p50/p95 with 1M work orders (gunicorn 2 workers, PostgreSQL)"
 
@@ -33,30 +36,14 @@ ROOT = Path(__file__).resolve().parents[2]
 BENCH_DB = "kefu_bench_tickets_queue"
 
 
-def _server_url() -> str:
-    return os.environ.get("KEFU_BENCH_PG_URL", "postgres://postgres@127.0.0.1:5432/kefu")
 
 
 def run(quick: bool) -> list[tuple[str, float, str]]:
-    base = _server_url().rsplit("/", 1)[0]
-    env = {**os.environ, "DATABASE_URL": f"{base}/{BENCH_DB}", "DJANGO_SETTINGS_MODULE": "config.settings",
-           "KEFU_LOG_LEVEL": "WARNING"}
-    env.pop("KEFU_TESTING", None)
-    args = [sys.executable, str(Path(__file__).resolve()), "--child"] + (["--quick"] if quick else [])
-    out = subprocess.run(args, env=env, cwd=ROOT, capture_output=True, text=True, check=False)
-    if out.returncode != 0:
-        raise RuntimeError(f"tickets_queue bench failed:\n{out.stderr[-4000:]}")
-    return [tuple(row) for row in json.loads(out.stdout.strip().splitlines()[-1])]  # type: ignore[misc]
+    return run_child(__file__, BENCH_DB, quick)
 
 
 # -- the child ----------------------------------------------------------------------
 
-def _create_database() -> None:
-    import psycopg
-
-    with psycopg.connect(_server_url().rsplit("/", 1)[0] + "/postgres", autocommit=True) as conn:
-        if not conn.execute("SELECT 1 FROM pg_database WHERE datname = %s", (BENCH_DB,)).fetchone():
-            conn.execute(f'CREATE DATABASE "{BENCH_DB}"')
 
 
 def _copy(table: str, model: Any, rows: Any) -> None:
@@ -194,7 +181,7 @@ def _time(http: Any, path: str, params: dict[str, Any], samples: int, check: str
 
 
 def child(quick: bool) -> list[tuple[str, float, str]]:
-    _create_database()
+    create_database(BENCH_DB)
     import django
 
     django.setup()
