@@ -81,6 +81,11 @@ class Revision(models.Model):
     )
     created_at = models.DateTimeField(_("创建时间"), auto_now_add=True)
     submitted_at = models.DateTimeField(_("提交时间"), null=True, blank=True)
+    # Who sent it into review: like the author, they may not approve it (four eyes).
+    submitted_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, verbose_name=_("提交人"), null=True, blank=True,
+        on_delete=models.PROTECT, related_name="+",
+    )
     checked_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, verbose_name=_("运营审核人"), null=True, blank=True,
         on_delete=models.PROTECT, related_name="+",

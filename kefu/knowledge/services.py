@@ -163,8 +163,8 @@ def _guard(actor: Actor, rev: Revision, action: str) -> workflow.Transition:
             code="permission_denied", details={"permission": step.permission, "status": rev.status},
         )
     if step.approval:
-        if rev.author_id == actor.user.pk:
-            raise Forbidden("不能审核自己编写的版本。", "You cannot approve your own revision.",
+        if actor.user.pk in {rev.author_id, rev.submitted_by_id}:
+            raise Forbidden("不能审核自己编写或提交的版本。", "You cannot approve a revision you wrote or submitted.",
                             code="own_revision")
         if actor.user.pk in {rev.checked_by_id, rev.confirmed_by_id}:
             raise Forbidden("同一人不能在两个环节审核同一版本。", "One person cannot approve two stages of a revision.",
@@ -212,8 +212,8 @@ def revision_transition(*, actor: Actor, revision: Revision, action: str, commen
     updates: list[str] = []
     if action == Action.SUBMIT:
         rev.late_submission = _lead_time_check(rev, now)
-        rev.submitted_at = now
-        updates += ["late_submission", "submitted_at"]
+        rev.submitted_at, rev.submitted_by = now, actor.user
+        updates += ["late_submission", "submitted_at", "submitted_by"]
     elif action == Action.CHECK:
         rev.checked_by, rev.checked_at = actor.user, now
         updates += ["checked_by", "checked_at"]

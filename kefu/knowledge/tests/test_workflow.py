@@ -80,6 +80,21 @@ def test_out_of_order_is_refused_and_nothing_changes(kb_author, hq_reviewer, hq_
     assert snapshot(rev) == before
 
 
+def test_who_submitted_someone_elses_draft_cannot_check_it(kb_author, kb_checker, make_actor):
+    """Four eyes: sending a colleague's draft into review and then passing it is one pair of eyes."""
+    third = make_actor("kb_third", "knowledge", "kb_author")
+    rev = services.article_create(actor=kb_author, content=content())
+    rev = services.revision_transition(actor=kb_checker, revision=rev, action="submit")
+    assert rev.submitted_by == kb_checker.user
+    before = snapshot(rev)
+    with pytest.raises(Forbidden) as exc:
+        services.revision_transition(actor=kb_checker, revision=rev, action="check")
+    assert exc.value.code == "own_revision"
+    assert snapshot(rev) == before
+    rev = services.revision_transition(actor=third, revision=rev, action="check")
+    assert rev.status == "checked"
+
+
 def test_no_one_approves_their_own_revision(kb_author, kb_checker):
     rev = services.article_create(actor=kb_checker, content=content())
     rev = services.revision_transition(actor=kb_checker, revision=rev, action="submit")
