@@ -36,7 +36,25 @@ class SecurityHeadersMiddleware:
         response.headers.setdefault("X-Frame-Options", "DENY")
         response.headers.setdefault("Permissions-Policy", "camera=(), microphone=(), geolocation=()")
         response.headers.setdefault("Cross-Origin-Resource-Policy", "same-origin")
+        if _authenticated(request, response):
+            # A signed-in page or API answer holds someone's data: no shared or disk cache may keep it.
+            response.headers["Cache-Control"] = "no-store, private"
         return response
+
+
+def _authenticated(request: HttpRequest, response: HttpResponse) -> bool:
+    """Whether the request carried (or the response sets) credentials.
+
+    Cheap on purpose: a session cookie or a bearer token is enough, so anonymous pages
+    (login, public FAQ, static files) keep their caching and no session is loaded here.
+    """
+    if "HTTP_AUTHORIZATION" in request.META or settings.SESSION_COOKIE_NAME in request.COOKIES:
+        return True
+    if settings.SESSION_COOKIE_NAME in response.cookies:
+        return True
+    # Only a user already loaded by the view (never load one here: /healthz must work without a database).
+    user = getattr(request, "_cached_user", None)
+    return bool(user is not None and user.is_authenticated)
 
 
 def _error(status: int, code: str, zh: str, en: str) -> JsonResponse:

@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+import logging
+
 from django.conf import settings
 from django.db import connection
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect, JsonResponse
@@ -11,6 +13,8 @@ from django.views.decorators.http import require_POST
 from .errors import Forbidden, NotFound
 from .registry import HOME_PANELS
 from .web import actor_required, error_page
+
+log = logging.getLogger(__name__)
 
 
 @actor_required()
@@ -27,10 +31,33 @@ def home(request: HttpRequest) -> HttpResponse:
     return render(request, "core/home.html", {"panels": panels})
 
 
+def _check_database() -> str | None:
+    try:
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT 1")
+    except Exception as exc:  # noqa: BLE001 - any failure means "not healthy", named below
+        log.warning("healthz: database check failed: %s", exc)
+        return type(exc).__name__
+    return None
+
+
+HEALTH_CHECKS = {"database": _check_database}
+
+
 def healthz(request: HttpRequest) -> HttpResponse:
-    with connection.cursor() as cursor:
-        cursor.execute("SELECT 1")
-    return JsonResponse({"status": "ok"})
+    """200 when every check passes; 503 naming the failing checks (a load balancer takes us out)."""
+    failing = {}
+    for name, check in HEALTH_CHECKS.items():
+        error = check()
+        if error is not None:
+            failing[name] = error
+    if failing:
+        body = {"status": "unavailable", "failing": sorted(failing), "errors": failing}
+        response = JsonResponse(body, status=503)
+    else:
+        response = JsonResponse({"status": "ok", "checks": sorted(HEALTH_CHECKS)})
+    response["Cache-Control"] = "no-store"
+    return response
 
 
 @require_POST

@@ -46,6 +46,31 @@ ALLOWED: dict[str, tuple[str, tuple[bytes, ...] | None]] = {
 _MARKUP = (b"<!doctype", b"<html", b"<svg", b"<script", b"<?xml")
 
 
+_BOMS = ((b"\xef\xbb\xbf", "utf-8"), (b"\xff\xfe", "utf-16-le"), (b"\xfe\xff", "utf-16-be"))
+
+
+def looks_like_markup(content: bytes) -> bool:
+    """Whether a text file starts (after any byte-order mark and whitespace) with HTML/SVG/XML markup.
+
+    Browsers sniff past a BOM and decode UTF-16, so the check does too: ``EF BB BF <html>`` and
+    ``FF FE <\0h\0…`` are markup however the file is named.
+    """
+    head = content[:1024]
+    encoding = "utf-8"
+    for bom, enc in _BOMS:
+        if head.startswith(bom):
+            head, encoding = head[len(bom):], enc
+            break
+    else:
+        # UTF-16 without a BOM: every other byte of ASCII text is NUL.
+        if len(head) >= 4 and head[1:8:2].count(0) >= 2 and head[0] != 0:
+            encoding = "utf-16-le"
+        elif len(head) >= 4 and head[0:8:2].count(0) >= 2 and head[1] != 0:
+            encoding = "utf-16-be"
+    text = head.decode(encoding, errors="ignore").lstrip(" \t\r\n\f\v\ufeff\x00")
+    return text[:16].lower().encode("ascii", errors="ignore").startswith(_MARKUP)
+
+
 @dataclass(frozen=True)
 class Upload:
     name: str
@@ -79,7 +104,7 @@ def check(upload: Upload) -> tuple[str, str]:
                 upload.content.decode("gb18030")
             except UnicodeDecodeError:
                 raise _refuse("文本文件编码无法识别(请使用 UTF-8)。", "Text files must be UTF-8.", "file_encoding") from None
-        if head.lstrip().lower().startswith(_MARKUP):
+        if looks_like_markup(upload.content):
             raise _refuse("不接受 HTML/SVG 等标记文件。", "Markup (HTML/SVG) files are not accepted.", "file_markup")
     return name, content_type
 

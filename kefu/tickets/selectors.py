@@ -83,6 +83,8 @@ def queue(actor: Actor, name: str, filters: Filters, *, now: datetime | None = N
     elif name == "overdue":
         qs = qs.filter(holder_team__in=teams, status__in=OPEN_STATUSES, due_at__lte=now)
     elif name == "off_rule":
+        # Supervisors only, on the page and in the API alike (one check, here).
+        actor.require("ticket.supervise")
         qs = qs.filter(off_rule_transfers__gt=0)
     elif name != "all":
         raise _bad("queue")

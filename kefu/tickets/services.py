@@ -55,6 +55,7 @@ from .numbering import reserve
 TICKET = "tickets.ticket"
 HOP = "tickets.hop"
 _LOCK_WHY = "row lock by id of a ticket the caller already fetched through its scope"
+IDEMPOTENCY_KEY_MAX = 100  # IdempotencyKey.key's length
 EDITABLE_FIELDS = ("subject", "description", "category", "topic", "contact")
 
 
@@ -270,7 +271,12 @@ def ticket_create(
     description = _text(description, "description", required=False)
     _check_topic(kind, topic)
     _check_category(kind, category, now)
-    key = (idempotency_key or "").strip()[:100]
+    key = (idempotency_key or "").strip()
+    if len(key) > IDEMPOTENCY_KEY_MAX:
+        # Cutting it would make two different keys sharing a prefix return the same order.
+        raise ValidationFailed(f"Idempotency-Key 不能超过 {IDEMPOTENCY_KEY_MAX} 个字符。",
+                               f"The Idempotency-Key must be at most {IDEMPOTENCY_KEY_MAX} characters.",
+                               code="idempotency_key_too_long", details=[{"field": "Idempotency-Key"}])
     # No read of the key before writing: a retry hits the (user, key) unique constraint, the whole
     # transaction rolls back, and the except branch below answers with the first order (or 409).
     try:

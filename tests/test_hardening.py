@@ -1,0 +1,150 @@
+"""Findings of the hostile run (issue #15): caching, health, the off-rule queue, attachments, idempotency keys."""
+
+from __future__ import annotations
+
+import json
+from unittest import mock
+
+import pytest
+from django.db import OperationalError
+from django.test import Client
+
+from kefu.org.models import Team
+from kefu.org.services import token_issue
+from kefu.tickets.attachments import Upload, check, looks_like_markup
+from kefu.tickets.models import IdempotencyKey, Ticket
+from kefu.tickets.tests.factories import customer_in
+
+pytestmark = pytest.mark.django_db
+
+
+# -- #15.3 Cache-Control ------------------------------------------------------------------
+
+
+def test_signed_in_pages_and_api_answers_are_not_stored(client, agent_bj):
+    client.force_login(agent_bj.user)
+    for url in ("/", "/tickets/", "/api/me", "/api/tickets", "/nowhere"):
+        response = client.get(url)
+        assert response["Cache-Control"] == "no-store, private", url
+
+
+def test_bearer_token_answers_are_not_stored(agent_bj):
+    _, secret = token_issue(actor=agent_bj, team=Team.objects.get(code="desk_bj"), name="t")
+    response = Client().get("/api/me", headers={"Authorization": f"Bearer {secret}"})
+    assert response.status_code == 200
+    assert response["Cache-Control"] == "no-store, private"
+
+
+def test_signing_in_is_not_stored_but_the_anonymous_login_page_may_be(client, agent_bj):
+    assert "no-store" not in client.get("/accounts/login/").get("Cache-Control", "")
+    response = client.post("/accounts/login/", {"username": "agent_bj", "password": "correct-horse-42"})
+    assert response.status_code == 302
+    assert response["Cache-Control"] == "no-store, private"
+
+
+# -- #15.8 /healthz ----------------------------------------------------------------------
+
+
+def test_healthz_ok_names_its_checks(client):
+    response = client.get("/healthz")
+    assert response.status_code == 200
+    assert response.json() == {"status": "ok", "checks": ["database"]}
+
+
+def test_healthz_answers_503_naming_the_database_when_it_is_down(client):
+    with mock.patch("kefu.core.views.connection.cursor", side_effect=OperationalError("connection refused")):
+        response = client.get("/healthz")
+    assert response.status_code == 503
+    assert response.json() == {
+        "status": "unavailable",
+        "failing": ["database"],
+        "errors": {"database": "OperationalError"},
+    }
+
+
+# -- #15.4 the off-rule queue: supervisors only, on the page and in the API ----------------
+
+
+def test_off_rule_queue_is_supervisors_only_in_the_api_as_on_the_page(client, agent_js, lead_js):
+    client.force_login(agent_js.user)
+    api = client.get("/api/tickets", {"queue": "off_rule"})
+    page = client.get("/tickets/", {"queue": "off_rule"})
+    assert (api.status_code, page.status_code) == (403, 403)
+    assert api.json()["code"] == "permission_denied"
+    client.force_login(lead_js.user)
+    assert client.get("/api/tickets", {"queue": "off_rule"}).status_code == 200
+    assert client.get("/tickets/", {"queue": "off_rule"}).status_code == 200
+
+
+# -- #15.5 markup hidden behind a byte-order mark, whitespace or UTF-16 --------------------
+
+MARKUP_FILES = {
+    "utf8_bom": b"\xef\xbb\xbf<html><script>alert(1)</script></html>",
+    "utf8_bom_whitespace": b"\xef\xbb\xbf \r\n\t<!DOCTYPE html><p>x",
+    "whitespace": b"\n\n   <svg onload=alert(1)>",
+    "utf16le_bom": "\ufeff<html><body>x</body></html>".encode("utf-16-le"),
+    "utf16be_bom": "\ufeff  <script>alert(1)</script>".encode("utf-16-be"),
+    "utf16le_no_bom": "<html>x</html>".encode("utf-16-le"),
+    "utf16be_no_bom": "<?xml version='1.0'?><svg/>".encode("utf-16-be"),
+    "upper_case": b"<HTML><BODY>",
+}
+
+
+@pytest.mark.parametrize("name", sorted(MARKUP_FILES))
+def test_markup_is_refused_whatever_precedes_or_encodes_it(name):
+    content = MARKUP_FILES[name]
+    assert looks_like_markup(content)
+    with pytest.raises(Exception) as caught:
+        check(Upload(name="notes.txt", content=content))
+    assert getattr(caught.value, "code", "") in ("file_markup", "file_encoding"), caught.value
+
+
+@pytest.mark.parametrize(
+    "content",
+    [
+        "客户反映登录失败，错误码 1001。".encode(),
+        b"\xef\xbb\xbfa,b,c\n1,2,3\n",
+        "\ufeff会议号 123 < 456".encode("utf-16-le"),
+        b"x < y and <b is not a tag at the start",
+    ],
+)
+def test_plain_text_is_not_taken_for_markup(content):
+    assert not looks_like_markup(content)
+
+
+def test_a_text_file_with_a_bom_and_markup_is_refused_as_markup():
+    with pytest.raises(Exception) as caught:
+        check(Upload(name="a.txt", content=MARKUP_FILES["utf8_bom"]))
+    assert caught.value.code == "file_markup"  # type: ignore[attr-defined]
+
+
+# -- #15.6 over-long Idempotency-Key -----------------------------------------------------
+
+
+def _create(client, key: str):
+    customer = customer_in("bj")
+    body = {"kind": "consultation", "customer_id": customer.pk, "subject": "咨询", "description": "客户来电"}
+    return client.post(
+        "/api/tickets", json.dumps(body), content_type="application/json", headers={"Idempotency-Key": key}
+    )
+
+
+def test_an_over_long_idempotency_key_is_refused_and_nothing_is_written(client, agent_bj):
+    client.force_login(agent_bj.user)
+    before = Ticket.objects.unscoped("test").count()
+    response = _create(client, "k" * 101)
+    assert response.status_code == 422
+    assert response.json()["code"] == "idempotency_key_too_long"
+    assert Ticket.objects.unscoped("test").count() == before
+    assert not IdempotencyKey.objects.exists()
+
+
+def test_two_keys_sharing_a_long_prefix_are_not_the_same_key(client, agent_bj):
+    client.force_login(agent_bj.user)
+    first = _create(client, "p" * 99 + "a")
+    assert first.status_code == 201, first.content
+    second = _create(client, "p" * 99 + "a" + "b")
+    assert second.status_code == 422
+    third = _create(client, "p" * 99 + "b")
+    assert third.status_code == 201
+    assert third.json()["number"] != first.json()["number"]
