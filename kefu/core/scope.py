@@ -9,9 +9,10 @@ existence, updated or deleted) until one of two things has been said:
 * ``.unscoped(reason)``: the loud escape hatch for system jobs (the SLA sweep,
   report rollups, demo data), greppable and with a reason.
 
-Creating rows needs no scope. A related manager reached from an object
-(``customer.orders.all()``) counts as scoped, because the parent was itself
-fetched through a scope.
+Creating rows needs no scope. A related manager reached from a province-owned
+object (``customer.orders.all()``) counts as scoped, because the parent was
+itself fetched through a scope; one reached from an object that is not
+province-owned (``team.held_tickets``, ``province.tickets``) does not.
 
 ``Scope`` is a plain value; ``kefu.org.scoping.scope_for(user)`` builds one from
 a user's memberships.
@@ -138,8 +139,17 @@ class ProvinceScopedQuerySet(models.QuerySet, Generic[M]):  # type: ignore[type-
 class ProvinceScopedManager(models.Manager.from_queryset(ProvinceScopedQuerySet)):  # type: ignore[misc]
     def get_queryset(self) -> ProvinceScopedQuerySet[Any]:
         qs = super().get_queryset()
-        # Related managers carry the parent object in ``instance``; the parent
-        # was fetched through a scope, so its children are in scope too.
-        if getattr(self, "instance", None) is not None:
+        # Related managers carry the parent object in ``instance``. A parent that is itself
+        # province-owned was fetched through a scope, so its children are in scope too. A parent
+        # that is not (a team, a province, a category, a user, a policy) says nothing about
+        # whose rows these are: ``team.held_tickets`` needs ``.scoped(...)`` like ``Ticket.objects``.
+        instance = getattr(self, "instance", None)
+        if instance is not None and is_province_owned(type(instance)):
             qs._kefu_scope_said = True
         return qs  # type: ignore[no-any-return]
+
+
+def is_province_owned(model: type[Any]) -> bool:
+    """Whether rows of ``model`` can only be read through a scope (its default manager is scoped)."""
+    manager = getattr(model, "_default_manager", None)
+    return isinstance(manager, ProvinceScopedManager)

@@ -10,17 +10,19 @@ def test_scope_values():
     assert Scope.nothing().is_empty and not Scope.nothing().covers(1)
 
 
-def test_scope_missing_is_a_runtime_error():
-    assert issubclass(ScopeMissing, RuntimeError)
-    with pytest.raises(ScopeMissing):
-        raise ScopeMissing("x")
+@pytest.mark.django_db
+def test_scope_missing_names_the_model_and_the_way_out():
+    with pytest.raises(ScopeMissing) as caught:
+        list(ProvinceScopedQuerySet(model=Team))
+    assert "Team is province-owned" in str(caught.value)
+    assert ".scoped(scope)" in str(caught.value) and ".unscoped(reason)" in str(caught.value)
 
 
 # -- the queryset fails closed (exercised on org.Team, which has a nullable province) --------
 
 from django.db.models import Count  # noqa: E402
 
-from kefu.core.scope import ProvinceScopedManager, ProvinceScopedQuerySet  # noqa: E402
+from kefu.core.scope import ProvinceScopedQuerySet  # noqa: E402
 from kefu.org.models import Province, Team  # noqa: E402
 
 
@@ -76,14 +78,4 @@ def test_scope_survives_chaining_and_unscoped_needs_a_reason():
     with pytest.raises(ValueError):
         scoped_teams().unscoped("")
 
-
-def test_related_manager_counts_as_scoped():
-    class FakeRelated(ProvinceScopedManager):
-        instance = object()
-
-    manager = FakeRelated()
-    manager.model = Team
-    assert manager.get_queryset()._kefu_scope_said is True
-    plain = ProvinceScopedManager()
-    plain.model = Team
-    assert plain.get_queryset()._kefu_scope_said is False
+# Related managers: tests/test_scope_relations.py walks every relation of every installed model.
