@@ -87,3 +87,25 @@ class JobHeartbeat(models.Model):
         if self.last_success_at is None:
             return True
         return (now - self.last_success_at).total_seconds() > 3 * self.expected_every_seconds
+
+
+class JobLease(models.Model):
+    """Who may run a periodic job right now: a lease that cannot outlive its holder.
+
+    Huey's own ``lock_task`` keeps its key until the task returns, so a worker
+    killed mid-run left the key behind for good and every later run skipped.
+    A lease ends by itself: it expires after its time to live, and a holder on
+    the same host whose process is gone loses it at once (``kefu.core.jobs``).
+    """
+
+    name = models.CharField(_("任务"), max_length=60, unique=True)
+    holder = models.CharField(_("持有者"), max_length=200, blank=True)
+    acquired_at = models.DateTimeField(_("取得时间"), null=True, blank=True)
+    expires_at = models.DateTimeField(_("到期时间"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("任务租约")
+        verbose_name_plural = _("任务租约")
+
+    def __str__(self) -> str:
+        return f"{self.name} ({self.holder or '-'})"
