@@ -6,15 +6,19 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from django.db.models import OuterRef, Q, QuerySet, Subquery
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from kefu.core.scope import Scope
 
 from .calendar_math import service_seconds_between
 from .calendars import SpecCache
 from .models import Clock, Notice
+
+BEIJING = ZoneInfo("Asia/Shanghai")
 
 
 @dataclass(frozen=True)
@@ -34,8 +38,17 @@ class ClockInfo:
         return {"overdue": "danger", "late": "danger", "at_risk": "warn", "met": "ok"}.get(self.state, "")
 
     @property
+    def left_seconds(self) -> int | None:
+        """Time left in the clock's own unit: service time for a service-hours clock (the 2-hour
+        accept clock), natural time for the 24/48-hour clocks. Negative = overdue."""
+        if self.clock.status != Clock.Status.RUNNING:
+            return self.service_seconds_left  # paused: the remainder, already in the clock's unit
+        return self.service_seconds_left if self.clock.service_hours else self.seconds_left
+
+    @property
     def left_display(self) -> str:
-        return format_duration(self.service_seconds_left)
+        due = self.clock.due_at if self.clock.status == Clock.Status.RUNNING else None
+        return describe_left(self.left_seconds, due, service_hours=self.clock.service_hours)
 
 
 def format_duration(seconds: int | None) -> str:
@@ -44,6 +57,35 @@ def format_duration(seconds: int | None) -> str:
     sign = "-" if seconds < 0 else ""
     minutes = abs(seconds) // 60
     return f"{sign}{minutes // 60}:{minutes % 60:02d}"
+
+
+def _hours_minutes(seconds: int) -> str:
+    minutes = abs(seconds) // 60
+    hours, minutes = divmod(minutes, 60)
+    if hours and minutes:
+        return _("%(h)d 小时 %(m)d 分") % {"h": hours, "m": minutes}
+    if hours:
+        return _("%(h)d 小时") % {"h": hours}
+    return _("%(m)d 分") % {"m": minutes}
+
+
+def describe_left(seconds: int | None, due_at: datetime | None, *, service_hours: bool) -> str:
+    """"剩余 47 小时 59 分 · 截止 12-05 09:00 北京时间" or "已超时 3 小时 · 截止 …". Pure.
+
+    ``seconds`` is in the clock's own unit (service hours are said so); the due time is
+    always shown in Beijing time, whatever the server's zone.
+    """
+    if seconds is None:
+        return ""
+    unit = _("(服务时间)") if service_hours else ""
+    if seconds < 0:
+        text = _("已超时 %(d)s") % {"d": _hours_minutes(seconds)}
+    else:
+        text = _("剩余 %(d)s%(unit)s") % {"d": _hours_minutes(seconds), "unit": unit}
+    if due_at is not None:
+        local = due_at.astimezone(BEIJING)
+        text += " · " + _("截止 %(at)s 北京时间") % {"at": local.strftime("%m-%d %H:%M")}
+    return str(text)
 
 
 def clock_info(clock: Clock, now: datetime, specs: SpecCache) -> ClockInfo:
@@ -77,6 +119,12 @@ def clocks_for(owner_type: str, owner_ids: Iterable[int], *, now: datetime | Non
     infos = [clock_info(c, now, specs) for c in rows]
     infos.sort(key=lambda i: (i.sort_key[0], i.sort_key[1] or now, i.clock.pk))
     return infos
+
+
+def clock_of(owner_type: str, owner_id: int, kind: str) -> Clock | None:
+    """One owner's clock of a kind; the caller resolved the owner through its own scope."""
+    return (Clock.objects.unscoped("owner id comes from the caller's scoped selector")
+            .filter(owner_type=owner_type, owner_id=owner_id, kind=kind).first())
 
 
 def next_due_subquery(owner_type: str, outer_ref: str = "pk") -> Subquery:

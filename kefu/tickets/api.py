@@ -299,21 +299,16 @@ def _ticket(request: HttpRequest, number: str) -> Ticket:
     return selectors.ticket_by_number(request.actor, number)  # type: ignore[attr-defined]
 
 
-def _check_version(t: Ticket, version: int | None) -> None:
-    if version is not None and version != t.version:
-        raise services._stale(t, version)
-
-
 def _after(request: HttpRequest, number: str) -> dict[str, Any]:
     return detail_out(request.actor, _ticket(request, number))  # type: ignore[attr-defined]
 
 
 def _act(request: HttpRequest, number: str, version: int | None,
-         action: Callable[[Any, Ticket], object]) -> dict[str, Any]:
-    """Every order action: fetch through the scope, refuse a stale version, act, answer with the detail."""
+         action: Callable[..., object]) -> dict[str, Any]:
+    """Every order action: fetch through the scope, act (the service refuses a stale version under
+    the row lock), answer with the detail."""
     t = _ticket(request, number)
-    _check_version(t, version)
-    action(request.actor, t)  # type: ignore[attr-defined]
+    action(request.actor, t, version)  # type: ignore[attr-defined]
     return _after(request, number)
 
 
@@ -413,85 +408,85 @@ def ticket_update(request: HttpRequest, number: str, payload: UpdateIn) -> dict[
 @router.post("/{number}/dispatch", response=TicketDetailOut, summary="派单/转派 / Dispatch")
 def dispatch(request: HttpRequest, number: str, payload: DispatchIn) -> dict[str, Any]:
     return _act(request, number, payload.version,
-                lambda actor, t: services.ticket_dispatch(
-                    actor=actor, ticket=t, to_team=selectors.team_by_code(payload.to_team),
+                lambda actor, t, v: services.ticket_dispatch(
+                    actor=actor, ticket=t, version=v, to_team=selectors.team_by_code(payload.to_team),
                     reason_code=payload.reason_code, note=payload.note))
 
 
 @router.post("/{number}/accept", response=TicketDetailOut, summary="接单 / Accept")
 def accept(request: HttpRequest, number: str, payload: VersionIn) -> dict[str, Any]:
     return _act(request, number, payload.version,
-                lambda actor, t: services.ticket_accept(actor=actor, ticket=t))
+                lambda actor, t, v: services.ticket_accept(actor=actor, ticket=t, version=v))
 
 
 @router.post("/{number}/return", response=TicketDetailOut, summary="退回派单方 / Return to sender")
 def return_(request: HttpRequest, number: str, payload: ReturnIn) -> dict[str, Any]:
     return _act(request, number, payload.version,
-                lambda actor, t: services.ticket_return(actor=actor, ticket=t, reason=payload.reason, note=payload.note))
+                lambda actor, t, v: services.ticket_return(actor=actor, ticket=t, version=v, reason=payload.reason, note=payload.note))
 
 
 @router.post("/{number}/return-result", response=TicketDetailOut, summary="返回处理结果 / Return the result")
 def return_result(request: HttpRequest, number: str, payload: ResultIn) -> dict[str, Any]:
     return _act(request, number, payload.version,
-                lambda actor, t: services.ticket_return_result(actor=actor, ticket=t, result=payload.result))
+                lambda actor, t, v: services.ticket_return_result(actor=actor, ticket=t, version=v, result=payload.result))
 
 
 @router.post("/{number}/reply", response=TicketDetailOut, summary="答复客户 / Reply to the customer")
 def reply(request: HttpRequest, number: str, payload: ReplyIn) -> dict[str, Any]:
     return _act(request, number, payload.version,
-                lambda actor, t: services.ticket_reply(actor=actor, ticket=t, method=payload.method, content=payload.content))
+                lambda actor, t, v: services.ticket_reply(actor=actor, ticket=t, version=v, method=payload.method, content=payload.content))
 
 
 @router.post("/{number}/await-customer", response=TicketDetailOut, summary="等待客户补充 / Wait for the customer")
 def await_customer(request: HttpRequest, number: str, payload: NoteIn) -> dict[str, Any]:
     return _act(request, number, payload.version,
-                lambda actor, t: services.ticket_await_customer(actor=actor, ticket=t, note=payload.note))
+                lambda actor, t, v: services.ticket_await_customer(actor=actor, ticket=t, version=v, note=payload.note))
 
 
 @router.post("/{number}/customer-responded", response=TicketDetailOut, summary="客户已补充 / Customer responded")
 def customer_responded(request: HttpRequest, number: str, payload: NoteIn) -> dict[str, Any]:
     return _act(request, number, payload.version,
-                lambda actor, t: services.ticket_customer_responded(actor=actor, ticket=t, note=payload.note))
+                lambda actor, t, v: services.ticket_customer_responded(actor=actor, ticket=t, version=v, note=payload.note))
 
 
 @router.post("/{number}/resolve", response=TicketDetailOut, summary="办结 / Resolve")
 def resolve(request: HttpRequest, number: str, payload: ResolveIn) -> dict[str, Any]:
     return _act(request, number, payload.version,
-                lambda actor, t: services.ticket_resolve(
-                    actor=actor, ticket=t, resolution=payload.resolution, article_id=payload.article_id,
+                lambda actor, t, v: services.ticket_resolve(
+                    actor=actor, ticket=t, version=v, resolution=payload.resolution, article_id=payload.article_id,
                     reply_method=payload.reply_method, reply_content=payload.reply_content))
 
 
 @router.post("/{number}/refer", response=TicketDetailOut, summary="引导办理渠道 / Refer (acceptance)")
 def refer(request: HttpRequest, number: str, payload: ReferIn) -> dict[str, Any]:
     return _act(request, number, payload.version,
-                lambda actor, t: services.ticket_refer(actor=actor, ticket=t, referred_to=payload.referred_to, note=payload.note))
+                lambda actor, t, v: services.ticket_refer(actor=actor, ticket=t, version=v, referred_to=payload.referred_to, note=payload.note))
 
 
 @router.post("/{number}/record-acceptance", response=TicketDetailOut,
              summary="客户经理记录受理结果 / Record acceptance")
 def record_acceptance(request: HttpRequest, number: str, payload: AcceptanceIn) -> dict[str, Any]:
     return _act(request, number, payload.version,
-                lambda actor, t: services.ticket_record_acceptance(actor=actor, ticket=t, outcome=payload.outcome, note=payload.note))
+                lambda actor, t, v: services.ticket_record_acceptance(actor=actor, ticket=t, version=v, outcome=payload.outcome, note=payload.note))
 
 
 @router.post("/{number}/reopen", response=TicketDetailOut, summary="重新处理 / Reopen")
 def reopen(request: HttpRequest, number: str, payload: NoteIn) -> dict[str, Any]:
     return _act(request, number, payload.version,
-                lambda actor, t: services.ticket_reopen(actor=actor, ticket=t, note=payload.note))
+                lambda actor, t, v: services.ticket_reopen(actor=actor, ticket=t, version=v, note=payload.note))
 
 
 @router.post("/{number}/close", response=TicketDetailOut, summary="归档 / Close")
 def close(request: HttpRequest, number: str, payload: VersionIn) -> dict[str, Any]:
     return _act(request, number, payload.version,
-                lambda actor, t: services.ticket_close(actor=actor, ticket=t))
+                lambda actor, t, v: services.ticket_close(actor=actor, ticket=t, version=v))
 
 
 @router.post("/{number}/submit-to-province", response=TicketDetailOut,
              summary="报送客户所属省并归档 / Submit to province and archive")
 def submit_to_province(request: HttpRequest, number: str, payload: NoteIn) -> dict[str, Any]:
     return _act(request, number, payload.version,
-                lambda actor, t: services.ticket_submit_to_province(actor=actor, ticket=t, note=payload.note))
+                lambda actor, t, v: services.ticket_submit_to_province(actor=actor, ticket=t, version=v, note=payload.note))
 
 
 @router.post("/{number}/notes", response={201: NoteOut}, summary="内部备注 / Internal note")

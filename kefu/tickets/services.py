@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -126,6 +127,9 @@ def _begin(actor: Actor, ticket: Ticket, action: str, *, version: int | None = N
     """Lock the order and check the table, then that the actor's team holds it. Call inside atomic()."""
     actor.require("ticket.work")
     t = _lock(ticket)
+    # Under the row lock: a check before it would leave a window for actions that keep the status.
+    if version is not None and version != t.version:
+        raise _stale(t, version)
     tr = workflow.find(facts_of(t), action)
     if tr is None:
         raise _illegal(t, action, actor)
@@ -135,8 +139,6 @@ def _begin(actor: Actor, ticket: Ticket, action: str, *, version: int | None = N
             "Only members of the team holding the order may act on it.",
             code="not_holder", details={"holder_team": t.holder_team.code},
         )
-    if version is not None and version != t.version:
-        raise _stale(t, version)
     return t, tr
 
 
@@ -393,13 +395,13 @@ def _target_team(t: Ticket, to_team: Team) -> None:
 
 
 def ticket_dispatch(*, actor: Actor, ticket: Ticket, to_team: Team, reason_code: str, note: str = "",
-                    now: datetime | None = None) -> Hop:
+                    version: int | None = None, now: datetime | None = None) -> Hop:
     """Hand the order to another team (派单/转派). A transfer the rules do not call for is flagged and counted."""
     now = _now(now)
     reason_code = _choice(reason_code, ReasonCode, "reason_code")
     note = _text(note, "note", required=reason_code == ReasonCode.OTHER)
     with transaction.atomic():
-        t, tr = _begin(actor, ticket, "dispatch")
+        t, tr = _begin(actor, ticket, "dispatch", version=version)
         _target_team(t, to_team)
         from_team = t.holder_team
         called_for = workflow.transfer_called_for(kind=t.kind, from_team_kind=from_team.kind,
@@ -420,11 +422,11 @@ def ticket_dispatch(*, actor: Actor, ticket: Ticket, to_team: Team, reason_code:
     return hop
 
 
-def ticket_accept(*, actor: Actor, ticket: Ticket, now: datetime | None = None) -> Hop:
+def ticket_accept(*, actor: Actor, ticket: Ticket, version: int | None = None, now: datetime | None = None) -> Hop:
     """The receiving team takes the order (within the accept deadline)."""
     now = _now(now)
     with transaction.atomic():
-        t, tr = _begin(actor, ticket, "accept")
+        t, tr = _begin(actor, ticket, "accept", version=version)
         hop = _open_hop(t)
         assert hop is not None and hop.status == HopStatus.PENDING  # the status says a hop is pending
         _accept(t, tr, hop, now, status=HopStatus.ACCEPTED, user=actor.user, actor=actor)
@@ -473,15 +475,16 @@ def hop_auto_accept(*, hop_id: int, now: datetime | None = None, deadline: datet
     return True
 
 
-def ticket_return(*, actor: Actor, ticket: Ticket, reason: str, note: str = "", now: datetime | None = None) -> Hop:
+def ticket_return(*, actor: Actor, ticket: Ticket, reason: str, note: str = "", version: int | None = None, now: datetime | None = None) -> Hop:
     """The receiving team sends the order back to the sender, with a reason (within the accept deadline)."""
     now = _now(now)
     reason = _choice(reason, ReturnReason, "reason")
     note = _text(note, "note", required=reason == ReturnReason.OTHER)
     with transaction.atomic():
-        t, tr = _begin(actor, ticket, "return")
+        t, tr = _begin(actor, ticket, "return", version=version)
         hop = _open_hop(t)
         assert hop is not None
+        _check_accept_window(hop, now)
         hop.status, hop.returned_at, hop.return_reason, hop.return_note = HopStatus.RETURNED, now, reason, note
         hop.save(update_fields=["status", "returned_at", "return_reason", "return_note"])
         sla.clock_stop(owner_type=HOP, owner_id=hop.pk, kind="accept", now=now, handed_over=True, actor=actor)
@@ -492,12 +495,28 @@ def ticket_return(*, actor: Actor, ticket: Ticket, reason: str, note: str = "", 
     return hop
 
 
-def ticket_return_result(*, actor: Actor, ticket: Ticket, result: str, now: datetime | None = None) -> Hop:
+def _check_accept_window(hop: Hop, now: datetime) -> None:
+    """第七条: once the accept deadline has passed the hop counts as accepted, swept or not.
+
+    A return after it is refused; a supervisor may reassign (改派) instead.
+    """
+    clock = sla_selectors.clock_of(HOP, hop.pk, "accept")
+    if clock is not None and clock.due_at is not None and clock.status == "running" and clock.due_at <= now:
+        due = timezone.localtime(clock.due_at).strftime("%m-%d %H:%M")
+        raise Conflict(
+            f"已超过 2 小时接单时限(截止 {due} 北京时间)，按第七条视为已接单，不能再退回；如确非本团队承办，请主管改派。",
+            f"The accept deadline ({due} Beijing time) has passed: under the rules the order counts as "
+            "accepted and can no longer be returned. A supervisor may reassign it.",
+            code="accept_window_passed", details={"accept_due_at": clock.due_at.isoformat()},
+        )
+
+
+def ticket_return_result(*, actor: Actor, ticket: Ticket, result: str, version: int | None = None, now: datetime | None = None) -> Hop:
     """The hotline's answer or result goes back to the sending team, which replies to the customer."""
     now = _now(now)
     result = _text(result, "result")
     with transaction.atomic():
-        t, tr = _begin(actor, ticket, "return_result")
+        t, tr = _begin(actor, ticket, "return_result", version=version)
         hop = _open_hop(t)
         assert hop is not None
         hop.status, hop.result, hop.closed_at = HopStatus.CLOSED, result, now
@@ -522,21 +541,21 @@ def _add_reply(actor: Actor, t: Ticket, method: str, content: str, now: datetime
 
 
 def ticket_reply(*, actor: Actor, ticket: Ticket, method: str, content: str,
-                 now: datetime | None = None) -> CustomerReply:
+                 version: int | None = None, now: datetime | None = None) -> CustomerReply:
     """Record a reply to the customer: who (the actor, for the holding team), when, how."""
     now = _now(now)
     with transaction.atomic():
-        t, _tr = _begin(actor, ticket, "reply")
+        t, _tr = _begin(actor, ticket, "reply", version=version)
         reply = _add_reply(actor, t, method, content, now)
         _save(t, now, "last_reply_at")
         _event(actor, t, "ticket.replied", reply=reply.pk, method=reply.method, team=t.holder_team.code)
     return reply
 
 
-def ticket_await_customer(*, actor: Actor, ticket: Ticket, note: str = "", now: datetime | None = None) -> Ticket:
+def ticket_await_customer(*, actor: Actor, ticket: Ticket, note: str = "", version: int | None = None, now: datetime | None = None) -> Ticket:
     now = _now(now)
     with transaction.atomic():
-        t, tr = _begin(actor, ticket, "await_customer")
+        t, tr = _begin(actor, ticket, "await_customer", version=version)
         t.resume_status, t.status = t.status, tr.target
         _follow_clocks(t, now, actor)
         _save(t, now, "status", "resume_status", "due_at")
@@ -544,10 +563,10 @@ def ticket_await_customer(*, actor: Actor, ticket: Ticket, note: str = "", now: 
     return t
 
 
-def ticket_customer_responded(*, actor: Actor, ticket: Ticket, note: str = "", now: datetime | None = None) -> Ticket:
+def ticket_customer_responded(*, actor: Actor, ticket: Ticket, note: str = "", version: int | None = None, now: datetime | None = None) -> Ticket:
     now = _now(now)
     with transaction.atomic():
-        t, tr = _begin(actor, ticket, "customer_responded")
+        t, tr = _begin(actor, ticket, "customer_responded", version=version)
         t.status, t.resume_status = tr.target, ""
         _follow_clocks(t, now, actor)
         _save(t, now, "status", "resume_status", "due_at")
@@ -567,7 +586,7 @@ def _follow_clocks(t: Ticket, now: datetime, actor: Any) -> None:
 
 def ticket_resolve(
     *, actor: Actor, ticket: Ticket, resolution: str, article_id: int | None = None,
-    reply_method: str = "", reply_content: str = "", now: datetime | None = None,
+    reply_method: str = "", reply_content: str = "", version: int | None = None, now: datetime | None = None,
 ) -> Ticket:
     """Solved and replied. Citing a published knowledge article marks it resolved from the knowledge base.
 
@@ -582,7 +601,7 @@ def ticket_resolve(
 
         article = published_article(article_id)
     with transaction.atomic():
-        t, tr = _begin(actor, ticket, "resolve")
+        t, tr = _begin(actor, ticket, "resolve", version=version)
         fields = ["status", "resolution", "resolved_at", "due_at", "holder_team"]
         if reply_content:
             _add_reply(actor, t, reply_method or ReplyMethod.CALL_BACK, reply_content, now)
@@ -610,12 +629,12 @@ def ticket_resolve(
 
 
 def ticket_refer(*, actor: Actor, ticket: Ticket, referred_to: str, note: str = "",
-                 now: datetime | None = None) -> Ticket:
+                 version: int | None = None, now: datetime | None = None) -> Ticket:
     """Business acceptance at the desk, hotline or online: tell the customer where to go (第三条)."""
     now = _now(now)
     referred_to = _choice(referred_to, ReferredTo, "referred_to")
     with transaction.atomic():
-        t, tr = _begin(actor, ticket, "refer")
+        t, tr = _begin(actor, ticket, "refer", version=version)
         t.status, t.referred_to, t.resolved_at = tr.target, referred_to, now
         t.resolution = _text(note, "note", required=False) or str(ReferredTo(referred_to).label)
         sla.clock_stop(owner_type=TICKET, owner_id=t.pk, kind="resolve", now=now, actor=actor)
@@ -626,12 +645,12 @@ def ticket_refer(*, actor: Actor, ticket: Ticket, referred_to: str, note: str = 
 
 
 def ticket_record_acceptance(*, actor: Actor, ticket: Ticket, outcome: str, note: str = "",
-                             now: datetime | None = None) -> Ticket:
+                             version: int | None = None, now: datetime | None = None) -> Ticket:
     """Business acceptance by the account manager, done under the product's business rules."""
     now = _now(now)
     outcome = _choice(outcome, AcceptanceOutcome, "outcome")
     with transaction.atomic():
-        t, tr = _begin(actor, ticket, "record_acceptance")
+        t, tr = _begin(actor, ticket, "record_acceptance", version=version)
         t.status, t.acceptance_outcome, t.resolved_at = tr.target, outcome, now
         t.resolution = _text(note, "note", required=False) or str(AcceptanceOutcome(outcome).label)
         sla.clock_stop(owner_type=TICKET, owner_id=t.pk, kind="resolve", now=now, actor=actor)
@@ -641,12 +660,12 @@ def ticket_record_acceptance(*, actor: Actor, ticket: Ticket, outcome: str, note
     return t
 
 
-def ticket_reopen(*, actor: Actor, ticket: Ticket, note: str, now: datetime | None = None) -> Ticket:
+def ticket_reopen(*, actor: Actor, ticket: Ticket, note: str, version: int | None = None, now: datetime | None = None) -> Ticket:
     """The customer is not satisfied: back to the holding team, the resolve clock resumes with what it had left."""
     now = _now(now)
     note = _text(note, "note")
     with transaction.atomic():
-        t, tr = _begin(actor, ticket, "reopen")
+        t, tr = _begin(actor, ticket, "reopen", version=version)
         t.status, t.resolved_at = tr.target, None
         sla.clock_resume(owner_type=TICKET, owner_id=t.pk, kind="resolve", now=now, actor=actor)
         _refresh_due(t, now)
@@ -655,21 +674,21 @@ def ticket_reopen(*, actor: Actor, ticket: Ticket, note: str, now: datetime | No
     return t
 
 
-def ticket_close(*, actor: Actor, ticket: Ticket, now: datetime | None = None) -> Ticket:
+def ticket_close(*, actor: Actor, ticket: Ticket, version: int | None = None, now: datetime | None = None) -> Ticket:
     now = _now(now)
     with transaction.atomic():
-        t, tr = _begin(actor, ticket, "close")
+        t, tr = _begin(actor, ticket, "close", version=version)
         t.status, t.closed_at = tr.target, now
         _save(t, now, "status", "closed_at")
         _event(actor, t, "ticket.closed")
     return t
 
 
-def ticket_submit_to_province(*, actor: Actor, ticket: Ticket, note: str = "", now: datetime | None = None) -> Hop:
+def ticket_submit_to_province(*, actor: Actor, ticket: Ticket, note: str = "", version: int | None = None, now: datetime | None = None) -> Hop:
     """A complaint taken at the hotline or online: submitted to the customer's 10000+9 desk and archived."""
     now = _now(now)
     with transaction.atomic():
-        t, tr = _begin(actor, ticket, "submit_to_province")
+        t, tr = _begin(actor, ticket, "submit_to_province", version=version)
         desk = Team.objects.filter(kind=workflow.DESK, province_id=t.province_id).order_by("pk").first()
         if desk is None:
             raise ValidationFailed("客户所属省没有10000+9政企专席团队。", "The customer's province has no desk team.")
@@ -715,7 +734,7 @@ def note_add(*, actor: Actor, ticket: Ticket, body: str, now: datetime | None = 
     return note
 
 
-ACTION_SERVICES = {
+ACTION_SERVICES: dict[str, Callable[..., Any]] = {
     "dispatch": ticket_dispatch,
     "accept": ticket_accept,
     "return": ticket_return,

@@ -232,35 +232,36 @@ def _int_or_none(value: str | None) -> int | None:
         raise ValidationFailed("编号无效。", "Invalid number.", details=[{"field": "article_id"}]) from None
 
 
+# The form fields each action's service takes (the service map is ``services.ACTION_SERVICES``).
+_ACTION_FIELDS: dict[str, tuple[str, ...]] = {
+    "dispatch": ("reason_code", "note"), "accept": (), "return": ("reason", "note"), "return_result": ("result",),
+    "reply": ("method", "content"), "await_customer": ("note",), "customer_responded": ("note",),
+    "resolve": ("resolution", "reply_method", "reply_content"), "refer": ("referred_to", "note"),
+    "record_acceptance": ("outcome", "note"), "reopen": ("note",), "close": (), "submit_to_province": ("note",),
+}
+
+
 def _run_action(actor: Any, ticket: Any, action: str, post: Any) -> None:
-    p = {k: post.get(k, "") for k in ("note", "reason_code", "reason", "result", "method", "content",
-                                        "resolution", "reply_method", "reply_content", "referred_to", "outcome")}
-    if post.get("version") and post["version"] != str(ticket.version):
-        raise services._stale(ticket, _int_or_none(post["version"]) or 0)
-    call = {
-        "dispatch": lambda: services.ticket_dispatch(actor=actor, ticket=ticket,
-                                                     to_team=selectors.team_by_code(post.get("to_team", "")),
-                                                     reason_code=p["reason_code"], note=p["note"]),
-        "accept": lambda: services.ticket_accept(actor=actor, ticket=ticket),
-        "return": lambda: services.ticket_return(actor=actor, ticket=ticket, reason=p["reason"], note=p["note"]),
-        "return_result": lambda: services.ticket_return_result(actor=actor, ticket=ticket, result=p["result"]),
-        "reply": lambda: services.ticket_reply(actor=actor, ticket=ticket, method=p["method"], content=p["content"]),
-        "await_customer": lambda: services.ticket_await_customer(actor=actor, ticket=ticket, note=p["note"]),
-        "customer_responded": lambda: services.ticket_customer_responded(actor=actor, ticket=ticket, note=p["note"]),
-        "resolve": lambda: services.ticket_resolve(
-            actor=actor, ticket=ticket, resolution=p["resolution"], article_id=_int_or_none(post.get("article_id")),
-            reply_method=p["reply_method"], reply_content=p["reply_content"]),
-        "refer": lambda: services.ticket_refer(actor=actor, ticket=ticket, referred_to=p["referred_to"],
-                                               note=p["note"]),
-        "record_acceptance": lambda: services.ticket_record_acceptance(actor=actor, ticket=ticket,
-                                                                       outcome=p["outcome"], note=p["note"]),
-        "reopen": lambda: services.ticket_reopen(actor=actor, ticket=ticket, note=p["note"]),
-        "close": lambda: services.ticket_close(actor=actor, ticket=ticket),
-        "submit_to_province": lambda: services.ticket_submit_to_province(actor=actor, ticket=ticket, note=p["note"]),
-    }.get(action)
-    if call is None:
+    service = services.ACTION_SERVICES.get(action)
+    if service is None or action not in _ACTION_FIELDS:
         raise ValidationFailed("未知操作。", "Unknown action.", details=[{"field": "action"}])
-    call()
+    kwargs: dict[str, Any] = {f: post.get(f, "") for f in _ACTION_FIELDS[action]}
+    if action == "dispatch":
+        kwargs["to_team"] = selectors.team_by_code(post.get("to_team", ""))
+    if action == "resolve":
+        kwargs["article_id"] = _int_or_none(post.get("article_id"))
+    # The service compares the version under the row lock (no pre-check here: that left a window).
+    version = _version(post.get("version"))
+    service(actor=actor, ticket=ticket, version=version, **kwargs)
+
+
+def _version(value: str | None) -> int | None:
+    if not value:
+        return None
+    try:
+        return int(value)
+    except ValueError:
+        raise ValidationFailed("版本号无效。", "Invalid version.", details=[{"field": "version"}]) from None
 
 
 @require_POST
