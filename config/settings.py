@@ -53,6 +53,7 @@ INSTALLED_APPS = [
     "huey.contrib.djhuey",
     "kefu.core",
     "kefu.org",
+    "kefu.norms",
     "kefu.customers",
     "kefu.sla",
     "kefu.tickets",

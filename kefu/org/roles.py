@@ -44,6 +44,9 @@ MATRIX: dict[str, tuple[object, frozenset[Role]]] = {
     # Statistics
     "reports.view": (_("查看统计报表"), frozenset({S, AN, AD, KP})),
     "reports.mail": (_("配置报表邮件"), frozenset({AD})),
+    # Service norms and quality inspection
+    "norms.view": (_("查看服务用语词库"), ALL_ROLES),
+    "norms.manage": (_("维护服务用语词库(集团客服部)"), frozenset({KP, AD})),
     # Administration
     "audit.view": (_("查看审计记录"), frozenset({S, AD})),
     "admin.site": (_("进入后台配置"), frozenset({AD})),
