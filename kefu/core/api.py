@@ -5,14 +5,20 @@ Every app's ``api.py`` defines a ``ninja.Router``; ``config/api.py`` mounts them
 
 from __future__ import annotations
 
+import datetime as dt
+import functools
 import inspect
 import logging
-from typing import Any
+import operator
+import re
+import types
+import typing
+from typing import Annotated, Any
 
 from django.http import Http404, HttpRequest, HttpResponse
 from ninja import NinjaAPI, Schema
 from ninja.errors import AuthenticationError, AuthorizationError, HttpError, ValidationError
-from pydantic import ConfigDict
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field
 
 from .errors import DomainError, not_found_body
 from .scope import ScopeMissing
@@ -117,6 +123,90 @@ def install_query_guard(api: NinjaAPI) -> None:
                             allowed.update(sub.keys())
                             allowed.update(f.alias for f in sub.values() if f.alias)
                 _wrap(operation, frozenset(allowed))
+
+
+# -- input bounds: once, in the schema layer, for every operation ------------------------------
+
+INT64_MIN, INT64_MAX = -(2**63), 2**63 - 1
+_ISO_DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
+
+
+def _date_text(value: Any) -> Any:
+    # pydantic would read 0 or 1700000000 as a Unix time; a date in this API is YYYY-MM-DD.
+    if isinstance(value, str) and not _ISO_DATE.fullmatch(value.strip()):
+        raise ValueError("a date must be written YYYY-MM-DD")
+    if isinstance(value, (int, float)) and not isinstance(value, bool):
+        raise ValueError("a date must be written YYYY-MM-DD")
+    return value
+
+
+def _datetime_text(value: Any) -> Any:
+    if isinstance(value, (int, float)) and not isinstance(value, bool):
+        raise ValueError("a date-time must be written in ISO 8601")
+    return value
+
+
+BoundedInt = Annotated[int, Field(ge=INT64_MIN, le=INT64_MAX)]
+IsoDate = Annotated[dt.date, BeforeValidator(_date_text)]
+IsoDateTime = Annotated[dt.datetime, BeforeValidator(_datetime_text)]
+
+
+def _bounded(annotation: Any) -> Any:
+    """The annotation with every bare ``int`` bounded to 64 bits and every date read as ISO text only."""
+    if annotation is int:
+        return BoundedInt
+    if annotation is dt.datetime:
+        return IsoDateTime
+    if annotation is dt.date:
+        return IsoDate
+    args = typing.get_args(annotation)
+    origin = typing.get_origin(annotation)
+    if not args or origin is None or origin is typing.Literal:
+        return annotation
+    if origin is typing.Annotated:
+        inner = _bounded(args[0])
+        return annotation if inner is args[0] else typing.Annotated[(inner, *args[1:])]  # type: ignore[valid-type]
+    new = tuple(_bounded(a) for a in args)
+    if new == args:
+        return annotation
+    if origin in (typing.Union, types.UnionType):
+        return functools.reduce(operator.or_, new)
+    return origin[new] if len(new) > 1 else origin[new[0]]
+
+
+def _bound_model(model: type[BaseModel], done: set[type[BaseModel]]) -> None:
+    if model in done:
+        return
+    done.add(model)
+    changed = False
+    for fld in model.model_fields.values():
+        for sub in _models_in(fld.annotation):
+            _bound_model(sub, done)
+            changed = True  # a nested model was rebuilt: this one embeds its validator
+        new = _bounded(fld.annotation)
+        if new is not fld.annotation:
+            fld.annotation = new
+            changed = True
+    if changed:
+        model.model_rebuild(force=True)
+
+
+def _models_in(annotation: Any) -> list[type[BaseModel]]:
+    if isinstance(annotation, type) and issubclass(annotation, BaseModel):
+        return [annotation]
+    return [m for a in typing.get_args(annotation) for m in _models_in(a)]
+
+
+def install_input_bounds(api: NinjaAPI) -> None:
+    """Bound every integer input of every operation to 64 bits (a larger id would crash the database
+    query with a 500) and read dates as ISO text only: a 422 from the schema, and the OpenAPI
+    document says so (``minimum``/``maximum``)."""
+    done: set[type[BaseModel]] = set()
+    for router in api._get_bound_routers():
+        for path_view in router.path_operations.values():
+            for operation in path_view.operations:
+                for model in operation.models:
+                    _bound_model(model, done)
 
 
 def _takes_json_body(operation: Any) -> bool:

@@ -85,7 +85,7 @@ class ListFilters(Schema):
     page_size: int = Field(20, ge=1, le=MAX_PAGE_SIZE)
 
 
-class LookupQuery(Schema):
+class CustomerLookupQuery(Schema):
     phone: str = Field("", max_length=40, description="来电号码，任意写法 / caller's number, any form")
     q: str = Field("", max_length=100, description="电话、账号或名称前缀 / phone, account number or name prefix")
 
@@ -195,7 +195,7 @@ def customer_list(request: HttpRequest, filters: Query[ListFilters]) -> dict[str
 
 
 @router.get("/lookup", response=list[LookupMatch], summary="按来电号码/账号/名称查找 / Look up a caller")
-def customer_lookup(request: HttpRequest, params: Query[LookupQuery]) -> list[dict[str, Any]]:
+def customer_lookup(request: HttpRequest, params: Query[CustomerLookupQuery]) -> list[dict[str, Any]]:
     actor = request.actor  # type: ignore[attr-defined]
     actor.require("customer.view")
     if params.phone:

@@ -23,7 +23,7 @@ class RatesQuery(Schema):
     ticket_kind: str = Field("complaint", max_length=30, description="工单类型；空串表示全部 / '' = every kind")
 
 
-class RateOut(Schema):
+class SlaRateOut(Schema):
     key: str
     label: str
     accepted: int
@@ -41,7 +41,7 @@ class RatesOut(Schema):
     month: date
     group: str
     ticket_kind: str
-    rows: list[RateOut]
+    rows: list[SlaRateOut]
 
 
 class ClockOut(Schema):

@@ -1,0 +1,129 @@
+"""The API keeps its own contract (issue #17): bounded inputs, unique schema names, documented answers."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+from django.test import Client
+
+from config.api import api
+from kefu.tickets.tests.factories import make_ticket
+
+pytestmark = pytest.mark.django_db
+
+HUGE = 2**70
+
+
+def _client(actor) -> Client:
+    client = Client()
+    client.force_login(actor.user)
+    return client
+
+
+def _field_errors(response) -> list[str]:
+    assert response.status_code == 422, (response.status_code, response.content.decode())
+    body = response.json()
+    assert body["code"] == "validation_error"
+    assert body["message"] and body["message_en"]
+    return [d["field"] for d in body["details"]]
+
+
+# -- #17.1 every integer input is range-checked in the schema layer ----------------------------
+
+
+def test_an_id_beyond_64_bits_in_the_path_is_a_422_not_a_500(hq_reviewer):
+    response = _client(hq_reviewer).get(f"/api/knowledge/articles/{297140761470493328140763582693376}")
+    assert _field_errors(response) == ["article_id"]
+
+
+def test_an_id_beyond_64_bits_in_the_query_is_a_422(agent_bj):
+    response = _client(agent_bj).get("/api/knowledge/receipts", {"revision_id": HUGE})
+    assert "revision_id" in _field_errors(response)
+
+
+def test_an_id_beyond_64_bits_in_the_body_is_a_422_for_every_role(agent_bj, hq_analyst):
+    ticket = make_ticket(agent_bj, kind="consultation")
+    body = {"version": ticket.version, "resolution": "已解答", "article_id": HUGE}
+    for actor in (agent_bj, hq_analyst):
+        response = _client(actor).post(
+            f"/api/tickets/{ticket.number}/resolve", json.dumps(body), content_type="application/json"
+        )
+        assert "article_id" in _field_errors(response), actor.user.username
+
+
+def test_the_largest_64_bit_id_is_simply_not_found(hq_reviewer):
+    response = _client(hq_reviewer).get(f"/api/knowledge/articles/{2**63 - 1}")
+    assert response.status_code == 404
+    assert _client(hq_reviewer).get(f"/api/knowledge/articles/{2**63}").status_code == 422
+
+
+def test_the_document_publishes_the_bounds():
+    schema = api.get_openapi_schema()
+    params = schema["paths"]["/api/knowledge/articles/{article_id}"]["get"]["parameters"]
+    article_id = next(p for p in params if p["name"] == "article_id")["schema"]
+    assert article_id["maximum"] == 2**63 - 1
+
+
+# -- #17.3 dates are dates --------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("value", ["0", "1700000000", "2026-1-1", "yesterday"])
+def test_a_number_or_a_loose_string_is_not_a_date(agent_bj, value):
+    response = _client(agent_bj).get("/api/tickets", {"date_from": value})
+    assert "date_from" in _field_errors(response)
+
+
+def test_an_iso_date_is_a_date(agent_bj):
+    assert _client(agent_bj).get("/api/tickets", {"date_from": "2026-01-01"}).status_code == 200
+
+
+# -- #17.2 unique schema names ----------------------------------------------------------------
+
+
+def _models_by_name() -> dict[str, set[type]]:
+    from pydantic import BaseModel
+
+    from kefu.core.api import _models_in
+
+    seen: dict[str, set[type]] = {}
+    stack: list[type[BaseModel]] = []
+    for router in api._get_bound_routers():
+        for path_view in router.path_operations.values():
+            for operation in path_view.operations:
+                stack.extend(operation.models)
+                for response_model in (operation.response_models or {}).values():
+                    if response_model is not None:
+                        stack.extend(_models_in(response_model))
+    done: set[type] = set()
+    while stack:
+        model = stack.pop()
+        if model in done:
+            continue
+        done.add(model)
+        if model.__module__.startswith(
+            "kefu."
+        ):  # ninja's own per-operation wrappers are never published by name
+            seen.setdefault(model.__name__, set()).add(model)
+        for fld in model.model_fields.values():
+            stack.extend(_models_in(fld.annotation))
+    return seen
+
+
+def test_every_schema_name_in_the_document_names_one_class():
+    doubled = {
+        name: sorted(f"{c.__module__}.{c.__qualname__}" for c in classes)
+        for name, classes in _models_by_name().items()
+        if len(classes) > 1
+    }
+    assert doubled == {}
+
+
+def test_the_published_rate_row_is_the_one_the_rates_route_returns(agent_bj):
+    schema = api.get_openapi_schema()["components"]["schemas"]
+    rates = _client(agent_bj).get("/api/sla/rates").json()
+    row_ref = schema["RatesOut"]["properties"]["rows"]["items"]["$ref"].rsplit("/", 1)[-1]
+    published = set(schema[row_ref]["properties"])
+    for row in rates["rows"]:
+        assert set(row) == published
+    assert {"accepted", "on_time", "pending", "projected_rate"} <= published
