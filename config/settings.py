@@ -54,12 +54,15 @@ INSTALLED_APPS = [
     "kefu.core",
     "kefu.org",
     "kefu.norms",
+    "kefu.realtime",
     "kefu.customers",
     "kefu.sla",
     "kefu.tickets",
     "kefu.knowledge",
+    "kefu.incidents",
     "kefu.reports",
     "kefu.demo",
+    "kefu.ops",
 ]
 
 MIDDLEWARE = [
