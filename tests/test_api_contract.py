@@ -127,3 +127,48 @@ def test_the_published_rate_row_is_the_one_the_rates_route_returns(agent_bj):
     for row in rates["rows"]:
         assert set(row) == published
     assert {"accepted", "on_time", "pending", "projected_rate"} <= published
+
+
+# -- #17.4 signed out and forbidden answer first ------------------------------------------------
+
+WRITES = [
+    ("post", "/api/tickets", {"kind": "consultation"}),
+    ("patch", "/api/customers/1", {"name": "x"}),
+    ("post", "/api/tickets/KF000/resolve", {"version": 1, "resolution": "x"}),
+]
+
+
+@pytest.mark.parametrize(("method", "path", "body"), WRITES)
+@pytest.mark.parametrize("authorization", [None, "Bearer not-a-token", "Basic abc"])
+def test_a_write_without_or_with_a_bad_token_is_401_not_a_csrf_failure(method, path, body, authorization):
+    client = Client(enforce_csrf_checks=True)
+    headers = {"Authorization": authorization} if authorization else {}
+    response = getattr(client, method)(
+        path, json.dumps(body), content_type="application/json", headers=headers
+    )
+    assert response.status_code == 401, response.content.decode()
+    assert response.json()["code"] == "unauthenticated"
+
+
+def test_a_signed_in_browser_write_without_csrf_is_still_refused(agent_bj):
+    client = Client(enforce_csrf_checks=True)
+    client.force_login(agent_bj.user)
+    response = client.post(
+        "/api/tickets", json.dumps({"kind": "consultation"}), content_type="application/json"
+    )
+    assert response.status_code == 403
+    assert response.json()["code"] == "csrf_failed"
+
+
+def test_a_viewer_is_refused_before_the_article_or_the_version_is_looked_at(agent_bj, hq_analyst):
+    ticket = make_ticket(agent_bj, kind="consultation")
+    client = _client(hq_analyst)
+    for body in (
+        {"version": ticket.version, "resolution": "x", "article_id": 987654321},
+        {"version": ticket.version + 5, "resolution": "x"},
+    ):
+        response = client.post(
+            f"/api/tickets/{ticket.number}/resolve", json.dumps(body), content_type="application/json"
+        )
+        assert response.status_code == 403, response.content.decode()
+        assert response.json()["code"] == "permission_denied"

@@ -12,6 +12,13 @@ from .services import token_authenticate
 
 
 class KefuSession(SessionAuth):
+    def __call__(self, request: HttpRequest) -> Any:
+        # Signed out (no session, or a bad bearer token before us) answers 401 like a GET does;
+        # the CSRF check only means something for a signed-in browser, so it comes second (403).
+        if not request.user.is_authenticated:
+            return None
+        return super().__call__(request)
+
     def authenticate(self, request: HttpRequest, key: str | None) -> Any:
         user = super().authenticate(request, key)
         if user:
