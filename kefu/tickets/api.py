@@ -307,6 +307,8 @@ def _act(request: HttpRequest, number: str, version: int | None,
          action: Callable[..., object]) -> dict[str, Any]:
     """Every order action: fetch through the scope, act (the service refuses a stale version under
     the row lock), answer with the detail."""
+    # Who may act at all is answered first: a viewer learns nothing of articles or versions (403, not 404/409).
+    request.actor.require("ticket.work")  # type: ignore[attr-defined]
     t = _ticket(request, number)
     action(request.actor, t, version)  # type: ignore[attr-defined]
     return _after(request, number)
