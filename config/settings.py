@@ -66,6 +66,7 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    "kefu.ops.metrics.MetricsMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "kefu.core.middleware.SecurityHeadersMiddleware",
     "kefu.core.middleware.ApiErrorShapeMiddleware",

@@ -8,6 +8,7 @@ from kefu.org import views as org_views
 urlpatterns = [
     path("", core_views.home, name="home"),
     path("healthz", core_views.healthz, name="healthz"),
+    path("", include("kefu.ops.urls")),
     path("i18n/setlang/", core_views.set_language, name="set_language"),
     path("accounts/login/", org_views.login_view, name="login"),
     path("accounts/logout/", org_views.logout_view, name="logout"),
