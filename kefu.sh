@@ -53,9 +53,16 @@ cmd_run() {
   say "starting background worker (Huey)"
   "$PY" manage.py run_huey --quiet &
   WORKER_PID=$!
-  trap 'kill "$WORKER_PID" 2>/dev/null || true' EXIT INT TERM
+  # WebSockets (chat, screen pops, banners): daphne serves config.asgi on the next port;
+  # pages point the client there (KEFU_WS_PORT). Behind a reverse proxy, send /ws/ to
+  # daphne on the page's origin and set KEFU_WS_URL=/ws/rt/ instead (docs/realtime.md).
+  export KEFU_WS_PORT=${KEFU_WS_PORT:-$((port + 1))}
+  say "starting socket server (daphne) on ws://$host:$KEFU_WS_PORT/ws/rt/"
+  "$PY" -m daphne -b "$host" -p "$KEFU_WS_PORT" --proxy-headers config.asgi:application 2>>var/daphne.log &
+  SOCKET_PID=$!
+  trap 'kill "$WORKER_PID" "$SOCKET_PID" 2>/dev/null || true' EXIT INT TERM
   "$PY" manage.py demo_logins --url "http://$host:$port/"
-  say "starting web server on http://$host:$port/  (Ctrl-C stops both)"
+  say "starting web server on http://$host:$port/  (Ctrl-C stops all three)"
   # HTTP is served by gunicorn (WSGI, threads): Django keeps its database connections
   # across requests there, which it cannot do under an ASGI server (one new
   # connection per request). config.asgi stays for WebSockets (Channels).
