@@ -22,6 +22,7 @@ urlpatterns = [
     path("sla/", include("kefu.sla.urls")),
     path("kb/", include("kefu.knowledge.urls")),
     path("reports/", include("kefu.reports.urls")),
+    path("incidents/", include("kefu.incidents.urls")),
     path("rt/", include("kefu.realtime.urls")),
 ]
 

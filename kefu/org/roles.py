@@ -44,9 +44,19 @@ MATRIX: dict[str, tuple[object, frozenset[Role]]] = {
     # Statistics
     "reports.view": (_("查看统计报表"), frozenset({S, AN, AD, KP})),
     "reports.mail": (_("配置报表邮件"), frozenset({AD})),
+    # Platform incidents (第九条(二))
+    "incident.view": (_("查看平台突发事件(本省受影响的)"), frozenset({A, S, AM, AN, AD, KA, KC, KP})),
+    "incident.declare": (_("宣告与更新平台突发事件(运营单位、热线班长、集团客服部)"), frozenset({S, KA, KP})),
+    "incident.relay": (_("下发事件通报(集团客服部)"), frozenset({KP})),
+    "incident.ack": (_("确认收到事件通报(本团队回执)"), frozenset({A, S})),
+    "incident.link": (_("将工单关联到事件"), frozenset({A, S, AM})),
+    "incident.review": (_("查看事件复盘报告"), frozenset({S, AN, AD, KA, KP})),
     # Service norms and quality inspection
     "norms.view": (_("查看服务用语词库"), ALL_ROLES),
     "norms.manage": (_("维护服务用语词库(集团客服部)"), frozenset({KP, AD})),
+    # Hotline telephony (第七条(一) 20 秒接通率)
+    "calls.view": (_("查看通话记录、来电弹屏与接通率"), frozenset({A, S, AN, AD})),
+    "calls.import": (_("导入话单文件(全国范围)"), frozenset({S, AD})),
     # Administration
     "audit.view": (_("查看审计记录"), frozenset({S, AD})),
     "admin.site": (_("进入后台配置"), frozenset({AD})),
