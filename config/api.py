@@ -2,7 +2,7 @@
 
 from ninja import NinjaAPI
 
-from kefu.core.api import install_error_handlers, install_input_bounds, install_query_guard
+from kefu.core.api import install_contract, install_error_handlers, install_query_guard
 from kefu.customers.api import router as customers_router
 from kefu.knowledge.api import router as knowledge_router
 from kefu.org.api import router as org_router
@@ -27,4 +27,4 @@ api.add_router("/sla", sla_router)
 api.add_router("/knowledge", knowledge_router)
 api.add_router("/reports", reports_router)
 install_query_guard(api)
-install_input_bounds(api)
+install_contract(api)

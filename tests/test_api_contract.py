@@ -172,3 +172,41 @@ def test_a_viewer_is_refused_before_the_article_or_the_version_is_looked_at(agen
         )
         assert response.status_code == 403, response.content.decode()
         assert response.json()["code"] == "permission_denied"
+
+
+# -- #17.3 every operation documents its 4xx answers with the one error body -------------------
+
+
+def test_every_operation_documents_its_error_answers():
+    schema = api.get_openapi_schema()
+    assert set(schema["components"]["schemas"]["ErrorOut"]["required"]) == {
+        "code",
+        "message",
+        "message_en",
+        "details",
+    }
+    missing = []
+    for path, methods in schema["paths"].items():
+        for method, operation in methods.items():
+            responses = {int(k) for k in operation["responses"]}
+            want = {400, 401, 403}
+            if any(p["in"] == "path" for p in operation.get("parameters", [])):
+                want |= {404, 422}
+            if method in ("post", "patch", "put", "delete"):
+                want |= {404, 409}
+            if "requestBody" in operation:
+                want |= {413, 415, 422}
+            if not want <= responses:
+                missing.append((method.upper(), path, sorted(want - responses)))
+    assert missing == []
+
+
+# -- #17.5 over-long URLs ------------------------------------------------------------------------
+
+
+def test_an_over_long_url_gets_the_api_error_body(agent_bj):
+    response = _client(agent_bj).get("/api/tickets", {"q": "x" * 5000})
+    assert response.status_code == 414
+    body = response.json()
+    assert body["code"] == "uri_too_long" and body["message"] and body["message_en"]
+    assert _client(agent_bj).get("/api/tickets/" + "A" * 5000).status_code == 414

@@ -209,6 +209,77 @@ def install_input_bounds(api: NinjaAPI) -> None:
                     _bound_model(model, done)
 
 
+# -- the documented answers: every operation lists the 4xx it can give, with the one error body ----
+
+_ERROR_DESCRIPTIONS = {
+    400: "请求无法处理(未知查询参数、无效的 JSON) / Bad request (unknown query parameter, invalid JSON)",
+    401: "未登录或令牌无效 / Not signed in or the token is not valid",
+    403: "没有权限，或会话请求缺少 CSRF 令牌 / Forbidden, or a session request without its CSRF token",
+    404: "不存在或不在本人范围内(两者答复相同) / Missing or outside the caller's scope (the same answer)",
+    409: "版本已变化或当前状态不允许该操作 / Stale version or an action the current status does not allow",
+    413: "请求体过大 / Request body too large",
+    415: "请求体须为 JSON / The request body must be JSON",
+    422: "请求数据有误，details 列出字段 / Invalid input; details lists the fields",
+}
+_WRITES = {"post", "put", "patch", "delete"}
+
+
+def error_statuses(method: str, operation: dict[str, Any]) -> list[int]:
+    """The 4xx answers an operation of the document can give (pure: from the method and the parameters)."""
+    statuses = {400}
+    if operation.get("security"):
+        statuses |= {401, 403}
+    params = operation.get("parameters", [])
+    has_body = "requestBody" in operation
+    if params or has_body:
+        statuses.add(422)
+    if any(p.get("in") == "path" for p in params) or method in _WRITES or params:
+        statuses.add(404)
+    if method in _WRITES:
+        statuses.add(409)
+    if has_body:
+        statuses |= {413, 415}
+    return sorted(statuses)
+
+
+def install_error_docs(api: NinjaAPI) -> None:
+    """Publish every operation's 4xx answers with the error body ``{code, message, message_en, details}``."""
+    original = api.get_openapi_schema
+
+    def documented(*args: Any, **kwargs: Any) -> Any:
+        schema = original(*args, **kwargs)
+        components = schema.setdefault("components", {}).setdefault("schemas", {})
+        components["ErrorOut"] = {
+            "title": "ErrorOut",
+            "type": "object",
+            "properties": {
+                "code": {"type": "string", "description": "稳定的错误代码 / stable error code"},
+                "message": {"type": "string", "description": "中文说明"},
+                "message_en": {"type": "string", "description": "English message"},
+                "details": {"anyOf": [{"type": "array", "items": {"type": "object"}}, {"type": "object"},
+                                      {"type": "null"}],
+                            "description": "字段级说明 / per-field details"},
+            },
+            "required": ["code", "message", "message_en", "details"],
+        }
+        body = {"content": {"application/json": {"schema": {"$ref": "#/components/schemas/ErrorOut"}}}}
+        for methods in schema.get("paths", {}).values():
+            for method, operation in methods.items():
+                responses = operation.setdefault("responses", {})
+                for status in error_statuses(method, operation):
+                    if status not in responses and str(status) not in responses:
+                        responses[status] = {"description": _ERROR_DESCRIPTIONS[status], **body}
+        return schema
+
+    api.get_openapi_schema = documented  # type: ignore[method-assign]
+
+
+def install_contract(api: NinjaAPI) -> None:
+    """What a machine client relies on: bounded inputs and every answer documented."""
+    install_input_bounds(api)
+    install_error_docs(api)
+
+
 def _takes_json_body(operation: Any) -> bool:
     return any(getattr(m, "__ninja_param_source__", None) == "body" for m in operation.models)
 

@@ -57,6 +57,10 @@ def _authenticated(request: HttpRequest, response: HttpResponse) -> bool:
     return bool(user is not None and user.is_authenticated)
 
 
+# gunicorn refuses a request line over 4094 bytes with its own HTML page; stay below it.
+MAX_URL_CHARS = 4000
+
+
 def _error(status: int, code: str, zh: str, en: str) -> JsonResponse:
     return JsonResponse({"code": code, "message": zh, "message_en": en, "details": None}, status=status,
                         json_dumps_params={"ensure_ascii": False})
@@ -79,6 +83,9 @@ class RequestGuardMiddleware:
         if length > settings.KEFU_MAX_REQUEST_BYTES:
             return _error(413, "payload_too_large", "请求体过大。", "Request body too large.")
         raw_query = request.META.get("QUERY_STRING", "")
+        if len(request.path) + len(raw_query) > getattr(settings, "KEFU_MAX_URL_CHARS", MAX_URL_CHARS):
+            # Below the web server's own request-line limit (docs/deploy.md), so the client gets our body.
+            return _error(414, "uri_too_long", "请求地址过长。", "The request URL is too long.")
         if "\x00" in request.path or "%00" in raw_query or "\x00" in raw_query:
             return _nul_error()
         content_type = request.META.get("CONTENT_TYPE", "")
