@@ -66,6 +66,7 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    "kefu.ops.logs.RequestIdMiddleware",
     "kefu.ops.metrics.MetricsMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "kefu.core.middleware.SecurityHeadersMiddleware",
@@ -216,8 +217,13 @@ NINJA_PAGINATION_MAX_LIMIT = 200
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
-    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
+    "formatters": {
+        "plain": {"format": "%(asctime)s %(levelname)s %(name)s [%(request_id)s] %(message)s"},
+        "json": {"()": "kefu.ops.logs.JsonFormatter"},
+    },
+    "filters": {"request_id": {"()": "kefu.ops.logs.RequestIdFilter"}},
+    "handlers": {"console": {"class": "logging.StreamHandler", "filters": ["request_id"],
+                             "formatter": "json" if env_bool("KEFU_LOG_JSON", False) else "plain"}},
     "root": {"handlers": ["console"], "level": os.environ.get("KEFU_LOG_LEVEL", "INFO")},
     "loggers": {"django.request": {"level": "ERROR"}, "huey": {"level": "WARNING"}},
 }
