@@ -21,4 +21,10 @@ register_verbs({
     "kb.problem_drafted": _("据普遍性问题起草"),
     "kb.problem_dismissed": _("忽略普遍性问题"),
     "kb.imported": _("批量导入知识"),
+    "kb.synonyms_saved": _("保存同义词组"),
+    "kb.synonyms_deleted": _("删除同义词组"),
+    "kb.synonyms_imported": _("导入同义词表"),
+    "kb.similar_added": _("添加相似问法"),
+    "kb.similar_proposed": _("推荐相似问法(引用工单)"),
+    "kb.similar_decided": _("处理相似问法"),
 })

@@ -38,7 +38,7 @@ class Group:
 
 
 def _terms(text: str) -> frozenset[str]:
-    return frozenset(query_terms(text, max_terms=12))
+    return frozenset(t for t in query_terms(text, max_terms=12) if len(t) > 1)
 
 
 def _jaccard(a: frozenset[str], b: frozenset[str]) -> float:

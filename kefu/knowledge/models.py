@@ -41,6 +41,7 @@ class Article(models.Model):
         related_name="+",
     )
     published_at = models.DateTimeField(_("发布时间"), null=True, blank=True, db_index=True)
+    view_count = models.PositiveIntegerField(_("FAQ 浏览次数"), default=0)
 
     class Meta:
         verbose_name = _("知识文章")
@@ -274,6 +275,9 @@ class SearchDoc(models.Model):
     question_tokens = models.TextField()
     agent_tokens = models.TextField()
     customer_tokens = models.TextField()
+    similar_tokens = models.TextField(default="", blank=True)
+    length_agent = models.PositiveIntegerField(default=0)
+    length_faq = models.PositiveIntegerField(default=0)
 
     class Meta:
         verbose_name = _("检索文档")
@@ -281,3 +285,117 @@ class SearchDoc(models.Model):
 
     def __str__(self) -> str:
         return str(self.article_id)
+
+
+class Posting(models.Model):
+    """One term of one article's published revision, for BM25 ranking (the same SQL on both databases).
+
+    ``weight_agent`` is the field-weighted term frequency over what agents search (title and similar
+    questions, keywords, question, both answers), ``weight_faq`` over what the public FAQ searches (no
+    agents' answer). ``length_*`` are the article's token counts, repeated here so ranking needs no join.
+    """
+
+    id = models.BigAutoField(primary_key=True)
+    term = models.CharField(max_length=64)
+    article = models.ForeignKey(Article, on_delete=models.CASCADE, related_name="+", db_constraint=False)
+    weight_agent = models.FloatField()
+    weight_faq = models.FloatField()
+    length_agent = models.PositiveIntegerField()
+    length_faq = models.PositiveIntegerField()
+
+    class Meta:
+        verbose_name = _("检索词项")
+        verbose_name_plural = _("检索词项")
+        indexes = [models.Index(fields=["term", "article"], name="kb_posting_term")]
+
+    def __str__(self) -> str:
+        return f"{self.term}@{self.article_id}"
+
+
+class SynonymGroup(models.Model):
+    """Words that mean the same to a customer and to an article (挂断 / 结束会议), kept by the knowledge team.
+
+    A query containing any member also searches the others.
+    """
+
+    words = models.TextField(_("同义词"), help_text=_("以空格或逗号分隔，如：挂断 结束会议 退出会议"))
+    note = models.CharField(_("说明"), max_length=200, blank=True)
+    updated_by = models.ForeignKey(settings.AUTH_USER_MODEL, verbose_name=_("维护人"), null=True, blank=True,
+                                   on_delete=models.PROTECT, related_name="+")
+    updated_at = models.DateTimeField(_("更新时间"), auto_now=True)
+
+    class Meta:
+        verbose_name = _("同义词组")
+        verbose_name_plural = _("同义词组")
+        ordering = ["id"]
+
+    def __str__(self) -> str:
+        return self.words
+
+    @property
+    def word_list(self) -> list[str]:
+        return split_words(self.words)
+
+
+def split_words(text: str) -> list[str]:
+    import re
+
+    seen: dict[str, None] = {}
+    for w in re.split(r"[\s,，、;；/|]+", text or ""):
+        w = w.strip().lower()
+        if w:
+            seen.setdefault(w, None)
+    return list(seen)
+
+
+class SimilarQuestion(models.Model):
+    """Another way of asking an article's question (相似问法), searched like the title once accepted.
+
+    Proposed by hand or by the learning loop (the subject of a work order that cited the article); the
+    author accepts or rejects it.
+    """
+
+    class State(models.TextChoices):
+        PROPOSED = "proposed", _("待确认")
+        ACCEPTED = "accepted", _("已采纳")
+        REJECTED = "rejected", _("已拒绝")
+
+    article = models.ForeignKey(Article, verbose_name=_("文章"), on_delete=models.CASCADE, related_name="similar")
+    text = models.CharField(_("相似问法"), max_length=200)
+    state = models.CharField(_("状态"), max_length=20, choices=State.choices, default=State.PROPOSED, db_index=True)
+    source_ref = models.CharField(_("来源"), max_length=80, blank=True, help_text=_("如工单号"))
+    proposed_by = models.ForeignKey(settings.AUTH_USER_MODEL, verbose_name=_("提出人"), null=True, blank=True,
+                                    on_delete=models.PROTECT, related_name="+")
+    created_at = models.DateTimeField(_("提出时间"), auto_now_add=True)
+    decided_by = models.ForeignKey(settings.AUTH_USER_MODEL, verbose_name=_("处理人"), null=True, blank=True,
+                                   on_delete=models.PROTECT, related_name="+")
+    decided_at = models.DateTimeField(_("处理时间"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("相似问法")
+        verbose_name_plural = _("相似问法")
+        ordering = ["-created_at", "-id"]
+        constraints = [models.UniqueConstraint(fields=["article", "text"], name="kb_similar_unique")]
+
+    def __str__(self) -> str:
+        return self.text
+
+
+class SearchLog(models.Model):
+    """One search as typed, with how many articles it found and which one (if any) was opened next."""
+
+    created_at = models.DateTimeField(_("时间"), auto_now_add=True, db_index=True)
+    scope = models.CharField(_("范围"), max_length=20)
+    query = models.CharField(_("检索词"), max_length=200)
+    normalized = models.CharField(_("归一化检索词"), max_length=200, db_index=True)
+    result_count = models.PositiveIntegerField(_("结果数"))
+    clicked_article = models.ForeignKey(Article, verbose_name=_("点击文章"), null=True, blank=True,
+                                        on_delete=models.SET_NULL, related_name="+")
+
+    class Meta:
+        verbose_name = _("检索日志")
+        verbose_name_plural = _("检索日志")
+        ordering = ["-created_at", "-id"]
+
+    def __str__(self) -> str:
+        return self.query

@@ -1,45 +1,63 @@
-"""Full-text search over published articles: one code path, the SQL chosen by backend.
+"""Full-text search over published articles: BM25 over this knowledge base's own terms, one SQL for both databases.
 
-Index: ``index_articles`` writes the jieba-segmented text of each article's
-published revision into ``SearchDoc`` and then into the backend's index
-(PostgreSQL: weighted tsvectors computed in SQL from those columns, one of
-the head only, all GIN-indexed;
-SQLite: an FTS5 row with the same columns). Query: ``query_terms`` segments the
-query the same way; all terms must match first (AND); when that gives too few
-hits the rest are filled by matches of all terms but one, then of each term
-alone, the most specific (highest IDF) first.
-Within each step the articles matching in the head (title, keywords,
-question) come first, then the others (on PostgreSQL among at most
-``CANDIDATES`` matches, so a common word never makes a query rank most of the
-corpus); each list ranked by the engine (ts_rank with weights title A, keywords/question B, answers C; FTS5 bm25
-with the same column weights).
+Index: ``index_revisions`` segments each article's published revision with jieba (``segment.tokens``) into
+``SearchDoc`` (the text, for snippets and mining) and ``Posting`` rows: one per (term, article) with the
+field-weighted term frequency (title and accepted similar questions ``W_TITLE``, keywords ``W_KEYWORDS``,
+question ``W_QUESTION``, answers ``W_ANSWER``) for the agents' scope and for the FAQ scope (no agents'
+answer), and the article's length.
 
-Scopes: ``agent`` searches everything an agent sees; ``faq`` searches only
-what the public FAQ shows (title, keywords, question, customer answer).
+Query: ``query_terms`` segments the query the same way and drops fillers (segment.QUERY_STOPWORDS);
+synonym groups kept by the knowledge team (``SynonymGroup``) add the other members of any group found in
+the query, each group one *concept* (an article scores the best of a concept's words, so an article using
+two synonyms is not counted twice). Score = sum over concepts of
+``query weight × idf × tf·(k1+1) / (tf + k1·(1−b+b·len/avglen))`` with idf = ln(1 + (N−df+0.5)/(df+0.5)),
+N and df counted in this knowledge base (per scope). Terms found in no article are ignored; single
+characters count at ``SINGLE_CHAR_WEIGHT``; synonyms at ``SYNONYM_WEIGHT``. The same SQL (aggregates over
+an index on ``(term, article)``) runs on SQLite and PostgreSQL; scores are rounded to 6 decimals before
+ordering and ties go to the newer article, so both databases give the same order.
 
-Snippets are built in Python on both backends from the stored text: escape
-first, then wrap matches in ``<mark>``, so HTML in the content stays inert.
+Scopes: ``agent`` searches everything an agent sees; ``faq`` searches only what the public FAQ shows
+(title, similar questions, keywords, question, customer answer).
+
+Snippets are built in Python from the stored text: escape first, then wrap matches in ``<mark>``, so HTML
+in the content stays inert.
 """
 
 from __future__ import annotations
 
 import functools
+import math
 import re
+import threading
+import time
+from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
 from django.db import connection, transaction
+from django.db.models import Count, Max
 from django.utils.html import escape
 from django.utils.safestring import SafeString, mark_safe
 
 from kefu.core.errors import ValidationFailed
 
-from .models import Article, Revision, SearchDoc
-from .segment import DEFAULT_IDF, idf_table, query_terms, segment
+from .models import Article, Posting, Revision, SearchDoc, SimilarQuestion, SynonymGroup
+from .segment import QUERY_STOPWORDS, SINGLE_CHAR_WEIGHT, query_terms, segment, tokenizer, tokens
 
 SCOPES = ("agent", "faq")
 MAX_LIMIT = 50
+
+# Field weights (a term's frequency in the field is multiplied by these) and the BM25 constants. Tuned on
+# the tuning half of the relevance set only (relevance/README: the test half is scored, never tuned on).
+W_TITLE = 6.0
+W_KEYWORDS = 4.0
+W_QUESTION = 3.0
+W_ANSWER = 1.0
+K1 = 1.6
+B = 0.5
+SYNONYM_WEIGHT = 0.9
+MAX_TERM_LEN = 64
 
 
 @dataclass(frozen=True)
@@ -57,27 +75,42 @@ class SearchHit:
 
 # ---------------------------------------------------------------- indexing
 
-def _doc_for(rev: Revision) -> SearchDoc:
+def _doc_for(rev: Revision, similar: list[str]) -> SearchDoc:
     return SearchDoc(
         article_id=rev.article_id, revision_id=rev.pk, category_code=rev.category_code,
         title_tokens=segment(rev.title), keyword_tokens=segment(" ".join(rev.keyword_list)),
         question_tokens=segment(rev.question), agent_tokens=segment(rev.answer_agent),
-        customer_tokens=segment(rev.answer_customer),
+        customer_tokens=segment(rev.answer_customer), similar_tokens=segment("\n".join(similar)),
     )
 
 
-PG_UPDATE = """
-UPDATE knowledge_searchdoc SET
-  doc_agent = setweight(to_tsvector('simple', title_tokens), 'A')
-           || setweight(to_tsvector('simple', keyword_tokens || ' ' || question_tokens), 'B')
-           || setweight(to_tsvector('simple', agent_tokens || ' ' || customer_tokens), 'C'),
-  doc_head = setweight(to_tsvector('simple', title_tokens), 'A')
-           || setweight(to_tsvector('simple', keyword_tokens || ' ' || question_tokens), 'B'),
-  doc_public = setweight(to_tsvector('simple', title_tokens), 'A')
-           || setweight(to_tsvector('simple', keyword_tokens || ' ' || question_tokens), 'B')
-           || setweight(to_tsvector('simple', customer_tokens), 'C')
-WHERE article_id = ANY(%s)
-"""
+def _postings(doc: SearchDoc) -> list[Posting]:
+    head: defaultdict[str, float] = defaultdict(float)
+    fields = [(doc.title_tokens, W_TITLE), (doc.similar_tokens, W_TITLE), (doc.keyword_tokens, W_KEYWORDS),
+              (doc.question_tokens, W_QUESTION)]
+    length_head = 0
+    for text, weight in fields:
+        for t in text.split():
+            length_head += 1
+            head[t] += weight
+    agent: defaultdict[str, float] = defaultdict(float)
+    customer: defaultdict[str, float] = defaultdict(float)
+    for t in doc.agent_tokens.split():
+        agent[t] += W_ANSWER
+    for t in doc.customer_tokens.split():
+        customer[t] += W_ANSWER
+    length_agent = length_head + sum(1 for _ in doc.agent_tokens.split()) + sum(1 for _ in doc.customer_tokens.split())
+    length_faq = length_head + sum(1 for _ in doc.customer_tokens.split())
+    doc.length_agent, doc.length_faq = length_agent, length_faq
+    out = []
+    for term in set(head) | set(agent) | set(customer):
+        if term in QUERY_STOPWORDS or len(term) > MAX_TERM_LEN:
+            continue
+        wa = head[term] + agent[term] + customer[term]
+        wf = head[term] + customer[term]
+        out.append(Posting(term=term, article_id=doc.article_id, weight_agent=wa, weight_faq=wf,
+                           length_agent=length_agent, length_faq=length_faq))
+    return out
 
 
 def index_revisions(revisions: Iterable[Revision], *, batch: int = 500) -> int:
@@ -91,25 +124,22 @@ def index_revisions(revisions: Iterable[Revision], *, batch: int = 500) -> int:
             chunk = []
     if chunk:
         count += _index_chunk(chunk)
+    _stats_cache.clear()
     return count
 
 
 def _index_chunk(revisions: Sequence[Revision]) -> int:
-    docs = [_doc_for(r) for r in revisions]
-    ids = [d.article_id for d in docs]
+    ids = [r.article_id for r in revisions]
+    similar: dict[int, list[str]] = {}
+    for a, text in SimilarQuestion.objects.filter(article_id__in=ids, state=SimilarQuestion.State.ACCEPTED
+                                                  ).order_by("pk").values_list("article_id", "text"):
+        similar.setdefault(a, []).append(text)
+    docs = [_doc_for(r, similar.get(r.article_id, [])) for r in revisions]
+    postings = [p for d in docs for p in _postings(d)]  # also sets each doc's lengths
     with transaction.atomic():
         _remove(ids)
         SearchDoc.objects.bulk_create(docs)
-        with connection.cursor() as cur:
-            if connection.vendor == "postgresql":
-                cur.execute(PG_UPDATE, [ids])
-            else:
-                cur.executemany(
-                    "INSERT INTO knowledge_search_fts(rowid, title, keywords, question, answer_agent, answer_customer)"
-                    " VALUES (%s, %s, %s, %s, %s, %s)",
-                    [(d.article_id, d.title_tokens, d.keyword_tokens, d.question_tokens, d.agent_tokens,
-                      d.customer_tokens) for d in docs],
-                )
+        Posting.objects.bulk_create(postings, batch_size=5000)
     return len(docs)
 
 
@@ -117,142 +147,167 @@ def index_revision(rev: Revision) -> None:
     index_revisions([rev])
 
 
+def reindex_article(article_id: int) -> None:
+    """Re-index an article's published revision (after its similar questions changed); no-op if unpublished."""
+    rev = Revision.objects.filter(article_id=article_id, status="published").first()
+    if rev is not None:
+        index_revision(rev)
+
+
 def _remove(article_ids: list[int]) -> None:
-    SearchDoc.objects.filter(article_id__in=article_ids).delete()
-    if connection.vendor != "postgresql" and article_ids:
-        with connection.cursor() as cur:
-            for i in range(0, len(article_ids), 500):
-                part = article_ids[i:i + 500]
-                cur.execute(
-                    f"DELETE FROM knowledge_search_fts WHERE rowid IN ({','.join(['%s'] * len(part))})", part  # noqa: S608
-                )
+    for i in range(0, len(article_ids), 500):
+        part = article_ids[i:i + 500]
+        Posting.objects.filter(article_id__in=part).delete()
+        SearchDoc.objects.filter(article_id__in=part).delete()
 
 
 def remove_article(article_id: int) -> None:
     _remove([article_id])
+    _stats_cache.clear()
 
 
 def reindex_all() -> int:
     """Rebuild the whole index from the published revisions (the ``kb_reindex`` command)."""
     with transaction.atomic():
+        Posting.objects.all().delete()
         SearchDoc.objects.all().delete()
-        if connection.vendor != "postgresql":
-            with connection.cursor() as cur:
-                cur.execute("DELETE FROM knowledge_search_fts")
     revs = Revision.objects.filter(pk__in=Article.objects.exclude(published_revision=None)
                                    .values("published_revision")).iterator(chunk_size=1000)
     return index_revisions(revs)
 
 
+# ---------------------------------------------------------------- vocabulary (synonyms), cached per process
+
+_lock = threading.Lock()
+_synonym_cache: dict[str, Any] = {}
+_stats_cache: dict[str, tuple[float, int, float]] = {}
+STATS_TTL = 30.0  # seconds: N and the average length drift slowly; another process's publication shows within this
+
+
+def _synonyms() -> list[list[str]]:
+    """The synonym groups (lower-case words), re-read whenever a group changed (one cheap query)."""
+    version = SynonymGroup.objects.aggregate(n=Count("id"), t=Max("updated_at"))
+    key = f"{version['n']}:{version['t']}"
+    if _synonym_cache.get("key") != key:
+        with _lock:
+            groups = [g.word_list for g in SynonymGroup.objects.order_by("pk")]
+            _synonym_cache.update(key=key, groups=[g for g in groups if len(g) > 1])
+    return _synonym_cache["groups"]
+
+
+def _stats(scope: str) -> tuple[int, float]:
+    """(number of indexed articles, their average length) for the scope, cached ``STATS_TTL`` seconds."""
+    hit = _stats_cache.get(scope)
+    now = time.monotonic()
+    if hit is None or now - hit[0] > STATS_TTL:
+        column = "length_faq" if scope == "faq" else "length_agent"
+        with connection.cursor() as cur:
+            cur.execute(f"SELECT COUNT(*), AVG({column}) FROM knowledge_searchdoc")  # noqa: S608 (constant)
+            n, avg = cur.fetchone()
+        hit = (now, int(n or 0), float(avg or 1.0))
+        _stats_cache[scope] = hit
+    return hit[1], hit[2]
+
+
 # ---------------------------------------------------------------- querying
 
-def _expression(groups: list[list[str]], postgres: bool) -> str:
-    """(a AND b) OR (a AND c) ... in the engine's syntax; terms are word characters only, so quoting is safe."""
-    and_, or_, quote = (" & ", " | ", "'") if postgres else (" AND ", " OR ", '"')
-    return or_.join("(" + and_.join(f"{quote}{t}{quote}" for t in g) + ")" for g in groups)
+@dataclass(frozen=True)
+class QueryTerm:
+    term: str
+    concept: str
+    weight: float
 
 
-# A word in most articles must not make one query rank them all: each ranked list considers at most
-# this many candidates.
-CANDIDATES = 1000
-# Below this IDF (jieba's table: 会议 4.9, 设置 6.3, 终端 7.7; 登录 8.3, 账单 9.9) a word is common.
-COMMON_IDF = 8.0
+def expand(q: str) -> list[QueryTerm]:
+    """The query's terms with their concepts and weights, synonyms added (before document frequencies)."""
+    out: dict[str, QueryTerm] = {}
+    for t in query_terms(q):
+        out[t] = QueryTerm(t, t, SINGLE_CHAR_WEIGHT if len(t) == 1 else 1.0)
+    text = (q or "")[:500].lower()
+    qtokens = set(tokens(text))
+    for group in _synonyms():
+        # A word counts when the query holds it as a word, not as letters straddling two words
+        # (开会 is not in 离开会议): it is one of the query's tokens, or all of its own tokens are.
+        found = [w for w in group if w in text and (w in qtokens or set(_plain_tokens(w)) <= qtokens)]
+        if not found:
+            continue
+        concept = max(found, key=len)
+        # The customer's word itself is one of the concept's words, and so is every word of the group.
+        for word in group:
+            parts = [t for t in tokens(word) if t not in QUERY_STOPWORDS] if word not in found else []
+            whole = word if word in tokens(word) else None
+            for t in ([whole] if whole else parts):
+                weight = 1.0 if word in found else SYNONYM_WEIGHT
+                prev = out.get(t)
+                if prev is None or prev.weight < weight:
+                    out[t] = QueryTerm(t, concept, weight)
+        for t in list(out):  # pieces of a found word (结束, 会议 inside 结束会议) belong to its concept
+            if any(t != w and t in w for w in found) and out[t].concept == t:
+                out[t] = QueryTerm(t, concept, out[t].weight)
+    return list(out.values())
 
 
-def _pg_ranked(groups: list[list[str]], scope: str, limit: int, category_code: str | None,
-               exclude: Sequence[int], *, head_only: bool) -> list[tuple[int, float]]:
-    doc = "doc_public" if scope == "faq" else "doc_agent"
-    match = "doc_head" if head_only else doc
-    params: list[Any] = [_expression(groups, postgres=True)]
-    where = [match + " @@ (SELECT q FROM query)"]  # noqa: S608 (a constant column name)
-    if category_code:
-        where.append("substr(category_code, 1, %s) = %s")  # the code and every code under it
-        params += [len(category_code), category_code]
-    if exclude:
-        where.append("NOT (article_id = ANY(%s))")
-        params.append(list(exclude))
-    params += [CANDIDATES, limit]
-    # Column names are constants chosen above; every value is a parameter.
-    sql = ("WITH query AS (SELECT to_tsquery('simple', %s) AS q), "  # noqa: S608
-           "candidates AS (SELECT article_id, {doc} AS doc FROM knowledge_searchdoc WHERE {where} LIMIT %s) "
-           "SELECT article_id, ts_rank(doc, (SELECT q FROM query)) AS r FROM candidates "
-           "ORDER BY r DESC, article_id DESC LIMIT %s").format(doc=doc, where=" AND ".join(where))  # noqa: S608
-    with connection.cursor() as cur:
-        cur.execute(sql, params)
-        return [(int(a), float(r)) for a, r in cur.fetchall()]
+@functools.lru_cache(maxsize=4096)
+def _plain_tokens(word: str) -> tuple[str, ...]:
+    return tuple(t.lower() for t in tokenizer().cut(word) if t.strip())
 
 
-def _sqlite_ranked(groups: list[list[str]], scope: str, limit: int, category_code: str | None,
-                   exclude: Sequence[int], *, head_only: bool) -> list[tuple[int, float]]:
-    expr = _expression(groups, postgres=False)
-    if head_only:
-        expr = "{title keywords question} : (" + expr + ")"
-    elif scope == "faq":
-        expr = "{title keywords question answer_customer} : (" + expr + ")"
-    sql = ["SELECT f.rowid, bm25(knowledge_search_fts, 10.0, 4.0, 4.0, 1.0, 1.0) AS r"
-           " FROM knowledge_search_fts f"]
-    params: list[Any] = []
-    if category_code:
-        sql.append("JOIN knowledge_searchdoc d ON d.article_id = f.rowid")
-    sql.append("WHERE knowledge_search_fts MATCH %s")
-    params.append(expr)
-    if category_code:
-        sql.append("AND substr(d.category_code, 1, %s) = %s")  # the code and every code under it
-        params += [len(category_code), category_code]
-    if exclude:
-        sql.append(f"AND f.rowid NOT IN ({','.join(['%s'] * len(exclude))})")
-        params += list(exclude)
-    sql.append("ORDER BY r, f.rowid DESC LIMIT %s")
-    params.append(limit)
-    with connection.cursor() as cur:
-        cur.execute(" ".join(sql), params)
-        # bm25 is "lower is better" and negative; report a positive score.
-        return [(int(a), -float(r)) for a, r in cur.fetchall()]
+def _case(column: str, mapping: dict[str, Any], params: list[Any]) -> str:
+    parts = []
+    for k, v in mapping.items():
+        parts.append("WHEN %s THEN %s")
+        params += [k, v]
+    return f"CASE {column} " + " ".join(parts) + " END"
 
 
 def ranked_ids(q: str, *, scope: str = "agent", limit: int = 10, category_code: str | None = None,
-               terms: list[str] | None = None) -> list[tuple[int, float]]:
-    """Article ids with scores, best first: all-terms matches, then any-term matches."""
-    terms = query_terms(q) if terms is None else terms
+               terms: list[QueryTerm] | None = None) -> list[tuple[int, float]]:
+    """Article ids with BM25 scores, best first."""
+    terms = expand(q) if terms is None else terms
     if not terms:
         return []
-    ranked = _pg_ranked if connection.vendor == "postgresql" else _sqlite_ranked
-    hits: list[tuple[int, float]] = []
-    idf = idf_table()
-    for groups in _relaxations(terms):
-        # Matches in the head (title, keywords, question) first: the strongest signal, and few even for a
-        # word found in most articles; then the bodies. A common word alone (one term of a longer query)
-        # is only looked for in the head: in the bodies it would match most of the corpus.
-        single = len(groups) == 1 and len(groups[0]) == 1 and len(terms) > 1
-        common = single and idf.get(groups[0][0], DEFAULT_IDF) < COMMON_IDF
-        for head_only in (True,) if common else (True, False):
-            hits += ranked(groups, scope, limit - len(hits), category_code, [a for a, _ in hits],
-                           head_only=head_only)
-            if len(hits) >= limit:
-                return hits
-    return hits
-
-
-def _relaxations(terms: list[str]) -> list[list[list[str]]]:
-    """All terms; then all but one (for 3 to 6 terms); then each term alone, the most specific first.
-
-    ts_rank knows no inverse document frequency, so the any-term step asks for the rarest word
-    (jieba's IDF table) before the common ones instead of OR-ing them together.
-    """
-    steps = [[terms]]
-    if 3 <= len(terms) <= 6:
-        steps.append([terms[:i] + terms[i + 1:] for i in range(len(terms))])
-    if len(terms) > 1:
-        idf = idf_table()
-        steps += [[[t]] for t in sorted(terms, key=lambda t: -idf.get(t, DEFAULT_IDF))]
-    return steps
+    weight, length = ("weight_faq", "length_faq") if scope == "faq" else ("weight_agent", "length_agent")
+    n, avg = _stats(scope)
+    if not n:
+        return []
+    with connection.cursor() as cur:
+        marks = ",".join(["%s"] * len(terms))
+        cur.execute(f"SELECT term, COUNT(*) FROM knowledge_posting WHERE term IN ({marks}) AND {weight} > 0 "  # noqa: S608
+                    "GROUP BY term", [t.term for t in terms])
+        df = {t: int(c) for t, c in cur.fetchall()}
+    known = [t for t in terms if df.get(t.term)]  # a term found in no article is ignored
+    if not known:
+        return []
+    factor = {t.term: round(t.weight * math.log(1 + (n - df[t.term] + 0.5) / (df[t.term] + 0.5)) * (K1 + 1), 9)
+              for t in known}
+    concepts = {t.term: t.concept for t in known}
+    params: list[Any] = []
+    concept_sql = _case("p.term", concepts, params)
+    factor_sql = _case("p.term", factor, params)
+    # Column names are constants chosen above; every value is a parameter.
+    inner = (f"SELECT p.article_id AS a, {concept_sql} AS c, "  # noqa: S608
+             f"MAX({factor_sql} * p.{weight} / (p.{weight} + %s + %s * p.{length})) AS s "
+             "FROM knowledge_posting p")
+    params += [round(K1 * (1 - B), 9), round(K1 * B / avg, 12)]
+    where = [f"p.term IN ({','.join(['%s'] * len(known))})", f"p.{weight} > 0"]
+    params += [t.term for t in known]
+    if category_code:
+        inner += " JOIN knowledge_searchdoc d ON d.article_id = p.article_id"
+        where.append("substr(d.category_code, 1, %s) = %s")  # the code and every code under it
+        params += [len(category_code), category_code]
+    sql = (f"SELECT a, ROUND(CAST(SUM(s) AS NUMERIC), 6) AS score FROM ({inner} WHERE {' AND '.join(where)} "  # noqa: S608
+           "GROUP BY p.article_id, c) x GROUP BY a ORDER BY score DESC, a DESC LIMIT %s")
+    params.append(limit)
+    with connection.cursor() as cur:
+        cur.execute(sql, params)
+        return [(int(a), float(s)) for a, s in cur.fetchall()]
 
 
 def search(q: str, *, scope: str = "agent", limit: int = 10, category_code: str | None = None) -> list[SearchHit]:
     """Published articles matching ``q``, best first, with highlighted, HTML-safe title and snippet.
 
-    Used by the knowledge pages, the public FAQ (``scope="faq"``), the API and
-    the tickets app's suggestions.
+    Used by the knowledge pages, the public FAQ (``scope="faq"``), the API, the suggestions where agents
+    type and the tickets app.
     """
     if scope not in SCOPES:
         raise ValidationFailed("检索范围无效(agent 或 faq)。", "Invalid search scope (agent or faq).",
@@ -260,14 +315,15 @@ def search(q: str, *, scope: str = "agent", limit: int = 10, category_code: str 
     if not 1 <= limit <= MAX_LIMIT:
         raise ValidationFailed(f"返回条数须在 1 到 {MAX_LIMIT} 之间。", f"limit must be between 1 and {MAX_LIMIT}.",
                                details={"field": "limit"})
-    terms = query_terms((q or "").strip())
+    terms = expand((q or "").strip())
     hits = ranked_ids(q, scope=scope, limit=limit, category_code=category_code, terms=terms)
     if not hits:
         return []
     # Only the published revision counts (a hit indexed a moment before a newer publication is skipped).
     revs = {r.article_id: r for r in Revision.objects.filter(
         article_id__in=[a for a, _ in hits], status="published").order_by()}
-    pattern = _pattern(terms)
+    words = [t.term for t in terms]
+    pattern = _pattern(words)
     out = []
     for article_id, score in hits:
         rev = revs.get(article_id)
@@ -276,7 +332,8 @@ def search(q: str, *, scope: str = "agent", limit: int = 10, category_code: str 
         answer = rev.answer_customer if scope == "faq" else rev.answer_agent
         out.append(SearchHit(
             article_id=article_id, revision_id=rev.pk, code=f"KB{article_id:06d}", title=rev.title,
-            title_html=highlight(rev.title, terms, pattern), snippet_html=snippet(answer + "\n" + rev.question, terms, pattern=pattern),
+            title_html=highlight(rev.title, words, pattern),
+            snippet_html=snippet(answer + "\n" + rev.question, words, pattern=pattern),
             category_code=rev.category_code, score=round(score, 6), revision=rev,
         ))
     return out

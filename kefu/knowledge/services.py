@@ -7,10 +7,12 @@ from __future__ import annotations
 import logging
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
+from pathlib import Path
 from typing import Any
 
 from django.core.mail import send_mail
 from django.db import IntegrityError, transaction
+from django.db.models import F
 from django.utils import timezone
 
 from kefu.core import audit
@@ -19,7 +21,19 @@ from kefu.org.access import Actor
 from kefu.org.models import Province, Team
 
 from . import search, workflow
-from .models import Article, CommonProblem, Feedback, LoadReceipt, ReviewComment, Revision
+from .models import (
+    Article,
+    CommonProblem,
+    Feedback,
+    LoadReceipt,
+    ReviewComment,
+    Revision,
+    SearchLog,
+    SimilarQuestion,
+    SynonymGroup,
+    split_words,
+)
+from .segment import query_terms
 from .workflow import Action, Status
 
 log = logging.getLogger(__name__)
@@ -445,3 +459,212 @@ def problem_dismiss(*, actor: Actor, problem: CommonProblem) -> CommonProblem:
     problem.save(update_fields=["state"])
     _audit(actor, "kb.problem_dismissed", problem)
     return problem
+
+
+# ---------------------------------------------------------------- vocabulary: synonyms, similar questions
+
+SYNONYM_SEED = Path(__file__).with_name("synonyms_seed.txt")
+MAX_SYNONYM_WORDS = 30
+
+
+def _clean_synonym_words(words: str | list[str]) -> list[str]:
+    items, errors = _synonym_check(words)
+    if errors:
+        raise ValidationFailed("同义词组有误。", "The synonym group is invalid.", details=errors)
+    return items
+
+
+def _synonym_check(words: str | list[str]) -> tuple[list[str], list[dict[str, str]]]:
+    items = split_words(" ".join(words) if isinstance(words, list) else str(words or ""))
+    errors = []
+    if len(items) < 2:
+        errors.append({"field": "words", "message": "一组至少两个词", "message_en": "a group needs at least two words"})
+    if len(items) > MAX_SYNONYM_WORDS:
+        errors.append({"field": "words", "message": f"一组最多 {MAX_SYNONYM_WORDS} 个词",
+                       "message_en": f"at most {MAX_SYNONYM_WORDS} words per group"})
+    for w in items:
+        if len(w) > 40 or "\x00" in w:
+            errors.append({"field": "words", "message": f"词过长或含非法字符：{w[:40]}",
+                           "message_en": f"word too long or invalid: {w[:40]}"})
+    return items, errors
+
+
+@transaction.atomic
+def synonym_group_save(*, actor: Actor, words: str | list[str], note: str = "",
+                       group: SynonymGroup | None = None) -> SynonymGroup:
+    """Create or change a synonym group (the knowledge team's vocabulary); applied to queries at once."""
+    actor.require("kb.author")
+    items = _clean_synonym_words(words)
+    if group is None:
+        group = SynonymGroup(updated_by=_user(actor))
+    else:
+        group = SynonymGroup.objects.select_for_update().get(pk=group.pk)
+    before = group.words
+    group.words, group.note, group.updated_by = " ".join(items), (note or "").strip()[:200], _user(actor)
+    group.save()
+    _audit(actor, "kb.synonyms_saved", group, {"before": before, "after": group.words})
+    return group
+
+
+@transaction.atomic
+def synonym_group_delete(*, actor: Actor, group: SynonymGroup) -> None:
+    actor.require("kb.author")
+    group = SynonymGroup.objects.select_for_update().get(pk=group.pk)
+    _audit(actor, "kb.synonyms_deleted", group, {"words": group.words})
+    group.delete()
+
+
+def seed_groups() -> list[tuple[str, str]]:
+    """(words, note) of the seed file, in order."""
+    out = []
+    for line in SYNONYM_SEED.read_text(encoding="utf-8").splitlines():
+        if not line.strip() or line.startswith("#"):
+            continue
+        words, _, note = line.partition("#")
+        out.append((words.strip(), note.strip()))
+    return out
+
+
+@transaction.atomic
+def synonyms_seed(*, actor: Actor) -> int:
+    """Load the seed groups into an empty vocabulary (fresh install, demo). Returns the number created."""
+    actor.require("kb.author")
+    if SynonymGroup.objects.exists():
+        return 0
+    user = _user(actor)
+    groups = [SynonymGroup(words=" ".join(_clean_synonym_words(w)), note=n, updated_by=user) for w, n in seed_groups()]
+    SynonymGroup.objects.bulk_create(groups)
+    first = SynonymGroup.objects.order_by("pk").first()
+    if first is not None:
+        _audit(actor, "kb.synonyms_imported", first, {"created": len(groups), "source": "seed"})
+    return len(groups)
+
+
+@transaction.atomic
+def synonyms_replace(*, actor: Actor, rows: list[tuple[str, str]]) -> dict[str, int]:
+    """Replace the whole vocabulary with ``rows`` of (words, note), all validated first (the Excel import).
+
+    A row with an error stops everything: nothing is half-written.
+    """
+    actor.require("kb.author")
+    errors = []
+    clean = []
+    for i, (words, note) in enumerate(rows, start=2):
+        items, problems = _synonym_check(words)
+        clean.append((" ".join(items), (note or "").strip()[:200]))
+        errors += [{"row": i, "field": "words", "value": str(words)[:80], "message": f"第 {i} 行：{d['message']}",
+                    "message_en": f"row {i}: {d['message_en']}"} for d in problems]
+    if not rows:
+        errors.append({"row": 0, "field": "words", "value": "", "message": "表中没有同义词组",
+                       "message_en": "the sheet holds no synonym group"})
+    if errors:
+        raise ValidationFailed("同义词表有误，未导入任何内容。", "The synonym sheet has errors; nothing was imported.",
+                               details=errors)
+    before = SynonymGroup.objects.count()
+    SynonymGroup.objects.all().delete()
+    user = _user(actor)
+    SynonymGroup.objects.bulk_create([SynonymGroup(words=w, note=n, updated_by=user) for w, n in clean])
+    first = SynonymGroup.objects.order_by("pk").first()
+    assert first is not None  # at least one row, checked above
+    _audit(actor, "kb.synonyms_imported", first, {"deleted": before, "created": len(clean), "source": "excel"})
+    return {"deleted": before, "created": len(clean)}
+
+
+@transaction.atomic
+def similar_add(*, actor: Actor, article: Article, text: str) -> SimilarQuestion:
+    """An author adds a similar question by hand: accepted and searchable at once."""
+    actor.require("kb.author")
+    text = _similar_text(text)
+    now = timezone.now()
+    sq, _created = SimilarQuestion.objects.get_or_create(article=article, text=text, defaults={
+        "proposed_by": _user(actor), "state": SimilarQuestion.State.ACCEPTED, "decided_by": _user(actor),
+        "decided_at": now})
+    if sq.state != SimilarQuestion.State.ACCEPTED:
+        sq.state, sq.decided_by, sq.decided_at = SimilarQuestion.State.ACCEPTED, _user(actor), now
+        sq.save(update_fields=["state", "decided_by", "decided_at"])
+    _audit(actor, "kb.similar_added", sq, {"article": article.pk, "text": text})
+    search.reindex_article(article.pk)  # searchable in the same transaction, like a publication
+    return sq
+
+
+def _similar_text(text: str) -> str:
+    text = " ".join((text or "").split())[:200]
+    if len(text) < 2 or "\x00" in text:
+        raise ValidationFailed("相似问法至少两个字。", "A similar question needs at least two characters.",
+                               details={"field": "text"})
+    return text
+
+
+@transaction.atomic
+def similar_propose(*, actor: Actor, article_id: int, text: str, source_ref: str = "") -> SimilarQuestion | None:
+    """The learning loop: a work order or chat that cited an article proposes its subject as a similar question.
+
+    Nothing is proposed when the text is already the title, a similar question, or was rejected before.
+    """
+    actor.require("kb.read")
+    try:
+        text = _similar_text(text)
+    except ValidationFailed:
+        return None
+    rev = Revision.objects.filter(article_id=article_id, status=Status.PUBLISHED).only("title").first()
+    if rev is None or rev.title.strip() == text:
+        return None
+    sq, created = SimilarQuestion.objects.get_or_create(article_id=article_id, text=text, defaults={
+        "proposed_by": _user(actor), "source_ref": source_ref[:80]})
+    if not created:
+        return None
+    _audit(actor, "kb.similar_proposed", sq, {"article": article_id, "source": source_ref[:80]})
+    return sq
+
+
+@transaction.atomic
+def similar_decide(*, actor: Actor, similar: SimilarQuestion, accept: bool,
+                   now: datetime | None = None) -> SimilarQuestion:
+    """The author accepts (searchable like the title from now on) or rejects a proposed similar question."""
+    actor.require("kb.author")
+    sq = SimilarQuestion.objects.select_for_update().get(pk=similar.pk)
+    if sq.state != SimilarQuestion.State.PROPOSED:
+        raise IllegalTransition("该相似问法已处理。", "This similar question has already been decided.")
+    sq.state = SimilarQuestion.State.ACCEPTED if accept else SimilarQuestion.State.REJECTED
+    sq.decided_by, sq.decided_at = _user(actor), now or timezone.now()
+    sq.save(update_fields=["state", "decided_by", "decided_at"])
+    _audit(actor, "kb.similar_decided", sq, {"article": sq.article_id, "state": sq.state})
+    if accept:
+        search.reindex_article(sq.article_id)
+    return sq
+
+
+@transaction.atomic
+def similar_remove(*, actor: Actor, similar: SimilarQuestion) -> None:
+    """Take an accepted similar question off the article (it becomes rejected, so it is not proposed again)."""
+    actor.require("kb.author")
+    sq = SimilarQuestion.objects.select_for_update().get(pk=similar.pk)
+    sq.state, sq.decided_by, sq.decided_at = SimilarQuestion.State.REJECTED, _user(actor), timezone.now()
+    sq.save(update_fields=["state", "decided_by", "decided_at"])
+    _audit(actor, "kb.similar_decided", sq, {"article": sq.article_id, "state": sq.state})
+    search.reindex_article(sq.article_id)
+
+
+# ---------------------------------------------------------------- search log (knowledge gaps)
+
+def search_logged(*, q: str, scope: str, result_count: int) -> SearchLog | None:
+    """Record one search as typed (not an audited business action: a log row). Blank queries are not logged."""
+    query = " ".join((q or "").split())[:200]
+    if len(query) < 2:
+        return None
+    normalized = " ".join(sorted(set(query_terms(query))))[:200] or query.lower()
+    return SearchLog.objects.create(scope=scope, query=query, normalized=normalized, result_count=result_count)
+
+
+def search_clicked(*, log_id: int | str | None, article_id: int) -> None:
+    """The article opened from a search result: that search found something useful."""
+    try:
+        pk = int(log_id or 0)
+    except (TypeError, ValueError):
+        return
+    if pk:
+        SearchLog.objects.filter(pk=pk, clicked_article=None).update(clicked_article_id=article_id)
+
+
+def faq_viewed(*, article_id: int) -> None:
+    Article.objects.filter(pk=article_id).update(view_count=F("view_count") + 1)
