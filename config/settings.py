@@ -60,6 +60,7 @@ INSTALLED_APPS = [
     "kefu.tickets",
     "kefu.knowledge",
     "kefu.incidents",
+    "kefu.quality",
     "kefu.reports",
     "kefu.demo",
     "kefu.ops",

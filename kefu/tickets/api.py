@@ -181,6 +181,7 @@ class DispatchIn(VersionIn):
     to_team: str
     reason_code: str
     note: str = ""
+    confirm_problem: bool = False  # the customer was told the recorded problem (standard template)
 
 
 class ReturnIn(VersionIn):
@@ -195,6 +196,7 @@ class ResultIn(VersionIn):
 class ReplyIn(VersionIn):
     method: str
     content: str
+    norms_confirmed: bool = False  # send despite a discouraged phrase (service norms warning)
 
 
 class NoteIn(VersionIn):
@@ -206,6 +208,7 @@ class ResolveIn(VersionIn):
     article_id: int | None = None
     reply_method: str = ""
     reply_content: str = ""
+    norms_confirmed: bool = False
 
 
 class ReferIn(VersionIn):
@@ -412,7 +415,7 @@ def dispatch(request: HttpRequest, number: str, payload: DispatchIn) -> dict[str
     return _act(request, number, payload.version,
                 lambda actor, t, v: services.ticket_dispatch(
                     actor=actor, ticket=t, version=v, to_team=selectors.team_by_code(payload.to_team),
-                    reason_code=payload.reason_code, note=payload.note))
+                    reason_code=payload.reason_code, note=payload.note, confirm_problem=payload.confirm_problem))
 
 
 @router.post("/{number}/accept", response=TicketDetailOut, summary="接单 / Accept")
@@ -436,7 +439,8 @@ def return_result(request: HttpRequest, number: str, payload: ResultIn) -> dict[
 @router.post("/{number}/reply", response=TicketDetailOut, summary="答复客户 / Reply to the customer")
 def reply(request: HttpRequest, number: str, payload: ReplyIn) -> dict[str, Any]:
     return _act(request, number, payload.version,
-                lambda actor, t, v: services.ticket_reply(actor=actor, ticket=t, version=v, method=payload.method, content=payload.content))
+                lambda actor, t, v: services.ticket_reply(actor=actor, ticket=t, version=v, method=payload.method, content=payload.content,
+                                                      norms_confirmed=payload.norms_confirmed))
 
 
 @router.post("/{number}/await-customer", response=TicketDetailOut, summary="等待客户补充 / Wait for the customer")
@@ -456,7 +460,8 @@ def resolve(request: HttpRequest, number: str, payload: ResolveIn) -> dict[str, 
     return _act(request, number, payload.version,
                 lambda actor, t, v: services.ticket_resolve(
                     actor=actor, ticket=t, version=v, resolution=payload.resolution, article_id=payload.article_id,
-                    reply_method=payload.reply_method, reply_content=payload.reply_content))
+                    reply_method=payload.reply_method, reply_content=payload.reply_content,
+                    norms_confirmed=payload.norms_confirmed))
 
 
 @router.post("/{number}/refer", response=TicketDetailOut, summary="引导办理渠道 / Refer (acceptance)")

@@ -27,6 +27,7 @@ from kefu.core import audit
 from kefu.core.errors import Conflict, Forbidden, IllegalTransition, NotFound, ValidationFailed
 from kefu.core.models import AuditEvent
 from kefu.customers.models import Contact, Customer
+from kefu.norms import services as norms
 from kefu.org.access import Actor, Seat
 from kefu.org.models import Team
 from kefu.sla import selectors as sla_selectors
@@ -395,7 +396,8 @@ def _target_team(t: Ticket, to_team: Team) -> None:
 
 
 def ticket_dispatch(*, actor: Actor, ticket: Ticket, to_team: Team, reason_code: str, note: str = "",
-                    version: int | None = None, now: datetime | None = None) -> Hop:
+                    version: int | None = None, now: datetime | None = None,
+                    confirm_problem: bool | str = False) -> Hop:
     """Hand the order to another team (派单/转派). A transfer the rules do not call for is flagged and counted."""
     now = _now(now)
     reason_code = _choice(reason_code, ReasonCode, "reason_code")
@@ -418,7 +420,7 @@ def ticket_dispatch(*, actor: Actor, ticket: Ticket, to_team: Team, reason_code:
         _refresh_due(t, now)
         _save(t, now, *fields)
         _event(actor, t, "ticket.dispatched", hop=hop.pk, from_team=from_team.code, to_team=to_team.code,
-               reason_code=reason_code, off_rule=not called_for)
+               reason_code=reason_code, off_rule=not called_for, **_confirm_problem(t, confirm_problem))
     return hop
 
 
@@ -540,26 +542,46 @@ def _add_reply(actor: Actor, t: Ticket, method: str, content: str, now: datetime
     return reply
 
 
+def _screen(actor: Actor, t: Ticket, content: str, confirmed: bool | str) -> dict[str, Any]:
+    """The service-norms check (kefu.norms) on a text for the customer: a banned phrase is refused (422),
+    a discouraged one needs ``norms_confirmed``. Called before the order's transaction, so that a refused
+    attempt stays recorded for quality inspection. Returns what goes on the order's event."""
+    result = norms.text_screen(actor=actor, text=content, channel="ticket", contact_kind="ticket", contact_id=t.pk,
+                               province_code=t.province.code if t.province_id else "", confirmed=bool(confirmed))
+    return {"norms": norms.result_codes(result)} if result.hits else {}
+
+
+def _confirm_problem(t: Ticket, confirm_problem: bool | str) -> dict[str, Any]:
+    """第五条(五)/第六条(六): the customer was told the recorded problem (the standard template, filled)."""
+    if not confirm_problem:
+        return {}
+    return {"problem_confirmed": norms.template_text(purpose="confirm_problem", number=t.number, subject=t.subject)}
+
+
 def ticket_reply(*, actor: Actor, ticket: Ticket, method: str, content: str,
-                 version: int | None = None, now: datetime | None = None) -> CustomerReply:
+                 version: int | None = None, now: datetime | None = None,
+                 norms_confirmed: bool | str = False) -> CustomerReply:
     """Record a reply to the customer: who (the actor, for the holding team), when, how."""
     now = _now(now)
+    screened = _screen(actor, ticket, content, norms_confirmed)
     with transaction.atomic():
         t, _tr = _begin(actor, ticket, "reply", version=version)
         reply = _add_reply(actor, t, method, content, now)
         _save(t, now, "last_reply_at")
-        _event(actor, t, "ticket.replied", reply=reply.pk, method=reply.method, team=t.holder_team.code)
+        _event(actor, t, "ticket.replied", reply=reply.pk, method=reply.method, team=t.holder_team.code, **screened)
     return reply
 
 
-def ticket_await_customer(*, actor: Actor, ticket: Ticket, note: str = "", version: int | None = None, now: datetime | None = None) -> Ticket:
+def ticket_await_customer(*, actor: Actor, ticket: Ticket, note: str = "", version: int | None = None, now: datetime | None = None,
+                          confirm_problem: bool | str = False) -> Ticket:
     now = _now(now)
     with transaction.atomic():
         t, tr = _begin(actor, ticket, "await_customer", version=version)
         t.resume_status, t.status = t.status, tr.target
         _follow_clocks(t, now, actor)
         _save(t, now, "status", "resume_status", "due_at")
-        _event(actor, t, "ticket.waiting_customer", note=_text(note, "note", required=False))
+        _event(actor, t, "ticket.waiting_customer", note=_text(note, "note", required=False),
+               **_confirm_problem(t, confirm_problem))
     return t
 
 
@@ -587,6 +609,7 @@ def _follow_clocks(t: Ticket, now: datetime, actor: Any) -> None:
 def ticket_resolve(
     *, actor: Actor, ticket: Ticket, resolution: str, article_id: int | None = None,
     reply_method: str = "", reply_content: str = "", version: int | None = None, now: datetime | None = None,
+    norms_confirmed: bool | str = False,
 ) -> Ticket:
     """Solved and replied. Citing a published knowledge article marks it resolved from the knowledge base.
 
@@ -600,6 +623,7 @@ def ticket_resolve(
         from kefu.knowledge.selectors import published_article
 
         article = published_article(article_id)
+    screened = _screen(actor, ticket, reply_content, norms_confirmed) if reply_content else {}
     with transaction.atomic():
         t, tr = _begin(actor, ticket, "resolve", version=version)
         fields = ["status", "resolution", "resolved_at", "due_at", "holder_team"]
@@ -623,7 +647,7 @@ def ticket_resolve(
         t.status, t.resolution, t.resolved_at = tr.target, resolution, now
         _refresh_due(t, now)
         _save(t, now, *fields)
-        _event(actor, t, "ticket.resolved", from_kb=t.resolved_from_kb, article=t.kb_article_id,
+        _event(actor, t, "ticket.resolved", **screened, from_kb=t.resolved_from_kb, article=t.kb_article_id,
                result_to=hop.from_team.code if hop is not None else None)
     return t
 

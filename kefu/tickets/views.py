@@ -234,9 +234,9 @@ def _int_or_none(value: str | None) -> int | None:
 
 # The form fields each action's service takes (the service map is ``services.ACTION_SERVICES``).
 _ACTION_FIELDS: dict[str, tuple[str, ...]] = {
-    "dispatch": ("reason_code", "note"), "accept": (), "return": ("reason", "note"), "return_result": ("result",),
-    "reply": ("method", "content"), "await_customer": ("note",), "customer_responded": ("note",),
-    "resolve": ("resolution", "reply_method", "reply_content"), "refer": ("referred_to", "note"),
+    "dispatch": ("reason_code", "note", "confirm_problem"), "accept": (), "return": ("reason", "note"), "return_result": ("result",),
+    "reply": ("method", "content", "norms_confirmed"), "await_customer": ("note", "confirm_problem"), "customer_responded": ("note",),
+    "resolve": ("resolution", "reply_method", "reply_content", "norms_confirmed"), "refer": ("referred_to", "note"),
     "record_acceptance": ("outcome", "note"), "reopen": ("note",), "close": (), "submit_to_province": ("note",),
 }
 
