@@ -30,7 +30,7 @@ from kefu.org.access import Actor, Seat
 from kefu.org.models import Membership, Province, Team
 from kefu.tickets.models import Category, Ticket
 
-from . import mail, selectors, workflow
+from . import mail, push, selectors, workflow
 from .models import Bulletin, Impact, Incident, Link, Receipt, Status, Update
 
 DECLARING_TEAM_KINDS = frozenset(
@@ -341,6 +341,7 @@ def incident_declare(
             body="、".join(recipients) if recipients else "集团客服部站内提醒",
         )
         mail.enqueue_hq_report(incident, recipients, now=now)
+        push.incident_changed(incident, None)
         _audit(
             actor,
             "incident.declared",
@@ -436,6 +437,7 @@ def incident_set_status(
         inc.status = status
         _bump(inc, *fields)
         _timeline(inc, Update.Kind.STATUS, now, actor, body=note, status_from=before, status_to=status)
+        push.incident_changed(inc, selectors.current_bulletin(inc))
         _audit(actor, "incident.status_changed", inc, unit_code=seat.unit_code, before=before, after=status)
     return inc
 
@@ -512,6 +514,7 @@ def bulletin_issue(
         )
         _bump(inc)
         _timeline(inc, Update.Kind.BULLETIN, now, actor, body=f"v{version}：{script}")
+        push.incident_changed(inc, bulletin)
         _audit(
             actor,
             "incident.bulletin_issued",
@@ -529,7 +532,12 @@ def receipt_acknowledge(*, actor: Actor, bulletin: Bulletin, now: datetime | Non
     actor.require("incident.ack")
     team_ids = actor.team_ids_with("incident.ack")
     with transaction.atomic():
-        b = Bulletin.objects.select_for_update().select_related("incident").filter(pk=bulletin.pk).first()
+        b = (
+            Bulletin.objects.select_for_update(of=("self",))
+            .select_related("incident")
+            .filter(pk=bulletin.pk)
+            .first()
+        )
         if b is None:
             raise NotFound()
         if not b.is_current:
@@ -541,7 +549,7 @@ def receipt_acknowledge(*, actor: Actor, bulletin: Bulletin, now: datetime | Non
             )
         receipt = (
             Receipt.objects.unscoped(_WHY)
-            .select_for_update()
+            .select_for_update(of=("self",))
             .select_related("team", "province")
             .filter(bulletin=b, team_id__in=team_ids)
             .order_by("pk")

@@ -24,6 +24,7 @@ from django.db import transaction
 from django.db.models import Count, Max, Min
 from django.db.models.functions import TruncMonth
 
+from kefu.incidents import reporting as incident_reporting
 from kefu.tickets.models import Ticket
 
 from . import months
@@ -55,10 +56,11 @@ def _raw_counts(month: date, province_ids: Iterable[int] | None) -> dict[int, di
     if province_ids is not None:
         qs = qs.filter(province_id__in=list(province_ids))
     out: dict[int, dict[Dims, int]] = defaultdict(dict)
-    rows = (qs.order_by().values("province_id", "category_id", "kind", "channel", "resolved_from_kb")
-            .annotate(n=Count("id")))
+    # An order linked to a platform incident counts under 突发事件 (kefu.incidents.reporting).
+    rows = (qs.order_by().annotate(report_category=incident_reporting.report_category())
+            .values("province_id", "report_category", "kind", "channel", "resolved_from_kb").annotate(n=Count("id")))
     for r in rows:
-        out[r["province_id"]][(r["category_id"], r["kind"], r["channel"], r["resolved_from_kb"])] = r["n"]
+        out[r["province_id"]][(r["report_category"], r["kind"], r["channel"], r["resolved_from_kb"])] = r["n"]
     return out
 
 
@@ -99,10 +101,12 @@ def _changed_cells(since: datetime | None, until: datetime) -> dict[date, set[in
     if since is not None:
         qs = qs.filter(updated_at__gt=since)
     cells: dict[date, set[int]] = defaultdict(set)
-    rows = (qs.order_by().annotate(m=TruncMonth("created_at", tzinfo=months.REPORT_TZ))
-            .values_list("m", "province_id").distinct())
-    for m, province_id in rows:
-        cells[months.month_of(m) if isinstance(m, datetime) else m.replace(day=1)].add(province_id)
+    # Also the orders linked to a platform incident since: they move to 突发事件.
+    for changed in (qs, incident_reporting.changed_tickets(since, until)):
+        rows = (changed.order_by().annotate(m=TruncMonth("created_at", tzinfo=months.REPORT_TZ))
+                .values_list("m", "province_id").distinct())
+        for m, province_id in rows:
+            cells[months.month_of(m) if isinstance(m, datetime) else m.replace(day=1)].add(province_id)
     return cells
 
 

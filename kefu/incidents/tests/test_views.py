@@ -29,11 +29,19 @@ def test_declare_form_and_bad_input(hotline_lead, agent_js):
     c = client_for(hotline_lead)
     assert c.get("/incidents/new/").status_code == 200
     now = timezone.now()
-    form = {"title": "平台故障", "services": "入会", "symptoms": "无法入会", "impact": "P1",
-            "started_at": _local(now - timedelta(minutes=20)), "detected_at": _local(now - timedelta(minutes=10))}
+    form = {
+        "title": "平台故障",
+        "services": "入会",
+        "symptoms": "无法入会",
+        "impact": "P1",
+        "started_at": _local(now - timedelta(minutes=20)),
+        "detected_at": _local(now - timedelta(minutes=10)),
+    }
     r = c.post("/incidents/new/", form)  # no provinces
     assert r.status_code == 422 and "请选择受影响的省份" in r.content.decode()
-    r = c.post("/incidents/new/", {**form, "provinces": ["js"], "started_at": _local(now + timedelta(hours=2))})
+    r = c.post(
+        "/incidents/new/", {**form, "provinces": ["js"], "started_at": _local(now + timedelta(hours=2))}
+    )
     assert r.status_code == 422 and "不能晚于当前时间" in r.content.decode()
     assert Incident.objects.count() == 0
     r = c.post("/incidents/new/", {**form, "provinces": ["js"]})
@@ -53,7 +61,9 @@ def test_hq_alert_on_home_and_acknowledge(hotline_lead, hq_reviewer):
 
 def test_banner_on_workbench_and_one_click_link_from_the_order(hotline_lead, hq_reviewer, agent_js):
     inc = declare(hotline_lead, slugs=("js",))
-    services.bulletin_issue(actor=hq_reviewer, incident=inc, customer_script="平台抢修中，请稍候", agent_guidance="关联事件")
+    services.bulletin_issue(
+        actor=hq_reviewer, incident=inc, customer_script="平台抢修中，请稍候", agent_guidance="关联事件"
+    )
     c = client_for(agent_js)
     page = c.get("/tickets/").content.decode()
     assert 'data-testid="incident-banner"' in page and "平台抢修中，请稍候" in page
@@ -70,9 +80,11 @@ def test_banner_on_workbench_and_one_click_link_from_the_order(hotline_lead, hq_
 
 def test_public_faq_shows_the_status_notice(hotline_lead, hq_reviewer):
     inc = declare(hotline_lead)
-    services.bulletin_issue(actor=hq_reviewer, incident=inc, customer_script="会议平台正在抢修", agent_guidance="内部")
+    services.bulletin_issue(
+        actor=hq_reviewer, incident=inc, customer_script="会议平台正在抢修", agent_guidance="内部"
+    )
     page = Client().get("/kb/faq/").content.decode()
-    assert "会议平台正在抢修" in page and "内部" not in page.split('faq-incident-notice')[1][:500]
+    assert "会议平台正在抢修" in page and "内部" not in page.split("faq-incident-notice")[1][:500]
 
 
 def test_ack_not_addressed_is_403_and_review_pages(hotline_lead, hq_reviewer, agent_js, make_actor):
