@@ -19,9 +19,11 @@ STEPS = [
     "kefu.org.demo",
     "kefu.customers.demo",
     "kefu.sla.demo",
+    "kefu.knowledge.demo",  # before the orders: consultations answered from it cite its articles
     "kefu.tickets.demo",
     "kefu.sla.demo_sweep",  # after the orders: replay the sweep (auto-accept, warnings, breaches)
-    "kefu.knowledge.demo",
+    "kefu.knowledge.demo_after",  # common problems mined from the orders, knowledge-gap searches
+    "kefu.incidents.demo",  # after the orders and the knowledge base, before the report rollup
     "kefu.reports.demo",
 ]
 
