@@ -62,4 +62,8 @@ POLICIES: list[tuple[str, str, str, str, str, int, str, str, list[str], str]] = 
      24 * 60, "natural", "7x12", ["waiting_customer"], "第七条(二)1 工单解决总时限"),
     ("complaint-desk-resolve", "省公司：投诉工单 48 小时解决", "resolve", "complaint", "province_desk",
      48 * 60, "natural", "7x12", ["waiting_customer"], "第七条(二)2 工单解决总时限"),
+    # An account manager's complaint is a province complaint (第三条(一) note: the account manager helps;
+    # the province's complaint deadline of 第七条(二)2 applies from registration). docs/tickets.md.
+    ("complaint-am-resolve", "客户经理：投诉工单 48 小时解决(省公司时限)", "resolve", "complaint", "account_managers",
+     48 * 60, "natural", "7x12", ["waiting_customer"], "第七条(二)2 工单解决总时限(客户经理协助)"),
 ]

@@ -22,7 +22,7 @@ from kefu.customers import selectors as customer_selectors
 from kefu.customers.phones import try_normalize_phone
 
 from . import attachments as attachment_services
-from . import selectors, services
+from . import selectors, services, workflow
 from .models import Ticket
 from .web_common import download_response
 
@@ -184,6 +184,16 @@ class DispatchIn(VersionIn):
     confirm_problem: bool = False  # the customer was told the recorded problem (standard template)
 
 
+class ReassignIn(VersionIn):
+    to_team: str
+    note: str
+    assignee: str = ""
+
+
+class FollowUpIn(VersionIn):
+    note: str
+
+
 class ReturnIn(VersionIn):
     reason: str
     note: str = ""
@@ -280,7 +290,8 @@ def detail_out(actor: Any, t: Ticket, *, created: services.Created | None = None
     else:
         d = selectors.ticket_detail(actor, t, with_clocks=False)
     out = ticket_out(t)
-    out["allowed_actions"] = services.actions_for(actor, t)
+    out["allowed_actions"] = workflow.ordered_actions(services.facts_of(t), services.actions_for(actor, t)) + (
+        ["reassign"] if services.can_reassign(actor, t) else [])
     out["hops"] = [{
         "id": h.pk, "from_team": h.from_team.code, "to_team": h.to_team.code, "reason_code": h.reason_code,
         "note": h.note, "off_rule": h.off_rule, "requires_acceptance": h.requires_acceptance, "status": h.status,
@@ -494,6 +505,21 @@ def close(request: HttpRequest, number: str, payload: VersionIn) -> dict[str, An
 def submit_to_province(request: HttpRequest, number: str, payload: NoteIn) -> dict[str, Any]:
     return _act(request, number, payload.version,
                 lambda actor, t, v: services.ticket_submit_to_province(actor=actor, ticket=t, version=v, note=payload.note))
+
+
+@router.post("/{number}/follow-up", response=TicketDetailOut,
+             summary="省专席登记报送投诉的跟进并归档 / Record the follow-up of a submitted complaint")
+def follow_up(request: HttpRequest, number: str, payload: FollowUpIn) -> dict[str, Any]:
+    return _act(request, number, payload.version,
+                lambda actor, t, v: services.ticket_follow_up(actor=actor, ticket=t, version=v, note=payload.note))
+
+
+@router.post("/{number}/reassign", response=TicketDetailOut, summary="主管改派 / Reassign (supervisor)")
+def reassign(request: HttpRequest, number: str, payload: ReassignIn) -> dict[str, Any]:
+    return _act(request, number, payload.version,
+                lambda actor, t, v: services.ticket_reassign(
+                    actor=actor, ticket=t, version=v, to_team=selectors.team_by_code(payload.to_team),
+                    note=payload.note, assignee_username=payload.assignee))
 
 
 @router.post("/{number}/notes", response={201: NoteOut}, summary="内部备注 / Internal note")

@@ -19,7 +19,9 @@ register_verbs(
         "ticket.acceptance_recorded": _("记录受理结果"),
         "ticket.reopened": _("重新处理"),
         "ticket.closed": _("归档"),
-        "ticket.submitted_to_province": _("报送客户所属省并归档"),
+        "ticket.submitted_to_province": _("报送客户所属省10000+9"),
+        "ticket.followed_up": _("省专席登记跟进并归档"),
+        "ticket.reassigned": _("主管改派"),
         "ticket.noted": _("内部备注"),
         "ticket.attachment_added": _("上传附件"),
     }

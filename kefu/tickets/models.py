@@ -56,11 +56,15 @@ class Status(models.TextChoices):
     RESULT_RETURNED = "result_returned", _("结果已返回待答复")
     WAITING_CUSTOMER = "waiting_customer", _("待客户补充")
     RESOLVED = "resolved", _("已办结")
+    # A complaint taken at the hotline or online, submitted to the customer's 10000+9 desk (第三条(三)3):
+    # in that desk's queue until it records it and its follow-up.
+    SUBMITTED = "submitted", _("已报送待省跟进")
     CLOSED = "closed", _("已归档")
 
 
 OPEN_STATUSES = frozenset(
-    {Status.OPEN, Status.AWAITING_ACCEPTANCE, Status.ACCEPTED, Status.RESULT_RETURNED, Status.WAITING_CUSTOMER}
+    {Status.OPEN, Status.AWAITING_ACCEPTANCE, Status.ACCEPTED, Status.RESULT_RETURNED, Status.WAITING_CUSTOMER,
+     Status.SUBMITTED}
 )
 # In a fixed order, so that the partial indexes' migrations are stable.
 OPEN_STATUS_VALUES = sorted(str(s) for s in OPEN_STATUSES)
@@ -244,6 +248,8 @@ class ReasonCode(models.TextChoices):
     NEEDS_EXPERT = "needs_expert", _("需语音客服专家解答")
     COMPLAINT_ASSIST = "complaint_assist", _("投诉需语音客服协助处理")
     FAULT_UNSOLVED = "fault_unsolved", _("故障预处理无法解决")
+    AM_HANDOVER = "am_handover", _("客户经理协助转交10000+9登记处理")
+    REASSIGNED = "reassigned", _("主管改派")
     COMPLAINT_REPORT = "complaint_report", _("热线/在线投诉报送客户所属省10000+9")
     WRONG_PROVINCE = "wrong_province", _("客户归属省份有误")
     CUSTOMER_REQUEST = "customer_request", _("客户要求转接")

@@ -10,12 +10,13 @@ register_nav(NavItem(_("登记工单"), "tickets:create", "ticket.create", order
 
 
 def _home_panel(request: HttpRequest) -> dict[str, Any] | None:
-    from .selectors import queue_counts
+    from .selectors import queue_counts, submitted_complaints
 
     actor = request.actor  # type: ignore[attr-defined]
     if not actor.team_ids_with("ticket.work"):
         return None
-    return {"counts": queue_counts(actor)}
+    counts = queue_counts(actor)
+    return {"counts": counts, "submitted": submitted_complaints(actor) if counts.get("submitted") else []}
 
 
 register_home_panel(HomePanel("tickets/_home_panel.html", "ticket.view", _home_panel, order=10))

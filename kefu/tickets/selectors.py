@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from django.db.models import Q, QuerySet
+from django.db.models import F, OuterRef, Q, QuerySet, Subquery
 from django.db.models.signals import post_delete, post_save
 from django.utils import timezone
 
@@ -25,7 +25,7 @@ from . import workflow
 from .models import OPEN_STATUSES, Attachment, Category, Channel, Kind, Status, Ticket
 
 DUE_SOON = timedelta(hours=2)
-QUEUES = ("mine", "team", "awaiting", "due_soon", "overdue", "all", "off_rule")
+QUEUES = ("mine", "team", "awaiting", "submitted", "due_soon", "overdue", "all", "off_rule")
 
 
 def tickets_in_scope(actor: Actor) -> QuerySet[Ticket]:
@@ -78,6 +78,9 @@ def queue(actor: Actor, name: str, filters: Filters, *, now: datetime | None = N
         qs = qs.filter(holder_team__in=teams, status__in=OPEN_STATUSES)
     elif name == "awaiting":
         qs = qs.filter(holder_team__in=teams, status=Status.AWAITING_ACCEPTANCE)
+    elif name == "submitted":
+        # Complaints the hotline or online team took and submitted to this desk (第三条(三)3).
+        qs = qs.filter(holder_team__in=teams, status=Status.SUBMITTED)
     elif name == "due_soon":
         qs = qs.filter(holder_team__in=teams, status__in=OPEN_STATUSES, due_at__gt=now, due_at__lte=now + DUE_SOON)
     elif name == "overdue":
@@ -89,10 +92,32 @@ def queue(actor: Actor, name: str, filters: Filters, *, now: datetime | None = N
     elif name != "all":
         raise _bad("queue")
     qs = apply_filters(actor, qs, filters)
-    order = ["due_at", "id"] if name in ("due_soon", "overdue") else ["-created_at", "-id"]
+    if name == "awaiting":
+        # The order about to be auto-accepted first: by the pending hop's accept deadline.
+        qs = qs.annotate(accept_due=_accept_due())
+        order: list[Any] = [F("accept_due").asc(nulls_last=True), "id"]
+    elif name in ("all", "off_rule"):
+        order = ["-created_at", "-id"]
+    else:
+        # Work queues: the nearest deadline first; orders without a running clock after, newest first.
+        order = [F("due_at").asc(nulls_last=True), "-created_at", "-id"]
     # Only the customer is joined: teams, provinces, categories and users come from small lookups in
     # ``attach_refs`` (a ten-table join costs more to plan than to run on a million rows).
     return qs.select_related("customer").order_by(*order)
+
+
+def _accept_due() -> Subquery:
+    from kefu.sla.models import Clock
+
+    from .models import Hop, HopStatus
+
+    pending = Hop.objects.unscoped("correlated subquery inside the caller's scoped query").filter(
+        ticket=OuterRef(OuterRef("pk")), status=HopStatus.PENDING).values("pk")[:1]
+    return Subquery(
+        Clock.objects.unscoped("correlated subquery inside the caller's scoped query")
+        .filter(owner_type="tickets.hop", kind="accept", status=Clock.Status.RUNNING, owner_id=Subquery(pending))
+        .values("due_at")[:1]
+    )
 
 
 def apply_filters(actor: Actor, qs: QuerySet[Ticket], f: Filters) -> QuerySet[Ticket]:
@@ -171,8 +196,13 @@ def attach_refs(rows: list[Ticket]) -> list[Ticket]:
 def queue_counts(actor: Actor, *, now: datetime | None = None) -> dict[str, int]:
     """Sizes of the personal queues (bounded by the actor's teams' open orders)."""
     empty = Filters()
-    return {name: queue(actor, name, empty, now=now).count() for name in ("mine", "team", "awaiting", "due_soon",
-                                                                          "overdue")}
+    return {name: queue(actor, name, empty, now=now).count() for name in ("mine", "team", "awaiting", "submitted",
+                                                                          "due_soon", "overdue")}
+
+
+def submitted_complaints(actor: Actor, *, limit: int = 5) -> list[Ticket]:
+    """The newest complaints submitted to the actor's desk, for the notice on the home page."""
+    return list(queue(actor, "submitted", Filters()).order_by("-updated_at", "-id")[:limit])
 
 
 def open_orders_of(actor: Actor, customer: Customer, *, limit: int = 20) -> list[Ticket]:

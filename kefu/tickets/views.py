@@ -26,7 +26,7 @@ from kefu.customers import selectors as customer_selectors
 from kefu.customers.phones import try_normalize_phone
 from kefu.org.selectors import provinces_in_scope
 
-from . import attachments, selectors, services
+from . import attachments, selectors, services, workflow
 from .models import (
     AcceptanceOutcome,
     Channel,
@@ -43,6 +43,7 @@ from .web_common import download_response
 PAGE = 50
 QUEUE_LABELS = {
     "mine": gettext_lazy("我的工单"), "team": gettext_lazy("本团队"), "awaiting": gettext_lazy("待我接单"),
+    "submitted": gettext_lazy("热线报送投诉"),
     "due_soon": gettext_lazy("即将超时"), "overdue": gettext_lazy("已超时"), "all": gettext_lazy("全部"),
     "off_rule": gettext_lazy("规则外转派"),
 }
@@ -91,7 +92,7 @@ def workbench(request: HttpRequest) -> HttpResponse:
     }
     if request.htmx:  # type: ignore[attr-defined]
         return render(request, "tickets/_table.html", context)
-    queues = ["mine", "team", "awaiting", "due_soon", "overdue", "all"]
+    queues = ["mine", "team", "awaiting", "submitted", "due_soon", "overdue", "all"]
     if actor.can("ticket.supervise"):
         queues.append("off_rule")
     counts = selectors.queue_counts(actor)
@@ -171,15 +172,39 @@ def detail(request: HttpRequest, number: str) -> HttpResponse:
     return render(request, "tickets/detail.html", _detail_context(actor, ticket))
 
 
-def _detail_context(actor: Any, ticket: Any, error: DomainError | None = None) -> dict[str, Any]:
+def _detail_context(actor: Any, ticket: Any, error: DomainError | None = None, *, failed_action: str = "",
+                    post: Any = None) -> dict[str, Any]:
+    """The order page: the action that fits now first and open, the others folded; a refused
+    action comes back open with its message and what the user typed."""
     d = selectors.ticket_detail(actor, ticket)
     d["rows"] = _timeline_rows(d["events"])
-    actions = services.actions_for(actor, ticket)
+    facts = services.facts_of(ticket)
+    actions = workflow.ordered_actions(facts, services.actions_for(actor, ticket))
+    if services.can_reassign(actor, ticket):
+        actions.append("reassign")
+    if failed_action in actions:  # the refused form first, as the user left it
+        actions.remove(failed_action)
+        actions.insert(0, failed_action)
+    targets = selectors.dispatch_targets(ticket) if "dispatch" in actions or "reassign" in actions else []
+    team_kind, reason = workflow.default_dispatch(ticket.kind, ticket.holder_team.kind)
+    default_target = next((tm.code for tm in targets if tm.kind == team_kind), targets[0].code if targets else "")
+    defaults: dict[str, str] = {
+        "to_team": default_target, "reason_code": reason, "method": ReplyMethod.CALL_BACK,
+        "reply_method": ReplyMethod.CALL_BACK,
+        # The result the hotline sent back is the usual resolution: offered, editable.
+        "resolution": next((h.result for h in reversed(d["hops"]) if h.result), "")
+        if ticket.status == Status.RESULT_RETURNED else "",
+    }
+    typed = {k: post.get(k, "") for k in post if k not in ("csrfmiddlewaretoken", "version")} if post else {}
+    failed = {**defaults, **typed}
     return {
-        "t": ticket, **d, "actions": actions, "error": error,
+        "t": ticket, **d, "actions": actions, "more_actions": actions[1:], "error": error,
+        "failed_action": failed_action, "vals_default": defaults,
+        "vals_primary": failed if actions and actions[0] == failed_action else defaults, "vals_failed": failed,
         "can_note": actor.can("ticket.work") and ticket.status != Status.CLOSED,
-        "targets": selectors.dispatch_targets(ticket) if "dispatch" in actions else [],
-        "reason_codes": [c for c in ReasonCode.choices if c[0] != ReasonCode.COMPLAINT_REPORT],
+        "targets": targets, "reassign_targets": [ticket.holder_team, *targets] if "reassign" in actions else [],
+        "reason_codes": [c for c in ReasonCode.choices
+                         if c[0] not in (ReasonCode.COMPLAINT_REPORT, ReasonCode.REASSIGNED)],
         "return_reasons": ReturnReason.choices, "reply_methods": ReplyMethod.choices,
         "referrals": ReferredTo.choices, "outcomes": AcceptanceOutcome.choices,
         "max_mb": attachments.MAX_BYTES // (1024 * 1024), "allowed_types": ", ".join(sorted(attachments.ALLOWED)),
@@ -238,6 +263,7 @@ _ACTION_FIELDS: dict[str, tuple[str, ...]] = {
     "reply": ("method", "content", "norms_confirmed"), "await_customer": ("note", "confirm_problem"), "customer_responded": ("note",),
     "resolve": ("resolution", "reply_method", "reply_content", "norms_confirmed"), "refer": ("referred_to", "note"),
     "record_acceptance": ("outcome", "note"), "reopen": ("note",), "close": (), "submit_to_province": ("note",),
+    "follow_up": ("note",), "reassign": ("note",),
 }
 
 
@@ -246,8 +272,10 @@ def _run_action(actor: Any, ticket: Any, action: str, post: Any) -> None:
     if service is None or action not in _ACTION_FIELDS:
         raise ValidationFailed("未知操作。", "Unknown action.", details=[{"field": "action"}])
     kwargs: dict[str, Any] = {f: post.get(f, "") for f in _ACTION_FIELDS[action]}
-    if action == "dispatch":
+    if action in ("dispatch", "reassign"):
         kwargs["to_team"] = selectors.team_by_code(post.get("to_team", ""))
+    if action == "reassign":
+        kwargs["assignee_username"] = post.get("assignee", "")
     if action == "resolve":
         kwargs["article_id"] = _int_or_none(post.get("article_id"))
     # The service compares the version under the row lock (no pre-check here: that left a window).
@@ -275,7 +303,8 @@ def act(request: HttpRequest, number: str, action: str) -> HttpResponse:
         if exc.status == 404:
             raise
         fresh = selectors.ticket_by_number(actor, number)
-        return render(request, "tickets/detail.html", _detail_context(actor, fresh, exc), status=exc.status)
+        context = _detail_context(actor, fresh, exc, failed_action=action, post=request.POST)
+        return render(request, "tickets/detail.html", context, status=exc.status)
     messages.success(request, _("操作成功。"))
     return redirect("tickets:detail", number=number)
 

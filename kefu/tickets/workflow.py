@@ -19,6 +19,7 @@ CONSULT, ACCEPT, COMPLAIN, FAULT = Kind.CONSULTATION, Kind.ACCEPTANCE, Kind.COMP
 ALL_KINDS = frozenset(Kind)
 OPEN, AWAITING, ACCEPTED = Status.OPEN, Status.AWAITING_ACCEPTANCE, Status.ACCEPTED
 RETURNED, WAITING, RESOLVED, CLOSED = Status.RESULT_RETURNED, Status.WAITING_CUSTOMER, Status.RESOLVED, Status.CLOSED
+SUBMITTED = Status.SUBMITTED
 
 # Team kinds (kefu.org.models.Team.Kind values) that handle work orders.
 DESK, AMS, HOTLINE, ONLINE = "province_desk", "account_managers", "hotline", "online"
@@ -43,7 +44,7 @@ class Transition:
     kinds: frozenset[Kind] = ALL_KINDS
     channels: frozenset[Channel] | None = None  # None = any channel
     team_kinds: frozenset[str] | None = None  # kind of the acting (holding) team; None = any
-    by: str = "holder"  # "holder" or "system"
+    by: str = "holder"  # "holder", "supervisor" (of the holding team) or "system"
 
 
 def _t(action: str, source: Status, target: Status, **kw: object) -> Transition:
@@ -81,8 +82,13 @@ TRANSITIONS: tuple[Transition, ...] = (
     _t("reopen", RESOLVED, OPEN, kinds=frozenset({CONSULT, COMPLAIN, FAULT})),
     _t("close", RESOLVED, CLOSED, kinds=frozenset({CONSULT, ACCEPT, FAULT})),
     _t("close", RESOLVED, CLOSED, kinds=frozenset({COMPLAIN}), channels=PROVINCE_CHANNELS),
-    # A complaint taken at the hotline or online is submitted to the customer's province desk and archived.
-    _t("submit_to_province", RESOLVED, CLOSED, kinds=frozenset({COMPLAIN}), channels=NATIONAL_CHANNELS),
+    # A complaint taken at the hotline or online is submitted to the customer's province desk (第三条(三)3):
+    # it lands in that desk's queue; the desk records it and its follow-up, which archives it.
+    _t("submit_to_province", RESOLVED, SUBMITTED, kinds=frozenset({COMPLAIN}), channels=NATIONAL_CHANNELS),
+    # 改派: a supervisor of the holding team sends the order to another team, which accepts or returns it.
+    *(_t("reassign", source, AWAITING, by="supervisor") for source in (OPEN, AWAITING, ACCEPTED, RETURNED)),
+    _t("follow_up", SUBMITTED, CLOSED, kinds=frozenset({COMPLAIN}), channels=NATIONAL_CHANNELS,
+       team_kinds=frozenset({DESK})),
 )
 
 ACTIONS: tuple[str, ...] = tuple(dict.fromkeys(t.action for t in TRANSITIONS))
@@ -127,6 +133,40 @@ def allowed_actions(facts: Facts, *, by: str = "holder") -> list[str]:
     return out
 
 
+# What the holder most likely does next, by status (and kind): shown first and open, the rest folded.
+_LIKELY: dict[str, tuple[str, ...]] = {
+    OPEN: ("resolve", "refer", "record_acceptance"),
+    AWAITING: ("accept",),
+    ACCEPTED: ("return_result", "resolve"),
+    RETURNED: ("resolve",),
+    WAITING: ("customer_responded",),
+    RESOLVED: ("close", "submit_to_province"),
+    SUBMITTED: ("follow_up",),
+}
+
+
+def default_dispatch(kind: str, from_team_kind: str) -> tuple[str, str]:
+    """(team kind, reason code) a hand-off of this kind from this team most likely has: the form's defaults."""
+    if from_team_kind == AMS and kind == COMPLAIN:
+        return DESK, "am_handover"
+    return HOTLINE, DEFAULT_REASON.get(kind, "needs_expert")
+
+
+def ordered_actions(facts: Facts, allowed: list[str]) -> list[str]:
+    """The allowed actions with the likely one first (pure). A complaint the desk records is
+    usually answered and resolved at first contact; dispatching is the exception."""
+    likely = [a for a in _LIKELY.get(facts.status, ()) if a in allowed]
+    return likely[:1] + [a for a in allowed if a not in likely[:1]]
+
+
+# The reason code a hand-off of each kind most likely has (the form's default).
+DEFAULT_REASON: dict[str, str] = {
+    CONSULT: "needs_expert",
+    COMPLAIN: "complaint_assist",
+    FAULT: "fault_unsolved",
+}
+
+
 def transfer_called_for(*, kind: str, from_team_kind: str, to_team_kind: str, cited_article: bool) -> bool:
     """Whether 第三条 calls for this hand-off; any other is a 首问负责制 exception to flag.
 
@@ -135,6 +175,10 @@ def transfer_called_for(*, kind: str, from_team_kind: str, to_team_kind: str, ci
     complaint a province desk needs help with, sent to the hotline; a fault a
     province desk could not solve, sent to the hotline.
     """
+    if from_team_kind == AMS and kind in (COMPLAIN, FAULT):
+        # 第三条(一) note: the account manager helps with complaints and faults. The complaint
+        # channel is the province's 10000+9 (第二条(二)), faults are the hotline's (第二条(二)/(三)).
+        return to_team_kind == DESK if kind == COMPLAIN else to_team_kind in (DESK, HOTLINE)
     if to_team_kind != HOTLINE:
         return False
     if kind == CONSULT:
@@ -160,9 +204,11 @@ PATHS: dict[str, tuple[Kind, tuple[tuple[str, str], ...]]] = {
         ("create", DESK), ("dispatch", DESK), ("accept", HOTLINE), ("return_result", HOTLINE),
         ("reply", DESK), ("resolve", DESK), ("close", DESK))),
     "complaint_at_hotline": (COMPLAIN, (
-        ("create", HOTLINE), ("reply", HOTLINE), ("resolve", HOTLINE), ("submit_to_province", HOTLINE))),
+        ("create", HOTLINE), ("reply", HOTLINE), ("resolve", HOTLINE), ("submit_to_province", HOTLINE),
+        ("follow_up", DESK))),
     "complaint_at_online": (COMPLAIN, (
-        ("create", ONLINE), ("reply", ONLINE), ("resolve", ONLINE), ("submit_to_province", ONLINE))),
+        ("create", ONLINE), ("reply", ONLINE), ("resolve", ONLINE), ("submit_to_province", ONLINE),
+        ("follow_up", DESK))),
     "fault_preprocessed_by_province": (FAULT, (
         ("create", DESK), ("reply", DESK), ("resolve", DESK), ("close", DESK))),
     "fault_province_via_hotline": (FAULT, (

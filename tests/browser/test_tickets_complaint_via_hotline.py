@@ -68,7 +68,8 @@ def test_province_desk_complaint_via_hotline_to_reply(live_server, browser):
     assert status(desk) == "首问处理中"
     assert "北京10000+9政企专席" in desk.locator("#first-contact").inner_text()
 
-    # It needs the hotline's help: dispatched with a reason.
+    # It needs the hotline's help: dispatched with a reason (folded under 其他操作: resolving comes first).
+    desk.click("#actions details.more-actions > summary")
     form = desk.locator("form[data-action=dispatch]")
     form.locator("select[name=to_team]").select_option("hotline")
     form.locator("select[name=reason_code]").select_option("complaint_assist")
@@ -94,6 +95,7 @@ def test_province_desk_complaint_via_hotline_to_reply(live_server, browser):
     # The desk replies to the customer (who, when, how), resolves and archives.
     desk.goto(f"{base}/tickets/{number}/")
     assert "平台认证节点异常已修复" in desk.locator("#hops").inner_text()
+    desk.click("#actions details.more-actions > summary")
     form = desk.locator("form[data-action=reply]")
     form.locator("select[name=method]").select_option("call_back")
     form.locator("textarea[name=content]").fill("已电话告知王主任：平台已修复，可正常登录。")

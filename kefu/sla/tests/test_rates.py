@@ -144,7 +144,7 @@ def test_supervisor_pages_and_api_render(client, make_actor, november):
     assert [r["label"] for r in api["rows"]] == ["北京"]
     assert client.get("/api/sla/rates?group=city").status_code == 422
     assert client.get("/api/sla/overdue").status_code == 200
-    assert len(client.get("/api/sla/policies").json()) == 5
+    assert len(client.get("/api/sla/policies").json()) == 6  # + the account managers' complaints (48 h)
     assert client.get("/api/sla/calendars").json()["holidays"]
 
 

@@ -105,6 +105,8 @@ ROUTES = {
     "api:POST /api/tickets/{number}/reopen": ObjectRoute(make=_target({"note": "x"}, resolved=True)),
     "api:POST /api/tickets/{number}/close": ObjectRoute(make=_target({}, resolved=True)),
     "api:POST /api/tickets/{number}/submit-to-province": ObjectRoute(make=_target({}, resolved=True)),
+    "api:POST /api/tickets/{number}/follow-up": ObjectRoute(make=_target({"note": "越权跟进"})),
+    "api:POST /api/tickets/{number}/reassign": ObjectRoute(make=_target({"to_team": "hotline", "note": "越权改派"})),
 }
 
 ROUTES.update({

@@ -68,7 +68,8 @@ def statuses(number: str) -> list[str]:
 def test_consultation_answered_at_first_contact_citing_nothing(agent_bj, bj):
     desk = Api(agent_bj)
     t = create(desk, bj, "consultation", topic="usage")
-    assert t["allowed_actions"] == ["dispatch", "reply", "await_customer", "resolve"]
+    # The likely action first (issue #14 item 15), then the rest in table order.
+    assert t["allowed_actions"] == ["resolve", "dispatch", "reply", "await_customer"]
     n = t["number"]
     desk.ok("post", f"/{n}/reply", REPLY)
     t = desk.ok("post", f"/{n}/resolve", {"resolution": "按知识库答复使用方法"})
@@ -137,22 +138,27 @@ def test_complaint_province_via_hotline_and_back(agent_bj, hotline_agent, bj):
                            "resolved", "closed"]
 
 
-def test_complaint_at_hotline_is_submitted_to_province_desk(hotline_agent, bj):
-    hot = Api(hotline_agent)
+def test_complaint_at_hotline_is_submitted_to_province_desk(hotline_agent, agent_bj, bj):
+    hot, desk = Api(hotline_agent), Api(agent_bj)
     n = create(hot, bj, "complaint")["number"]
     hot.ok("post", f"/{n}/reply", REPLY)
     t = hot.ok("post", f"/{n}/resolve", {"resolution": "已处理"})
-    assert t["allowed_actions"] == ["reply", "reopen", "submit_to_province"]
+    assert t["allowed_actions"] == ["submit_to_province", "reply", "reopen"]
     t = hot.ok("post", f"/{n}/submit-to-province", {"note": "投诉内容报送北京10000+9"})
-    assert t["status"] == "closed" and t["hops"][-1]["to_team"] == "desk_bj"
+    assert t["status"] == "submitted" and t["hops"][-1]["to_team"] == "desk_bj"
+    # It arrives in the Beijing desk's queue, which records the follow-up and archives it.
+    assert n in [row["number"] for row in desk.get("?queue=submitted").json()["items"]]
+    assert desk.get(f"/{n}").json()["allowed_actions"] == ["follow_up"]
+    assert desk.ok("post", f"/{n}/follow-up", {"note": "已登记，回访确认"})["status"] == "closed"
 
 
-def test_complaint_at_online_is_submitted_to_province_desk(online_agent, bj):
-    chat = Api(online_agent)
+def test_complaint_at_online_is_submitted_to_province_desk(online_agent, agent_bj, bj):
+    chat, desk = Api(online_agent), Api(agent_bj)
     n = create(chat, bj, "complaint")["number"]
     assert chat.get(f"/{n}").json()["channel"] == "online"
     chat.ok("post", f"/{n}/resolve", {"resolution": "已处理", "reply_method": "online", "reply_content": "在线答复"})
-    assert chat.ok("post", f"/{n}/submit-to-province", {})["status"] == "closed"
+    assert chat.ok("post", f"/{n}/submit-to-province", {})["status"] == "submitted"
+    assert desk.ok("post", f"/{n}/follow-up", {"note": "已登记"})["status"] == "closed"
 
 
 def test_fault_preprocessed_by_province(agent_bj, bj):

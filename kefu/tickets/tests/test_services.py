@@ -250,7 +250,8 @@ def test_hotline_complaint_is_submitted_to_the_customers_province(hotline_agent)
         services.ticket_close(actor=hotline_agent, ticket=t)
     hop = services.ticket_submit_to_province(actor=hotline_agent, ticket=t, note="请知悉")
     t = fresh(t)
-    assert (t.status, hop.to_team.code, hop.status, hop.requires_acceptance) == ("closed", "desk_js", "closed", False)
+    assert (t.status, t.holder_team.code, hop.to_team.code, hop.status, hop.requires_acceptance) == (
+        "submitted", "desk_js", "desk_js", "pending", False)
 
 
 def test_edit_refuses_a_topic_of_another_kind_and_changes_nothing(agent_bj):

@@ -50,7 +50,7 @@ def test_agent_of_another_province_sees_nothing(agent_bj, agent_sh):
 def test_order_page_offers_only_allowed_actions(agent_bj, hotline_agent):
     t = make_ticket(agent_bj)
     assert action_forms(web(agent_bj).get(f"/tickets/{t.number}/").content.decode()) == [
-        "dispatch", "reply", "await_customer", "resolve"]
+        "resolve", "dispatch", "reply", "await_customer"]
     assert action_forms(web(hotline_agent).get(f"/tickets/{t.number}/").content.decode()) == []
     services.ticket_dispatch(actor=agent_bj, ticket=t, to_team=Team.objects.get(code="hotline"),
                              reason_code="complaint_assist")

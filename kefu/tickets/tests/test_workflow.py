@@ -31,7 +31,10 @@ PINNED = [
     ("reopen", "resolved", "open", {C, P, F}, None, None, "holder"),
     ("close", "resolved", "closed", {C, A, F}, None, None, "holder"),
     ("close", "resolved", "closed", {P}, {"province_desk", "account_manager"}, None, "holder"),
-    ("submit_to_province", "resolved", "closed", {P}, {"hotline", "online"}, None, "holder"),
+    ("submit_to_province", "resolved", "submitted", {P}, {"hotline", "online"}, None, "holder"),
+    *(("reassign", src, "awaiting_acceptance", {C, A, P, F}, None, None, "supervisor")
+      for src in ("open", "awaiting_acceptance", "accepted", "result_returned")),
+    ("follow_up", "submitted", "closed", {P}, {"hotline", "online"}, {"province_desk"}, "holder"),
 ]
 
 
