@@ -9,4 +9,4 @@ class CallsConfig(AppConfig):
     default_auto_field = "django.db.models.BigAutoField"
 
     def ready(self) -> None:
-        from . import audit_verbs, panels  # noqa: F401  (registration side effects)
+        from . import audit_verbs, panels, tasks  # noqa: F401  (registration side effects)

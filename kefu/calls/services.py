@@ -620,9 +620,7 @@ def call_link_ticket(*, actor: Actor, call: Call, ticket: Any) -> CallTicket:
     if not actor.scope.covers(call.province_id) or not actor.scope.covers(ticket.province_id):
         raise NotFound()
     with transaction.atomic():
-        link, made = CallTicket.objects.get_or_create(
-            call=call, ticket=ticket, defaults={"created_by": actor.user}
-        )
+        link, made = call.ticket_links.get_or_create(ticket=ticket, defaults={"created_by": actor.user})
         if made:
             audit.record(
                 actor=actor.user,
