@@ -59,6 +59,7 @@ INSTALLED_APPS = [
     "kefu.sla",
     "kefu.tickets",
     "kefu.knowledge",
+    "kefu.chat",
     "kefu.calls",
     "kefu.incidents",
     "kefu.quality",

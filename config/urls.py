@@ -25,6 +25,7 @@ urlpatterns = [
     path("incidents/", include("kefu.incidents.urls")),
     path("calls/", include("kefu.calls.urls")),
     path("rt/", include("kefu.realtime.urls")),
+    path("chat/", include("kefu.chat.urls")),
 ]
 
 handler404 = "kefu.core.views.page_not_found"

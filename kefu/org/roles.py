@@ -57,6 +57,9 @@ MATRIX: dict[str, tuple[object, frozenset[Role]]] = {
     # Hotline telephony (第七条(一) 20 秒接通率)
     "calls.view": (_("查看通话记录、来电弹屏与接通率"), frozenset({A, S, AN, AD})),
     "calls.import": (_("导入话单文件(全国范围)"), frozenset({S, AD})),
+    # Online service (在线客服)
+    "chat.work": (_("在线会话：接入、回复、转接、结束(本团队的会话)"), frozenset({A, S})),
+    "chat.stats": (_("查看在线客服统计"), frozenset({S, AN, AD, KP})),
     # Administration
     "audit.view": (_("查看审计记录"), frozenset({S, AD})),
     "admin.site": (_("进入后台配置"), frozenset({AD})),

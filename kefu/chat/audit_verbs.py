@@ -1,0 +1,16 @@
+from django.utils.translation import gettext_lazy as _
+
+from kefu.core.audit import register_verbs
+
+register_verbs(
+    {
+        "chat.started": _("访客发起在线会话"),
+        "chat.accepted": _("坐席接入在线会话"),
+        "chat.transferred": _("转接在线会话"),
+        "chat.closed": _("结束在线会话"),
+        "chat.rated": _("访客评价在线会话"),
+        "chat.ticket_created": _("由在线会话生成工单"),
+        "chat.presence": _("坐席状态变更"),
+        "chat.settings_saved": _("修改在线客服设置"),
+    }
+)

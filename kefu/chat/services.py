@@ -1,0 +1,858 @@
+"""The only writers of chat: each locks the conversation, appends, audits, pushes after commit.
+
+Visitors are identified by their token's group (``chat.<id>``); agents by their
+actor and the conversation's team. A message is stored before it is
+acknowledged; the same client id twice returns the stored message.
+"""
+
+from __future__ import annotations
+
+import re
+from datetime import datetime, timedelta
+from typing import Any
+
+from django.db import transaction
+from django.db.models import Count, Q
+from django.utils import timezone
+
+from kefu import realtime
+from kefu.core import audit
+from kefu.core.errors import Conflict, DomainError, NotFound, ValidationFailed
+from kefu.customers.models import Contact
+from kefu.customers.phones import try_normalize_phone
+from kefu.norms import services as norms
+from kefu.org.access import Actor
+from kefu.org.models import Team, User
+from kefu.realtime import services as rt
+from kefu.realtime.ratelimit import hit
+from kefu.sla.calendar_math import is_open
+from kefu.sla.calendars import spec_for
+
+from . import workflow
+from .models import ChatSettings, Conversation, Message, Note, Presence, Transfer
+
+MAX_TEXT = 2000
+TOKEN_TTL = timedelta(hours=12)
+_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+
+GREETING_FALLBACK = "您好，欢迎使用新视通(4G版)在线客服，请问有什么可以帮您？"
+CLOSING_FALLBACK = "请问还有其他问题需要咨询吗？如没有，本次对话将结束，感谢您的咨询，祝您工作顺利！"
+SILENT_FALLBACK = "感谢您使用新视通(4G版)在线客服，欢迎您以后继续使用！"
+
+
+# -- small helpers -------------------------------------------------------------
+
+
+def _now(now: datetime | None) -> datetime:
+    return now or timezone.now()
+
+
+def clean_text(value: Any, *, field: str = "text", limit: int = MAX_TEXT, required: bool = True) -> str:
+    if value is None:
+        value = ""
+    if not isinstance(value, str):
+        raise ValidationFailed("内容必须是文本。", "The content must be text.", details=[{"field": field}])
+    text = _CONTROL.sub("", value).strip()
+    if required and not text:
+        raise ValidationFailed("内容不能为空。", "The content must not be empty.", details=[{"field": field}])
+    if len(text) > limit:
+        raise ValidationFailed(
+            f"内容不能超过 {limit} 个字。",
+            f"The content must be at most {limit} characters.",
+            code="too_long",
+            details=[{"field": field, "limit": limit}],
+        )
+    return text
+
+
+def _client_id(value: Any) -> str:
+    if value is None or value == "":
+        return ""
+    if not isinstance(value, str) or len(value) > 64 or not re.fullmatch(r"[A-Za-z0-9_.:-]+", value):
+        raise ValidationFailed(
+            "client_id 格式不正确。",
+            "Invalid client_id.",
+            code="bad_client_id",
+            details=[{"field": "client_id"}],
+        )
+    return value
+
+
+def chat_settings() -> ChatSettings:
+    found = ChatSettings.objects.select_related("team", "calendar").first()
+    if found is None:
+        raise Conflict(
+            "在线客服尚未配置。", "The online service is not configured.", code="chat_not_configured"
+        )
+    return found
+
+
+def message_frame(m: Message) -> dict[str, Any]:
+    return {
+        "id": m.pk,
+        "seq": m.seq,
+        "sender": m.sender,
+        "kind": m.kind,
+        "text": m.text,
+        "author": (m.author.display_name or m.author.username) if m.author_id and m.author else "",
+        "client_id": m.client_id,
+        "at": m.created_at.isoformat(),
+        "data": m.data,
+    }
+
+
+def conversation_frame(c: Conversation) -> dict[str, Any]:
+    return {
+        "id": c.pk,
+        "status": c.status,
+        "team": c.team_id,
+        "agent": c.agent_id,
+        "visitor_name": c.visitor_name,
+        "visitor_unit": c.visitor_unit,
+        "created_at": c.created_at.isoformat(),
+        "accepted_at": c.accepted_at.isoformat() if c.accepted_at else None,
+        "last_seq": c.last_seq,
+        "visitor_read_seq": c.visitor_read_seq,
+        "agent_read_seq": c.agent_read_seq,
+        "rating": c.rating,
+        "closed_by": c.closed_by,
+    }
+
+
+def _append(
+    c: Conversation,
+    *,
+    sender: str,
+    text: str,
+    now: datetime,
+    author: User | None = None,
+    client_id: str = "",
+    kind: str = "text",
+    data: dict[str, Any] | None = None,
+) -> Message:
+    """Append to a conversation the caller has locked; push after commit."""
+    seq = c.last_seq + 1
+    m = Message.objects.create(
+        conversation=c,
+        seq=seq,
+        sender=sender,
+        author=author,
+        client_id=client_id,
+        kind=kind,
+        text=text,
+        data=data or {},
+        created_at=now,
+    )
+    c.last_seq = seq
+    realtime.publish(c.group, "chat.message", message_frame(m), seq=seq)
+    return m
+
+
+def _queue_changed(c: Conversation, what: str) -> None:
+    realtime.publish(f"team.{c.team_id}", "chat.queue", {"what": what, "conversation": conversation_frame(c)})
+
+
+def _lock(pk: int) -> Conversation | None:
+    return Conversation.objects.select_for_update().select_related("team").filter(pk=pk).first()
+
+
+def _audit(actor: User | None, verb: str, c: Conversation, **data: Any) -> None:
+    audit.record(actor=actor, verb=verb, target=c, data=data, unit_code="operator")
+
+
+# -- who may act on which conversation ----------------------------------------
+
+
+def visible_team_ids(actor: Actor) -> frozenset[int]:
+    return actor.team_ids_with("chat.work")
+
+
+def conversation_for_agent(actor: Actor, pk: Any, *, lock: bool = False) -> Conversation:
+    """A conversation of one of the actor's teams; anything else is the 404 of a missing one."""
+    if not isinstance(pk, int) or isinstance(pk, bool):
+        raise NotFound()
+    qs = Conversation.objects.select_for_update() if lock else Conversation.objects.all()
+    c = qs.select_related("team").filter(pk=pk, team_id__in=visible_team_ids(actor)).first()
+    if c is None:
+        raise NotFound()
+    return c
+
+
+def _holder(actor: Actor, c: Conversation) -> None:
+    if c.agent_id != actor.user.pk:
+        raise Conflict("该会话不在您名下。", "You do not hold this conversation.", code="not_holder")
+
+
+def conversation_for_visitor(groups: frozenset[str], pk: Any, *, lock: bool = False) -> Conversation:
+    if not isinstance(pk, int) or isinstance(pk, bool) or f"chat.{pk}" not in groups:
+        raise NotFound()
+    qs = Conversation.objects.select_for_update() if lock else Conversation.objects.all()
+    c = qs.select_related("team").filter(pk=pk).first()
+    if c is None:
+        raise NotFound()
+    return c
+
+
+# -- service hours and presence -------------------------------------------------
+
+
+def online_agents(team_id: int) -> list[int]:
+    return list(
+        Presence.objects.filter(
+            status=Presence.Status.ONLINE,
+            user__memberships__team_id=team_id,
+            user__memberships__is_active=True,
+            user__is_active=True,
+        ).values_list("user_id", flat=True)
+    )
+
+
+def availability(*, now: datetime | None = None) -> dict[str, Any]:
+    """Whether a visitor can chat now: within service hours and at least one agent online."""
+    s = chat_settings()
+    now = _now(now)
+    in_hours = is_open(spec_for(s.calendar), now)
+    agents = online_agents(s.team_id) if in_hours else []
+    waiting = Conversation.objects.filter(team_id=s.team_id, status=workflow.WAITING).count()
+    return {
+        "open": in_hours and bool(agents),
+        "in_hours": in_hours,
+        "agents_online": len(agents),
+        "waiting": waiting,
+    }
+
+
+def presence_set(*, actor: Actor, status: Any, now: datetime | None = None) -> Presence:
+    actor.require("chat.work")
+    if status not in Presence.Status.values:
+        raise ValidationFailed("状态不正确。", "Invalid status.", details=[{"field": "status"}])
+    now = _now(now)
+    with transaction.atomic():
+        p, _ = Presence.objects.select_for_update().get_or_create(user=actor.user)
+        if p.status != status:
+            p.status, p.changed_at = status, now
+            p.save(update_fields=["status", "changed_at"])
+            audit.record(actor=actor.user, verb="chat.presence", target=p, data={"status": status})
+            for team_id in visible_team_ids(actor):
+                realtime.publish(
+                    f"team.{team_id}",
+                    "chat.presence",
+                    {"user": actor.user.pk, "status": status},
+                    ephemeral=True,
+                )
+    return p
+
+
+def active_count(user_id: int) -> int:
+    return Conversation.objects.filter(agent_id=user_id, status=workflow.ACTIVE).count()
+
+
+# -- the visitor's side -------------------------------------------------------
+
+
+def conversation_start(
+    *,
+    name: Any,
+    unit: Any = "",
+    phone: Any = "",
+    text: Any = "",
+    address: str = "",
+    origin: str = "",
+    now: datetime | None = None,
+) -> tuple[Conversation, str]:
+    """A visitor opens a conversation; returns it and the visitor's token (shown once)."""
+    now = _now(now)
+    name = clean_text(name, field="name", limit=60)
+    unit = clean_text(unit, field="unit", limit=120, required=False)
+    first = clean_text(text, field="text", required=False)
+    raw_phone = clean_text(phone, field="phone", limit=40, required=False)
+    canonical = ""
+    if raw_phone:
+        canonical = try_normalize_phone(raw_phone) or ""
+        if not canonical:
+            raise ValidationFailed(
+                "电话号码格式不正确。",
+                "The phone number is not valid.",
+                code="bad_phone",
+                details=[{"field": "phone"}],
+            )
+    if address and not hit("chat-start", address, limit=5, window_s=600, now=now.timestamp()):
+        raise ValidationFailed(
+            "发起会话过于频繁，请稍后再试。",
+            "Too many new conversations; try again later.",
+            code="rate_limited",
+            status=429,
+        )
+    state = availability(now=now)
+    if not state["open"]:
+        raise Conflict(
+            "当前不在服务时间或暂无坐席在线，请留言。",
+            "Outside service hours or no agent online: please leave a message.",
+            code="chat_offline",
+            details=state,
+        )
+    s = chat_settings()
+    contact = None
+    if canonical:
+        contact = (
+            Contact.objects.unscoped("chat: a possible match shown to the agent, never used to grant access")
+            .filter(phones__number=canonical)
+            .order_by("pk")
+            .first()
+        )
+    with transaction.atomic():
+        c = Conversation.objects.create(
+            team=s.team,
+            visitor_name=name,
+            visitor_unit=unit,
+            visitor_phone=canonical,
+            possible_contact=contact,
+            origin=origin[:200],
+            address=address or None,
+            created_at=now,
+        )
+        token, raw = rt.visitor_token_issue(
+            purpose=f"chat.conversation:{c.pk}", groups_allowed=[c.group], ttl=TOKEN_TTL, now=now
+        )
+        c.token = token
+        if first:
+            _append(c, sender=Message.Sender.VISITOR, text=first, now=now)
+            c.visitor_asked, c.last_visitor_at = True, now
+        c.save()
+        _audit(None, "chat.started", c, origin=origin[:200])
+        _queue_changed(c, "waiting")
+        if s.routing == ChatSettings.Routing.LEAST_LOADED:
+            agent_id = _least_loaded(s)
+            if agent_id is not None:
+                _accept(c, User.objects.get(pk=agent_id), now)
+    return c, raw
+
+
+def _least_loaded(s: ChatSettings) -> int | None:
+    ids = online_agents(s.team_id)
+    if not ids:
+        return None
+    loads = dict(
+        Conversation.objects.filter(agent_id__in=ids, status=workflow.ACTIVE)
+        .values_list("agent_id")
+        .annotate(n=Count("id"))
+        .values_list("agent_id", "n")
+    )
+    free = [(loads.get(i, 0), i) for i in ids if loads.get(i, 0) < s.max_concurrent]
+    return min(free)[1] if free else None
+
+
+def visitor_send(
+    *,
+    groups: frozenset[str],
+    token_id: int | None,
+    conversation_id: Any,
+    text: Any,
+    client_id: Any,
+    address: str = "",
+    now: datetime | None = None,
+) -> Message:
+    now = _now(now)
+    text = clean_text(text)
+    cid = _client_id(client_id)
+    key = f"{token_id}:{address}"
+    if not hit("chat-visitor-msg", key, limit=30, window_s=60, now=now.timestamp()):
+        raise ValidationFailed(
+            "发送过于频繁，请稍后再试。", "Too many messages; slow down.", code="rate_limited", status=429
+        )
+    with transaction.atomic():
+        c = conversation_for_visitor(groups, conversation_id, lock=True)
+        if cid:
+            dup = Message.objects.filter(conversation=c, sender=Message.Sender.VISITOR, client_id=cid).first()
+            if dup is not None:
+                return dup
+        if c.status not in workflow.OPEN:
+            raise Conflict("会话已结束。", "The conversation has ended.", code="conversation_closed")
+        m = _append(c, sender=Message.Sender.VISITOR, text=text, client_id=cid, now=now)
+        c.visitor_asked, c.last_visitor_at = True, now
+        c.save(update_fields=["last_seq", "visitor_asked", "last_visitor_at"])
+    return m
+
+
+def visitor_read(*, groups: frozenset[str], conversation_id: Any, seq: Any) -> None:
+    if not isinstance(seq, int) or isinstance(seq, bool) or seq < 0:
+        raise ValidationFailed("seq 不正确。", "Invalid seq.", details=[{"field": "seq"}])
+    with transaction.atomic():
+        c = conversation_for_visitor(groups, conversation_id, lock=True)
+        seq = min(seq, c.last_seq)
+        if seq > c.visitor_read_seq:
+            c.visitor_read_seq = seq
+            c.save(update_fields=["visitor_read_seq"])
+            realtime.publish(c.group, "chat.read", {"by": "visitor", "seq": seq}, ephemeral=True)
+
+
+def visitor_leave(
+    *, groups: frozenset[str], conversation_id: Any, now: datetime | None = None
+) -> Conversation:
+    now = _now(now)
+    with transaction.atomic():
+        c = conversation_for_visitor(groups, conversation_id, lock=True)
+        to = workflow.target("visitor_leave", c.status)
+        if to is None:
+            return c
+        c.status, c.closed_at, c.closed_by = to, now, Conversation.ClosedBy.VISITOR
+        _append(
+            c,
+            sender=Message.Sender.SYSTEM,
+            kind="event",
+            text="访客已离开。",
+            now=now,
+            data={"event": "left"},
+        )
+        c.save()
+        _audit(None, "chat.closed", c, by="visitor", status=to)
+        _queue_changed(c, "closed")
+        if to == workflow.ABANDONED and c.token_id:
+            rt.visitor_token_revoke(token_id=c.token_id, now=now)
+    return c
+
+
+def conversation_rate(
+    *,
+    groups: frozenset[str],
+    conversation_id: Any,
+    rating: Any,
+    comment: Any = "",
+    now: datetime | None = None,
+) -> Conversation:
+    now = _now(now)
+    if rating not in Conversation.Rating.values:
+        raise ValidationFailed(
+            "请选择满意、一般或不满意。",
+            "Choose satisfied, neutral or unsatisfied.",
+            details=[{"field": "rating"}],
+        )
+    comment = clean_text(comment, field="comment", limit=500, required=False)
+    with transaction.atomic():
+        c = conversation_for_visitor(groups, conversation_id, lock=True)
+        if c.status != workflow.CLOSED:
+            raise Conflict(
+                "会话结束后才能评价。", "You can rate once the conversation has ended.", code="not_closed"
+            )
+        if c.rating:
+            raise Conflict(
+                "您已评价过本次会话。", "You have already rated this conversation.", code="already_rated"
+            )
+        c.rating, c.rating_comment, c.rated_at = rating, comment, now
+        _append(
+            c,
+            sender=Message.Sender.SYSTEM,
+            kind="event",
+            text="访客已评价。",
+            now=now,
+            data={"event": "rated", "rating": rating},
+        )
+        c.save()
+        _audit(None, "chat.rated", c, rating=rating)
+        if c.token_id:
+            rt.visitor_token_revoke(token_id=c.token_id, now=now)  # the token dies with the conversation
+    return c
+
+
+# -- the agent's side -----------------------------------------------------------
+
+
+def _greeting() -> str:
+    return norms.template_text(purpose="greeting", channel="online") or GREETING_FALLBACK
+
+
+def _accept(c: Conversation, user: User, now: datetime) -> None:
+    c.status, c.agent, c.accepted_at = workflow.ACTIVE, user, c.accepted_at or now
+    _append(c, sender=Message.Sender.AGENT, author=user, kind="greeting", text=_greeting(), now=now)
+    c.save()
+    _audit(user, "chat.accepted", c)
+    _queue_changed(c, "accepted")
+
+
+def conversation_accept(*, actor: Actor, conversation_id: Any, now: datetime | None = None) -> Conversation:
+    actor.require("chat.work")
+    now = _now(now)
+    s = chat_settings()
+    with transaction.atomic():
+        c = conversation_for_agent(actor, conversation_id, lock=True)
+        if workflow.target("accept", c.status) is None:
+            raise Conflict(
+                "该会话已被接入或已结束。",
+                "The conversation was already accepted or has ended.",
+                code="not_waiting",
+            )
+        if active_count(actor.user.pk) >= s.max_concurrent:
+            raise Conflict(
+                f"您同时进行的会话已达上限({s.max_concurrent})。",
+                f"You already hold the maximum of {s.max_concurrent} conversations.",
+                code="at_capacity",
+            )
+        _accept(c, actor.user, now)
+    return c
+
+
+def agent_send(
+    *,
+    actor: Actor,
+    conversation_id: Any,
+    text: Any,
+    client_id: Any,
+    confirmed: bool = False,
+    cite_article: Any = None,
+    now: datetime | None = None,
+) -> Message:
+    """An agent's message: the norms check first (第六条); a block is an error with the reason, nothing stored."""
+    actor.require("chat.work")
+    now = _now(now)
+    text = clean_text(text)
+    cid = _client_id(client_id)
+    c = conversation_for_agent(actor, conversation_id)
+    dup = (
+        Message.objects.filter(conversation=c, sender=Message.Sender.AGENT, client_id=cid).first()
+        if cid
+        else None
+    )
+    if dup is not None:
+        return dup
+    _holder(actor, c)
+    # The one norms check (kefu.norms): before our transaction, so a refused attempt stays recorded.
+    result = norms.text_screen(
+        actor=actor,
+        text=text,
+        channel="chat",
+        contact_kind="chat",
+        contact_id=c.pk,
+        confirmed=bool(confirmed),
+        now=now,
+    )
+    data: dict[str, Any] = {}
+    if result.hits:
+        data["norms"] = norms.result_codes(result)
+    article = _article(cite_article)
+    if article is not None:
+        data["cite"] = article
+    with transaction.atomic():
+        c = conversation_for_agent(actor, conversation_id, lock=True)
+        if cid:
+            dup = Message.objects.filter(conversation=c, sender=Message.Sender.AGENT, client_id=cid).first()
+            if dup is not None:
+                return dup
+        _holder(actor, c)
+        if c.status != workflow.ACTIVE:
+            raise Conflict("会话已结束。", "The conversation has ended.", code="conversation_closed")
+        m = _append(
+            c, sender=Message.Sender.AGENT, author=actor.user, text=text, client_id=cid, now=now, data=data
+        )
+        fields = ["last_seq", "agent_read_seq"]
+        c.agent_read_seq = c.last_seq
+        if c.first_response_at is None:
+            c.first_response_at = now
+            fields.append("first_response_at")
+        if article is not None and not c.kb_answered:
+            c.kb_answered = True
+            fields.append("kb_answered")
+        c.save(update_fields=fields)
+    return m
+
+
+def _article(value: Any) -> dict[str, Any] | None:
+    if value is None:
+        return None
+    if not isinstance(value, int) or isinstance(value, bool):
+        raise ValidationFailed(
+            "引用的知识编号不正确。", "Invalid article id.", details=[{"field": "cite_article"}]
+        )
+    from kefu.knowledge.selectors import published_article
+
+    try:
+        found = published_article(value)
+    except DomainError:
+        raise ValidationFailed(
+            "引用的知识不存在或未发布。",
+            "The cited article does not exist or is not published.",
+            details=[{"field": "cite_article"}],
+        ) from None
+    if found is None:
+        raise ValidationFailed(
+            "引用的知识不存在或未发布。",
+            "The cited article does not exist or is not published.",
+            details=[{"field": "cite_article"}],
+        )
+    return {"article": value, "title": str(getattr(found, "title", ""))}
+
+
+def agent_read(*, actor: Actor, conversation_id: Any, seq: Any) -> None:
+    if not isinstance(seq, int) or isinstance(seq, bool) or seq < 0:
+        raise ValidationFailed("seq 不正确。", "Invalid seq.", details=[{"field": "seq"}])
+    with transaction.atomic():
+        c = conversation_for_agent(actor, conversation_id, lock=True)
+        seq = min(seq, c.last_seq)
+        if seq > c.agent_read_seq:
+            c.agent_read_seq = seq
+            c.save(update_fields=["agent_read_seq"])
+            realtime.publish(c.group, "chat.read", {"by": "agent", "seq": seq}, ephemeral=True)
+
+
+def conversation_close(*, actor: Actor, conversation_id: Any, now: datetime | None = None) -> Conversation:
+    """第六条(八): the agent closes once the visitor has no more questions; closing phrase, then the rating."""
+    actor.require("chat.work")
+    now = _now(now)
+    with transaction.atomic():
+        c = conversation_for_agent(actor, conversation_id, lock=True)
+        _holder(actor, c)
+        if workflow.target("close", c.status) is None:
+            raise Conflict("会话已结束。", "The conversation has ended.", code="conversation_closed")
+        closing = norms.template_text(purpose="closing", channel="online") or CLOSING_FALLBACK
+        _append(c, sender=Message.Sender.AGENT, author=actor.user, kind="closing", text=closing, now=now)
+        _append(
+            c,
+            sender=Message.Sender.SYSTEM,
+            kind="event",
+            text="请为本次服务评价。",
+            now=now,
+            data={"event": "rate_request"},
+        )
+        c.status, c.closed_at, c.closed_by = workflow.CLOSED, now, Conversation.ClosedBy.AGENT
+        c.save()
+        _audit(actor.user, "chat.closed", c, by="agent")
+        _queue_changed(c, "closed")
+    return c
+
+
+def conversations_idle_close(*, now: datetime | None = None) -> int:
+    """第六条(七): a visitor who asks nothing within N minutes of the greeting is thanked and the chat closes."""
+    now = _now(now)
+    s = chat_settings()
+    cutoff = now - timedelta(minutes=s.idle_minutes)
+    ids = list(
+        Conversation.objects.filter(
+            status=workflow.ACTIVE, visitor_asked=False, accepted_at__lte=cutoff
+        ).values_list("pk", flat=True)[:500]
+    )
+    closed = 0
+    for pk in ids:
+        with transaction.atomic():
+            c = _lock(pk)
+            if (
+                c is None
+                or c.status != workflow.ACTIVE
+                or c.visitor_asked
+                or not c.accepted_at
+                or c.accepted_at > cutoff
+            ):
+                continue
+            text = norms.template_text(purpose="silent_visitor", channel="online") or SILENT_FALLBACK
+            _append(c, sender=Message.Sender.AGENT, author=c.agent, kind="closing", text=text, now=now)
+            c.status, c.closed_at, c.closed_by = workflow.CLOSED, now, Conversation.ClosedBy.IDLE
+            c.save()
+            _audit(None, "chat.closed", c, by="idle")
+            _queue_changed(c, "closed")
+            if c.token_id:
+                rt.visitor_token_revoke(token_id=c.token_id, now=now)
+            closed += 1
+    return closed
+
+
+def conversation_transfer(
+    *,
+    actor: Actor,
+    conversation_id: Any,
+    reason: Any,
+    to_team_id: Any = None,
+    to_agent_id: Any = None,
+    note: Any = "",
+    now: datetime | None = None,
+) -> Conversation:
+    """Hand over to another agent of the team or to another team, with a reason code (首问负责制: counted)."""
+    actor.require("chat.work")
+    now = _now(now)
+    if reason not in Transfer.Reason.values:
+        raise ValidationFailed("请选择转接原因。", "Choose a transfer reason.", details=[{"field": "reason"}])
+    note = clean_text(note, field="note", limit=300, required=False)
+    with transaction.atomic():
+        c = conversation_for_agent(actor, conversation_id, lock=True)
+        if c.status == workflow.ACTIVE:
+            _holder(actor, c)
+        elif workflow.target("transfer", c.status) is None:
+            raise Conflict("会话已结束。", "The conversation has ended.", code="conversation_closed")
+        to_team = c.team
+        if to_team_id is not None:
+            if not isinstance(to_team_id, int) or isinstance(to_team_id, bool):
+                raise ValidationFailed("目标团队不正确。", "Invalid team.", details=[{"field": "to_team"}])
+            found = Team.objects.filter(pk=to_team_id).first()
+            if found is None:
+                raise ValidationFailed("目标团队不存在。", "No such team.", details=[{"field": "to_team"}])
+            to_team = found
+        to_agent = None
+        if to_agent_id is not None:
+            if not isinstance(to_agent_id, int) or isinstance(to_agent_id, bool):
+                raise ValidationFailed("目标坐席不正确。", "Invalid agent.", details=[{"field": "to_agent"}])
+            to_agent = User.objects.filter(
+                pk=to_agent_id, is_active=True, memberships__team=to_team, memberships__is_active=True
+            ).first()
+            if to_agent is None:
+                raise ValidationFailed(
+                    "目标坐席不在该团队。", "That agent is not in the team.", details=[{"field": "to_agent"}]
+                )
+        if to_team.pk == c.team_id and to_agent is None:
+            raise ValidationFailed(
+                "请选择另一个团队或坐席。", "Choose another team or agent.", details=[{"field": "to_team"}]
+            )
+        Transfer.objects.create(
+            conversation=c,
+            from_team=c.team,
+            to_team=to_team,
+            from_agent=c.agent or actor.user,
+            to_agent=to_agent,
+            reason=reason,
+            note=note,
+            at=now,
+        )
+        old_team = c.team_id
+        c.team, c.agent, c.status, c.transfers = to_team, None, workflow.WAITING, c.transfers + 1
+        _append(
+            c,
+            sender=Message.Sender.SYSTEM,
+            kind="event",
+            text="正在为您转接，请稍候。",
+            now=now,
+            data={"event": "transferred"},
+        )
+        c.save()
+        _audit(
+            actor.user,
+            "chat.transferred",
+            c,
+            from_team=old_team,
+            to_team=to_team.pk,
+            to_agent=to_agent.pk if to_agent else None,
+            reason=reason,
+        )
+        realtime.publish(
+            f"team.{old_team}",
+            "chat.queue",
+            {"what": "transferred_out", "conversation": conversation_frame(c)},
+        )
+        _queue_changed(c, "waiting")
+        if to_agent is not None:
+            realtime.publish(f"user.{to_agent.pk}", "chat.offered", {"conversation": conversation_frame(c)})
+    return c
+
+
+def note_add(*, actor: Actor, conversation_id: Any, text: Any, now: datetime | None = None) -> Note:
+    actor.require("chat.work")
+    text = clean_text(text, limit=1000)
+    with transaction.atomic():
+        c = conversation_for_agent(actor, conversation_id, lock=True)
+        n = Note.objects.create(conversation=c, author=actor.user, text=text, created_at=_now(now))
+        realtime.publish(
+            f"team.{c.team_id}",
+            "chat.note",
+            {
+                "conversation": c.pk,
+                "text": text,
+                "author": actor.user.display_name or actor.user.username,
+                "at": n.created_at.isoformat(),
+            },
+        )
+    return n
+
+
+def transcript(c: Conversation) -> str:
+    lines = []
+    for m in c.messages.select_related("author").order_by("seq"):
+        who = {
+            "visitor": c.visitor_name,
+            "agent": (m.author.display_name if m.author else "坐席"),
+            "system": "系统",
+        }
+        at = timezone.localtime(m.created_at, audit.DISPLAY_TZ).strftime("%m-%d %H:%M:%S")
+        lines.append(f"[{at}] {who.get(m.sender, m.sender)}：{m.text}")
+    return "\n".join(lines)
+
+
+def conversation_to_ticket(
+    *,
+    actor: Actor,
+    conversation_id: Any,
+    kind: Any,
+    subject: Any,
+    customer_id: Any = None,
+    category: Any = None,
+    now: datetime | None = None,
+) -> Any:
+    """A consultation, complaint or fault order prefilled with customer and transcript, linked both ways."""
+    from kefu.customers.selectors import customer_in_scope
+    from kefu.tickets import services as tickets
+    from kefu.tickets.selectors import category_by_code
+
+    actor.require("ticket.create")
+    now = _now(now)
+    if kind not in ("consultation", "complaint", "fault"):
+        raise ValidationFailed(
+            "请选择咨询、投诉或故障申告。",
+            "Choose consultation, complaint or fault.",
+            details=[{"field": "kind"}],
+        )
+    subject = clean_text(subject, field="subject", limit=200)
+    if category is not None and not isinstance(category, str):
+        raise ValidationFailed("分类不正确。", "Invalid category.", details=[{"field": "category"}])
+    cat = category_by_code(category or None)
+    c = conversation_for_agent(actor, conversation_id)
+    if c.ticket_id:
+        raise Conflict(
+            "该会话已生成工单。", "This conversation already has a work order.", code="already_linked"
+        )
+    contact = c.possible_contact
+    if customer_id is None and contact is not None:
+        customer_id = contact.customer_id
+    if not isinstance(customer_id, int) or isinstance(customer_id, bool):
+        raise ValidationFailed("请选择客户。", "Choose the customer.", details=[{"field": "customer"}])
+    customer = customer_in_scope(actor.scope, customer_id)
+    if contact is not None and contact.customer_id != customer.pk:
+        contact = None
+    description = f"在线会话 #{c.pk} 记录：\n{transcript(c)}"[:5000]
+    with transaction.atomic():
+        c = conversation_for_agent(actor, conversation_id, lock=True)
+        if c.ticket_id:
+            raise Conflict(
+                "该会话已生成工单。", "This conversation already has a work order.", code="already_linked"
+            )
+        created = tickets.ticket_create(
+            actor=actor,
+            kind=kind,
+            customer=customer,
+            subject=subject,
+            description=description,
+            contact=contact,
+            caller_phone=c.visitor_phone,
+            category=cat,
+            team=c.team,
+            now=now,
+        )
+        c.ticket = created.ticket
+        c.save(update_fields=["ticket"])
+        _audit(actor.user, "chat.ticket_created", c, ticket=created.ticket.number)
+        # The order's own timeline shows where it came from.
+        audit.record(
+            actor=actor.user,
+            verb="chat.ticket_created",
+            target=created.ticket,
+            data={"conversation": c.pk},
+            province_code=customer.province.code,
+        )
+    return created.ticket
+
+
+def waiting_and_mine(actor: Actor) -> dict[str, list[Conversation]]:
+    teams = visible_team_ids(actor)
+    base = Conversation.objects.filter(team_id__in=teams).select_related("possible_contact__customer", "team")
+    return {
+        "waiting": list(base.filter(status=workflow.WAITING).order_by("created_at")[:100]),
+        "mine": list(base.filter(status=workflow.ACTIVE, agent=actor.user).order_by("accepted_at")),
+        "recent": list(
+            base.filter(
+                Q(agent=actor.user) | Q(agent__isnull=True), status__in=[workflow.CLOSED, workflow.ABANDONED]
+            ).order_by("-closed_at")[:10]
+        ),
+    }

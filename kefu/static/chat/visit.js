@@ -1,0 +1,119 @@
+/* The visitor's chat window. Text only: every message is put in the page with textContent. */
+(function () {
+  "use strict";
+  var cfg = JSON.parse(document.getElementById("kefu-rt-config").textContent);
+  var $ = function (id) { return document.getElementById(id); };
+  var KEY = "kefu-chat-visit";
+  var saved = null;
+  try { saved = JSON.parse(sessionStorage.getItem(KEY) || "null"); } catch (e) { saved = null; }
+  var rt = null, conv = null, shown = {}, typingTimer = null, lastTyping = 0;
+  var statusEl = $("rt-status");
+
+  function uid() { return "v" + Date.now().toString(36) + Math.random().toString(36).slice(2, 10); }
+  function showError(frame) { var el = $("v-error"); el.textContent = frame ? (frame.message || "") : ""; el.hidden = !frame; }
+  function setStatus(s) { statusEl.textContent = statusEl.dataset[s] || s; statusEl.className = "rt-status rt-" + s; }
+
+  function post(frame) {
+    return fetch(cfg.actUrl, { method: "POST", headers: { "Content-Type": "application/json" }, body: JSON.stringify(frame), credentials: "omit" })
+      .then(function (r) { return r.json().then(function (b) { if (!r.ok) throw b; return b.data; }); });
+  }
+
+  function render(m) {
+    if (shown[m.seq]) return;
+    shown[m.seq] = true;
+    var li = document.createElement("li");
+    li.className = "msg msg-" + m.sender + (m.kind !== "text" ? " msg-" + m.kind : "");
+    li.dataset.seq = m.seq;
+    var who = document.createElement("span"); who.className = "who";
+    who.textContent = m.sender === "visitor" ? $("i18n").dataset.you : (m.sender === "agent" ? (m.author || $("i18n").dataset.agent) : "");
+    var body = document.createElement("span"); body.className = "text"; body.textContent = m.text;
+    li.appendChild(who); li.appendChild(body);
+    var log = $("v-log");
+    var after = null;
+    Array.prototype.forEach.call(log.children, function (c) { if (!after && Number(c.dataset.seq) > m.seq) after = c; });
+    log.insertBefore(li, after);
+    log.scrollTop = log.scrollHeight;
+    if (m.data && (m.data.event === "rate_request")) { $("rate-form").hidden = false; $("v-composer").hidden = true; }
+    if (m.data && m.data.event === "rated") { $("rate-form").hidden = true; $("rated").hidden = false; }
+    if (m.kind === "closing" || (m.data && m.data.event === "left")) { $("v-composer").hidden = true; }
+  }
+
+  function open(c) {
+    conv = c;
+    sessionStorage.setItem(KEY, JSON.stringify(c));
+    $("start-form").hidden = true; $("conv").hidden = false;
+    rt = KefuRT.connect(Object.assign({}, cfg, {
+      token: c.token, storeKey: "kefu-chat-cursor-" + c.conversation,
+      onStatus: setStatus,
+      onEvent: function (f) {
+        if (f.event === "chat.message") { render(f.payload); if (f.payload.sender !== "visitor") markRead(f.payload.seq); }
+        else if (f.event === "chat.typing" && f.payload.by === "agent") {
+          $("v-typing").hidden = false; clearTimeout(typingTimer); typingTimer = setTimeout(function () { $("v-typing").hidden = true; }, 4000);
+        }
+      },
+      onReset: function () { loadState(0); },
+      onError: function (f) {
+        if (f.code === "token_invalid" || f.code === "token_revoked") {
+          sessionStorage.removeItem(KEY); $("v-composer").hidden = true;
+        }
+        showError(f);
+      },
+    }));
+    rt.subscribe(c.group);
+    loadState(0);
+  }
+
+  function loadState(since) {
+    rt.request("chat.state", { conversation: conv.conversation, since: since }).then(function (d) {
+      d.messages.forEach(render);
+      rt.setCursor(conv.group, d.conversation.last_seq);
+      if (d.conversation.status === "closed" && !d.conversation.rating) { $("rate-form").hidden = false; $("v-composer").hidden = true; }
+      if (d.messages.length) markRead(d.messages[d.messages.length - 1].seq);
+    }, showError);
+  }
+
+  function markRead(seq) { if (rt) rt.request("chat.read", { conversation: conv.conversation, seq: seq }).catch(function () {}); }
+
+  $("start-form").addEventListener("submit", function (ev) {
+    ev.preventDefault();
+    var f = ev.target;
+    showError(null);
+    post({ type: "chat.start", name: f.name.value, unit: f.unit.value, phone: f.phone.value, text: f.text.value })
+      .then(open, function (err) {
+        if (err.code === "chat_offline") { $("start-form").hidden = true; $("offline").hidden = false; }
+        else showError(err);
+      });
+  });
+
+  $("v-composer").addEventListener("submit", function (ev) {
+    ev.preventDefault();
+    var box = $("v-text"), text = box.value;
+    if (!text.trim()) return;
+    var cid = uid();
+    showError(null);
+    rt.request("chat.send", { conversation: conv.conversation, text: text, client_id: cid }).then(function () {
+      if (box.value === text) box.value = "";
+    }, showError);
+  });
+  $("v-text").addEventListener("keydown", function (ev) {
+    if (ev.key === "Enter" && !ev.shiftKey) { ev.preventDefault(); $("v-composer").requestSubmit(); return; }
+    var now = Date.now();
+    if (rt && now - lastTyping > 3000) { lastTyping = now; rt.request("chat.typing", { conversation: conv.conversation }).catch(function () {}); }
+  });
+  $("v-leave").addEventListener("click", function () {
+    rt.request("chat.leave", { conversation: conv.conversation }).then(function (d) {
+      if (d.status === "abandoned") { sessionStorage.removeItem(KEY); $("v-composer").hidden = true; }
+      else { $("rate-form").hidden = false; $("v-composer").hidden = true; }
+    }, showError);
+  });
+  $("rate-form").addEventListener("submit", function (ev) {
+    ev.preventDefault();
+    var f = ev.target, r = f.querySelector("input[name=rating]:checked");
+    if (!r) return;
+    rt.request("chat.rate", { conversation: conv.conversation, rating: r.value, comment: f.comment.value }).then(function () {
+      f.hidden = true; $("rated").hidden = false; sessionStorage.removeItem(KEY);
+    }, showError);
+  });
+
+  if (saved && saved.token) open(saved);
+})();
