@@ -118,6 +118,8 @@ def load(ctx: DemoContext) -> None:
         article = Article.objects.get(pk=ids[fb_key]) if fb_key else None
         services.feedback_create(actor=_actor(f"agent_{slug}"), kind=kind, text=text, article=article,
                                  source_ref=f"{slug.upper()}-DEMO")
+    # The knowledge team's vocabulary: the seed synonym groups (customers' words next to the articles' terms).
+    services.synonyms_seed(actor=actors["author"])
     handled = Feedback.objects.unscoped("demo data").filter(province=provinces["sh"]).first()
     if handled is not None:
         services.feedback_handle(actor=actors["checker"], feedback=handled, state="accepted", note="已转编写人修改")

@@ -5,19 +5,30 @@ receipts and feedback are province-owned and always read through a scope.
 from __future__ import annotations
 
 import difflib
+import re
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 
-from django.db.models import Count, OuterRef, Q, QuerySet, Subquery
+from django.db.models import Count, Max, OuterRef, Q, QuerySet, Subquery
 from django.utils.html import escape
 from django.utils.safestring import SafeString, mark_safe
 
-from kefu.core.errors import NotFound
+from kefu.core.errors import NotFound, ValidationFailed
 from kefu.core.scope import Scope
 from kefu.org.access import Actor
 from kefu.org.models import Province
 
-from .models import Article, CommonProblem, Feedback, LoadReceipt, Revision
+from .models import (
+    Article,
+    CommonProblem,
+    Feedback,
+    LoadReceipt,
+    Revision,
+    SearchLog,
+    SimilarQuestion,
+    SynonymGroup,
+)
 from .workflow import UNDER_REVIEW, Status
 
 
@@ -26,10 +37,10 @@ def published_article(article_id: int | str) -> Revision:
 
     What the tickets app cites from a consultation; the same row the FAQ shows.
     """
-    try:
-        pk = int(article_id)
-    except (TypeError, ValueError):
-        raise NotFound() from None
+    m = _CODE.match(str(article_id)) if article_id is not None else None
+    if m is None:
+        raise NotFound()
+    pk = int(m.group(1))  # 67 or KB000067
     rev = (Revision.objects.select_related("article")
            .filter(article_id=pk, status=Status.PUBLISHED).first())
     if rev is None:
@@ -192,3 +203,93 @@ def status_counts() -> dict[str, int]:
     """How many articles the editors' list shows under each status (it lists each article's newest revision)."""
     rows = latest_revisions().order_by().values("status").annotate(n=Count("id"))
     return {r["status"]: r["n"] for r in rows}
+
+
+# ---------------------------------------------------------------- vocabulary, citations, knowledge gaps
+
+_CODE = re.compile(r"^\s*(?:kb)?0*(\d{1,12})\s*$", re.IGNORECASE)
+
+
+def article_ref(value: str | int | None) -> int | None:
+    """The article id an agent typed to cite: the visible number (KB000067), the bare number, or a title.
+
+    Empty gives None. A title must match exactly one published article's title (or its start, when only
+    one starts so). Anything else is a ``ValidationFailed`` that says what was typed, so the form keeps it.
+    """
+    if value is None:
+        return None
+    text = str(value).strip()
+    if not text:
+        return None
+    m = _CODE.match(text)
+    if m:
+        pk = int(m.group(1))
+        if Revision.objects.filter(article_id=pk, status=Status.PUBLISHED).exists():
+            return pk
+        raise ValidationFailed(f"没有已发布的知识 KB{pk:06d}，请核对编号或按标题检索。",
+                               f"No published article KB{pk:06d}; check the number or search by title.",
+                               code="article_not_found", details=[{"field": "article_id", "value": text[:40]}])
+    revs = list(Revision.objects.filter(status=Status.PUBLISHED, title=text[:200]).values_list("article_id", flat=True)[:2])
+    if not revs:
+        revs = list(Revision.objects.filter(status=Status.PUBLISHED, title__startswith=text[:200])
+                    .values_list("article_id", flat=True)[:2])
+    if len(revs) == 1:
+        return int(revs[0])
+    raise ValidationFailed(f"“{text[:40]}”不是唯一的知识编号或标题，请从建议中选择或输入编号(如 KB000067)。",
+                           f"'{text[:40]}' is not one article's number or title; pick a suggestion or type its "
+                           "number (e.g. KB000067).", code="article_ambiguous",
+                           details=[{"field": "article_id", "value": text[:40]}])
+
+
+def synonym_groups() -> Any:
+    return SynonymGroup.objects.select_related("updated_by").order_by("pk")
+
+
+def similar_queue() -> Any:
+    """Proposed similar questions waiting for the author, oldest first, with their article's title."""
+    return (SimilarQuestion.objects.filter(state=SimilarQuestion.State.PROPOSED)
+            .select_related("article__published_revision", "proposed_by").order_by("created_at", "pk"))
+
+
+def similar_of(article_id: int) -> Any:
+    return SimilarQuestion.objects.filter(article_id=article_id).exclude(
+        state=SimilarQuestion.State.REJECTED).order_by("state", "pk")
+
+
+def knowledge_gaps(*, since: datetime, scope: str = "", limit: int = 200) -> list[dict[str, Any]]:
+    """Searches that found nothing or whose results nobody opened, grouped by what was meant, most frequent first.
+
+    Each row: normalized, an example query, scope, searches, with no result, without a click, last seen.
+    """
+    qs = SearchLog.objects.filter(created_at__gte=since).filter(Q(result_count=0) | Q(clicked_article=None))
+    if scope:
+        qs = qs.filter(scope=scope)
+    rows = (qs.values("normalized", "scope")
+            .annotate(n=Count("id"), empty=Count("id", filter=Q(result_count=0)), last=Max("created_at"),
+                      example=Max("query"))
+            .order_by("-n", "-last")[:limit])
+    return list(rows)
+
+
+@dataclass
+class FaqTopic:
+    label: str
+    views: int
+    rows: list[Revision]
+
+
+def faq_topics(*, category_code: str = "") -> list[FaqTopic]:
+    """Published answers grouped by the customer's topic (the category's last level), most viewed first."""
+    from .registry import category_choices
+
+    labels = dict(category_choices())  # read once, not per row
+    groups: dict[str, FaqTopic] = {}
+    for rev in published_revisions(category_code=category_code)[:2000]:
+        label = labels.get(rev.category_code, rev.category_code).split(" / ")[-1] or rev.category_code
+        g = groups.setdefault(label, FaqTopic(label, 0, []))
+        g.rows.append(rev)
+        g.views += rev.article.view_count
+    out = sorted(groups.values(), key=lambda g: (-g.views, g.label))
+    for g in out:
+        g.rows.sort(key=lambda r: (-r.article.view_count, r.title))
+    return out

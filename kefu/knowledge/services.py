@@ -600,8 +600,8 @@ def similar_propose(*, actor: Actor, article_id: int, text: str, source_ref: str
     """The learning loop: a work order or chat that cited an article proposes its subject as a similar question.
 
     Nothing is proposed when the text is already the title, a similar question, or was rejected before.
+    Whoever may cite may propose (no permission of its own: a side effect of the citation).
     """
-    actor.require("kb.read")
     try:
         text = _similar_text(text)
     except ValidationFailed:
@@ -668,3 +668,18 @@ def search_clicked(*, log_id: int | str | None, article_id: int) -> None:
 
 def faq_viewed(*, article_id: int) -> None:
     Article.objects.filter(pk=article_id).update(view_count=F("view_count") + 1)
+
+
+def allowed_actions(actor: Actor, rev: Revision) -> list[workflow.Transition]:
+    """The workflow actions this actor may take on this revision now (the page offers only these buttons).
+
+    The same checks as the transition itself (role, four eyes, own revision), without writing anything.
+    """
+    out = []
+    for step in workflow.actions_from(rev.status):
+        try:
+            _guard(actor, rev, step.action)
+        except (Forbidden, IllegalTransition):
+            continue
+        out.append(step)
+    return out

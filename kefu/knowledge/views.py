@@ -4,7 +4,7 @@ the loading matrix, feedback and common-problem queues, import/export, and the p
 
 from __future__ import annotations
 
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from typing import Any
 
 from django.contrib import messages
@@ -19,7 +19,7 @@ from kefu.core import audit
 from kefu.core.errors import DomainError, NotFound, ValidationFailed
 from kefu.core.web import actor_required, error_page
 
-from . import exporter, importer, search, selectors, services, workflow
+from . import exporter, importer, search, selectors, services, vocab
 from .models import Feedback, Revision
 from .registry import category_choices, category_label
 from .services import Content
@@ -59,8 +59,11 @@ def index(request: HttpRequest) -> HttpResponse:
     categories = category_choices()
     hits: list[search.SearchHit] = []
     rows: Any = []
+    log_id: Any = ""
     if sel["q"]:
         hits = search.search(sel["q"], scope="agent", limit=30, category_code=sel["category"] or None)
+        log = services.search_logged(q=sel["q"], scope="agent", result_count=len(hits))
+        log_id = log.pk if log else ""
     elif editor:
         rows = selectors.latest_revisions(status=sel["status"], category_code=sel["category"])[:300]
     else:
@@ -69,7 +72,7 @@ def index(request: HttpRequest) -> HttpResponse:
         "sel": sel, "hits": hits, "rows": rows, "editor": editor, "categories": categories,
         "category_labels": dict(categories),
         "statuses": _statuses_with_counts() if editor else [],
-        "query_string": request.GET.urlencode(),
+        "query_string": request.GET.urlencode(), "log_id": log_id,
     })
 
 
@@ -110,7 +113,9 @@ def article_detail(request: HttpRequest, pk: int) -> HttpResponse:
     receipts = selectors.receipts_of(actor.scope, pub) if pub else []
     can_load = bool(pub and any(s.province_id for s in actor.seats_with("kb.load")))
     my_receipt = next((r for r in receipts if r.province_id in actor.scope.province_ids), None) if can_load else None
+    services.search_clicked(log_id=request.GET.get("s"), article_id=article.pk)
     return render(request, "knowledge/article.html", {
+        "similar": list(selectors.similar_of(article.pk)), "can_author": actor.can("kb.author"),
         "article": article, "pub": pub, "editor": editor,
         "revisions": article.revisions.select_related("author").order_by("-number") if editor else [],
         "receipts": receipts, "can_load": can_load, "my_receipt": my_receipt,
@@ -142,7 +147,7 @@ def revision_detail(request: HttpRequest, pk: int) -> HttpResponse:
     actor = request.actor  # type: ignore[attr-defined]
     rev = selectors.revision_for(actor, pk)
     previous = rev.based_on or rev.article.revisions.filter(number__lt=rev.number).order_by("-number").first()
-    actions = [t for t in workflow.actions_from(rev.status) if actor.can(t.permission or "")]
+    actions = services.allowed_actions(actor, rev)  # only what this person may do (not the author's own check)
     events = [{"event": e, "label": audit.verb_label(e.verb)} for e in audit.timeline(rev).order_by("at")]
     return render(request, "knowledge/revision.html", {
         "rev": rev, "previous": previous, "diff": selectors.revision_diff(previous, rev) if previous else [],
@@ -316,25 +321,184 @@ def export(request: HttpRequest) -> HttpResponse:
 
 # ---------------------------------------------------------------- suggestions (htmx)
 
+SUGGEST_FIELDS = ("q", "subject", "description", "resolution", "title")
+
+
 @require_GET
 @actor_required("kb.read")
 def suggest(request: HttpRequest) -> HttpResponse:
-    """Fragment of up to 5 published articles for what an agent is typing (the work-order form calls it)."""
-    text = " ".join(request.GET.get(k, "") for k in ("q", "description", "title")).strip()[:500]
+    """Fragment of up to 5 published articles for what an agent is typing (order form, resolve form, chat).
+
+    Reads whichever of ``q``, ``subject``, ``description``, ``resolution`` the form sends (htmx includes
+    them, debounced). Each suggestion can be cited (its number goes into the form's citation field) and its
+    customer answer pasted into the reply. A typed article number (KB000067) is shown first.
+    """
+    text = " ".join(request.GET.get(k, "") for k in SUGGEST_FIELDS).strip()[:500]
+    target = request.GET.get("target", "article_id")[:40]
     hits = search.search(text, scope="agent", limit=5) if len(text) >= 2 else []
-    return render(request, "knowledge/_suggest.html", {"hits": hits, "field": "kb_article"})
+    exact = None
+    code = request.GET.get("q", "").strip()
+    if code:
+        try:
+            pk = selectors.article_ref(code) if selectors._CODE.match(code) else None
+        except ValidationFailed:
+            pk = None
+        if pk is not None:
+            exact = selectors.published_article(pk)
+            hits = [h for h in hits if h.article_id != pk]
+    log = services.search_logged(q=text, scope="suggest", result_count=len(hits) + (1 if exact else 0)) if text else None
+    return render(request, "knowledge/_suggest.html", {"hits": hits, "exact": exact, "target": target,
+                                                       "log_id": log.pk if log else ""})
+
+
+@require_POST
+@actor_required("kb.read")
+def suggest_clicked(request: HttpRequest) -> HttpResponse:
+    """A suggestion was cited or opened: that search found something useful (the knowledge-gap list)."""
+    try:
+        article_id = int(request.POST.get("article", ""))
+    except ValueError:
+        return HttpResponse(status=204)
+    services.search_clicked(log_id=request.POST.get("log"), article_id=article_id)
+    return HttpResponse(status=204)
+
+
+# ---------------------------------------------------------------- vocabulary: synonyms, similar questions, gaps
+
+@require_http_methods(["GET", "POST"])
+@actor_required("kb.read")
+def synonyms(request: HttpRequest) -> HttpResponse:
+    """The synonym groups applied to every search; authors add, change and delete them here or in Excel."""
+    actor = request.actor  # type: ignore[attr-defined]
+    error: DomainError | None = None
+    typed: dict[str, str] = {}
+    if request.method == "POST":
+        typed = {"words": request.POST.get("words", ""), "note": request.POST.get("note", ""),
+                 "group": request.POST.get("group", "")}
+        try:
+            group = _synonym_group(request.POST.get("group", ""))
+            if request.POST.get("delete") and group is not None:
+                services.synonym_group_delete(actor=actor, group=group)
+                messages.success(request, _("已删除同义词组。"))
+            else:
+                services.synonym_group_save(actor=actor, words=typed["words"], note=typed["note"], group=group)
+                messages.success(request, _("已保存同义词组，检索立即生效。"))
+            return redirect("knowledge:synonyms")
+        except DomainError as exc:
+            error = exc
+    q = request.GET.get("q", "").strip()[:50].lower()
+    groups = selectors.synonym_groups()
+    if q:
+        groups = groups.filter(words__icontains=q)
+    return render(request, "knowledge/synonyms.html", {
+        "groups": groups, "error": error, "typed": typed, "q": q, "can_edit": actor.can("kb.author"),
+        "probe": search.expand(q) if q else [],
+    }, status=error.status if error else 200)
+
+
+def _synonym_group(value: str) -> Any:
+    if not value:
+        return None
+    from .models import SynonymGroup
+
+    group = SynonymGroup.objects.filter(pk=int(value)).first() if value.isdigit() else None
+    if group is None:
+        raise NotFound()
+    return group
+
+
+@require_GET
+@actor_required("kb.read")
+def synonyms_export(request: HttpRequest) -> HttpResponse:
+    response = HttpResponse(vocab.to_xlsx(),
+                            content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
+    response["Content-Disposition"] = f'attachment; filename="kb-synonyms-{timezone.localdate():%Y%m%d}.xlsx"'
+    return response
+
+
+@require_POST
+@actor_required("kb.author")
+def synonyms_import(request: HttpRequest) -> HttpResponse:
+    actor = request.actor  # type: ignore[attr-defined]
+    upload = request.FILES.get("file")
+    try:
+        if upload is None:
+            raise ValidationFailed("请选择文件。", "Choose a file.", details=[{"field": "file"}])
+        result = services.synonyms_replace(actor=actor, rows=vocab.rows_from_xlsx(upload.read()))
+    except DomainError as exc:
+        return render(request, "knowledge/synonyms.html", {
+            "groups": selectors.synonym_groups(), "error": exc, "typed": {}, "q": "", "can_edit": True, "probe": [],
+        }, status=exc.status)
+    messages.success(request, _("已导入同义词表：%(created)s 组(替换原有 %(deleted)s 组)。") % result)
+    return redirect("knowledge:synonyms")
+
+
+@require_GET
+@actor_required("kb.author")
+def similar_queue(request: HttpRequest) -> HttpResponse:
+    """The learning loop's queue: order subjects proposed as similar questions, for the author to decide."""
+    return render(request, "knowledge/similar.html", {"items": selectors.similar_queue()[:300]})
+
+
+@require_POST
+@actor_required("kb.author")
+def similar_decide(request: HttpRequest, pk: int) -> HttpResponse:
+    actor = request.actor  # type: ignore[attr-defined]
+    from .models import SimilarQuestion
+
+    sq = SimilarQuestion.objects.filter(pk=pk).first()
+    if sq is None:
+        return error_page(request, NotFound())
+    try:
+        if request.POST.get("decision") == "remove":
+            services.similar_remove(actor=actor, similar=sq)
+        else:
+            services.similar_decide(actor=actor, similar=sq, accept=request.POST.get("decision") == "accept")
+    except DomainError as exc:
+        return error_page(request, exc)
+    back = request.POST.get("next", "")
+    if back == "article":
+        return redirect("knowledge:article", pk=sq.article_id)
+    return redirect("knowledge:similar")
+
+
+@require_POST
+@actor_required("kb.author")
+def similar_add(request: HttpRequest, pk: int) -> HttpResponse:
+    actor = request.actor  # type: ignore[attr-defined]
+    article = selectors.article_for(actor, pk)
+    try:
+        services.similar_add(actor=actor, article=article, text=request.POST.get("text", ""))
+    except DomainError as exc:
+        messages.error(request, str(exc.message) + "「" + request.POST.get("text", "")[:200] + "」")
+    return redirect("knowledge:article", pk=pk)
+
+
+@require_GET
+@actor_required("kb.author")
+def gaps(request: HttpRequest) -> HttpResponse:
+    """Knowledge gaps: what people searched for and found nothing, or found nothing worth opening."""
+    days = request.GET.get("days", "30")
+    days_n = int(days) if days.isdigit() and 1 <= int(days) <= 366 else 30
+    scope = request.GET.get("scope", "")
+    scope = scope if scope in ("agent", "faq", "suggest") else ""
+    rows = selectors.knowledge_gaps(since=timezone.now() - timedelta(days=days_n), scope=scope)
+    return render(request, "knowledge/gaps.html", {"rows": rows, "days": days_n, "scope": scope})
 
 
 # ---------------------------------------------------------------- public FAQ (no login)
 
 @require_GET
 def faq_index(request: HttpRequest) -> HttpResponse:
+    """The public FAQ: search on top; without a query, every published answer grouped by topic, most viewed first."""
     q = request.GET.get("q", "").strip()[:100]
     category = request.GET.get("category", "")[:80]
     hits = search.search(q, scope="faq", limit=30, category_code=category or None) if q else []
-    rows = [] if q else selectors.published_revisions(category_code=category)[:500]
+    log = services.search_logged(q=q, scope="faq", result_count=len(hits)) if q else None
+    groups = [] if q else selectors.faq_topics(category_code=category)
     return render(request, "knowledge/faq_index.html", {
-        "q": q, "hits": hits, "rows": rows, "category": category, "categories": category_choices(),
+        "q": q, "hits": hits, "groups": groups, "category": category, "categories": category_choices(),
+        "log_id": log.pk if log else "",
     })
 
 
@@ -344,6 +508,8 @@ def faq_article(request: HttpRequest, pk: int) -> HttpResponse:
         rev = selectors.published_article(pk)
     except NotFound:
         return render(request, "knowledge/faq_missing.html", status=404)
+    services.faq_viewed(article_id=rev.article_id)
+    services.search_clicked(log_id=request.GET.get("s"), article_id=rev.article_id)
     # Customers get the topic (无法正常登录), not the internal complaint/fault taxonomy path.
     topic = category_label(rev.category_code).split(" / ")[-1]
     return render(request, "knowledge/faq_article.html", {"rev": rev, "category_label": topic})

@@ -135,9 +135,10 @@ def test_pages_render_for_each_role(client, make_published, kb_author, kb_checke
 def test_suggest_fragment_offers_citable_articles(client, make_published, hotline_agent):
     rev = make_published()
     login_client(client, hotline_agent)
-    r = client.get("/kb/suggest/", {"q": "客户说电脑客户端登录不上"}, HTTP_HX_REQUEST="true")
+    r = client.get("/kb/suggest/", {"q": "客户说电脑客户端登录不上", "target": "article_id"}, HTTP_HX_REQUEST="true")
     html = r.content.decode()
-    assert f'name="kb_article" value="{rev.article_id}"' in html
+    assert f'data-kb-cite="KB{rev.article_id:06d}"' in html and 'data-kb-target="article_id"' in html
+    assert rev.answer_customer in html  # the customer answer, ready to paste
 
 
 def test_editors_status_filter_counts_what_the_list_shows(client, make_published, kb_author):
