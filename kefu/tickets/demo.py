@@ -53,10 +53,11 @@ SCENARIOS = [
     ("complaint_hotline_help", "closed"), ("complaint_hotline_help", "awaiting_acceptance"),
     ("complaint_hotline_help", "accepted"), ("complaint_hotline_help", "returned"),
     ("complaint_hotline_help", "auto_accepted"), ("complaint_at_hotline", "closed"),
+    ("complaint_at_hotline", "submitted"), ("complaint_am", "closed"), ("complaint_am", "open"),
     ("fault_desk", "closed"), ("fault_hotline_help", "closed"), ("fault_hotline_help", "resolved"),
     ("fault_at_hotline", "closed"), ("fault_at_hotline", "open"), ("off_rule", "awaiting_acceptance"),
 ]
-OPEN_ENDS = {"open", "waiting_customer", "awaiting_acceptance", "accepted", "result_returned", "returned",
+OPEN_ENDS = {"open", "submitted", "waiting_customer", "awaiting_acceptance", "accepted", "result_returned", "returned",
              "auto_accepted"}
 
 
@@ -65,8 +66,28 @@ def _actor(username: str) -> Actor | None:
     return actor_for(user) if user is not None else None
 
 
-def _when(ctx: DemoContext, *, recent: bool) -> datetime:
-    """A moment inside the 7x12 service hours: the last three days for open orders, else six months."""
+def _span(flow: str, end: str) -> timedelta:
+    """How long after its registration a scenario's last step happens (the longest draw of ``_scenario``)."""
+    if end in ("closed", "resolved"):
+        return timedelta(hours=52)
+    if end == "result_returned":
+        return timedelta(hours=31)
+    if end in ("accepted", "auto_accepted"):
+        return timedelta(hours=3)
+    if flow == "complaint_at_hotline":
+        return timedelta(hours=3)
+    if flow == "fault_at_hotline":
+        return timedelta(hours=5)
+    return timedelta(hours=1, minutes=30)
+
+
+def _when(ctx: DemoContext, *, recent: bool, span: timedelta = timedelta(0)) -> datetime:
+    """A moment inside the 7x12 service hours such that the whole scenario (``span``) is over by ``ctx.now``.
+
+    Open orders mostly today's, else up to six months back. Whatever the time of day of
+    ``ctx.now`` (early morning, just after midnight), nothing is written in the future: a
+    moment that would be is moved back a day at a time, keeping its hour.
+    """
     day_of_month = timezone.localtime(ctx.now).day
     if recent:
         # Mostly today's work; about one in five from the last two days, which shows up as overdue.
@@ -78,7 +99,9 @@ def _when(ctx: DemoContext, *, recent: bool) -> datetime:
         days = ctx.rng.randint(3, 180)
     local = timezone.localtime(ctx.now - timedelta(days=days)).replace(
         hour=ctx.rng.randint(8, 17), minute=ctx.rng.randint(0, 59), second=0, microsecond=0)
-    return min(local, ctx.now - timedelta(minutes=30))
+    while local + span > ctx.now - timedelta(minutes=5):
+        local = timezone.localtime(local - timedelta(days=1)).replace(hour=local.hour, minute=local.minute)
+    return local
 
 
 def _create(actor: Actor, customer: Customer, kind: str, ctx: DemoContext, now: datetime) -> Ticket:
@@ -100,9 +123,24 @@ def _create(actor: Actor, customer: Customer, kind: str, ctx: DemoContext, now: 
                                   caller_phone=phone.number if phone else "", now=now, **kw).ticket
 
 
+# A consultation is answered from the knowledge base when an article matches its subject this well (BM25).
+KB_MIN_SCORE = 8.0
+
+
+def _kb_answer(t: Ticket) -> int | None:
+    """The article a consultation's answer cites (the 咨询 row's 知识库解决), as the agent would pick it."""
+    if t.kind != "consultation":
+        return None
+    from kefu.knowledge import search
+
+    hits = search.search(t.subject, limit=1)
+    return hits[0].article_id if hits and hits[0].score >= KB_MIN_SCORE else None
+
+
 def _finish(actor: Actor, t: Ticket, now: datetime, *, close: bool, submit: bool = False) -> None:
     services.ticket_reply(actor=actor, ticket=t, method="call_back", content="已电话答复客户处理结果。", now=now)
-    services.ticket_resolve(actor=actor, ticket=t, resolution="问题已解决，客户认可。", now=now + timedelta(minutes=5))
+    services.ticket_resolve(actor=actor, ticket=t, resolution="问题已解决，客户认可。", article_id=_kb_answer(t),
+                            now=now + timedelta(minutes=5))
     if submit:
         services.ticket_submit_to_province(actor=actor, ticket=t, note="投诉内容报送客户所属省10000+9",
                                            now=now + timedelta(minutes=10))
@@ -121,8 +159,13 @@ def _via_hotline(ctx: DemoContext, sender: Actor, hot: Actor, t: Ticket, t0: dat
                                now=t0 + timedelta(minutes=50))
         return
     if end == "auto_accepted":
+        # As the sweep does: accepted at the accept clock's deadline, and only once that has passed.
+        from kefu.sla.selectors import clock_of
+
         hop = t.hops.get(status="pending")
-        services.hop_auto_accept(hop_id=hop.pk, now=t0 + timedelta(hours=2, minutes=16))
+        clock = clock_of(services.HOP, hop.pk, "accept")
+        if clock is not None and clock.due_at is not None and clock.due_at + timedelta(minutes=1) <= ctx.now:
+            services.hop_auto_accept(hop_id=hop.pk, now=clock.due_at + timedelta(minutes=1), deadline=clock.due_at)
         return
     late = ctx.rng.random() < 0.03  # now and then a result comes back after the 24 h
     services.ticket_accept(actor=hot, ticket=t, now=t0 + timedelta(minutes=ctx.rng.randint(20, 110)))
@@ -145,7 +188,7 @@ def _scenario(ctx: DemoContext, slug: str, customer: Customer, flow: str, end: s
     hot, online = _actor("hotline_agent"), _actor("online_agent")
     if desk is None or am is None or hot is None or online is None:
         return
-    t0 = _when(ctx, recent=end in OPEN_ENDS)
+    t0 = _when(ctx, recent=end in OPEN_ENDS, span=_span(flow, end))
     if flow == "consult_first":
         t = _create(desk, customer, "consultation", ctx, t0)
         _finish(desk, t, t0 + timedelta(minutes=8), close=end == "closed")
@@ -175,6 +218,19 @@ def _scenario(ctx: DemoContext, slug: str, customer: Customer, flow: str, end: s
         agent = ctx.rng.choice([hot, online])
         t = _create(agent, customer, "complaint", ctx, t0)
         _finish(agent, t, t0 + timedelta(hours=2), close=False, submit=True)
+        if end == "closed":  # the province desk records it and its follow-up (第三条(三)3)
+            services.ticket_follow_up(actor=desk, ticket=t, note="已登记热线报送投诉，回访客户确认已解决。",
+                                      now=t0 + timedelta(hours=2, minutes=40))
+    elif flow == "complaint_am":
+        # The account manager helps: the complaint goes to the province desk (docs/tickets.md).
+        t = _create(am, customer, "complaint", ctx, t0)
+        services.ticket_dispatch(actor=am, ticket=t, to_team=Team.objects.get(code=desk_team_code(slug)),
+                                 reason_code="am_handover", note="客户经理转交10000+9登记", now=t0 + timedelta(minutes=20))
+        if end == "closed":
+            services.ticket_accept(actor=desk, ticket=t, now=t0 + timedelta(minutes=40))
+            t1 = t0 + timedelta(hours=ctx.rng.choice([4, 10, 30]))
+            services.ticket_return_result(actor=desk, ticket=t, result="省专席已登记处理：已协调解决。", now=t1)
+            _finish(am, t, t1 + timedelta(minutes=30), close=True)
     elif flow == "fault_desk":
         t = _create(desk, customer, "fault", ctx, t0)
         _finish(desk, t, t0 + timedelta(hours=1), close=True)

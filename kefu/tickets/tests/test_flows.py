@@ -306,3 +306,25 @@ def test_a_refused_action_comes_back_open_with_the_typed_input(agent_bj, client)
     r = c.post(f"/tickets/{t.number}/act/resolve/",
                {"resolution": "我输入的处理结果", "reply_content": "", "version": t.version})
     assert r.status_code == 422 and "我输入的处理结果" in r.content.decode()
+
+
+# -- item 5: queues by deadline ----------------------------------------------------------------------
+
+def test_awaiting_is_sorted_by_accept_deadline_and_work_queues_by_nearest_due(agent_bj, hotline_agent):
+    from kefu.tickets import selectors
+
+    first = make_ticket(agent_bj, now=T0)
+    second = make_ticket(agent_bj, now=T0 + timedelta(minutes=30))
+    services.ticket_dispatch(actor=agent_bj, ticket=first, to_team=hotline(), reason_code="complaint_assist",
+                             now=T0 + timedelta(minutes=10))
+    services.ticket_dispatch(actor=agent_bj, ticket=second, to_team=hotline(), reason_code="complaint_assist",
+                             now=T0 + timedelta(minutes=40))
+    awaiting = list(selectors.queue(hotline_agent, "awaiting", selectors.Filters()).values_list("pk", flat=True))
+    assert awaiting == [first.pk, second.pk]  # the one auto-accepted first comes first, though older
+
+    older = make_ticket(agent_bj, now=T0 + timedelta(hours=1))
+    newer = make_ticket(agent_bj, now=T0 + timedelta(hours=2))
+    paused = make_ticket(agent_bj, now=T0 + timedelta(hours=3))
+    services.ticket_await_customer(actor=agent_bj, ticket=paused, now=T0 + timedelta(hours=3))
+    team = list(selectors.queue(agent_bj, "team", selectors.Filters()).values_list("pk", flat=True))
+    assert team == [older.pk, newer.pk, paused.pk]  # nearest due first; no running clock last
