@@ -24,6 +24,7 @@ STEPS = [
     "kefu.sla.demo_sweep",  # after the orders: replay the sweep (auto-accept, warnings, breaches)
     "kefu.knowledge.demo_after",  # common problems mined from the orders, knowledge-gap searches
     "kefu.chat.demo",  # a week of online-service conversations; online_agent on duty
+    "kefu.calls.demo",  # a month of hotline and desk calls (answer rates 85-96% by day)
     "kefu.incidents.demo",  # after the orders and the knowledge base, before the report rollup
     "kefu.reports.demo",
 ]
