@@ -23,6 +23,7 @@ urlpatterns = [
     path("kb/", include("kefu.knowledge.urls")),
     path("reports/", include("kefu.reports.urls")),
     path("incidents/", include("kefu.incidents.urls")),
+    path("norms/", include("kefu.norms.urls")),
     path("calls/", include("kefu.calls.urls")),
     path("rt/", include("kefu.realtime.urls")),
     path("chat/", include("kefu.chat.urls")),

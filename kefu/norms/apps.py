@@ -8,4 +8,4 @@ class NormsConfig(AppConfig):
     verbose_name = _("服务规范")
 
     def ready(self) -> None:
-        from . import audit_verbs  # noqa: F401
+        from . import audit_verbs, nav  # noqa: F401

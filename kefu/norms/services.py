@@ -293,3 +293,39 @@ def template_text(*, purpose: str, channel: str = "all", number: str = "", subje
     if not rows:
         return ""
     return rows[0].text.replace("{number}", number).replace("{subject}", subject)
+
+
+def lexicon_import(
+    *, actor: Actor, data: bytes, effective_from: datetime | None = None, note: str = ""
+) -> LexiconVersion:
+    """Replace the lexicon from an Excel workbook (see ``kefu.norms.excel``): all rows or none."""
+    from .excel import parse_xlsx
+
+    actor.require("norms.manage")
+    rules, templates, _rr, _tr, problems = parse_xlsx(data)
+    if not rules and not problems:
+        problems.append(
+            {
+                "sheet": "忌语与句式",
+                "row": 0,
+                "field": "pattern",
+                "reason": "没有任何用语",
+                "reason_en": "the file has no rules",
+            }
+        )
+    if problems:
+        raise ValidationFailed(
+            f"导入文件有 {len(problems)} 处错误，未导入任何内容。",
+            f"The file has {len(problems)} error(s); nothing was imported.",
+            code="lexicon_invalid",
+            details=problems,
+        )
+    if not templates:  # a file without the template sheet keeps the templates in force
+        templates = specs_of(lexicon.version_in_force())[1]
+    return lexicon_publish(
+        actor=actor,
+        rules=rules,
+        templates=templates,
+        effective_from=effective_from,
+        note=note or "Excel 导入",
+    )

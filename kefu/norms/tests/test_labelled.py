@@ -7,7 +7,10 @@ from kefu.norms.defaults import RULES
 from kefu.norms.tests.labelled import items, score
 
 LEX = compile_rules(
-    [RuleData(i, c, s, p, g, a, tuple(x for x in e.split(",") if x)) for i, (c, s, p, g, a, e) in enumerate(RULES)]
+    [
+        RuleData(i, c, s, p, g, a, tuple(x for x in e.split(",") if x))
+        for i, (c, s, p, g, a, e) in enumerate(RULES)
+    ]
 )
 
 
