@@ -328,3 +328,27 @@ def test_awaiting_is_sorted_by_accept_deadline_and_work_queues_by_nearest_due(ag
     services.ticket_await_customer(actor=agent_bj, ticket=paused, now=T0 + timedelta(hours=3))
     team = list(selectors.queue(agent_bj, "team", selectors.Filters()).values_list("pk", flat=True))
     assert team == [older.pk, newer.pk, paused.pk]  # nearest due first; no running clock last
+
+
+# -- item 11: English action labels are imperatives; the timeline keeps the past tense --------------
+
+def test_english_action_labels_are_imperatives(agent_bj, client):
+    import re
+
+    from django.conf import settings
+
+    from conftest import login_client
+
+    t = make_ticket(agent_bj)
+    c = login_client(client, agent_bj)
+    c.cookies[settings.LANGUAGE_COOKIE_NAME] = "en"
+    html = c.get(f"/tickets/{t.number}/").content.decode()
+    buttons = re.findall(r"<button[^>]*>([^<]+)</button>", html[html.index('id="actions"'):])
+    assert {"Resolve", "Dispatch", "Record the reply", "Pause the clock"} <= set(buttons)
+    assert not {"Dispatched", "Closed", "Clock paused"} & set(buttons)
+    services.ticket_resolve(actor=agent_bj, ticket=fresh(t), resolution="已处理", reply_content="已答复")
+    html = c.get(f"/tickets/{t.number}/").content.decode()
+    buttons = re.findall(r"<button[^>]*>([^<]+)</button>", html[html.index('id="actions"'):])
+    assert buttons[0] == "Close"
+    timeline = html[html.index('id="timeline"'):]
+    assert "Resolved" in timeline
