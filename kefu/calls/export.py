@@ -166,3 +166,11 @@ def rate_book(figures: list[selectors.LineFigures]) -> bytes:
     half.set_column(1, 5, 16)
     wb.close()
     return buf.getvalue()
+
+
+def add_month_rate_sheet(wb: Any, scope: Any, month: Any) -> None:
+    """The monthly report's answer-rate sheet: every line of ``scope``, the month's total and each day."""
+    import calendar
+
+    last = month.replace(day=calendar.monthrange(month.year, month.month)[1])
+    add_rate_sheet(wb, selectors.rate_figures(scope, start=month, end=last, with_slots=False))

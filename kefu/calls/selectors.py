@@ -5,9 +5,11 @@ from __future__ import annotations
 from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
+from typing import Any
 from zoneinfo import ZoneInfo
 
 from django.db.models import Avg, Count, Q, QuerySet, Sum
+from django.db.models.functions import TruncDate
 
 from kefu.core.errors import NotFound
 from kefu.core.scope import Scope
@@ -127,39 +129,60 @@ def _tally(row: HalfHour) -> rates.Tally:
 
 
 def rate_figures(
-    scope: Scope, *, start: date, end: date, lines: list[Line] | None = None, with_slots: bool = True
+    scope: Scope,
+    *,
+    start: date,
+    end: date,
+    lines: list[Line] | None = None,
+    with_slots: bool = True,
+    slots_for: str | None = None,
 ) -> list[LineFigures]:
-    """Per line: the period's rate, per day, per half hour (inside the calendar), and outside apart."""
+    """Per line: the period's rate, per day, per half hour (inside the calendar), and outside apart.
+
+    Summed by the database from the half-hour rows; the half hours themselves are read only for
+    ``slots_for`` (a line code) or for every line when ``with_slots`` and no line is named.
+    """
     lines = lines if lines is not None else list(lines_in_scope(scope))
     lo, hi = local_day_bounds(start, end)
     figures = {line.pk: LineFigures(line) for line in lines}
-    rows = (
-        HalfHour.objects.scoped(scope)
-        .filter(line_id__in=figures, slot__gte=lo, slot__lt=hi)
-        .only(
-            "line_id",
-            "slot",
-            "in_hours",
-            "offered",
-            "answered",
-            "answered_in_target",
-            "abandoned",
-            "wait_answered_seconds",
-            "talk_seconds",
-        )
+    rows = HalfHour.objects.scoped(scope).filter(line_id__in=figures, slot__gte=lo, slot__lt=hi)
+    sums = {
+        "offered": Sum("offered"),
+        "answered": Sum("answered"),
+        "in_target": Sum("answered_in_target"),
+        "abandoned": Sum("abandoned"),
+        "wait": Sum("wait_answered_seconds"),
+        "talk": Sum("talk_seconds"),
+    }
+    for r in rows.values("line_id", "in_hours").annotate(**sums).order_by():
+        target = figures[r["line_id"]].total if r["in_hours"] else figures[r["line_id"]].outside
+        target.add(_tally_of(r))
+    by_day = (
+        rows.filter(in_hours=True)
+        .annotate(day=TruncDate("slot", tzinfo=ZONE))
+        .values("line_id", "day")
+        .annotate(**sums)
+        .order_by()
     )
-    for row in rows:
-        f = figures[row.line_id]
-        t = _tally(row)
-        if not row.in_hours:
-            f.outside.add(t)
-            continue
-        f.total.add(t)
-        local = row.slot.astimezone(ZONE)
-        f.days.setdefault(local.date(), rates.Tally()).add(t)
-        if with_slots:
-            f.slots.setdefault(local.replace(tzinfo=None), rates.Tally()).add(t)
+    for r in by_day:
+        figures[r["line_id"]].days[r["day"]] = _tally_of(r)
+    if with_slots or slots_for:
+        wanted = [pk for pk, f in figures.items() if slots_for is None or f.line.code == slots_for]
+        for row in rows.filter(in_hours=True, line_id__in=wanted):
+            local = row.slot.astimezone(ZONE).replace(tzinfo=None)
+            figures[row.line_id].slots[local] = _tally(row)
     return list(figures.values())
+
+
+def _tally_of(r: dict[str, Any]) -> rates.Tally:
+    return rates.Tally(
+        offered=r["offered"] or 0,
+        answered=r["answered"] or 0,
+        answered_in_target=r["in_target"] or 0,
+        abandoned=r["abandoned"] or 0,
+        wait_answered_seconds=float(r["wait"] or 0),
+        talk_seconds=r["talk"] or 0,
+    )
 
 
 def slot_profile(figure: LineFigures) -> list[tuple[str, rates.Tally]]:

@@ -251,8 +251,15 @@ def _event_rows(call: Any) -> list[dict[str, Any]]:
 def rates_page(request: HttpRequest) -> HttpResponse:
     actor = request.actor  # type: ignore[attr-defined]
     start, end = _period(request)
-    figures = selectors.rate_figures(actor.scope, start=start, end=end)
     line_code = request.GET.get("line", "")
+    figures = selectors.rate_figures(
+        actor.scope, start=start, end=end, with_slots=False, slots_for=line_code or None
+    )
+    if not line_code and figures:
+        # No line named: the first one's half hours (the hotline for national seats).
+        figures = selectors.rate_figures(
+            actor.scope, start=start, end=end, with_slots=False, slots_for=figures[0].line.code
+        )
     chosen = next((f for f in figures if f.line.code == line_code), figures[0] if figures else None)
     return render(
         request,

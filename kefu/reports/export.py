@@ -12,6 +12,7 @@ from __future__ import annotations
 import csv
 import io
 from datetime import datetime
+from typing import Any
 
 import xlsxwriter
 
@@ -29,7 +30,7 @@ def title_of(table: MonthlyTable, scope_label: str) -> str:
     return f"{TITLE}（{months.label(table.month)}，{scope_label}）"
 
 
-def to_xlsx(table: MonthlyTable, *, scope_label: str, generated_at: datetime) -> bytes:
+def to_xlsx(table: MonthlyTable, *, scope_label: str, generated_at: datetime, scope: Any = None) -> bytes:
     buf = io.BytesIO()
     wb = xlsxwriter.Workbook(buf, {
         "in_memory": True,
@@ -123,6 +124,11 @@ def to_xlsx(table: MonthlyTable, *, scope_label: str, generated_at: datetime) ->
 
     _add_chart(wb, ws, table, body, last_row)
     _add_rules_sheet(wb, f_note)
+    if scope is not None:
+        # 第七条(一): the hotline's and desks' 20-second answer rate, per line, as its own sheet.
+        from kefu.calls.export import add_month_rate_sheet
+
+        add_month_rate_sheet(wb, scope, table.month)
     wb.close()
     return buf.getvalue()
 

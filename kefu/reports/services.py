@@ -139,7 +139,7 @@ def _attachment(mail: OutboundMail, cache: dict[tuple[date, int | None], tuple[s
         slug = None if mail.province_id is None else mail.province.slug  # type: ignore[union-attr]
         aud = selectors.audience(scope, slug)
         table = selectors.monthly_table(aud, mail.month)
-        data = export.to_xlsx(table, scope_label=aud.label, generated_at=now)
+        data = export.to_xlsx(table, scope_label=aud.label, generated_at=now, scope=aud.scope)
         cache[key] = (f"新视通投诉故障月报_{months.key(mail.month)}_{aud.label}.xlsx", data,
                       export.title_of(table, aud.label))
     return cache[key]

@@ -66,7 +66,7 @@ def _export(request: HttpRequest, province: str | None, fmt: str) -> HttpRespons
     table = selectors.monthly_table(aud, month)
     stem = f"kefu-monthly-{months.key(month)}-{aud.slug}"
     if fmt == "xlsx":
-        body = export.to_xlsx(table, scope_label=aud.label, generated_at=timezone.now())
+        body = export.to_xlsx(table, scope_label=aud.label, generated_at=timezone.now(), scope=aud.scope)
         response = HttpResponse(body, content_type=services.XLSX)
     else:
         body = export.to_csv(table)

@@ -155,3 +155,18 @@ def test_pickup_folder(tmp_path, db):
     assert (tmp_path / "ast" / "done" / "queue_log").exists()
     assert Call.objects.unscoped("t").filter(source=src).count() == 3
     assert not ScreenPop.objects.unscoped("t").exists()  # history is not popped
+
+
+def test_monthly_report_gains_an_answer_rate_sheet(client, sh, lead_sh):
+    from io import BytesIO
+
+    from openpyxl import load_workbook
+
+    make_call(sh, at=timezone.now() - timedelta(minutes=30))
+    login_client(client, lead_sh)
+    response = client.get("/reports/monthly/export.xlsx")
+    assert response.status_code == 200, response.status_code
+    book = load_workbook(BytesIO(response.content))
+    assert "20秒接通率" in book.sheetnames
+    names = {row[0] for row in book["20秒接通率"].iter_rows(min_row=4, values_only=True)}
+    assert names == {"上海 10000+9 政企专席"}  # the province's own line only
