@@ -42,6 +42,8 @@ class Article(models.Model):
     )
     published_at = models.DateTimeField(_("发布时间"), null=True, blank=True, db_index=True)
     view_count = models.PositiveIntegerField(_("FAQ 浏览次数"), default=0)
+    external_id = models.CharField(_("外部编号"), max_length=80, null=True, blank=True, unique=True,
+                                   help_text=_("导入时来源系统的编号；再次导入同一编号将跳过"))
 
     class Meta:
         verbose_name = _("知识文章")

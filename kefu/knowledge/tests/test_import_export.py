@@ -125,3 +125,51 @@ def test_export_writes_beijing_times_and_does_not_query_per_row(client, make_pub
         make_published(title=f"另一篇{i}")
     many, rows = export()
     assert len(rows) == 6 and many == few
+
+
+def test_unknown_category_is_refused_naming_the_row_and_value(kb_author):
+    with pytest.raises(ValidationFailed) as exc:
+        importer.import_upload(actor=kb_author, name="kb.xlsx", data=xlsx([ROW, {**ROW, "分类": "cf_no_such_leaf"}]),
+                               mode="draft")
+    d = exc.value.details[0]
+    assert (d["row"], d["field"], d["value"]) == (3, "category_code", "cf_no_such_leaf")
+    assert "第 3 行" in d["message"] and "cf_no_such_leaf" in d["message"]
+    assert Article.objects.count() == 0
+
+
+def test_category_path_keyword_list_and_external_ids(kb_author):
+    from kefu.knowledge.registry import category_choices
+
+    code, path = next((c, label) for c, label in category_choices() if c == "cf_usage_bill")
+    lines = "\n".join(json.dumps(r, ensure_ascii=False) for r in [
+        {"title": "账单查询", "question": "q", "answer_agent": "a", "answer_customer": "c", "category": path,
+         "keywords": ["账单", "月账单"], "external_id": "OLD-1"},
+        {"title": "发票开具", "question": "q", "answer_agent": "a", "answer_customer": "c", "category_code": code,
+         "keywords": "发票 开票", "外部编号": "OLD-2"},
+    ]).encode()
+    result = importer.import_upload(actor=kb_author, name="kb.jsonl", data=lines, mode="draft")
+    assert result.created == 2 and result.skipped == []
+    rev = Revision.objects.get(title="账单查询")
+    assert (rev.category_code, rev.keywords, rev.article.external_id) == (code, "账单 月账单", "OLD-1")
+    again = importer.import_upload(actor=kb_author, name="kb.jsonl", data=lines, mode="draft")
+    assert (again.created, again.skipped) == (0, ["OLD-1", "OLD-2"])  # re-running the file adds nothing
+    assert Article.objects.count() == 2
+    dup = lines + b"\n" + lines.split(b"\n")[0]
+    with pytest.raises(ValidationFailed) as exc:
+        importer.parse_rows("kb.jsonl", dup)
+    assert exc.value.details[0]["row"] == 3 and exc.value.details[0]["field"] == "external_id"
+
+
+def test_a_fresh_install_superuser_imports_published_articles(tmp_path, django_user_model):
+    django_user_model.objects.create_superuser("root", "root@example.com", "x-Strong-pass-1")  # createsuperuser
+    path = tmp_path / "kb.jsonl"
+    path.write_text(json.dumps({"title": "账单问题", "question": "q", "answer_agent": "a", "answer_customer": "c",
+                                "category_code": "cf_usage_bill", "external_id": "E1"}, ensure_ascii=False) + "\n",
+                    encoding="utf-8")
+    out = io.StringIO()
+    call_command("kb_import", str(path), "--as-user", "root", "--mode", "published", stdout=out)
+    assert "imported 1 article(s) as published" in out.getvalue()
+    assert [h.title for h in search.search("账单")] == ["账单问题"]
+    out = io.StringIO()
+    call_command("kb_import", str(path), "--as-user", "root", "--mode", "published", stdout=out)
+    assert "skipped 1" in out.getvalue() and "E1" in out.getvalue()
