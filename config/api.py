@@ -4,6 +4,7 @@ from ninja import NinjaAPI
 
 from kefu.core.api import install_contract, install_error_handlers, install_query_guard
 from kefu.customers.api import router as customers_router
+from kefu.incidents.api import router as incidents_router
 from kefu.knowledge.api import router as knowledge_router
 from kefu.org.api import router as org_router
 from kefu.org.api_auth import API_AUTH
@@ -26,5 +27,6 @@ api.add_router("/tickets", tickets_router)
 api.add_router("/sla", sla_router)
 api.add_router("/knowledge", knowledge_router)
 api.add_router("/reports", reports_router)
+api.add_router("/incidents", incidents_router)
 install_query_guard(api)
 install_contract(api)

@@ -94,4 +94,19 @@ ROUTES = {
     ),
     "incidents/<str:number>/review/": ObjectRoute(make=_on()),
     "incidents/<str:number>/review.xlsx": ObjectRoute(make=_on()),
+    "api:GET /api/incidents": ListRoute(make=_marker),
+    "api:POST /api/incidents": NoObject(
+        "declares a new incident; declaring is for national seats (test_api.py)"
+    ),
+    "api:GET /api/incidents/{number}": ObjectRoute(make=_on()),
+    "api:POST /api/incidents/{number}/status": ObjectRoute(make=_on({"status": "identified"}), methods=POST),
+    "api:POST /api/incidents/{number}/bulletins": ObjectRoute(
+        make=_on({"customer_script": "越权口径", "agent_guidance": "越权指引"}), methods=POST
+    ),
+    "api:GET /api/incidents/{number}/bulletins/current/receipts": ObjectRoute(make=_on()),
+    "api:POST /api/incidents/{number}/bulletins/{version}/ack": ObjectRoute(make=_ack, methods=POST),
+    "api:GET /api/incidents/{number}/links": ObjectRoute(make=_on()),
+    "api:POST /api/incidents/{number}/links": ObjectRoute(make=_link, methods=POST),
+    "api:POST /api/incidents/{number}/bulk-resolve": ObjectRoute(make=_on({"method": "sms"}), methods=POST),
+    "api:GET /api/incidents/{number}/review": ObjectRoute(make=_on()),
 }
