@@ -103,9 +103,9 @@ def suggestions_for(ticket: Ticket) -> list[Incident]:
     """Open incidents a new order may belong to: its province affected, registered after the start, kind/category."""
     if ticket.kind not in RELATED_KINDS:
         return []
-    if Link.objects.unscoped("the order was fetched through its scope").filter(ticket_id=ticket.pk).exists():
-        return []
-    qs = Incident.objects.filter(status__in=OPEN, started_at__lte=ticket.created_at)
+    # One query: an order already linked gets nothing.
+    linked = Link.objects.unscoped("the order was fetched through its scope").filter(ticket_id=ticket.pk)
+    qs = Incident.objects.filter(status__in=OPEN, started_at__lte=ticket.created_at).filter(~Exists(linked))
     affected = Incident.provinces.through.objects.filter(
         incident_id=OuterRef("pk"), province_id=ticket.province_id
     )
