@@ -120,6 +120,25 @@ def child(quick: bool) -> list[tuple[str, float, str]]:
         ("suggestions for a new order (5 open incidents): p50", round(p50, 2), "ms"),
         ("suggestions for a new order (5 open incidents): p95", round(p95, 2), "ms"),
     ]
+    # The same query's execution inside PostgreSQL (EXPLAIN ANALYZE): what the database costs, without the
+    # Python side and the machine's other load.
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    db_times = []
+    for t in new[:100]:
+        with CaptureQueriesContext(connection) as q:
+            selectors.suggestions_for(t)
+        with connection.cursor() as cursor:
+            cursor.execute("EXPLAIN (ANALYZE, FORMAT JSON) " + q.captured_queries[-1]["sql"])
+            plan = cursor.fetchone()[0]
+            plan = json.loads(plan) if isinstance(plan, str) else plan
+            db_times.append(float(plan[0]["Execution Time"]))
+    p50, p95 = _p(db_times)
+    figures += [
+        ("  the same query inside PostgreSQL (EXPLAIN ANALYZE): p50", round(p50, 3), "ms"),
+        ("  the same query inside PostgreSQL (EXPLAIN ANALYZE): p95", round(p95, 3), "ms"),
+    ]
     national = incidents[0]
     js = Province.objects.get(slug="js")
     for label, scope in (("national", Scope.everything()), ("one province", Scope.provinces([js.pk]))):
