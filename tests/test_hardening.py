@@ -148,3 +148,65 @@ def test_two_keys_sharing_a_long_prefix_are_not_the_same_key(client, agent_bj):
     third = _create(client, "p" * 99 + "b")
     assert third.status_code == 201
     assert third.json()["number"] != first.json()["number"]
+
+
+# -- #17.7 front-end weight ---------------------------------------------------------------------
+
+
+def test_pages_are_compressed_for_clients_that_accept_it(client, agent_bj):
+    client.force_login(agent_bj.user)
+    response = client.get("/tickets/", headers={"Accept-Encoding": "gzip"})
+    assert response.status_code == 200
+    assert response["Content-Encoding"] == "gzip"
+    import gzip
+
+    assert b"</html>" in gzip.decompress(response.content)
+    plain = client.get("/tickets/")
+    assert "Content-Encoding" not in plain
+
+
+def test_static_files_are_hashed_and_precompressed(tmp_path, settings):
+    from django.contrib.staticfiles.storage import staticfiles_storage
+    from django.core.management import call_command
+
+    settings.STATIC_ROOT = tmp_path
+    settings.STORAGES = {
+        **settings.STORAGES,
+        "staticfiles": {"BACKEND": "whitenoise.storage.CompressedManifestStaticFilesStorage"},
+    }
+    # (changing STORAGES resets staticfiles_storage: django.test.signals)
+    call_command("collectstatic", "--noinput", "-v", "0")
+    hashed = staticfiles_storage.stored_name("kefu/app.css")
+    assert hashed != "kefu/app.css" and hashed.startswith("kefu/app.") and hashed.endswith(".css")
+    assert (tmp_path / hashed).exists() and (tmp_path / f"{hashed}.gz").exists()
+    assert (tmp_path / staticfiles_storage.stored_name("kefu/favicon.svg")).exists()
+
+
+def test_pages_name_a_favicon(client):
+    assert b'rel="icon"' in client.get("/accounts/login/").content
+
+
+# -- #15.7 the audit trail refuses DELETE/TRUNCATE; only the test runner's flush takes the guard down ------
+
+
+@pytest.mark.django_db(transaction=True)
+def test_flush_between_transactional_tests_empties_the_audit_table(agent_bj):
+    from kefu.core import audit
+    from kefu.core.models import AuditEvent
+
+    audit.record(actor=agent_bj.user, verb="token.issued", target=agent_bj.user)
+    assert AuditEvent.objects.count() == 1  # the flush after this test must not fail on it
+
+
+@pytest.mark.django_db(transaction=True)
+def test_after_a_flush_the_guard_is_back(agent_bj):
+    from django.db import DatabaseError, connection, transaction
+
+    from kefu.core import audit
+    from kefu.core.models import AuditEvent
+
+    assert AuditEvent.objects.count() == 0
+    audit.record(actor=agent_bj.user, verb="token.issued", target=agent_bj.user)
+    with pytest.raises(DatabaseError), transaction.atomic(), connection.cursor() as cursor:
+        cursor.execute("DELETE FROM core_auditevent")
+    assert AuditEvent.objects.count() == 1

@@ -64,12 +64,23 @@ def test_database_refuses_update(event):
     assert AuditEvent.objects.get().verb == "token.issued"
 
 
-def test_database_refuses_delete_on_postgresql(event):
-    if connection.vendor != "postgresql":
-        pytest.skip("SQLite keeps DELETE possible for the test runner's table flush (migration core 0002); "
-                    "PostgreSQL, the production database, refuses it")
+def test_database_refuses_delete(event):
     with pytest.raises(DatabaseError), transaction.atomic(), connection.cursor() as cursor:
         cursor.execute("DELETE FROM core_auditevent WHERE id = %s", [event.pk])
+    assert AuditEvent.objects.count() == 1
+
+
+def test_database_refuses_truncate_on_postgresql(event):
+    if connection.vendor != "postgresql":
+        pytest.skip("SQLite has no TRUNCATE (its DELETE without WHERE is refused above)")
+    with pytest.raises(DatabaseError), transaction.atomic(), connection.cursor() as cursor:
+        cursor.execute("TRUNCATE core_auditevent")
+    assert AuditEvent.objects.count() == 1
+
+
+def test_database_refuses_delete_of_every_row(event):
+    with pytest.raises(DatabaseError), transaction.atomic(), connection.cursor() as cursor:
+        cursor.execute("DELETE FROM core_auditevent")
     assert AuditEvent.objects.count() == 1
 
 
