@@ -297,6 +297,8 @@ class HalfHour(models.Model):
         "org.Province", null=True, blank=True, on_delete=models.PROTECT, related_name="+"
     )
     slot = models.DateTimeField(_("时段开始"))
+    # The slot's local (Beijing) date: day and month figures group on it without time-zone math.
+    day = models.DateField(_("日期"), null=True)
     in_hours = models.BooleanField(_("服务时间内"), default=True)
     offered = models.PositiveIntegerField(_("人工呼入请求量"), default=0)
     answered = models.PositiveIntegerField(_("接通量"), default=0)
@@ -311,7 +313,10 @@ class HalfHour(models.Model):
         verbose_name = _("半小时话务")
         verbose_name_plural = _("半小时话务")
         constraints = [models.UniqueConstraint(fields=["line", "slot"], name="calls_halfhour_unique")]
-        indexes = [models.Index(fields=["slot", "line"], name="calls_halfhour_slot")]
+        indexes = [
+            models.Index(fields=["slot", "line"], name="calls_halfhour_slot"),
+            models.Index(fields=["day", "line"], name="calls_halfhour_day"),
+        ]
 
     def __str__(self) -> str:
         return f"{self.line_id} {self.slot:%Y-%m-%d %H:%M}"

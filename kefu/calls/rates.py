@@ -24,10 +24,12 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
+from zoneinfo import ZoneInfo
 
 from kefu.sla.calendar_math import CalendarSpec, is_open
 
 TARGET_SECONDS = 20
+LOCAL = ZoneInfo("Asia/Shanghai")  # the zone reports are read in (day and month of a half hour)
 SLOT = timedelta(minutes=30)
 
 

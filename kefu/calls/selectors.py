@@ -9,7 +9,6 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from django.db.models import Avg, Count, Q, QuerySet, Sum
-from django.db.models.functions import TruncDate
 
 from kefu.core.errors import NotFound
 from kefu.core.scope import Scope
@@ -117,17 +116,6 @@ class LineFigures:
         return rates.meets_target(self.total, self.target)
 
 
-def _tally(row: HalfHour) -> rates.Tally:
-    return rates.Tally(
-        offered=row.offered,
-        answered=row.answered,
-        answered_in_target=row.answered_in_target,
-        abandoned=row.abandoned,
-        wait_answered_seconds=float(row.wait_answered_seconds),
-        talk_seconds=row.talk_seconds,
-    )
-
-
 def rate_figures(
     scope: Scope,
     *,
@@ -143,9 +131,8 @@ def rate_figures(
     ``slots_for`` (a line code) or for every line when ``with_slots`` and no line is named.
     """
     lines = lines if lines is not None else list(lines_in_scope(scope))
-    lo, hi = local_day_bounds(start, end)
     figures = {line.pk: LineFigures(line) for line in lines}
-    rows = HalfHour.objects.scoped(scope).filter(line_id__in=figures, slot__gte=lo, slot__lt=hi)
+    rows = HalfHour.objects.scoped(scope).filter(line_id__in=figures, day__gte=start, day__lte=end)
     sums = {
         "offered": Sum("offered"),
         "answered": Sum("answered"),
@@ -154,23 +141,38 @@ def rate_figures(
         "wait": Sum("wait_answered_seconds"),
         "talk": Sum("talk_seconds"),
     }
-    for r in rows.values("line_id", "in_hours").annotate(**sums).order_by():
-        target = figures[r["line_id"]].total if r["in_hours"] else figures[r["line_id"]].outside
-        target.add(_tally_of(r))
-    by_day = (
-        rows.filter(in_hours=True)
-        .annotate(day=TruncDate("slot", tzinfo=ZONE))
-        .values("line_id", "day")
-        .annotate(**sums)
-        .order_by()
-    )
-    for r in by_day:
-        figures[r["line_id"]].days[r["day"]] = _tally_of(r)
+    # One grouped read gives the days, the period (their sum) and the requests outside the calendar.
+    for r in rows.values("line_id", "day", "in_hours").annotate(**sums).order_by():
+        f = figures[r["line_id"]]
+        tally = _tally_of(r)
+        if not r["in_hours"]:
+            f.outside.add(tally)
+            continue
+        f.total.add(tally)
+        f.days.setdefault(r["day"], rates.Tally()).add(tally)
     if with_slots or slots_for:
         wanted = [pk for pk, f in figures.items() if slots_for is None or f.line.code == slots_for]
-        for row in rows.filter(in_hours=True, line_id__in=wanted):
-            local = row.slot.astimezone(ZONE).replace(tzinfo=None)
-            figures[row.line_id].slots[local] = _tally(row)
+        columns = (
+            "line_id",
+            "slot",
+            "offered",
+            "answered",
+            "answered_in_target",
+            "abandoned",
+            "wait_answered_seconds",
+            "talk_seconds",
+        )
+        for line_id, slot, offered, answered, in_target, abandoned, wait, talk in rows.filter(
+            in_hours=True, line_id__in=wanted
+        ).values_list(*columns):
+            figures[line_id].slots[slot.astimezone(ZONE).replace(tzinfo=None)] = rates.Tally(
+                offered=offered,
+                answered=answered,
+                answered_in_target=in_target,
+                abandoned=abandoned,
+                wait_answered_seconds=float(wait),
+                talk_seconds=talk,
+            )
     return list(figures.values())
 
 

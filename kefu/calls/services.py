@@ -394,6 +394,7 @@ def refresh_half_hours(dirty: set[tuple[int, datetime]], specs: SpecCache) -> No
             HalfHour(
                 line_id=line_id,
                 slot=slot,
+                day=slot.astimezone(rates.LOCAL).date(),
                 province_id=lines[line_id].province_id,
                 in_hours=rates.slot_in_hours(specs.get(lines[line_id].calendar_id), slot),
             )
