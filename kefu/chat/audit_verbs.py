@@ -5,6 +5,7 @@ from kefu.core.audit import register_verbs
 register_verbs(
     {
         "chat.started": _("访客发起在线会话"),
+        "chat.message_left": _("访客在服务时间外留言"),
         "chat.accepted": _("坐席接入在线会话"),
         "chat.transferred": _("转接在线会话"),
         "chat.closed": _("结束在线会话"),

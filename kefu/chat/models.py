@@ -62,6 +62,7 @@ class Conversation(models.Model):
         ACTIVE = "active", _("会话中")
         CLOSED = "closed", _("已结束")
         ABANDONED = "abandoned", _("未接入即离开")
+        LEFT_MESSAGE = "left", _("留言")
 
     class ClosedBy(models.TextChoices):
         AGENT = "agent", _("坐席结束")
@@ -116,6 +117,8 @@ class Conversation(models.Model):
     rating_comment = models.CharField(_("评价意见"), max_length=500, blank=True)
     rated_at = models.DateTimeField(null=True, blank=True)
     transfers = models.PositiveSmallIntegerField(_("转接次数"), default=0)
+    # A message left outside service hours: what the visitor asked for (consultation or fault).
+    requested_kind = models.CharField(_("留言类型"), max_length=12, blank=True)
     kb_answered = models.BooleanField(_("以知识库作答"), default=False)
     ticket = models.ForeignKey(
         "tickets.Ticket",

@@ -87,6 +87,19 @@ def start(p: Principal, f: dict[str, Any]) -> dict[str, Any]:
     return {"conversation": c.pk, "token": raw, "group": c.group, "status": c.status}
 
 
+def leave_message(p: Principal, f: dict[str, Any]) -> dict[str, Any]:
+    c = services.message_leave(
+        name=f.get("name"),
+        unit=f.get("unit", ""),
+        phone=f.get("phone", ""),
+        kind=f.get("kind"),
+        text=f.get("text"),
+        address=p.address,
+        origin=p.origin,
+    )
+    return {"received": True, "reference": c.pk}
+
+
 def send(p: Principal, f: dict[str, Any]) -> dict[str, Any]:
     if p.kind == "agent":
         m = services.agent_send(
@@ -243,6 +256,7 @@ def ticket(p: Principal, f: dict[str, Any]) -> dict[str, Any]:
 for _name, _fn, _who in [
     ("chat.start", start, ("anonymous", "visitor", "agent")),
     ("chat.availability", availability, ("anonymous", "visitor", "agent")),
+    ("chat.leave_message", leave_message, ("anonymous", "visitor", "agent")),
     ("chat.send", send, ("agent", "visitor")),
     ("chat.read", read, ("agent", "visitor")),
     ("chat.typing", typing, ("agent", "visitor")),

@@ -328,6 +328,80 @@ def conversation_start(
     return c, raw
 
 
+def message_leave(
+    *,
+    name: Any,
+    unit: Any = "",
+    phone: Any = "",
+    kind: Any = "consultation",
+    text: Any,
+    address: str = "",
+    origin: str = "",
+    now: datetime | None = None,
+) -> Conversation:
+    """Outside service hours or with nobody online: a message for the online team, which turns it into an order.
+
+    The visitor's contact details travel with it; the online team sees it in the console's 留言 list.
+    """
+    now = _now(now)
+    name = clean_text(name, field="name", limit=60)
+    unit = clean_text(unit, field="unit", limit=120, required=False)
+    body = clean_text(text, field="text")
+    if kind not in ("consultation", "fault"):
+        raise ValidationFailed(
+            "请选择咨询或故障申告。", "Choose consultation or fault.", details=[{"field": "kind"}]
+        )
+    raw_phone = clean_text(phone, field="phone", limit=40, required=False)
+    canonical = try_normalize_phone(raw_phone) if raw_phone else ""
+    if raw_phone and not canonical:
+        raise ValidationFailed(
+            "电话号码格式不正确。",
+            "The phone number is not valid.",
+            code="bad_phone",
+            details=[{"field": "phone"}],
+        )
+    if not canonical:
+        raise ValidationFailed(
+            "留言请留下电话，以便我们回复您。",
+            "Leave a phone number so that we can answer you.",
+            details=[{"field": "phone", "type": "required"}],
+        )
+    if address and not hit("chat-leave", address, limit=5, window_s=600, now=now.timestamp()):
+        raise ValidationFailed(
+            "留言过于频繁，请稍后再试。",
+            "Too many messages; try again later.",
+            code="rate_limited",
+            status=429,
+        )
+    s = chat_settings()
+    contact = (
+        Contact.objects.unscoped("chat: a possible match shown to the agent, never used to grant access")
+        .filter(phones__number=canonical)
+        .order_by("pk")
+        .first()
+    )
+    with transaction.atomic():
+        c = Conversation.objects.create(
+            team=s.team,
+            status=Conversation.Status.LEFT_MESSAGE,
+            visitor_name=name,
+            visitor_unit=unit,
+            visitor_phone=canonical or "",
+            possible_contact=contact,
+            origin=origin[:200],
+            address=address or None,
+            created_at=now,
+            requested_kind=kind,
+            visitor_asked=True,
+            last_visitor_at=now,
+        )
+        _append(c, sender=Message.Sender.VISITOR, text=body, now=now)
+        c.save(update_fields=["last_seq"])
+        _audit(None, "chat.message_left", c, kind=kind)
+        _queue_changed(c, "left")
+    return c
+
+
 def _least_loaded(s: ChatSettings) -> int | None:
     ids = online_agents(s.team_id)
     if not ids:
@@ -850,6 +924,11 @@ def waiting_and_mine(actor: Actor) -> dict[str, list[Conversation]]:
     return {
         "waiting": list(base.filter(status=workflow.WAITING).order_by("created_at")[:100]),
         "mine": list(base.filter(status=workflow.ACTIVE, agent=actor.user).order_by("accepted_at")),
+        "left": list(
+            base.filter(status=Conversation.Status.LEFT_MESSAGE, ticket__isnull=True).order_by("created_at")[
+                :50
+            ]
+        ),
         "recent": list(
             base.filter(
                 Q(agent=actor.user) | Q(agent__isnull=True), status__in=[workflow.CLOSED, workflow.ABANDONED]

@@ -298,3 +298,30 @@ def test_new_conversations_from_one_address_are_rate_limited(on_duty):
         start(address="10.1.1.1")
     assert e.value.code == "rate_limited" and e.value.status == 429
     start(address="10.1.1.2")
+
+
+def test_outside_hours_a_left_message_reaches_the_online_team_and_becomes_an_order(online_agent):
+    sh = Province.objects.get(slug="sh")
+    cust = Customer.objects.create(name="上海某局", account_number="SH-9", province=sh)
+    contact = Contact.objects.create(customer=cust, name="赵六")
+    ContactPhone.objects.create(contact=contact, number="13900139000")
+    with pytest.raises(ValidationFailed):  # no phone: nobody could answer
+        services.message_leave(name="赵六", kind="fault", text="终端无法开机")
+    with pytest.raises(ValidationFailed):
+        services.message_leave(name="赵六", phone="13900139000", kind="complaint", text="x")
+    c = services.message_leave(
+        name="赵六", unit="上海某局", phone="139 0013 9000", kind="fault", text="终端无法开机"
+    )
+    assert c.status == "left" and c.requested_kind == "fault" and c.possible_contact == contact
+    assert [q.pk for q in services.waiting_and_mine(online_agent)["left"]] == [c.pk]
+    with pytest.raises(Conflict):  # nothing to accept: it is a message, not a live chat
+        services.conversation_accept(actor=online_agent, conversation_id=c.pk)
+    t = services.conversation_to_ticket(
+        actor=online_agent,
+        conversation_id=c.pk,
+        kind="fault",
+        subject="终端无法开机",
+        category="cf_usage_login",
+    )
+    assert t.customer == cust and "终端无法开机" in t.description
+    assert services.waiting_and_mine(online_agent)["left"] == []

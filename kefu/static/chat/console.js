@@ -103,6 +103,7 @@
         $("k-customer").value = d.visitor.possible_customer.id;
       } else { $("k-customer").value = ""; }
       $("btn-accept").hidden = c.status !== "waiting";
+      if (c.requested_kind) $("k-kind").value = c.requested_kind;   // a message left outside service hours
       $("btn-close").hidden = !(c.status === "active" && c.agent === me);
       $("composer").hidden = !(c.status === "active" && c.agent === me);
       d.messages.forEach(render);

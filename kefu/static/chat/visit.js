@@ -80,8 +80,23 @@
     showError(null);
     post({ type: "chat.start", name: f.name.value, unit: f.unit.value, phone: f.phone.value, text: f.text.value })
       .then(open, function (err) {
-        if (err.code === "chat_offline") { $("start-form").hidden = true; $("offline").hidden = false; }
+        if (err.code === "chat_offline") {
+          $("start-form").hidden = true; $("offline").hidden = false;
+          var l = $("leave-form");   // carry over what the visitor typed
+          l.name.value = f.name.value; l.unit.value = f.unit.value; l.phone.value = f.phone.value; l.text.value = f.text.value;
+        }
         else showError(err);
+      });
+  });
+
+  $("leave-form").addEventListener("submit", function (ev) {
+    ev.preventDefault();
+    var f = ev.target;
+    showError(null);
+    post({ type: "chat.leave_message", name: f.name.value, unit: f.unit.value, phone: f.phone.value, kind: f.kind.value, text: f.text.value })
+      .then(function () { f.hidden = true; $("left-ok").hidden = false; }, function (err) {
+        var el = $("offline").querySelector(".chat-error") || document.createElement("div");
+        el.className = "chat-error"; el.setAttribute("role", "alert"); el.textContent = err.message || err.code; f.appendChild(el);
       });
   });
 

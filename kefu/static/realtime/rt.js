@@ -78,7 +78,7 @@
 
     function openSocket() {
       if (closedByUser || fatal) return;
-      status("connecting");
+      if (mode !== "polling") status("connecting");   // while polling, keep polling until the socket opens
       try { ws = new global.WebSocket(wsUrl); } catch (e) { return socketFailed(); }
       var opened = false;
       ws.onopen = function () {
@@ -115,6 +115,7 @@
     function startPolling() {
       if (pollTimer !== null || closedByUser) return;
       status("polling");
+      flushPendingOverHttp();
       var loop = function () {
         if (mode !== "polling") { pollTimer = null; return; }
         var groups = Object.keys(wanted);
@@ -137,20 +138,30 @@
 
     function stopPolling() { if (pollTimer !== null) { clearTimeout(pollTimer); pollTimer = null; } }
 
+    function postAction(frame, resolve, reject) {
+      var headers = { "Content-Type": "application/json" };
+      if (opts.token) headers["X-Kefu-Token"] = opts.token;
+      if (opts.csrfToken) headers["X-CSRFToken"] = opts.csrfToken;
+      global.fetch(actUrl, { method: "POST", headers: headers, body: JSON.stringify(frame), credentials: opts.token ? "omit" : "same-origin" })
+        .then(function (r) { return r.json().then(function (b) { if (r.ok) resolve(b.data); else reject(Object.assign({ type: "error" }, b)); }); })
+        .catch(function () { reject({ type: "error", code: "network", message: "网络中断，请稍后重试。", message_en: "Network error; try again." }); });
+    }
+
+    function flushPendingOverHttp() {
+      Object.keys(pending).forEach(function (ref) {
+        var p = pending[ref];
+        if (p.sent) return;
+        delete pending[ref];
+        postAction(p.frame, p.resolve, p.reject);
+      });
+    }
+
     function request(type, data) {
       var ref = "r" + (++refSeq) + "-" + Date.now().toString(36);
       var frame = Object.assign({}, data || {}, { type: type, ref: ref });
       return new Promise(function (resolve, reject) {
-        if (mode === "polling" || !ws) {
-          if (mode !== "polling") { pending[ref] = { resolve: resolve, reject: reject, frame: frame, sent: false }; return; }
-          var headers = { "Content-Type": "application/json" };
-          if (opts.token) headers["X-Kefu-Token"] = opts.token;
-          if (opts.csrfToken) headers["X-CSRFToken"] = opts.csrfToken;
-          global.fetch(actUrl, { method: "POST", headers: headers, body: JSON.stringify(frame), credentials: opts.token ? "omit" : "same-origin" })
-            .then(function (r) { return r.json().then(function (b) { if (r.ok) resolve(b.data); else reject(Object.assign({ type: "error" }, b)); }); })
-            .catch(function () { reject({ type: "error", code: "network", message: "网络中断，请稍后重试。", message_en: "Network error; try again." }); });
-          return;
-        }
+        if (mode === "polling") { postAction(frame, resolve, reject); return; }
+        // Not connected yet: kept until the socket opens, or sent over HTTP if we fall back to polling.
         pending[ref] = { resolve: resolve, reject: reject, frame: frame, sent: sendRaw(frame) };
       });
     }
