@@ -34,7 +34,8 @@ class DashboardFilter:
 
     @classmethod
     def parse(cls, params: Any, *, scope: Scope, today_month: date) -> DashboardFilter:
-        last = months.parse_month(params.get("month_to"), default=months.add_months(today_month, -1))
+        # The current month included (month to date): a range ending last month hid it (issue #14 item 13).
+        last = months.parse_month(params.get("month_to"), default=today_month)
         first = months.parse_month(params.get("month_from"), default=months.add_months(last, -11))
         if first > last:
             first, last = last, first

@@ -16,6 +16,7 @@ from datetime import date, datetime
 from decimal import Decimal
 
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from kefu.core.scope import Scope
 from kefu.org.models import Province, Team
@@ -66,6 +67,7 @@ class ServiceLevelReport:
     by_province: list[Rate] = field(default_factory=list)
     late: list[LateOrder] = field(default_factory=list)
     target: Decimal = Decimal("98")
+    headline: list[Rate] = field(default_factory=list)
 
 
 def _rate(row: sla_rates.RateRow, key: str) -> Rate:
@@ -83,6 +85,16 @@ def service_level(scope: Scope, month: date, *, now: datetime | None = None, lat
     province_rows = sla_rates.on_time_rates(scope, month=month, now=now, group_by="province",
                                             ticket_kind=TICKET_KIND, target=target)
     by_team = [_rate(r, teams[r.key].code if r.key in teams else str(r.key)) for r in team_rows]
+    # The headline per rule (第七条(二)): the province's own teams (48 h) apart from the hotline/online (24 h).
+    headline = []
+    for key, label, national in (("province", _("省公司处理及时率(48 小时)"), False),
+                                 ("national", _("语音/在线客服处理及时率(24 小时)"), True)):
+        part = [r for r in team_rows if r.key in teams and (teams[r.key].province_id is None) == national]
+        if part:
+            m, lt, p = (sum(r.counts.on_time for r in part), sum(r.counts.late for r in part),
+                        sum(r.counts.pending for r in part))
+            headline.append(Rate(key, str(label), m, lt, p, round(100 * m / (m + lt), 2) if m + lt else None,
+                                 float(target)))
     province_rows.sort(key=lambda r: provinces[r.key].report_order if r.key in provinces else -1)
     by_province = [_rate(r, provinces[r.key].slug if r.key in provinces else "national") for r in province_rows]
     met, late, pending = (sum(r.met for r in by_team), sum(r.late for r in by_team), sum(r.pending for r in by_team))
@@ -110,4 +122,4 @@ def service_level(scope: Scope, month: date, *, now: datetime | None = None, lat
         late_orders.append(LateOrder(r["id"], label, url, teams[r["team_id"]].name, prov.name if prov else "",
                                      r["due_at"], r["breached_at"] or r["stopped_at"]))
     return ServiceLevelReport(month=month, overall=overall, by_team=by_team, by_province=by_province,
-                              late=late_orders, target=target)
+                              late=late_orders, target=target, headline=headline)

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import math
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date
@@ -21,10 +20,8 @@ class Bar:
 
 
 def axis_min(rates: list[float | None]) -> float:
-    """90% when every rate is above it (the interesting band); otherwise down to the next ten below."""
-    known = [r for r in rates if r is not None]
-    low = min(known, default=100.0)
-    return 90.0 if low >= 90 else float(max(0, math.floor(low / 10) * 10))
+    """Rate axes start at 0: a shortened axis drew a 40% bar with no length (issue #14 item 6)."""
+    return 0.0
 
 
 def _scale(lo: float, width: float) -> Callable[[float], float]:

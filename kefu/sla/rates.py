@@ -30,6 +30,7 @@ the target: ``floor(projected volume × (1 − target)) − late so far``.
 from __future__ import annotations
 
 import calendar as pycal
+import dataclasses
 import math
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
@@ -38,6 +39,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from django.db.models import BooleanField, Case, Count, Q, QuerySet, Value, When
+from django.utils.translation import gettext_lazy as _
 
 from kefu.core.scope import Scope
 
@@ -197,6 +199,26 @@ def on_time_rates(
                             target=float(target)))
     rows.sort(key=lambda r: (r.rate if r.rate is not None else 101, r.label))
     return rows
+
+
+# The rule's own groups (第七条(二)): a province's complaint orders (its desk and account managers,
+# 48 h) and the hotline/online team's (24 h) are two rates with their own deadlines, never one sum.
+RULE_GROUPS: tuple[tuple[str, Any, Q], ...] = (
+    ("province", _("省公司处理(48 小时，第七条(二)2)"), Q(team__province__isnull=False)),
+    ("national", _("语音/在线客服处理(24 小时，第七条(二)1)"), Q(team__province__isnull=True)),
+)
+
+
+def headline(scope: Scope, *, month: date, now: datetime, where: Q | None = None,
+             ticket_kind: str = "complaint") -> list[RateRow]:
+    """One row per rule group that has clocks in ``month`` for this reader: the headline figures."""
+    out = []
+    for key, label, q in RULE_GROUPS:
+        rows = on_time_rates(scope, month=month, now=now, group_by="ticket_kind", ticket_kind=ticket_kind,
+                             where=q if where is None else where & q)
+        if rows:
+            out.append(dataclasses.replace(rows[0], key=key, label=str(label)))
+    return out
 
 
 def daily_series(scope: Scope, *, month: date, now: datetime, ticket_kind: str = "complaint",
