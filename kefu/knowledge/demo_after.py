@@ -1,6 +1,7 @@
 """Demo step after the work orders: what the knowledge team sees once the desks have worked for a while.
 
-Runs the common-problem mining over the demo orders (as the daily job would), and records a few searches
+Runs the common-problem mining over the demo orders (as the daily job does, over 90 days instead of 30: the
+demo's few hundred orders spread over six months are too thin for a 30-day window), and records a few searches
 that found nothing (the knowledge-gap list), each several times, as agents and customers would type them.
 """
 
@@ -27,6 +28,9 @@ GAP_QUERIES = [
 ]
 
 
+DEMO_MINING_DAYS = 90
+
+
 @transaction.atomic
 def load(ctx: DemoContext) -> None:
     if SearchLog.objects.exists():
@@ -35,5 +39,5 @@ def load(ctx: DemoContext) -> None:
         found = len(search.search(query, scope="faq" if scope == "faq" else "agent", limit=10))
         for _ in range(times):
             services.search_logged(q=query, scope=scope, result_count=found)
-    result = mining.mine(now=ctx.now)
+    result = mining.mine(now=ctx.now, days=DEMO_MINING_DAYS)
     ctx.progress("knowledge common problems", result["problems"], max(result["problems"], 1))

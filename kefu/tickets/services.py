@@ -649,6 +649,10 @@ def ticket_resolve(
         _save(t, now, *fields)
         _event(actor, t, "ticket.resolved", **screened, from_kb=t.resolved_from_kb, article=t.kb_article_id,
                result_to=hop.from_team.code if hop is not None else None)
+        if article is not None:  # the learning loop: the order's subject proposed as a similar question
+            from kefu.knowledge.services import similar_propose
+
+            similar_propose(actor=actor, article_id=article.article_id, text=t.subject, source_ref=t.number)
     return t
 
 

@@ -277,7 +277,9 @@ def _run_action(actor: Any, ticket: Any, action: str, post: Any) -> None:
     if action == "reassign":
         kwargs["assignee_username"] = post.get("assignee", "")
     if action == "resolve":
-        kwargs["article_id"] = _int_or_none(post.get("article_id"))
+        from kefu.knowledge.selectors import article_ref
+
+        kwargs["article_id"] = article_ref(post.get("article_id"))  # KB000067, 67 or a title; refused in words
     # The service compares the version under the row lock (no pre-check here: that left a window).
     version = _version(post.get("version"))
     service(actor=actor, ticket=ticket, version=version, **kwargs)
@@ -347,4 +349,3 @@ def download(request: HttpRequest, number: str, attachment_id: int) -> HttpRespo
     actor = request.actor  # type: ignore[attr-defined]
     ticket = selectors.ticket_by_number(actor, number)
     return download_response(selectors.attachment_in_scope(actor, ticket, attachment_id))  # type: ignore[return-value]
-

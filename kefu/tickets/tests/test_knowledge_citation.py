@@ -53,3 +53,39 @@ def test_problem_source_feeds_knowledge_mining(agent_bj):
     samples = [s for s in problem_samples(now - timedelta(hours=1), now + timedelta(hours=1)) if s.ref == t.number]
     assert samples and samples[0].category_code == "cf_usage_login" and "无法登录" in samples[0].text
     assert samples[0].province_id == t.province_id
+
+# -- knowledge where agents type (issue #13.1; the knowledge engineer's widget in the order forms) -----------
+
+def _web(actor):
+    from django.test import Client
+
+    c = Client()
+    c.force_login(actor.user)
+    return c
+
+
+def test_resolve_form_cites_by_visible_number_and_proposes_the_subject(agent_bj, published):
+    from kefu.knowledge.models import SimilarQuestion
+
+    t = make_ticket(agent_bj, kind="consultation", category=None, topic="usage", subject="电脑端老是登不上去")
+    c = _web(agent_bj)
+    page = c.get(f"/tickets/{t.number}/").content.decode()
+    assert 'data-testid="kb-widget"' in page and 'name="article_id"' in page
+    code = f"KB{published.article_id:06d}"
+    r = c.post(f"/tickets/{t.number}/act/resolve/", {
+        "resolution": "按知识库答复", "reply_method": "call_back", "reply_content": "已告知重置密码步骤",
+        "article_id": code, "version": str(fresh(t).version)})
+    assert r.status_code == 302, r.content.decode()[:500]
+    t = fresh(t)
+    assert (t.resolved_from_kb, t.kb_article_id) == (True, published.article_id)
+    # The learning loop: the order's subject waits for the author as a similar question of the article.
+    sq = SimilarQuestion.objects.get(article_id=published.article_id)
+    assert (sq.text, sq.state, sq.source_ref) == ("电脑端老是登不上去", "proposed", t.number)
+
+
+def test_order_form_suggests_articles_from_subject_and_description(agent_bj, published):
+    c = _web(agent_bj)
+    page = c.get("/tickets/new/").content.decode()
+    assert 'data-testid="kb-widget"' in page and "[name=subject],[name=description]" in page
+    frag = c.get("/kb/suggest/", {"subject": "客户端登录不上", "description": "提示密码错误", "target": ""}).content.decode()
+    assert f"/kb/articles/{published.article_id}/" in frag and "data-kb-cite" not in frag  # nothing to cite into
