@@ -210,3 +210,51 @@ def test_after_a_flush_the_guard_is_back(agent_bj):
     with pytest.raises(DatabaseError), transaction.atomic(), connection.cursor() as cursor:
         cursor.execute("DELETE FROM core_auditevent")
     assert AuditEvent.objects.count() == 1
+
+
+RUNTIME_ROLE_SQL = [
+    # docs/deploy.md "Database roles": the same grants, in the test's transaction (rolled back after).
+    "CREATE ROLE kefu_runtime_probe NOLOGIN NOSUPERUSER NOCREATEDB NOCREATEROLE",
+    "GRANT USAGE ON SCHEMA public TO kefu_runtime_probe",
+    "GRANT SELECT, INSERT, UPDATE, DELETE ON ALL TABLES IN SCHEMA public TO kefu_runtime_probe",
+    "GRANT USAGE, SELECT, UPDATE ON ALL SEQUENCES IN SCHEMA public TO kefu_runtime_probe",
+    "REVOKE UPDATE, DELETE, TRUNCATE ON core_auditevent FROM kefu_runtime_probe",
+]
+
+
+@pytest.mark.parametrize(
+    "statement",
+    [
+        "DELETE FROM core_auditevent",
+        "TRUNCATE core_auditevent",
+        "UPDATE core_auditevent SET verb = 'forged'",
+        "ALTER TABLE core_auditevent DISABLE TRIGGER core_auditevent_no_update",
+        "DROP TRIGGER core_auditevent_no_truncate ON core_auditevent",
+        "CREATE OR REPLACE FUNCTION core_auditevent_append_only() RETURNS trigger AS $$ BEGIN RETURN OLD; END; $$ "
+        "LANGUAGE plpgsql",
+    ],
+)
+def test_the_runtime_role_cannot_touch_the_audit_trail_or_its_triggers(agent_bj, is_postgres, statement):
+    if not is_postgres:
+        pytest.skip("database roles are PostgreSQL's")
+    from django.db import DatabaseError, connection, transaction
+
+    from kefu.core import audit
+    from kefu.core.models import AuditEvent
+
+    audit.record(actor=agent_bj.user, verb="token.issued", target=agent_bj.user)
+    with connection.cursor() as cursor:
+        for sql in RUNTIME_ROLE_SQL:
+            cursor.execute(sql)
+        cursor.execute("SET ROLE kefu_runtime_probe")
+        try:
+            cursor.execute(
+                "INSERT INTO core_auditevent (at, actor_label, unit_code, province_code, verb, "
+                "target_type, target_id, data) VALUES (now(), 'x', '', '', 'probe', 'x', '1', '{}')"
+            )
+            with pytest.raises(DatabaseError), transaction.atomic():
+                cursor.execute(statement)
+        finally:
+            cursor.execute("RESET ROLE")
+    assert AuditEvent.objects.filter(verb="token.issued").count() == 1
+    assert AuditEvent.objects.filter(verb="probe").count() == 1  # it can still append
