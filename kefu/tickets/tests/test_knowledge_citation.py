@@ -54,6 +54,7 @@ def test_problem_source_feeds_knowledge_mining(agent_bj):
     assert samples and samples[0].category_code == "cf_usage_login" and "无法登录" in samples[0].text
     assert samples[0].province_id == t.province_id
 
+
 # -- knowledge where agents type (issue #13.1; the knowledge engineer's widget in the order forms) -----------
 
 def _web(actor):
@@ -81,6 +82,18 @@ def test_resolve_form_cites_by_visible_number_and_proposes_the_subject(agent_bj,
     # The learning loop: the order's subject waits for the author as a similar question of the article.
     sq = SimilarQuestion.objects.get(article_id=published.article_id)
     assert (sq.text, sq.state, sq.source_ref) == ("电脑端老是登不上去", "proposed", t.number)
+
+
+def test_an_unknown_number_is_refused_in_words_and_the_typed_text_stays(agent_bj, published):
+    t = make_ticket(agent_bj, kind="consultation", category=None, topic="usage")
+    c = _web(agent_bj)
+    r = c.post(f"/tickets/{t.number}/act/resolve/", {
+        "resolution": "我写的处理结果", "reply_method": "call_back", "reply_content": "我写的答复",
+        "article_id": "KB999999", "version": str(fresh(t).version)})
+    html = r.content.decode()
+    assert r.status_code == 422 and "KB999999" in html
+    assert "我写的处理结果" in html and "我写的答复" in html and 'value="KB999999"' in html
+    assert fresh(t).status == "open" and not fresh(t).resolved_from_kb
 
 
 def test_order_form_suggests_articles_from_subject_and_description(agent_bj, published):
