@@ -50,9 +50,12 @@ cmd_run() {
   "$PY" manage.py demo_load --if-empty
   "$PY" manage.py collectstatic --noinput -v 0
   local host=${KEFU_HOST:-127.0.0.1} port=${KEFU_PORT:-8000}
-  say "starting background worker (Huey)"
-  "$PY" manage.py run_huey --quiet &
+  say "starting background worker (Huey, also the scheduler of the periodic jobs)"
+  "$PY" manage.py kefu_worker --scheduler --workers "${HUEY_WORKERS:-2}" &
   WORKER_PID=$!
+  # Request metrics of all gunicorn workers add up in one folder (docs/operations.md).
+  export PROMETHEUS_MULTIPROC_DIR=${PROMETHEUS_MULTIPROC_DIR:-$ROOT/var/prometheus}
+  rm -rf "$PROMETHEUS_MULTIPROC_DIR" && mkdir -p "$PROMETHEUS_MULTIPROC_DIR"
   # WebSockets (chat, screen pops, banners): daphne serves config.asgi on the next port;
   # pages point the client there (KEFU_WS_PORT). Behind a reverse proxy, send /ws/ to
   # daphne on the page's origin and set KEFU_WS_URL=/ws/rt/ instead (docs/realtime.md).
@@ -112,17 +115,31 @@ cmd_test() {
       echo "PostgreSQL at $(pg_url) is NOT reachable: the PostgreSQL run was SKIPPED (set KEFU_TEST_PG_URL)."
     fi
   fi
+  if pg_reachable && command -v nginx >/dev/null && command -v redis-server >/dev/null; then
+    say "cluster test, small scale (2 app servers, 2 workers, scheduler, nginx, own Redis; faults injected)"
+    KEFU_TEST_PG_URL="$(pg_url)" "$PY" scripts/cluster_test.py --seconds "${KEFU_CLUSTER_SECONDS:-60}" --rate 3 || status=1
+  elif [ "${CI:-}" = "true" ]; then
+    echo "cluster test needs PostgreSQL, nginx and redis-server; under CI their absence is a failure." >&2
+    status=1
+  else
+    echo "cluster test SKIPPED (needs PostgreSQL, nginx and redis-server)."
+  fi
   if [ $status -ne 0 ]; then say "FAILED"; else say "all checks passed"; fi
   return $status
 }
 
 cmd_bench() { setup; exec "$PY" bench/run "$@"; }
 
+# Two app servers, two workers, one scheduler, nginx, its own Redis and PostgreSQL database,
+# with processes killed and Redis restarted under load; fails on any loss (scripts/cluster_test.py).
+cmd_cluster_test() { setup; exec "$PY" scripts/cluster_test.py "$@"; }
+
 case "${1:-}" in
   run) shift; cmd_run "$@" ;;
   test) shift; cmd_test "$@" ;;
   setup) setup ;;
   bench) shift; cmd_bench "$@" ;;
+  cluster-test) shift; cmd_cluster_test "$@" ;;
   manage) shift; setup; exec "$PY" manage.py "$@" ;;
-  *) echo "usage: ./kefu.sh run | test [pytest args] | bench [--list|--quick|NAME...] | manage ARGS"; exit 2 ;;
+  *) echo "usage: ./kefu.sh run | test [pytest args] | bench [--list|--quick|NAME...] | cluster-test [--seconds N] | manage ARGS"; exit 2 ;;
 esac

@@ -1,0 +1,666 @@
+#!/usr/bin/env python3
+"""Cluster test: two app servers, two workers, one scheduler, a proxy, one PostgreSQL and one Redis, with faults.
+
+    ./kefu.sh cluster-test [--seconds 180] [--rate 6]
+
+Everything runs on loopback and is the test's own: a redis-server on a free port
+(append-only file, so a restart keeps the queue), a fresh PostgreSQL database
+``kefu_cluster_<pid>`` on the server of ``KEFU_TEST_PG_URL`` (dropped at the end),
+two gunicorn app servers behind nginx, two ``kefu_worker`` processes and one
+``kefu_worker --scheduler``, and an SMTP sink in this process. The deadlines are
+shortened in that database (1 natural minute for accept and resolve alike)
+so that SLA outcomes fall due during the run.
+
+A mixed load runs at a fixed rate: desk agents create orders (each with an
+Idempotency-Key; a failed request is retried with the same key), dispatch some
+to the hotline, the hotline accepts some and leaves the rest to the 2-hour
+(here: 1-minute) auto-accept, orders are replied to and resolved, reports are
+read, and the month's statistics mail is queued once. Meanwhile one app server
+and one worker are killed with SIGKILL and restarted, and Redis is restarted.
+
+At the end it prints a table and exits 1 on any loss: orders acknowledged to a
+client = orders stored (no duplicate); every SLA clock that fell due has its
+outcome written exactly once; every mail reached the SMTP sink exactly once;
+no 5xx answer except while a server was down.
+"""
+
+from __future__ import annotations
+
+import argparse
+import collections
+import contextlib
+import json
+import os
+import random
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+import uuid
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parents[1]
+PY = sys.executable
+MANAGE = str(ROOT / "manage.py")
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def say(text: str) -> None:
+    print(f"[{time.strftime('%H:%M:%S')}] {text}", flush=True)
+
+
+# -- processes ----------------------------------------------------------------------------------
+
+
+@dataclass
+class Proc:
+    name: str
+    args: list[str]
+    env: dict[str, str]
+    log: Path
+    proc: subprocess.Popen[bytes] | None = None
+    down: list[tuple[float, float]] = field(default_factory=list)
+
+    def start(self) -> None:
+        fh = self.log.open("ab")
+        self.proc = subprocess.Popen(
+            self.args, env=self.env, cwd=ROOT, stdout=fh, stderr=subprocess.STDOUT, start_new_session=True
+        )
+
+    def kill(self) -> None:
+        if self.proc and self.proc.poll() is None:
+            os.killpg(self.proc.pid, signal.SIGKILL)
+            self.proc.wait()
+
+    def stop(self) -> None:
+        if self.proc and self.proc.poll() is None:
+            os.killpg(self.proc.pid, signal.SIGTERM)
+            try:
+                self.proc.wait(timeout=15)
+            except subprocess.TimeoutExpired:
+                self.kill()
+
+
+def wait_http(url: str, seconds: float = 60) -> None:
+    import httpx
+
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        try:
+            if httpx.get(url, timeout=2).status_code == 200:
+                return
+        except httpx.HTTPError:
+            pass
+        time.sleep(0.3)
+    raise SystemExit(f"{url} did not answer within {seconds:.0f} s")
+
+
+def nginx_conf(tmp: Path, port: int, upstreams: list[int]) -> Path:
+    servers = "\n".join(f"    server 127.0.0.1:{p} max_fails=1 fail_timeout=2s;" for p in upstreams)
+    conf = tmp / "nginx.conf"
+    conf.write_text(f"""
+worker_processes 1;
+pid {tmp}/nginx.pid;
+error_log {tmp}/nginx-error.log warn;
+events {{ worker_connections 1024; }}
+http {{
+  access_log off;
+  client_body_temp_path {tmp}/nginx-body;
+  proxy_temp_path {tmp}/nginx-proxy;
+  fastcgi_temp_path {tmp}/nginx-fastcgi;
+  uwsgi_temp_path {tmp}/nginx-uwsgi;
+  scgi_temp_path {tmp}/nginx-scgi;
+  upstream kefu {{
+{servers}
+    keepalive 16;
+  }}
+  server {{
+    listen 127.0.0.1:{port};
+    location / {{
+      proxy_pass http://kefu;
+      proxy_http_version 1.1;
+      proxy_set_header Connection "";
+      proxy_set_header Host $host;
+      # GETs go to the other server when one is down; writes are never replayed by the proxy
+      # (non_idempotent is not listed): the client retries them with its Idempotency-Key.
+      proxy_next_upstream error timeout http_502;
+      proxy_connect_timeout 2s;
+      proxy_read_timeout 30s;
+    }}
+  }}
+}}
+""")
+    return conf
+
+
+# -- the seed (runs in a child with DATABASE_URL set) ------------------------------------------------
+
+
+def seed() -> None:
+    import django
+
+    sys.path.insert(0, str(ROOT))
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
+    django.setup()
+    from django.utils import timezone
+
+    from kefu.customers.models import Customer
+    from kefu.org.access import actor_for
+    from kefu.org.models import Membership, Province, Role, Team, User
+    from kefu.org.services import token_issue
+    from kefu.reports import months
+    from kefu.reports import services as reports
+    from kefu.sla.models import Policy
+
+    # Deadlines that fall due within the run: natural minutes instead of service hours.
+    for policy in Policy.objects.filter(is_active=True):
+        policy.counting = Policy.Counting.NATURAL
+        policy.duration_minutes = 1
+        policy.save()
+    bj = Province.objects.get(slug="bj")
+    Customer.objects.bulk_create(
+        [Customer(name=f"集群测试客户{i}", account_number=f"CL-{i:05d}", province=bj) for i in range(60)]
+    )
+    customers = list(
+        Customer.objects.unscoped("cluster seed").filter(province=bj).values_list("pk", flat=True)
+    )
+    tokens = {}
+    for username, team_code in (("cl_desk_bj", "desk_bj"), ("cl_hotline", "hotline")):
+        user = User.objects.create_user(username=username, password=uuid.uuid4().hex, display_name=username)
+        team = Team.objects.get(code=team_code)
+        Membership.objects.create(user=user, team=team, role=Role.AGENT)
+        tokens[team_code] = token_issue(actor=actor_for(user), team=team, name="cluster")[1]
+    reports.recipients_seed(domain="cluster.example")
+    queued = reports.mail_enqueue(actor=None, month=months.previous_month(timezone.now()), now=timezone.now())
+    print(json.dumps({"customers": customers, "tokens": tokens, "mails": queued}))
+
+
+# -- the load ---------------------------------------------------------------------------------------
+
+
+@dataclass
+class Tally:
+    lock: threading.Lock = field(default_factory=threading.Lock)
+    sent: int = 0
+    acknowledged: set[str] = field(default_factory=set)
+    retries: int = 0
+    server_errors: list[tuple[float, int, str]] = field(default_factory=list)
+    failures: list[str] = field(default_factory=list)
+    actions: collections.Counter[str] = field(default_factory=collections.Counter)
+    dispatched: list[str] = field(default_factory=list)
+    open_orders: list[str] = field(default_factory=list)
+    kinds: dict[str, str] = field(default_factory=dict)
+
+
+REASON = {"consultation": "needs_expert", "complaint": "complaint_assist"}
+
+
+class Load:
+    def __init__(self, base: str, seeded: dict[str, Any], tally: Tally, give_up_at: float) -> None:
+        import httpx
+
+        self.tally, self.seeded, self.give_up_at = tally, seeded, give_up_at
+        self.desk = httpx.Client(
+            base_url=base, timeout=15, headers={"Authorization": f"Bearer {seeded['tokens']['desk_bj']}"}
+        )
+        self.hotline = httpx.Client(
+            base_url=base, timeout=15, headers={"Authorization": f"Bearer {seeded['tokens']['hotline']}"}
+        )
+
+    def _send(self, client: Any, method: str, path: str, *, ok: tuple[int, ...], **kw: Any) -> Any:
+        """Send until an answer in ``ok`` (or 409 after a retry: the first try went through)."""
+        tried = 0
+        while time.monotonic() < self.give_up_at:
+            tried += 1
+            try:
+                r = client.request(method, path, **kw)
+            except Exception as exc:  # connection refused / reset while a server restarts
+                with self.tally.lock:
+                    self.tally.retries += 1
+                last = repr(exc)
+                time.sleep(0.5)
+                continue
+            if r.status_code >= 500:
+                with self.tally.lock:
+                    self.tally.server_errors.append((time.monotonic(), r.status_code, path))
+                    self.tally.retries += 1
+                last = f"{r.status_code}"
+                time.sleep(0.5)
+                continue
+            if r.status_code in ok or (tried > 1 and r.status_code == 409):
+                return r
+            with self.tally.lock:
+                self.tally.failures.append(f"{method} {path}: {r.status_code} {r.text[:200]}")
+            return None
+        with self.tally.lock:
+            self.tally.failures.append(f"{method} {path}: gave up ({last})")
+        return None
+
+    def create(self) -> None:
+        body = {
+            "kind": random.choice(["complaint", "consultation"]),
+            "customer_id": random.choice(self.seeded["customers"]),
+            "subject": "会议终端无法登录",
+            "description": "集群测试",
+            "category": None,
+        }
+        if body["kind"] == "complaint":
+            body["category"] = "cf_usage_login"
+        else:
+            body.pop("category")
+        key = uuid.uuid4().hex
+        with self.tally.lock:
+            self.tally.sent += 1
+        r = self._send(
+            self.desk, "POST", "/api/tickets", ok=(200, 201), json=body, headers={"Idempotency-Key": key}
+        )
+        if r is not None and r.status_code in (200, 201):
+            number = r.json()["number"]
+            with self.tally.lock:
+                self.tally.acknowledged.add(number)
+                self.tally.open_orders.append(number)
+                self.tally.kinds[number] = body["kind"]
+
+    def _pick(self, pool: list[str]) -> str | None:
+        with self.tally.lock:
+            return pool.pop(random.randrange(len(pool))) if pool else None
+
+    def dispatch(self) -> None:
+        number = self._pick(self.tally.open_orders)
+        if number is None:
+            return
+        detail = self._send(self.desk, "GET", f"/api/tickets/{number}", ok=(200,))
+        if detail is None:
+            return
+        r = self._send(
+            self.desk,
+            "POST",
+            f"/api/tickets/{number}/dispatch",
+            ok=(200,),
+            json={
+                "version": detail.json()["version"],
+                "to_team": "hotline",
+                "reason_code": REASON[self.tally.kinds[number]],
+                "note": "集群测试派单",
+            },
+        )
+        if r is not None:
+            with self.tally.lock:
+                self.tally.dispatched.append(number)
+                self.tally.actions["dispatch"] += 1
+
+    def accept(self) -> None:
+        number = self._pick(self.tally.dispatched)
+        if number is None:
+            return
+        detail = self._send(self.hotline, "GET", f"/api/tickets/{number}", ok=(200,))
+        if detail is None:
+            return
+        if (
+            self._send(
+                self.hotline,
+                "POST",
+                f"/api/tickets/{number}/accept",
+                ok=(200,),
+                json={"version": detail.json()["version"]},
+            )
+            is not None
+        ):
+            with self.tally.lock:
+                self.tally.actions["accept"] += 1
+
+    def reply(self) -> None:
+        with self.tally.lock:
+            number = random.choice(self.tally.open_orders) if self.tally.open_orders else None
+        if number is None:
+            return
+        detail = self._send(self.desk, "GET", f"/api/tickets/{number}", ok=(200,))
+        if detail is None:
+            return
+        if (
+            self._send(
+                self.desk,
+                "POST",
+                f"/api/tickets/{number}/reply",
+                ok=(200,),
+                json={
+                    "version": detail.json()["version"],
+                    "method": "call_back",
+                    "content": "您好，您反映的问题我们已记录，正在处理，感谢您的耐心等待。",
+                },
+            )
+            is not None
+        ):
+            with self.tally.lock:
+                self.tally.actions["reply"] += 1
+
+    def read_report(self) -> None:
+        if self._send(self.desk, "GET", "/api/tickets?limit=20", ok=(200,)) is not None:
+            with self.tally.lock:
+                self.tally.actions["queue read"] += 1
+
+    def step(self) -> None:
+        roll = random.random()
+        if roll < 0.5:
+            self.create()
+        elif roll < 0.65:
+            self.dispatch()
+        elif roll < 0.75:
+            self.accept()
+        elif roll < 0.85:
+            self.reply()
+        else:
+            self.read_report()
+
+
+# -- verification -----------------------------------------------------------------------------------
+
+
+def verify(
+    db_url: str, tally: Tally, mails_received: collections.Counter[str], run_end_utc: float
+) -> list[tuple[str, Any, Any, bool]]:
+    import psycopg
+
+    rows: list[tuple[str, Any, Any, bool]] = []
+    with psycopg.connect(db_url) as conn:
+        stored = {r[0] for r in conn.execute("SELECT number FROM tickets_ticket")}
+        lost = tally.acknowledged - stored
+        extra = stored - tally.acknowledged
+        rows.append(
+            ("orders acknowledged = stored", len(tally.acknowledged), len(stored), not lost and not extra)
+        )
+        rows.append(("  lost (acknowledged, not stored)", 0, len(lost), not lost))
+        rows.append(("  duplicates / unacknowledged stored", 0, len(extra), not extra))
+        due = conn.execute(
+            "SELECT id FROM sla_clock WHERE due_at <= to_timestamp(%s)",
+            (run_end_utc,),
+        ).fetchall()
+        due_ids = {str(r[0]) for r in due}
+        undecided = conn.execute(
+            "SELECT count(*) FROM sla_clock WHERE status = 'running' AND breached_at IS NULL "
+            "AND due_at <= to_timestamp(%s)",
+            (run_end_utc,),
+        ).fetchone()[0]
+        events = collections.Counter(
+            r[0]
+            for r in conn.execute(
+                "SELECT target_id FROM core_auditevent WHERE verb IN ('sla.clock.expired', 'sla.clock.breached') "
+                "AND target_type = 'sla.clock'"
+            )
+        )
+        twice = [cid for cid, n in events.items() if n > 1]
+        rows.append(("SLA clocks due during the run", "-", len(due_ids), True))
+        rows.append(("  due and still undecided", 0, undecided, undecided == 0))
+        rows.append(("  outcomes written more than once", 0, len(twice), not twice))
+        outbox = collections.Counter(r[0] for r in conn.execute("SELECT email FROM reports_outboundmail"))
+        unsent = conn.execute("SELECT count(*) FROM reports_outboundmail WHERE status <> 'sent'").fetchone()[
+            0
+        ]
+        rows.append(
+            (
+                "mails queued = received",
+                sum(outbox.values()),
+                sum(mails_received.values()),
+                outbox == mails_received,
+            )
+        )
+        rows.append(("  mails not marked sent", 0, unsent, unsent == 0))
+        dup = sum(n - 1 for n in mails_received.values() if n > 1)
+        rows.append(("  mails received twice", 0, dup, dup == 0))
+    return rows
+
+
+def main() -> int:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    ap.add_argument("--seconds", type=int, default=180, help="length of the load (default 180)")
+    ap.add_argument("--rate", type=float, default=6.0, help="operations per second (default 6)")
+    ap.add_argument("--keep", action="store_true", help="keep the database and the temp folder")
+    ap.add_argument("--seed", action="store_true", help=argparse.SUPPRESS)
+    opts = ap.parse_args()
+    if opts.seed:
+        seed()
+        return 0
+    if not shutil.which("nginx") or not shutil.which("redis-server"):
+        print(
+            "cluster test needs nginx and redis-server (Debian packages nginx, redis-server)", file=sys.stderr
+        )
+        return 2
+
+    import psycopg
+    from aiosmtpd.controller import Controller
+
+    pg = os.environ.get("KEFU_TEST_PG_URL", "postgres://postgres@127.0.0.1:5432/kefu").rsplit("/", 1)[0]
+    db_name = f"kefu_cluster_{os.getpid()}"
+    db_url = f"{pg}/{db_name}"
+    tmp = Path(tempfile.mkdtemp(prefix="kefu-cluster-"))
+    procs: list[Proc] = []
+    received: collections.Counter[str] = collections.Counter()
+
+    class Sink:
+        async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:  # noqa: N802 - aiosmtpd's name
+            for rcpt in envelope.rcpt_tos:
+                received[rcpt] += 1
+            return "250 OK"
+
+    smtp_port = free_port()
+    smtp = Controller(Sink(), hostname="127.0.0.1", port=smtp_port)
+    try:
+        with psycopg.connect(f"{pg}/postgres", autocommit=True) as conn:
+            conn.execute(f'CREATE DATABASE "{db_name}"')
+        redis_port = free_port()
+        env = {k: v for k, v in os.environ.items() if not k.startswith("KEFU_TEST")}
+        env.pop("KEFU_TESTING", None)
+        (tmp / "var").mkdir()
+        (tmp / "prom").mkdir()
+        env.update(
+            {
+                "DATABASE_URL": db_url,
+                "HUEY_REDIS_URL": f"redis://127.0.0.1:{redis_port}/0",
+                "CHANNELS_REDIS_URL": f"redis://127.0.0.1:{redis_port}/1",
+                "KEFU_VAR_DIR": str(tmp / "var"),
+                "KEFU_SECRET_KEY": uuid.uuid4().hex * 2,
+                "KEFU_ALLOWED_HOSTS": "127.0.0.1,localhost",
+                "PROMETHEUS_MULTIPROC_DIR": str(tmp / "prom"),
+                "KEFU_LOG_LEVEL": "WARNING",
+                "KEFU_EMAIL_BACKEND": "django.core.mail.backends.smtp.EmailBackend",
+                "KEFU_SMTP_HOST": "127.0.0.1",
+                "KEFU_SMTP_PORT": str(smtp_port),
+                "PYTHONDONTWRITEBYTECODE": "1",
+            }
+        )
+        redis = Proc(
+            "redis",
+            [
+                "redis-server",
+                "--port",
+                str(redis_port),
+                "--bind",
+                "127.0.0.1",
+                "--dir",
+                str(tmp),
+                "--appendonly",
+                "yes",
+                "--appendfsync",
+                "always",
+                "--save",
+                "",
+            ],
+            env,
+            tmp / "redis.log",
+        )
+        redis.start()
+        procs.append(redis)
+        say(f"database {db_name}: migrating")
+        for command in (["migrate", "-v0"], ["collectstatic", "--noinput", "-v0"]):
+            subprocess.run([PY, MANAGE, *command], env=env, cwd=ROOT, check=True)
+        seeded = json.loads(
+            subprocess.run(
+                [PY, __file__, "--seed"], env=env, cwd=ROOT, check=True, capture_output=True, text=True
+            )
+            .stdout.strip()
+            .splitlines()[-1]
+        )
+        smtp.start()
+        app_ports = [free_port(), free_port()]
+        apps = [
+            Proc(
+                f"app{i + 1}",
+                [
+                    PY,
+                    "-m",
+                    "gunicorn",
+                    "config.wsgi:application",
+                    "--bind",
+                    f"127.0.0.1:{p}",
+                    "--workers",
+                    "1",
+                    "--worker-class",
+                    "gthread",
+                    "--threads",
+                    "4",
+                    "--log-level",
+                    "warning",
+                ],
+                env,
+                tmp / f"app{i + 1}.log",
+            )
+            for i, p in enumerate(app_ports)
+        ]
+        workers = [
+            Proc(
+                f"worker{i + 1}",
+                [PY, MANAGE, "kefu_worker", "--workers", "2"],
+                env,
+                tmp / f"worker{i + 1}.log",
+            )
+            for i in range(2)
+        ]
+        scheduler = Proc(
+            "scheduler",
+            [PY, MANAGE, "kefu_worker", "--scheduler", "--workers", "1"],
+            env,
+            tmp / "scheduler.log",
+        )
+        proxy_port = free_port()
+        proxy = Proc(
+            "proxy",
+            ["nginx", "-c", str(nginx_conf(tmp, proxy_port, app_ports)), "-p", str(tmp), "-g", "daemon off;"],
+            env,
+            tmp / "nginx.log",
+        )
+        for p in [*apps, *workers, scheduler, proxy]:
+            p.start()
+            procs.append(p)
+        for port in app_ports:
+            wait_http(f"http://127.0.0.1:{port}/healthz")
+        base = f"http://127.0.0.1:{proxy_port}"
+        wait_http(f"{base}/healthz")
+        say(
+            f"cluster up: proxy :{proxy_port}, apps {app_ports}, redis :{redis_port}, smtp :{smtp_port}; "
+            f"load {opts.rate}/s for {opts.seconds} s"
+        )
+
+        tally = Tally()
+        started = time.monotonic()
+        stop_at = started + opts.seconds
+        load = Load(base, seeded, tally, give_up_at=stop_at + 60)
+        faults: list[tuple[str, float, float]] = []
+
+        def inject() -> None:
+            plan = [(0.25, apps[0], 3.0), (0.45, workers[0], 2.0), (0.65, redis, 1.0)]
+            for share, proc, pause in plan:
+                time.sleep(max(0.0, started + share * opts.seconds - time.monotonic()))
+                t0 = time.monotonic()
+                say(f"fault: SIGKILL {proc.name}" if proc is not redis else "fault: restarting redis")
+                if proc is redis:
+                    subprocess.run(
+                        ["redis-cli", "-p", str(redis_port), "shutdown"], check=False, capture_output=True
+                    )
+                    if redis.proc is not None:
+                        redis.proc.wait(timeout=15)
+                else:
+                    proc.kill()
+                time.sleep(pause)
+                proc.start()
+                if proc in apps:
+                    wait_http(f"http://127.0.0.1:{app_ports[apps.index(proc)]}/healthz")
+                faults.append((proc.name, t0 - started, time.monotonic() - started))
+
+        injector = threading.Thread(target=inject, daemon=True)
+        injector.start()
+        pool: list[threading.Thread] = []
+        interval = 1.0 / opts.rate
+        n = 0
+        while time.monotonic() < stop_at:
+            t = threading.Thread(target=load.step, daemon=True)
+            t.start()
+            pool.append(t)
+            n += 1
+            time.sleep(max(0.0, started + n * interval - time.monotonic()))
+            pool = [t for t in pool if t.is_alive()]
+        for t in pool:
+            t.join(timeout=90)
+        injector.join(timeout=60)
+        # Every clock due up to 30 s after the load must be decided by the sweeps that follow.
+        run_end = time.time() + 30
+        say(f"load done: {n} operations; waiting for the sweep to decide every clock due by end + 30 s")
+        give_up = time.time() + 240
+        while time.time() < give_up:
+            with psycopg.connect(db_url) as conn:
+                left = conn.execute(
+                    "SELECT count(*) FROM sla_clock WHERE status = 'running' AND breached_at IS NULL "
+                    "AND due_at <= to_timestamp(%s)",
+                    (run_end,),
+                ).fetchone()[0]
+                mails_left = conn.execute(
+                    "SELECT count(*) FROM reports_outboundmail WHERE status <> 'sent'"
+                ).fetchone()[0]
+            if time.time() > run_end and left == 0 and mails_left == 0:
+                break
+            time.sleep(3)
+        rows = verify(db_url, tally, received, run_end)
+        # 5xx only while a server was down (and 3 s after): the proxy answers 502 when both are unreachable.
+        windows = [(a - 1, b + 3) for _name, a, b in faults]
+        stray = [e for e in tally.server_errors if not any(a <= e[0] - started <= b for a, b in windows)]
+        rows.append(("5xx outside the fault windows", 0, len(stray), not stray))
+        rows.append(("requests that failed for good", 0, len(tally.failures), not tally.failures))
+        print()
+        print(f"{'check':45} {'expected':>10} {'found':>10}  result")
+        for name, want, got, ok in rows:
+            print(f"{name:45} {want!s:>10} {got!s:>10}  {'ok' if ok else 'FAIL'}")
+        print(
+            f"\noperations {n}, creates sent {tally.sent}, retries {tally.retries}, "
+            f"5xx seen {len(tally.server_errors)}, actions {dict(tally.actions)}"
+        )
+        print("faults: " + ", ".join(f"{name} {a:.0f}–{b:.0f} s" for name, a, b in faults))
+        for failure in tally.failures[:10]:
+            print(f"  failed: {failure}")
+        ok = all(r[3] for r in rows)
+        say("cluster test PASSED" if ok else "cluster test FAILED")
+        return 0 if ok else 1
+    finally:
+        for p in reversed(procs):
+            p.stop()
+        with contextlib.suppress(Exception):  # never started
+            smtp.stop()
+        if not opts.keep:
+            with psycopg.connect(f"{pg}/postgres", autocommit=True) as conn:
+                conn.execute(f'DROP DATABASE IF EXISTS "{db_name}" WITH (FORCE)')
+            shutil.rmtree(tmp, ignore_errors=True)
+        else:
+            say(f"kept database {db_name} and {tmp}")
+
+
+if __name__ == "__main__":
+    sys.exit(main())
