@@ -20,3 +20,23 @@ def _home_panel(request: HttpRequest) -> dict[str, Any] | None:
 
 
 register_home_panel(HomePanel("tickets/_home_panel.html", "ticket.view", _home_panel, order=10))
+
+
+def _my_customers(request: HttpRequest) -> dict[str, Any] | None:
+    """An account manager lands on their own customers, each with its open orders (README)."""
+    from django.db.models import Count, Q
+
+    from kefu.customers.selectors import customers_in_scope
+
+    from .models import OPEN_STATUS_VALUES
+
+    actor = request.actor  # type: ignore[attr-defined]
+    if not any(s.team_kind == "account_managers" for s in actor.seats):
+        return None
+    qs = (customers_in_scope(actor.scope).filter(account_manager=actor.user, is_active=True)
+          .annotate(open_orders=Count("tickets", filter=Q(tickets__status__in=OPEN_STATUS_VALUES)))
+          .order_by("-open_orders", "name"))
+    return {"customers": list(qs[:30]), "total": qs.count()}
+
+
+register_home_panel(HomePanel("tickets/_home_my_customers.html", "ticket.view", _my_customers, order=5))

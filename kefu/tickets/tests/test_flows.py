@@ -352,3 +352,22 @@ def test_english_action_labels_are_imperatives(agent_bj, client):
     assert buttons[0] == "Close"
     timeline = html[html.index('id="timeline"'):]
     assert "Resolved" in timeline
+
+
+# -- item 12: the account manager lands on their own customers --------------------------------------
+
+def test_the_account_manager_home_page_lists_their_own_customers(am_gd, client, make_actor):
+    from conftest import login_client
+    from kefu.org.models import Role
+
+    from .factories import customer_in
+
+    other_am = make_actor("am_gd2", "am_gd", Role.ACCOUNT_MANAGER)
+    mine = customer_in("gd", name="广州某局(我的)", account_manager=am_gd.user)
+    customer_in("gd", name="广州某厅(别人的)", account_manager=other_am.user)
+    make_ticket(am_gd, customer=mine, kind="consultation", category=None, topic="usage")
+    html = login_client(client, am_gd).get("/").content.decode()
+    panel = html[html.index('id="my-customers"'):]
+    panel = panel[:panel.index("</section>")]
+    assert "广州某局(我的)" in panel and "广州某厅(别人的)" not in panel
+    assert ">1</td>" in panel  # its open order
