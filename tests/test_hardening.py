@@ -258,3 +258,16 @@ def test_the_runtime_role_cannot_touch_the_audit_trail_or_its_triggers(agent_bj,
             cursor.execute("RESET ROLE")
     assert AuditEvent.objects.filter(verb="token.issued").count() == 1
     assert AuditEvent.objects.filter(verb="probe").count() == 1  # it can still append
+
+
+# -- #15.12 user foreign keys PROTECT ----------------------------------------------------------
+
+
+def test_a_user_with_memberships_cannot_be_deleted_only_deactivated(agent_bj):
+    from django.db.models import ProtectedError
+
+    from kefu.org.models import Membership
+
+    with pytest.raises(ProtectedError):
+        agent_bj.user.delete()
+    assert Membership.objects.filter(user=agent_bj.user).count() == 1
