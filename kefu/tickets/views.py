@@ -195,11 +195,13 @@ def _detail_context(actor: Any, ticket: Any, error: DomainError | None = None, *
         "resolution": next((h.result for h in reversed(d["hops"]) if h.result), "")
         if ticket.status == Status.RESULT_RETURNED else "",
     }
+    accept_due = next((i.left_display for i in d["clocks"]
+                       if i.clock.kind == "accept" and i.clock.status == "running"), "")
     typed = {k: post.get(k, "") for k in post if k not in ("csrfmiddlewaretoken", "version")} if post else {}
     failed = {**defaults, **typed}
     return {
         "t": ticket, **d, "actions": actions, "more_actions": actions[1:], "error": error,
-        "failed_action": failed_action, "vals_default": defaults,
+        "failed_action": failed_action, "vals_default": defaults, "accept_due": accept_due,
         "vals_primary": failed if actions and actions[0] == failed_action else defaults, "vals_failed": failed,
         "can_note": actor.can("ticket.work") and ticket.status != Status.CLOSED,
         "targets": targets, "reassign_targets": [ticket.holder_team, *targets] if "reassign" in actions else [],
@@ -349,3 +351,4 @@ def download(request: HttpRequest, number: str, attachment_id: int) -> HttpRespo
     actor = request.actor  # type: ignore[attr-defined]
     ticket = selectors.ticket_by_number(actor, number)
     return download_response(selectors.attachment_in_scope(actor, ticket, attachment_id))  # type: ignore[return-value]
+
