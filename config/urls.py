@@ -24,6 +24,7 @@ urlpatterns = [
     path("reports/", include("kefu.reports.urls")),
     path("incidents/", include("kefu.incidents.urls")),
     path("norms/", include("kefu.norms.urls")),
+    path("quality/", include("kefu.quality.urls")),
     path("calls/", include("kefu.calls.urls")),
     path("rt/", include("kefu.realtime.urls")),
     path("chat/", include("kefu.chat.urls")),

@@ -54,6 +54,9 @@ MATRIX: dict[str, tuple[object, frozenset[Role]]] = {
     # Service norms and quality inspection
     "norms.view": (_("查看服务用语词库"), ALL_ROLES),
     "norms.manage": (_("维护服务用语词库(集团客服部)"), frozenset({KP, AD})),
+    "quality.view": (_("查看质检(坐席看本人的)"), frozenset({A, S, KP, AN, AD})),
+    "quality.inspect": (_("质检评分、裁定申诉(本省；集团客服部与运营单位全国)"), frozenset({S, KP})),
+    "quality.configure": (_("配置质检评分项分值与抽检数量"), frozenset({KP, AD})),
     # Hotline telephony (第七条(一) 20 秒接通率)
     "calls.view": (_("查看通话记录、来电弹屏与接通率"), frozenset({A, S, AN, AD})),
     "calls.import": (_("导入话单文件(全国范围)"), frozenset({S, AD})),

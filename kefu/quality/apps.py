@@ -6,3 +6,6 @@ class QualityConfig(AppConfig):
     name = "kefu.quality"
     label = "quality"
     verbose_name = _("质检")
+
+    def ready(self) -> None:
+        from . import audit_verbs, nav  # noqa: F401

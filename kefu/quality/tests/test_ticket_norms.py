@@ -90,6 +90,7 @@ def test_web_form_keeps_the_typed_text_and_shows_the_suggestion(agent_bj):
     page = r.content.decode()
     assert r.status_code == 422
     assert "别 再 来 问 了" in page and "欢迎随时联系我们" in page
+    assert BAD in page  # the textarea still holds what the agent typed
     assert not CustomerReply.objects.unscoped("test").filter(ticket=t).exists()
 
 
