@@ -149,6 +149,10 @@ class Update(models.Model):
     def __str__(self) -> str:
         return f"{self.incident_id} {self.kind} {self.at:%Y-%m-%d %H:%M}"
 
+    @property
+    def status_to_label(self) -> str:
+        return str(Status(self.status_to).label) if self.status_to in Status.values else self.status_to
+
 
 class MailStatus(models.TextChoices):
     PENDING = "pending", _("待发送")

@@ -136,7 +136,7 @@ def to_xlsx(review: Review) -> bytes:
     for i, u in enumerate(review.timeline, start=1):
         tl.write_string(i, 0, _local(u.at))
         tl.write_string(i, 1, str(u.get_kind_display()))
-        tl.write_string(i, 2, f"{u.status_from}→{u.status_to}" if u.status_to else "")
+        tl.write_string(i, 2, u.status_to_label if u.status_to else "")
         tl.write_string(i, 3, u.body)
         tl.write_string(i, 4, (u.author.display_name or u.author.username) if u.author else "系统")
     ph = book.add_worksheet("分省分时工单")
