@@ -271,3 +271,42 @@ def test_a_user_with_memberships_cannot_be_deleted_only_deactivated(agent_bj):
     with pytest.raises(ProtectedError):
         agent_bj.user.delete()
     assert Membership.objects.filter(user=agent_bj.user).count() == 1
+
+
+# -- #15.12 configuration edited in the admin is audited -----------------------------------------
+
+
+def test_editing_a_team_in_the_admin_writes_one_config_event(client, admin_actor):
+    from kefu.core.models import AuditEvent
+
+    client.force_login(admin_actor.user)
+    team = Team.objects.get(code="desk_bj")
+    url = f"/admin/org/team/{team.pk}/change/"
+    form = client.get(url).context["adminform"].form
+    data = {name: form.initial.get(name, "") for name in form.fields}
+    data = {k: ("" if v is None else (v.pk if hasattr(v, "pk") else v)) for k, v in data.items()}
+    data["email"] = "desk-bj@example.com"
+    response = client.post(url, data)
+    assert response.status_code == 302, response.content.decode()[:2000]
+    event = AuditEvent.objects.get(verb="config.changed")
+    assert (event.target_type, event.target_id, event.actor_id) == (
+        "org.team",
+        str(team.pk),
+        admin_actor.user.pk,
+    )
+    assert event.data["fields"] == ["email"]
+
+
+def test_deleting_a_holiday_in_the_admin_is_recorded_before_it_goes(client, admin_actor):
+    from datetime import date
+
+    from kefu.core.models import AuditEvent
+    from kefu.sla.models import Holiday
+
+    client.force_login(admin_actor.user)
+    holiday = Holiday.objects.create(date=date(2031, 1, 1), kind=Holiday.Kind.OFF, name="测试假日")
+    response = client.post(f"/admin/sla/holiday/{holiday.pk}/delete/", {"post": "yes"})
+    assert response.status_code == 302
+    event = AuditEvent.objects.get(verb="config.deleted")
+    assert (event.target_type, event.target_id) == ("sla.holiday", str(holiday.pk))
+    assert not Holiday.objects.filter(pk=holiday.pk).exists()

@@ -7,6 +7,7 @@ from django.http import HttpRequest
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from . import audit
 from .models import AuditEvent, JobHeartbeat
 
 
@@ -19,6 +20,53 @@ class ReadOnlyAdmin(admin.ModelAdmin):
 
     def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
         return False
+
+
+class AuditedAdmin(admin.ModelAdmin):
+    """Configuration edited in the admin is an event like any other (policy, calendar, team,
+    membership, category...): one ``config.*`` audit row per saved, added or deleted object,
+    inline rows included, in the admin's own transaction."""
+
+    def save_model(self, request: HttpRequest, obj: Any, form: Any, change: bool) -> None:
+        super().save_model(request, obj, form, change)
+        _record(request, "config.changed" if change else "config.added", obj,
+                fields=sorted(form.changed_data) if change else [])
+
+    def delete_model(self, request: HttpRequest, obj: Any) -> None:
+        _record(request, "config.deleted", obj)
+        super().delete_model(request, obj)
+
+    def delete_queryset(self, request: HttpRequest, queryset: Any) -> None:
+        for obj in queryset:
+            _record(request, "config.deleted", obj)
+        super().delete_queryset(request, queryset)
+
+    def save_formset(self, request: HttpRequest, form: Any, formset: Any, change: bool) -> None:
+        instances = formset.save(commit=False)
+        for obj in formset.deleted_objects:
+            _record(request, "config.deleted", obj)
+            obj.delete()
+        changed = {id(obj): fields for obj, fields in getattr(formset, "changed_objects", [])}
+        for obj in instances:
+            adding = obj.pk is None
+            obj.save()
+            _record(request, "config.added" if adding else "config.changed", obj,
+                    fields=[] if adding else sorted(changed.get(id(obj), [])))
+        formset.save_m2m()
+
+
+def _record(request: HttpRequest, verb: str, obj: Any, *, fields: list[str] | None = None) -> None:
+    data: dict[str, Any] = {"model": obj._meta.label_lower, "object": str(obj)[:200]}
+    if fields:
+        data["fields"] = fields
+    audit.record(actor=request.user, verb=verb, target=obj, data=data)
+
+
+audit.register_verbs({
+    "config.added": _("后台新增配置"),
+    "config.changed": _("后台修改配置"),
+    "config.deleted": _("后台删除配置"),
+})
 
 
 class ScopedAdmin(admin.ModelAdmin):

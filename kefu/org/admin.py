@@ -7,24 +7,26 @@ from django.contrib.auth.admin import UserAdmin as BaseUserAdmin
 from django.http import HttpRequest, HttpResponse
 from django.utils.translation import gettext_lazy as _
 
+from kefu.core.admin import AuditedAdmin
+
 from . import services
 from .models import ApiToken, Membership, Province, Team, Unit, User
 
 
 @admin.register(Province)
-class ProvinceAdmin(admin.ModelAdmin):
+class ProvinceAdmin(AuditedAdmin):
     list_display = ("report_order", "name", "code", "slug", "full_name")
     ordering = ("report_order",)
 
 
 @admin.register(Unit)
-class UnitAdmin(admin.ModelAdmin):
+class UnitAdmin(AuditedAdmin):
     list_display = ("name", "code", "kind", "province")
     list_filter = ("kind",)
 
 
 @admin.register(Team)
-class TeamAdmin(admin.ModelAdmin):
+class TeamAdmin(AuditedAdmin):
     list_display = ("name", "code", "kind", "unit", "province", "email")
     list_filter = ("kind", "province")
     search_fields = ("name", "code")
@@ -37,7 +39,7 @@ class MembershipInline(admin.TabularInline):
 
 
 @admin.register(User)
-class UserAdmin(BaseUserAdmin):
+class UserAdmin(AuditedAdmin, BaseUserAdmin):  # memberships (inline) audited too
     fieldsets = (*BaseUserAdmin.fieldsets, (_("客服资料"), {"fields": ("display_name", "phone")}))  # type: ignore[misc]
     list_display = ("username", "display_name", "email", "is_active", "is_staff")
     inlines = [MembershipInline]
@@ -57,7 +59,7 @@ class UserAdmin(BaseUserAdmin):
 
 
 @admin.register(ApiToken)
-class ApiTokenAdmin(admin.ModelAdmin):
+class ApiTokenAdmin(AuditedAdmin):
     list_display = ("name", "prefix", "user", "team", "created_at", "last_used_at", "revoked_at")
     readonly_fields = ("prefix", "key_hash", "created_at", "last_used_at")
     list_filter = ("revoked_at",)

@@ -5,7 +5,7 @@ from django.core.exceptions import ValidationError
 from django.forms.models import BaseInlineFormSet
 from django.utils.translation import gettext_lazy as _
 
-from kefu.core.admin import ReadOnlyAdmin, ScopedAdmin
+from kefu.core.admin import AuditedAdmin, ReadOnlyAdmin, ScopedAdmin
 
 from .models import Clock, Holiday, Notice, Policy, ServiceCalendar, ServiceHours
 
@@ -27,13 +27,13 @@ class ServiceHoursInline(admin.TabularInline):
 
 
 @admin.register(ServiceCalendar)
-class ServiceCalendarAdmin(admin.ModelAdmin):
+class ServiceCalendarAdmin(AuditedAdmin):
     list_display = ("name", "code", "timezone", "observes_holidays")
     inlines = [ServiceHoursInline]
 
 
 @admin.register(Holiday)
-class HolidayAdmin(admin.ModelAdmin):
+class HolidayAdmin(AuditedAdmin):
     list_display = ("date", "name", "kind")
     list_filter = ("kind", "date")
     date_hierarchy = "date"
@@ -41,7 +41,7 @@ class HolidayAdmin(admin.ModelAdmin):
 
 
 @admin.register(Policy)
-class PolicyAdmin(admin.ModelAdmin):
+class PolicyAdmin(AuditedAdmin):
     list_display = ("name", "target", "ticket_kind", "team_kind", "duration_minutes", "counting", "calendar",
                     "warn_ratio", "on_time_target", "is_active")
     list_filter = ("target", "team_kind", "counting", "is_active")

@@ -10,7 +10,7 @@ from django.db.models import QuerySet
 from django.http import HttpRequest
 from django.utils.translation import gettext_lazy as _
 
-from kefu.core.admin import ScopedAdmin
+from kefu.core.admin import AuditedAdmin, ScopedAdmin
 from kefu.core.errors import DomainError
 
 from . import services
@@ -18,7 +18,7 @@ from .models import Category, Hop, Ticket
 
 
 @admin.register(Category)
-class CategoryAdmin(admin.ModelAdmin):
+class CategoryAdmin(AuditedAdmin):
     list_display = ("code", "path_display", "level", "sort_order", "valid_from", "valid_to")
     list_filter = ("level",)
     search_fields = ("code", "name")
