@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import os
 
 from django import template
@@ -11,7 +10,7 @@ from django.http import HttpRequest
 from django.http.request import split_domain_port
 from django.templatetags.static import static
 from django.urls import reverse
-from django.utils.html import format_html
+from django.utils.html import format_html, json_script
 from django.utils.safestring import SafeString
 
 register = template.Library()
@@ -47,7 +46,5 @@ def realtime_client(context: template.Context) -> SafeString:
         "actUrl": reverse("realtime:act"),
     }
     return format_html(
-        '<script id="kefu-rt-config" type="application/json">{}</script><script src="{}"></script>',
-        json.dumps(config),
-        static("realtime/rt.js"),
+        '{}<script src="{}"></script>', json_script(config, "kefu-rt-config"), static("realtime/rt.js")
     )
