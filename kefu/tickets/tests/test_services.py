@@ -11,6 +11,7 @@ from kefu.core.errors import Conflict, Forbidden, IllegalTransition, NotFound, V
 from kefu.core.models import AuditEvent
 from kefu.org.models import Team
 from kefu.sla.models import Clock
+from kefu.sla.sweep import sweep
 from kefu.tickets import services
 from kefu.tickets.models import Hop, Ticket
 
@@ -136,8 +137,6 @@ def test_return_goes_back_to_the_sender_with_reason(agent_bj, hotline_agent):
 
 
 def test_auto_accept_after_the_accept_deadline_via_the_sweep(agent_bj):
-    sweep = pytest.importorskip("kefu.sla.sweep").sweep
-
     t = make_ticket(agent_bj, now=T0)
     hop = services.ticket_dispatch(actor=agent_bj, ticket=t, to_team=hotline(), reason_code="complaint_assist",
                                    now=T0)
@@ -155,8 +154,6 @@ def test_auto_accept_after_the_accept_deadline_via_the_sweep(agent_bj):
 
 def test_a_late_sweep_gives_no_extra_time(agent_bj):
     """Accepted at the 2-hour mark, not when the sweep got round to it: the 24 h clock starts then."""
-    sweep = pytest.importorskip("kefu.sla.sweep").sweep
-
     t = make_ticket(agent_bj, now=T0)
     hop = services.ticket_dispatch(actor=agent_bj, ticket=t, to_team=hotline(), reason_code="complaint_assist",
                                    now=T0)
