@@ -124,6 +124,7 @@ class ServiceLevelOut(Schema):
     month: str
     target: float
     overall: RateOut
+    headline: list[RateOut]  # per rule group: province (48 h) and hotline/online (24 h), never one sum
     by_team: list[RateOut]
     by_province: list[RateOut]
     late: list[LateOut]
@@ -141,6 +142,7 @@ def service_level_data(request: HttpRequest, q: Query[MonthQuery]) -> dict[str, 
     report = service_level.service_level(selectors.reader_scope(actor), month)
     return {
         "month": months.key(month), "target": float(report.target), "overall": _rate(report.overall),
+        "headline": [_rate(r) for r in report.headline],
         "by_team": [_rate(r) for r in report.by_team], "by_province": [_rate(r) for r in report.by_province],
         "late": [{"label": o.label, "team": o.team, "province": o.province} for o in report.late],
     }

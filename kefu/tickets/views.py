@@ -323,7 +323,8 @@ def note(request: HttpRequest, number: str) -> HttpResponse:
     except DomainError as exc:
         if exc.status == 404:
             raise
-        return render(request, "tickets/detail.html", _detail_context(actor, ticket, exc), status=exc.status)
+        context = _detail_context(actor, ticket, exc, failed_action="note", post=request.POST)
+        return render(request, "tickets/detail.html", context, status=exc.status)
     return redirect(reverse("tickets:detail", args=[number]) + "#notes")
 
 

@@ -63,6 +63,8 @@ def test_the_sla_rates_page_headline_keeps_the_groups_apart(js_month, lead_js, c
     assert rows == {"province": 40.0, "national": 100.0}
     html = login_client(client, lead_js).get("/reports/?month_from=2026-10&month_to=2026-10").content.decode()
     assert 'data-testid="rate-province"' in html and "40.0%" in html
+    api = client.get("/api/reports/service-level?month=2026-10").json()
+    assert {h["key"]: h["rate"] for h in api["headline"]} == {"province": 40.0, "national": 100.0}
 
 
 def test_rate_axes_start_at_zero():

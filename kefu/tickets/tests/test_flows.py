@@ -371,3 +371,12 @@ def test_the_account_manager_home_page_lists_their_own_customers(am_gd, client, 
     panel = panel[:panel.index("</section>")]
     assert "广州某局(我的)" in panel and "广州某厅(别人的)" not in panel
     assert ">1</td>" in panel  # its open order
+
+
+def test_a_refused_note_keeps_what_was_typed(agent_bj, client):
+    from conftest import login_client
+
+    t = make_ticket(agent_bj)
+    body = "很长的备注" * 1001  # over 5,000 characters
+    r = login_client(client, agent_bj).post(f"/tickets/{t.number}/notes/", {"body": body})
+    assert r.status_code == 422 and body in r.content.decode()
