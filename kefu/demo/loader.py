@@ -26,6 +26,7 @@ STEPS = [
     "kefu.chat.demo",  # a week of online-service conversations; online_agent on duty
     "kefu.calls.demo",  # a month of hotline and desk calls (answer rates 85-96% by day)
     "kefu.incidents.demo",  # after the orders and the knowledge base, before the report rollup
+    "kefu.quality.demo",  # after the orders: a blocked and a warned reply, this month's sample, inspections
     "kefu.reports.demo",
 ]
 
