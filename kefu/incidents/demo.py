@@ -22,7 +22,7 @@ from kefu.tickets import services as tickets
 from kefu.tickets.models import Category
 
 from . import bulk, services
-from .models import Incident
+from .models import Incident, Mail, MailStatus
 
 if TYPE_CHECKING:
     from kefu.demo.loader import DemoContext
@@ -154,6 +154,10 @@ def load(ctx: DemoContext) -> None:
         status="reviewed",
         now=t0 + timedelta(days=1),
         note="根因：核心交换机板卡故障；改进：媒体集群自动切换、故障通报模板预置。",
+    )
+    # A past incident's mail is history, not something to retry every minute against a real SMTP server.
+    Mail.objects.filter(incident=inc).exclude(status=MailStatus.SENT).update(
+        status=MailStatus.FAILED, last_error="演示数据：历史邮件，不重试 / demo data: not retried"
     )
 
 
