@@ -44,7 +44,9 @@ def assert_refused(response, status: int | None = None, code: str | None = None)
     return body
 
 
-def post_raw(client: Client, data: bytes | str, content_type: str = "application/json", url: str = "/api/tokens"):
+def post_raw(
+    client: Client, data: bytes | str, content_type: str = "application/json", url: str = "/api/tokens"
+):
     return client.generic("POST", url, data, content_type=content_type)
 
 
@@ -103,8 +105,9 @@ def test_oversized_body_is_refused_before_reading(api, settings):
 
 
 def test_bad_content_length_is_refused(api):
-    response = api.generic("POST", "/api/tokens", json.dumps(GOOD), content_type="application/json",
-                           CONTENT_LENGTH="lots")
+    response = api.generic(
+        "POST", "/api/tokens", json.dumps(GOOD), content_type="application/json", CONTENT_LENGTH="lots"
+    )
     assert_refused(response, 400, "bad_request")
 
 
@@ -116,15 +119,23 @@ def test_nul_in_query_is_refused(api, query):
 
 
 def test_nul_in_a_form_is_refused(api):
-    response = api.generic("POST", "/accounts/tokens/", "name=a%00b&team_code=desk_bj",
-                           content_type="application/x-www-form-urlencoded")
+    response = api.generic(
+        "POST",
+        "/accounts/tokens/",
+        "name=a%00b&team_code=desk_bj",
+        content_type="application/x-www-form-urlencoded",
+    )
     assert_refused(response, 400, "nul_character")
     assert written() == (0, 0)
 
 
 def test_invalid_utf8_in_a_form_is_refused(api):
-    response = api.generic("POST", "/accounts/tokens/", b"name=\xff&team_code=desk_bj",
-                           content_type="application/x-www-form-urlencoded")
+    response = api.generic(
+        "POST",
+        "/accounts/tokens/",
+        b"name=\xff&team_code=desk_bj",
+        content_type="application/x-www-form-urlencoded",
+    )
     assert_refused(response, 400, "invalid_utf8")
     assert written() == (0, 0)
 
@@ -136,7 +147,9 @@ def test_unknown_query_parameters_are_refused(api, url):
 
 
 def test_unknown_query_parameter_on_a_write_writes_nothing(api):
-    assert_refused(post_raw(api, json.dumps(GOOD), url="/api/tokens?dry_run=1"), 400, "unknown_query_parameter")
+    assert_refused(
+        post_raw(api, json.dumps(GOOD), url="/api/tokens?dry_run=1"), 400, "unknown_query_parameter"
+    )
     assert written() == (0, 0)
 
 
@@ -150,8 +163,11 @@ def test_unknown_api_path_is_json_404(api):
 
 
 def test_signed_out_api_call_is_refused_in_the_shape():
-    assert_refused(Client().post("/api/tokens", json.dumps(GOOD), content_type="application/json"), 401,
-                   "unauthenticated")
+    assert_refused(
+        Client().post("/api/tokens", json.dumps(GOOD), content_type="application/json"),
+        401,
+        "unauthenticated",
+    )
 
 
 def test_wrong_method_is_refused_in_the_shape(api):
@@ -174,8 +190,12 @@ def test_server_error_under_api_is_json_in_the_shape(agent_bj, monkeypatch):
     client.force_login(agent_bj.user)
     response = client.get("/api/me")
     assert response.status_code == 500
-    assert response.json() == {"code": "internal_error", "message": "服务器内部错误。",
-                               "message_en": "Internal server error.", "details": None}
+    assert response.json() == {
+        "code": "internal_error",
+        "message": "服务器内部错误。",
+        "message_en": "Internal server error.",
+        "details": None,
+    }
 
 
 def test_every_api_operation_has_the_guard():

@@ -14,7 +14,9 @@ RUN = ROOT / "bench" / "run"
 
 
 def test_run_lists_every_figure_module():
-    out = subprocess.run([sys.executable, str(RUN), "--list"], capture_output=True, text=True, check=True).stdout
+    out = subprocess.run(
+        [sys.executable, str(RUN), "--list"], capture_output=True, text=True, check=True
+    ).stdout
     names = {line.split()[0] for line in out.splitlines() if line.strip()}
     modules = {p.stem for p in (ROOT / "bench" / "figures").glob("*.py") if not p.name.startswith("_")}
     assert "api_me" in names
@@ -35,7 +37,9 @@ def test_runner_prints_name_value_unit_and_writes_results(tmp_path):
         "NAME = 'fake'\nDESCRIPTION = 'a fake figure'\n"
         "def run(quick):\n    return [('fake_rps', 12.5 if quick else 99.0, 'req/s'), ('fake_p50', 3, 'ms')]\n"
     )
-    out = subprocess.run([sys.executable, str(bench / "run"), "--quick"], capture_output=True, text=True, check=True)
+    out = subprocess.run(
+        [sys.executable, str(bench / "run"), "--quick"], capture_output=True, text=True, check=True
+    )
     assert out.stdout.splitlines() == ["fake_rps 12.5 req/s", "fake_p50 3 ms"]
     results = json.loads((bench / "results.json").read_text())
     assert results["quick"] is True

@@ -45,6 +45,7 @@ IGNORED_TABLES = {"django_session", "org_loginthrottle"}
 
 # -- discovering routes -------------------------------------------------------
 
+
 @dataclass(frozen=True)
 class Route:
     key: str
@@ -75,7 +76,9 @@ def discover_routes() -> list[Route]:
         routes[pattern] = Route(pattern, "web", pattern)
     for router in api._get_bound_routers():  # what requests actually run, nested routers included
         for path, path_view in router.path_operations.items():
-            full = "/api" + re.sub(r"/+", "/", "/" + router.prefix.strip("/") + "/" + path.lstrip("/")).rstrip("/")
+            full = "/api" + re.sub(
+                r"/+", "/", "/" + router.prefix.strip("/") + "/" + path.lstrip("/")
+            ).rstrip("/")
             for operation in path_view.operations:
                 for method in operation.methods:
                     key = f"api:{method} {full}"
@@ -91,7 +94,10 @@ def collect_tables() -> tuple[dict[str, list[Spec]], list[str]]:
         if not config.name.startswith("kefu."):
             continue
         module_name = f"{config.name}.tests.isolation"
-        if importlib.util.find_spec(f"{config.name}.tests") is None or importlib.util.find_spec(module_name) is None:
+        if (
+            importlib.util.find_spec(f"{config.name}.tests") is None
+            or importlib.util.find_spec(module_name) is None
+        ):
             continue
         module = importlib.import_module(module_name)
         for key, spec in module.ROUTES.items():
@@ -123,7 +129,13 @@ def test_no_route_is_declared_twice():
 
 _WEB_PARAM = re.compile(r"<(?:(?P<conv>\w+):)?(?P<name>\w+)>")
 _API_PARAM = re.compile(r"\{(?:\w+:)?(?P<name>\w+)\}")
-_DUMMY = {"int": MISSING_ID, "str": "x", "slug": "x", "path": "x", "uuid": "00000000-0000-0000-0000-000000000000"}
+_DUMMY = {
+    "int": MISSING_ID,
+    "str": "x",
+    "slug": "x",
+    "path": "x",
+    "uuid": "00000000-0000-0000-0000-000000000000",
+}
 
 
 def build_url(route: Route, kwargs: dict[str, Any] | None = None, query: dict[str, Any] | None = None) -> str:
@@ -147,7 +159,9 @@ def send(client: Client, route: Route, method: str, url: str, body: dict[str, An
         return client.generic(method, url, data, content_type="application/json")
     if method == "GET":
         return client.get(url)
-    return client.generic(method, url, urlencode(body or {}), content_type="application/x-www-form-urlencoded")
+    return client.generic(
+        method, url, urlencode(body or {}), content_type="application/x-www-form-urlencoded"
+    )
 
 
 _CSRF = [
@@ -180,7 +194,9 @@ def fingerprint() -> dict[str, list[tuple[Any, ...]]]:
         meta = model._meta
         if not meta.managed or meta.proxy or meta.db_table in IGNORED_TABLES or meta.db_table not in existing:
             continue
-        out[meta.db_table] = [tuple(map(repr, row)) for row in model._base_manager.order_by("pk").values_list()]
+        out[meta.db_table] = [
+            tuple(map(repr, row)) for row in model._base_manager.order_by("pk").values_list()
+        ]
     return out
 
 
@@ -227,6 +243,7 @@ def signed_in(actor: Actor) -> Client:
 
 # -- the checks ---------------------------------------------------------------
 
+
 def check_object(route: Route, spec: ObjectRoute) -> None:
     ctx = make_context(spec.team, spec.role)
     made = spec.make(ctx)
@@ -241,7 +258,9 @@ def check_object(route: Route, spec: ObjectRoute) -> None:
         denied = send(attacker, route, method, denied_url, target.body)
         missing = send(attacker, route, method, missing_url, missing_body)
         assert_unchanged(before, fingerprint(), f"{method} {route.key} by a user of another province")
-        assert missing.status_code == 404, f"{method} {route.key}: a missing id gave {missing.status_code}, not 404"
+        assert missing.status_code == 404, (
+            f"{method} {route.key}: a missing id gave {missing.status_code}, not 404"
+        )
         assert denied.status_code == 404, (
             f"{method} {route.key}: another province's object gave {denied.status_code}, not 404"
         )
@@ -250,7 +269,9 @@ def check_object(route: Route, spec: ObjectRoute) -> None:
         )
     if "GET" in methods and spec.owner_get_ok:
         own = send(signed_in(ctx.owner), route, "GET", build_url(route, target.path, target.query), None)
-        assert own.status_code != 404, f"GET {route.key}: the owner got 404: make() does not build a visible object"
+        assert own.status_code != 404, (
+            f"GET {route.key}: the owner got 404: make() does not build a visible object"
+        )
 
 
 def check_list(route: Route, spec: ListRoute) -> None:
@@ -259,7 +280,9 @@ def check_list(route: Route, spec: ListRoute) -> None:
     url = build_url(route, {}, spec.query)
     theirs = send(signed_in(ctx.attacker), route, "GET", url, None)
     own = send(signed_in(ctx.owner), route, "GET", url, None)
-    assert own.status_code == 200 and marker in text_of(own), f"{route.key}: the owner does not see {marker!r}"
+    assert own.status_code == 200 and marker in text_of(own), (
+        f"{route.key}: the owner does not see {marker!r}"
+    )
     assert theirs.status_code == 200, f"{route.key}: {theirs.status_code}"
     assert marker not in text_of(theirs), f"{route.key}: another province's {marker!r} is listed"
 
@@ -314,5 +337,7 @@ def check_admin(route: Route) -> None:
     ]
     for url in urls:
         response = client.get(url)
-        assert response.status_code == 302 and "/admin/login/" in response["Location"], f"{url}: {response.status_code}"
+        assert response.status_code == 302 and "/admin/login/" in response["Location"], (
+            f"{url}: {response.status_code}"
+        )
     assert Client().get(reverse("admin:index")).status_code == 302

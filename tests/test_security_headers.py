@@ -17,7 +17,9 @@ JS_URL = re.compile(r"""(href|src|action)\s*=\s*["']?\s*javascript:""", re.I)
 
 
 def project_templates() -> list[Path]:
-    found = sorted(p for p in (ROOT / "kefu").rglob("templates/**/*") if p.is_file() and p.suffix in {".html", ".txt"})
+    found = sorted(
+        p for p in (ROOT / "kefu").rglob("templates/**/*") if p.is_file() and p.suffix in {".html", ".txt"}
+    )
     assert found, "no templates found: the scan would pass vacuously"
     return found
 
@@ -55,7 +57,9 @@ def test_the_scanner_catches_each_kind_of_inline_code():
 
 @pytest.mark.parametrize("path", project_templates(), ids=lambda p: str(p.relative_to(ROOT)))
 def test_template_has_no_inline_script_or_style(path: Path):
-    assert inline_code_problems(path.read_text()) == [], f"{path.relative_to(ROOT)}: move it to kefu/core/static/"
+    assert inline_code_problems(path.read_text()) == [], (
+        f"{path.relative_to(ROOT)}: move it to kefu/core/static/"
+    )
 
 
 EXPECTED = {

@@ -32,7 +32,9 @@ def panels_on(html: str) -> list[str]:
 def log_in(username: str) -> str:
     """Through the login form, as a person would; returns the page it lands on."""
     client = Client()
-    response = client.post("/accounts/login/", {"username": username, "password": "correct-horse-42"}, follow=True)
+    response = client.post(
+        "/accounts/login/", {"username": username, "password": "correct-horse-42"}, follow=True
+    )
     assert response.status_code == 200 and response.redirect_chain == [("/", 302)]
     return response.content.decode()
 
@@ -63,15 +65,25 @@ def test_signed_out_home_goes_to_the_login_page(client):
 
 def test_every_home_panel_renders_for_every_demo_role(make_actor):
     # Any panel that crashes would take every landing page down.
-    for i, (team, role) in enumerate([("desk_bj", "agent"), ("desk_bj", "supervisor"), ("am_gd", "account_manager"),
-                                      ("knowledge", "kb_author"), ("hq_business", "kb_confirmer"),
-                                      ("hq_service", "kb_publisher"), ("hq_service", "analyst"),
-                                      ("hq_service", "admin"), ("hotline", "agent")]):
+    for i, (team, role) in enumerate(
+        [
+            ("desk_bj", "agent"),
+            ("desk_bj", "supervisor"),
+            ("am_gd", "account_manager"),
+            ("knowledge", "kb_author"),
+            ("hq_business", "kb_confirmer"),
+            ("hq_service", "kb_publisher"),
+            ("hq_service", "analyst"),
+            ("hq_service", "admin"),
+            ("hotline", "agent"),
+        ]
+    ):
         assert "我的团队与职责" in home_of(make_actor(f"role{i}", team, role))
     assert HOME_PANELS
 
 
 # -- navigation --------------------------------------------------------------
+
 
 def test_every_navigation_entry_reverses():
     broken = []
@@ -89,6 +101,7 @@ def test_navigation_follows_permissions(agent_bj, hq_analyst):
 
 
 # -- language ----------------------------------------------------------------
+
 
 def test_language_switch_to_english_and_back(client, agent_bj):
     client.force_login(agent_bj.user)
@@ -121,6 +134,7 @@ def test_browser_language_does_not_override_chinese_default(client):
 
 # -- time --------------------------------------------------------------------
 
+
 def test_times_are_shown_in_beijing_time(client, agent_bj):
     token, _secret = services.token_issue(actor=agent_bj, team=Team.objects.get(code="desk_bj"), name="t")
     ApiToken.objects.filter(pk=token.pk).update(created_at=datetime(2026, 1, 1, 16, 30, tzinfo=UTC))
@@ -131,6 +145,7 @@ def test_times_are_shown_in_beijing_time(client, agent_bj):
 
 
 # -- admin -------------------------------------------------------------------
+
 
 def test_admin_is_usable_by_an_administrator(admin_actor):
     client = Client()
@@ -158,6 +173,7 @@ def test_admin_link_only_for_administrators(admin_actor, agent_bj):
 
 # -- error pages -------------------------------------------------------------
 
+
 def test_unknown_page_is_the_chinese_not_found_page(client, agent_bj):
     client.force_login(agent_bj.user)
     response = client.get("/no/such/page/")
@@ -170,7 +186,9 @@ def test_csrf_failure_is_a_chinese_page(agent_bj):
     client.force_login(agent_bj.user)
     response = client.post("/accounts/tokens/", {"name": "x", "team_code": "desk_bj"})
     assert response.status_code == 403
-    assert "页面已过期" in response.content.decode() and 'data-code="csrf_failed"' in response.content.decode()
+    assert (
+        "页面已过期" in response.content.decode() and 'data-code="csrf_failed"' in response.content.decode()
+    )
 
 
 def test_server_error_page_renders_without_context():

@@ -29,8 +29,12 @@ class AuditedAdmin(admin.ModelAdmin):
 
     def save_model(self, request: HttpRequest, obj: Any, form: Any, change: bool) -> None:
         super().save_model(request, obj, form, change)
-        _record(request, "config.changed" if change else "config.added", obj,
-                fields=sorted(form.changed_data) if change else [])
+        _record(
+            request,
+            "config.changed" if change else "config.added",
+            obj,
+            fields=sorted(form.changed_data) if change else [],
+        )
 
     def delete_model(self, request: HttpRequest, obj: Any) -> None:
         _record(request, "config.deleted", obj)
@@ -50,8 +54,12 @@ class AuditedAdmin(admin.ModelAdmin):
         for obj in instances:
             adding = obj.pk is None
             obj.save()
-            _record(request, "config.added" if adding else "config.changed", obj,
-                    fields=[] if adding else sorted(changed.get(id(obj), [])))
+            _record(
+                request,
+                "config.added" if adding else "config.changed",
+                obj,
+                fields=[] if adding else sorted(changed.get(id(obj), [])),
+            )
         formset.save_m2m()
 
 
@@ -62,11 +70,13 @@ def _record(request: HttpRequest, verb: str, obj: Any, *, fields: list[str] | No
     audit.record(actor=request.user, verb=verb, target=obj, data=data)
 
 
-audit.register_verbs({
-    "config.added": _("后台新增配置"),
-    "config.changed": _("后台修改配置"),
-    "config.deleted": _("后台删除配置"),
-})
+audit.register_verbs(
+    {
+        "config.added": _("后台新增配置"),
+        "config.changed": _("后台修改配置"),
+        "config.deleted": _("后台删除配置"),
+    }
+)
 
 
 class ScopedAdmin(admin.ModelAdmin):

@@ -68,8 +68,12 @@ def install_error_handlers(api: NinjaAPI) -> None:
 
     @api.exception_handler(AuthenticationError)
     def auth_error(request: HttpRequest, exc: AuthenticationError) -> HttpResponse:
-        body = {"code": "unauthenticated", "message": "请先登录或提供有效的 API 令牌。",
-                "message_en": "Sign in or provide a valid API token.", "details": None}
+        body = {
+            "code": "unauthenticated",
+            "message": "请先登录或提供有效的 API 令牌。",
+            "message_en": "Sign in or provide a valid API token.",
+            "details": None,
+        }
         return _json(api, request, body, 401)
 
     @api.exception_handler(AuthorizationError)
@@ -86,18 +90,31 @@ def install_error_handlers(api: NinjaAPI) -> None:
         if exc.status_code == 404:
             return _json(api, request, not_found_body(), 404)
         if exc.status_code == 403 and "csrf" in str(exc.message).lower():
-            body = {"code": "csrf_failed", "message": "CSRF 校验失败，请刷新页面后重试。",
-                    "message_en": "CSRF check failed; reload the page and try again.", "details": None}
+            body = {
+                "code": "csrf_failed",
+                "message": "CSRF 校验失败，请刷新页面后重试。",
+                "message_en": "CSRF check failed; reload the page and try again.",
+                "details": None,
+            }
             return _json(api, request, body, 403)
-        body = {"code": "http_error", "message": "请求无法处理。", "message_en": str(exc.message), "details": None}
+        body = {
+            "code": "http_error",
+            "message": "请求无法处理。",
+            "message_en": str(exc.message),
+            "details": None,
+        }
         return _json(api, request, body, exc.status_code)
 
     @api.exception_handler(ScopeMissing)
     def scope_missing(request: HttpRequest, exc: ScopeMissing) -> HttpResponse:
         # A programming error: fail closed, loudly in the log, without detail to the client.
         log.error("scope missing: %s", exc)
-        body = {"code": "internal_error", "message": "服务器内部错误。", "message_en": "Internal server error.",
-                "details": None}
+        body = {
+            "code": "internal_error",
+            "message": "服务器内部错误。",
+            "message_en": "Internal server error.",
+            "details": None,
+        }
         return _json(api, request, body, 500)
 
 
@@ -256,9 +273,14 @@ def install_error_docs(api: NinjaAPI) -> None:
                 "code": {"type": "string", "description": "稳定的错误代码 / stable error code"},
                 "message": {"type": "string", "description": "中文说明"},
                 "message_en": {"type": "string", "description": "English message"},
-                "details": {"anyOf": [{"type": "array", "items": {"type": "object"}}, {"type": "object"},
-                                      {"type": "null"}],
-                            "description": "字段级说明 / per-field details"},
+                "details": {
+                    "anyOf": [
+                        {"type": "array", "items": {"type": "object"}},
+                        {"type": "object"},
+                        {"type": "null"},
+                    ],
+                    "description": "字段级说明 / per-field details",
+                },
             },
             "required": ["code", "message", "message_en", "details"],
         }
@@ -286,8 +308,12 @@ def _takes_json_body(operation: Any) -> bool:
 
 def _refusal(request: HttpRequest, allowed: frozenset[str], json_body: bool) -> dict[str, Any] | None:
     content_type = request.META.get("CONTENT_TYPE", "")
-    if (json_body and request.method in ("POST", "PUT", "PATCH") and request.body
-            and not content_type.startswith("application/json")):
+    if (
+        json_body
+        and request.method in ("POST", "PUT", "PATCH")
+        and request.body
+        and not content_type.startswith("application/json")
+    ):
         # A form-encoded body would otherwise be read as if it were JSON fields.
         return {
             "status": 415,
@@ -318,6 +344,7 @@ def _wrap(operation: Any, allowed: frozenset[str]) -> None:
         return operation.api.create_response(request, refusal, status=status)  # type: ignore[no-any-return]
 
     if inspect.iscoroutinefunction(original):
+
         async def run_checks_async(request: HttpRequest) -> HttpResponse | None:
             error = await original(request)
             if error is not None:
@@ -327,6 +354,7 @@ def _wrap(operation: Any, allowed: frozenset[str]) -> None:
 
         operation._run_checks = run_checks_async
     else:
+
         def run_checks(request: HttpRequest) -> HttpResponse | None:
             error = original(request)
             if error is not None:

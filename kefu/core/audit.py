@@ -87,10 +87,16 @@ def timeline_rows(events: Any) -> list[TimelineRow]:
     for event in events:
         local = timezone.localtime(event.at, DISPLAY_TZ)
         details = [(str(k), str(v)) for k, v in sorted((event.data or {}).items())]
-        rows.append(TimelineRow(
-            at=local, at_display=local.strftime("%Y-%m-%d %H:%M"), verb=event.verb,
-            label=verb_label(event.verb), actor=event.actor_label, details=details,
-        ))
+        rows.append(
+            TimelineRow(
+                at=local,
+                at_display=local.strftime("%Y-%m-%d %H:%M"),
+                verb=event.verb,
+                label=verb_label(event.verb),
+                actor=event.actor_label,
+                details=details,
+            )
+        )
     return rows
 
 

@@ -33,7 +33,12 @@ class DomainError(Exception):
             self.status = status
 
     def as_dict(self) -> dict[str, Any]:
-        return {"code": self.code, "message": self.message, "message_en": self.message_en, "details": self.details}
+        return {
+            "code": self.code,
+            "message": self.message,
+            "message_en": self.message_en,
+            "details": self.details,
+        }
 
 
 class ValidationFailed(DomainError):

@@ -97,7 +97,8 @@ def lease_acquire(name: str, *, ttl: float, holder: str) -> bool:
             log.warning("job %s: lease held by dead process %s, taking it over", name, current)
             return bool(
                 JobLease.objects.filter(name=name, holder=current).update(
-                    holder=holder, acquired_at=now, expires_at=now + timedelta(seconds=ttl))
+                    holder=holder, acquired_at=now, expires_at=now + timedelta(seconds=ttl)
+                )
             )
     return False
 
@@ -120,13 +121,15 @@ def lease(name: str, *, ttl: float) -> Iterator[bool]:
 
 def _beat_started(name: str, every: int) -> None:
     JobHeartbeat.objects.update_or_create(
-        name=name, defaults={"last_started_at": timezone.now(), "expected_every_seconds": every})
+        name=name, defaults={"last_started_at": timezone.now(), "expected_every_seconds": every}
+    )
 
 
 def _beat_done(name: str, result: Any) -> None:
     summary = result if isinstance(result, dict) else {"result": result}
     JobHeartbeat.objects.filter(name=name).update(
-        last_success_at=timezone.now(), last_summary=summary, last_error="")
+        last_success_at=timezone.now(), last_summary=summary, last_error=""
+    )
 
 
 def _beat_failed(name: str) -> None:

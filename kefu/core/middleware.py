@@ -62,8 +62,11 @@ MAX_URL_CHARS = 4000
 
 
 def _error(status: int, code: str, zh: str, en: str) -> JsonResponse:
-    return JsonResponse({"code": code, "message": zh, "message_en": en, "details": None}, status=status,
-                        json_dumps_params={"ensure_ascii": False})
+    return JsonResponse(
+        {"code": code, "message": zh, "message_en": en, "details": None},
+        status=status,
+        json_dumps_params={"ensure_ascii": False},
+    )
 
 
 class RequestGuardMiddleware:
@@ -89,8 +92,10 @@ class RequestGuardMiddleware:
         if "\x00" in request.path or "%00" in raw_query or "\x00" in raw_query:
             return _nul_error()
         content_type = request.META.get("CONTENT_TYPE", "")
-        if length and (content_type.startswith("application/json")
-                       or content_type.startswith("application/x-www-form-urlencoded")):
+        if length and (
+            content_type.startswith("application/json")
+            or content_type.startswith("application/x-www-form-urlencoded")
+        ):
             try:
                 body = request.body
             except RequestDataTooBig:
@@ -99,7 +104,12 @@ class RequestGuardMiddleware:
             try:
                 body.decode("utf-8")
             except UnicodeDecodeError:
-                return _error(400, "invalid_utf8", "请求体不是有效的 UTF-8 编码。", "The request body is not valid UTF-8.")
+                return _error(
+                    400,
+                    "invalid_utf8",
+                    "请求体不是有效的 UTF-8 编码。",
+                    "The request body is not valid UTF-8.",
+                )
             lowered = body.lower()
             if b"\x00" in body or b"%00" in body or b"\\u0000" in lowered:
                 return _nul_error()
@@ -107,7 +117,9 @@ class RequestGuardMiddleware:
 
 
 def _nul_error() -> JsonResponse:
-    return _error(400, "nul_character", "请求中含有非法的 NUL 字符。", "The request contains a NUL character.")
+    return _error(
+        400, "nul_character", "请求中含有非法的 NUL 字符。", "The request contains a NUL character."
+    )
 
 
 _API_STATUS_BODIES: dict[int, tuple[str, str, str]] = {
@@ -143,7 +155,9 @@ class ApiErrorShapeMiddleware:
         if status >= 500:
             shaped = _error(status, "internal_error", "服务器内部错误。", "Internal server error.")
         else:
-            code, zh, en = _API_STATUS_BODIES.get(status, ("http_error", "请求无法处理。", "The request cannot be handled."))
+            code, zh, en = _API_STATUS_BODIES.get(
+                status, ("http_error", "请求无法处理。", "The request cannot be handled.")
+            )
             shaped = _error(status, code, zh, en)
         if "Allow" in response:
             shaped["Allow"] = response["Allow"]

@@ -76,6 +76,7 @@ def set_language(request: HttpRequest) -> HttpResponse:
 
 # -- error pages (config/urls.py handler404/handler500, settings.CSRF_FAILURE_VIEW) ----------
 
+
 def page_not_found(request: HttpRequest, exception: Exception | None = None) -> HttpResponse:
     """An unknown address looks exactly like a denied or missing object."""
     return error_page(request, NotFound())
@@ -90,7 +91,9 @@ def server_error(request: HttpRequest) -> HttpResponse:
 
 
 def csrf_failure(request: HttpRequest, reason: str = "") -> HttpResponse:
-    exc = Forbidden("页面已过期或请求来源无效，请刷新页面后重试。",
-                    "The page has expired or the request's origin is not valid; reload the page and try again.",
-                    code="csrf_failed")
+    exc = Forbidden(
+        "页面已过期或请求来源无效，请刷新页面后重试。",
+        "The page has expired or the request's origin is not valid; reload the page and try again.",
+        code="csrf_failed",
+    )
     return error_page(request, exc)

@@ -13,7 +13,9 @@ from django.shortcuts import render
 from .errors import DomainError, NotFound
 
 
-def actor_required(permission: str | None = None) -> Callable[[Callable[..., HttpResponse]], Callable[..., HttpResponse]]:
+def actor_required(
+    permission: str | None = None,
+) -> Callable[[Callable[..., HttpResponse]], Callable[..., HttpResponse]]:
     """Require a signed-in user with ``permission``; turn DomainErrors into an error page with their status."""
 
     def decorator(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:

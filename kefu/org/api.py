@@ -9,6 +9,7 @@ from kefu.core.api import StrictSchema
 from kefu.core.errors import NotFound
 
 from . import selectors, services
+from .models import ApiToken
 
 router = Router(tags=["org"])
 
@@ -65,13 +66,20 @@ def me(request: HttpRequest) -> dict:
 @router.get("/provinces", response=list[ProvinceOut], summary="省份(报表顺序) / Provinces in report order")
 def provinces(request: HttpRequest) -> list[ProvinceOut]:
     actor = request.actor  # type: ignore[attr-defined]
-    return [ProvinceOut(code=p.code, slug=p.slug, name=p.name) for p in selectors.provinces_in_scope(actor.scope)]
+    return [
+        ProvinceOut(code=p.code, slug=p.slug, name=p.name) for p in selectors.provinces_in_scope(actor.scope)
+    ]
 
 
-def _token_out(t: object, secret: str | None = None) -> dict:
+def _token_out(t: ApiToken, secret: str | None = None) -> dict:
     out = {
-        "id": t.pk, "name": t.name, "prefix": t.prefix, "team_code": t.team.code,  # type: ignore[attr-defined]
-        "created_at": t.created_at, "last_used_at": t.last_used_at, "revoked_at": t.revoked_at,  # type: ignore[attr-defined]
+        "id": t.pk,
+        "name": t.name,
+        "prefix": t.prefix,
+        "team_code": t.team.code,
+        "created_at": t.created_at,
+        "last_used_at": t.last_used_at,
+        "revoked_at": t.revoked_at,
     }
     if secret is not None:
         out["token"] = secret

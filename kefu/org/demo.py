@@ -16,7 +16,12 @@ if TYPE_CHECKING:
 # (username, display name, [(team code, role)], staff)
 NATIONAL_USERS: list[tuple[str, str, list[tuple[str, str]], bool]] = [
     ("admin", "系统管理员", [("hq_service", Role.ADMIN)], True),
-    ("hq_reviewer", "集团客服部审核员", [("hq_service", Role.KB_PUBLISHER), ("hq_service", Role.ANALYST)], False),
+    (
+        "hq_reviewer",
+        "集团客服部审核员",
+        [("hq_service", Role.KB_PUBLISHER), ("hq_service", Role.ANALYST)],
+        False,
+    ),
     ("hq_analyst", "集团客服部统计员", [("hq_service", Role.ANALYST)], False),
     ("hq_confirmer", "政企事业部产品经理", [("hq_business", Role.KB_CONFIRMER)], False),
     ("bu_analyst", "政企事业部分析员", [("hq_business", Role.ANALYST)], False),
@@ -54,8 +59,13 @@ def load(ctx: DemoContext) -> None:
     for i, (username, display, seats, staff) in enumerate(specs, start=1):
         user, _ = User.objects.get_or_create(
             username=username,
-            defaults={"display_name": display, "password": password, "is_staff": staff, "is_superuser": staff,
-                      "email": f"{username}@demo.xinshitong.example"},
+            defaults={
+                "display_name": display,
+                "password": password,
+                "is_staff": staff,
+                "is_superuser": staff,
+                "email": f"{username}@demo.xinshitong.example",
+            },
         )
         for team_code, role in seats:
             Membership.objects.get_or_create(user=user, team=teams[team_code], role=role)

@@ -9,7 +9,9 @@ class Province(models.Model):
     """One of the 31 provincial branches' provinces, GB/T 2260 code, standard report order."""
 
     code = models.CharField(_("行政区划代码"), max_length=6, unique=True)
-    slug = models.SlugField(_("简码"), max_length=4, unique=True, help_text=_("ISO 3166-2:CN 小写，如 bj、js"))
+    slug = models.SlugField(
+        _("简码"), max_length=4, unique=True, help_text=_("ISO 3166-2:CN 小写，如 bj、js")
+    )
     name = models.CharField(_("名称"), max_length=20, unique=True)
     full_name = models.CharField(_("全称"), max_length=40)
     report_order = models.PositiveSmallIntegerField(_("报表顺序"), unique=True)
@@ -44,8 +46,10 @@ class Unit(models.Model):
         constraints = [
             models.CheckConstraint(
                 name="unit_province_iff_branch",
-                condition=(models.Q(kind="province_branch", province__isnull=False)
-                           | (~models.Q(kind="province_branch") & models.Q(province__isnull=True))),
+                condition=(
+                    models.Q(kind="province_branch", province__isnull=False)
+                    | (~models.Q(kind="province_branch") & models.Q(province__isnull=True))
+                ),
             )
         ]
 
@@ -69,7 +73,12 @@ class Team(models.Model):
     unit = models.ForeignKey(Unit, verbose_name=_("单位"), on_delete=models.PROTECT, related_name="teams")
     # Copied from the unit so that scoping is one column; None = a national team.
     province = models.ForeignKey(
-        Province, verbose_name=_("省份"), null=True, blank=True, on_delete=models.PROTECT, related_name="teams"
+        Province,
+        verbose_name=_("省份"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="teams",
     )
     email = models.EmailField(_("团队邮箱"), blank=True)
 
@@ -110,8 +119,12 @@ class Role(models.TextChoices):
 
 
 class Membership(models.Model):
-    user = models.ForeignKey(User, verbose_name=_("用户"), on_delete=models.PROTECT, related_name="memberships")
-    team = models.ForeignKey(Team, verbose_name=_("团队"), on_delete=models.PROTECT, related_name="memberships")
+    user = models.ForeignKey(
+        User, verbose_name=_("用户"), on_delete=models.PROTECT, related_name="memberships"
+    )
+    team = models.ForeignKey(
+        Team, verbose_name=_("团队"), on_delete=models.PROTECT, related_name="memberships"
+    )
     role = models.CharField(_("角色"), max_length=20, choices=Role.choices)
     is_active = models.BooleanField(_("有效"), default=True)
 
@@ -127,9 +140,14 @@ class Membership(models.Model):
 class ApiToken(models.Model):
     """A machine client's credential. Only a hash is kept; the token is shown once."""
 
-    user = models.ForeignKey(User, verbose_name=_("用户"), on_delete=models.PROTECT, related_name="api_tokens")
+    user = models.ForeignKey(
+        User, verbose_name=_("用户"), on_delete=models.PROTECT, related_name="api_tokens"
+    )
     team = models.ForeignKey(
-        Team, verbose_name=_("限定团队"), on_delete=models.PROTECT, related_name="api_tokens",
+        Team,
+        verbose_name=_("限定团队"),
+        on_delete=models.PROTECT,
+        related_name="api_tokens",
         help_text=_("令牌只拥有用户在该团队中的权限与数据范围"),
     )
     name = models.CharField(_("名称"), max_length=60)
@@ -160,5 +178,3 @@ class LoginThrottle(models.Model):
 
     def __str__(self) -> str:
         return f"{self.key}: {self.failures}"
-
-

@@ -16,8 +16,13 @@ from .roles import MATRIX
 def teams_and_duties(request: HttpRequest) -> dict[str, Any]:
     actor = request.actor  # type: ignore[attr-defined]
     seats = [
-        {"team": s.team_name, "role": Role(s.role).label, "role_code": s.role,
-         "province": s.province_code, "national": s.province_id is None}
+        {
+            "team": s.team_name,
+            "role": Role(s.role).label,
+            "role_code": s.role,
+            "province": s.province_code,
+            "national": s.province_id is None,
+        }
         for s in actor.seats
     ]
     duties = [{"code": code, "label": label} for code, (label, _roles) in MATRIX.items() if actor.can(code)]

@@ -34,6 +34,7 @@ def _hash(token: str) -> str:
 
 # -- login throttling ---------------------------------------------------------
 
+
 def _throttle_reserve(key: str, now: datetime, limit: int) -> bool:
     """Count one attempt against ``key``; False if the key is over its limit.
 
@@ -67,7 +68,9 @@ def login_attempt(*, request: HttpRequest | None, username: str, password: str, 
         )
     user = authenticate(request, username=username, password=password)
     if user is None:
-        raise DomainError("用户名或密码错误。", "Wrong username or password.", code="login_failed", status=401)
+        raise DomainError(
+            "用户名或密码错误。", "Wrong username or password.", code="login_failed", status=401
+        )
     with transaction.atomic():
         # A success was not a failure: clear the user's counter and give back the
         # address's reservation, so a desk behind one shared address is not locked
@@ -79,6 +82,7 @@ def login_attempt(*, request: HttpRequest | None, username: str, password: str, 
 
 
 # -- accounts -----------------------------------------------------------------
+
 
 def _end_sessions_and_tokens(user: User, now: datetime) -> int:
     ended = 0
@@ -132,6 +136,7 @@ def user_access_ended_in_admin(*, by: User, user: User, verb: str) -> None:
 
 # -- API tokens ---------------------------------------------------------------
 
+
 def token_issue(*, actor: Actor, team: Team, name: str) -> tuple[ApiToken, str]:
     """Create a token limited to one of the actor's teams; returns the row and the secret (shown once)."""
     actor.require("token.manage")
@@ -139,13 +144,20 @@ def token_issue(*, actor: Actor, team: Team, name: str) -> tuple[ApiToken, str]:
         raise NotFound()
     name = name.strip()
     if not name or len(name) > 60:
-        raise ValidationFailed("令牌名称必填，且不超过 60 个字符。", "A token name of 1 to 60 characters is required.",
-                               details=[{"field": "name"}])
+        raise ValidationFailed(
+            "令牌名称必填，且不超过 60 个字符。",
+            "A token name of 1 to 60 characters is required.",
+            details=[{"field": "name"}],
+        )
     prefix = secrets.token_hex(4)
     secret = f"{TOKEN_PREFIX}_{prefix}_{secrets.token_urlsafe(32)}"
     with transaction.atomic():
-        token = ApiToken.objects.create(user=actor.user, team=team, name=name, prefix=prefix, key_hash=_hash(secret))
-        audit.record(actor=actor.user, verb="token.issued", target=token, data={"team": team.code, "name": name})
+        token = ApiToken.objects.create(
+            user=actor.user, team=team, name=name, prefix=prefix, key_hash=_hash(secret)
+        )
+        audit.record(
+            actor=actor.user, verb="token.issued", target=token, data={"team": team.code, "name": name}
+        )
     return token, secret
 
 

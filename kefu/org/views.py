@@ -68,7 +68,9 @@ def password_change(request: HttpRequest) -> HttpResponse:
         elif request.POST.get("new_password") != request.POST.get("new_password2"):
             error = _("两次输入的新密码不一致。")
         else:
-            services.user_set_password(actor=actor, user=actor.user, new_password=request.POST.get("new_password", ""))
+            services.user_set_password(
+                actor=actor, user=actor.user, new_password=request.POST.get("new_password", "")
+            )
             messages.success(request, _("密码已修改，请重新登录。所有会话和 API 令牌已失效。"))
             return redirect("login")
     return render(request, "org/password.html", {"error": error}, status=400 if error else 200)
@@ -81,7 +83,9 @@ def tokens(request: HttpRequest) -> HttpResponse:
     if request.method == "POST":
         team = selectors.team_of_actor(actor, request.POST.get("team_code", ""))
         _token, new_secret = services.token_issue(actor=actor, team=team, name=request.POST.get("name", ""))
-    return render(request, "org/tokens.html", {"tokens": selectors.tokens_of(actor), "new_secret": new_secret})
+    return render(
+        request, "org/tokens.html", {"tokens": selectors.tokens_of(actor), "new_secret": new_secret}
+    )
 
 
 @require_POST

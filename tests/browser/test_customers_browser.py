@@ -11,8 +11,13 @@ import pytest
 from conftest import make_user
 from kefu.org.models import Role
 
-ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
-        "--disable-sync"]
+ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
 PASSWORD = "correct-horse-42"
 
 pytestmark = pytest.mark.django_db(transaction=True, serialized_rollback=True)
@@ -22,8 +27,12 @@ pytestmark = pytest.mark.django_db(transaction=True, serialized_rollback=True)
 def customers_data(live_server):
     from kefu.customers.tests.factories import ContactFactory, CustomerFactory, province
 
-    ContactFactory(customer=CustomerFactory(name="北京市应急管理局", account_number="XST1100001"), name="张伟",
-                   is_primary=True, phones=["010-65528899"])
+    ContactFactory(
+        customer=CustomerFactory(name="北京市应急管理局", account_number="XST1100001"),
+        name="张伟",
+        is_primary=True,
+        phones=["010-65528899"],
+    )
     CustomerFactory(name="北京市第一人民医院", account_number="XST1100002")
     CustomerFactory(name="上海市应急管理局", account_number="XST3100001", province=province("sh"))
     make_user("lead_bj_b", "desk_bj", Role.SUPERVISOR)
@@ -46,7 +55,9 @@ def test_search_open_add_contact_and_find_by_number(live_server, chromium_path, 
     with sync_playwright() as pw:
         browser = pw.chromium.launch(executable_path=chromium_path, args=ARGS)
         page = browser.new_context(locale="zh-CN").new_page()
-        page.on("console", lambda m: csp_errors.append(m.text) if "Content Security Policy" in m.text else None)
+        page.on(
+            "console", lambda m: csp_errors.append(m.text) if "Content Security Policy" in m.text else None
+        )
         _login(page, live_server.url, "lead_bj_b")
         page.click("nav.mainnav >> text=客户")
         results = page.locator("#customer-results")

@@ -16,8 +16,13 @@ os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 PASSWORD = "correct-horse-42"
-ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
-        "--disable-sync"]
+ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
 
 
 @pytest.fixture
@@ -88,7 +93,10 @@ def test_article_from_draft_to_faq_and_gd_receipt(live_server, browser, settings
     faq.fill("input[name=q]", "举手")
     faq.click("form.faq-search button")
     faq.click("ol.faq-list a")
-    assert faq.locator("[data-testid=faq-answer]").inner_text() == "请点击会议工具栏中的“举手”按钮，主持人同意后即可发言。"
+    assert (
+        faq.locator("[data-testid=faq-answer]").inner_text()
+        == "请点击会议工具栏中的“举手”按钮，主持人同意后即可发言。"
+    )
     assert "主持人在参会人列表中允许其发言" not in faq.content()  # the agents' answer stays internal
     phone.close()
 

@@ -16,8 +16,13 @@ from conftest import make_user
 from kefu.org.models import Role
 
 SH = ZoneInfo("Asia/Shanghai")
-ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
-        "--disable-sync"]
+ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
 PASSWORD = "correct-horse-42"
 
 
@@ -58,7 +63,9 @@ def test_hq_report_dashboard_and_excel(live_server, chromium_path, report_data, 
     with sync_playwright() as pw:
         browser = pw.chromium.launch(executable_path=chromium_path, args=ARGS)
         page = browser.new_page(accept_downloads=True)
-        page.on("console", lambda m: csp_errors.append(m.text) if "Content Security Policy" in m.text else None)
+        page.on(
+            "console", lambda m: csp_errors.append(m.text) if "Content Security Policy" in m.text else None
+        )
         _login(page, live_server.url, "hq_analyst_b")
 
         page.goto(live_server.url + "/reports/monthly/?month=2026-10")
@@ -82,7 +89,9 @@ def test_hq_report_dashboard_and_excel(live_server, chromium_path, report_data, 
         assert ws.cell(3, 4).value == "全国"
 
         page.goto(live_server.url + "/reports/?month_from=2026-09&month_to=2026-10")
-        assert page.locator("[data-testid=trend-total]").inner_text() == "5"  # every kind, the consultation too
+        assert (
+            page.locator("[data-testid=trend-total]").inner_text() == "5"
+        )  # every kind, the consultation too
         img = page.locator("[data-testid=chart-trend]")
         img.wait_for()
         page.wait_for_function("document.querySelector('[data-testid=chart-trend]').complete")

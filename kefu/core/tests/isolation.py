@@ -9,5 +9,7 @@ ROUTES = {
     "api/": Public("ninja's API root (no data)"),
     "api/openapi.json": Public("the OpenAPI document: schema only, no data"),
     "api/docs": Public("offline API docs: schema only, no data"),
-    "admin/": AdminOnly("Django admin for HQ administrators (is_staff); province-owned models use ScopedAdmin"),
+    "admin/": AdminOnly(
+        "Django admin for HQ administrators (is_staff); province-owned models use ScopedAdmin"
+    ),
 }

@@ -17,8 +17,14 @@ pytestmark = pytest.mark.django_db
 
 @pytest.fixture
 def event(agent_bj) -> AuditEvent:
-    return audit.record(actor=agent_bj.user, verb="token.issued", target=agent_bj.user,
-                        data={"team": "desk_bj"}, province_code="110000", unit_code="branch_bj")
+    return audit.record(
+        actor=agent_bj.user,
+        verb="token.issued",
+        target=agent_bj.user,
+        data={"team": "desk_bj"},
+        province_code="110000",
+        unit_code="branch_bj",
+    )
 
 
 def test_record_writes_one_event_with_who_what_where(event, agent_bj):
@@ -93,11 +99,19 @@ def test_timeline_is_per_object_in_order(agent_bj, agent_sh):
 
 def test_timeline_rows_use_beijing_time_and_the_readers_language(agent_bj):
     audit.record(actor=agent_bj.user, verb="token.issued", target=agent_bj.user, data={"team": "desk_bj"})
-    AuditEvent.objects.create(at=datetime(2026, 1, 1, 16, 30, tzinfo=UTC), actor_label="系统",
-                              verb="no.such_verb", target_type="org.user", target_id=str(agent_bj.user.pk))
+    AuditEvent.objects.create(
+        at=datetime(2026, 1, 1, 16, 30, tzinfo=UTC),
+        actor_label="系统",
+        verb="no.such_verb",
+        target_type="org.user",
+        target_id=str(agent_bj.user.pk),
+    )
     with translation.override("zh-hans"):
         rows = audit.timeline_for(agent_bj.user)
-    assert [r.label for r in rows] == ["no.such_verb", "签发 API 令牌"]  # ordered by time; unknown verb shown as code
+    assert [r.label for r in rows] == [
+        "no.such_verb",
+        "签发 API 令牌",
+    ]  # ordered by time; unknown verb shown as code
     assert rows[0].at_display == "2026-01-02 00:30"  # 16:30 UTC is 00:30 next day in Beijing
     assert str(rows[0].at.tzinfo) == "Asia/Shanghai"
     assert rows[1].details == [("team", "desk_bj")]

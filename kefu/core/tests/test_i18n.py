@@ -46,20 +46,33 @@ def test_translations_keep_the_placeholders(entries):
 def test_compiled_catalog_matches_the_po(entries):
     with (LC / "django.mo").open("rb") as fh:
         mo = gettext.GNUTranslations(fh)
-    stale = [e.msgid for e in entries if e.msgid_plural is None and e.translated and mo.gettext(e.msgid) != e.msgstr[0]]
+    stale = [
+        e.msgid
+        for e in entries
+        if e.msgid_plural is None and e.translated and mo.gettext(e.msgid) != e.msgstr[0]
+    ]
     assert not stale, f"django.mo is older than django.po ({stale[:5]}): run scripts/i18n.sh"
 
 
 def test_pofile_round_trip(tmp_path):
     po = tmp_path / "x.po"
-    po.write_text('msgid ""\nmsgstr ""\n"Language: en\\n"\n\n#, python-format\nmsgid "共 %(n)s 个"\n'
-                  'msgid_plural "共 %(n)s 个"\nmsgstr[0] ""\nmsgstr[1] ""\n\n#, fuzzy\nmsgid "登录"\nmsgstr "Log"\n\n'
-                  'msgid "引号\\"与\\n换行"\nmsgstr ""\n', encoding="utf-8")
+    po.write_text(
+        'msgid ""\nmsgstr ""\n"Language: en\\n"\n\n#, python-format\nmsgid "共 %(n)s 个"\n'
+        'msgid_plural "共 %(n)s 个"\nmsgstr[0] ""\nmsgstr[1] ""\n\n#, fuzzy\nmsgid "登录"\nmsgstr "Log"\n\n'
+        'msgid "引号\\"与\\n换行"\nmsgstr ""\n',
+        encoding="utf-8",
+    )
     entries = pofile.parse(po)
     assert [e.msgid for e in pofile.untranslated(entries)] == ["共 %(n)s 个", "登录", '引号"与\n换行']
     assert pofile.clear_fuzzy(entries) == 1
-    filled = pofile.fill(entries, {"共 %(n)s 个": ["%(n)s item", "%(n)s items"], "登录": "Sign in",
-                                   '引号"与\n换行': 'Quote" and\nnewline'})
+    filled = pofile.fill(
+        entries,
+        {
+            "共 %(n)s 个": ["%(n)s item", "%(n)s items"],
+            "登录": "Sign in",
+            '引号"与\n换行': 'Quote" and\nnewline',
+        },
+    )
     assert filled == 3
     pofile.write(po, entries)
     again = pofile.parse(po)

@@ -79,7 +79,9 @@ def test_periodic_job_beats_on_success_records_errors_and_skips_when_held():
     assert "RuntimeError: boom" in beat.last_error and beat.last_success_at == first_success
     assert JobLease.objects.get(name="demo.job").holder == ""  # released after the error too
 
-    JobLease.objects.filter(name="demo.job").update(holder=_holder(1), expires_at=timezone.now() + timedelta(minutes=1))
+    JobLease.objects.filter(name="demo.job").update(
+        holder=_holder(1), expires_at=timezone.now() + timedelta(minutes=1)
+    )
     assert ok() == {"skipped": _holder(1)}
 
 

@@ -78,4 +78,5 @@ def test_scope_survives_chaining_and_unscoped_needs_a_reason():
     with pytest.raises(ValueError):
         scoped_teams().unscoped("")
 
+
 # Related managers: tests/test_scope_relations.py walks every relation of every installed model.

@@ -24,8 +24,10 @@ def shanghai_token_marker(ctx: Any) -> str:
 
 
 def shanghai_team(ctx: Any) -> Target:
-    return Target(body={"name": "越权令牌", "team_code": "desk_sh"},
-                  missing_body={"name": "越权令牌", "team_code": "desk_nowhere"})
+    return Target(
+        body={"name": "越权令牌", "team_code": "desk_sh"},
+        missing_body={"name": "越权令牌", "team_code": "desk_nowhere"},
+    )
 
 
 def _team(ctx: Any) -> Any:

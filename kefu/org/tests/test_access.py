@@ -27,7 +27,9 @@ def test_seats_in_two_provinces_see_both(make_actor):
     actor = make_actor("two", "desk_js", Role.AGENT)
     Membership.objects.create(user=actor.user, team=Team.objects.get(code="desk_zj"), role=Role.AGENT)
     scope = actor_for(actor.user).scope
-    assert scope.province_ids == set(Province.objects.filter(slug__in=["js", "zj"]).values_list("pk", flat=True))
+    assert scope.province_ids == set(
+        Province.objects.filter(slug__in=["js", "zj"]).values_list("pk", flat=True)
+    )
 
 
 def test_inactive_membership_and_inactive_user_count_for_nothing(make_actor):

@@ -29,6 +29,7 @@ def issue(actor, team_code: str, name: str = "对接系统"):
 
 # -- login -------------------------------------------------------------------
 
+
 def test_login_page_is_chinese_by_default(client):
     response = client.get("/accounts/login/")
     assert response.status_code == 200
@@ -50,15 +51,19 @@ def test_login_with_a_wrong_password_is_refused_in_chinese(client, agent_bj):
 
 
 def test_login_next_must_stay_on_this_site(client, agent_bj):
-    response = client.post("/accounts/login/?next=https://evil.example/", {"username": "agent_bj",
-                                                                          "password": "correct-horse-42"})
+    response = client.post(
+        "/accounts/login/?next=https://evil.example/",
+        {"username": "agent_bj", "password": "correct-horse-42"},
+    )
     assert response["Location"] == "/"
 
 
 def test_login_throttle_counts_per_username(client, agent_bj, settings):
     settings.KEFU_LOGIN_MAX_FAILURES = 3
-    statuses = [client.post("/accounts/login/", {"username": "agent_bj", "password": "bad"}).status_code
-                for _ in range(5)]
+    statuses = [
+        client.post("/accounts/login/", {"username": "agent_bj", "password": "bad"}).status_code
+        for _ in range(5)
+    ]
     assert statuses == [401, 401, 401, 429, 429]
     # Even the right password is refused until the window passes.
     right = client.post("/accounts/login/", {"username": "agent_bj", "password": "correct-horse-42"})
@@ -69,8 +74,10 @@ def test_login_throttle_counts_per_username(client, agent_bj, settings):
 
 def test_login_throttle_counts_per_address_across_usernames(client, agent_bj, settings):
     settings.KEFU_LOGIN_MAX_FAILURES_PER_ADDRESS = 3
-    statuses = [client.post("/accounts/login/", {"username": f"guess{i}", "password": "bad"}).status_code
-                for i in range(4)]
+    statuses = [
+        client.post("/accounts/login/", {"username": f"guess{i}", "password": "bad"}).status_code
+        for i in range(4)
+    ]
     assert statuses == [401, 401, 401, 429]
 
 
@@ -82,8 +89,10 @@ def test_successful_logins_do_not_use_up_the_address_allowance(client, agent_bj,
         assert ok.status_code == 302
         client.logout()
     assert LoginThrottle.objects.get(key="ip:127.0.0.1").failures == 0
-    statuses = [client.post("/accounts/login/", {"username": "nobody", "password": "bad"}).status_code
-                for _ in range(4)]
+    statuses = [
+        client.post("/accounts/login/", {"username": "nobody", "password": "bad"}).status_code
+        for _ in range(4)
+    ]
     assert statuses == [401, 401, 401, 429]
 
 
@@ -105,6 +114,7 @@ def test_logout_needs_post_and_ends_the_session(client, agent_bj):
 
 
 # -- tokens ------------------------------------------------------------------
+
 
 def test_token_is_stored_only_as_a_hash(agent_bj):
     token, secret = issue(agent_bj, "desk_bj")
@@ -183,6 +193,7 @@ def test_tokens_page_issues_and_revokes(client, agent_bj):
 
 # -- password change and deactivation end sessions and tokens ----------------------
 
+
 def _sessions_of(user) -> int:
     return sum(1 for s in Session.objects.all() if s.get_decoded().get("_auth_user_id") == str(user.pk))
 
@@ -190,13 +201,21 @@ def _sessions_of(user) -> int:
 def test_password_change_ends_every_session_and_token(agent_bj):
     laptop, phone = Client(), Client()
     for c in (laptop, phone):
-        assert c.post("/accounts/login/", {"username": "agent_bj", "password": "correct-horse-42"}).status_code == 302
+        assert (
+            c.post("/accounts/login/", {"username": "agent_bj", "password": "correct-horse-42"}).status_code
+            == 302
+        )
     _token, secret = issue(agent_bj, "desk_bj")
     assert _sessions_of(agent_bj.user) == 2
 
-    response = laptop.post("/accounts/password/", {"old_password": "correct-horse-42",
-                                                    "new_password": "Zhongguo-kefu-2026",
-                                                    "new_password2": "Zhongguo-kefu-2026"})
+    response = laptop.post(
+        "/accounts/password/",
+        {
+            "old_password": "correct-horse-42",
+            "new_password": "Zhongguo-kefu-2026",
+            "new_password2": "Zhongguo-kefu-2026",
+        },
+    )
     assert response.status_code == 302 and response["Location"] == "/accounts/login/"
     assert _sessions_of(agent_bj.user) == 0
     assert phone.get("/").status_code == 302
@@ -206,8 +225,10 @@ def test_password_change_ends_every_session_and_token(agent_bj):
 
 def test_password_change_with_a_wrong_old_password_changes_nothing(client, agent_bj):
     client.force_login(agent_bj.user)
-    response = client.post("/accounts/password/", {"old_password": "nope", "new_password": "Zhongguo-kefu-2026",
-                                                    "new_password2": "Zhongguo-kefu-2026"})
+    response = client.post(
+        "/accounts/password/",
+        {"old_password": "nope", "new_password": "Zhongguo-kefu-2026", "new_password2": "Zhongguo-kefu-2026"},
+    )
     assert response.status_code == 400 and "原密码不正确" in response.content.decode()
     agent_bj.user.refresh_from_db()
     assert agent_bj.user.check_password("correct-horse-42")
@@ -216,8 +237,10 @@ def test_password_change_with_a_wrong_old_password_changes_nothing(client, agent
 
 def test_weak_new_password_is_refused(client, agent_bj):
     client.force_login(agent_bj.user)
-    response = client.post("/accounts/password/", {"old_password": "correct-horse-42", "new_password": "12345678",
-                                                    "new_password2": "12345678"})
+    response = client.post(
+        "/accounts/password/",
+        {"old_password": "correct-horse-42", "new_password": "12345678", "new_password2": "12345678"},
+    )
     assert response.status_code == 422
     assert "新密码不符合要求" in response.content.decode()
     agent_bj.user.refresh_from_db()
@@ -247,10 +270,14 @@ def test_inactive_user_cannot_log_in(client):
     user = make_user("gone", "desk_bj", Role.AGENT)
     user.is_active = False
     user.save()
-    assert client.post("/accounts/login/", {"username": "gone", "password": "correct-horse-42"}).status_code == 401
+    assert (
+        client.post("/accounts/login/", {"username": "gone", "password": "correct-horse-42"}).status_code
+        == 401
+    )
 
 
 # -- CSRF --------------------------------------------------------------------
+
 
 def test_session_api_writes_need_the_csrf_token(agent_bj):
     client = Client(enforce_csrf_checks=True)
@@ -273,7 +300,9 @@ def test_bearer_api_writes_need_no_csrf_token(agent_bj):
     _token, secret = issue(agent_bj, "desk_bj")
     client = Client(enforce_csrf_checks=True)
     body = json.dumps({"name": "机器", "team_code": "desk_bj"})
-    assert client.post("/api/tokens", body, content_type="application/json", **bearer(secret)).status_code == 201
+    assert (
+        client.post("/api/tokens", body, content_type="application/json", **bearer(secret)).status_code == 201
+    )
 
 
 def test_web_forms_need_the_csrf_token(agent_bj):
@@ -288,14 +317,30 @@ def test_throttle_counts_the_socket_address_unless_told_to_trust_the_proxy(clien
     spoof = {"HTTP_X_FORWARDED_FOR": "198.51.100.1"}
     client.post("/accounts/login/", {"username": "a1", "password": "bad"}, **spoof)
     # A forged header does not give a fresh address: still the socket's, still throttled.
-    assert client.post("/accounts/login/", {"username": "a2", "password": "bad"},
-                       HTTP_X_FORWARDED_FOR="198.51.100.2").status_code == 429
+    assert (
+        client.post(
+            "/accounts/login/", {"username": "a2", "password": "bad"}, HTTP_X_FORWARDED_FOR="198.51.100.2"
+        ).status_code
+        == 429
+    )
     settings.KEFU_TRUST_X_FORWARDED_FOR = True
     # Behind the proxy, the last address (the one the proxy appended) counts; the client's prefix is ignored.
-    assert client.post("/accounts/login/", {"username": "a3", "password": "bad"},
-                       HTTP_X_FORWARDED_FOR="10.0.0.1, 203.0.113.9").status_code == 401
-    assert client.post("/accounts/login/", {"username": "a4", "password": "bad"},
-                       HTTP_X_FORWARDED_FOR="10.0.0.2, 203.0.113.9").status_code == 429
+    assert (
+        client.post(
+            "/accounts/login/",
+            {"username": "a3", "password": "bad"},
+            HTTP_X_FORWARDED_FOR="10.0.0.1, 203.0.113.9",
+        ).status_code
+        == 401
+    )
+    assert (
+        client.post(
+            "/accounts/login/",
+            {"username": "a4", "password": "bad"},
+            HTTP_X_FORWARDED_FOR="10.0.0.2, 203.0.113.9",
+        ).status_code
+        == 429
+    )
     assert LoginThrottle.objects.get(key="ip:203.0.113.9").failures == 1
 
 
@@ -306,14 +351,26 @@ def test_deactivating_in_admin_ends_sessions_and_tokens(agent_bj, admin_actor):
     admin = Client()
     admin.force_login(admin_actor.user)
     form = admin.get(f"/admin/org/user/{agent_bj.user.pk}/change/").context["adminform"].form
-    data = {k: v for k, v in form.initial.items() if v is not None and k not in ("groups", "user_permissions",
-                                                                                  "last_login", "password")}
-    data.update({"is_active": "", "date_joined_0": "2026-01-01", "date_joined_1": "00:00:00",
-                 "memberships-TOTAL_FORMS": "0", "memberships-INITIAL_FORMS": "0"})
+    data = {
+        k: v
+        for k, v in form.initial.items()
+        if v is not None and k not in ("groups", "user_permissions", "last_login", "password")
+    }
+    data.update(
+        {
+            "is_active": "",
+            "date_joined_0": "2026-01-01",
+            "date_joined_1": "00:00:00",
+            "memberships-TOTAL_FORMS": "0",
+            "memberships-INITIAL_FORMS": "0",
+        }
+    )
     data = {k: v for k, v in data.items() if k != "date_joined"}
     data.pop("is_active")
     response = admin.post(f"/admin/org/user/{agent_bj.user.pk}/change/", data)
-    assert response.status_code == 302, response.context["adminform"].form.errors if response.context else response
+    assert response.status_code == 302, (
+        response.context["adminform"].form.errors if response.context else response
+    )
     agent_bj.user.refresh_from_db()
     assert not agent_bj.user.is_active
     assert ApiToken.objects.get().revoked_at is not None
@@ -329,8 +386,10 @@ def test_admin_password_reset_revokes_tokens(agent_bj, admin_actor):
     _token, secret = issue(agent_bj, "desk_bj")
     admin = Client()
     admin.force_login(admin_actor.user)
-    response = admin.post(f"/admin/org/user/{agent_bj.user.pk}/password/",
-                          {"password1": "Zhongguo-kefu-2026", "password2": "Zhongguo-kefu-2026", "usable_password": "true"})
+    response = admin.post(
+        f"/admin/org/user/{agent_bj.user.pk}/password/",
+        {"password1": "Zhongguo-kefu-2026", "password2": "Zhongguo-kefu-2026", "usable_password": "true"},
+    )
     assert response.status_code == 302
     assert Client().get("/api/me", **bearer(secret)).status_code == 401
     assert AuditEvent.objects.filter(verb="user.password_changed", data={"via": "admin"}).count() == 1

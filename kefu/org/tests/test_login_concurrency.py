@@ -21,8 +21,10 @@ ATTEMPTS = 50
 @pytest.mark.django_db(transaction=True)
 def test_fifty_parallel_wrong_passwords_reach_the_check_only_max_failures_times(monkeypatch):
     if connection.vendor != "postgresql":
-        pytest.skip("needs PostgreSQL: SQLite serialises writers, so threads cannot race the row lock here "
-                    "(./kefu.sh test runs this on PostgreSQL)")
+        pytest.skip(
+            "needs PostgreSQL: SQLite serialises writers, so threads cannot race the row lock here "
+            "(./kefu.sh test runs this on PostgreSQL)"
+        )
     make_user("target_bj", "desk_bj", Role.AGENT)
     checked = 0
     lock = threading.Lock()
@@ -40,7 +42,9 @@ def test_fifty_parallel_wrong_passwords_reach_the_check_only_max_failures_times(
     def attempt(i: int) -> str:
         try:
             start.wait()
-            services.login_attempt(request=None, username="target_bj", password=f"guess-{i}", client_ip="203.0.113.7")
+            services.login_attempt(
+                request=None, username="target_bj", password=f"guess-{i}", client_ip="203.0.113.7"
+            )
         except DomainError as exc:
             return exc.code
         finally:

@@ -11,7 +11,9 @@ from kefu.org.roles import MATRIX, roles_for
 
 
 def test_docs_roles_md_is_generated_from_the_matrix():
-    assert DOC.read_text(encoding="utf-8") == render(), "docs/roles.md is stale: run ./kefu.sh manage roles_matrix"
+    assert DOC.read_text(encoding="utf-8") == render(), (
+        "docs/roles.md is stale: run ./kefu.sh manage roles_matrix"
+    )
     call_command("roles_matrix", "--check")
 
 

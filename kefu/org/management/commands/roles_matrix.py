@@ -35,7 +35,9 @@ def render() -> str:
         "member of a provincial team (10000+9 desk, account managers) sees only that province. An",
         "API token narrows its user to the memberships of the token's team.",
         "",
-        "| 权限 permission | " + " | ".join(f"{z}<br>`{r.value}`" for z, r in zip(zh_roles, roles, strict=True)) + " |",
+        "| 权限 permission | "
+        + " | ".join(f"{z}<br>`{r.value}`" for z, r in zip(zh_roles, roles, strict=True))
+        + " |",
         "|---|" + "|".join(":-:" for _ in roles) + "|",
     ]
     for perm, (_desc, holders) in MATRIX.items():
