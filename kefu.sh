@@ -93,6 +93,8 @@ cmd_test() {
   if [ "${KEFU_TEST_WORKERS:-2}" != "0" ]; then xdist=(-n "${KEFU_TEST_WORKERS:-2}"); fi
   say "ruff"
   "$PY" -m ruff check . || status=1
+  # Formatting is held where it has been adopted (the rest follows app by app).
+  "$PY" -m ruff format --check --quiet kefu/core kefu/org tests || { echo "run: ruff format kefu/core kefu/org tests"; status=1; }
   say "mypy"
   "$PY" -m mypy kefu config || status=1
   say "import contract (lint-imports)"
