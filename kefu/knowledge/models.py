@@ -308,7 +308,12 @@ class Posting(models.Model):
     class Meta:
         verbose_name = _("检索词项")
         verbose_name_plural = _("检索词项")
-        indexes = [models.Index(fields=["term", "article"], name="kb_posting_term")]
+        # Covering: ranking reads only these columns, so both databases answer from the index alone.
+        # Ranking reads a term's postings highest weight first, and only these columns: one index per scope.
+        indexes = [
+            models.Index(fields=["term", "-weight_agent", "length_agent", "-article"], name="kb_posting_agent"),
+            models.Index(fields=["term", "-weight_faq", "length_faq", "-article"], name="kb_posting_faq"),
+        ]
 
     def __str__(self) -> str:
         return f"{self.term}@{self.article_id}"

@@ -58,6 +58,7 @@ K1 = 1.6
 B = 0.5
 SYNONYM_WEIGHT = 0.9
 MAX_TERM_LEN = 64
+TERM_POSTINGS = 1000  # per query term, the highest-weighted postings considered (see ranked_ids)
 
 
 @dataclass(frozen=True)
@@ -125,6 +126,7 @@ def index_revisions(revisions: Iterable[Revision], *, batch: int = 500) -> int:
     if chunk:
         count += _index_chunk(chunk)
     _stats_cache.clear()
+    _df_cache.clear()
     return count
 
 
@@ -164,6 +166,7 @@ def _remove(article_ids: list[int]) -> None:
 def remove_article(article_id: int) -> None:
     _remove([article_id])
     _stats_cache.clear()
+    _df_cache.clear()
 
 
 def reindex_all() -> int:
@@ -207,6 +210,35 @@ def _stats(scope: str) -> tuple[int, float]:
         hit = (now, int(n or 0), float(avg or 1.0))
         _stats_cache[scope] = hit
     return hit[1], hit[2]
+
+
+_df_cache: dict[tuple[str, str], tuple[float, int]] = {}
+DF_CACHE_MAX = 20_000
+
+
+def _document_frequencies(terms: list[str], scope: str, weight: str) -> dict[str, int]:
+    """How many articles hold each term (in the scope); cached ``STATS_TTL`` seconds like N and the lengths."""
+    now = time.monotonic()
+    out: dict[str, int] = {}
+    missing = []
+    for t in terms:
+        hit = _df_cache.get((scope, t))
+        if hit is not None and now - hit[0] <= STATS_TTL:
+            out[t] = hit[1]
+        else:
+            missing.append(t)
+    if missing:
+        with connection.cursor() as cur:
+            marks = ",".join(["%s"] * len(missing))
+            cur.execute(f"SELECT term, COUNT(*) FROM knowledge_posting WHERE term IN ({marks}) AND {weight} > 0 "  # noqa: S608
+                        "GROUP BY term", missing)
+            found = {t: int(c) for t, c in cur.fetchall()}
+        if len(_df_cache) > DF_CACHE_MAX:
+            _df_cache.clear()
+        for t in missing:
+            out[t] = found.get(t, 0)
+            _df_cache[(scope, t)] = (now, out[t])
+    return out
 
 
 # ---------------------------------------------------------------- querying
@@ -270,11 +302,7 @@ def ranked_ids(q: str, *, scope: str = "agent", limit: int = 10, category_code: 
     n, avg = _stats(scope)
     if not n:
         return []
-    with connection.cursor() as cur:
-        marks = ",".join(["%s"] * len(terms))
-        cur.execute(f"SELECT term, COUNT(*) FROM knowledge_posting WHERE term IN ({marks}) AND {weight} > 0 "  # noqa: S608
-                    "GROUP BY term", [t.term for t in terms])
-        df = {t: int(c) for t, c in cur.fetchall()}
+    df = _document_frequencies([t.term for t in terms], scope, weight)
     known = [t for t in terms if df.get(t.term)]  # a term found in no article is ignored
     if not known:
         return []
@@ -284,19 +312,29 @@ def ranked_ids(q: str, *, scope: str = "agent", limit: int = 10, category_code: 
     params: list[Any] = []
     concept_sql = _case("p.term", concepts, params)
     factor_sql = _case("p.term", factor, params)
-    # Column names are constants chosen above; every value is a parameter.
-    inner = (f"SELECT p.article_id AS a, {concept_sql} AS c, "  # noqa: S608
-             f"MAX({factor_sql} * p.{weight} / (p.{weight} + %s + %s * p.{length})) AS s "
-             "FROM knowledge_posting p")
     params += [round(K1 * (1 - B), 9), round(K1 * B / avg, 12)]
-    where = [f"p.term IN ({','.join(['%s'] * len(known))})", f"p.{weight} > 0"]
-    params += [t.term for t in known]
+    # Each term contributes its TERM_POSTINGS highest-weighted postings (all of them unless the word is in more
+    # articles than that: a common word's remaining postings are body mentions with a tiny idf). Bounded work
+    # whatever the corpus; a deterministic order, so both databases take the same rows.
+    join, cat_where = "", ""
     if category_code:
-        inner += " JOIN knowledge_searchdoc d ON d.article_id = p.article_id"
-        where.append("substr(d.category_code, 1, %s) = %s")  # the code and every code under it
-        params += [len(category_code), category_code]
-    sql = (f"SELECT a, ROUND(CAST(SUM(s) AS NUMERIC), 6) AS score FROM ({inner} WHERE {' AND '.join(where)} "  # noqa: S608
-           "GROUP BY p.article_id, c) x GROUP BY a ORDER BY score DESC, a DESC LIMIT %s")
+        join = " JOIN knowledge_searchdoc d ON d.article_id = x.article_id"
+        cat_where = " AND substr(d.category_code, 1, %s) = %s"  # the code and every code under it
+    parts = []
+    for t in known:
+        # Column names are constants chosen above; every value is a parameter.
+        parts.append(f"SELECT * FROM (SELECT x.article_id AS article_id, x.term AS term, x.{weight} AS w, "  # noqa: S608
+                     f"x.{length} AS l FROM knowledge_posting x{join} WHERE x.term = %s AND x.{weight} > 0{cat_where} "
+                     f"ORDER BY x.{weight} DESC, x.{length}, x.article_id DESC LIMIT %s) q")
+        params.append(t.term)
+        if category_code:
+            params += [len(category_code), category_code]
+        params.append(TERM_POSTINGS)
+    inner = (f"SELECT p.article_id AS a, {concept_sql} AS c, "  # noqa: S608
+             f"MAX({factor_sql} * p.w / (p.w + %s + %s * p.l)) AS s "
+             f"FROM ({' UNION ALL '.join(parts)}) p GROUP BY p.article_id, c")
+    sql = (f"SELECT a, ROUND(CAST(SUM(s) AS NUMERIC), 6) AS score FROM ({inner}) y "  # noqa: S608
+           "GROUP BY a ORDER BY score DESC, a DESC LIMIT %s")
     params.append(limit)
     with connection.cursor() as cur:
         cur.execute(sql, params)
