@@ -177,7 +177,7 @@ def items_for(ins: Inspection) -> list[ScoreItem]:
 def _lock(ins: Inspection, action: str, version: int | None) -> Inspection:
     locked = (
         Inspection.objects.unscoped("row lock of an inspection fetched through inspection_for")
-        .select_for_update()
+        .select_for_update(of=("self",))
         .select_related("team", "province")
         .get(pk=ins.pk)
     )
