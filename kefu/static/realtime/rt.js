@@ -127,6 +127,7 @@
           .then(function (r) { return r.json().then(function (b) { return { ok: r.ok, body: b }; }); })
           .then(function (res) {
             if (!res.ok) { handle(Object.assign({ type: "error" }, res.body)); pollTimer = setTimeout(loop, 5000); return; }
+            flushPendingOverHttp();
             res.body.events.forEach(deliver);
             (res.body.reset || []).forEach(function (g) { cursors[g] = res.body.cursors[g]; save(); if (opts.onReset) opts.onReset(g); });
             pollTimer = setTimeout(loop, 100);
@@ -144,7 +145,11 @@
       if (opts.csrfToken) headers["X-CSRFToken"] = opts.csrfToken;
       global.fetch(actUrl, { method: "POST", headers: headers, body: JSON.stringify(frame), credentials: opts.token ? "omit" : "same-origin" })
         .then(function (r) { return r.json().then(function (b) { if (r.ok) resolve(b.data); else reject(Object.assign({ type: "error" }, b)); }); })
-        .catch(function () { reject({ type: "error", code: "network", message: "网络中断，请稍后重试。", message_en: "Network error; try again." }); });
+        .catch(function () {
+          // The server is unreachable (restarting, network gone): keep the request and send it again on the
+          // next successful poll or when the socket opens; the server drops duplicates by the frame's client id.
+          pending[frame.ref] = { resolve: resolve, reject: reject, frame: frame, sent: false };
+        });
     }
 
     function flushPendingOverHttp() {
