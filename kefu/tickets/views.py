@@ -76,22 +76,29 @@ def workbench(request: HttpRequest) -> HttpResponse:
     name = request.GET.get("queue") or ("team" if actor.team_ids_with("ticket.work") else "all")
     if name == "off_rule":
         actor.require("ticket.supervise")
-    filters = _filters(request)
     try:
         offset = max(0, min(int(request.GET.get("offset", "0") or 0), 100_000))
     except ValueError:
         offset = 0
-    rows, more = selectors.page(selectors.queue(actor, name, filters), offset=offset, limit=PAGE)
+    error: ValidationFailed | None = None
+    try:
+        filters = _filters(request)
+        rows, more = selectors.page(selectors.queue(actor, name, filters), offset=offset, limit=PAGE)
+    except ValidationFailed as exc:
+        # Not a dead end: the workbench again, with the message and the search as typed.
+        error, filters, rows, more = exc, selectors.Filters(q=request.GET.get("q", "")[:60]), [], False
+        name = name if name in QUEUE_LABELS else "all"
     params = request.GET.copy()
     params["offset"] = str(offset + PAGE)
     context: dict[str, Any] = {
-        "rows": rows, "more": more, "next_query": params.urlencode(), "queue": name, "f": filters,
+        "rows": rows, "more": more, "next_query": params.urlencode(), "queue": name, "f": filters, "error": error,
         "now": timezone.now(),
         # One reverse() for the page instead of one {% url %} per row.
         "base_url": reverse("tickets:workbench"),
     }
+    status = error.status if error is not None else 200
     if request.htmx:  # type: ignore[attr-defined]
-        return render(request, "tickets/_table.html", context)
+        return render(request, "tickets/_table.html", context, status=status)
     queues = ["mine", "team", "awaiting", "submitted", "due_soon", "overdue", "all"]
     if actor.can("ticket.supervise"):
         queues.append("off_rule")
@@ -102,7 +109,7 @@ def workbench(request: HttpRequest) -> HttpResponse:
         "categories": selectors.leaf_categories(Kind.COMPLAINT) + selectors.leaf_categories(Kind.CONSULTATION),
         "provinces": list(provinces_in_scope(actor.scope)) if actor.scope.national else [],
     })
-    return render(request, "tickets/workbench.html", context)
+    return render(request, "tickets/workbench.html", context, status=status)
 
 
 @actor_required("ticket.create")

@@ -380,3 +380,12 @@ def test_a_refused_note_keeps_what_was_typed(agent_bj, client):
     body = "很长的备注" * 1001  # over 5,000 characters
     r = login_client(client, agent_bj).post(f"/tickets/{t.number}/notes/", {"body": body})
     assert r.status_code == 422 and body in r.content.decode()
+
+
+def test_a_bad_filter_shows_the_workbench_with_the_message(agent_bj, client):
+    from conftest import login_client
+
+    r = login_client(client, agent_bj).get("/tickets/", {"date_from": "2026-13-40", "q": "登录"})
+    html = r.content.decode()
+    assert r.status_code == 422
+    assert "日期格式应为 YYYY-MM-DD" in html and 'value="登录"' in html and 'class="queues"' in html
