@@ -116,7 +116,8 @@ def sample_month(*, actor: Actor | None, month: date, now: datetime | None = Non
         by_agent[c.agent_id].append(c)
     for agent_id, pool in by_agent.items():
         rng = random.Random(f"{first.isoformat()}:{agent_id}")  # the same draw however often it runs
-        pool = sorted(pool, key=lambda c: int(c.id))
+        # the random ones come on top of those sampled for a reason
+        pool = sorted((c for c in pool if (c.kind, c.id) not in chosen), key=lambda c: int(c.id))
         for c in rng.sample(pool, min(n, len(pool))):
             chosen.setdefault((c.kind, c.id), (c, Reason.RANDOM))
     teams = {t.pk: t for t in Team.objects.filter(pk__in={c.team_id for c, _r in chosen.values()})}
