@@ -9,3 +9,4 @@ from kefu.core.registry import NavItem, register_nav
 
 def register() -> None:
     register_nav(NavItem(_("在线客服"), "chat:console", "chat.work", order=35))
+    register_nav(NavItem(_("在线客服统计"), "chat:stats", "chat.stats", order=36))

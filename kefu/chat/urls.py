@@ -7,4 +7,5 @@ urlpatterns = [
     path("console/", views.console, name="console"),
     path("console/queue/", views.queue, name="queue"),
     path("visit/", views.visit, name="visit"),
+    path("stats/", views.stats, name="stats"),
 ]

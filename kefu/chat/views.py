@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+from datetime import date, timedelta
+
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.utils import timezone
 from django.views.decorators.clickjacking import xframe_options_exempt
 
+from kefu.core.errors import ValidationFailed
 from kefu.core.middleware import CSP
 from kefu.core.web import actor_required
 from kefu.org.models import Team
@@ -14,7 +17,7 @@ from kefu.realtime.models import AllowedOrigin
 from kefu.realtime.templatetags.realtime import socket_url
 from kefu.tickets.selectors import leaf_category_choices
 
-from . import services
+from . import figures, services
 from .models import Presence, Transfer
 
 
@@ -73,6 +76,33 @@ def _cap() -> int:
 @actor_required("chat.work")
 def queue(request: HttpRequest) -> HttpResponse:
     return render(request, "chat/_queue.html", _queue_context(request))
+
+
+@actor_required("chat.stats")
+def stats(request: HttpRequest) -> HttpResponse:
+    """Online-service figures for a period (default the last 7 days, Beijing dates); ?format=xlsx for Excel."""
+    actor = request.actor  # type: ignore[attr-defined]
+    today = timezone.localdate()
+    try:
+        end = date.fromisoformat(request.GET.get("end") or today.isoformat())
+        start = date.fromisoformat(request.GET.get("start") or (end - timedelta(days=6)).isoformat())
+    except ValueError:
+        raise ValidationFailed(
+            "日期格式应为 YYYY-MM-DD。", "Dates are YYYY-MM-DD.", details=[{"field": "start"}]
+        ) from None
+    if start > end or (end - start).days > 366:
+        raise ValidationFailed(
+            "统计期间无效(最长一年)。", "Invalid period (at most one year).", details=[{"field": "start"}]
+        )
+    f = figures.compute(figures.conversations_for(actor), start, end)
+    if request.GET.get("format") == "xlsx":
+        response = HttpResponse(
+            figures.excel(f), content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+        )
+        response["Content-Disposition"] = f'attachment; filename="chat-{start}-{end}.xlsx"'
+        return response
+    peak = max(f.per_day.values(), default=0) or 1
+    return render(request, "chat/stats.html", {"f": f, "peak": peak})
 
 
 @xframe_options_exempt  # the embeddable script shows this page in a frame on the operator's own sites

@@ -11,6 +11,9 @@ from tests.isolation_spec import NoObject, Public
 ROUTES = {
     "chat/console/": NoObject("the agent console: lists the conversations of the actor's own teams"),
     "chat/console/queue/": NoObject("the console's queue fragment: the actor's own teams"),
+    "chat/stats/": NoObject(
+        "figures: national readers see all conversations, others their own teams' (test_figures.py)"
+    ),
     "chat/visit/": Public(
         "the visitor's chat window: no login; the conversation is reached with its token only"
     ),
