@@ -155,8 +155,6 @@ STATIC_URL = "/static/"
 STATIC_ROOT = BASE_DIR / "staticfiles"
 # Shared client scripts that belong to no single app (the realtime client, the chat widget).
 STATICFILES_DIRS = [BASE_DIR / "kefu" / "static"]
-# Shared client scripts that belong to no single app (the realtime client, the chat widget).
-STATICFILES_DIRS = [BASE_DIR / "kefu" / "static"]
 MEDIA_ROOT = Path(os.environ.get("KEFU_MEDIA_ROOT", VAR_DIR / "media"))
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
