@@ -18,7 +18,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from django.core.cache import cache
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, OperationalError, transaction
 from django.db.models import Count, Q, Sum
 from django.utils import timezone
 
@@ -232,9 +232,11 @@ def facts_ingest(
             try:
                 _ingest_chunk(source, chunk, directory, specs, result, keep_calls=keep_calls, pop=pop)
                 break
-            except IntegrityError:
-                # Another writer created one of these calls between our read and insert: read again.
-                if attempt == 2:
+            except (IntegrityError, OperationalError) as exc:
+                # Another writer created one of these calls between our read and insert, or two writers
+                # met on half-hour rows in opposite orders (PostgreSQL picked us as the deadlock victim):
+                # the chunk's savepoint is rolled back; read again.
+                if attempt == 2 or (isinstance(exc, OperationalError) and not _is_deadlock(exc)):
                     raise
     return result
 
@@ -255,7 +257,7 @@ def _ingest_chunk(
         existing = {
             c.call_id: c
             for c in Call.objects.unscoped(SYSTEM)
-            .select_for_update()
+            .select_for_update(of=("self",))  # never the joined line: every event shares it
             .filter(source=source, call_id__in=list(chunk))
             .select_related("line")
         }
@@ -319,6 +321,10 @@ def _ingest_chunk(
     result.pops.extend(pops)
     if keep_calls:
         result.calls.extend([*new, *changed])
+
+
+def _is_deadlock(exc: OperationalError) -> bool:
+    return getattr(getattr(exc, "__cause__", None), "sqlstate", "") in ("40P01", "40001")
 
 
 FIELDS_MERGED = [
@@ -675,9 +681,12 @@ def rolling_hour(line: Line, now: datetime) -> rates.Tally:
         .filter(line=line, direction="in", request_at__gte=now - timedelta(hours=1), request_at__lt=now)
         .values_list("request_at", "answered_at", "outcome", "talk_seconds")
     )
+    # A caller still waiting who asked less than the limit ago may yet be answered in time: not decided.
+    undecided = now - timedelta(seconds=line.answer_seconds)
     calls = [
         rates.CallTimes(request_at=r, answered_at=a, abandoned=o == Outcome.ABANDONED, talk_seconds=t or 0)
         for r, a, o, t in rows
+        if a is not None or o != Outcome.QUEUED or r < undecided
     ]
     return rates.breakdown(spec, calls, line.answer_seconds).inside
 
@@ -696,13 +705,18 @@ def _check_alert(line: Line, now: datetime) -> None:
         or rates.meets_target(tally, float(line.target_percent)) is not False
     ):
         return
-    alert = RateAlert.objects.create(
-        line=line,
-        province_id=line.province_id,
-        window_end=mark,
-        offered=tally.offered,
-        answered_in_target=tally.answered_in_target,
-    )
+    # Two events of the same line may find the rate low at once: one alert per mark, the other no-op.
+    try:
+        with transaction.atomic():
+            alert = RateAlert.objects.create(
+                line=line,
+                province_id=line.province_id,
+                window_end=mark,
+                offered=tally.offered,
+                answered_in_target=tally.answered_in_target,
+            )
+    except IntegrityError:
+        return
     audit.record(
         actor=None,
         verb="calls.rate_alert",
