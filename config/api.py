@@ -3,6 +3,7 @@
 from ninja import NinjaAPI
 
 from kefu.core.api import install_contract, install_error_handlers, install_query_guard
+from kefu.calls.api import router as calls_router
 from kefu.customers.api import router as customers_router
 from kefu.incidents.api import router as incidents_router
 from kefu.knowledge.api import router as knowledge_router
@@ -27,6 +28,7 @@ api.add_router("/tickets", tickets_router)
 api.add_router("/sla", sla_router)
 api.add_router("/knowledge", knowledge_router)
 api.add_router("/reports", reports_router)
+api.add_router("/calls", calls_router)
 api.add_router("/incidents", incidents_router)
 install_query_guard(api)
 install_contract(api)

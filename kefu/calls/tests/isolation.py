@@ -22,6 +22,10 @@ def call_ticket_post(ctx: Any) -> Target:
     return Target(path={"pk": call.pk}, body={"customer": "1", "kind": "consultation"})
 
 
+def call_api(ctx: Any) -> dict[str, Any]:
+    return {"call_id": make_call(ctx.province).pk}
+
+
 def call_marker(ctx: Any) -> str:
     return make_call(ctx.province, caller="13955550001").caller
 
@@ -42,6 +46,9 @@ ROUTES = {
     ),
     "calls/rates.xlsx": NoObject("the same figures as calls/rates/ as a workbook"),
     "calls/import/": NoObject("national supervisors' import form; others get 403 (test_views)"),
+    "api:GET /api/calls": ListRoute(make=call_marker),
+    "api:GET /api/calls/rates": NoObject("rates of the lines in one's scope, as calls/rates/"),
+    "api:GET /api/calls/{call_id}": ObjectRoute(make=call_api),
     "calls/cti/<slug:source>/": Public(
         "the PBX webhook: authenticated by its HMAC signature or token, not a session"
     ),

@@ -170,3 +170,18 @@ def test_monthly_report_gains_an_answer_rate_sheet(client, sh, lead_sh):
     assert "20秒接通率" in book.sheetnames
     names = {row[0] for row in book["20秒接通率"].iter_rows(min_row=4, values_only=True)}
     assert names == {"上海 10000+9 政企专席"}  # the province's own line only
+
+
+def test_api_log_detail_and_rates_are_scoped(client, sh, lead_sh, lead_bj):
+    call = make_call(sh, caller="13955550011", at=timezone.now() - timedelta(minutes=30))
+    login_client(client, lead_sh)
+    rows = client.get("/api/calls?q=13955550011").json()
+    assert [r["id"] for r in rows] == [call.pk] and rows[0]["line"] == "desk_sh"
+    assert client.get(f"/api/calls/{call.pk}").json()["answered_in_target"] is True
+    day = timezone.localdate().isoformat()
+    rates = client.get(f"/api/calls/rates?date_from={day}&date_to={day}").json()
+    assert [r["line"] for r in rates] == ["desk_sh"]
+    assert client.get("/api/calls?limit=0").status_code == 422
+    login_client(client, lead_bj)
+    assert client.get(f"/api/calls/{call.pk}").status_code == 404
+    assert client.get("/api/calls?q=13955550011").json() == []
