@@ -2,8 +2,8 @@
 
 from ninja import NinjaAPI
 
-from kefu.core.api import install_contract, install_error_handlers, install_query_guard
 from kefu.calls.api import router as calls_router
+from kefu.core.api import install_contract, install_error_handlers, install_query_guard
 from kefu.customers.api import router as customers_router
 from kefu.incidents.api import router as incidents_router
 from kefu.knowledge.api import router as knowledge_router
