@@ -152,7 +152,7 @@ http {{
         wait_up(app)
         wait_up(front)
         # Warm up both gunicorn workers (the first request of each imports the views).
-        deadline, good = time.monotonic() + 90, 0
+        deadline, good = time.monotonic() + 300, 0
         while good < 6:
             if time.monotonic() > deadline:
                 raise SystemExit("the login page does not answer even without load")

@@ -23,8 +23,13 @@ def test_login_answers_within_a_second_with_200_stalled_connections():
         if os.environ.get("CI") == "true":
             pytest.fail("nginx is missing under CI (.ci/run installs it)")
         pytest.skip("nginx not installed (Debian package nginx)")
-    out = subprocess.run([sys.executable, str(SCRIPT), "--stalled", "200"], capture_output=True, text=True,
-                         timeout=300, check=True)
+    out = subprocess.run(
+        [sys.executable, str(SCRIPT), "--stalled", "200"],
+        capture_output=True,
+        text=True,
+        timeout=300,
+        check=True,
+    )
     result = json.loads(out.stdout.strip().splitlines()[-1])
     assert result["ok"] == 20, out.stdout
     assert result["max_ms"] < 1000, out.stdout

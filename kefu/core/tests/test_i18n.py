@@ -46,10 +46,12 @@ def test_translations_keep_the_placeholders(entries):
 def test_compiled_catalog_matches_the_po(entries):
     with (LC / "django.mo").open("rb") as fh:
         mo = gettext.GNUTranslations(fh)
+
+    def compiled(e: pofile.Entry) -> str:
+        return mo.pgettext(e.msgctxt, e.msgid) if e.msgctxt is not None else mo.gettext(e.msgid)
+
     stale = [
-        e.msgid
-        for e in entries
-        if e.msgid_plural is None and e.translated and mo.gettext(e.msgid) != e.msgstr[0]
+        e.msgid for e in entries if e.msgid_plural is None and e.translated and compiled(e) != e.msgstr[0]
     ]
     assert not stale, f"django.mo is older than django.po ({stale[:5]}): run scripts/i18n.sh"
 

@@ -6,3 +6,9 @@ document.addEventListener("click", function (event) {
     event.stopPropagation();
   }
 }, true);
+
+// Print buttons (no inline handlers under the CSP): <button data-print>.
+document.addEventListener("click", (event) => {
+  const button = event.target instanceof Element ? event.target.closest("[data-print]") : null;
+  if (button) { event.preventDefault(); window.print(); }
+});
