@@ -96,9 +96,9 @@ def main() -> int:
     procs: list[subprocess.Popen[bytes]] = []
     held: list[socket.socket] = []
     try:
-        subprocess.run(
-            [sys.executable, str(ROOT / "manage.py"), "migrate", "-v0"], env=env, cwd=ROOT, check=True
-        )
+        # The login page needs the hashed static files (manifest storage outside tests).
+        for command in (["migrate", "-v0"], ["collectstatic", "--noinput", "-v0"]):
+            subprocess.run([sys.executable, str(ROOT / "manage.py"), *command], env=env, cwd=ROOT, check=True)
         app, front = free_port(), free_port()
         procs.append(
             subprocess.Popen(
