@@ -64,7 +64,7 @@ class RateRow(Schema):
     requests_outside_hours: int
 
 
-class RatesQuery(Schema):
+class CallRatesQuery(Schema):
     date_from: date
     date_to: date
 
@@ -122,7 +122,7 @@ def call_list(request: HttpRequest, params: Query[CallsQuery]) -> list[dict[str,
 
 
 @router.get("/rates", response=list[RateRow], summary="20 秒接通率 / 20-second answer rates")
-def rates(request: HttpRequest, params: Query[RatesQuery]) -> list[dict[str, Any]]:
+def rates(request: HttpRequest, params: Query[CallRatesQuery]) -> list[dict[str, Any]]:
     actor = _actor(request)
     if params.date_to < params.date_from or (params.date_to - params.date_from).days > 366:
         raise ValidationFailed(

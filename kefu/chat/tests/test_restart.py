@@ -56,7 +56,9 @@ def server_env(tmp_path):
     }
     env.pop("KEFU_WS_PORT", None)
     env.pop("KEFU_WS_URL", None)
-    subprocess.run([sys.executable, "manage.py", "migrate", "-v0"], cwd=ROOT, env=env, check=True)
+    # Pages need the hashed static files (manifest storage outside tests); a fresh clone has none.
+    for command in (["migrate", "-v0"], ["collectstatic", "--noinput", "-v0"]):
+        subprocess.run([sys.executable, "manage.py", *command], cwd=ROOT, env=env, check=True)
     subprocess.run([sys.executable, "manage.py", "shell", "-c", SETUP], cwd=ROOT, env=env, check=True)
     return env
 
