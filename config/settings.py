@@ -152,7 +152,7 @@ USE_I18N = True
 USE_TZ = True
 
 STATIC_URL = "/static/"
-STATIC_ROOT = BASE_DIR / "staticfiles"
+STATIC_ROOT = Path(os.environ.get("KEFU_STATIC_ROOT", BASE_DIR / "staticfiles"))
 # Shared client scripts that belong to no single app (the realtime client, the chat widget).
 STATICFILES_DIRS = [BASE_DIR / "kefu" / "static"]
 MEDIA_ROOT = Path(os.environ.get("KEFU_MEDIA_ROOT", VAR_DIR / "media"))

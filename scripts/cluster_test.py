@@ -469,6 +469,7 @@ def main() -> int:
                 "HUEY_REDIS_URL": f"redis://127.0.0.1:{redis_port}/0",
                 "CHANNELS_REDIS_URL": f"redis://127.0.0.1:{redis_port}/1",
                 "KEFU_VAR_DIR": str(tmp / "var"),
+                "KEFU_STATIC_ROOT": str(tmp / "static"),
                 "KEFU_SECRET_KEY": uuid.uuid4().hex * 2,
                 "KEFU_ALLOWED_HOSTS": "127.0.0.1,localhost",
                 "PROMETHEUS_MULTIPROC_DIR": str(tmp / "prom"),

@@ -91,6 +91,7 @@ def main() -> int:
             "KEFU_VAR_DIR": str(tmp),
             "KEFU_ALLOWED_HOSTS": "127.0.0.1,localhost",
             "KEFU_LOG_LEVEL": "ERROR",
+            "KEFU_STATIC_ROOT": str(tmp / "static"),
         }
     )
     procs: list[subprocess.Popen[bytes]] = []

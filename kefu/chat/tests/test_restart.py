@@ -53,6 +53,7 @@ def server_env(tmp_path):
         "KEFU_TESTING": "",
         "DJANGO_SETTINGS_MODULE": "config.settings",
         "KEFU_ALLOWED_HOSTS": "127.0.0.1,localhost",
+        "KEFU_STATIC_ROOT": str(tmp_path / "static"),  # its own: parallel tests collect at once
     }
     env.pop("KEFU_WS_PORT", None)
     env.pop("KEFU_WS_URL", None)
