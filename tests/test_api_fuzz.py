@@ -28,6 +28,21 @@ ROLES = (
 schema = schemathesis.openapi.from_wsgi("/api/openapi.json", application)
 
 
+@pytest.fixture(autouse=True)
+def keep_the_test_connection():
+    """Calling the WSGI app directly fires request_started/finished, whose close_old_connections
+    would close the connection that holds the test's transaction (PostgreSQL, CONN_MAX_AGE > 0).
+    Django's own test client disconnects them the same way."""
+    from django.core.signals import request_finished, request_started
+    from django.db import close_old_connections
+
+    request_started.disconnect(close_old_connections)
+    request_finished.disconnect(close_old_connections)
+    yield
+    request_started.connect(close_old_connections)
+    request_finished.connect(close_old_connections)
+
+
 @pytest.fixture
 def bearer_headers(make_actor) -> list[dict[str, str]]:
     headers = []
