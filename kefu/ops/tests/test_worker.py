@@ -29,8 +29,8 @@ def test_workers_consume_without_scheduling_and_the_scheduler_schedules(consumer
     call_command("kefu_worker", workers=3)
     call_command("kefu_worker", scheduler=True, workers=1)
     assert consumer == [
-        {"name": "run_huey", "workers": 3, "periodic": False},
-        {"name": "run_huey", "workers": 1, "periodic": True},
+        {"name": "run_huey", "workers": 3, "periodic": False, "verbose": False},
+        {"name": "run_huey", "workers": 1, "periodic": True, "verbose": False},
     ]
     assert JobLease.objects.get(name=kefu_worker.SCHEDULER_LEASE).holder == ""  # released on exit
 

@@ -61,7 +61,8 @@ class Command(BaseCommand):
                 target=self._renew, args=(holder, stop), daemon=True, name="scheduler-lease"
             ).start()
         try:
-            call_command("run_huey", workers=options["workers"], periodic=options["scheduler"])
+            # verbose=False: warnings and errors only (what run_huey --quiet gave the quick start)
+            call_command("run_huey", workers=options["workers"], periodic=options["scheduler"], verbose=False)
         finally:
             stop.set()
             if options["scheduler"]:
