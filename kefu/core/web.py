@@ -6,6 +6,7 @@ from collections.abc import Callable
 from functools import wraps
 from typing import Any
 
+from django.conf import settings
 from django.contrib.auth.views import redirect_to_login
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
@@ -43,3 +44,18 @@ def error_page(request: HttpRequest, exc: DomainError) -> HttpResponse:
 
 def not_found_page(request: HttpRequest) -> HttpResponse:
     return error_page(request, NotFound())
+
+
+def client_ip(request: HttpRequest) -> str:
+    """The client's address, for throttles and rate limits (login, chat).
+
+    By default the socket address. Behind one reverse proxy set
+    KEFU_TRUST_X_FORWARDED_FOR=1: the proxy appends the client's address last
+    (anything before it was written by the client and is not trusted).
+    """
+    if settings.KEFU_TRUST_X_FORWARDED_FOR:
+        forwarded = request.META.get("HTTP_X_FORWARDED_FOR", "")
+        last = forwarded.split(",")[-1].strip()
+        if last:
+            return last
+    return str(request.META.get("REMOTE_ADDR", ""))

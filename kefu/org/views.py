@@ -1,6 +1,5 @@
 from __future__ import annotations
 
-from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth import login, logout
 from django.http import HttpRequest, HttpResponse
@@ -10,24 +9,9 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from kefu.core.errors import DomainError
-from kefu.core.web import actor_required, not_found_page
+from kefu.core.web import actor_required, client_ip, not_found_page
 
 from . import selectors, services
-
-
-def client_ip(request: HttpRequest) -> str:
-    """The address login throttling counts against.
-
-    By default the socket address. Behind one reverse proxy set
-    KEFU_TRUST_X_FORWARDED_FOR=1: the proxy appends the client's address last
-    (anything before it was written by the client and is not trusted).
-    """
-    if settings.KEFU_TRUST_X_FORWARDED_FOR:
-        forwarded = request.META.get("HTTP_X_FORWARDED_FOR", "")
-        last = forwarded.split(",")[-1].strip()
-        if last:
-            return last
-    return str(request.META.get("REMOTE_ADDR", ""))
 
 
 def login_view(request: HttpRequest) -> HttpResponse:

@@ -18,6 +18,7 @@ from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_http_methods
 
 from kefu.core.errors import DomainError, ValidationFailed
+from kefu.core.web import client_ip
 from kefu.org.access import actor_for
 
 from . import actions, groups, services
@@ -41,7 +42,7 @@ def _json(body: dict[str, Any], status: int = 200, origin: str = "") -> JsonResp
 def _principal(request: HttpRequest) -> tuple[Principal, str]:
     """Who asks, and the origin to allow in CORS ("" for our own pages). Raises for a foreign origin."""
     origin = request.headers.get("Origin", "")
-    address = request.META.get("REMOTE_ADDR", "")
+    address = client_ip(request)
     cors = ""
     use_session = True
     if origin and not services.origin_is_own(origin):
