@@ -156,15 +156,57 @@ def _jieba() -> Any:
     return _tokenizer
 
 
+# Characters that may follow a phrase inside one jieba word without changing what the phrase says:
+# aspect particles (忙着, 说了, 看过) and the resultative complements of blame (弄坏, 弄丢, 搞错, 删掉, 改乱).
+_GLUE_AFTER = frozenset("着了过坏丢错掉乱")
+
+
+def _freq(word: str) -> int:
+    return int(_jieba().FREQ.get(word) or 0)
+
+
+def _other_reading(text: str, lo: int, hi: int, *, after: bool, rival: str) -> bool:
+    """Whether the characters outside the hit also make a dictionary word at least as common as ``rival``.
+
+    ``after``: the word starts at ``lo`` (right after the hit) and reaches ``hi`` or beyond; else it
+    ends at ``hi`` (right before the hit) and starts at ``lo`` or before. jieba resolves an overlap
+    (看官|网 against 看|官网) by its figures for the whole sentence; when the reading that leaves the
+    phrase whole is as good a word, the phrase counts as written.
+    """
+    need = max(_freq(rival), 1)
+    if after:
+        for k in range(hi, min(len(text), lo + _WINDOW) + 1):
+            if k - lo >= 2 and _freq(text[lo:k]) >= need:
+                return True
+    else:
+        for k in range(lo, max(0, hi - _WINDOW) - 1, -1):
+            if hi - k >= 2 and _freq(text[k:hi]) >= need:
+                return True
+    return False
+
+
 def inside_longer_word(text: str, start: int, end: int) -> bool:
-    """Whether jieba puts a word across ``start`` or ``end`` of ``text[start:end]`` (the hit is part of it)."""
+    """Whether ``text[start:end]`` is part of a longer word (有病 in 有病毒, 自己看 in 自己看到).
+
+    jieba segments a window around the hit; a word crossing the hit's start or end makes it part of
+    that word, except when (1) the crossing word is the hit's last character followed by an aspect
+    particle, a resultative complement of blame or the same character again (忙着, 弄坏, 看看), or
+    (2) the characters outside the hit form a dictionary word as common as the crossing word (the
+    overlap 看官网 read as 看|官网), so jieba's choice is a coin toss the phrase should win.
+    """
     lo, hi = max(0, start - _WINDOW), min(len(text), end + _WINDOW)
-    boundaries = {lo}
     at = lo
     for word in _jieba().cut(text[lo:hi], HMM=False):
-        at += len(word)
-        boundaries.add(at)
-    return start not in boundaries or end not in boundaries
+        a, b = at, at + len(word)
+        at = b
+        if a < start < b and not _other_reading(text, a, start, after=False, rival=word):
+            return True  # crosses the start
+        if a < end < b:  # crosses the end
+            tail = text[end:b]
+            glued = len(tail) == 1 and (tail in _GLUE_AFTER or tail == text[end - 1])
+            if not glued and not _other_reading(text, end, b, after=True, rival=word):
+                return True
+    return False
 
 
 def _excepted(c: Compacted, start: int, end: int, words: tuple[str, ...]) -> bool:

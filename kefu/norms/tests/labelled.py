@@ -4,7 +4,8 @@ Lines starting with ``chat|`` are online-chat texts; the rest are work-order rep
 hand-written legitimate replies, ``COMPOSITES`` two-sentence replies are made by joining two of
 them (agents write several sentences; a gap pattern must not match across the sentence end).
 Each item belongs to one half by a hash of its text: ``tune`` (looked at while writing the
-lexicon) and ``held_out`` (never looked at while tuning; reported separately).
+lexicon) and ``held_out`` (never looked at while tuning; reported separately). Examples added later, while tuning the
+word-boundary rules, are in ``*_tune.txt`` and always belong to the tune half.
 """
 
 from __future__ import annotations
@@ -22,9 +23,12 @@ class Item:
     text: str
     channel: str  # "ticket" or "chat"
     violation: bool
+    added_for_tuning: bool = False
 
     @property
     def half(self) -> str:
+        if self.added_for_tuning:
+            return "tune"
         return "tune" if hashlib.sha1(self.text.encode()).digest()[0] % 2 == 0 else "held_out"
 
 
@@ -46,6 +50,8 @@ def items() -> list[Item]:
     out = [Item(t, c, False) for t, c in legit]
     out += [Item(t, "ticket", False) for t in composites if t not in {x.text for x in out}]
     out += [Item(t, c, True) for t, c in _read("violations.txt")]
+    out += [Item(t, c, False, added_for_tuning=True) for t, c in _read("legit_tune.txt")]
+    out += [Item(t, c, True, added_for_tuning=True) for t, c in _read("violations_tune.txt")]
     return out
 
 

@@ -78,3 +78,43 @@ def test_inside_longer_word_uses_jieba_boundaries():
 
 def test_clean_reply():
     assert check("您好，您反映的无法入会问题已记录，我们核实后会尽快答复您。").clean
+
+
+BOUNDARY_LEX = compile_rules(
+    [
+        RuleData(1, "banned", "block", "没看见我正忙", "请您稍等"),
+        RuleData(2, "scolding", "warn", "你自己弄", "我来为您说明"),
+        RuleData(3, "shirking", "warn", "自己看", "我来为您说明"),
+        RuleData(4, "shirking", "warn", "自己去看", "我来为您说明"),
+        RuleData(5, "banned", "block", "有病", "请问还有什么可以帮您"),
+    ],
+    version=1,
+)
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "没看见我正忙着呢",  # aspect particle glued to the last character (忙着)
+        "你自己弄丢的密码",  # resultative complement of blame (弄丢)
+        "自己看看说明书",  # the last character doubled (看看)
+        "自己去看官方文档",
+    ],
+)
+def test_phrase_glued_to_a_particle_or_complement_is_still_a_hit(text):
+    assert not run_check(text, BOUNDARY_LEX, channel="ticket").clean
+
+
+@pytest.mark.parametrize(
+    "text",
+    ["终端有病毒防护软件", "请问您自己看到的画面是黑屏吗", "您可以把自己看法写在备注里", "这是您自己看中的套餐"],
+)
+def test_phrase_inside_a_longer_word_is_still_no_hit(text):
+    assert run_check(text, BOUNDARY_LEX, channel="ticket").clean
+
+
+def test_overlap_is_read_in_favour_of_the_phrase_only_when_the_other_word_is_as_common():
+    # 看到 is a word and 到的 is not: no other reading, so 自己看 stays inside 看到
+    assert inside_longer_word("自己看到的", 0, 3)
+    # 着 glued to 忙: the phrase counts as written
+    assert not inside_longer_word("我正忙着呢", 0, 3)
