@@ -213,6 +213,10 @@ class NoteIn(VersionIn):
     note: str = ""
 
 
+class AwaitCustomerIn(NoteIn):
+    confirm_problem: bool = False  # the customer was told the recorded problem (standard template)
+
+
 class ResolveIn(VersionIn):
     resolution: str
     article_id: int | None = None
@@ -455,9 +459,10 @@ def reply(request: HttpRequest, number: str, payload: ReplyIn) -> dict[str, Any]
 
 
 @router.post("/{number}/await-customer", response=TicketDetailOut, summary="等待客户补充 / Wait for the customer")
-def await_customer(request: HttpRequest, number: str, payload: NoteIn) -> dict[str, Any]:
+def await_customer(request: HttpRequest, number: str, payload: AwaitCustomerIn) -> dict[str, Any]:
     return _act(request, number, payload.version,
-                lambda actor, t, v: services.ticket_await_customer(actor=actor, ticket=t, version=v, note=payload.note))
+                lambda actor, t, v: services.ticket_await_customer(actor=actor, ticket=t, version=v, note=payload.note,
+                                                                   confirm_problem=payload.confirm_problem))
 
 
 @router.post("/{number}/customer-responded", response=TicketDetailOut, summary="客户已补充 / Customer responded")

@@ -119,3 +119,15 @@ def test_pausing_records_it_too_and_only_when_asked(agent_bj):
         "problem_confirmed"
         not in AuditEvent.objects.filter(verb="ticket.waiting_customer", target_id=str(t2.pk)).get().data
     )
+
+
+def test_api_await_customer_records_the_confirmed_problem_when_asked(agent_bj):
+    t = make_ticket(agent_bj, subject="入会后没有声音")
+    r = api(agent_bj, f"/{t.number}/await-customer", {"note": "等客户提供截图", "confirm_problem": True})
+    assert r.status_code == 200
+    ev = AuditEvent.objects.filter(verb="ticket.waiting_customer", target_id=str(t.pk)).get()
+    assert t.number in ev.data["problem_confirmed"] and "入会后没有声音" in ev.data["problem_confirmed"]
+    t2 = make_ticket(agent_bj)
+    assert api(agent_bj, f"/{t2.number}/await-customer", {"note": "等截图"}).status_code == 200
+    ev2 = AuditEvent.objects.filter(verb="ticket.waiting_customer", target_id=str(t2.pk)).get()
+    assert "problem_confirmed" not in ev2.data
