@@ -27,6 +27,16 @@ class ChatSettings(models.Model):
     routing = models.CharField(_("分配方式"), max_length=20, choices=Routing.choices, default=Routing.MANUAL)
     max_concurrent = models.PositiveSmallIntegerField(_("每名坐席同时会话上限"), default=5)
     idle_minutes = models.PositiveSmallIntegerField(_("访客未提问自动结束(分钟)"), default=5)
+    # Whose name goes on the orders made automatically from left messages (the first contact, 首问);
+    # empty: the team's first active member who may record orders.
+    left_message_agent = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("留言自动生成工单的登记人"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+    )
 
     class Meta:
         verbose_name = _("在线客服设置")
@@ -214,3 +224,40 @@ class Transfer(models.Model):
 
     def __str__(self) -> str:
         return f"{self.conversation_id}: {self.from_team_id}->{self.to_team_id}"
+
+
+class Attachment(models.Model):
+    """A file or image sent in a conversation, checked by the work-order attachment rules.
+
+    Stored under a server-made name (``chat/<yyyy>/<mm>/<random hex>``); the uploaded
+    name is kept for display and the download header only. ``is_transcript`` marks
+    the conversation's own record written when it ends.
+    """
+
+    conversation = models.ForeignKey(Conversation, on_delete=models.CASCADE, related_name="files")
+    message = models.OneToOneField(
+        Message, null=True, blank=True, on_delete=models.SET_NULL, related_name="file"
+    )
+    sender = models.CharField(max_length=8, choices=Message.Sender.choices)
+    uploaded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    storage_name = models.CharField(_("存储名"), max_length=80, unique=True)
+    original_name = models.CharField(_("文件名"), max_length=200)
+    content_type = models.CharField(_("类型"), max_length=100)
+    size = models.PositiveIntegerField(_("大小(字节)"))
+    sha256 = models.CharField(_("SHA-256"), max_length=64)
+    is_transcript = models.BooleanField(_("会话记录"), default=False)
+    created_at = models.DateTimeField(_("上传时间"), default=timezone.now)
+
+    class Meta:
+        verbose_name = _("会话附件")
+        verbose_name_plural = _("会话附件")
+        ordering = ["created_at", "id"]
+
+    def __str__(self) -> str:
+        return self.original_name
+
+    @property
+    def is_image(self) -> bool:
+        return self.content_type.startswith("image/")

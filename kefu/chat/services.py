@@ -7,6 +7,7 @@ acknowledged; the same client id twice returns the stored message.
 
 from __future__ import annotations
 
+import logging
 import re
 from datetime import datetime, timedelta
 from typing import Any
@@ -28,8 +29,10 @@ from kefu.realtime.ratelimit import hit
 from kefu.sla.calendar_math import is_open
 from kefu.sla.calendars import spec_for
 
-from . import workflow
-from .models import ChatSettings, Conversation, Message, Note, Presence, Transfer
+from . import files, workflow
+from .models import Attachment, ChatSettings, Conversation, Message, Note, Presence, Transfer
+
+log = logging.getLogger(__name__)
 
 MAX_TEXT = 2000
 TOKEN_TTL = timedelta(hours=12)
@@ -399,7 +402,17 @@ def message_leave(
         c.save(update_fields=["last_seq"])
         _audit(None, "chat.message_left", c, kind=kind)
         _queue_changed(c, "left")
+        pk = c.pk
+        transaction.on_commit(lambda: _left_message_hook(pk))
     return c
+
+
+def _left_message_hook(pk: int) -> None:
+    """After the message is safely stored: try to make it an order (the sweep retries what fails)."""
+    try:
+        left_message_to_ticket(conversation_id=pk)
+    except Exception:  # noqa: BLE001 - the visitor's message is stored; the sweep tries again
+        log.exception("left message %s: automatic order failed", pk)
 
 
 def _least_loaded(s: ChatSettings) -> int | None:
@@ -479,6 +492,8 @@ def visitor_leave(
             data={"event": "left"},
         )
         c.save()
+        if to == workflow.CLOSED:
+            _keep_transcript(c, now)
         _audit(None, "chat.closed", c, by="visitor", status=to)
         _queue_changed(c, "closed")
         if to == workflow.ABANDONED and c.token_id:
@@ -688,6 +703,7 @@ def conversation_close(*, actor: Actor, conversation_id: Any, now: datetime | No
         )
         c.status, c.closed_at, c.closed_by = workflow.CLOSED, now, Conversation.ClosedBy.AGENT
         c.save()
+        _keep_transcript(c, now)
         _audit(actor.user, "chat.closed", c, by="agent")
         _queue_changed(c, "closed")
     return c
@@ -719,6 +735,7 @@ def conversations_idle_close(*, now: datetime | None = None) -> int:
             _append(c, sender=Message.Sender.AGENT, author=c.agent, kind="closing", text=text, now=now)
             c.status, c.closed_at, c.closed_by = workflow.CLOSED, now, Conversation.ClosedBy.IDLE
             c.save()
+            _keep_transcript(c, now)
             _audit(None, "chat.closed", c, by="idle")
             _queue_changed(c, "closed")
             if c.token_id:
@@ -841,7 +858,8 @@ def transcript(c: Conversation) -> str:
             "system": "系统",
         }
         at = timezone.localtime(m.created_at, audit.DISPLAY_TZ).strftime("%m-%d %H:%M:%S")
-        lines.append(f"[{at}] {who.get(m.sender, m.sender)}：{m.text}")
+        text = f"[文件] {m.text}" if m.kind == "file" else m.text
+        lines.append(f"[{at}] {who.get(m.sender, m.sender)}：{text}")
     return "\n".join(lines)
 
 
@@ -857,7 +875,6 @@ def conversation_to_ticket(
 ) -> Any:
     """A consultation, complaint or fault order prefilled with customer and transcript, linked both ways."""
     from kefu.customers.selectors import customer_in_scope
-    from kefu.tickets import services as tickets
     from kefu.tickets.selectors import category_by_code
 
     actor.require("ticket.create")
@@ -885,37 +902,307 @@ def conversation_to_ticket(
     customer = customer_in_scope(actor.scope, customer_id)
     if contact is not None and contact.customer_id != customer.pk:
         contact = None
-    description = f"在线会话 #{c.pk} 记录：\n{transcript(c)}"[:5000]
     with transaction.atomic():
         c = conversation_for_agent(actor, conversation_id, lock=True)
         if c.ticket_id:
             raise Conflict(
                 "该会话已生成工单。", "This conversation already has a work order.", code="already_linked"
             )
-        created = tickets.ticket_create(
+        return _order_from(
+            c, actor=actor, kind=kind, customer=customer, contact=contact, subject=subject, category=cat, now=now
+        )
+
+
+def _order_from(
+    c: Conversation,
+    *,
+    actor: Actor,
+    kind: str,
+    customer: Any,
+    contact: Contact | None,
+    subject: str,
+    category: Any,
+    now: datetime,
+) -> Any:
+    """Create the order of a locked conversation: transcript in the description and as a file, the
+    conversation's files copied (same rules), both linked; the caller's transaction."""
+    from kefu.tickets import attachments as ticket_files
+    from kefu.tickets import services as tickets
+
+    text = transcript(c)
+    created = tickets.ticket_create(
+        actor=actor,
+        kind=kind,
+        customer=customer,
+        subject=subject,
+        description=f"在线会话 #{c.pk} 记录：\n{text}"[:5000],
+        contact=contact,
+        caller_phone=c.visitor_phone,
+        category=category,
+        team=c.team,
+        now=now,
+    )
+    t = created.ticket
+    ticket_files.attachment_add(
+        actor=actor,
+        ticket=t,
+        upload=ticket_files.Upload(name=f"在线会话{c.pk}记录.txt", content=text.encode()),
+        now=now,
+    )
+    for a in c.files.filter(is_transcript=False).order_by("pk"):
+        ticket_files.attachment_add(
+            actor=actor, ticket=t, upload=ticket_files.Upload(name=a.original_name, content=files.read_bytes(a)),
+            now=now,
+        )
+    c.ticket = t
+    c.save(update_fields=["ticket"])
+    _audit(actor.user, "chat.ticket_created", c, ticket=t.number)
+    # The order's own timeline shows where it came from.
+    audit.record(
+        actor=actor.user,
+        verb="chat.ticket_created",
+        target=t,
+        data={"conversation": c.pk},
+        province_code=customer.province.code,
+    )
+    return t
+
+
+# -- a left message becomes an order by itself (第三条(四): the hotline's flow) ----------------
+
+
+def _left_message_actor(s: ChatSettings) -> Actor | None:
+    """Who records the automatic orders: the configured agent, else the team's first member who may."""
+    from kefu.org.access import actor_for
+
+    candidates: list[User] = []
+    if s.left_message_agent_id and s.left_message_agent and s.left_message_agent.is_active:
+        candidates.append(s.left_message_agent)
+    candidates += list(
+        User.objects.filter(
+            is_active=True, memberships__team_id=s.team_id, memberships__is_active=True
+        ).order_by("pk")[:50]
+    )
+    for user in candidates:
+        actor = actor_for(user)
+        if any(seat.team_id == s.team_id for seat in actor.seats_with("ticket.create")) and actor.can(
+            "ticket.work"
+        ):
+            return actor
+    return None
+
+
+def _left_message_customer(c: Conversation) -> tuple[Any, Contact | None]:
+    """The possible customer (by phone), else the one active customer whose name is the unit as typed."""
+    from kefu.customers.models import Customer
+
+    if c.possible_contact_id and c.possible_contact is not None:
+        contact = c.possible_contact
+        return contact.customer, contact
+    if c.visitor_unit:
+        found = list(
+            Customer.objects.unscoped("chat: the left message's unit, matched by exact name")
+            .filter(name=c.visitor_unit, is_active=True)
+            .select_related("province")[:2]
+        )
+        if len(found) == 1:
+            return found[0], None
+    return None, None
+
+
+LEFT_FAULT_CATEGORY = "cf_other"
+
+
+def left_message_to_ticket(*, conversation_id: int, now: datetime | None = None) -> Any:
+    """Turn a left message into a consultation or fault order of the online team, once.
+
+    Idempotent: under the conversation's lock, a message already linked returns its order.
+    Without a customer to put on the order (no phone or unit match) it stays in the
+    console's 留言 list for an agent, as before; returns None then.
+    """
+    from kefu.tickets.selectors import category_by_code
+
+    now = _now(now)
+    s = chat_settings()
+    with transaction.atomic():
+        c = _lock(conversation_id)
+        if c is None or c.status != Conversation.Status.LEFT_MESSAGE:
+            return None
+        if c.ticket_id:
+            return c.ticket
+        customer, contact = _left_message_customer(c)
+        actor = _left_message_actor(s) if customer is not None else None
+        if customer is None or actor is None:
+            return None
+        kind = c.requested_kind or "consultation"
+        first = c.messages.filter(sender=Message.Sender.VISITOR).order_by("seq").first()
+        summary = (first.text if first else "").replace("\n", " ")[:60]
+        t = _order_from(
+            c,
             actor=actor,
             kind=kind,
             customer=customer,
-            subject=subject,
-            description=description,
             contact=contact,
-            caller_phone=c.visitor_phone,
-            category=cat,
-            team=c.team,
+            subject=f"在线留言：{summary}" if summary else "在线留言",
+            # A fault needs a category: 其他 until the agent who calls back classifies it.
+            category=category_by_code(LEFT_FAULT_CATEGORY) if kind == "fault" else None,
             now=now,
         )
-        c.ticket = created.ticket
-        c.save(update_fields=["ticket"])
-        _audit(actor.user, "chat.ticket_created", c, ticket=created.ticket.number)
-        # The order's own timeline shows where it came from.
-        audit.record(
-            actor=actor.user,
-            verb="chat.ticket_created",
-            target=created.ticket,
-            data={"conversation": c.pk},
-            province_code=customer.province.code,
+        _queue_changed(c, "left_ordered")
+    return t
+
+
+def left_messages_sweep(*, now: datetime | None = None, limit: int = 200) -> int:
+    """Retry left messages of the last day that are not yet orders (a failed hook, a customer added since)."""
+    now = _now(now)
+    ids = list(
+        Conversation.objects.filter(
+            status=Conversation.Status.LEFT_MESSAGE, ticket__isnull=True, created_at__gte=now - timedelta(days=1)
         )
-    return created.ticket
+        .order_by("pk")
+        .values_list("pk", flat=True)[:limit]
+    )
+    made = 0
+    for pk in ids:
+        try:
+            if left_message_to_ticket(conversation_id=pk, now=now) is not None:
+                made += 1
+        except DomainError as exc:  # one bad row must not stop the others; it stays in the 留言 list
+            log.warning("left message %s not turned into an order: %s", pk, exc)
+    return made
+
+
+# -- files and images (the work-order attachment rules) -----------------------------
+
+
+def _file_message(
+    c: Conversation,
+    *,
+    sender: str,
+    upload: files.Upload,
+    client_id: str,
+    now: datetime,
+    user: User | None = None,
+) -> Message:
+    """Store a checked file and its message in the caller's transaction (conversation locked)."""
+    name, content_type = files.check(upload)
+    if c.files.filter(is_transcript=False).count() >= files.MAX_PER_CONVERSATION:
+        raise ValidationFailed(
+            f"每个会话最多发送 {files.MAX_PER_CONVERSATION} 个文件。",
+            "Too many files in this conversation.",
+            code="file_count",
+            details=[{"field": "file", "type": "file_count"}],
+        )
+    att = files.store(c, name=name, content_type=content_type, content=upload.content, sender=sender,
+                      now=now, user=user)
+    m = _append(
+        c,
+        sender=sender,
+        author=user,
+        text=name,
+        client_id=client_id,
+        kind="file",
+        now=now,
+        data={"file": files.file_frame(att)},
+    )
+    att.message = m
+    att.save(update_fields=["message"])
+    return m
+
+
+def visitor_file_send(
+    *,
+    groups: frozenset[str],
+    token_id: int | None,
+    conversation_id: Any,
+    upload: files.Upload,
+    client_id: Any,
+    address: str = "",
+    now: datetime | None = None,
+) -> Message:
+    """A visitor's image or file: checked like a work-order attachment, stored, then acknowledged."""
+    now = _now(now)
+    cid = _client_id(client_id)
+    files.check(upload)  # refuse bad files before counting them against the limit
+    if not hit("chat-visitor-file", f"{token_id}:{address}", limit=10, window_s=600, now=now.timestamp()):
+        raise ValidationFailed(
+            "发送文件过于频繁，请稍后再试。", "Too many files; slow down.", code="rate_limited", status=429
+        )
+    with transaction.atomic():
+        c = conversation_for_visitor(groups, conversation_id, lock=True)
+        if cid:
+            dup = Message.objects.filter(conversation=c, sender=Message.Sender.VISITOR, client_id=cid).first()
+            if dup is not None:
+                return dup
+        if c.status not in workflow.OPEN:
+            raise Conflict("会话已结束。", "The conversation has ended.", code="conversation_closed")
+        m = _file_message(c, sender=Message.Sender.VISITOR, upload=upload, client_id=cid, now=now)
+        c.visitor_asked, c.last_visitor_at = True, now
+        c.save(update_fields=["last_seq", "visitor_asked", "last_visitor_at"])
+    return m
+
+
+def agent_file_send(
+    *, actor: Actor, conversation_id: Any, upload: files.Upload, client_id: Any, now: datetime | None = None
+) -> Message:
+    """An agent's image or file to the visitor: only the agent holding the conversation, while it is active."""
+    actor.require("chat.work")
+    now = _now(now)
+    cid = _client_id(client_id)
+    files.check(upload)
+    with transaction.atomic():
+        c = conversation_for_agent(actor, conversation_id, lock=True)
+        if cid:
+            dup = Message.objects.filter(conversation=c, sender=Message.Sender.AGENT, client_id=cid).first()
+            if dup is not None:
+                return dup
+        _holder(actor, c)
+        if c.status != workflow.ACTIVE:
+            raise Conflict("会话已结束。", "The conversation has ended.", code="conversation_closed")
+        m = _file_message(c, sender=Message.Sender.AGENT, upload=upload, client_id=cid, now=now, user=actor.user)
+        fields = ["last_seq"]
+        if c.first_response_at is None:
+            c.first_response_at = now
+            fields.append("first_response_at")
+        c.save(update_fields=fields)
+    return m
+
+
+def file_for_agent(actor: Actor, pk: int) -> Attachment:
+    """A file of a conversation of the actor's teams (a province desk's only once transferred there)."""
+    actor.require("chat.work")
+    found = (
+        Attachment.objects.select_related("conversation")
+        .filter(pk=pk, conversation__team_id__in=visible_team_ids(actor))
+        .first()
+    )
+    if found is None:
+        raise NotFound()
+    return found
+
+
+def file_for_visitor(groups: frozenset[str], pk: int) -> Attachment:
+    """A file of the visitor's own conversation (the transcript is the agents' record, not theirs)."""
+    ids = [int(g.split(".", 1)[1]) for g in groups if g.startswith("chat.") and g[5:].isdigit()]
+    found = Attachment.objects.filter(pk=pk, conversation_id__in=ids, is_transcript=False).first()
+    if found is None:
+        raise NotFound()
+    return found
+
+
+def _keep_transcript(c: Conversation, now: datetime) -> None:
+    """At the end of a conversation its transcript is kept as a text file on the record (once)."""
+    if c.files.filter(is_transcript=True).exists():
+        return
+    files.store(
+        c,
+        name=f"在线会话{c.pk}记录.txt",
+        content_type="text/plain; charset=utf-8",
+        content=transcript(c).encode(),
+        sender=Message.Sender.SYSTEM,
+        now=now,
+        is_transcript=True,
+    )
 
 
 def waiting_and_mine(actor: Actor) -> dict[str, list[Conversation]]:

@@ -8,4 +8,7 @@ urlpatterns = [
     path("console/queue/", views.queue, name="queue"),
     path("visit/", views.visit, name="visit"),
     path("stats/", views.stats, name="stats"),
+    path("files/", views.upload, name="upload"),
+    path("files/<int:pk>/", views.file_download, name="file"),
+    path("visitor-files/<int:pk>/", views.visitor_file, name="visitor_file"),
 ]

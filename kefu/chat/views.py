@@ -8,16 +8,19 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.utils import timezone
 from django.views.decorators.clickjacking import xframe_options_exempt
+from django.views.decorators.csrf import csrf_exempt
+from django.views.decorators.http import require_GET, require_http_methods
 
-from kefu.core.errors import ValidationFailed
+from kefu.core.errors import DomainError, NotFound, ValidationFailed
 from kefu.core.middleware import CSP
 from kefu.core.web import actor_required
 from kefu.org.models import Team
 from kefu.realtime.models import AllowedOrigin
 from kefu.realtime.templatetags.realtime import socket_url
+from kefu.realtime.views import json_response, request_principal, require_csrf
 from kefu.tickets.selectors import leaf_category_choices
 
-from . import figures, services
+from . import figures, files, services
 from .models import Presence, Transfer
 
 
@@ -110,4 +113,87 @@ def visit(request: HttpRequest) -> HttpResponse:
     """The visitor's chat window: no login. Name, unit and phone (optional), then the conversation."""
     origins = " ".join(AllowedOrigin.objects.filter(is_active=True).values_list("origin", flat=True))
     response = render(request, "chat/visit.html", {})
-    return _with_socket_csp(request, response, frame_ancestors=f"'self' {origins}".strip())
+    response = _with_socket_csp(request, response, frame_ancestors=f"'self' {origins}".strip())
+    # Images the visitor receives are fetched with the token header and shown from blob: URLs.
+    response["Content-Security-Policy"] = response["Content-Security-Policy"].replace(
+        "img-src 'self' data:", "img-src 'self' data: blob:"
+    )
+    return response
+
+
+def _conversation_id(value: str | None) -> int:
+    if not value or not value.isdigit() or len(value) > 12:
+        raise ValidationFailed("会话编号不正确。", "Invalid conversation.", details=[{"field": "conversation"}])
+    return int(value)
+
+
+@csrf_exempt  # visitors have no session (token header); signed-in agents are CSRF-checked below
+@require_http_methods(["POST", "OPTIONS"])
+def upload(request: HttpRequest) -> HttpResponse:
+    """Send an image or a file into a conversation (multipart: conversation, client_id, file).
+
+    The same principal rule as ``/rt/act``: a visitor by ``X-Kefu-Token`` (own conversation),
+    an agent by session + CSRF (holding the conversation). The answer is the socket's reply
+    frame; the message itself arrives as a ``chat.message`` event of kind ``file``.
+    """
+    cors = ""
+    try:
+        principal, cors = request_principal(request)
+        if request.method == "OPTIONS":
+            return json_response({}, origin=cors)
+        if principal.kind == "agent":
+            require_csrf(request)
+        got = request.FILES.get("file")
+        if got is None:
+            raise ValidationFailed("请选择要上传的文件。", "Choose a file to upload.", details=[{"field": "file"}])
+        up = files.Upload(name=got.name or "", content=got.read(files.MAX_BYTES + 1))
+        conversation = _conversation_id(request.POST.get("conversation"))
+        client_id = request.POST.get("client_id", "")
+        if principal.actor is not None:
+            m = services.agent_file_send(
+                actor=principal.actor, conversation_id=conversation, upload=up, client_id=client_id
+            )
+        elif principal.token_id is not None:
+            m = services.visitor_file_send(
+                groups=principal.visitor_groups,
+                token_id=principal.token_id,
+                conversation_id=conversation,
+                upload=up,
+                client_id=client_id,
+                address=principal.address,
+            )
+        else:
+            raise ValidationFailed(
+                "请先登录或开始会话。", "Sign in or start a conversation first.", code="unauthorized", status=401
+            )
+        data = {"seq": m.seq, "id": m.pk, "client_id": m.client_id, "file": m.data.get("file")}
+        return json_response({"type": "reply", "ok": True, "data": data}, origin=cors)
+    except DomainError as exc:
+        return json_response(exc.as_dict(), status=exc.status, origin=cors)
+
+
+@require_GET
+@actor_required("chat.work")
+def file_download(request: HttpRequest, pk: int) -> HttpResponse:
+    """An agent opens a file of a conversation of their teams; ``?inline=1`` shows an image (thumbnails)."""
+    actor = request.actor  # type: ignore[attr-defined]
+    a = services.file_for_agent(actor, pk)
+    return files.download_response(a, inline_image=request.GET.get("inline") == "1")
+
+
+@require_GET
+def visitor_file(request: HttpRequest, pk: int) -> HttpResponse:
+    """A visitor fetches a file of their own conversation with the token header (no cookie, no URL secret)."""
+    cors = ""
+    try:
+        principal, cors = request_principal(request)
+        if principal.token_id is None:
+            raise NotFound()
+        a = services.file_for_visitor(principal.visitor_groups, pk)
+    except DomainError as exc:
+        return json_response(exc.as_dict(), status=exc.status, origin=cors)
+    response = files.download_response(a, inline_image=request.GET.get("inline") == "1")
+    if cors:
+        response["Access-Control-Allow-Origin"] = cors
+        response["Vary"] = "Origin"
+    return response

@@ -68,6 +68,22 @@ def _principal(request: HttpRequest) -> tuple[Principal, str]:
     return Principal(address=address, origin=origin), cors
 
 
+def request_principal(request: HttpRequest) -> tuple[Principal, str]:
+    """The principal of an HTTP request and the CORS origin to answer (for other apps' endpoints)."""
+    return _principal(request)
+
+
+def require_csrf(request: HttpRequest) -> None:
+    """Signed-in users' POSTs carry the CSRF token (visitors' token header is not sent by browsers on its own)."""
+    rejected = CsrfViewMiddleware(_noop).process_view(request, _noop, (), {})
+    if rejected is not None:
+        raise ValidationFailed("CSRF 校验失败。", "CSRF check failed.", code="csrf", status=403)
+
+
+def json_response(body: dict[str, Any], status: int = 200, origin: str = "") -> JsonResponse:
+    return _json(body, status=status, origin=origin)
+
+
 def _cursors(request: HttpRequest) -> dict[str, int]:
     """``?g=team.3:12&g=user.5:0`` -> {"team.3": 12, "user.5": 0}."""
     values = request.GET.getlist("g")
@@ -145,9 +161,7 @@ def act(request: HttpRequest) -> HttpResponse:
         if request.method == "OPTIONS":
             return _json({}, origin=cors)
         if principal.kind == "agent":
-            rejected = CsrfViewMiddleware(_noop).process_view(request, _noop, (), {})
-            if rejected is not None:
-                raise ValidationFailed("CSRF 校验失败。", "CSRF check failed.", code="csrf", status=403)
+            require_csrf(request)
         if not hit("rt-act", principal.key, limit=60, window_s=60):
             raise ValidationFailed("请求过于频繁。", "Too many requests.", code="rate_limited", status=429)
         try:
