@@ -7,6 +7,7 @@ urlpatterns = [
     path("console/", views.console, name="console"),
     path("console/queue/", views.queue, name="queue"),
     path("visit/", views.visit, name="visit"),
+    path("embed.js", views.embed_script, name="embed"),
     path("stats/", views.stats, name="stats"),
     path("files/", views.upload, name="upload"),
     path("files/<int:pk>/", views.file_download, name="file"),

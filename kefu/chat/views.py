@@ -121,6 +121,24 @@ def visit(request: HttpRequest) -> HttpResponse:
     return response
 
 
+@require_GET
+def embed_script(request: HttpRequest) -> HttpResponse:
+    """``embed.js`` at a stable address for the operator's sites (the static copy's name carries a hash)."""
+    from django.contrib.staticfiles import finders
+
+    found = finders.find("chat/embed.js")
+    if not found:
+        raise NotFound()
+    path = found if isinstance(found, str) else found[0]
+    with open(path, "rb") as fh:
+        body = fh.read()
+    response = HttpResponse(body, content_type="text/javascript; charset=utf-8")
+    response["X-Content-Type-Options"] = "nosniff"
+    response["Cache-Control"] = "public, max-age=3600"
+    response["Cross-Origin-Resource-Policy"] = "cross-origin"  # loaded by <script> on the allowed sites
+    return response
+
+
 def _conversation_id(value: str | None) -> int:
     if not value or not value.isdigit() or len(value) > 12:
         raise ValidationFailed("会话编号不正确。", "Invalid conversation.", details=[{"field": "conversation"}])

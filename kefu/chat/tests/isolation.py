@@ -46,6 +46,7 @@ ROUTES = {
     "chat/visitor-files/<int:pk>/": Public(
         "a visitor's download: the token header's own conversation only (test_files.py)"
     ),
+    "chat/embed.js": Public("the embeddable script for the operator's sites: static code, no data"),
     "chat/visit/": Public(
         "the visitor's chat window: no login; the conversation is reached with its token only"
     ),

@@ -77,6 +77,18 @@
     var who = document.createElement("span"); who.className = "who"; who.textContent = m.sender === "visitor" ? visitorName : (m.author || "");
     var body = document.createElement("span"); body.className = "text"; body.textContent = m.text;
     li.appendChild(who); li.appendChild(body);
+    if (m.kind === "file" && m.data && m.data.file) {
+      // Our own download route (session, scoped by team); images are shown as thumbnails.
+      var f = m.data.file, url = "/chat/files/" + Number(f.id) + "/";
+      body.textContent = "";
+      var link = document.createElement("a"); link.href = url; link.textContent = "📎 " + f.name + " (" + Math.ceil(f.size / 1024) + " KB)";
+      if (f.image) {
+        var img = document.createElement("img"); img.className = "chat-thumb"; img.alt = f.name; img.src = url + "?inline=1";
+        var big = document.createElement("a"); big.href = url + "?inline=1"; big.target = "_blank"; big.rel = "noopener"; big.appendChild(img);
+        body.appendChild(big); body.appendChild(document.createElement("br"));
+      }
+      body.appendChild(link);
+    }
     if (m.data && m.data.cite) { var c = document.createElement("span"); c.className = "cite"; c.textContent = "📖 " + m.data.cite.title; li.appendChild(c); }
     var log = $("c-log"), after = null;
     Array.prototype.forEach.call(log.children, function (c) { if (!after && Number(c.dataset.seq) > m.seq) after = c; });
@@ -119,6 +131,17 @@
 
   $("btn-accept").addEventListener("click", function () { act("chat.accept").then(function () { open(current); refreshQueue(); }, showError); });
   $("btn-close").addEventListener("click", function () { act("chat.close").then(function () { open(current); refreshQueue(); }, showError); });
+
+  $("c-file").addEventListener("change", function (ev) {
+    var input = ev.target;
+    if (!current || !input.files.length) return;
+    var form = new FormData();
+    form.append("conversation", String(current)); form.append("client_id", uid()); form.append("file", input.files[0]);
+    showError(null);
+    fetch(root.dataset.uploadUrl, { method: "POST", body: form, credentials: "same-origin", headers: { "X-CSRFToken": root.dataset.csrf } })
+      .then(function (r) { return r.json().then(function (b) { if (!r.ok) throw b; return b; }); })
+      .then(function () { input.value = ""; }, function (err) { input.value = ""; showError(err); });
+  });
 
   $("composer").addEventListener("submit", function (ev) {
     ev.preventDefault();

@@ -28,6 +28,7 @@
     who.textContent = m.sender === "visitor" ? $("i18n").dataset.you : (m.sender === "agent" ? (m.author || $("i18n").dataset.agent) : "");
     var body = document.createElement("span"); body.className = "text"; body.textContent = m.text;
     li.appendChild(who); li.appendChild(body);
+    if (m.kind === "file" && m.data && m.data.file) fileBody(body, m.data.file);
     var log = $("v-log");
     var after = null;
     Array.prototype.forEach.call(log.children, function (c) { if (!after && Number(c.dataset.seq) > m.seq) after = c; });
@@ -38,6 +39,29 @@
     if (m.kind === "closing" || (m.data && m.data.event === "left")) { $("v-composer").hidden = true; }
   }
 
+  // Files come with the token header (never in the URL), then are shown from a blob: URL.
+  function fetchFile(f, inline) {
+    var url = $("visit").dataset.fileUrl.replace(/\/0\/$/, "/" + Number(f.id) + "/") + (inline ? "?inline=1" : "");
+    return fetch(url, { headers: { "X-Kefu-Token": conv.token }, credentials: "omit" })
+      .then(function (r) { if (!r.ok) throw r; return r.blob(); });
+  }
+  function fileBody(body, f) {
+    body.textContent = "";
+    var link = document.createElement("a"); link.href = "#"; link.textContent = "📎 " + f.name + " (" + Math.ceil(f.size / 1024) + " KB)";
+    link.addEventListener("click", function (ev) {
+      ev.preventDefault();
+      fetchFile(f, false).then(function (blob) {
+        var a = document.createElement("a"); a.href = URL.createObjectURL(blob); a.download = f.name; document.body.appendChild(a); a.click(); a.remove();
+      }, function () {});
+    });
+    if (f.image) {
+      var img = document.createElement("img"); img.className = "chat-thumb"; img.alt = f.name;
+      fetchFile(f, true).then(function (blob) { img.src = URL.createObjectURL(blob); }, function () {});
+      body.appendChild(img); body.appendChild(document.createElement("br"));
+    }
+    body.appendChild(link);
+  }
+
   function open(c) {
     conv = c;
     sessionStorage.setItem(KEY, JSON.stringify(c));
@@ -46,7 +70,14 @@
       token: c.token, storeKey: "kefu-chat-cursor-" + c.conversation,
       onStatus: setStatus,
       onEvent: function (f) {
-        if (f.event === "chat.message") { render(f.payload); if (f.payload.sender !== "visitor") markRead(f.payload.seq); }
+        if (f.event === "chat.message") {
+          render(f.payload);
+          if (f.payload.sender !== "visitor") {
+            markRead(f.payload.seq);
+            // Framed by embed.js: tell the host page's button (no content, only that a reply came).
+            if (window.parent !== window) window.parent.postMessage({ type: "kefu-chat", event: "reply" }, "*");
+          }
+        }
         else if (f.event === "chat.typing" && f.payload.by === "agent") {
           $("v-typing").hidden = false; clearTimeout(typingTimer); typingTimer = setTimeout(function () { $("v-typing").hidden = true; }, 4000);
         }
@@ -109,6 +140,16 @@
     rt.request("chat.send", { conversation: conv.conversation, text: text, client_id: cid }).then(function () {
       if (box.value === text) box.value = "";
     }, showError);
+  });
+  $("v-file").addEventListener("change", function (ev) {
+    var input = ev.target;
+    if (!conv || !input.files.length) return;
+    var form = new FormData();
+    form.append("conversation", String(conv.conversation)); form.append("client_id", uid()); form.append("file", input.files[0]);
+    showError(null);
+    fetch($("visit").dataset.uploadUrl, { method: "POST", body: form, headers: { "X-Kefu-Token": conv.token }, credentials: "omit" })
+      .then(function (r) { return r.json().then(function (b) { if (!r.ok) throw b; return b; }); })
+      .then(function () { input.value = ""; }, function (err) { input.value = ""; showError(err); });
   });
   $("v-text").addEventListener("keydown", function (ev) {
     if (ev.key === "Enter" && !ev.shiftKey) { ev.preventDefault(); $("v-composer").requestSubmit(); return; }
