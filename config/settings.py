@@ -218,7 +218,14 @@ HUEY["consumer"] = {"workers": int(os.environ.get("HUEY_WORKERS", 2)), "worker_t
 
 _channels_redis = os.environ.get("CHANNELS_REDIS_URL")
 CHANNEL_LAYERS = (
-    {"default": {"BACKEND": "channels_redis.core.RedisChannelLayer", "CONFIG": {"hosts": [_channels_redis]}}}
+    {
+        "default": {
+            "BACKEND": "channels_redis.core.RedisChannelLayer",
+            # redis-py 8 reads with a 5 s socket timeout by default, the same as channels_redis's blocking
+            # pop: every socket idle for 5 s died with 1011. The read must outlast the pop.
+            "CONFIG": {"hosts": [{"address": _channels_redis, "socket_timeout": 15}]},
+        }
+    }
     if _channels_redis
     else {"default": {"BACKEND": "channels.layers.InMemoryChannelLayer"}}
 )
