@@ -13,6 +13,8 @@ register_verbs(
         "incident.receipts_reminded": _("提醒确认事件通报"),
         "incident.order_linked": _("关联工单到事件"),
         "incident.order_unlinked": _("取消工单与事件的关联"),
+        "incident.contact_linked": _("关联在线会话/通话到事件"),
+        "incident.contact_unlinked": _("取消在线会话/通话与事件的关联"),
         "incident.bulk_resolved": _("批量答复办结关联工单"),
         "incident.article_created": _("建立事件紧急知识"),
     }

@@ -321,3 +321,71 @@ class Link(models.Model):
 
     def __str__(self) -> str:
         return f"{self.incident_id} ↔ {self.ticket_id}"
+
+
+class ContactKind(models.TextChoices):
+    CHAT = "chat", _("在线会话")
+    CALL = "call", _("热线/专席通话")
+
+
+class ContactLink(models.Model):
+    """A chat conversation or a call counted as one of the incident's contacts (besides orders).
+
+    ``province`` is the contact's province: a provincial desk's chat or call; None for
+    the national online team and the national hotline, which only national seats read.
+    """
+
+    incident = models.ForeignKey(
+        Incident, verbose_name=_("事件"), on_delete=models.PROTECT, related_name="contact_links"
+    )
+    kind = models.CharField(_("类型"), max_length=10, choices=ContactKind.choices)
+    conversation = models.ForeignKey(
+        "chat.Conversation",
+        verbose_name=_("在线会话"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+    )
+    call = models.ForeignKey(
+        "calls.Call", verbose_name=_("通话"), null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    province = models.ForeignKey(
+        "org.Province", verbose_name=_("省份"), null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    contact_at = models.DateTimeField(_("联系时间"))
+    linked_at = models.DateTimeField(_("关联时间"), default=timezone.now)
+    linked_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("关联人"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+    )
+
+    objects = ProvinceScopedManager()
+
+    class Meta:
+        verbose_name = _("关联会话与通话")
+        verbose_name_plural = _("关联会话与通话")
+        ordering = ["-linked_at", "-id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["conversation"], condition=Q(conversation__isnull=False), name="incident_contact_chat_once"
+            ),
+            models.UniqueConstraint(
+                fields=["call"], condition=Q(call__isnull=False), name="incident_contact_call_once"
+            ),
+            models.CheckConstraint(
+                name="incident_contact_one_kind",
+                condition=(
+                    Q(kind="chat", conversation__isnull=False, call__isnull=True)
+                    | Q(kind="call", call__isnull=False, conversation__isnull=True)
+                ),
+            ),
+        ]
+        indexes = [models.Index(fields=["incident", "kind", "province"], name="incident_contact_idx")]
+
+    def __str__(self) -> str:
+        return f"{self.incident_id} ↔ {self.kind}:{self.conversation_id or self.call_id}"

@@ -17,7 +17,7 @@ from django.utils import timezone
 
 from kefu.core.scope import Scope
 
-from . import selectors
+from . import contacts, selectors
 from .models import Bulletin, Incident, Receipt, Update
 
 
@@ -45,6 +45,9 @@ class Review:
     sla: dict[str, int] = field(default_factory=dict)  # resolve clock outcome -> orders
     bulk: dict[str, int] = field(default_factory=dict)
     total: int = 0
+    chats: int = 0  # linked conversations the reader may see
+    calls: int = 0  # linked calls the reader may see
+    contacts_per_province: dict[str, dict[str, int]] = field(default_factory=dict)  # name -> kind -> n
 
 
 def build(incident: Incident, scope: Scope) -> Review:
@@ -73,6 +76,10 @@ def build(incident: Incident, scope: Scope) -> Review:
                     "reminders": r.reminder_count,
                 }
             )
+    contact_counts = contacts.counts(incident, scope)
+    per_kind: dict[str, Counter[str]] = defaultdict(Counter)
+    for kind, name in contacts.contact_links(incident, scope).values_list("kind", "province__name"):
+        per_kind[name or "全国"][kind] += 1
     sla = Counter(link.sla_outcome or ("running" if link.ticket.is_open else "—") for link in links)
     bulk = Counter(link.bulk_outcome or "pending" for link in links)
     return Review(
@@ -90,6 +97,9 @@ def build(incident: Incident, scope: Scope) -> Review:
         sla=dict(sla),
         bulk=dict(bulk),
         total=len(links),
+        chats=contact_counts["chat"],
+        calls=contact_counts["call"],
+        contacts_per_province={p: dict(c) for p, c in per_kind.items()},
     )
 
 
@@ -120,6 +130,8 @@ def to_xlsx(review: Review) -> bytes:
         ("集团确认收到(分钟)", review.to_hq_seen_min),
         ("首次通报下发(分钟)", review.to_relay_min),
         ("关联工单", review.total),
+        ("关联在线会话", review.chats),
+        ("关联通话", review.calls),
         ("复盘结论", inc.review_summary),
     ]
     for i, (k, v) in enumerate(rows):
@@ -159,6 +171,13 @@ def to_xlsx(review: Review) -> bytes:
         if a["minutes"] is not None:
             ak.write_number(i, 3, a["minutes"])
         ak.write_number(i, 4, a["reminders"])
+    ct = book.add_worksheet("会话与通话")
+    for j, h in enumerate(("省份", "在线会话", "通话")):
+        ct.write_string(0, j, h, bold)
+    for i, (name, by_kind) in enumerate(sorted(review.contacts_per_province.items()), start=1):
+        ct.write_string(i, 0, name)
+        ct.write_number(i, 1, by_kind.get("chat", 0))
+        ct.write_number(i, 2, by_kind.get("call", 0))
     sl = book.add_worksheet("时限影响")
     sl.write_string(0, 0, "时限结果", bold)
     sl.write_string(0, 1, "工单数", bold)

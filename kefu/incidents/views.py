@@ -25,7 +25,7 @@ from kefu.org.models import Province
 from kefu.tickets import selectors as ticket_selectors
 from kefu.tickets.models import Category, ReplyMethod
 
-from . import articles, bulk, review, selectors, services, workflow
+from . import articles, bulk, contacts, mail, review, selectors, services, workflow
 from .models import Impact, Status
 
 
@@ -117,9 +117,15 @@ def detail(request: HttpRequest, number: str) -> HttpResponse:
     team_ids = frozenset(s.team_id for s in actor.seats)
     links = list(selectors.links(inc, actor.scope)[:500])
     now = timezone.now()
-    candidates = []
+    candidates: list[Any] = []
+    chat_candidates: list[Any] = []
+    call_candidates: list[Any] = []
     if inc.is_open and actor.can("incident.link"):
         candidates = selectors.candidates(inc, since=inc.started_at, until=now, scope=actor.scope, limit=30)
+        if actor.can("chat.work"):
+            chat_candidates = contacts.chat_candidates(inc, actor.scope, until=now)
+        if actor.can("calls.view"):
+            call_candidates = contacts.call_candidates(inc, actor.scope, until=now)
     ctx = {
         "inc": inc,
         "bulletin": bulletin,
@@ -127,6 +133,10 @@ def detail(request: HttpRequest, number: str) -> HttpResponse:
         "my_receipt": selectors.my_receipt(bulletin, team_ids) if bulletin else None,
         "links": links,
         "candidates": candidates,
+        "contact_links": list(contacts.contact_links(inc, actor.scope)[:500]),
+        "contact_counts": contacts.counts(inc, actor.scope),
+        "chat_candidates": chat_candidates,
+        "call_candidates": call_candidates,
         "timeline": inc.updates.select_related("author"),
         "next_statuses": [(s, Status(s).label) for s in workflow.next_statuses(inc.status)],
         "is_manager": _is(services.managing_seat, actor),
@@ -135,7 +145,7 @@ def detail(request: HttpRequest, number: str) -> HttpResponse:
         "can_author": actor.can("kb.author"),
         "reply_methods": ReplyMethod.choices,
         "provinces": _province_names(inc),
-        "mails": list(inc.mails.order_by("-created_at")[:20]) if actor.scope.national else [],
+        "mails": mail.for_incident(inc) if actor.scope.national else [],
         "bulk_failed": [link for link in links if link.bulk_outcome == "failed"],
     }
     return render(request, "incidents/detail.html", ctx)
@@ -245,6 +255,42 @@ def unlink(request: HttpRequest, number: str, link_id: int) -> HttpResponse:
     actor = _actor(request)
     inc = _incident(request, number)
     services.link_remove(actor=actor, link=selectors.link_by_id(actor.scope, inc, link_id))
+    messages.success(request, _("已取消关联。"))
+    return _back(number)
+
+
+def _contact_id(value: str) -> int:
+    try:
+        return int(value)
+    except (TypeError, ValueError):
+        raise ValidationFailed(
+            "请指定要关联的会话或通话。",
+            "Give the conversation or call to link.",
+            details=[{"field": "id", "type": "invalid"}],
+        ) from None
+
+
+@require_POST
+@actor_required("incident.view")
+def contact_link(request: HttpRequest, number: str) -> HttpResponse:
+    actor = _actor(request)
+    inc = _incident(request, number)
+    link = contacts.contact_link_create(
+        actor=actor,
+        incident=inc,
+        kind=request.POST.get("kind", ""),
+        contact_id=_contact_id(request.POST.get("id", "")),
+    )
+    messages.success(request, _("%(k)s已关联到事件 %(i)s。") % {"k": link.get_kind_display(), "i": inc.number})
+    return _back(number)
+
+
+@require_POST
+@actor_required("incident.view")
+def contact_unlink(request: HttpRequest, number: str, link_id: int) -> HttpResponse:
+    actor = _actor(request)
+    inc = _incident(request, number)
+    contacts.contact_link_remove(actor=actor, link=contacts.contact_link_by_id(actor.scope, inc, link_id))
     messages.success(request, _("已取消关联。"))
     return _back(number)
 

@@ -13,7 +13,7 @@ from typing import Any
 
 from django.utils import timezone
 
-from kefu.incidents import services
+from kefu.incidents import contacts, services
 from kefu.tickets.tests.factories import customer_in, make_ticket
 from tests.isolation_spec import ListRoute, NoObject, ObjectRoute, Target
 
@@ -74,6 +74,29 @@ def _unlink(ctx: Any) -> Target:
     )
 
 
+def _sh_call() -> Any:
+    from kefu.calls.tests.factories import make_call
+    from kefu.org.models import Province
+
+    return make_call(Province.objects.get(slug="sh"))
+
+
+def _contact_link(ctx: Any) -> Target:
+    inc = _incident(ctx)
+    call = _sh_call()
+    return Target(
+        path={"number": inc.number}, body={"kind": "call", "id": str(call.pk)}, missing_path={"number": MISSING}
+    )
+
+
+def _contact_unlink(ctx: Any) -> Target:
+    inc = _incident(ctx)
+    link = contacts.contact_link_create(actor=ctx.owner, incident=inc, kind="call", contact_id=_sh_call().pk)
+    return Target(
+        path={"number": inc.number, "link_id": link.pk}, missing_path={"number": MISSING, "link_id": link.pk}
+    )
+
+
 POST = ("POST",)
 ROUTES = {
     "incidents/": ListRoute(make=_marker),
@@ -88,6 +111,8 @@ ROUTES = {
     "incidents/<str:number>/bulletin/<int:version>/ack/": ObjectRoute(make=_ack, methods=POST),
     "incidents/<str:number>/link/": ObjectRoute(make=_link, methods=POST),
     "incidents/<str:number>/links/<int:link_id>/unlink/": ObjectRoute(make=_unlink, methods=POST),
+    "incidents/<str:number>/contacts/link/": ObjectRoute(make=_contact_link, methods=POST),
+    "incidents/<str:number>/contacts/<int:link_id>/unlink/": ObjectRoute(make=_contact_unlink, methods=POST),
     "incidents/<str:number>/bulk-resolve/": ObjectRoute(make=_on({"method": "sms"}), methods=POST),
     "incidents/<str:number>/article/": ObjectRoute(
         make=_on({"title": "x", "question": "x", "answer_agent": "x", "answer_customer": "x"}), methods=POST
