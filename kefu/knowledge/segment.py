@@ -8,6 +8,7 @@ such as 登录 or 账单 find 无法登录 and 月账单.
 
 from __future__ import annotations
 
+import functools
 import logging
 import re
 import threading
@@ -59,10 +60,27 @@ def tokenizer() -> jieba.Tokenizer:
 
 
 def tokens(text: str) -> list[str]:
-    """Index tokens of ``text``: search-mode segmentation, words only, lower-cased."""
+    """Index tokens of ``text``: search-mode segmentation, words only, lower-cased.
+
+    jieba segments each block between punctuation on its own (``jieba.re_han_default``), so segmenting the
+    blocks one by one gives the same tokens as the whole text; a block seen before (service boilerplate
+    repeated across articles, a query typed again) is not segmented twice.
+    """
     if not text:
         return []
-    return [t.lower() for t in tokenizer().cut_for_search(text) if _WORD.fullmatch(t)]
+    out: list[str] = []
+    for block in _BLOCK.split(text):
+        if block:
+            out.extend(_block_tokens(block))
+    return out
+
+
+_BLOCK = jieba.re_han_default
+
+
+@functools.lru_cache(maxsize=100_000)
+def _block_tokens(block: str) -> tuple[str, ...]:
+    return tuple(t.lower() for t in tokenizer().cut_for_search(block) if _WORD.fullmatch(t))
 
 
 def segment(text: str) -> str:
