@@ -7,6 +7,7 @@ Actions are ``POST /api/tickets/{number}/<action>``; each may carry the
 from __future__ import annotations
 
 import datetime as dt
+import inspect
 from collections.abc import Callable
 from datetime import datetime
 from typing import Any
@@ -14,7 +15,7 @@ from typing import Any
 from django.http import FileResponse, HttpRequest
 from ninja import File, Query, Router, Schema, Status
 from ninja.files import UploadedFile
-from pydantic import Field
+from pydantic import Field, create_model
 
 from kefu.core.api import StrictSchema
 from kefu.core.errors import ValidationFailed
@@ -175,64 +176,6 @@ class UpdateIn(StrictSchema):
 
 class VersionIn(StrictSchema):
     version: int | None = None
-
-
-class DispatchIn(VersionIn):
-    to_team: str
-    reason_code: str
-    note: str = ""
-    confirm_problem: bool = False  # the customer was told the recorded problem (standard template)
-
-
-class ReassignIn(VersionIn):
-    to_team: str
-    note: str
-    assignee: str = ""
-
-
-class FollowUpIn(VersionIn):
-    note: str
-
-
-class ReturnIn(VersionIn):
-    reason: str
-    note: str = ""
-
-
-class ResultIn(VersionIn):
-    result: str
-
-
-class ReplyIn(VersionIn):
-    method: str
-    content: str
-    norms_confirmed: bool = False  # send despite a discouraged phrase (service norms warning)
-
-
-class NoteIn(VersionIn):
-    note: str = ""
-
-
-class AwaitCustomerIn(NoteIn):
-    confirm_problem: bool = False  # the customer was told the recorded problem (standard template)
-
-
-class ResolveIn(VersionIn):
-    resolution: str
-    article_id: int | None = None
-    reply_method: str = ""
-    reply_content: str = ""
-    norms_confirmed: bool = False
-
-
-class ReferIn(VersionIn):
-    referred_to: str
-    note: str = ""
-
-
-class AcceptanceIn(VersionIn):
-    outcome: str
-    note: str = ""
 
 
 class BodyIn(StrictSchema):
@@ -425,106 +368,36 @@ def ticket_update(request: HttpRequest, number: str, payload: UpdateIn) -> dict[
     return _after(request, number)
 
 
-@router.post("/{number}/dispatch", response=TicketDetailOut, summary="派单/转派 / Dispatch")
-def dispatch(request: HttpRequest, number: str, payload: DispatchIn) -> dict[str, Any]:
-    return _act(request, number, payload.version,
-                lambda actor, t, v: services.ticket_dispatch(
-                    actor=actor, ticket=t, version=v, to_team=selectors.team_by_code(payload.to_team),
-                    reason_code=payload.reason_code, note=payload.note, confirm_problem=payload.confirm_problem))
+def _action_endpoint(action: services.Action) -> Callable[..., dict[str, Any]]:
+    """One ``POST /api/tickets/{number}/<path>`` per row of ``services.ACTIONS``; its body schema
+    (``<Name>In``: ``version`` and the row's params) is generated from the row too."""
+    fields: dict[str, Any] = {
+        p.name: (p.type, Field(... if p.required else p.default, description=p.description or None))
+        for p in action.params
+    }
+    payload_model = create_model(f"{_camel(action.name)}In", __base__=VersionIn, **fields)
+
+    def endpoint(request: HttpRequest, number: str, payload: Any) -> dict[str, Any]:
+        return _act(request, number, payload.version,
+                    lambda actor, t, v: action.call(actor=actor, ticket=t, version=v, values=payload.model_dump()))
+
+    endpoint.__name__ = endpoint.__qualname__ = action.view_name or action.name  # the operation id stays
+    signature = inspect.Signature([
+        inspect.Parameter("request", inspect.Parameter.POSITIONAL_OR_KEYWORD, annotation=HttpRequest),
+        inspect.Parameter("number", inspect.Parameter.POSITIONAL_OR_KEYWORD, annotation=str),
+        inspect.Parameter("payload", inspect.Parameter.POSITIONAL_OR_KEYWORD, annotation=payload_model),
+    ], return_annotation=dict[str, Any])
+    endpoint.__signature__ = signature  # type: ignore[attr-defined]  # ninja reads the body schema from it
+    return endpoint
 
 
-@router.post("/{number}/accept", response=TicketDetailOut, summary="接单 / Accept")
-def accept(request: HttpRequest, number: str, payload: VersionIn) -> dict[str, Any]:
-    return _act(request, number, payload.version,
-                lambda actor, t, v: services.ticket_accept(actor=actor, ticket=t, version=v))
+def _camel(name: str) -> str:
+    return "".join(part.capitalize() for part in name.split("_"))
 
 
-@router.post("/{number}/return", response=TicketDetailOut, summary="退回派单方 / Return to sender")
-def return_(request: HttpRequest, number: str, payload: ReturnIn) -> dict[str, Any]:
-    return _act(request, number, payload.version,
-                lambda actor, t, v: services.ticket_return(actor=actor, ticket=t, version=v, reason=payload.reason, note=payload.note))
-
-
-@router.post("/{number}/return-result", response=TicketDetailOut, summary="返回处理结果 / Return the result")
-def return_result(request: HttpRequest, number: str, payload: ResultIn) -> dict[str, Any]:
-    return _act(request, number, payload.version,
-                lambda actor, t, v: services.ticket_return_result(actor=actor, ticket=t, version=v, result=payload.result))
-
-
-@router.post("/{number}/reply", response=TicketDetailOut, summary="答复客户 / Reply to the customer")
-def reply(request: HttpRequest, number: str, payload: ReplyIn) -> dict[str, Any]:
-    return _act(request, number, payload.version,
-                lambda actor, t, v: services.ticket_reply(actor=actor, ticket=t, version=v, method=payload.method, content=payload.content,
-                                                      norms_confirmed=payload.norms_confirmed))
-
-
-@router.post("/{number}/await-customer", response=TicketDetailOut, summary="等待客户补充 / Wait for the customer")
-def await_customer(request: HttpRequest, number: str, payload: AwaitCustomerIn) -> dict[str, Any]:
-    return _act(request, number, payload.version,
-                lambda actor, t, v: services.ticket_await_customer(actor=actor, ticket=t, version=v, note=payload.note,
-                                                                   confirm_problem=payload.confirm_problem))
-
-
-@router.post("/{number}/customer-responded", response=TicketDetailOut, summary="客户已补充 / Customer responded")
-def customer_responded(request: HttpRequest, number: str, payload: NoteIn) -> dict[str, Any]:
-    return _act(request, number, payload.version,
-                lambda actor, t, v: services.ticket_customer_responded(actor=actor, ticket=t, version=v, note=payload.note))
-
-
-@router.post("/{number}/resolve", response=TicketDetailOut, summary="办结 / Resolve")
-def resolve(request: HttpRequest, number: str, payload: ResolveIn) -> dict[str, Any]:
-    return _act(request, number, payload.version,
-                lambda actor, t, v: services.ticket_resolve(
-                    actor=actor, ticket=t, version=v, resolution=payload.resolution, article_id=payload.article_id,
-                    reply_method=payload.reply_method, reply_content=payload.reply_content,
-                    norms_confirmed=payload.norms_confirmed))
-
-
-@router.post("/{number}/refer", response=TicketDetailOut, summary="引导办理渠道 / Refer (acceptance)")
-def refer(request: HttpRequest, number: str, payload: ReferIn) -> dict[str, Any]:
-    return _act(request, number, payload.version,
-                lambda actor, t, v: services.ticket_refer(actor=actor, ticket=t, version=v, referred_to=payload.referred_to, note=payload.note))
-
-
-@router.post("/{number}/record-acceptance", response=TicketDetailOut,
-             summary="客户经理记录受理结果 / Record acceptance")
-def record_acceptance(request: HttpRequest, number: str, payload: AcceptanceIn) -> dict[str, Any]:
-    return _act(request, number, payload.version,
-                lambda actor, t, v: services.ticket_record_acceptance(actor=actor, ticket=t, version=v, outcome=payload.outcome, note=payload.note))
-
-
-@router.post("/{number}/reopen", response=TicketDetailOut, summary="重新处理 / Reopen")
-def reopen(request: HttpRequest, number: str, payload: NoteIn) -> dict[str, Any]:
-    return _act(request, number, payload.version,
-                lambda actor, t, v: services.ticket_reopen(actor=actor, ticket=t, version=v, note=payload.note))
-
-
-@router.post("/{number}/close", response=TicketDetailOut, summary="归档 / Close")
-def close(request: HttpRequest, number: str, payload: VersionIn) -> dict[str, Any]:
-    return _act(request, number, payload.version,
-                lambda actor, t, v: services.ticket_close(actor=actor, ticket=t, version=v))
-
-
-@router.post("/{number}/submit-to-province", response=TicketDetailOut,
-             summary="报送客户所属省并归档 / Submit to province and archive")
-def submit_to_province(request: HttpRequest, number: str, payload: NoteIn) -> dict[str, Any]:
-    return _act(request, number, payload.version,
-                lambda actor, t, v: services.ticket_submit_to_province(actor=actor, ticket=t, version=v, note=payload.note))
-
-
-@router.post("/{number}/follow-up", response=TicketDetailOut,
-             summary="省专席登记报送投诉的跟进并归档 / Record the follow-up of a submitted complaint")
-def follow_up(request: HttpRequest, number: str, payload: FollowUpIn) -> dict[str, Any]:
-    return _act(request, number, payload.version,
-                lambda actor, t, v: services.ticket_follow_up(actor=actor, ticket=t, version=v, note=payload.note))
-
-
-@router.post("/{number}/reassign", response=TicketDetailOut, summary="主管改派 / Reassign (supervisor)")
-def reassign(request: HttpRequest, number: str, payload: ReassignIn) -> dict[str, Any]:
-    return _act(request, number, payload.version,
-                lambda actor, t, v: services.ticket_reassign(
-                    actor=actor, ticket=t, version=v, to_team=selectors.team_by_code(payload.to_team),
-                    note=payload.note, assignee_username=payload.assignee))
+for _action in services.ACTIONS:
+    router.post(f"/{{number}}/{_action.path}", response=TicketDetailOut, summary=_action.summary)(
+        _action_endpoint(_action))
 
 
 @router.post("/{number}/notes", response={201: NoteOut}, summary="内部备注 / Internal note")

@@ -266,32 +266,13 @@ def _int_or_none(value: str | None) -> int | None:
         raise ValidationFailed("编号无效。", "Invalid number.", details=[{"field": "article_id"}]) from None
 
 
-# The form fields each action's service takes (the service map is ``services.ACTION_SERVICES``).
-_ACTION_FIELDS: dict[str, tuple[str, ...]] = {
-    "dispatch": ("reason_code", "note", "confirm_problem"), "accept": (), "return": ("reason", "note"), "return_result": ("result",),
-    "reply": ("method", "content", "norms_confirmed"), "await_customer": ("note", "confirm_problem"), "customer_responded": ("note",),
-    "resolve": ("resolution", "reply_method", "reply_content", "norms_confirmed"), "refer": ("referred_to", "note"),
-    "record_acceptance": ("outcome", "note"), "reopen": ("note",), "close": (), "submit_to_province": ("note",),
-    "follow_up": ("note",), "reassign": ("note",),
-}
-
-
 def _run_action(actor: Any, ticket: Any, action: str, post: Any) -> None:
-    service = services.ACTION_SERVICES.get(action)
-    if service is None or action not in _ACTION_FIELDS:
+    """The order page's forms: one per row of ``services.ACTIONS`` (the same table the API is built from)."""
+    spec = services.ACTION_BY_NAME.get(action)
+    if spec is None:
         raise ValidationFailed("未知操作。", "Unknown action.", details=[{"field": "action"}])
-    kwargs: dict[str, Any] = {f: post.get(f, "") for f in _ACTION_FIELDS[action]}
-    if action in ("dispatch", "reassign"):
-        kwargs["to_team"] = selectors.team_by_code(post.get("to_team", ""))
-    if action == "reassign":
-        kwargs["assignee_username"] = post.get("assignee", "")
-    if action == "resolve":
-        from kefu.knowledge.selectors import article_ref
-
-        kwargs["article_id"] = article_ref(post.get("article_id"))  # KB000067, 67 or a title; refused in words
     # The service compares the version under the row lock (no pre-check here: that left a window).
-    version = _version(post.get("version"))
-    service(actor=actor, ticket=ticket, version=version, **kwargs)
+    spec.call(actor=actor, ticket=ticket, version=_version(post.get("version")), values=spec.form_values(post))
 
 
 def _version(value: str | None) -> int | None:
