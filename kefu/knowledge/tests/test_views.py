@@ -159,3 +159,22 @@ def test_faq_names_the_topic_not_the_internal_complaint_taxonomy(make_published)
     rev = make_published(category_code="cf_usage_login")
     html = Client().get(f"/kb/faq/{rev.article_id}/").content.decode()
     assert "无法正常登录" in html and "投诉/故障" not in html and "使用类" not in html
+
+
+def test_chat_console_searches_the_knowledge_base_and_cites_into_the_message(client, make_published, agent_sh):
+    """The console carries the knowledge widget, wired to the composer's text and citation fields (the
+    message is sent with ``cite_article`` through the chat's norms-checked send); a typed KB number is
+    offered first, citable by its article id."""
+    rev = make_published()
+    login_client(client, agent_sh)
+    page = client.get("/chat/console/").content.decode()
+    assert 'data-testid="kb-chat-widget"' in page
+    for attr, field in (("data-kb-chat-text", "c-text"), ("data-kb-chat-cite", "c-cite"),
+                        ("data-kb-chat-label", "c-cite-label")):
+        assert f'{attr}="#{field}"' in page and f'id="{field}"' in page  # the hook's targets exist
+    code = f"KB{rev.article_id:06d}"
+    html = client.get("/kb/suggest/", {"q": code, "target": "chat"}, HTTP_HX_REQUEST="true").content.decode()
+    assert f'data-kb-cite="{code}" data-kb-article="{rev.article_id}"' in html
+    assert rev.answer_customer in html and "随下一条消息" in html
+    words = client.get("/kb/suggest/", {"q": "电脑客户端登不上", "target": "chat"}, HTTP_HX_REQUEST="true")
+    assert f'data-kb-cite="{code}"' in words.content.decode()
