@@ -21,8 +21,9 @@ from django.core.cache import cache
 from django.db import IntegrityError, OperationalError, transaction
 from django.db.models import Count, Q, Sum
 from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
 
-from kefu.core import audit
+from kefu.core import audit, outbox
 from kefu.core.errors import DomainError, NotFound, ValidationFailed
 from kefu.customers.models import ContactPhone
 from kefu.customers.phones import try_normalize_phone
@@ -46,6 +47,7 @@ from .models import (
 from .parsers import BadFile, Fact, Parsed, Reject, parse_file
 
 log = logging.getLogger(__name__)
+RATE_ALERT_MAIL = "calls.rate_alert"
 
 SYSTEM = "calls ingest: a source's records are written for every province's line they name"
 CHUNK = 500
@@ -723,7 +725,7 @@ def _check_alert(line: Line, now: datetime) -> None:
         target=alert,
         data={"line": line.code, "offered": tally.offered, "in_target": tally.answered_in_target},
     )
-    transaction.on_commit(lambda: _mail_alert(alert.pk))
+    _mail_alert(alert.pk)
 
 
 def alerts_check(*, now: datetime) -> int:
@@ -738,9 +740,7 @@ def alerts_check(*, now: datetime) -> int:
 
 
 def _mail_alert(alert_id: int) -> None:
-    """Mail the line's team and HQ service dept (team mailboxes); failures are logged, the in-app alert stays."""
-    from django.core.mail import send_mail
-
+    """Mail the line's team and HQ service dept (team mailboxes) through the outbox, in the alert's transaction."""
     from kefu.org.models import Team
 
     alert = RateAlert.objects.unscoped(SYSTEM).select_related("line__team").get(pk=alert_id)
@@ -755,7 +755,8 @@ def _mail_alert(alert_id: int) -> None:
     if not to:
         return
     subject = f"[新视通] {alert.line.name} 近一小时 20 秒接通率 {alert.percent:.1f}% 低于目标 {alert.line.target_percent}%"
-    try:
-        send_mail(subject, subject, None, to)
-    except Exception:  # noqa: BLE001 - the alert is recorded; mail is best effort
-        log.exception("rate alert mail failed")
+    outbox.enqueue(purpose=RATE_ALERT_MAIL, key=str(alert.pk), to=to, subject=subject, body=subject,
+                   ref=f"calls.ratealert:{alert.pk}")
+
+
+outbox.register(RATE_ALERT_MAIL, _("接通率告警邮件"))

@@ -7,8 +7,8 @@ from django.http import HttpRequest
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from . import audit
-from .models import AuditEvent, JobHeartbeat
+from . import audit, outbox
+from .models import AuditEvent, JobHeartbeat, OutboxMail
 
 
 class ReadOnlyAdmin(admin.ModelAdmin):
@@ -75,6 +75,8 @@ audit.register_verbs(
         "config.added": _("后台新增配置"),
         "config.changed": _("后台修改配置"),
         "config.deleted": _("后台删除配置"),
+        "outbox.retry": _("邮件重新排队发送"),
+        "outbox.failed": _("邮件发送失败(已停止重试)"),
     }
 )
 
@@ -101,6 +103,26 @@ class JobHeartbeatAdmin(ReadOnlyAdmin):
     @admin.display(boolean=True, description=_("延迟告警"))
     def late(self, obj: JobHeartbeat) -> bool:
         return obj.is_late(timezone.now())
+
+
+@admin.register(OutboxMail)
+class OutboxMailAdmin(ReadOnlyAdmin):
+    """The one outbox: failed mails are visible here and can be put back (through ``outbox.retry``)."""
+
+    list_display = ("created_at", "purpose_label", "email", "subject", "status", "attempts", "next_attempt_at",
+                    "sent_at", "last_error")
+    list_filter = ("status", "purpose")
+    search_fields = ("key", "ref", "subject", "to")
+    actions = ["retry_selected"]
+
+    @admin.display(description=_("用途"))
+    def purpose_label(self, obj: OutboxMail) -> str:
+        return obj.get_purpose_display()
+
+    @admin.action(description=_("重新发送所选的失败邮件"))
+    def retry_selected(self, request: HttpRequest, queryset: Any) -> None:
+        n = outbox.retry(actor=request.user, queryset=queryset)
+        self.message_user(request, _("已重新排队 %(n)d 封邮件。") % {"n": n})
 
 
 admin.site.site_header = _("新视通客服平台 · 后台配置")

@@ -4,6 +4,7 @@ from typing import Any
 
 from django.conf import settings
 from django.db import models
+from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
@@ -113,3 +114,64 @@ class JobLease(models.Model):
 
     def __str__(self) -> str:
         return f"{self.name} ({self.holder or '-'})"
+
+
+class OutboxStatus(models.TextChoices):
+    PENDING = "pending", _("待发送")
+    SENDING = "sending", _("发送中")
+    SENT = "sent", _("已发送")
+    RETRYING = "retrying", _("发送失败，等待重试")
+    FAILED = "failed", _("发送失败(已停止重试)")
+    CANCELLED = "cancelled", _("已取消")
+
+
+class OutboxMail(models.Model):
+    """The one outbox for every mail the product sends (``kefu.core.outbox``).
+
+    A row is written in the same transaction as the business change that wants the
+    mail, sent after commit (and by the ``core.outbox`` job for what is left), retried
+    with back-off and finally ``failed``, where operators see it and may retry it.
+    ``(purpose, key)`` is unique: asking twice for the same mail gives the same row, so
+    nothing is mailed twice.
+    """
+
+    purpose = models.CharField(_("用途"), max_length=60)
+    key = models.CharField(_("去重键"), max_length=200)
+    ref = models.CharField(_("关联对象"), max_length=100, blank=True, db_index=True)
+    to = models.JSONField(_("收件人"), default=list)
+    subject = models.CharField(_("主题"), max_length=200, blank=True)
+    body = models.TextField(_("正文"), blank=True)
+    data = models.JSONField(_("参数"), default=dict, blank=True)
+    status = models.CharField(
+        _("状态"), max_length=20, choices=OutboxStatus.choices, default=OutboxStatus.PENDING
+    )
+    attempts = models.PositiveSmallIntegerField(_("尝试次数"), default=0)
+    next_attempt_at = models.DateTimeField(_("下次尝试"), default=timezone.now)
+    claimed_at = models.DateTimeField(_("开始发送"), null=True, blank=True)
+    sent_at = models.DateTimeField(_("发送时间"), null=True, blank=True)
+    last_error = models.TextField(_("最近错误"), blank=True)
+    created_at = models.DateTimeField(_("创建时间"), default=timezone.now)
+
+    class Meta:
+        verbose_name = _("邮件")
+        verbose_name_plural = _("邮件发件箱")
+        ordering = ["-created_at", "id"]
+        constraints = [
+            models.UniqueConstraint(fields=["purpose", "key"], name="core_outbox_once"),
+            models.CheckConstraint(
+                name="core_outbox_sent_has_time", condition=~Q(status="sent") | Q(sent_at__isnull=False)
+            ),
+        ]
+        indexes = [models.Index(fields=["status", "next_attempt_at"], name="core_outbox_due_idx")]
+
+    def __str__(self) -> str:
+        return f"{self.purpose} {self.key} → {', '.join(self.to)} ({self.get_status_display()})"
+
+    @property
+    def email(self) -> str:
+        return ", ".join(self.to)
+
+    def get_purpose_display(self) -> str:
+        from .outbox import purpose_label
+
+        return purpose_label(self.purpose)

@@ -15,14 +15,15 @@ from typing import TYPE_CHECKING
 
 from django.utils import timezone
 
+from kefu.core.models import OutboxMail, OutboxStatus
 from kefu.customers.models import Customer
 from kefu.org.access import Actor, actor_for
 from kefu.org.models import User
 from kefu.tickets import services as tickets
 from kefu.tickets.models import Category
 
-from . import bulk, services
-from .models import Incident, Mail, MailStatus
+from . import bulk, mail, services
+from .models import Incident
 
 if TYPE_CHECKING:
     from kefu.demo.loader import DemoContext
@@ -156,8 +157,8 @@ def load(ctx: DemoContext) -> None:
         note="根因：核心交换机板卡故障；改进：媒体集群自动切换、故障通报模板预置。",
     )
     # A past incident's mail is history, not something to retry every minute against a real SMTP server.
-    Mail.objects.filter(incident=inc).exclude(status=MailStatus.SENT).update(
-        status=MailStatus.FAILED, last_error="演示数据：历史邮件，不重试 / demo data: not retried"
+    OutboxMail.objects.filter(ref=mail.ref(inc.pk)).exclude(status=OutboxStatus.SENT).update(
+        status=OutboxStatus.FAILED, last_error="演示数据：历史邮件，不重试 / demo data: not retried"
     )
 
 

@@ -1,24 +1,27 @@
-"""The incident outbox: rows written in the service's transaction, sent after commit, retried by a job.
+"""The incident's mails, through the one outbox (``kefu.core.outbox``).
 
-Sending claims a row with one UPDATE (pending/retrying -> sending), so two
-workers never send the same mail; a failure is retried with back-off and shown
-on the incident page.
+Rows are written in the service's transaction, sent after commit, retried by the
+``core.outbox`` job with back-off and shown on the incident page (``for_incident``).
+``(purpose, key)`` makes each mail once: the HQ report once per incident and
+address, a reminder once per receipt and reminder number.
 """
 
 from __future__ import annotations
 
 import logging
-from datetime import datetime, timedelta
+from datetime import datetime
 
-from django.conf import settings
-from django.core.mail import EmailMessage
-from django.db.models import Q
 from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
 
-from .models import Incident, Mail, MailStatus, Receipt
+from kefu.core import outbox
+from kefu.core.models import OutboxMail, OutboxStatus
+
+from .models import Incident, Receipt
 
 log = logging.getLogger(__name__)
-MAX_ATTEMPTS = 6
+HQ_REPORT = "incidents.hq_report"
+REMINDER = "incidents.reminder"
 
 
 def _local(value: datetime | None) -> str:
@@ -60,94 +63,73 @@ def report_body(incident: Incident) -> str:
     return "\n".join(lines)
 
 
+def ref(incident_id: int) -> str:
+    return f"incident:{incident_id}"
+
+
+def _on_status(mail: OutboxMail) -> None:
+    """The first HQ report that leaves stamps the incident (第九条(二): reported to HQ)."""
+    if mail.purpose == HQ_REPORT and mail.status == OutboxStatus.SENT and mail.sent_at is not None:
+        incident_id = int(mail.data.get("incident_id", 0))
+        Incident.objects.filter(pk=incident_id, hq_mail_sent_at=None).update(hq_mail_sent_at=mail.sent_at)
+
+
+outbox.register(HQ_REPORT, _("事件报告(集团客服部)"), on_status=_on_status)
+outbox.register(REMINDER, _("通报确认提醒"))
+
+
 def enqueue_hq_report(incident: Incident, recipients: list[str], *, now: datetime) -> int:
     subject = f"【新视通平台故障报告】{incident.get_impact_display()[:2]} {incident.number} {incident.title}"[
         :200
     ]
     body = report_body(incident)
-    Mail.objects.bulk_create(
-        [
-            Mail(
-                incident=incident,
-                purpose=Mail.Purpose.HQ_REPORT,
-                email=e,
-                subject=subject,
-                body=body,
-                next_attempt_at=now,
-                created_at=now,
-            )
-            for e in recipients
-        ]
-    )
+    for e in recipients:
+        outbox.enqueue(
+            purpose=HQ_REPORT,
+            key=f"{incident.pk}:{e}",
+            to=[e],
+            subject=subject,
+            body=body,
+            data={"incident_id": incident.pk},
+            ref=ref(incident.pk),
+            now=now,
+            send_after_commit=False,  # the service sends the incident's mails after commit (send_for_incident)
+        )
     return len(recipients)
 
 
 def enqueue_reminder(receipt: Receipt, *, now: datetime) -> None:
     b = receipt.bulletin
     inc = b.incident
-    Mail.objects.create(
-        incident=inc,
-        purpose=Mail.Purpose.REMINDER,
-        email=receipt.team.email,
-        next_attempt_at=now,
-        created_at=now,
+    outbox.enqueue(
+        purpose=REMINDER,
+        key=f"{receipt.pk}:{receipt.reminder_count}",
+        to=[receipt.team.email],
         subject=f"【请确认】平台故障通报 {inc.number} 第{b.version}版 尚未确认"[:200],
         body=(
             f"{receipt.team.name}：\n\n集团客服部于 {_local(b.issued_at)} 下发的故障通报"
             f"《{inc.title}》(第{b.version}版)贵团队尚未确认收到，请登录平台阅读客户口径与处理指引并确认。\n\n"
             f"客户口径：{b.customer_script}\n"
         ),
+        data={"incident_id": inc.pk},
+        ref=ref(inc.pk),
+        now=now,
+        send_after_commit=False,
     )
 
 
-def _claim(mail_id: int, now: datetime) -> bool:
-    """Take the row for this worker: push its next attempt away in one UPDATE that only one worker wins."""
-    return (
-        Mail.objects.filter(
-            pk=mail_id,
-            status__in=[MailStatus.PENDING, MailStatus.RETRYING],
-            next_attempt_at__lte=now,
-        ).update(next_attempt_at=now + timedelta(minutes=10))
-        == 1
-    )
-
-
-def _send(mail: Mail, now: datetime) -> bool:
-    try:
-        EmailMessage(
-            subject=mail.subject, body=mail.body, from_email=settings.DEFAULT_FROM_EMAIL, to=[mail.email]
-        ).send(fail_silently=False)
-    except Exception as exc:  # noqa: BLE001 - any SMTP trouble is retried and shown
-        log.warning("incident mail %s failed: %s", mail.pk, exc)
-        attempts = mail.attempts + 1
-        Mail.objects.filter(pk=mail.pk).update(
-            status=MailStatus.FAILED if attempts >= MAX_ATTEMPTS else MailStatus.RETRYING,
-            attempts=attempts,
-            next_attempt_at=now + timedelta(minutes=2**attempts),
-            last_error=f"{type(exc).__name__}: {exc}"[:1000],
-        )
-        return False
-    Mail.objects.filter(pk=mail.pk).update(
-        status=MailStatus.SENT, sent_at=now, attempts=mail.attempts + 1, last_error=""
-    )
-    if mail.purpose == Mail.Purpose.HQ_REPORT:
-        Incident.objects.filter(pk=mail.incident_id, hq_mail_sent_at=None).update(hq_mail_sent_at=now)
-    return True
+def for_incident(incident: Incident, limit: int = 20) -> list[OutboxMail]:
+    """The incident's mails, newest first (for its page)."""
+    return list(OutboxMail.objects.filter(ref=ref(incident.pk)).order_by("-created_at", "-pk")[:limit])
 
 
 def send_due(*, now: datetime | None = None, incident_id: int | None = None, limit: int = 200) -> int:
-    """Send what is due (all, or one incident's). Returns mails sent."""
-    now = now or timezone.now()
-    qs = Mail.objects.filter(
-        Q(status__in=[MailStatus.PENDING, MailStatus.RETRYING]), next_attempt_at__lte=now
-    )
+    """Send what is due (the incidents' mails, or one incident's). Returns mails sent."""
     if incident_id is not None:
-        qs = qs.filter(incident_id=incident_id)
+        return outbox.send_due(now=now, ref=ref(incident_id), limit=limit).sent
     sent = 0
-    for mail in list(qs.order_by("next_attempt_at", "pk")[:limit]):
-        if not _claim(mail.pk, now):
-            continue
-        sent += _send(mail, now)
+    for purpose in (HQ_REPORT, REMINDER):
+        sent += outbox.send_due(now=now, purpose=purpose, limit=limit).sent
     return sent
 
 

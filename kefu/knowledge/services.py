@@ -10,12 +10,12 @@ from datetime import date, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-from django.core.mail import send_mail
 from django.db import IntegrityError, transaction
 from django.db.models import F
 from django.utils import timezone
+from django.utils.translation import gettext_lazy
 
-from kefu.core import audit
+from kefu.core import audit, outbox
 from kefu.core.errors import Conflict, Forbidden, IllegalTransition, ValidationFailed
 from kefu.org.access import Actor
 from kefu.org.models import Province, Team
@@ -37,6 +37,8 @@ from .segment import query_terms
 from .workflow import Action, Status
 
 log = logging.getLogger(__name__)
+REMINDER_MAIL = "knowledge.receipts_reminder"
+outbox.register(REMINDER_MAIL, gettext_lazy("知识加载提醒邮件"))
 
 LEAD_TIME = timedelta(days=7)
 CONTENT_FIELDS = ("title", "question", "answer_agent", "answer_customer", "category_code", "keywords",
@@ -367,15 +369,11 @@ def receipts_remind(*, now: datetime | None = None, after: timedelta = timedelta
         _audit(actor, "kb.receipts_reminded", marker,
                {"provinces": len(by_province), "receipts": sum(len(v) for v in by_province.values())})
 
-    def _send() -> None:
-        for to, lines in messages:
-            try:
-                send_mail("【新视通知识库】请加载已发布的知识", "以下知识已发布，请尽快加载到本省专席知识库并登记回执：\n\n"
-                          + "\n".join(lines), None, [to])
-            except Exception:  # mail trouble must not undo the reminder bookkeeping
-                log.exception("kb reminder mail to %s failed", to)
-
-    transaction.on_commit(_send)
+    day = timezone.localtime(now).date().isoformat()
+    for to, lines in messages:  # through the outbox, in this transaction: sent after commit, retried on failure
+        outbox.enqueue(purpose=REMINDER_MAIL, key=f"{to}:{day}", to=[to], subject="【新视通知识库】请加载已发布的知识",
+                       body="以下知识已发布，请尽快加载到本省专席知识库并登记回执：\n\n" + "\n".join(lines),
+                       ref="kb.receipts", now=now)
     return sum(len(v) for v in by_province.values())
 
 

@@ -1,27 +1,25 @@
 """The only writers of the reports app: rollup runs, the mail outbox (enqueue, send, retry).
 
 Mail is at-most-once per (report, month, recipient) in normal operation: the
-outbox row is unique on that key, and a worker must win a one-row UPDATE
-(pending/retrying -> sending) before it sends. Only a worker that dies between
-the SMTP handover and marking the row sent can cause a repeat (the row comes
-back after ``STALE_CLAIM``); that trade is deliberate: a lost report is worse.
+ledger row is unique on that key, and so is its row in the one outbox
+(``kefu.core.outbox``: claim before send, retries with back-off, a final
+``failed`` state, ``retry`` as an audited service).
 """
 
 from __future__ import annotations
 
-import contextlib
 import logging
-from dataclasses import dataclass, field
-from datetime import date, datetime, timedelta
+from datetime import date, datetime
 from typing import Any
 
-from django.conf import settings
-from django.core.mail import EmailMessage, get_connection
 from django.db import transaction
 from django.db.models import Q
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
 
-from kefu.core import audit
+from kefu.core import audit, outbox
 from kefu.core.errors import Forbidden
+from kefu.core.models import OutboxMail, OutboxStatus
 from kefu.core.scope import Scope
 from kefu.org.access import Actor, actor_for
 from kefu.org.models import Unit
@@ -31,18 +29,11 @@ from .models import MailStatus, OutboundMail, Recipient, ReportKind
 
 log = logging.getLogger(__name__)
 
-MAX_ATTEMPTS = 6
-BASE_BACKOFF = timedelta(minutes=5)
-MAX_BACKOFF = timedelta(hours=6)
-STALE_CLAIM = timedelta(minutes=15)
+MAX_ATTEMPTS = outbox.MAX_ATTEMPTS
+backoff = outbox.backoff
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
 NATIONAL_UNIT_KINDS = frozenset({Unit.Kind.HQ_SERVICE, Unit.Kind.HQ_BUSINESS, Unit.Kind.OPERATOR})
-
-
-def backoff(attempts: int) -> timedelta:
-    """5 min, 10, 20, 40 … capped at 6 h."""
-    return min(BASE_BACKOFF * (2 ** max(attempts - 1, 0)), MAX_BACKOFF)
 
 
 def _user(actor: Actor | None) -> Any:
@@ -94,17 +85,16 @@ def _covers(scope: Scope, province_id: int | None) -> bool:
 
 
 # -- outbox -----------------------------------------------------------------------------
+# ``OutboundMail`` is the report's ledger (which recipient gets which month's report); the
+# delivery itself is one row of the one outbox (``kefu.core.outbox``, purpose ``reports.monthly``),
+# whose outcome is mirrored back onto the ledger row (status, attempts, error) for the outbox page.
 
-@dataclass
-class SendResult:
-    sent: int = 0
-    failed: int = 0
-    cancelled: int = 0
-    skipped: int = 0
-    errors: list[str] = field(default_factory=list)
+PURPOSE = "reports.monthly"
+SendResult = outbox.SendResult
 
-    def as_dict(self) -> dict[str, int]:
-        return {"sent": self.sent, "failed": self.failed, "cancelled": self.cancelled, "skipped": self.skipped}
+
+def outbox_key(mail: OutboundMail) -> str:
+    return f"{mail.report}:{months.key(mail.month)}:{mail.recipient_id}"
 
 
 def mail_enqueue(*, actor: Actor | None, month: date, now: datetime) -> int:
@@ -119,81 +109,68 @@ def mail_enqueue(*, actor: Actor | None, month: date, now: datetime) -> int:
             )
             if was_created:
                 created += 1
+                outbox.enqueue(purpose=PURPOSE, key=outbox_key(mail), to=[recipient.email],
+                               data={"outbound_id": mail.pk}, ref=f"reports.outboundmail:{mail.pk}", now=now,
+                               send_after_commit=False)  # mail_month_now / the job send it
         if created:
             audit.record(actor=_user(actor), verb="reports.mail_enqueued", target=mail,
                          data={"month": months.key(month), "created": created})
     return created
 
 
-def _claim(mail_id: int, now: datetime) -> bool:
-    due = Q(status__in=[MailStatus.PENDING, MailStatus.RETRYING], next_attempt_at__lte=now) | Q(
-        status=MailStatus.SENDING, claimed_at__lt=now - STALE_CLAIM)
-    return OutboundMail.objects.filter(due, pk=mail_id).update(status=MailStatus.SENDING, claimed_at=now) == 1
-
-
-def _attachment(mail: OutboundMail, cache: dict[tuple[date, int | None], tuple[str, bytes, str]],
-                now: datetime) -> tuple[str, bytes, str]:
+def _attachment(mail: OutboundMail, cache: dict[Any, Any], now: datetime) -> tuple[str, bytes, str]:
     key = (mail.month, mail.province_id)
     if key not in cache:
         scope = Scope.everything() if mail.province_id is None else Scope.provinces([mail.province_id])
-        slug = None if mail.province_id is None else mail.province.slug  # type: ignore[union-attr]
+        slug = None if mail.province is None else mail.province.slug
         aud = selectors.audience(scope, slug)
         table = selectors.monthly_table(aud, mail.month)
         data = export.to_xlsx(table, scope_label=aud.label, generated_at=now, scope=aud.scope)
         cache[key] = (f"新视通投诉故障月报_{months.key(mail.month)}_{aud.label}.xlsx", data,
                       export.title_of(table, aud.label))
-    return cache[key]
+    return cache[key]  # type: ignore[no-any-return]
 
 
-def mail_send_due(*, now: datetime, limit: int = 200) -> SendResult:
-    """Send what is due. Safe to run from several workers at once."""
-    result = SendResult()
-    cache: dict[tuple[date, int | None], tuple[str, bytes, str]] = {}
-    due = (OutboundMail.objects.filter(
-        Q(status__in=[MailStatus.PENDING, MailStatus.RETRYING], next_attempt_at__lte=now)
-        | Q(status=MailStatus.SENDING, claimed_at__lt=now - STALE_CLAIM))
-        .order_by("next_attempt_at", "pk").values_list("pk", flat=True)[:limit])
-    connection = None
-    try:
-        for mail_id in list(due):
-            if not _claim(mail_id, now):
-                result.skipped += 1
-                continue
-            mail = OutboundMail.objects.select_related("recipient__unit", "province").get(pk=mail_id)
-            if not _covers(recipient_scope(mail.recipient), mail.province_id):
-                _finish(mail, MailStatus.CANCELLED, now, error="收件人当前范围不含该报表，未发送 / recipient scope changed")
-                result.cancelled += 1
-                continue
-            if mail.email != mail.recipient.email:  # corrected in admin since enqueueing: use the current one
-                mail.email = mail.recipient.email
-                OutboundMail.objects.filter(pk=mail.pk).update(email=mail.email)
-            try:
-                name, data, subject = _attachment(mail, cache, now)
-                if connection is None:
-                    connection = get_connection()
-                message = EmailMessage(
-                    subject=subject,
-                    body=_body(mail, subject),
-                    from_email=settings.DEFAULT_FROM_EMAIL,
-                    to=[mail.email],
-                    connection=connection,
-                )
-                message.attach(name, data, XLSX)
-                message.send(fail_silently=False)
-            except Exception as exc:  # noqa: BLE001 - any SMTP or build failure is retried and shown
-                log.warning("report mail %s failed: %s", mail.pk, exc)
-                connection = None
-                _fail(mail, now, exc)
-                result.failed += 1
-                result.errors.append(f"{mail.email}: {exc}")
-                continue
-            _finish(mail, MailStatus.SENT, now)
-            result.sent += 1
-    finally:
-        if connection is not None:
-            with contextlib.suppress(Exception):  # closing a broken connection is not news
-                connection.close()
-    return result
+def _ledger(row: OutboxMail) -> OutboundMail:
+    return OutboundMail.objects.select_related("recipient__unit", "province").get(pk=row.data["outbound_id"])
+
+
+def render_monthly(row: OutboxMail, cache: dict[Any, Any]) -> outbox.Message:
+    """At send time: check the recipient may still receive that report, use its current address, build the workbook."""
+    mail = _ledger(row)
+    if not _covers(recipient_scope(mail.recipient), mail.province_id):
+        raise outbox.Cancel("收件人当前范围不含该报表，未发送 / recipient scope changed")
+    if mail.email != mail.recipient.email:  # corrected in admin since enqueueing: use the current one
+        mail.email = mail.recipient.email
+        OutboundMail.objects.filter(pk=mail.pk).update(email=mail.email)
+    name, data, subject = _attachment(mail, cache, timezone.now())
+    return outbox.Message(subject=subject, body=_body(mail, subject), to=[mail.email],
+                          attachments=[(name, data, XLSX)])
+
+
+def mirror_status(row: OutboxMail) -> None:
+    """The outbox row's outcome onto the ledger row (and its audit event), in the outbox's transaction."""
+    mail = _ledger(row)
+    status: str = row.status  # the two status lists share their values
+    OutboundMail.objects.filter(pk=mail.pk).update(
+        status=status, attempts=row.attempts, last_error=row.last_error, sent_at=row.sent_at,
+        next_attempt_at=row.next_attempt_at, claimed_at=row.claimed_at)
+    verbs: dict[str, str] = {MailStatus.SENT: "reports.mail_sent", MailStatus.CANCELLED: "reports.mail_cancelled",
+                             MailStatus.FAILED: "reports.mail_failed", MailStatus.RETRYING: "reports.mail_retry",
+                             MailStatus.PENDING: "reports.mail_requeued"}
+    verb = verbs.get(status)
+    if verb:
+        audit.record(actor=None, verb=verb, target=mail,
+                     data={"month": months.key(mail.month), "email": mail.email, "attempts": row.attempts},
+                     province_code=mail.province.code if mail.province else "")
+
+
+outbox.register(PURPOSE, _("月报表邮件"), render=render_monthly, on_status=mirror_status)
+
+
+def mail_send_due(*, now: datetime, limit: int = 200) -> outbox.SendResult:
+    """Send the report mail that is due. Safe to run from several workers at once."""
+    return outbox.send_due(now=now, limit=limit, purpose=PURPOSE)
 
 
 def _body(mail: OutboundMail, subject: str) -> str:
@@ -205,28 +182,6 @@ def _body(mail: OutboundMail, subject: str) -> str:
     )
 
 
-def _finish(mail: OutboundMail, status: str, now: datetime, error: str = "") -> None:
-    with transaction.atomic():
-        OutboundMail.objects.filter(pk=mail.pk).update(
-            status=status, sent_at=now if status == MailStatus.SENT else None, last_error=error, claimed_at=None,
-            attempts=mail.attempts + (1 if status == MailStatus.SENT else 0))
-        mail.status = status
-        audit.record(actor=None, verb=f"reports.mail_{status}", target=mail,
-                     data={"month": months.key(mail.month), "email": mail.email},
-                     province_code=mail.province.code if mail.province else "")
-
-
-def _fail(mail: OutboundMail, now: datetime, exc: Exception) -> None:
-    attempts = mail.attempts + 1
-    status = MailStatus.FAILED if attempts >= MAX_ATTEMPTS else MailStatus.RETRYING
-    with transaction.atomic():
-        OutboundMail.objects.filter(pk=mail.pk).update(
-            status=status, attempts=attempts, next_attempt_at=now + backoff(attempts),
-            last_error=f"{type(exc).__name__}: {exc}"[:1000], claimed_at=None)
-        audit.record(actor=None, verb="reports.mail_failed" if status == MailStatus.FAILED else "reports.mail_retry",
-                     target=mail, data={"attempts": attempts, "error": type(exc).__name__})
-
-
 def require_mail_admin(actor: Actor) -> None:
     """The outbox lists every province's recipients: an HQ (national) administrator's tool."""
     actor.require("reports.mail")
@@ -235,19 +190,22 @@ def require_mail_admin(actor: Actor) -> None:
                         code="national_only")
 
 
-def mail_retry(*, actor: Actor, mail_ids: list[int] | None, now: datetime) -> int:
-    """Put failed (or retrying) mails back to pending now. ``None`` = every failed one."""
-    require_mail_admin(actor)
-    with transaction.atomic():
-        qs = OutboundMail.objects.select_for_update().filter(status__in=[MailStatus.FAILED, MailStatus.RETRYING])
-        if mail_ids is not None:
-            qs = qs.filter(pk__in=mail_ids)
-        rows = list(qs)
-        for mail in rows:
-            OutboundMail.objects.filter(pk=mail.pk).update(status=MailStatus.PENDING, next_attempt_at=now,
-                                                           attempts=0)
-            audit.record(actor=_user(actor), verb="reports.mail_requeued", target=mail)
-    return len(rows)
+def mail_retry(*, actor: Actor | None, mail_ids: list[int] | None, now: datetime, month: date | None = None) -> int:
+    """Put failed (or retrying) report mails back to pending now, through the outbox. ``None`` = every one.
+
+    ``actor=None`` is the operator's command on the server (``reports_mail --retry-failed``).
+    """
+    if actor is not None:
+        require_mail_admin(actor)
+    ledger = OutboundMail.objects.filter(status__in=[MailStatus.FAILED, MailStatus.RETRYING])
+    if mail_ids is not None:
+        ledger = ledger.filter(pk__in=mail_ids)
+    if month is not None:
+        ledger = ledger.filter(month=month)
+    keys = [outbox_key(m) for m in ledger]
+    rows = OutboxMail.objects.filter(purpose=PURPOSE, key__in=keys,
+                                     status__in=[OutboxStatus.FAILED, OutboxStatus.RETRYING])
+    return outbox.retry(actor=_user(actor), queryset=rows, now=now)
 
 
 def mail_month_now(*, actor: Actor | None, month: date, now: datetime) -> tuple[int, SendResult]:

@@ -7,11 +7,11 @@ from django.core import mail as django_mail
 from django.utils import timezone
 
 from kefu.core.errors import Conflict, Forbidden, NotFound, ValidationFailed
-from kefu.core.models import AuditEvent
+from kefu.core.models import AuditEvent, OutboxMail
 from kefu.tickets.tests.factories import category, make_ticket
 
 from .. import selectors, services, workflow
-from ..models import Bulletin, Incident, Link, Mail, Receipt, Update
+from ..models import Bulletin, Incident, Link, Receipt, Update
 from .conftest import declare
 
 pytestmark = pytest.mark.django_db
@@ -51,7 +51,7 @@ def test_declare_notifies_hq_at_once_with_the_annex(
     assert len(sent) == 1 and inc.number in sent[0].subject and "江苏\t1\t0\t1\t2" in sent[0].body
     inc.refresh_from_db()
     assert inc.hq_mail_sent_at is not None
-    assert Mail.objects.get(incident=inc).status == "sent"
+    assert OutboxMail.objects.get(ref=f"incident:{inc.pk}").status == "sent"
     assert AuditEvent.objects.filter(verb="incident.declared", target_id=str(inc.pk)).count() == 1
 
 
@@ -70,7 +70,7 @@ def test_declare_bad_input_is_refused_and_writes_nothing(hotline_lead, kw, field
         declare(hotline_lead, **kw)
     assert exc.value.status == 422 and exc.value.details[0]["field"] == field
     assert exc.value.message and exc.value.message_en
-    assert Incident.objects.count() == 0 and Mail.objects.count() == 0
+    assert Incident.objects.count() == 0 and OutboxMail.objects.count() == 0
 
 
 def test_detected_before_start_is_refused(hotline_lead):

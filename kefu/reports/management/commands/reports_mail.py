@@ -23,11 +23,9 @@ class Command(BaseCommand):
     def handle(self, *args: Any, **opts: Any) -> None:
         now = timezone.now()
         month = months.parse_month(opts["month"], default=months.previous_month(now))
-        if opts["retry_failed"]:
-            from kefu.reports.models import MailStatus, OutboundMail
-
-            OutboundMail.objects.filter(status=MailStatus.FAILED, month=month).update(
-                status=MailStatus.PENDING, next_attempt_at=now, attempts=0)
+        if opts["retry_failed"]:  # through the outbox's retry service (audited), never by updating rows
+            requeued = services.mail_retry(actor=None, mail_ids=None, now=now, month=month)
+            self.stdout.write(f"requeued={requeued}")
         created, result = services.mail_month_now(actor=None, month=month, now=now)
         self.stdout.write(f"month={months.key(month)} created={created} " + " ".join(
             f"{k}={v}" for k, v in result.as_dict().items()))
