@@ -7,8 +7,10 @@ from kefu.core.api import install_contract, install_error_handlers, install_quer
 from kefu.customers.api import router as customers_router
 from kefu.incidents.api import router as incidents_router
 from kefu.knowledge.api import router as knowledge_router
+from kefu.norms.api import router as norms_router
 from kefu.org.api import router as org_router
 from kefu.org.api_auth import API_AUTH
+from kefu.quality.api import router as quality_router
 from kefu.reports.api import router as reports_router
 from kefu.sla.api import router as sla_router
 from kefu.tickets.api import router as tickets_router
@@ -30,5 +32,7 @@ api.add_router("/knowledge", knowledge_router)
 api.add_router("/reports", reports_router)
 api.add_router("/calls", calls_router)
 api.add_router("/incidents", incidents_router)
+api.add_router("/norms", norms_router)
+api.add_router("/quality", quality_router)
 install_query_guard(api)
 install_contract(api)

@@ -12,7 +12,7 @@ from django.db.models import Max
 from django.utils import timezone
 
 from kefu.core import audit
-from kefu.core.errors import ValidationFailed
+from kefu.core.errors import Conflict, ValidationFailed
 from kefu.org.access import Actor
 
 from . import lexicon
@@ -101,8 +101,10 @@ def lexicon_publish(
     effective_from: datetime | None = None,
     note: str = "",
     now: datetime | None = None,
+    base_version: int | None = None,
 ) -> LexiconVersion:
-    """Publish a complete new version; all or nothing."""
+    """Publish a complete new version; all or nothing. ``base_version``: the number the edit started from;
+    another version published since is a 409 (checked under the publishers' lock)."""
     now = now or timezone.now()
     effective_from = effective_from or now
     if actor is not None:
@@ -123,7 +125,15 @@ def lexicon_publish(
     user = actor.user if actor is not None else None
     with transaction.atomic():
         LexiconVersion.objects.select_for_update().filter(number__gte=0).exists()  # serialise publishers
-        number = (LexiconVersion.objects.aggregate(n=Max("number"))["n"] or 0) + 1
+        latest = LexiconVersion.objects.aggregate(n=Max("number"))["n"] or 0
+        if base_version is not None and base_version != latest:
+            raise Conflict(
+                f"词库已有更新的版本 v{latest}，请在其基础上修改。",
+                f"A newer lexicon version (v{latest}) was published; edit that one.",
+                code="stale_version",
+                details=[{"field": "base_version", "latest": latest}],
+            )
+        number = latest + 1
         version = LexiconVersion.objects.create(
             number=number, effective_from=effective_from, created_at=now, created_by=user, note=note[:200]
         )

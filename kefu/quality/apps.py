@@ -8,4 +8,4 @@ class QualityConfig(AppConfig):
     verbose_name = _("质检")
 
     def ready(self) -> None:
-        from . import audit_verbs, nav  # noqa: F401
+        from . import audit_verbs, nav, tasks  # noqa: F401

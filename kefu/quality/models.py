@@ -49,6 +49,22 @@ class SamplingSetting(models.Model):
         return str(self.samples_per_agent)
 
 
+class SamplingRun(models.Model):
+    """The month-end draw of one month happened (the job draws each month once; the button may add later)."""
+
+    month = models.DateField(_("月份"), unique=True)  # first day of the month (Beijing)
+    at = models.DateTimeField(_("抽检时间"), default=timezone.now)
+    created = models.PositiveIntegerField(_("抽取数"), default=0)
+
+    class Meta:
+        verbose_name = _("月末抽检")
+        verbose_name_plural = _("月末抽检")
+        ordering = ["-month"]
+
+    def __str__(self) -> str:
+        return f"{self.month:%Y-%m}"
+
+
 class Reason(models.TextChoices):
     RANDOM = "random", _("随机抽检")
     WARNING = "warning", _("用语提醒")

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import random
-from collections import defaultdict
+from collections import Counter, defaultdict
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
@@ -22,7 +22,7 @@ from kefu.org.models import Membership, Team
 from kefu.tickets.models import CustomerReply, Kind, Ticket
 
 from . import workflow
-from .models import Inspection, ItemScore, Reason, SamplingSetting, ScoreItem, Status
+from .models import Inspection, ItemScore, Reason, SamplingRun, SamplingSetting, ScoreItem, Status
 
 BJ = ZoneInfo("Asia/Shanghai")
 # A complaint whose words are about the agent's manner (the taxonomy has no attitude category).
@@ -114,11 +114,27 @@ def sample_month(*, actor: Actor | None, month: date, now: datetime | None = Non
     by_agent: dict[int, list[Candidate]] = defaultdict(list)
     for c in cands.values():
         by_agent[c.agent_id].append(c)
+    # Contacts already sampled (any month) are not drawn again, and an agent's random draws of the month
+    # already made count against N: a rerun (button, job, both) never adds random samples beyond N.
+    already = set(
+        Inspection.objects.unscoped("quality sampling: which contacts are taken, whatever the scope")
+        .filter(contact_kind="ticket", contact_id__in=list(cands))
+        .values_list("contact_kind", "contact_id")
+    )
+    drawn: Counter[int] = Counter(
+        Inspection.objects.unscoped("quality sampling: random draws already made this month")
+        .filter(month=first, reason=Reason.RANDOM, agent_id__in=list(by_agent))
+        .values_list("agent_id", flat=True)
+    )
     for agent_id, pool in by_agent.items():
         rng = random.Random(f"{first.isoformat()}:{agent_id}")  # the same draw however often it runs
         # the random ones come on top of those sampled for a reason
-        pool = sorted((c for c in pool if (c.kind, c.id) not in chosen), key=lambda c: int(c.id))
-        for c in rng.sample(pool, min(n, len(pool))):
+        pool = sorted(
+            (c for c in pool if (c.kind, c.id) not in chosen and (c.kind, c.id) not in already),
+            key=lambda c: int(c.id),
+        )
+        want = max(0, n - drawn[agent_id])
+        for c in rng.sample(pool, min(want, len(pool))):
             chosen.setdefault((c.kind, c.id), (c, Reason.RANDOM))
     teams = {t.pk: t for t in Team.objects.filter(pk__in={c.team_id for c, _r in chosen.values()})}
     created = 0
@@ -146,6 +162,31 @@ def sample_month(*, actor: Actor | None, month: date, now: datetime | None = Non
                 created += 1
         except IntegrityError:
             continue  # already sampled (another run, or an earlier month)
+    return created
+
+
+def previous_month(now: datetime) -> date:
+    """The first day of the month before ``now``'s month, in Beijing time."""
+    first = now.astimezone(BJ).date().replace(day=1)
+    return (first - timedelta(days=1)).replace(day=1)
+
+
+def sample_month_end(*, now: datetime | None = None) -> int | None:
+    """The month-end draw: the previous month sampled once, by the system, for every province.
+
+    Returns the number sampled, or None when that month's draw was already made (a rerun, a second
+    worker). Inspections sampled earlier with the button stay and count against N.
+    """
+    now = now or timezone.now()
+    month = previous_month(now)
+    if SamplingRun.objects.filter(month=month).exists():
+        return None
+    created = sample_month(actor=None, month=month, now=now)
+    try:
+        with transaction.atomic():
+            SamplingRun.objects.create(month=month, at=now, created=created)
+    except IntegrityError:  # another worker finished the same month first; its draws and ours are one set
+        return None
     return created
 
 

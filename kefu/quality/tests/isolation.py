@@ -8,7 +8,7 @@ from typing import Any
 from django.utils import timezone
 
 from kefu.org.models import Role
-from tests.isolation_spec import ListRoute, NoObject, ObjectRoute
+from tests.isolation_spec import ListRoute, NoObject, ObjectRoute, Target
 
 _n = itertools.count(1)
 
@@ -37,6 +37,13 @@ def _act(action: str):  # type: ignore[no-untyped-def]
     return make
 
 
+def _api(action: str, body: dict[str, Any] | None = None):  # type: ignore[no-untyped-def]
+    def make(ctx: Any) -> Target:
+        return Target(path={"inspection_id": _inspection(ctx).pk}, body=body)
+
+    return make
+
+
 def _marker(ctx: Any) -> str:
     return _inspection(ctx).contact_label
 
@@ -52,4 +59,18 @@ ROUTES = {
     "quality/report.xlsx": NoObject("aggregates of the actor's scope, as Excel"),
     "quality/settings/": NoObject("national scorecard weights (quality.configure)"),
     "quality/settings/save/": NoObject("national scorecard weights (quality.configure)"),
+    "api:GET /api/quality/inspections": ListRoute(_marker),
+    "api:GET /api/quality/inspections/{inspection_id}": ObjectRoute(_api("detail")),
+    "api:POST /api/quality/inspections/{inspection_id}/score": ObjectRoute(
+        _api("score", {"points": {}, "comment": "x"}), methods=("POST",)
+    ),
+    "api:POST /api/quality/inspections/{inspection_id}/acknowledge": ObjectRoute(
+        _api("acknowledge", {}), methods=("POST",)
+    ),
+    "api:POST /api/quality/inspections/{inspection_id}/appeal": ObjectRoute(
+        _api("appeal", {"reason": "x"}), methods=("POST",)
+    ),
+    "api:POST /api/quality/inspections/{inspection_id}/decide": ObjectRoute(
+        _api("decide", {"final_score": 90, "comment": "x"}), methods=("POST",)
+    ),
 }

@@ -1,0 +1,213 @@
+"""Quality API: inspections in the actor's scope (an agent sees their own), score, acknowledge, appeal, decide.
+
+Same rules as the pages (the services decide): an inspector scores and decides within their province
+scope and never their own contacts; only the inspected agent acknowledges or appeals. ``version`` is
+the inspection's version as read (409 when it changed since).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from datetime import datetime
+from decimal import Decimal
+from typing import Any
+
+from django.http import HttpRequest
+from ninja import Query, Router, Schema
+
+from kefu.core.api import StrictSchema
+from kefu.core.errors import ValidationFailed
+
+from . import selectors, services
+from .models import Inspection
+
+router = Router(tags=["quality"])
+MAX_PAGE = 200
+
+
+class ItemOut(Schema):
+    code: str
+    title: str
+    weight: int
+    points: Decimal | None
+    note: str
+
+
+class InspectionOut(Schema):
+    id: int
+    contact_kind: str
+    contact_id: str
+    contact_label: str
+    month: dt.date
+    agent: str
+    team: str
+    province: str | None
+    reason: str
+    status: str
+    inspector: str | None
+    scored_at: datetime | None
+    score: Decimal | None
+    comment: str
+    appeal_reason: str
+    appealed_at: datetime | None
+    decided_at: datetime | None
+    decision_comment: str
+    final_score: Decimal | None
+    version: int
+
+
+class InspectionDetailOut(InspectionOut):
+    items: list[ItemOut]
+
+
+class InspectionsQuery(Schema):
+    month: str = ""  # YYYY-MM
+    status: str = ""
+    offset: int = 0
+    limit: int = 50
+
+
+class VersionIn(StrictSchema):
+    version: int | None = None
+
+
+class ScoreIn(VersionIn):
+    points: dict[str, Decimal]  # item code -> points (0 to the item's weight)
+    notes: dict[str, str] = {}
+    comment: str = ""
+
+
+class AppealIn(VersionIn):
+    reason: str
+
+
+class DecideIn(VersionIn):
+    final_score: Decimal
+    comment: str
+
+
+def _actor(request: HttpRequest) -> Any:
+    actor = request.actor  # type: ignore[attr-defined]
+    actor.require("quality.view")
+    return actor
+
+
+def _month(value: str) -> dt.date | None:
+    if not value:
+        return None
+    try:
+        return dt.date.fromisoformat(f"{value}-01")
+    except ValueError:
+        raise ValidationFailed(
+            "月份格式应为 YYYY-MM。", "month must be YYYY-MM.", details=[{"field": "month"}]
+        ) from None
+
+
+def _out(ins: Inspection) -> dict[str, Any]:
+    return {
+        "id": ins.pk,
+        "contact_kind": ins.contact_kind,
+        "contact_id": ins.contact_id,
+        "contact_label": ins.contact_label,
+        "month": ins.month,
+        "agent": ins.agent.username,
+        "team": ins.team.code,
+        "province": ins.province.code if ins.province is not None else None,
+        "reason": ins.reason,
+        "status": ins.status,
+        "inspector": ins.inspector.username if ins.inspector is not None else None,
+        "scored_at": ins.scored_at,
+        "score": ins.score,
+        "comment": ins.comment,
+        "appeal_reason": ins.appeal_reason,
+        "appealed_at": ins.appealed_at,
+        "decided_at": ins.decided_at,
+        "decision_comment": ins.decision_comment,
+        "final_score": ins.final_score,
+        "version": ins.version,
+    }
+
+
+def _detail(ins: Inspection) -> dict[str, Any]:
+    scored = {s.item_id: s for s in ins.item_scores.all()}
+    items = []
+    for item in services.items_for(ins):
+        s = scored.get(item.pk)
+        items.append(
+            {
+                "code": item.code,
+                "title": item.title,
+                "weight": s.weight if s else item.weight,
+                "points": s.points if s else None,
+                "note": s.note if s else "",
+            }
+        )
+    return {**_out(ins), "items": items}
+
+
+@router.get("/inspections", response=list[InspectionOut], summary="质检列表 / Inspections")
+def inspection_list(request: HttpRequest, params: Query[InspectionsQuery]) -> list[dict[str, Any]]:
+    actor = _actor(request)
+    if not 1 <= params.limit <= MAX_PAGE or params.offset < 0:
+        raise ValidationFailed(
+            f"limit 须在 1 到 {MAX_PAGE} 之间，offset 不能为负。",
+            f"limit must be 1 to {MAX_PAGE} and offset not negative.",
+            details=[{"field": "limit"}],
+        )
+    qs = selectors.inspections(actor, month=_month(params.month), status=params.status)
+    return [_out(i) for i in qs[params.offset : params.offset + params.limit]]
+
+
+@router.get("/inspections/{inspection_id}", response=InspectionDetailOut, summary="一条质检 / One inspection")
+def inspection_detail(request: HttpRequest, inspection_id: int) -> dict[str, Any]:
+    return _detail(services.inspection_for(_actor(request), inspection_id))
+
+
+@router.post("/inspections/{inspection_id}/score", response=InspectionDetailOut, summary="评分 / Score")
+def inspection_score(request: HttpRequest, inspection_id: int, payload: ScoreIn) -> dict[str, Any]:
+    actor = _actor(request)
+    ins = services.inspection_score(
+        actor=actor,
+        inspection=services.inspection_for(actor, inspection_id),
+        points={k: str(v) for k, v in payload.points.items()},
+        notes=payload.notes,
+        comment=payload.comment,
+        version=payload.version,
+    )
+    return _detail(services.inspection_for(actor, ins.pk))
+
+
+@router.post(
+    "/inspections/{inspection_id}/acknowledge", response=InspectionDetailOut, summary="坐席确认 / Acknowledge"
+)
+def inspection_acknowledge(request: HttpRequest, inspection_id: int, payload: VersionIn) -> dict[str, Any]:
+    actor = _actor(request)
+    ins = services.inspection_acknowledge(
+        actor=actor, inspection=services.inspection_for(actor, inspection_id), version=payload.version
+    )
+    return _detail(services.inspection_for(actor, ins.pk))
+
+
+@router.post("/inspections/{inspection_id}/appeal", response=InspectionDetailOut, summary="申诉 / Appeal")
+def inspection_appeal(request: HttpRequest, inspection_id: int, payload: AppealIn) -> dict[str, Any]:
+    actor = _actor(request)
+    ins = services.inspection_appeal(
+        actor=actor,
+        inspection=services.inspection_for(actor, inspection_id),
+        reason=payload.reason,
+        version=payload.version,
+    )
+    return _detail(services.inspection_for(actor, ins.pk))
+
+
+@router.post("/inspections/{inspection_id}/decide", response=InspectionDetailOut, summary="裁定申诉 / Decide")
+def inspection_decide(request: HttpRequest, inspection_id: int, payload: DecideIn) -> dict[str, Any]:
+    actor = _actor(request)
+    ins = services.inspection_decide(
+        actor=actor,
+        inspection=services.inspection_for(actor, inspection_id),
+        final_score=str(payload.final_score),
+        comment=payload.comment,
+        version=payload.version,
+    )
+    return _detail(services.inspection_for(actor, ins.pk))
