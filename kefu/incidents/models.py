@@ -307,6 +307,15 @@ class Link(models.Model):
     bulk_outcome = models.CharField(_("批量办结结果"), max_length=10, choices=BulkOutcome.choices, blank=True)
     bulk_error = models.TextField(_("失败原因"), blank=True)
     bulk_at = models.DateTimeField(_("批量办结时间"), null=True, blank=True)
+    # Who pressed the button; the order's own events name the system account that acted (bulk.py).
+    bulk_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("批量办结发起人"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+    )
     # The order's resolve clock outcome after the bulk run ("met", "late", ...), for the SLA impact.
     sla_outcome = models.CharField(_("时限结果"), max_length=20, blank=True)
 
