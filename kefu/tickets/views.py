@@ -24,6 +24,7 @@ from kefu.core.errors import DomainError, ValidationFailed
 from kefu.core.web import actor_required
 from kefu.customers import selectors as customer_selectors
 from kefu.customers.phones import try_normalize_phone
+from kefu.knowledge import selectors as knowledge_selectors
 from kefu.org.selectors import provinces_in_scope
 
 from . import attachments, selectors, services, workflow
@@ -166,7 +167,7 @@ def _create_from_form(actor: Any, post: Any) -> Any:
         actor=actor, kind=kind, customer=customer, contact=contact, subject=post.get("subject", ""),
         description=post.get("description", ""), category=category, topic=topic, team=team,
         caller_phone=try_normalize_phone(post.get("phone", "")) or "",
-        idempotency_key=post.get("form_token") or None,
+        idempotency_key=post.get("form_token") or None, article_id=knowledge_selectors.article_ref(post.get("article_id")),
         fingerprint=services.request_fingerprint({k: post.get(k) for k in sorted(post) if k != "csrfmiddlewaretoken"}),
     ).ticket
 

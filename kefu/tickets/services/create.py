@@ -99,8 +99,13 @@ def ticket_create(
     *, actor: Actor, kind: str, customer: Customer, subject: str, description: str = "",
     category: Category | None = None, topic: str = "", contact: Contact | None = None, caller_phone: str = "",
     team: Team | None = None, idempotency_key: str | None = None, fingerprint: str = "", now: datetime | None = None,
+    article_id: int | None = None,
 ) -> Created:
-    """Record a contact as a work order at the actor's front team (the first contact, 首问)."""
+    """Record a contact as a work order at the actor's front team (the first contact, 首问).
+
+    ``article_id`` cites a published knowledge article from the start (the order form's suggestions); the
+    order's subject is then proposed to the article's author as a similar question.
+    """
     actor.require("ticket.create")
     now = _now(now)
     seat = _front_seat(actor, team)
@@ -114,6 +119,11 @@ def ticket_create(
     description = _text(description, "description", required=False)
     _check_topic(kind, topic)
     _check_category(kind, category, now)
+    article = None
+    if article_id is not None:
+        from kefu.knowledge.selectors import published_article
+
+        article = published_article(article_id)
     key = (idempotency_key or "").strip()
     if len(key) > IDEMPOTENCY_KEY_MAX:
         # Cutting it would make two different keys sharing a prefix return the same order.
@@ -135,6 +145,8 @@ def ticket_create(
                 subject=subject, description=description, status=Status.OPEN,
                 first_contact_team=team_row, first_contact_agent=actor.user, holder_team=team_row,
                 assignee=actor.user, created_at=now, updated_at=now,
+                kb_article_id=article.article_id if article else None,
+                kb_article_title=str(article.title)[:200] if article else "",
             )
             if pk is not None:
                 # The id is known (PostgreSQL): start the clock first and write the order once, with its
@@ -153,6 +165,10 @@ def ticket_create(
                                               created_at=now)
             event = _event(actor, t, "ticket.created", kind=t.kind, channel=t.channel, number=t.number,
                    team=team_row.code, category=category.code if category else None)
+            if article is not None:  # the learning loop: the subject proposed as a similar question
+                from kefu.knowledge.services import similar_propose
+
+                similar_propose(actor=actor, article_id=article.article_id, text=subject, source_ref=number)
     except IntegrityError:
         # The key was used before (a retry, or two requests racing): return the first order.
         found = _replay(actor, key, fingerprint) if key else None

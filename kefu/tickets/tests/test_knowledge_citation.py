@@ -102,3 +102,29 @@ def test_order_form_suggests_articles_from_subject_and_description(agent_bj, pub
     assert 'data-testid="kb-widget"' in page and "[name=subject],[name=description]" in page
     frag = c.get("/kb/suggest/", {"subject": "客户端登录不上", "description": "提示密码错误", "target": ""}).content.decode()
     assert f"/kb/articles/{published.article_id}/" in frag and "data-kb-cite" not in frag  # nothing to cite into
+
+
+def test_order_form_cites_on_create_and_proposes_the_subject(agent_bj, published):
+    """Citing in the order form stores the citation on the new order (not only on resolve) and the subject
+    waits for the author as a similar question; an unknown number is refused in words, nothing created."""
+    from kefu.knowledge.models import SimilarQuestion
+    from kefu.tickets.models import Ticket
+
+    from .factories import customer_in
+
+    customer = customer_in("bj", name="北京某局")
+    c = _web(agent_bj)
+    assert 'name="article_id"' in c.get("/tickets/new/").content.decode()
+    form = {"customer": customer.pk, "kind": "consultation", "consult_topic": "usage", "subject": "电脑端一直登不进去",
+            "description": "提示密码错误", "form_token": "tok-kb"}
+    bad = c.post("/tickets/new/", {**form, "article_id": "KB999999"})
+    html = bad.content.decode()
+    assert bad.status_code == 422 and "KB999999" in html and "电脑端一直登不进去" in html
+    assert not Ticket.objects.unscoped("test").exists()
+    code = f"KB{published.article_id:06d}"
+    r = c.post("/tickets/new/", {**form, "article_id": code, "form_token": "tok-kb2"})
+    assert r.status_code == 302, r.content.decode()[:500]
+    t = Ticket.objects.unscoped("test").get(subject="电脑端一直登不进去")
+    assert (t.kb_article_id, t.kb_article_title, t.resolved_from_kb) == (published.article_id, published.title, False)
+    sq = SimilarQuestion.objects.get(article_id=published.article_id)
+    assert (sq.text, sq.state, sq.source_ref) == ("电脑端一直登不进去", "proposed", t.number)
