@@ -82,6 +82,7 @@ def load(ctx: DemoContext) -> None:
                 facts += _call_facts(ctx, f"demo-{n}", line, start, target, exts, phones)
         ctx.progress("calls", DAYS - back + 1, DAYS + 1)
     services.facts_ingest(source=source, facts=facts)
+    services.rollups_fold()
 
 
 def _agents() -> dict[str, int]:

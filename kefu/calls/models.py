@@ -285,7 +285,7 @@ class ScreenPop(models.Model):
 
 
 class HalfHour(models.Model):
-    """Counts of one line's half hour (by the moment callers asked for an agent), rebuilt from the calls.
+    """Counts of one line's half hour (by the moment callers asked for an agent), folded from ``SlotDelta``.
 
     ``in_hours`` false: the half hour lies outside the line's service calendar (counted apart).
     """
@@ -300,12 +300,13 @@ class HalfHour(models.Model):
     # The slot's local (Beijing) date: day and month figures group on it without time-zone math.
     day = models.DateField(_("日期"), null=True)
     in_hours = models.BooleanField(_("服务时间内"), default=True)
-    offered = models.PositiveIntegerField(_("人工呼入请求量"), default=0)
-    answered = models.PositiveIntegerField(_("接通量"), default=0)
-    answered_in_target = models.PositiveIntegerField(_("20 秒内接通量"), default=0)
-    abandoned = models.PositiveIntegerField(_("放弃量"), default=0)
-    wait_answered_seconds = models.PositiveBigIntegerField(_("接通前等待合计(秒)"), default=0)
-    talk_seconds = models.PositiveBigIntegerField(_("通话合计(秒)"), default=0)
+    # Signed: folds running side by side may add a call's -1 (its request moved) before its +1.
+    offered = models.BigIntegerField(_("人工呼入请求量"), default=0)
+    answered = models.BigIntegerField(_("接通量"), default=0)
+    answered_in_target = models.BigIntegerField(_("20 秒内接通量"), default=0)
+    abandoned = models.BigIntegerField(_("放弃量"), default=0)
+    wait_answered_seconds = models.BigIntegerField(_("接通前等待合计(秒)"), default=0)
+    talk_seconds = models.BigIntegerField(_("通话合计(秒)"), default=0)
 
     objects = ProvinceScopedManager()
 
@@ -320,6 +321,82 @@ class HalfHour(models.Model):
 
     def __str__(self) -> str:
         return f"{self.line_id} {self.slot:%Y-%m-%d %H:%M}"
+
+
+class _Counts(models.Model):
+    """The figures every rollup row carries (signed in a delta: a call's merge takes its old share away)."""
+
+    offered = models.BigIntegerField(_("人工呼入请求量"), default=0)
+    answered = models.BigIntegerField(_("接通量"), default=0)
+    answered_in_target = models.BigIntegerField(_("20 秒内接通量"), default=0)
+    abandoned = models.BigIntegerField(_("放弃量"), default=0)
+    wait_answered_seconds = models.BigIntegerField(_("接通前等待合计(秒)"), default=0)
+    talk_seconds = models.BigIntegerField(_("通话合计(秒)"), default=0)
+
+    class Meta:
+        abstract = True
+
+
+COUNT_FIELDS = (
+    "offered",
+    "answered",
+    "answered_in_target",
+    "abandoned",
+    "wait_answered_seconds",
+    "talk_seconds",
+)
+
+
+class SlotDelta(_Counts):
+    """Append-only change to one line's half hour, written by every ingest; no row is ever updated.
+
+    Ingest never locks a shared rollup row: it adds what its calls changed here, and
+    ``services.rollups_fold`` (every minute, and at the end of a file) moves the deltas
+    into ``HalfHour`` and ``DayTotal``. Readers add the deltas not yet folded, so the
+    figures are exact at every moment.
+    """
+
+    line = models.ForeignKey(Line, verbose_name=_("线路"), on_delete=models.CASCADE, related_name="+")
+    province = models.ForeignKey(
+        "org.Province", null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    slot = models.DateTimeField(_("时段开始"))
+    day = models.DateField(_("日期"))
+    in_hours = models.BooleanField(_("服务时间内"), default=True)
+
+    objects = ProvinceScopedManager()
+
+    class Meta:
+        verbose_name = _("半小时话务增量")
+        verbose_name_plural = _("半小时话务增量")
+        indexes = [models.Index(fields=["line", "day"], name="calls_slotdelta_line_day")]
+
+    def __str__(self) -> str:
+        return f"{self.line_id} {self.slot:%Y-%m-%d %H:%M} {self.offered:+d}"
+
+
+class DayTotal(_Counts):
+    """One line's day (Beijing date), inside or outside its calendar: the sum of its half hours."""
+
+    line = models.ForeignKey(Line, verbose_name=_("线路"), on_delete=models.CASCADE, related_name="+")
+    province = models.ForeignKey(
+        "org.Province", null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    day = models.DateField(_("日期"))
+    in_hours = models.BooleanField(_("服务时间内"), default=True)
+
+    objects = ProvinceScopedManager()
+
+    class Meta:
+        verbose_name = _("日话务")
+        verbose_name_plural = _("日话务")
+        constraints = [
+            models.UniqueConstraint(fields=["line", "day", "in_hours"], name="calls_daytotal_unique")
+        ]
+        indexes = [models.Index(fields=["day", "line"], name="calls_daytotal_day")]
+
+    def __str__(self) -> str:
+        return f"{self.line_id} {self.day}"
 
 
 class IngestRun(models.Model):

@@ -18,8 +18,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from django.core.cache import cache
-from django.db import IntegrityError, OperationalError, transaction
-from django.db.models import Count, Q, Sum
+from django.db import IntegrityError, OperationalError, connection, transaction
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
@@ -33,16 +32,19 @@ from kefu.sla.calendars import SpecCache
 
 from . import rates
 from .models import (
+    COUNT_FIELDS,
     AgentMapping,
     Call,
     CallSource,
     CallTicket,
+    DayTotal,
     HalfHour,
     IngestRun,
     Line,
     Outcome,
     RateAlert,
     ScreenPop,
+    SlotDelta,
 )
 from .parsers import BadFile, Fact, Parsed, Reject, parse_file
 
@@ -263,7 +265,7 @@ def _ingest_chunk(
             .filter(source=source, call_id__in=list(chunk))
             .select_related("line")
         }
-        dirty: set[tuple[int, datetime]] = set()
+        deltas: Deltas = {}
         new: list[Call] = []
         changed: list[Call] = []
         for call_id, items in chunk.items():
@@ -285,8 +287,8 @@ def _ingest_chunk(
                 call = Call(
                     source=source, call_id=call_id, line=line, province_id=line.province_id, events=[]
                 )
-            else:
-                _mark(dirty, call, specs)
+            # The call's row is locked (or new): its old share of the rollups is exactly what it counted.
+            _add_share(deltas, call, specs, -1)
             before = _snapshot(call)
             for f in facts:
                 apply_fact(call, f)
@@ -295,7 +297,7 @@ def _ingest_chunk(
                     pending.append((user_id, call, f.event))
             call.agent_id = directory.user_for(call.agent_ref)
             call.agent_unknown = bool(call.agent_ref) and call.agent_id is None
-            _mark(dirty, call, specs)
+            _add_share(deltas, call, specs, +1)
             if call.pk is None:
                 new.append(call)
             elif _snapshot(call) != before:
@@ -313,8 +315,7 @@ def _ingest_chunk(
                     c.pk = got[c.call_id]
         if changed:
             Call.objects.unscoped(SYSTEM).bulk_update(changed, FIELDS_MERGED)
-        if dirty:
-            refresh_half_hours(dirty, specs)
+        _write_deltas(deltas)
         pops = [(u, c.pk, e) for u, c, e in pending]
         _record_pops(pops)
     result.created += len(new)
@@ -360,9 +361,61 @@ def _snapshot(call: Call) -> tuple[Any, ...]:
     )
 
 
-def _mark(dirty: set[tuple[int, datetime]], call: Call, specs: SpecCache) -> None:
-    if call.request_at is not None and call.direction == "in":
-        dirty.add((call.line_id, rates.slot_of(_spec(call.line, specs), call.request_at)))
+# (line id, slot start) -> [line, day, in hours, counts in COUNT_FIELDS order]
+Deltas = dict[tuple[int, datetime], list[Any]]
+
+
+def share_of(call: Call) -> tuple[int, int, int, int, int, int] | None:
+    """What one call counts in its half hour's rollup (COUNT_FIELDS order); None: not a request."""
+    if call.direction != "in" or call.request_at is None:
+        return None
+    answered = call.answered_at is not None
+    return (
+        1,
+        int(answered),
+        int(call.answered_in_target),
+        int(call.outcome == Outcome.ABANDONED),
+        (call.wait_seconds or 0) if answered else 0,
+        (call.talk_seconds or 0) if answered else 0,
+    )
+
+
+def _add_share(deltas: Deltas, call: Call, specs: SpecCache, sign: int) -> None:
+    share = share_of(call)
+    if share is None:
+        return
+    assert call.request_at is not None
+    spec = _spec(call.line, specs)
+    slot = rates.slot_of(spec, call.request_at)
+    entry = deltas.get((call.line_id, slot))
+    if entry is None:
+        entry = deltas[(call.line_id, slot)] = [
+            call.line,
+            slot.astimezone(rates.LOCAL).date(),
+            rates.slot_in_hours(spec, slot),
+            [0] * len(COUNT_FIELDS),
+        ]
+    counts = entry[3]
+    for i, value in enumerate(share):
+        counts[i] += sign * value
+
+
+def _write_deltas(deltas: Deltas) -> None:
+    """Append the chunk's changes: an INSERT of new rows, so concurrent ingests never wait on each other."""
+    rows = [
+        SlotDelta(
+            line_id=line_id,
+            province_id=line.province_id,
+            slot=slot,
+            day=day,
+            in_hours=in_hours,
+            **dict(zip(COUNT_FIELDS, counts, strict=True)),
+        )
+        for (line_id, slot), (line, day, in_hours, counts) in sorted(deltas.items(), key=lambda kv: kv[0])
+        if any(counts)
+    ]
+    if rows:
+        SlotDelta.objects.bulk_create(rows)
 
 
 def _spec(line: Line, specs: SpecCache) -> CalendarSpec:
@@ -390,58 +443,65 @@ def _match_customers(calls: list[Call]) -> None:
             call.contact_id, call.customer_id = options[0][0], options[0][1]
 
 
-def refresh_half_hours(dirty: set[tuple[int, datetime]], specs: SpecCache) -> None:
-    """Recount the given (line, half hour) rows from the calls, under a lock on the rows.
+FOLD_BATCH = 20_000
 
-    The rows are created first and locked in a fixed order: two ingests touching the
-    same half hour take turns, and the second counts the first one's committed calls.
+
+def rollups_fold(*, batch: int = FOLD_BATCH) -> int:
+    """Move committed ``SlotDelta`` rows into ``HalfHour`` and ``DayTotal``; returns the deltas folded.
+
+    Each batch is one transaction: the deltas it read are deleted and their sums added to the
+    rollups with ``INSERT … ON CONFLICT DO UPDATE SET n = n + excluded.n``, so a reader that adds
+    the remaining deltas to the rollups sees every call exactly once, before and after. The rows
+    are taken with SKIP LOCKED (PostgreSQL): two folds at once take disjoint deltas. Ingests are
+    never blocked: they only insert deltas.
     """
-    lines = {line.pk: line for line in Line.objects.unscoped(SYSTEM).filter(pk__in={d[0] for d in dirty})}
-    HalfHour.objects.bulk_create(
-        [
-            HalfHour(
-                line_id=line_id,
-                slot=slot,
-                day=slot.astimezone(rates.LOCAL).date(),
-                province_id=lines[line_id].province_id,
-                in_hours=rates.slot_in_hours(specs.get(lines[line_id].calendar_id), slot),
+    total = 0
+    while True:
+        with transaction.atomic():
+            picked = list(
+                SlotDelta.objects.unscoped(SYSTEM)
+                .select_for_update(skip_locked=True)
+                .order_by("pk")
+                .values_list("pk", "line_id", "province_id", "slot", "day", "in_hours", *COUNT_FIELDS)[:batch]
             )
-            for line_id, slot in sorted(dirty)
-        ],
-        ignore_conflicts=True,
-    )
-    q = Q()
-    for line_id, slot in dirty:
-        q |= Q(line_id=line_id, slot=slot)
-    rows = list(HalfHour.objects.unscoped(SYSTEM).select_for_update().filter(q).order_by("line_id", "slot"))
-    for row in rows:
-        figures = (
-            Call.objects.unscoped(SYSTEM)
-            .filter(
-                line_id=row.line_id,
-                direction="in",
-                request_at__gte=row.slot,
-                request_at__lt=row.slot + rates.SLOT,
-            )
-            .aggregate(
-                offered=Count("id"),
-                answered=Count("id", filter=Q(answered_at__isnull=False)),
-                in_target=Count("id", filter=Q(answered_in_target=True)),
-                abandoned=Count("id", filter=Q(outcome=Outcome.ABANDONED)),
-                wait=Sum("wait_seconds", filter=Q(answered_at__isnull=False)),
-                talk=Sum("talk_seconds", filter=Q(answered_at__isnull=False)),
-            )
-        )
-        row.offered = figures["offered"]
-        row.answered = figures["answered"]
-        row.answered_in_target = figures["in_target"]
-        row.abandoned = figures["abandoned"]
-        row.wait_answered_seconds = figures["wait"] or 0
-        row.talk_seconds = figures["talk"] or 0
-    HalfHour.objects.unscoped(SYSTEM).bulk_update(
-        rows,
-        ["offered", "answered", "answered_in_target", "abandoned", "wait_answered_seconds", "talk_seconds"],
-    )
+            if not picked:
+                return total
+            slots: dict[tuple[Any, ...], list[int]] = {}
+            days: dict[tuple[Any, ...], list[int]] = {}
+            for _pk, line_id, province_id, slot, day, in_hours, *counts in picked:
+                for key, into in (
+                    ((line_id, slot, province_id, day, in_hours), slots),
+                    ((line_id, day, in_hours, province_id), days),
+                ):
+                    sums = into.setdefault(key, [0] * len(COUNT_FIELDS))
+                    for i, value in enumerate(counts):
+                        sums[i] += value
+            _upsert(HalfHour, ("line_id", "slot", "province_id", "day", "in_hours"), 2, slots)
+            _upsert(DayTotal, ("line_id", "day", "in_hours", "province_id"), 3, days)
+            SlotDelta.objects.unscoped(SYSTEM).filter(pk__in=[row[0] for row in picked]).delete()
+            total += len(picked)
+        if len(picked) < batch:
+            return total
+
+
+def _upsert(model: Any, keys: tuple[str, ...], unique: int, rows: dict[tuple[Any, ...], list[int]]) -> None:
+    """Add ``rows`` to the rollup table (the first ``unique`` keys are its unique key), in key order."""
+    if not rows:
+        return
+    table = connection.ops.quote_name(model._meta.db_table)
+    columns = [*keys, *COUNT_FIELDS]
+    conflict = ", ".join(keys[:unique])
+    increments = ", ".join(f"{c} = {table}.{c} + excluded.{c}" for c in COUNT_FIELDS)
+    # Identifiers from the model's own meta, values as parameters: nothing from input is spliced.
+    placeholders = ", ".join(["%s"] * len(columns))
+    sql = f"INSERT INTO {table} ({', '.join(columns)}) VALUES ({placeholders}) ON CONFLICT ({conflict}) DO UPDATE SET {increments}"  # noqa: S608, E501
+    fields = [model._meta.get_field(c.removesuffix("_id")) for c in keys]
+    params = [
+        [*(f.get_db_prep_save(v, connection) for f, v in zip(fields, key, strict=True)), *counts]
+        for key, counts in sorted(rows.items(), key=lambda kv: kv[0][:unique])
+    ]
+    with connection.cursor() as cursor:
+        cursor.executemany(sql, params)
 
 
 def _record_pops(pops: list[tuple[int, int, str]]) -> None:
@@ -576,6 +636,7 @@ def file_ingest(
     repeated = IngestRun.objects.filter(source=source, sha256=digest).exists()
     numbers = _line_numbers(parsed)
     result = facts_ingest(source=source, facts=parsed.facts, line_numbers=numbers)
+    rollups_fold()
     rejects = sorted([*parsed.rejects, *result.rejects], key=lambda r: r.line)
     with transaction.atomic():
         run = IngestRun.objects.create(

@@ -25,3 +25,10 @@ def calls_alerts() -> dict[str, Any]:
 def calls_pickup() -> dict[str, Any]:
     """Every minute: files dropped in ``KEFU_CALLS_INBOX/<source>/`` are ingested and moved to ``done/``."""
     return pickup.pickup_all()
+
+
+@db_periodic_task(crontab(minute="*"))
+@periodic_job("calls.rollups", every=60)
+def calls_rollups() -> dict[str, Any]:
+    """Every minute: the webhook's half-hour deltas folded into the rollups (readers add any left)."""
+    return {"folded": services.rollups_fold()}

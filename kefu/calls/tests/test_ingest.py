@@ -13,7 +13,7 @@ from django.db import connection
 from django.test import Client
 
 from kefu.calls import services
-from kefu.calls.models import AgentMapping, Call, CallSource, HalfHour, IngestRun, Outcome
+from kefu.calls.models import AgentMapping, Call, CallSource, HalfHour, IngestRun, Outcome, SlotDelta
 from kefu.calls.parsers import parse_cti
 from kefu.core.errors import ValidationFailed
 from kefu.core.models import AuditEvent
@@ -72,6 +72,8 @@ def test_events_in_any_order_give_the_same_call(src, order):
     )
     assert call.outcome == Outcome.ANSWERED and call.answered_in_target and call.wait_seconds == 18
     assert call.agent_ref == "8001" and call.agent_unknown  # no mapping for 8001: stored and flagged
+    services.rollups_fold()
+    assert not SlotDelta.objects.unscoped("test").exists()
     row = HalfHour.objects.unscoped("test").get(line=call.line, slot=T0)
     assert (row.offered, row.answered, row.answered_in_target, row.in_hours) == (1, 1, 1, True)
 
@@ -98,6 +100,8 @@ def test_a_call_ended_in_the_ivr_is_not_a_request(src):
     )
     call = the_call(src)
     assert call.outcome == Outcome.IVR and call.request_at is None
+    assert not SlotDelta.objects.unscoped("test").exists()
+    services.rollups_fold()
     assert not HalfHour.objects.unscoped("test").exists()
 
 
@@ -249,4 +253,5 @@ def test_same_event_five_times_in_parallel_is_one_record(is_postgres):
         t.join()
     assert errors == []
     assert Call.objects.unscoped("test").filter(source=src, call_id="p1").count() == 1
+    services.rollups_fold()
     assert HalfHour.objects.unscoped("test").get(slot=T0).offered == 1
