@@ -21,6 +21,7 @@ server -> client
 from __future__ import annotations
 
 import json
+import os
 import time
 from collections import defaultdict
 from typing import Any
@@ -46,13 +47,19 @@ CLOSE_FLOOD = 4429
 _open_per_address: dict[str, int] = defaultdict(int)
 
 
+def _env_int(name: str, default: int) -> int:
+    """Socket limits an installation may raise (an agent watching many conversations, a load test)."""
+    value = os.environ.get(name, "")
+    return int(value) if value.isdigit() else default
+
+
 def _err(code: str, zh: str, en: str, **details: Any) -> ValidationFailed:
     return ValidationFailed(zh, en, code=code, details=details or None)
 
 
 class RealtimeConsumer(AsyncWebsocketConsumer):
     max_frame_bytes = 16 * 1024
-    max_groups = 20
+    max_groups = _env_int("KEFU_WS_MAX_GROUPS", 20)
     frames_per_window = 20
     window_s = 10.0
     strikes_before_close = 3
@@ -71,7 +78,7 @@ class RealtimeConsumer(AsyncWebsocketConsumer):
         origin = headers.get("origin", "")
         client = self.scope.get("client") or ("", 0)
         address = str(client[0] or "")
-        limit = int(getattr(settings, "KEFU_WS_MAX_PER_ADDRESS", 200))
+        limit = int(getattr(settings, "KEFU_WS_MAX_PER_ADDRESS", _env_int("KEFU_WS_MAX_PER_ADDRESS", 200)))
         if _open_per_address[address] >= limit or not hit("ws-open", address, limit=limit, window_s=60):
             await self.close(code=CLOSE_FLOOD)
             return

@@ -125,10 +125,18 @@ def to_xlsx(table: MonthlyTable, *, scope_label: str, generated_at: datetime, sc
     _add_chart(wb, ws, table, body, last_row)
     _add_rules_sheet(wb, f_note)
     if scope is not None:
+        # Issue #10: service quality inspection (第五、六条) of the month, for the reader's scope.
+        from kefu.quality.reporting import add_month_sheet as add_quality_sheet
+
+        add_quality_sheet(wb, scope, table.month)
         # 第七条(一): the hotline's and desks' 20-second answer rate, per line, as its own sheet.
         from kefu.calls.export import add_month_rate_sheet
 
         add_month_rate_sheet(wb, scope, table.month)
+        # Issue #9: the online service's month (conversations, waits, ratings) as its own sheet.
+        from kefu.chat.reporting import add_month_sheet
+
+        add_month_sheet(wb, scope, table.month)
     wb.close()
     return buf.getvalue()
 

@@ -13,6 +13,7 @@ from typing import Any
 
 from django.db.models import Count, Q, QuerySet, Sum
 
+from kefu.chat import reporting as chat_reporting
 from kefu.core.errors import NotFound
 from kefu.core.scope import Scope
 from kefu.org.models import Province
@@ -119,6 +120,7 @@ def monthly_table(aud: Audience, month: date) -> MonthlyTable:
         r["province_id"]: r["n"]
         for r in base.filter(kind__in=KB_KINDS, resolved_from_kb=True).values("province_id").annotate(n=Sum("count"))
     }
+    kb = chat_reporting.add_kb_counts(kb, aud.scope, month)  # conversations answered from the knowledge base
     cats = section_categories(month, {c for _p, c in counts})
     return layout.build(month=month, categories=cats, columns=aud.columns, counts=counts, kb_counts=kb)
 
@@ -135,5 +137,6 @@ def monthly_table_direct(aud: Audience, month: date) -> MonthlyTable:
         r["province_id"]: r["n"]
         for r in base.filter(kind__in=KB_KINDS, resolved_from_kb=True).values("province_id").annotate(n=Count("id"))
     }
+    kb = chat_reporting.add_kb_counts(kb, aud.scope, month)
     cats = section_categories(month, {c for _p, c in counts})
     return layout.build(month=month, categories=cats, columns=aud.columns, counts=counts, kb_counts=kb)

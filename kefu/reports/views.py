@@ -6,7 +6,7 @@ query can only narrow it, and one outside it is the same 404 as a missing one.
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, timedelta
 from typing import Any
 from urllib.parse import urlencode
 
@@ -18,10 +18,12 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
+from kefu.chat import reporting as chat_reporting
 from kefu.core.errors import NotFound
 from kefu.core.scope import Scope
 from kefu.core.web import actor_required
 from kefu.org.models import Province
+from kefu.quality import reporting as quality_reporting
 from kefu.tickets.models import Category, Channel, Kind
 
 from . import charts, dashboard, export, layout, months, selectors, service_level, services
@@ -103,7 +105,10 @@ def dashboard_page(request: HttpRequest) -> HttpResponse:
     sl = service_level.service_level(scope if f.province is None else _narrow(scope, f.province), f.last,
                                      late_limit=0)
     query = f.query()
+    chat = chat_reporting.summary(scope if f.province is None else _narrow(scope, f.province), f.first,
+                                  months.add_months(f.last, 1) - timedelta(days=1))
     return render(request, "reports/dashboard.html", {
+        "chat": chat, "chat_satisfaction": chat_reporting.satisfaction(chat),
         "f": f, "chart_qs": urlencode(query), "trend": [(months.key(m), n) for m, n in trend],
         "trend_total": sum(n for _m, n in trend),
         "top": dashboard.top_categories(scope, f), "ranking": dashboard.province_ranking(scope, f),
@@ -111,6 +116,9 @@ def dashboard_page(request: HttpRequest) -> HttpResponse:
         "categories": _filter_categories(),
         "provinces": _provinces_for(actor), "national_reader": scope.national,
         "month_from": months.key(f.first), "month_to": months.key(f.last),
+        # Issue #10: inspections and phrase-check figures of the same months and scope.
+        "quality": quality_reporting.summary(scope if f.province is None else _narrow(scope, f.province),
+                                             f.first, f.last),
     })
 
 

@@ -1,0 +1,446 @@
+"""Chat sockets: N visitor sockets held open under daphne, each sending a message every 10 s, to M agent sockets.
+
+What it does (full run: 1,000 visitors, 20 agents, 60 s; ``--quick``: 200 visitors, 10 agents, 30 s):
+
+1. a PostgreSQL bench database of its own (``bench_chat``, never the product's) gets the
+   online team's agents (online, always-open calendar, no cap) and one accepted conversation
+   per visitor (``kefu.chat.services``: start + accept, the greeting included);
+2. daphne, the production ASGI server, is started on a free port (``config.asgi``), with the
+   in-memory channel layer or, with ``--redis``, channels_redis against a redis-server of its own
+   on a free port (started and stopped here);
+3. one asyncio client (a small WebSocket client written here, no dependency) opens the agent
+   sockets with their session cookie (each subscribes its conversations) and the visitor sockets
+   with their tokens (each subscribes its own conversation), then every visitor sends
+   ``chat.send`` every 10 s (staggered);
+4. delivery latency = the agent socket receiving the ``chat.message`` event minus the visitor's
+   send, same clock; ack = the visitor's reply (stored before acknowledged).
+
+Figures: sockets held, messages sent / delivered, delivery p50/p99, ack p50/p99, daphne's RSS
+before the sockets and at the end. The machine is shared (2 cores, other work running): read the
+figures as that machine's, not a server's.
+
+``chat_throughput`` reuses the client and the setup from this file.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import base64
+import contextlib
+import json
+import os
+import random
+import shutil
+import socket
+import struct
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+
+NAME = "chat_sockets"
+DESCRIPTION = "visitor sockets on one daphne, a message every 10 s each to the agents: delivery p50/p99, memory"
+ROOT = Path(__file__).resolve().parents[2]
+BENCH_DB = "bench_chat"
+
+
+# -- a small WebSocket client (RFC 6455, text frames, client masking) ------------------------------------
+
+
+class WS:
+    def __init__(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        self.reader, self.writer = reader, writer
+        self.closed = False
+
+    @classmethod
+    async def open(cls, port: int, headers: dict[str, str]) -> WS:
+        reader, writer = await asyncio.open_connection("127.0.0.1", port, limit=2**20)
+        key = base64.b64encode(os.urandom(16)).decode()
+        lines = [
+            "GET /ws/rt/ HTTP/1.1",
+            f"Host: 127.0.0.1:{port}",
+            "Upgrade: websocket",
+            "Connection: Upgrade",
+            f"Sec-WebSocket-Key: {key}",
+            "Sec-WebSocket-Version: 13",
+            f"Origin: http://127.0.0.1:{port}",
+            *[f"{k}: {v}" for k, v in headers.items()],
+        ]
+        writer.write(("\r\n".join(lines) + "\r\n\r\n").encode())
+        head = await reader.readuntil(b"\r\n\r\n")
+        if b" 101 " not in head.split(b"\r\n", 1)[0]:
+            raise ConnectionError(head[:200].decode(errors="replace"))
+        return cls(reader, writer)
+
+    async def send(self, obj: dict[str, Any]) -> None:
+        data = json.dumps(obj, ensure_ascii=False).encode()
+        n = len(data)
+        if n < 126:
+            header = struct.pack("!BB", 0x81, 0x80 | n)
+        elif n < 65536:
+            header = struct.pack("!BBH", 0x81, 0x80 | 126, n)
+        else:
+            header = struct.pack("!BBQ", 0x81, 0x80 | 127, n)
+        mask = os.urandom(4)
+        m = int.from_bytes((mask * (n // 4 + 1))[:n], "big") if n else 0
+        masked = (int.from_bytes(data, "big") ^ m).to_bytes(n, "big") if n else b""
+        self.writer.write(header + mask + masked)
+        await self.writer.drain()
+
+    async def recv(self) -> dict[str, Any] | None:
+        while True:
+            b1, b2 = await self.reader.readexactly(2)
+            opcode, n = b1 & 0x0F, b2 & 0x7F
+            if n == 126:
+                (n,) = struct.unpack("!H", await self.reader.readexactly(2))
+            elif n == 127:
+                (n,) = struct.unpack("!Q", await self.reader.readexactly(8))
+            payload = await self.reader.readexactly(n)
+            if opcode == 8:
+                self.closed = True
+                return None
+            if opcode == 9:  # ping -> pong
+                self.writer.write(struct.pack("!BB", 0x8A, 0x80) + b"\0\0\0\0")
+                continue
+            if opcode == 1:
+                result: dict[str, Any] = json.loads(payload)
+                return result
+
+    def close(self) -> None:
+        self.closed = True
+        self.writer.close()
+
+
+# -- servers ---------------------------------------------------------------------------------------------
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def db_url() -> str:
+    base = os.environ.get("KEFU_BENCH_PG_URL", "postgres://postgres@127.0.0.1:5432/kefu").rsplit("/", 1)[0]
+    return f"{base}/{BENCH_DB}"
+
+
+def create_database() -> None:
+    import psycopg
+
+    base = db_url().rsplit("/", 1)[0]
+    with psycopg.connect(base + "/postgres", autocommit=True) as conn:
+        if not conn.execute("SELECT 1 FROM pg_database WHERE datname = %s", (BENCH_DB,)).fetchone():
+            conn.execute(f'CREATE DATABASE "{BENCH_DB}"')
+
+
+def server_env(redis_url: str = "") -> dict[str, str]:
+    env = {
+        **os.environ,
+        "DATABASE_URL": db_url(),
+        "DJANGO_SETTINGS_MODULE": "config.settings",
+        "KEFU_ALLOWED_HOSTS": "127.0.0.1,localhost",
+        "KEFU_WS_MAX_GROUPS": "200",  # an agent socket here watches many conversations at once
+        "KEFU_WS_MAX_PER_ADDRESS": "10000",  # every client of the bench comes from 127.0.0.1
+        "KEFU_LOG_LEVEL": "WARNING",
+    }
+    env.pop("KEFU_TESTING", None)
+    env.pop("CHANNELS_REDIS_URL", None)
+    if redis_url:
+        env["CHANNELS_REDIS_URL"] = redis_url
+    return env
+
+
+def start_redis() -> tuple[subprocess.Popen[bytes], str, str]:
+    exe = shutil.which("redis-server")
+    if not exe:
+        raise RuntimeError("redis-server not found")
+    port = free_port()
+    workdir = tempfile.mkdtemp(prefix="kefu-bench-redis-")
+    proc = subprocess.Popen(
+        [exe, "--port", str(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no", "--dir", workdir],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    wait_port(port)
+    return proc, f"redis://127.0.0.1:{port}/0", workdir
+
+
+def wait_port(port: int) -> None:
+    for _ in range(300):  # start-up, not a measurement
+        try:
+            socket.create_connection(("127.0.0.1", port), timeout=0.2).close()
+            return
+        except OSError:
+            time.sleep(0.1)
+    raise RuntimeError(f"nothing listens on {port}")
+
+
+def start_daphne(env: dict[str, str]) -> tuple[subprocess.Popen[bytes], int]:
+    port = free_port()
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "daphne", "-b", "127.0.0.1", "-p", str(port), "config.asgi:application"],
+        cwd=ROOT,
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    wait_port(port)
+    return proc, port
+
+
+def rss_mb(pid: int) -> float:
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith("VmRSS:"):
+            return round(int(line.split()[1]) / 1024, 1)
+    return 0.0
+
+
+# -- setup (a child process with Django) -----------------------------------------------------------------
+
+
+def setup(visitors: int, agents: int) -> dict[str, Any]:
+    """Run in a child with DATABASE_URL set: agents online, one accepted conversation per visitor."""
+    import django
+
+    django.setup()
+    from datetime import time as t
+
+    from django.core.management import call_command
+    from django.test import Client
+
+    call_command("migrate", verbosity=0)
+    from kefu.chat import services
+    from kefu.chat.models import ChatSettings, Presence
+    from kefu.org.access import actor_for
+    from kefu.org.models import Membership, Team, User
+    from kefu.sla.models import ServiceCalendar, ServiceHours
+
+    team = Team.objects.get(code="online")
+    cal, made = ServiceCalendar.objects.get_or_create(code="bench_always", defaults={"name": "bench always"})
+    if made:
+        for w in range(7):
+            ServiceHours.objects.create(calendar=cal, weekday=w, opens=t(0, 0), closes=t(0, 0))
+    ChatSettings.objects.update(calendar=cal, max_concurrent=10000, routing="manual")
+    # Earlier runs' agents go offline so that only this run's count.
+    Presence.objects.update(status="offline")
+    run = f"{int(time.time())}"
+    actors = []
+    cookies = []
+    for i in range(agents):
+        u = User.objects.create_user(username=f"bench_{run}_{i}", password=None, display_name=f"坐席{i}")
+        Membership.objects.create(user=u, team=team, role="agent")
+        Presence.objects.update_or_create(user=u, defaults={"status": "online"})
+        actors.append(actor_for(u))
+        c = Client()
+        c.force_login(u)
+        cookies.append(c.cookies["sessionid"].value)
+    out_agents: list[dict[str, Any]] = [{"cookie": cookies[i], "conversations": []} for i in range(agents)]
+    out_visitors = []
+    for v in range(visitors):
+        c, raw = services.conversation_start(name=f"访客{v}", unit="压测单位")
+        a = v % agents
+        services.conversation_accept(actor=actors[a], conversation_id=c.pk)
+        out_agents[a]["conversations"].append(c.pk)
+        out_visitors.append({"conversation": c.pk, "token": raw, "agent": a})
+    return {"agents": out_agents, "visitors": out_visitors}
+
+
+def run_setup(visitors: int, agents: int, env: dict[str, str]) -> dict[str, Any]:
+    out = subprocess.run(
+        [sys.executable, str(Path(__file__).resolve()), "--setup", str(visitors), str(agents)],
+        env=env,
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    if out.returncode != 0:
+        raise RuntimeError(f"setup failed:\n{out.stderr[-4000:]}")
+    result: dict[str, Any] = json.loads(out.stdout.strip().splitlines()[-1])
+    return result
+
+
+# -- the load ----------------------------------------------------------------------------------------------
+
+
+def pct(values: list[float], p: float) -> float:
+    if not values:
+        return float("nan")
+    ordered = sorted(values)
+    return ordered[max(0, min(len(ordered) - 1, int(-(-len(ordered) * p // 100)) - 1))]
+
+
+async def request(ws: WS, frame: dict[str, Any], want: str) -> dict[str, Any]:
+    """Send and wait for the frame of type ``want`` (set-up only; the load loops read on their own)."""
+    await ws.send(frame)
+    while True:
+        got = await ws.recv()
+        if got is None:
+            raise ConnectionError("closed during set-up")
+        if got.get("type") == want or got.get("type") == "error":
+            if got.get("type") == "error":
+                raise RuntimeError(got)
+            return got
+
+
+async def open_agent(port: int, agent: dict[str, Any]) -> WS:
+    ws = await WS.open(port, {"Cookie": f"sessionid={agent['cookie']}"})
+    hello = await ws.recv()
+    assert hello and hello.get("principal") == "agent", hello
+    for conv in agent["conversations"]:
+        await request(ws, {"type": "subscribe", "group": f"chat.{conv}"}, "subscribed")
+    return ws
+
+
+async def open_visitor(port: int, visitor: dict[str, Any]) -> WS:
+    ws = await WS.open(port, {})
+    await ws.recv()  # hello (anonymous)
+    await request(ws, {"type": "auth", "token": visitor["token"], "ref": "a"}, "hello")
+    await request(ws, {"type": "subscribe", "group": f"chat.{visitor['conversation']}"}, "subscribed")
+    return ws
+
+
+async def gather_in_batches(coros: list[Any], size: int = 50) -> list[Any]:
+    out: list[Any] = []
+    for i in range(0, len(coros), size):
+        out += await asyncio.gather(*coros[i : i + size])
+    return out
+
+
+async def load(port: int, data: dict[str, Any], seconds: float, every: float) -> dict[str, Any]:
+    agent_ws = await gather_in_batches([open_agent(port, a) for a in data["agents"]], 10)
+    visitor_ws = await gather_in_batches([open_visitor(port, v) for v in data["visitors"]])
+    sent: dict[str, float] = {}
+    delivered: list[float] = []
+    acks: list[float] = []
+    errors: list[str] = []
+    stop = asyncio.Event()
+
+    async def agent_reader(ws: WS) -> None:
+        while not ws.closed:
+            got = await ws.recv()
+            if got is None:
+                return
+            if got.get("type") == "event" and got.get("event") == "chat.message":
+                cid = got["payload"].get("client_id", "")
+                if cid in sent:
+                    delivered.append(time.monotonic() - sent[cid])
+
+    async def visitor(ws: WS, v: dict[str, Any]) -> None:
+        pending: dict[str, float] = {}
+
+        async def reader() -> None:
+            while not ws.closed:
+                got = await ws.recv()
+                if got is None:
+                    return
+                if got.get("type") == "reply" and got.get("ref") in pending:
+                    acks.append(time.monotonic() - pending.pop(got["ref"]))
+                elif got.get("type") == "error":
+                    errors.append(str(got.get("code")))
+
+        task = asyncio.create_task(reader())
+        await asyncio.sleep(random.uniform(0, every))
+        n = 0
+        while not stop.is_set():
+            n += 1
+            cid = f"b{v['conversation']}-{n}"
+            now = time.monotonic()
+            sent[cid] = now
+            pending[cid] = now
+            await ws.send({"type": "chat.send", "ref": cid, "conversation": v["conversation"],
+                           "text": f"第{n}条：会议终端显示网络异常，请帮忙看看。", "client_id": cid})
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(stop.wait(), timeout=every)
+        await asyncio.sleep(3)  # let the last acks arrive
+        task.cancel()
+
+    readers = [asyncio.create_task(agent_reader(ws)) for ws in agent_ws]
+    senders = [asyncio.create_task(visitor(ws, v)) for ws, v in zip(visitor_ws, data["visitors"], strict=True)]
+    await asyncio.sleep(seconds)
+    stop.set()
+    await asyncio.gather(*senders, return_exceptions=True)
+    await asyncio.sleep(2)
+    held = sum(1 for ws in agent_ws + visitor_ws if not ws.closed)
+    for task in readers:
+        task.cancel()
+    for ws in agent_ws + visitor_ws:
+        ws.close()
+    return {
+        "held": held,
+        "sent": len(sent),
+        "delivered": len(delivered),
+        "acked": len(acks),
+        "errors": len(errors),
+        "delivery_ms": [d * 1000 for d in delivered],
+        "ack_ms": [a * 1000 for a in acks],
+    }
+
+
+def measure(visitors: int, agents: int, seconds: float, redis: bool) -> dict[str, Any]:
+    create_database()
+    redis_proc = None
+    workdir = ""
+    redis_url = ""
+    if redis:
+        redis_proc, redis_url, workdir = start_redis()
+    env = server_env(redis_url)
+    try:
+        data = run_setup(visitors, agents, env)
+        daphne, port = start_daphne(env)
+        try:
+            time.sleep(1)
+            rss_before = rss_mb(daphne.pid)
+            result = asyncio.run(load(port, data, seconds, 10.0))
+            result["rss_before"] = rss_before
+            result["rss_after"] = rss_mb(daphne.pid)
+        finally:
+            daphne.terminate()
+            daphne.wait(timeout=20)
+    finally:
+        if redis_proc is not None:
+            redis_proc.terminate()
+            redis_proc.wait(timeout=10)
+            shutil.rmtree(workdir, ignore_errors=True)
+    return result
+
+
+def rows(label: str, visitors: int, agents: int, r: dict[str, Any]) -> list[tuple[str, float, str]]:
+    return [
+        (f"{label}: sockets held ({visitors} visitors + {agents} agents)", float(r["held"]), "sockets"),
+        (f"{label}: messages sent / delivered to agents", float(r["sent"]), f"sent, {r['delivered']} delivered"),
+        (f"{label}: delivery p50", round(pct(r["delivery_ms"], 50), 1), "ms"),
+        (f"{label}: delivery p99", round(pct(r["delivery_ms"], 99), 1), "ms"),
+        (f"{label}: stored+ack p50", round(pct(r["ack_ms"], 50), 1), "ms"),
+        (f"{label}: stored+ack p99", round(pct(r["ack_ms"], 99), 1), "ms"),
+        (f"{label}: error frames", float(r["errors"]), "frames"),
+        (f"{label}: daphne RSS before sockets", r["rss_before"], "MB"),
+        (f"{label}: daphne RSS at the end", r["rss_after"], "MB"),
+    ]
+
+
+def run(quick: bool) -> list[tuple[str, float, str]]:
+    visitors, agents, seconds = (200, 10, 30.0) if quick else (1000, 20, 60.0)
+    if "--visitors" in sys.argv:
+        visitors = int(sys.argv[sys.argv.index("--visitors") + 1])
+    out: list[tuple[str, float, str]] = []
+    layers = [("in-memory layer", False)]
+    if "--redis" in sys.argv or "--both" in sys.argv:
+        layers = ([("in-memory layer", False)] if "--both" in sys.argv else []) + [("redis layer", True)]
+    for label, redis in layers:
+        r = measure(visitors, agents, seconds, redis)
+        out += rows(label, visitors, agents, r)
+    return out
+
+
+if __name__ == "__main__":
+    sys.path.insert(0, str(ROOT))
+    if "--setup" in sys.argv:
+        i = sys.argv.index("--setup")
+        print(json.dumps(setup(int(sys.argv[i + 1]), int(sys.argv[i + 2]))))
+    else:
+        for row in run("--quick" in sys.argv):
+            print(*row)
