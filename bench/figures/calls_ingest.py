@@ -3,7 +3,7 @@
 The child writes queue_log files (ENTERQUEUE / CONNECT / COMPLETECALLER for
 answered calls, ENTERQUEUE / ABANDON for abandons; 100,000 lines a file, as a
 PBX rotates them) and feeds each to ``services.file_ingest`` — parse, merge
-into calls on (source, call id), half-hour rows refreshed — then feeds the
+into calls on (source, call id), half-hour deltas appended and folded at the end of each file — then feeds the
 first file again (the same file twice: nothing new, every call re-merged).
 Direct use: ``.venv/bin/python bench/figures/calls_ingest.py [--quick]``.
 """
@@ -82,7 +82,9 @@ def child(quick: bool) -> list[tuple[str, float, str]]:
 
     call_command("migrate", verbosity=0)
     with connection.cursor() as cursor:
-        cursor.execute("TRUNCATE calls_halfhour, calls_ingestrun, calls_call RESTART IDENTITY CASCADE")
+        cursor.execute(
+            "TRUNCATE calls_halfhour, calls_daytotal, calls_slotdelta, calls_ingestrun, calls_call RESTART IDENTITY CASCADE"
+        )
     source, _ = CallSource.objects.get_or_create(code="bench", defaults={"name": "bench"})
     total = 100_000 if quick else 1_000_000
     files = queue_log_files(total, 1_764_540_000)

@@ -3,7 +3,7 @@
 Each client posts a stream of HMAC-signed ``newCall`` / ``answer`` / ``hangup``
 events (its own calls) to /calls/cti/<source>/ as a PBX connector would. Every
 event is a full ingest: authenticate, rate check, merge on (source, call id),
-half-hour row refresh, audit event. Direct use:
+half-hour delta appended, audit event. Direct use:
 ``.venv/bin/python bench/figures/cti_webhook.py [--quick]``.
 """
 
