@@ -34,6 +34,13 @@ def target_key(target: models.Model) -> tuple[str, str]:
     return target._meta.label_lower, str(target.pk)
 
 
+def _label(actor: Any) -> str:
+    label = ""
+    if actor is not None:
+        label = getattr(actor, "display_name", "") or actor.get_username()
+    return label or "系统"
+
+
 def record(
     *,
     actor: Any,
@@ -45,12 +52,9 @@ def record(
 ) -> AuditEvent:
     """Append one event. ``actor`` is a user or None for the system."""
     target_type, target_id = target_key(target)
-    label = ""
-    if actor is not None:
-        label = getattr(actor, "display_name", "") or actor.get_username()
     return AuditEvent.objects.create(
         actor=actor if actor is not None and actor.pk else None,
-        actor_label=label or "系统",
+        actor_label=_label(actor),
         unit_code=unit_code,
         province_code=province_code,
         verb=verb,
@@ -58,6 +62,44 @@ def record(
         target_id=target_id,
         data=data or {},
     )
+
+
+@dataclass(frozen=True)
+class Entry:
+    """One event of a batch (:func:`record_many`): the target given by its key, as ``target_key`` makes it."""
+
+    verb: str
+    target_type: str
+    target_id: str
+    data: dict[str, Any]
+    province_code: str = ""
+    unit_code: str = ""
+
+
+def record_many(entries: list[Entry], *, actor: Any = None, at: datetime | None = None) -> int:
+    """Append a batch of events in one INSERT (a job deciding a thousand clocks at once). Returns rows written."""
+    if not entries:
+        return 0
+    user = actor if actor is not None and actor.pk else None
+    label, when = _label(actor), at or timezone.now()
+    AuditEvent.objects.bulk_create(
+        [
+            AuditEvent(
+                at=when,
+                actor=user,
+                actor_label=label,
+                unit_code=e.unit_code,
+                province_code=e.province_code,
+                verb=e.verb,
+                target_type=e.target_type,
+                target_id=e.target_id,
+                data=e.data,
+            )
+            for e in entries
+        ],
+        batch_size=1000,
+    )
+    return len(entries)
 
 
 def timeline(target: models.Model) -> models.QuerySet[AuditEvent]:

@@ -127,3 +127,16 @@ def test_timeline_include_renders_rows(agent_bj):
     with translation.override("zh-hans"):
         empty = render_to_string("core/_timeline.html", {"rows": []})
     assert "暂无记录" in empty
+
+
+def test_record_many_writes_the_same_rows_as_record_in_one_batch():
+    at = datetime(2026, 12, 3, 4, 5, tzinfo=UTC)
+    n = audit.record_many(
+        [audit.Entry(verb="x.done", target_type="t.thing", target_id=str(i), data={"i": i}, province_code="js")
+         for i in range(3)],
+        at=at,
+    )
+    rows = list(AuditEvent.objects.filter(verb="x.done").order_by("target_id"))
+    assert n == 3 and [r.target_id for r in rows] == ["0", "1", "2"]
+    assert {(r.actor_id, r.actor_label, r.at, r.province_code) for r in rows} == {(None, "系统", at, "js")}
+    assert audit.record_many([]) == 0
