@@ -18,6 +18,8 @@ register_verbs({
     "kb.receipts_reminded": _("催办加载"),
     "kb.feedback_created": _("反馈知识问题"),
     "kb.feedback_handled": _("处理知识反馈"),
+    "kb.problem_found": _("挖掘发现普遍性问题"),
+    "kb.problem_refreshed": _("普遍性问题数据更新"),
     "kb.problem_drafted": _("据普遍性问题起草"),
     "kb.problem_dismissed": _("忽略普遍性问题"),
     "kb.imported": _("批量导入知识"),

@@ -18,6 +18,8 @@ from datetime import datetime, timedelta
 from django.db import transaction
 from django.utils import timezone
 
+from kefu.core import audit
+
 from . import search
 from .models import CommonProblem
 from .registry import ProblemSample, problem_samples
@@ -100,6 +102,7 @@ def mine(*, now: datetime | None = None, days: int = 30, min_count: int = 3) -> 
             signature=signature,
             defaults={"category_code": g.category_code, "terms": top, "first_seen": now, "last_mined_at": now},
         )
+        before = (problem.terms, problem.sample_count)
         problem.terms = top
         problem.sample_count = len(g.samples)
         problem.province_count = len({s.province_id for s, _ in g.samples if s.province_id})
@@ -107,5 +110,9 @@ def mine(*, now: datetime | None = None, days: int = 30, min_count: int = 3) -> 
         problem.example_texts = [s.text[:300] for s, _ in g.samples[:5]]
         problem.last_mined_at = now
         problem.save()
+        if created or before != (problem.terms, problem.sample_count):  # the system's finding is an event
+            audit.record(actor=None, verb="kb.problem_found" if created else "kb.problem_refreshed", target=problem,
+                         data={"category": g.category_code, "terms": top, "samples": problem.sample_count,
+                               "provinces": problem.province_count})
         found += 1
     return {"samples": len(samples), "groups": len(groups), "problems": found}

@@ -7,6 +7,7 @@ from datetime import timedelta
 import pytest
 from django.utils import timezone
 
+from kefu.core.models import AuditEvent
 from kefu.knowledge import mining, registry, services
 from kefu.knowledge.models import CommonProblem
 from kefu.knowledge.registry import ProblemSample
@@ -49,9 +50,12 @@ def test_frequent_unanswered_problems_are_listed_and_drafted(source, make_publis
     p = problems[0]
     assert p.category_code == "cf_usage_function" and p.sample_count == 4 and p.province_count == 3
     assert "黑屏" in p.terms and "共享屏幕" in p.terms
-    # idempotent
+    found = AuditEvent.objects.filter(verb="kb.problem_found", target_id=str(p.pk))
+    assert found.count() == 1 and found.get().actor_id is None and found.get().data["samples"] == 4
+    # idempotent: same finding, no new problem and no new event
     mining.mine(now=timezone.now() + timedelta(minutes=5))
     assert CommonProblem.objects.count() == 1
+    assert AuditEvent.objects.filter(verb__startswith="kb.problem_", target_id=str(p.pk)).count() == 1
 
     rev = services.problem_start_draft(actor=kb_author, problem=p)
     p.refresh_from_db()
