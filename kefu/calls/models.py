@@ -265,8 +265,9 @@ class CallTicket(models.Model):
 class ScreenPop(models.Model):
     """A call shown on an agent's screen; the polling fallback reads these (the socket pushes them)."""
 
+    # PROTECT: which agent was shown which call is history; accounts are deactivated, never deleted.
     user = models.ForeignKey(
-        settings.AUTH_USER_MODEL, verbose_name=_("坐席"), on_delete=models.CASCADE, related_name="screen_pops"
+        settings.AUTH_USER_MODEL, verbose_name=_("坐席"), on_delete=models.PROTECT, related_name="screen_pops"
     )
     call = models.ForeignKey(Call, verbose_name=_("通话"), on_delete=models.CASCADE, related_name="pops")
     event = models.CharField(_("事件"), max_length=20)

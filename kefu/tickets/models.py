@@ -405,7 +405,8 @@ class Attachment(models.Model):
 class IdempotencyKey(models.Model):
     """A create request's Idempotency-Key: the same key from the same user returns the same order."""
 
-    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
+    # PROTECT: user accounts are deactivated, never deleted; a key belongs to its order's history.
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
     key = models.CharField(max_length=100)
     request_hash = models.CharField(max_length=64)
     ticket = models.ForeignKey(Ticket, on_delete=models.CASCADE, related_name="+")
