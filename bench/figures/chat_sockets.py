@@ -191,6 +191,15 @@ def start_daphne(env: dict[str, str]) -> tuple[subprocess.Popen[bytes], int]:
     return proc, port
 
 
+def stop(proc: subprocess.Popen[bytes]) -> None:
+    proc.terminate()
+    try:
+        proc.wait(timeout=60)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+        proc.wait(timeout=10)
+
+
 def rss_mb(pid: int) -> float:
     for line in Path(f"/proc/{pid}/status").read_text().splitlines():
         if line.startswith("VmRSS:"):
@@ -321,7 +330,10 @@ async def load(port: int, data: dict[str, Any], seconds: float, every: float) ->
 
     async def agent_reader(ws: WS) -> None:
         while not ws.closed:
-            got = await ws.recv()
+            try:
+                got = await ws.recv()
+            except (ConnectionError, asyncio.IncompleteReadError):
+                return
             if got is None:
                 return
             if got.get("type") == "event" and got.get("event") == "chat.message":
@@ -334,7 +346,10 @@ async def load(port: int, data: dict[str, Any], seconds: float, every: float) ->
 
         async def reader() -> None:
             while not ws.closed:
-                got = await ws.recv()
+                try:
+                    got = await ws.recv()
+                except (ConnectionError, asyncio.IncompleteReadError):
+                    return
                 if got is None:
                     return
                 if got.get("type") == "reply" and got.get("ref") in pending:
@@ -351,8 +366,11 @@ async def load(port: int, data: dict[str, Any], seconds: float, every: float) ->
             now = time.monotonic()
             sent[cid] = now
             pending[cid] = now
-            await ws.send({"type": "chat.send", "ref": cid, "conversation": v["conversation"],
-                           "text": f"第{n}条：会议终端显示网络异常，请帮忙看看。", "client_id": cid})
+            try:
+                await ws.send({"type": "chat.send", "ref": cid, "conversation": v["conversation"],
+                               "text": f"第{n}条：会议终端显示网络异常，请帮忙看看。", "client_id": cid})
+            except ConnectionError:
+                return
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(stop.wait(), timeout=every)
         await asyncio.sleep(3)  # let the last acks arrive
@@ -398,12 +416,10 @@ def measure(visitors: int, agents: int, seconds: float, redis: bool) -> dict[str
             result["rss_before"] = rss_before
             result["rss_after"] = rss_mb(daphne.pid)
         finally:
-            daphne.terminate()
-            daphne.wait(timeout=20)
+            stop(daphne)
     finally:
         if redis_proc is not None:
-            redis_proc.terminate()
-            redis_proc.wait(timeout=10)
+            stop(redis_proc)
             shutil.rmtree(workdir, ignore_errors=True)
     return result
 

@@ -56,7 +56,10 @@ async def load(port: int, data: dict[str, Any], seconds: float) -> dict[str, Any
 
     async def visitor_reader(ws: Any) -> None:
         while not ws.closed:
-            got = await ws.recv()
+            try:
+                got = await ws.recv()
+            except (ConnectionError, asyncio.IncompleteReadError):
+                return
             if got is None:
                 return
             if got.get("type") == "event" and got.get("event") == "chat.message":
@@ -116,12 +119,10 @@ def measure(conversations: int, seconds: float, redis: bool) -> dict[str, Any]:
             time.sleep(1)
             return asyncio.run(load(port, data, seconds))
         finally:
-            daphne.terminate()
-            daphne.wait(timeout=20)
+            cs.stop(daphne)
     finally:
         if redis_proc is not None:
-            redis_proc.terminate()
-            redis_proc.wait(timeout=10)
+            cs.stop(redis_proc)
             shutil.rmtree(workdir, ignore_errors=True)
 
 

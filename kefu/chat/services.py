@@ -156,7 +156,7 @@ def _queue_changed(c: Conversation, what: str) -> None:
 
 
 def _lock(pk: int) -> Conversation | None:
-    return Conversation.objects.select_for_update().select_related("team").filter(pk=pk).first()
+    return Conversation.objects.select_for_update(of=("self",)).select_related("team").filter(pk=pk).first()
 
 
 def _audit(actor: User | None, verb: str, c: Conversation, **data: Any) -> None:
@@ -174,7 +174,7 @@ def conversation_for_agent(actor: Actor, pk: Any, *, lock: bool = False) -> Conv
     """A conversation of one of the actor's teams; anything else is the 404 of a missing one."""
     if not isinstance(pk, int) or isinstance(pk, bool):
         raise NotFound()
-    qs = Conversation.objects.select_for_update() if lock else Conversation.objects.all()
+    qs = Conversation.objects.select_for_update(of=("self",)) if lock else Conversation.objects.all()
     c = qs.select_related("team").filter(pk=pk, team_id__in=visible_team_ids(actor)).first()
     if c is None:
         raise NotFound()
@@ -189,7 +189,7 @@ def _holder(actor: Actor, c: Conversation) -> None:
 def conversation_for_visitor(groups: frozenset[str], pk: Any, *, lock: bool = False) -> Conversation:
     if not isinstance(pk, int) or isinstance(pk, bool) or f"chat.{pk}" not in groups:
         raise NotFound()
-    qs = Conversation.objects.select_for_update() if lock else Conversation.objects.all()
+    qs = Conversation.objects.select_for_update(of=("self",)) if lock else Conversation.objects.all()
     c = qs.select_related("team").filter(pk=pk).first()
     if c is None:
         raise NotFound()

@@ -163,7 +163,10 @@ class RealtimeConsumer(AsyncWebsocketConsumer):
                 await self.channel_layer.group_discard(services.layer_group(group), self.channel_name)
             await self.send_json({"type": "unsubscribed", "group": group, "ref": ref})
         else:
-            data = await database_sync_to_async(actions.run)(self.principal, kind, frame)
+            # Not thread-sensitive: actions of different sockets run side by side in the loop's pool
+            # (each thread its own database connection); the default would run every socket's
+            # actions one at a time in a single thread, whatever the number of cores and connections.
+            data = await database_sync_to_async(actions.run, thread_sensitive=False)(self.principal, kind, frame)
             await self.send_json({"type": "reply", "ref": ref, "ok": True, "data": data})
 
     async def authenticate_token(self, raw: Any, ref: Any) -> None:
