@@ -5,10 +5,18 @@ from __future__ import annotations
 from typing import Any
 
 from django.http import HttpRequest
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from kefu.core.registry import HomePanel, NavItem, register_home_panel, register_nav
+from kefu.core.registry import (
+    HomePanel,
+    NavItem,
+    RecentContact,
+    register_home_panel,
+    register_nav,
+    register_recent_contacts,
+)
 from kefu.org.models import Role
 
 from . import rates, selectors, services
@@ -51,3 +59,44 @@ def live_context(actor: Any) -> dict[str, Any]:
 register_nav(NavItem(_("通话"), "calls:list", "calls.view", order=45))
 register_nav(NavItem(_("来电弹屏"), "calls:desk", "calls.view", order=46))
 register_home_panel(HomePanel("calls/_panel_rate.html", "calls.view", rate_panel, order=20))
+
+
+def recent_calls(actor: Any, customer: Any, limit: int) -> list[RecentContact]:
+    """The customer's calls the actor's scope covers, newest first."""
+    if not actor.can("calls.view"):
+        return []
+    calls = selectors.calls_in_scope(actor.scope).filter(customer=customer).order_by("-started_at")[:limit]
+    return [
+        RecentContact(
+            kind="call",
+            label=_("来电"),
+            at=c.started_at or c.created_at,
+            title=f"{c.get_outcome_display()} · {c.line.name}",
+            url=reverse("calls:detail", args=[c.pk]),
+            ref=c.pk,
+        )
+        for c in calls
+    ]
+
+
+def recent_orders(actor: Any, customer: Any, limit: int) -> list[RecentContact]:
+    """The customer's work orders the actor may see (tickets sits below calls, so calls may read them)."""
+    from kefu.tickets import selectors as ticket_selectors
+
+    if not actor.can("ticket.view"):
+        return []
+    return [
+        RecentContact(
+            kind="order",
+            label=_("工单"),
+            at=t.created_at,
+            title=f"{t.number} {t.subject}",
+            url=reverse("tickets:detail", args=[t.number]),
+            ref=t.pk,
+        )
+        for t in ticket_selectors.recent_orders_of(actor, customer, limit=limit)
+    ]
+
+
+register_recent_contacts("order", recent_orders)
+register_recent_contacts("call", recent_calls)

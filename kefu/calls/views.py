@@ -16,6 +16,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from kefu.core.audit import timeline_for
 from kefu.core.errors import DomainError, Forbidden, ValidationFailed
+from kefu.core.registry import recent_contacts
 from kefu.core.web import actor_required
 from kefu.customers import selectors as customer_selectors
 from kefu.tickets import selectors as ticket_selectors
@@ -93,20 +94,8 @@ def _caller_card(actor: Any, call: Any) -> dict[str, Any]:
             customers.insert(0, found)
     cards = []
     for customer in customers[:3]:
-        recent_calls = list(
-            selectors.calls_in_scope(actor.scope)
-            .filter(customer=customer)
-            .exclude(pk=call.pk)
-            .order_by("-started_at")[:5]
-        )
-        orders = (
-            ticket_selectors.recent_orders_of(actor, customer, limit=5) if actor.can("ticket.view") else []
-        )
-        history = sorted(
-            [("order", o.created_at, o) for o in orders] + [("call", c.started_at, c) for c in recent_calls],
-            key=lambda item: item[1] or timezone.now(),
-            reverse=True,
-        )[:5]
+        # Orders, calls, chats ... whatever the apps registered (kefu.core.registry): calls never imports chat.
+        history = recent_contacts(actor, customer, limit=5, exclude=("call", call.pk))
         cards.append(
             {
                 "customer": customer,

@@ -185,3 +185,44 @@ def test_api_log_detail_and_rates_are_scoped(client, sh, lead_sh, lead_bj):
     login_client(client, lead_bj)
     assert client.get(f"/api/calls/{call.pk}").status_code == 404
     assert client.get("/api/calls?q=13955550011").json() == []
+
+
+def test_screen_pop_history_has_orders_calls_and_chats_through_the_registry(client, hotline_agent):
+    """calls never imports chat: chat registers its provider (kefu.core.registry), the pop lists it."""
+    from kefu.chat.models import Conversation
+    from kefu.org.models import Team
+
+    customer = CustomerFactory(province=Province.objects.get(slug="js"), name="江苏历史客户")
+    ContactFactory(customer=customer, name="李工", phones=["13800138001"])
+    now = timezone.now()
+    make_call(None, caller="13800138001", customer=customer, at=now - timedelta(hours=3))
+    Conversation.objects.create(
+        team=Team.objects.get(code="online"),
+        visitor_name="李工在线咨询",
+        visitor_phone="13800138001",  # matched by a contact's phone, no possible_contact set
+        created_at=now - timedelta(hours=2),
+    )
+    Conversation.objects.create(
+        team=Team.objects.get(code="online"), visitor_name="别人的会话", visitor_phone="13900000000"
+    )
+    call = make_call(None, caller="13800138001", customer=customer)
+    card = login_client(client, hotline_agent).get(f"/calls/{call.pk}/card/").content.decode()
+    history = card.split("最近五次接触", 1)[1]
+    assert history.index('data-kind="chat"') < history.index('data-kind="call"')  # newest first
+    assert "李工在线咨询" in history and "别人的会话" not in history
+    assert history.count('data-kind="call"') == 1  # the call on screen is left out
+
+
+def test_a_failing_provider_leaves_the_pop_working(client, hotline_agent, monkeypatch):
+    from kefu.core import registry
+
+    def broken(actor, customer, limit):
+        raise RuntimeError("provider down")
+
+    monkeypatch.setitem(registry.RECENT_CONTACTS, "broken", broken)
+    customer = CustomerFactory(province=Province.objects.get(slug="js"), name="江苏客户乙")
+    ContactFactory(customer=customer, name="赵工", phones=["13800138002"])
+    make_call(None, caller="13800138002", customer=customer, at=timezone.now() - timedelta(hours=1))
+    call = make_call(None, caller="13800138002", customer=customer)
+    card = login_client(client, hotline_agent).get(f"/calls/{call.pk}/card/").content.decode()
+    assert card.count('data-kind="call"') == 1
