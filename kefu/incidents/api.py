@@ -111,6 +111,7 @@ class IncidentBulkOut(Schema):
     done: int
     already: int
     failed: list[dict[str, str]]
+    queued: int = 0  # more than bulk.INLINE_LIMIT orders: handed to the background run, counts then 0
 
 
 class IncidentReviewOut(Schema):
@@ -124,6 +125,8 @@ class IncidentReviewOut(Schema):
     to_relay_min: float | None
     sla: dict[str, int]
     acks: list[dict[str, Any]]
+    chats: int  # linked conversations the reader may see
+    calls: int  # linked calls the reader may see
 
 
 def _actor(request: HttpRequest) -> Actor:
@@ -316,8 +319,10 @@ def link_create(request: HttpRequest, number: str, payload: IncidentLinkIn) -> S
     summary="批量答复并办结关联工单 / Bulk reply and resolution (409 when already done)",
 )
 def bulk_resolve(request: HttpRequest, number: str, payload: IncidentBulkIn) -> dict[str, Any]:
-    rep = bulk.bulk_resolve(actor=_actor(request), incident=_get(request, number), method=payload.method)
-    return {"done": rep.done, "already": rep.already, "failed": rep.failed}
+    rep = bulk.bulk_request(actor=_actor(request), incident=_get(request, number), method=payload.method)
+    if isinstance(rep, int):
+        return {"done": 0, "already": 0, "failed": [], "queued": rep}
+    return {"done": rep.done, "already": rep.already, "failed": rep.failed, "queued": 0}
 
 
 @router.get("/{number}/review", response=IncidentReviewOut, summary="复盘报告数据 / Review report figures")
@@ -336,6 +341,8 @@ def review_get(request: HttpRequest, number: str) -> dict[str, Any]:
         "to_hq_seen_min": rep.to_hq_seen_min,
         "to_relay_min": rep.to_relay_min,
         "sla": rep.sla,
+        "chats": rep.chats,
+        "calls": rep.calls,
         "acks": [
             {**a, "acknowledged_at": a["acknowledged_at"].isoformat() if a["acknowledged_at"] else None}
             for a in rep.acks

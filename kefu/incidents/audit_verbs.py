@@ -16,6 +16,7 @@ register_verbs(
         "incident.contact_linked": _("关联在线会话/通话到事件"),
         "incident.contact_unlinked": _("取消在线会话/通话与事件的关联"),
         "incident.bulk_resolved": _("批量答复办结关联工单"),
+        "incident.bulk_started": _("后台批量答复办结已开始"),
         "incident.system_seat_granted": _("批量办结：系统账号加入持单团队"),
         "incident.article_created": _("建立事件紧急知识"),
     }

@@ -299,11 +299,17 @@ def contact_unlink(request: HttpRequest, number: str, link_id: int) -> HttpRespo
 @actor_required("incident.view")
 def bulk_resolve(request: HttpRequest, number: str) -> HttpResponse:
     inc = _incident(request, number)
-    rep = bulk.bulk_resolve(
+    rep = bulk.bulk_request(
         actor=_actor(request),
         incident=inc,
         method=request.POST.get("method", ReplyMethod.SMS),
     )
+    if isinstance(rep, int):
+        messages.success(
+            request,
+            _("关联工单 %(n)s 张，已转入后台批量答复办结；完成后结果见本页关联工单与时间线。") % {"n": rep},
+        )
+        return _back(number)
     messages.success(
         request,
         _("批量答复办结：成功 %(d)s 张，此前已办结 %(a)s 张，失败 %(f)s 张。")

@@ -245,3 +245,40 @@ def test_review_figures_and_excel(hotline_lead, hq_reviewer, agent_js, agent_sh,
     book = openpyxl.load_workbook(io.BytesIO(review.to_xlsx(rep)))
     assert book.sheetnames == ["概况", "时间线", "分省分时工单", "通报确认", "会话与通话", "时限影响"]
     assert book["概况"]["B1"].value == inc.number
+
+
+def test_many_orders_go_to_the_background_with_the_same_checks(
+    hotline_lead, agent_js, agent_sh, hotline_agent, monkeypatch, django_capture_on_commit_callbacks
+):
+    """Huey runs tasks immediately under test: the hand-over, then the run itself, as the manager."""
+    monkeypatch.setattr(bulk, "INLINE_LIMIT", 2)
+    now = timezone.now() - timedelta(hours=1)
+    inc, ok, stuck, done_before = _resolved_incident(hotline_lead, agent_js, agent_sh, hotline_agent, now)
+    with django_capture_on_commit_callbacks(execute=True):
+        queued = bulk.bulk_request(actor=hotline_lead, incident=inc)
+    assert queued == 5
+    assert all(fresh(t).status == "resolved" for t in ok)
+    (started,) = AuditEvent.objects.filter(verb="incident.bulk_started", target_id=str(inc.pk))
+    assert started.actor_id == hotline_lead.user.pk and started.data["orders"] == 5
+    (run,) = AuditEvent.objects.filter(verb="incident.bulk_resolved", target_id=str(inc.pk))
+    assert run.actor_id == hotline_lead.user.pk and run.data["done"] == 3
+    # What is left (the one failed order) is few enough to retry at once: a report, not a hand-over.
+    again = bulk.bulk_request(actor=hotline_lead, incident=inc)
+    assert isinstance(again, bulk.BulkReport)
+    assert (again.done, again.already, [f["ticket"] for f in again.failed]) == (0, 0, [str(stuck.pk)])
+
+
+def test_the_page_hands_many_orders_to_the_background(
+    client, hotline_lead, agent_js, agent_sh, hotline_agent, monkeypatch, django_capture_on_commit_callbacks
+):
+    from django.urls import reverse
+
+    monkeypatch.setattr(bulk, "INLINE_LIMIT", 2)
+    now = timezone.now() - timedelta(hours=1)
+    inc, ok, *_ = _resolved_incident(hotline_lead, agent_js, agent_sh, hotline_agent, now)
+    client.force_login(hotline_lead.user)
+    with django_capture_on_commit_callbacks(execute=True):
+        resp = client.post(reverse("incidents:bulk", args=[inc.number]), {"method": "sms"})
+    assert resp.status_code == 302
+    assert "已转入后台批量答复办结" in client.get(resp["Location"]).content.decode()
+    assert all(fresh(t).status == "resolved" for t in ok)
