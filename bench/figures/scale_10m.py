@@ -29,7 +29,8 @@ At each size, in process (Django test client, no server; queries and wall time):
 
 Results of the 1M phase are kept in the bench database, so a rerun after an
 interruption prints both columns without reloading (``KEFU_BENCH_FRESH=1`` starts
-over). Direct use: ``nice -n 10 .venv/bin/python bench/figures/scale_10m.py [--quick]``;
+over). ``KEFU_BENCH_ORDERS=N`` stops the second phase at N orders instead of 10M (the
+newest N of the same history). Direct use: ``nice -n 10 .venv/bin/python bench/figures/scale_10m.py [--quick]``;
 progress goes to stderr. ``--quick``: 20,000 and 200,000 orders.
 """
 
@@ -48,7 +49,9 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 from _child import create_database, server_url  # noqa: E402
 
 NAME = "scale_10m"
-DESCRIPTION = "Create, queue page and SLA sweep at 1M and 10M work orders side by side (PostgreSQL, SQL-generated)"
+DESCRIPTION = (
+    "Create, queue page and SLA sweep at 1M and 10M work orders side by side (PostgreSQL, SQL-generated)"
+)
 
 ROOT = Path(__file__).resolve().parents[2]
 BENCH_DB = "kefu_bench_scale"
@@ -58,15 +61,29 @@ OPEN_HOURS = 40
 DUE = 1000
 TABLES = ("tickets_ticket", "sla_clock", "core_auditevent")
 OPEN = ["open", "awaiting_acceptance", "accepted", "result_returned", "waiting_customer"]
-KINDS = ["complaint", "complaint", "fault", "consultation", "complaint", "fault", "consultation", "consultation",
-         "acceptance", "complaint"]
+KINDS = [
+    "complaint",
+    "complaint",
+    "fault",
+    "consultation",
+    "complaint",
+    "fault",
+    "consultation",
+    "consultation",
+    "acceptance",
+    "complaint",
+]
 
 
 def run(quick: bool) -> list[tuple[str, float, str]]:
     """Spawn the child on the bench database; its progress goes to our stderr."""
     base = server_url().rsplit("/", 1)[0]
-    env = {**os.environ, "DATABASE_URL": f"{base}/{BENCH_DB}", "DJANGO_SETTINGS_MODULE": "config.settings",
-           "KEFU_LOG_LEVEL": "WARNING"}
+    env = {
+        **os.environ,
+        "DATABASE_URL": f"{base}/{BENCH_DB}",
+        "DJANGO_SETTINGS_MODULE": "config.settings",
+        "KEFU_LOG_LEVEL": "WARNING",
+    }
     env.pop("KEFU_TESTING", None)
     args = [sys.executable, str(Path(__file__).resolve()), "--child"] + (["--quick"] if quick else [])
     out = subprocess.run(args, env=env, cwd=ROOT, stdout=subprocess.PIPE, text=True, check=False)
@@ -91,20 +108,29 @@ def _refs() -> dict[str, Any]:
     desks = {t.province_id: t.pk for t in Team.objects.filter(kind="province_desk")}
     agents = []
     for p in provinces:
-        user, _ = User.objects.get_or_create(username=f"scale_{p.slug}", defaults={"display_name": f"压测{p.slug}"})
+        user, _ = User.objects.get_or_create(
+            username=f"scale_{p.slug}", defaults={"display_name": f"压测{p.slug}"}
+        )
         Membership.objects.get_or_create(user=user, team_id=desks[p.pk], role=Role.AGENT)
         agents.append(user.pk)
     hotline = Team.objects.get(code="hotline")
     hot_user, _ = User.objects.get_or_create(username="scale_hotline", defaults={"display_name": "压测热线"})
     Membership.objects.get_or_create(user=hot_user, team=hotline, role=Role.AGENT)
     leaves = list(Category.objects.filter(level=3).values_list("pk", flat=True)) + list(
-        Category.objects.filter(code__in=["cf_incident", "cf_other"]).values_list("pk", flat=True))
+        Category.objects.filter(code__in=["cf_incident", "cf_other"]).values_list("pk", flat=True)
+    )
     policy = Policy.objects.get(code="complaint-hotline-resolve")
     return {
-        "prov_ids": [p.pk for p in provinces], "prov_slugs": [p.slug.upper() for p in provinces],
-        "desk_ids": [desks[p.pk] for p in provinces], "agent_ids": agents, "hotline": hotline.pk,
-        "hot_user": hot_user.pk, "leaves": leaves,
-        "consult": Category.objects.get(code="consult").pk, "policy": policy.pk, "calendar": policy.calendar_id,
+        "prov_ids": [p.pk for p in provinces],
+        "prov_slugs": [p.slug.upper() for p in provinces],
+        "desk_ids": [desks[p.pk] for p in provinces],
+        "agent_ids": agents,
+        "hotline": hotline.pk,
+        "hot_user": hot_user.pk,
+        "leaves": leaves,
+        "consult": Category.objects.get(code="consult").pk,
+        "policy": policy.pk,
+        "calendar": policy.calendar_id,
     }
 
 
@@ -187,7 +213,8 @@ def _customers(refs: dict[str, Any]) -> None:
                SELECT '压测客户' || p || '-' || n, 'SC-' || p || '-' || lpad(n::text, 5, '0'), (%(provs)s::bigint[])[p], NULL,
                  'enterprise', '', true, 1, now(), now()
                FROM generate_series(1, 31) AS p, generate_series(0, 299) AS n ORDER BY p, n""",
-            {"provs": refs["prov_ids"]})
+            {"provs": refs["prov_ids"]},
+        )
 
 
 def _drop_indexes() -> list[str]:
@@ -199,10 +226,14 @@ def _drop_indexes() -> list[str]:
         cursor.execute(
             """SELECT i.indexname, i.indexdef FROM pg_indexes i
                WHERE i.tablename = ANY(%s) AND i.schemaname = 'public'
-                 AND i.indexname NOT IN (SELECT conname FROM pg_constraint)""", [list(TABLES)])
+                 AND i.indexname NOT IN (SELECT conname FROM pg_constraint)""",
+            [list(TABLES)],
+        )
         found = cursor.fetchall()
         for name, definition in found:
-            cursor.execute("INSERT INTO bench_saved_index VALUES (%s, %s) ON CONFLICT DO NOTHING", [name, definition])
+            cursor.execute(
+                "INSERT INTO bench_saved_index VALUES (%s, %s) ON CONFLICT DO NOTHING", [name, definition]
+            )
             cursor.execute(f'DROP INDEX "{name}"')
         cursor.execute("SELECT def FROM bench_saved_index")
         return [r[0] for r in cursor.fetchall()]
@@ -231,10 +262,22 @@ def _load(lo: int, hi: int, total: int, now: Any, refs: dict[str, Any]) -> float
 
     started = time.perf_counter()
     _drop_indexes()
-    params = {"slugs": refs["prov_slugs"], "agents": refs["agent_ids"], "leaves": refs["leaves"],
-              "consult": refs["consult"], "hot_user": refs["hot_user"], "hotline": refs["hotline"],
-              "desks": refs["desk_ids"], "provs": refs["prov_ids"], "kinds": KINDS, "open": OPEN, "now": now,
-              "total": total, "policy": refs["policy"], "calendar": refs["calendar"]}
+    params = {
+        "slugs": refs["prov_slugs"],
+        "agents": refs["agent_ids"],
+        "leaves": refs["leaves"],
+        "consult": refs["consult"],
+        "hot_user": refs["hot_user"],
+        "hotline": refs["hotline"],
+        "desks": refs["desk_ids"],
+        "provs": refs["prov_ids"],
+        "kinds": KINDS,
+        "open": OPEN,
+        "now": now,
+        "total": total,
+        "policy": refs["policy"],
+        "calendar": refs["calendar"],
+    }
     orders_sql = ORDERS_SQL.format(open_hours=OPEN_HOURS, step=STEP_S)
     chunk = 500_000
     done = 0
@@ -250,8 +293,10 @@ def _load(lo: int, hi: int, total: int, now: Any, refs: dict[str, Any]) -> float
             cursor.execute(AUDIT_SQL, {"lo": a, "hi": b})
         done += b - a + 1
         rate = done / (time.perf_counter() - started)
-        say(f"  {done:,} / {hi - lo + 1:,} orders with clocks and audit ({rate:,.0f} orders/s, "
-            f"about {(hi - lo + 1 - done) / rate / 60:.0f} min left)")
+        say(
+            f"  {done:,} / {hi - lo + 1:,} orders with clocks and audit ({rate:,.0f} orders/s, "
+            f"about {(hi - lo + 1 - done) / rate / 60:.0f} min left)"
+        )
     say("  rebuilding indexes")
     _restore_indexes()
     with connection.cursor() as cursor:
@@ -271,7 +316,8 @@ def _set_due(total: int, now: Any) -> list[int]:
             """UPDATE sla_clock SET status = 'running', outcome = '', due_at = %(due)s, warn_at = %(warn)s,
                  next_check_at = %(due)s, warned_at = %(warn)s, breached_at = NULL, stopped_at = NULL
                WHERE id = ANY(%(ids)s)""",
-            {"ids": ids, "due": now - _td(minutes=5), "warn": now - _td(minutes=30)})
+            {"ids": ids, "due": now - _td(minutes=5), "warn": now - _td(minutes=30)},
+        )
     return ids
 
 
@@ -299,17 +345,28 @@ def _measure(total: int, now: Any) -> dict[str, float]:
     out: dict[str, float] = {}
     desk_user = User.objects.get(username="scale_bj")
     team = Team.objects.get(code="desk_bj")
-    _token, secret = token_issue(actor=actor_for(desk_user), team=team, name=f"scale-{total}")
+    _token, secret = token_issue(actor=actor_for(desk_user), team=team, name=f"scale-{time.time_ns()}")
     api = Client(HTTP_AUTHORIZATION=f"Bearer {secret}")
     from kefu.customers.models import Customer
 
-    customers = list(Customer.objects.unscoped("bench").filter(province__slug="bj").values_list("pk", flat=True))
+    customers = list(
+        Customer.objects.unscoped("bench").filter(province__slug="bj").values_list("pk", flat=True)
+    )
 
     def create(i: int) -> None:
-        body = {"kind": "complaint", "customer_id": customers[i % len(customers)], "subject": "会议终端无法登录",
-                "description": "压测", "category": "cf_usage_login"}
-        r = api.post("/api/tickets", body, content_type="application/json",
-                     headers={"Idempotency-Key": f"scale-{total}-{i}-{time.time_ns()}"})
+        body = {
+            "kind": "complaint",
+            "customer_id": customers[i % len(customers)],
+            "subject": "会议终端无法登录",
+            "description": "压测",
+            "category": "cf_usage_login",
+        }
+        r = api.post(
+            "/api/tickets",
+            body,
+            content_type="application/json",
+            headers={"Idempotency-Key": f"scale-{total}-{i}-{time.time_ns()}"},
+        )
         if r.status_code != 201:
             raise RuntimeError(f"create failed: {r.status_code} {r.content[:300]!r}")
 
@@ -324,10 +381,14 @@ def _measure(total: int, now: Any) -> dict[str, float]:
         create(i)
         walls.append((time.perf_counter() - started) * 1000)
     out["create p50 ms"], out["create p95 ms"] = _pct(walls)
-    say(f"  create: p50 {out['create p50 ms']} ms, p95 {out['create p95 ms']} ms, {out['create queries']} queries")
+    say(
+        f"  create: p50 {out['create p50 ms']} ms, p95 {out['create p95 ms']} ms, {out['create queries']} queries"
+    )
 
-    for label, username in (("queue page, Beijing desk", "scale_bj"), ("queue page, hotline (national)",
-                                                                         "scale_hotline")):
+    for label, username in (
+        ("queue page, Beijing desk", "scale_bj"),
+        ("queue page, hotline (national)", "scale_hotline"),
+    ):
         page = Client()
         page.force_login(User.objects.get(username=username))
         for _ in range(3):
@@ -384,14 +445,23 @@ def child(quick: bool) -> list[tuple[str, float, str]]:
     from django.utils import timezone
 
     # Pages render in process: plain static URLs, no collected manifest needed (a fresh clone has none).
-    settings.STORAGES = {**settings.STORAGES,
-                         "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"}}
+    settings.STORAGES = {
+        **settings.STORAGES,
+        "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
+    }
 
     call_command("migrate", verbosity=0)
-    small, big = (20_000, 200_000) if quick else (1_000_000, 10_000_000)
+    # Ids run up to ``top`` (the newest order); a size loads the newest ``size`` of them.
+    top = 200_000 if quick else 10_000_000
+    small = 20_000 if quick else 1_000_000
+    big = int(os.environ.get("KEFU_BENCH_ORDERS", top))
+    if not small < big <= top:
+        raise SystemExit(f"KEFU_BENCH_ORDERS must be above {small} and at most {top}")
     with connection.cursor() as cursor:
-        cursor.execute("CREATE TABLE IF NOT EXISTS bench_scale_result (orders bigint PRIMARY KEY, "
-                       "load_s float, figures jsonb, measured_at timestamptz)")
+        cursor.execute(
+            "CREATE TABLE IF NOT EXISTS bench_scale_result (orders bigint PRIMARY KEY, "
+            "load_s float, figures jsonb, measured_at timestamptz)"
+        )
         if os.environ.get("KEFU_BENCH_FRESH") == "1":
             cursor.execute("TRUNCATE bench_scale_result")
             cursor.execute("SET session_replication_role = replica")  # the audit table's append-only trigger
@@ -399,11 +469,15 @@ def child(quick: bool) -> list[tuple[str, float, str]]:
             cursor.execute("SET session_replication_role = DEFAULT")
         cursor.execute("SELECT orders, load_s, figures FROM bench_scale_result")
         kept = {r[0]: (r[1], r[2]) for r in cursor.fetchall()}
-        cursor.execute("SELECT coalesce(max(id), 0), count(*) FROM tickets_ticket WHERE id <= %s", [big])
-        top, count = cursor.fetchone()
+        cursor.execute("SELECT coalesce(max(id), 0), count(*) FROM tickets_ticket WHERE id <= %s", [top])
+        _top_loaded, count = cursor.fetchone()
     figures: list[tuple[str, float, str]] = [
-        (f"load average (1 min) at start, {os.cpu_count()} CPUs (machine shared with other work)",
-         round(os.getloadavg()[0], 1), "")]
+        (
+            f"load average (1 min) at start, {os.cpu_count()} CPUs (machine shared with other work)",
+            round(os.getloadavg()[0], 1),
+            "",
+        )
+    ]
     refs = _refs()
     # "now" of the data: fixed at the first load, so both phases and reruns share one history.
     with connection.cursor() as cursor:
@@ -423,30 +497,39 @@ def child(quick: bool) -> list[tuple[str, float, str]]:
             say(f"{size:,} orders: kept from an earlier run")
             continue
         with connection.cursor() as cursor:
-            cursor.execute("SELECT count(*) FROM tickets_ticket WHERE id <= %s", [big])
+            cursor.execute("SELECT count(*) FROM tickets_ticket WHERE id <= %s", [top])
             have = cursor.fetchone()[0]
         if have == 0:
             _customers(refs)
-        lo = big - size + 1
+        lo = top - size + 1
         with connection.cursor() as cursor:
-            cursor.execute("SELECT min(id) FROM tickets_ticket WHERE id <= %s", [big])
+            cursor.execute("SELECT min(id) FROM tickets_ticket WHERE id <= %s", [top])
             low = cursor.fetchone()[0]
-        hi = (low - 1) if low else big
+        hi = (low - 1) if low else top
         say(f"loading orders {lo:,}..{hi:,} to reach {size:,} (orders, clocks, audit events)")
-        load_s = _load(lo, hi, big, data_now, refs) if hi >= lo else 0.0
+        load_s = _load(lo, hi, top, data_now, refs) if hi >= lo else 0.0
         with connection.cursor() as cursor:
-            for table, floor in (("tickets_ticket", big), ("sla_clock", 2 * big), ("core_auditevent", 3 * big)):
+            for table, floor in (
+                ("tickets_ticket", top),
+                ("sla_clock", 2 * top),
+                ("core_auditevent", 3 * top),
+            ):
                 # New rows above every generated id (and above the ones the last phase's creates took).
-                cursor.execute(f"SELECT setval(pg_get_serial_sequence('{table}', 'id'), "
-                               f"GREATEST((SELECT max(id) FROM {table}), %s))", [floor + 1_000_000])
+                cursor.execute(
+                    f"SELECT setval(pg_get_serial_sequence('{table}', 'id'), "
+                    f"GREATEST((SELECT max(id) FROM {table}), %s))",
+                    [floor + 1_000_000],
+                )
             cursor.execute("SELECT count(*) FROM tickets_ticket")
             say(f"{cursor.fetchone()[0]:,} orders loaded in {load_s / 60:.1f} min; measuring")
-        measured = _measure(big, data_now)
+        measured = _measure(top, data_now)
         results[size] = (load_s, measured)
         with connection.cursor() as cursor:
-            cursor.execute("INSERT INTO bench_scale_result VALUES (%s, %s, %s, now()) ON CONFLICT (orders) DO UPDATE "
-                           "SET load_s = excluded.load_s, figures = excluded.figures", [size, load_s,
-                                                                                       json.dumps(measured)])
+            cursor.execute(
+                "INSERT INTO bench_scale_result VALUES (%s, %s, %s, now()) ON CONFLICT (orders) DO UPDATE "
+                "SET load_s = excluded.load_s, figures = excluded.figures",
+                [size, load_s, json.dumps(measured)],
+            )
     a, b = results[small][1], results[big][1]
     ms = f"{small // 1000:,}k" if small < 1_000_000 else f"{small // 1_000_000}M"
     mb = f"{big // 1000:,}k" if big < 1_000_000 else f"{big // 1_000_000}M"
@@ -457,8 +540,13 @@ def child(quick: bool) -> list[tuple[str, float, str]]:
         figures.append((f"{name} at {mb}", b.get(key, float("nan")), unit))
         if unit == "ms" and a[key]:
             figures.append((f"{name}: {mb} / {ms}", round(b.get(key, 0) / a[key], 2), "×"))
-    figures.append((f"SQL load to {ms} (orders + clocks + audit, indexes rebuilt)", round(results[small][0] / 60, 1),
-                    "min"))
+    figures.append(
+        (
+            f"SQL load to {ms} (orders + clocks + audit, indexes rebuilt)",
+            round(results[small][0] / 60, 1),
+            "min",
+        )
+    )
     figures.append((f"SQL load {ms} → {mb}", round(results[big][0] / 60, 1), "min"))
     return figures
 
