@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import date, timedelta
 
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpRequest, HttpResponse, HttpResponseBase
 from django.shortcuts import render
 from django.utils import timezone
 from django.views.decorators.clickjacking import xframe_options_exempt
@@ -196,11 +196,11 @@ def file_download(request: HttpRequest, pk: int) -> HttpResponse:
     """An agent opens a file of a conversation of their teams; ``?inline=1`` shows an image (thumbnails)."""
     actor = request.actor  # type: ignore[attr-defined]
     a = services.file_for_agent(actor, pk)
-    return files.download_response(a, inline_image=request.GET.get("inline") == "1")
+    return files.download_response(a, inline_image=request.GET.get("inline") == "1")  # type: ignore[return-value]
 
 
 @require_GET
-def visitor_file(request: HttpRequest, pk: int) -> HttpResponse:
+def visitor_file(request: HttpRequest, pk: int) -> HttpResponseBase:
     """A visitor fetches a file of their own conversation with the token header (no cookie, no URL secret)."""
     cors = ""
     try:
