@@ -200,6 +200,12 @@ def stop(proc: subprocess.Popen[bytes]) -> None:
         proc.wait(timeout=10)
 
 
+def cpu_s(pid: int) -> float:
+    """User + system CPU seconds of a process so far (what a loaded machine does not distort much)."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
 def rss_mb(pid: int) -> float:
     for line in Path(f"/proc/{pid}/status").read_text().splitlines():
         if line.startswith("VmRSS:"):
@@ -412,7 +418,9 @@ def measure(visitors: int, agents: int, seconds: float, redis: bool) -> dict[str
         try:
             time.sleep(1)
             rss_before = rss_mb(daphne.pid)
+            cpu_before = cpu_s(daphne.pid)
             result = asyncio.run(load(port, data, seconds, 10.0))
+            result["cpu_s"] = cpu_s(daphne.pid) - cpu_before
             result["rss_before"] = rss_before
             result["rss_after"] = rss_mb(daphne.pid)
         finally:
@@ -433,6 +441,8 @@ def rows(label: str, visitors: int, agents: int, r: dict[str, Any]) -> list[tupl
         (f"{label}: stored+ack p50", round(pct(r["ack_ms"], 50), 1), "ms"),
         (f"{label}: stored+ack p99", round(pct(r["ack_ms"], 99), 1), "ms"),
         (f"{label}: error frames", float(r["errors"]), "frames"),
+        (f"{label}: daphne CPU per message (sockets open + messages)",
+         round(1000 * r["cpu_s"] / max(1, r["acked"]), 1), "ms"),
         (f"{label}: daphne RSS before sockets", r["rss_before"], "MB"),
         (f"{label}: daphne RSS at the end", r["rss_after"], "MB"),
     ]

@@ -117,7 +117,10 @@ def measure(conversations: int, seconds: float, redis: bool) -> dict[str, Any]:
         daphne, port = cs.start_daphne(env)
         try:
             time.sleep(1)
-            return asyncio.run(load(port, data, seconds))
+            before = cs.cpu_s(daphne.pid)
+            result = asyncio.run(load(port, data, seconds))
+            result["cpu_s"] = cs.cpu_s(daphne.pid) - before
+            return result
         finally:
             cs.stop(daphne)
     finally:
@@ -143,6 +146,7 @@ def run(quick: bool) -> list[tuple[str, float, str]]:
             (f"{label}: ack p99", round(cs.pct([a * 1000 for a in r["acks"]], 99), 1), "ms"),
             (f"{label}: delivery p99", round(cs.pct([d * 1000 for d in r["delivered"]], 99), 1), "ms"),
             (f"{label}: error frames", float(len(r["errors"])), "frames"),
+            (f"{label}: daphne CPU per stored message", round(1000 * r["cpu_s"] / max(1, len(r["acks"])), 1), "ms"),
         ]
     return out
 

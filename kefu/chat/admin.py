@@ -7,7 +7,7 @@ from django.db import transaction
 
 from kefu.core import audit
 
-from .models import ChatSettings, Conversation, Message, Transfer
+from .models import Attachment, ChatSettings, Conversation, Message, Transfer
 
 
 @admin.register(ChatSettings)
@@ -23,7 +23,7 @@ class ChatSettingsAdmin(admin.ModelAdmin):
                 target=obj,
                 data={
                     f: str(getattr(obj, f))
-                    for f in ("routing", "max_concurrent", "idle_minutes", "calendar_id")
+                    for f in ("routing", "max_concurrent", "idle_minutes", "calendar_id", "left_message_agent_id")
                 },
             )
 
@@ -36,12 +36,23 @@ class MessageInline(admin.TabularInline):
     can_delete = False
 
 
+class AttachmentInline(admin.TabularInline):
+    model = Attachment
+    fields = ("original_name", "content_type", "size", "sender", "is_transcript", "created_at")
+    readonly_fields = fields
+    extra = 0
+    can_delete = False
+
+    def has_add_permission(self, request: Any, obj: Any = None) -> bool:
+        return False
+
+
 @admin.register(Conversation)
 class ConversationAdmin(admin.ModelAdmin):
     list_display = ("pk", "visitor_name", "team", "agent", "status", "created_at", "rating")
     list_filter = ("status", "rating")
     readonly_fields = [f.name for f in Conversation._meta.fields]
-    inlines = [MessageInline]
+    inlines = [MessageInline, AttachmentInline]
 
     def has_add_permission(self, request: Any) -> bool:
         return False
