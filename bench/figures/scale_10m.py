@@ -529,6 +529,12 @@ def child(quick: bool) -> list[tuple[str, float, str]]:
             row = cursor.fetchone()
     data_now = row[0]
     results: dict[int, tuple[float, dict[str, float]]] = {}
+    with connection.cursor() as cursor:
+        cursor.execute("CREATE TABLE IF NOT EXISTS bench_saved_index (name text PRIMARY KEY, def text)")
+        cursor.execute("SELECT count(*) FROM bench_saved_index")
+        if cursor.fetchone()[0]:
+            say("an interrupted load left indexes dropped: rebuilding them first")
+            _restore_indexes()
     for size in (small, big):
         if size in kept:
             results[size] = kept[size]
