@@ -75,7 +75,7 @@ def test_link_ack_and_bulk_over_the_api(hotline_lead, hq_reviewer, agent_js, age
     r = post(api(agent_js), f"/api/incidents/{inc.number}/links", {"ticket": make_ticket(agent_js).number})
     assert r.status_code == 409 and r.json()["code"] == "incident_closed"
     r = post(api(hotline_lead), f"/api/incidents/{inc.number}/bulk-resolve", {})
-    assert r.status_code == 200 and r.json() == {"done": 1, "already": 0, "failed": []}
+    assert r.status_code == 200 and r.json() == {"done": 1, "already": 0, "failed": [], "queued": 0}
     r = post(api(hotline_lead), f"/api/incidents/{inc.number}/bulk-resolve", {})
     assert r.status_code == 409 and r.json()["code"] == "bulk_done"
     rev = api(hq_reviewer).get(f"/api/incidents/{inc.number}/review").json()
