@@ -118,3 +118,6 @@ def test_overlap_is_read_in_favour_of_the_phrase_only_when_the_other_word_is_as_
     assert inside_longer_word("自己看到的", 0, 3)
     # 着 glued to 忙: the phrase counts as written
     assert not inside_longer_word("我正忙着呢", 0, 3)
+    # jieba reads 弄清楚, but 清楚 is as common a word: 你自己弄 counts as written
+    assert not inside_longer_word("你自己弄清楚", 0, 4)
+    assert not run_check("你自己弄清楚", BOUNDARY_LEX, channel="ticket").clean
