@@ -147,6 +147,7 @@ def index_revisions(revisions: Iterable[Revision], *, batch: int = 500) -> int:
         count += _index_chunk(chunk)
     _stats_cache.clear()
     _df_cache.clear()
+    _vocab_cache.clear()
     return count
 
 
@@ -187,6 +188,7 @@ def remove_article(article_id: int) -> None:
     _remove([article_id])
     _stats_cache.clear()
     _df_cache.clear()
+    _vocab_cache.clear()
 
 
 def reindex_all() -> int:
@@ -296,7 +298,75 @@ def expand(q: str) -> list[QueryTerm]:
         for t in list(out):  # pieces of a found word (结束, 会议 inside 结束会议) belong to its concept
             if any(t != w and t in w for w in found) and out[t].concept == t:
                 out[t] = QueryTerm(t, concept, out[t].weight)
+    for _typed, meant in typo_terms(text, out):
+        out[meant] = QueryTerm(meant, meant, TYPO_WEIGHT)
     return list(out.values())
+
+
+# ---------------------------------------------------------------- typos (homophones of the input method)
+
+TYPO_WEIGHT = 0.8
+_HAN_RUN = re.compile(r"[\u4e00-\u9fff]{2,}")
+_vocab_cache: dict[str, Any] = {}
+
+
+@functools.lru_cache(maxsize=200_000)
+def _syllables(word: str) -> tuple[str, ...]:
+    from pypinyin import lazy_pinyin  # loaded on the first query with an unknown word
+
+    return tuple(lazy_pinyin(word))
+
+
+def _vocabulary() -> tuple[frozenset[str], dict[tuple[str, ...], list[str]]]:
+    """The index's words of two to four Chinese characters, and their toneless pinyin -> words.
+
+    Rebuilt when the index changed (number of articles or newest posting), checked every ``STATS_TTL``.
+    """
+    now = time.monotonic()
+    if _vocab_cache and now - _vocab_cache["checked"] <= STATS_TTL:
+        return _vocab_cache["words"], _vocab_cache["by_sound"]
+    with connection.cursor() as cur:
+        cur.execute("SELECT COUNT(*), MAX(id) FROM knowledge_posting")
+        key = tuple(cur.fetchone())
+        if _vocab_cache.get("key") != key:
+            cur.execute("SELECT DISTINCT term FROM knowledge_posting")
+            words = frozenset(t for (t,) in cur.fetchall() if _HAN_RUN.fullmatch(t))
+            by_sound: dict[tuple[str, ...], list[str]] = {}
+            for w in sorted(words):
+                if len(w) <= 4:
+                    by_sound.setdefault(_syllables(w), []).append(w)
+            _vocab_cache.update(key=key, words=words, by_sound=by_sound)
+    _vocab_cache["checked"] = now
+    return _vocab_cache["words"], _vocab_cache["by_sound"]
+
+
+def typo_terms(text: str, known: Iterable[str] = ()) -> list[tuple[str, str]]:
+    """``(typed, meant)`` pairs: 2–4 Chinese characters of the query that are no word at all (neither in this
+    knowledge base nor in the dictionary) but sound exactly like a word of this knowledge base (toneless
+    pinyin) and share a character with it in the same place: the input method's wrong pick (会义/会议,
+    共想/共享, 欠废/欠费). Characters of a query word this knowledge base knows are never re-read (手机|收 is
+    not 计收), and real words spelt another way (登陆, 帐单) are the synonym groups' business.
+    """
+    words, by_sound = _vocabulary()
+    tok = tokenizer()
+    tok.check_initialized()
+    taken = set(known)
+    out: list[tuple[str, str]] = []
+    for run in _HAN_RUN.findall(text):
+        solid = [False] * len(run)  # inside a query word this knowledge base knows
+        for word, start, end in tok.tokenize(run):
+            if len(word) > 1 and word in words:
+                solid[start:end] = [True] * (end - start)
+        for size in (4, 3, 2):
+            for i in range(len(run) - size + 1):
+                typed = run[i:i + size]
+                if any(solid[i:i + size]) or typed in words or tok.FREQ.get(typed) or typed in QUERY_STOPWORDS:
+                    continue
+                for meant in by_sound.get(_syllables(typed), ()):
+                    if meant not in taken and any(a == b for a, b in zip(typed, meant, strict=True)):
+                        taken.add(meant)
+                        out.append((typed, meant))
+    return out
 
 
 @functools.lru_cache(maxsize=4096)

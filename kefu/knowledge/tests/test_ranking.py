@@ -72,6 +72,20 @@ def test_single_characters_count_at_a_low_weight(make_published):
     assert _ids("画面 卡")[0] == picture.article_id  # a two-character word outweighs a single character
 
 
+def test_homophone_typos_find_the_meant_word(make_published):
+    """The input method's wrong pick (same pinyin, one character shared) finds the word this knowledge base uses."""
+    share = make_published(title="会议中如何共享屏幕", keywords="共享 屏幕", question="客户询问会议中共享屏幕。")
+    bill = make_published(title="欠费停机后如何恢复", keywords="欠费 停机", question="客户欠费后停机。")
+    make_published(title="资费计收规则", keywords="计收 回访", question="手机收不到验证码怎么办，回访客户。")
+    assert ("欠废", "欠费") in search.typo_terms("欠废")
+    assert _ids("欠废")[:1] == [bill.article_id]  # the typo alone, nothing else to go on
+    assert _ids("共想屏幕")[:1] == [share.article_id]
+    # a query word this knowledge base knows is not re-read across its boundary (手机|收 is not 计收) ...
+    assert search.typo_terms("手机收不到验证码") == []
+    # ... and a real word is left alone even when no article holds it (回放 is not 回访)
+    assert search.typo_terms("回放") == []
+
+
 def test_fillers_are_dropped(make_published):
     rev = make_published()
     terms = [t.term for t in search.expand("您好，麻烦问一下我们单位那个客户端老是登录不上去是怎么回事啊")]
