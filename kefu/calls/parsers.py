@@ -12,17 +12,28 @@ Formats:
   answeringNumber``; our addition: an optional ``timestamp`` (epoch seconds or
   ISO 8601) for when it happened.
 * Asterisk ``queue_log``: ``epoch|callid|queuename|agent|event|data1|data2|…``
-  (ENTERQUEUE url|callerid|position; CONNECT holdtime|bridgedchanneluniqueid|
-  ringtime; COMPLETEAGENT / COMPLETECALLER holdtime|calltime|origposition;
-  ABANDON position|origposition|waittime; EXITWITHTIMEOUT / EXITEMPTY
-  position|origposition|waittime; EXITWITHKEY key|position|…; TRANSFER
-  extension|context|holdtime|calltime|…). Agent, queue-member and other
-  housekeeping events (ADDMEMBER, PAUSE, RINGNOANSWER, CONFIGRELOAD, …) are
-  skipped, not rejected.
+  (the epoch may be a ``YYYY-MM-DD HH:MM:SS[.ffffff]`` Beijing time when a
+  realtime queue_log table is exported). ENTERQUEUE url|callerid|position;
+  CONNECT holdtime|bridgedchanneluniqueid|ringtime; COMPLETEAGENT /
+  COMPLETECALLER holdtime|calltime|origposition; ABANDON position|origposition|
+  waittime; EXITWITHTIMEOUT / EXITEMPTY position|origposition|waittime;
+  EXITWITHKEY key|position[|origposition|waittime]; WITHDRAW position|
+  origposition|waittime|info; JOINEMPTY; TRANSFER / BLINDTRANSFER extension|
+  context|holdtime|calltime|origposition; ATTENDEDTRANSFER BRIDGE|uid / APP|app
+  / LINK|chan|chan then holdtime|calltime|origposition; DID number. Member,
+  agent and system events (ADDMEMBER, REMOVEMEMBER, PAUSE*, UNPAUSE*, PENALTY,
+  AGENT*LOGIN/LOGOFF, RINGNOANSWER, RINGCANCELED, AGENTDUMP, CONFIGRELOAD,
+  QUEUESTART, SYSCOMPAT, INFO) are skipped, not rejected; any other event (a
+  dialplan's own QueueLog() name) is a reject with its line number.
 * Asterisk cdr_csv ``Master.csv``: ``accountcode, src, dst, dcontext, clid,
   channel, dstchannel, lastapp, lastdata, start, answer, end, duration,
   billsec, disposition, amaflags`` and, with loguniqueid/loguserfield,
-  ``uniqueid, userfield``. Times are ``YYYY-MM-DD HH:MM:SS`` in the PBX's zone.
+  ``uniqueid, userfield`` (17 columns: whichever of the two the 17th looks
+  like); cdr_custom's sample mapping (19 columns: ``clid, src, dst, dcontext,
+  channel, dstchannel, lastapp, lastdata, start, answer, end, duration,
+  billsec, disposition, amaflags, accountcode, uniqueid, userfield,
+  sequence``); or any of these with a header row naming the columns. Times
+  are ``YYYY-MM-DD HH:MM:SS`` in the PBX's zone, or epoch seconds.
 * A spreadsheet (CSV or .xlsx) with the header row of ``SHEET_COLUMNS``.
 """
 
@@ -115,6 +126,8 @@ def _epoch(text: str) -> datetime:
 
 def _local_time(text: str, zone: ZoneInfo, what: str) -> datetime:
     text = text.strip()
+    if text.replace(".", "", 1).isdigit() and len(text) >= 9:
+        return _epoch(text)  # cdr_custom's ${CDR(start,u)}: epoch seconds
     for fmt in ("%Y-%m-%d %H:%M:%S", "%Y/%m/%d %H:%M:%S", "%Y-%m-%dT%H:%M:%S", "%Y-%m-%d %H:%M"):
         try:
             return datetime.strptime(text, fmt).replace(tzinfo=zone).astimezone(UTC)
@@ -255,27 +268,27 @@ def parse_cti(payload: Mapping[str, Any], *, received_at: datetime) -> Fact:
 
 QUEUE_LOG_SKIPPED = frozenset(
     {
+        # queue members and agents, not callers
         "ADDMEMBER",
         "REMOVEMEMBER",
         "PAUSE",
         "UNPAUSE",
         "PAUSEALL",
         "UNPAUSEALL",
+        "PENALTY",
         "AGENTLOGIN",
         "AGENTLOGOFF",
         "AGENTCALLBACKLOGIN",
         "AGENTCALLBACKLOGOFF",
-        "CONFIGRELOAD",
-        "QUEUESTART",
+        # a member's phone rang and was not taken / stopped ringing: the caller is still waiting
         "RINGNOANSWER",
         "RINGCANCELED",
+        # the system and the dialplan's own notes
+        "CONFIGRELOAD",
+        "QUEUESTART",
         "SYSCOMPAT",
-        "AGENTDUMP",
-        "DID",
         "INFO",
-        "BLINDTRANSFER",
-        "ATTENDEDTRANSFER",
-        "PENALTY",
+        "AGENTDUMP",  # the agent hung up during the announcement; COMPLETE*/ABANDON follows
     }
 )
 
@@ -297,13 +310,17 @@ def queue_log_line(line: str) -> Fact | None:
     event = event.strip().upper()
     if event in QUEUE_LOG_SKIPPED:
         return None
-    at = _epoch(stamp)
+    stamp = stamp.strip()
+    # epoch seconds as the file writes them; a realtime queue_log table exports a date-time instead
+    dated = len(stamp) >= 10 and stamp[4] == "-" and stamp[7] == "-"
+    at = _local_time(stamp, PBX_ZONE, "") if dated else _epoch(stamp)
     call_id = _call_id(call_id)
     queue = "" if queue.strip().upper() == "NONE" else queue.strip()
-    data += [""] * (5 - len(data))
+    data += [""] * (6 - len(data))
     agent = _agent_of(member)
     base = Fact(call_id=call_id, at=at, event=event.lower(), queue=queue)
     if event == "ENTERQUEUE":
+        # url|callerid|position (position since Asterisk 12)
         return replace(base, event="queued", queued_at=at, started_at=at, caller=data[1].strip())
     if event == "CONNECT":
         wait = _seconds(data[0], "等待时长", "holdtime")
@@ -329,9 +346,15 @@ def queue_log_line(line: str) -> Fact | None:
             wait_seconds=wait,
             cause="agent" if event == "COMPLETEAGENT" else "caller",
         )
-    if event == "TRANSFER":
-        wait = _seconds(data[2], "等待时长", "holdtime")
-        talk = _seconds(data[3], "通话时长", "calltime")
+    if event in ("TRANSFER", "BLINDTRANSFER", "ATTENDEDTRANSFER"):
+        # TRANSFER / BLINDTRANSFER extension|context|holdtime|calltime|origposition;
+        # ATTENDEDTRANSFER BRIDGE|uniqueid|… or APP|app|… or LINK|chan1|chan2|… then holdtime|calltime|origposition.
+        # The times are the last three fields whatever came before them.
+        filled = [d for d in data if d.strip() != ""]
+        if len(filled) < 3:
+            raise BadLine(f"{event} 缺少等待/通话时长字段", f"{event} lacks its holdtime/calltime fields")
+        wait = _seconds(filled[-3], "等待时长", "holdtime")
+        talk = _seconds(filled[-2], "通话时长", "calltime")
         return replace(
             base,
             event="transferred",
@@ -341,7 +364,12 @@ def queue_log_line(line: str) -> Fact | None:
             talk_seconds=talk,
             wait_seconds=wait,
             answered_at=at - timedelta(seconds=talk),
+            queued_at=at - timedelta(seconds=talk + wait),
+            cause=event.lower(),
         )
+    if event == "DID":
+        # DID|number: logged by the dialplan before the queue, names the number the caller dialled
+        return replace(base, event="did", callee=data[0].strip(), started_at=at)
     if event == "ABANDON":
         wait = _seconds(data[2], "等待时长", "waittime")
         return replace(
@@ -352,11 +380,20 @@ def queue_log_line(line: str) -> Fact | None:
             wait_seconds=wait,
             queued_at=at - timedelta(seconds=wait),
         )
-    if event in ("EXITWITHTIMEOUT", "EXITEMPTY", "EXITWITHKEY"):
+    if event in ("EXITWITHTIMEOUT", "EXITEMPTY", "EXITWITHKEY", "WITHDRAW"):
         # The caller left the queue unanswered for another destination: an overflow.
-        left: int | None = _seconds(data[2], "等待时长", "waittime") if event != "EXITWITHKEY" else None
+        # EXITWITHTIMEOUT / EXITEMPTY position|origposition|waittime; EXITWITHKEY key|position
+        # (|origposition|waittime since Asterisk 13); WITHDRAW position|origposition|waittime|info.
+        index = 3 if event == "EXITWITHKEY" else 2
+        left: int | None = _seconds(data[index], "等待时长", "waittime") if data[index].strip() else None
         return replace(
-            base, event="overflowed", ended_at=at, hint="overflowed", wait_seconds=left, cause=event.lower()
+            base,
+            event="overflowed",
+            ended_at=at,
+            hint="overflowed",
+            wait_seconds=left,
+            queued_at=at - timedelta(seconds=left) if left is not None else None,
+            cause=event.lower(),
         )
     if event == "JOINEMPTY":
         return replace(
@@ -422,10 +459,81 @@ def _extension(channel: str) -> str:
     return channel
 
 
-def cdr_row(row: list[str], zone: ZoneInfo = PBX_ZONE) -> Fact:
-    if len(row) not in (16, 17, 18):
-        raise BadLine(f"列数应为 16 至 18，实为 {len(row)}", f"expected 16 to 18 columns, got {len(row)}")
-    values = dict(zip(CDR_COLUMNS, row, strict=False))
+# cdr_custom's sample mapping (cdr_custom.conf, "Master.csv => ${CSV_QUOTE(${CDR(clid)})},…"): clid first,
+# accountcode moved after amaflags, then uniqueid, userfield and the CDR's sequence number.
+CDR_CUSTOM_COLUMNS = (
+    "clid",
+    "src",
+    "dst",
+    "dcontext",
+    "channel",
+    "dstchannel",
+    "lastapp",
+    "lastdata",
+    "start",
+    "answer",
+    "end",
+    "duration",
+    "billsec",
+    "disposition",
+    "amaflags",
+    "accountcode",
+    "uniqueid",
+    "userfield",
+    "sequence",
+)
+CDR_KNOWN = frozenset(CDR_CUSTOM_COLUMNS) | {"linkedid", "peeraccount", "calldate"}
+CDR_NEEDED = (
+    "src",
+    "dst",
+    "channel",
+    "dstchannel",
+    "lastapp",
+    "lastdata",
+    "start",
+    "answer",
+    "end",
+    "duration",
+    "billsec",
+    "disposition",
+)
+
+
+def _looks_like_uniqueid(text: str) -> bool:
+    """Asterisk's uniqueid: ``<epoch>.<sequence>`` (optionally ``<system name>-`` before it)."""
+    tail = text.strip().rsplit("-", 1)[-1]
+    head, _dot, seq = tail.partition(".")
+    return head.isdigit() and seq.isdigit()
+
+
+def cdr_columns(row: list[str], header: tuple[str, ...] | None = None) -> tuple[str, ...]:
+    """The layout of one Master.csv row: the file's own header, or cdr_csv's / cdr_custom's by shape."""
+    if header is not None:
+        return header
+    n = len(row)
+    if n == 19:
+        return CDR_CUSTOM_COLUMNS
+    if n == 17 and not _looks_like_uniqueid(row[16]):
+        # cdr_csv with loguserfield but not loguniqueid: the 17th column is the userfield
+        return (*CDR_COLUMNS[:16], "userfield")
+    if n in (16, 17, 18):
+        return CDR_COLUMNS[:n]
+    raise BadLine(
+        f"列数应为 16 至 19（cdr_csv 或 cdr_custom 的 Master.csv），实为 {n}",
+        f"expected 16 to 19 columns (cdr_csv or cdr_custom Master.csv), got {n}",
+    )
+
+
+def cdr_row(row: list[str], zone: ZoneInfo = PBX_ZONE, header: tuple[str, ...] | None = None) -> Fact:
+    columns = cdr_columns(row, header)
+    if header is not None and len(row) != len(header):
+        raise BadLine(
+            f"列数与表头不符：表头 {len(header)} 列，此行 {len(row)} 列",
+            f"column count differs from the header: {len(header)} expected, got {len(row)}",
+        )
+    values = dict(zip(columns, row, strict=False))
+    for name in CDR_NEEDED:
+        values.setdefault(name, "")
     call_id = _call_id(values.get("uniqueid") or f"{values['channel']}@{values['start']}")
     start = _local_time(values["start"], zone, "开始")
     end = _local_time(values["end"], zone, "结束")
@@ -469,16 +577,19 @@ def cdr_row(row: list[str], zone: ZoneInfo = PBX_ZONE) -> Fact:
 def parse_cdr_csv(text: str, zone: ZoneInfo = PBX_ZONE) -> Parsed:
     result = Parsed()
     reader = csv.reader(io.StringIO(text))
+    header: tuple[str, ...] | None = None
     for row in reader:
         if not row or not any(cell.strip() for cell in row):
             continue
         result.lines += 1
-        number = reader.line_num
-        if result.lines == 1 and row[0].strip().lower() == "accountcode":
-            result.skipped += 1  # a header some exports add
+        number = reader.line_num  # the physical line where the record ends (quoted fields may span lines)
+        names = tuple(cell.strip().lower() for cell in row)
+        if result.lines == 1 and {"src", "dst", "start"} <= set(names) and set(names) <= CDR_KNOWN | {""}:
+            header = names  # a header some exports add: the columns are taken by name
+            result.skipped += 1
             continue
         try:
-            result.facts.append(cdr_row(row, zone))
+            result.facts.append(cdr_row(row, zone, header))
         except BadLine as exc:
             result.rejects.append(Reject(number, exc.reason, exc.reason_en))
     return result
