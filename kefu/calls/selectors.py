@@ -204,12 +204,13 @@ def _sums() -> dict[str, Any]:
 
 def _tally_of(r: dict[str, Any]) -> rates.Tally:
     return rates.Tally(
-        offered=r["n_offered"] or 0,
-        answered=r["n_answered"] or 0,
-        answered_in_target=r["n_in_target"] or 0,
-        abandoned=r["n_abandoned"] or 0,
+        # int(): PostgreSQL sums bigints as numeric (Decimal) on the delta side of the union
+        offered=int(r["n_offered"] or 0),
+        answered=int(r["n_answered"] or 0),
+        answered_in_target=int(r["n_in_target"] or 0),
+        abandoned=int(r["n_abandoned"] or 0),
         wait_answered_seconds=float(r["n_wait"] or 0),
-        talk_seconds=r["n_talk"] or 0,
+        talk_seconds=int(r["n_talk"] or 0),
     )
 
 
