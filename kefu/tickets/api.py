@@ -10,24 +10,43 @@ import datetime as dt
 import inspect
 from collections.abc import Callable
 from datetime import datetime
-from typing import Any
+from typing import Annotated, Any
 
 from django.http import FileResponse, HttpRequest
 from ninja import File, Query, Router, Schema, Status
 from ninja.files import UploadedFile
 from pydantic import Field, create_model
 
-from kefu.core.api import StrictSchema
+from kefu.core.api import OneOf, StrictSchema
 from kefu.core.errors import ValidationFailed
 from kefu.customers import selectors as customer_selectors
 from kefu.customers.phones import try_normalize_phone
 
 from . import attachments as attachment_services
 from . import selectors, services, workflow
-from .models import Ticket
+from .models import (
+    AcceptanceOutcome,
+    Channel,
+    HopStatus,
+    Kind,
+    ReasonCode,
+    ReferredTo,
+    ReplyMethod,
+    ReturnReason,
+    Ticket,
+    Topic,
+)
+from .models import Status as TicketStatus
+from .selectors import QUEUES
 from .web_common import download_response
 
 router = Router(tags=["tickets"])
+
+# Closed sets of values: checked on input, published as enums in the OpenAPI document (#17.3).
+KindStr = Annotated[str, OneOf(Kind)]
+ChannelStr = Annotated[str, OneOf(Channel)]
+StatusStr = Annotated[str, OneOf(TicketStatus)]
+TopicOrBlank = Annotated[str, OneOf(Topic, blank=True)]
 MAX_LIMIT = 200
 
 
@@ -41,10 +60,10 @@ class TeamRef(Schema):
 
 class TicketOut(Schema):
     number: str
-    kind: str
-    topic: str
-    channel: str
-    status: str
+    kind: KindStr
+    topic: TopicOrBlank
+    channel: ChannelStr
+    status: StatusStr
     province: str
     customer_id: int
     customer_name: str
@@ -58,8 +77,8 @@ class TicketOut(Schema):
     first_contact_agent: str
     holder_team: str
     assignee: str | None
-    referred_to: str
-    acceptance_outcome: str
+    referred_to: Annotated[str, OneOf(ReferredTo, blank=True)]
+    acceptance_outcome: Annotated[str, OneOf(AcceptanceOutcome, blank=True)]
     resolution: str
     resolved_from_kb: bool
     kb_article_id: int | None
@@ -76,16 +95,16 @@ class HopOut(Schema):
     id: int
     from_team: str
     to_team: str
-    reason_code: str
+    reason_code: Annotated[str, OneOf(ReasonCode)]
     note: str
     off_rule: bool
     requires_acceptance: bool
-    status: str
+    status: Annotated[str, OneOf(HopStatus)]
     created_at: datetime
     accepted_at: datetime | None
     accepted_by: str | None
     returned_at: datetime | None
-    return_reason: str
+    return_reason: Annotated[str, OneOf(ReturnReason, blank=True)]
     return_note: str
     result: str
 
@@ -94,7 +113,7 @@ class ReplyOut(Schema):
     id: int
     team: str
     author: str | None
-    method: str
+    method: Annotated[str, OneOf(ReplyMethod)]
     content: str
     replied_at: datetime
 
@@ -140,11 +159,11 @@ class TicketPage(Schema):
 
 
 class ListQuery(Schema):
-    queue: str = "all"
-    kind: str = ""
-    status: str = ""
+    queue: Annotated[str, OneOf(QUEUES)] = "all"
+    kind: Annotated[str, OneOf(Kind, blank=True)] = ""
+    status: Annotated[str, OneOf(TicketStatus, blank=True)] = ""
     category: str = ""
-    channel: str = ""
+    channel: Annotated[str, OneOf(Channel, blank=True)] = ""
     province: str = ""
     date_from: dt.date | None = None
     date_to: dt.date | None = None
@@ -154,12 +173,12 @@ class ListQuery(Schema):
 
 
 class CreateIn(StrictSchema):
-    kind: str
+    kind: KindStr
     customer_id: int
     subject: str
     description: str = ""
     category: str | None = None
-    topic: str = ""
+    topic: TopicOrBlank = ""
     contact_id: int | None = None
     caller_phone: str = ""
     team_code: str | None = None

@@ -10,12 +10,13 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Annotated, Any
 
+from kefu.core.api import OneOf
 from kefu.org.access import Actor
 
 from .. import selectors
-from ..models import Ticket
+from ..models import AcceptanceOutcome, ReasonCode, ReferredTo, ReplyMethod, ReturnReason, Ticket
 from .dispatch import (
     ticket_accept,
     ticket_dispatch,
@@ -103,22 +104,22 @@ _TO_TEAM = Param("to_team", str, REQUIRED, resolve=_team)
 
 ACTIONS: tuple[Action, ...] = (
     Action("dispatch", ticket_dispatch, "派单/转派 / Dispatch",
-           (_TO_TEAM, Param("reason_code", str, REQUIRED), _NOTE, _CONFIRM)),
+           (_TO_TEAM, Param("reason_code", Annotated[str, OneOf(ReasonCode)], REQUIRED), _NOTE, _CONFIRM)),
     Action("accept", ticket_accept, "接单 / Accept"),
     Action("return", ticket_return, "退回派单方 / Return to sender",
-           (Param("reason", str, REQUIRED), _NOTE), view_name="return_"),
+           (Param("reason", Annotated[str, OneOf(ReturnReason)], REQUIRED), _NOTE), view_name="return_"),
     Action("return_result", ticket_return_result, "返回处理结果 / Return the result",
            (Param("result", str, REQUIRED),)),
     Action("reply", ticket_reply, "答复客户 / Reply to the customer",
-           (Param("method", str, REQUIRED), Param("content", str, REQUIRED), _NORMS_OK)),
+           (Param("method", Annotated[str, OneOf(ReplyMethod)], REQUIRED), Param("content", str, REQUIRED), _NORMS_OK)),
     Action("await_customer", ticket_await_customer, "等待客户补充 / Wait for the customer", (_NOTE, _CONFIRM)),
     Action("customer_responded", ticket_customer_responded, "客户已补充 / Customer responded", (_NOTE,)),
     Action("resolve", ticket_resolve, "办结 / Resolve",
            (Param("resolution", str, REQUIRED), Param("article_id", int | None, None, form=_article_ref),
-            Param("reply_method"), Param("reply_content"), _NORMS_OK)),
-    Action("refer", ticket_refer, "引导办理渠道 / Refer (acceptance)", (Param("referred_to", str, REQUIRED), _NOTE)),
+            Param("reply_method", Annotated[str, OneOf(ReplyMethod, blank=True)]), Param("reply_content"), _NORMS_OK)),
+    Action("refer", ticket_refer, "引导办理渠道 / Refer (acceptance)", (Param("referred_to", Annotated[str, OneOf(ReferredTo)], REQUIRED), _NOTE)),
     Action("record_acceptance", ticket_record_acceptance, "客户经理记录受理结果 / Record acceptance",
-           (Param("outcome", str, REQUIRED), _NOTE)),
+           (Param("outcome", Annotated[str, OneOf(AcceptanceOutcome)], REQUIRED), _NOTE)),
     Action("reopen", ticket_reopen, "重新处理 / Reopen", (_NOTE,)),
     Action("close", ticket_close, "归档 / Close"),
     Action("submit_to_province", ticket_submit_to_province,
