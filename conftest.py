@@ -121,11 +121,14 @@ def pytest_collection_modifyitems(items):
 def _fresh_process_caches():
     """kefu.sla caches policies and calendars, kefu.tickets the taxonomy, per process: a test's
     rolled-back rows must not reach the next test."""
+    from kefu.org.api_auth import token_actors_clear
     from kefu.sla.services import lookups_clear
     from kefu.tickets.selectors import taxonomy_clear
 
     lookups_clear()
     taxonomy_clear()
+    token_actors_clear()
     yield
     lookups_clear()
     taxonomy_clear()
+    token_actors_clear()

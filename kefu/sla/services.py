@@ -113,6 +113,24 @@ def clock_start(
     existing = _locked(owner_type, owner_id, kind)
     if existing is not None:
         return existing
+    clock = clock_prepare(owner_type=owner_type, kind=kind, ticket_kind=ticket_kind, team=team, province=province,
+                          now=now)
+    if clock is None:
+        return None
+    clock.owner_id = owner_id
+    clock.save()
+    _record(clock, "sla.clock.started", actor, **clock_started_data(clock))
+    return clock
+
+
+def clock_prepare(
+    *, owner_type: str, kind: str, ticket_kind: str, team: Team, province: Province | None, now: datetime,
+) -> Clock | None:
+    """The clock an owner being created would get, unsaved (no query: policy and calendar are cached).
+
+    For an owner created in the caller's transaction (a new work order): the caller learns the due
+    time before it writes the owner, writes the owner once, then calls ``clock_insert``.
+    """
     policy = _looked_up(("policy", kind, ticket_kind, team.kind),
                         lambda: policy_for(kind=kind, ticket_kind=ticket_kind, team_kind=team.kind))
     if policy is None:
@@ -122,14 +140,30 @@ def clock_start(
     d = deadlines(spec, now=now, remaining_seconds=budget, budget_seconds=budget,
                   warn_ratio=float(policy.warn_ratio), service_hours=policy.service_hours)
     clock = Clock(
-        owner_type=owner_type, owner_id=owner_id, kind=kind, ticket_kind=ticket_kind, team=team,
+        owner_type=owner_type, owner_id=0, kind=kind, ticket_kind=ticket_kind, team=team,
         province=province, policy=policy, service_hours=policy.service_hours, calendar_id=policy.calendar_id,
         budget_seconds=budget, warn_ratio=policy.warn_ratio, started_at=now, due_at=d.due_at, warn_at=d.warn_at,
     )
     _schedule(clock)
-    clock.save()
-    _record(clock, "sla.clock.started", actor, policy=policy.code, due_at=_iso(clock.due_at))
     return clock
+
+
+def clock_insert(clock: Clock, *, owner_id: int) -> Clock:
+    """Write a ``clock_prepare``-d clock for its owner, just created in the same transaction: one INSERT.
+
+    No lock and no read (a new owner has no clock; the one-per-owner-and-kind constraint would refuse a
+    second), and no event of its own: the owner's creation event carries ``clock_started_data(clock)``,
+    so a create writes one audit row.
+    """
+    clock.owner_id = owner_id
+    clock.save(force_insert=True)
+    return clock
+
+
+def clock_started_data(clock: Clock) -> dict[str, Any]:
+    """What the start of a clock records (on its own event, or inside its owner's creation event)."""
+    assert clock.policy is not None
+    return {"policy": clock.policy.code, "due_at": _iso(clock.due_at)}
 
 
 def _remaining(clock: Clock, now: datetime, spec_cache: SpecCache) -> int:

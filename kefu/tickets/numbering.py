@@ -24,8 +24,15 @@ def next_value() -> int:
             cursor.execute("SELECT nextval(%s)", [SEQUENCE])
             return int(cursor.fetchone()[0])
     # Called inside the creating transaction: the UPDATE takes SQLite's write lock
-    # (IMMEDIATE mode), so two creators cannot read the same value.
-    NumberCounter.objects.get_or_create(name="ticket", defaults={"value": 0})
+    # (IMMEDIATE mode), so two creators cannot read the same value. One statement (RETURNING).
+    table = NumberCounter._meta.db_table
+    sql = f'UPDATE "{table}" SET "value" = "value" + 1 WHERE "name" = %s RETURNING "value"'  # noqa: S608 (a model's table)
+    with connection.cursor() as cursor:
+        cursor.execute(sql, ["ticket"])
+        row = cursor.fetchone()
+    if row is not None:
+        return int(row[0])
+    NumberCounter.objects.get_or_create(name="ticket", defaults={"value": 0})  # the very first order
     NumberCounter.objects.filter(name="ticket").update(value=F("value") + 1)
     return NumberCounter.objects.get(name="ticket").value
 

@@ -16,6 +16,7 @@ from kefu.core.models import AuditEvent
 from kefu.customers.models import Contact, Customer
 from kefu.org.access import Actor, Seat
 from kefu.org.models import Team
+from kefu.sla import services as sla
 
 from .. import selectors, workflow
 from ..models import (
@@ -27,11 +28,11 @@ from ..models import (
     Status,
     Ticket,
 )
-from ..numbering import reserve
+from ..numbering import next_number
 from ._base import (
-    _LOCK_WHY,
     EDITABLE_FIELDS,
     IDEMPOTENCY_KEY_MAX,
+    TICKET,
     _choice,
     _editable_values,
     _event,
@@ -42,7 +43,6 @@ from ._base import (
     _stale,
     _text,
 )
-from .clocks import _start_resolve_clock
 
 
 def _check_category(kind: str, category: Category | None, on: datetime) -> None:
@@ -137,34 +137,32 @@ def ticket_create(
             # The seat carries what the order and its clock need; no second read of the team row.
             team_row = Team(pk=seat.team_id, code=seat.team_code, name=seat.team_name, kind=seat.team_kind,
                             province_id=seat.province_id)
-            number, pk = reserve(province_slug=customer.province.slug, now=now)
+            number = next_number(province_slug=customer.province.slug, now=now)
+            # The clock is computed before the order is written (no query: policy and calendar are
+            # cached), so the order is written once with its due date (a new order has no hops: its
+            # nearest deadline is this clock's), then the clock with the order's id; its start goes on
+            # the order's ``ticket.created`` event instead of an event of its own.
+            clock = sla.clock_prepare(owner_type=TICKET, kind="resolve", ticket_kind=kind, team=team_row,
+                                      province=customer.province, now=now)
             t = Ticket(
-                pk=pk, number=number, kind=kind, topic=topic,
+                number=number, kind=kind, topic=topic,
                 channel=workflow.CHANNEL_OF_TEAM_KIND[seat.team_kind], province=customer.province,
                 customer=customer, contact=contact, caller_phone=caller_phone[:16], category=category,
                 subject=subject, description=description, status=Status.OPEN,
                 first_contact_team=team_row, first_contact_agent=actor.user, holder_team=team_row,
-                assignee=actor.user, created_at=now, updated_at=now,
+                assignee=actor.user, created_at=now, updated_at=now, due_at=clock.due_at if clock else None,
                 kb_article_id=article.article_id if article else None,
                 kb_article_title=str(article.title)[:200] if article else "",
             )
-            if pk is not None:
-                # The id is known (PostgreSQL): start the clock first and write the order once, with its
-                # due date (a new order has no hops: its nearest deadline is this clock's).
-                clock = _start_resolve_clock(actor, t, team_row, now)
-                t.due_at = clock.due_at if clock is not None else None
-                t.save(force_insert=True)
-            else:
-                t.save(force_insert=True)
-                clock = _start_resolve_clock(actor, t, team_row, now)
-                if clock is not None and clock.due_at is not None:
-                    t.due_at = clock.due_at
-                    Ticket.objects.unscoped(_LOCK_WHY).filter(pk=t.pk).update(due_at=t.due_at)
+            t.save(force_insert=True)
+            if clock is not None:
+                sla.clock_insert(clock, owner_id=t.pk)
             if key:
                 IdempotencyKey.objects.create(user=actor.user, key=key, request_hash=fingerprint, ticket=t,
                                               created_at=now)
+            started = {"clock": {"kind": "resolve", **sla.clock_started_data(clock)}} if clock is not None else {}
             event = _event(actor, t, "ticket.created", kind=t.kind, channel=t.channel, number=t.number,
-                   team=team_row.code, category=category.code if category else None)
+                           team=team_row.code, category=category.code if category else None, **started)
             if article is not None:  # the learning loop: the subject proposed as a similar question
                 from kefu.knowledge.services import similar_propose
 

@@ -175,7 +175,7 @@ def ticket_submit_to_province(*, actor: Actor, ticket: Ticket, note: str = "", v
     """A complaint taken at the hotline or online goes to the customer's 10000+9 desk (第三条(三)3).
 
     It arrives in that desk's queue (the desk holds it, status 已报送待省跟进) with a notice on the
-    desk's home page; the desk records it and its follow-up (``ticket_follow_up``), which archives it.
+    desk's home page, a live push to the desk's team and a mail to its leads (``kefu.tickets.mail``); the desk records it and its follow-up (``ticket_follow_up``), which archives it.
     """
     now = _now(now)
     with transaction.atomic():
@@ -191,6 +191,10 @@ def ticket_submit_to_province(*, actor: Actor, ticket: Ticket, note: str = "", v
         t.status, t.holder_team, t.assignee = tr.target, desk, None
         _save(t, now, "status", "holder_team", "assignee")
         _event(actor, t, "ticket.submitted_to_province", hop=hop.pk, to_team=desk.code)
+        # The desk hears of it now: a push to its team and a mail to its leads, both after commit.
+        from ..mail import submitted_notice
+
+        submitted_notice(ticket=t, hop=hop, desk=desk)
     return hop
 
 
