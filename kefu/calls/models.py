@@ -58,6 +58,18 @@ class Line(models.Model):
         help_text=_("热线按第七条(一)为 90；低于目标时告警"),
     )
     answer_seconds = models.PositiveSmallIntegerField(_("接通时限(秒)"), default=20)
+    access_code = models.CharField(
+        _("客户拨打方式"),
+        max_length=40,
+        blank=True,
+        help_text=_("客户如何拨入，如“4009208566”或“10000 按 9”；显示在线路与报表中"),
+    )
+    target_basis = models.CharField(
+        _("目标依据"),
+        max_length=200,
+        blank=True,
+        help_text=_("目标取值的出处，如“第七条(一)：热线 >90%”或本省执行的一般顾客接通率标准"),
+    )
     is_active = models.BooleanField(_("启用"), default=True)
 
     objects = ProvinceScopedManager()
