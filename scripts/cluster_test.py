@@ -578,6 +578,7 @@ class ChatParty:
         self.anomalies: list[str] = []
         self.pending: dict[str, str] = {}  # client_id -> text, sent and not yet acknowledged
         self.refs: dict[str, str] = {}  # ref -> client_id
+        self.retry: list[tuple[float, str]] = []  # (when, client_id): refused as too fast, sent again
         self.n = 0
 
     def _handle(self, f: dict[str, Any]) -> None:
@@ -600,7 +601,9 @@ class ChatParty:
                     self.tally.acknowledged[cid] = f["data"]["seq"]
         elif kind == "error" and f.get("ref") in self.refs:
             cid = self.refs.pop(f["ref"])
-            if f.get("code") != "rate_limited":  # a refused frame is resent with the next one
+            if f.get("code") == "rate_limited":  # too fast: the same message again a little later
+                self.retry.append((time.monotonic() + 2.0, cid))
+            else:
                 self.pending.pop(cid, None)
                 with self.tally.lock:
                     self.tally.failures.append(
@@ -630,6 +633,7 @@ class ChatParty:
             ws.send({"type": "subscribe", "group": self.group, "since": self.cursor})
             self._wait(ws, "subscribed")
             self.refs.clear()
+            self.retry.clear()
             for cid in list(self.pending):  # not acknowledged: the server drops a duplicate by client id
                 with self.tally.lock:
                     self.tally.resent += 1
@@ -670,6 +674,10 @@ class ChatParty:
                         self.tally.sent += 1
                     self._send(ws, cid)
                     next_send += interval
+                for due in [r for r in self.retry if r[0] <= now]:
+                    self.retry.remove(due)
+                    if due[1] in self.pending:
+                        self._send(ws, due[1])
                 f = ws.recv(max(0.05, min(next_send - time.monotonic(), 0.5)))
                 if f is not None:
                     self._handle(f)
@@ -762,6 +770,7 @@ def chat_verify(db_url: str, parties: list[ChatParty], tally: ChatTally) -> list
             not lost and not twice and not unacked,
         ),
         ("  lost (acknowledged, not stored)", 0, len(lost), not lost),
+        ("  sent and never acknowledged", 0, tally.sent - len(acked), tally.sent == len(acked)),
         ("  stored twice / stored unacknowledged", 0, len(twice) + len(unacked), not twice and not unacked),
         ("  acknowledged seq not the stored one", 0, len(wrong_seq), not wrong_seq),
         (
