@@ -22,7 +22,21 @@ from .services import token_hash
 class LineForm(forms.ModelForm):
     class Meta:
         model = Line
-        fields = "__all__"
+        fields = (
+            "code",
+            "name",
+            "kind",
+            "province",
+            "team",
+            "is_active",
+            "number",
+            "access_code",
+            "queues",
+            "target_percent",
+            "answer_seconds",
+            "target_basis",
+            "calendar",
+        )
 
     def validate_unique(self) -> None:
         # Django's own check reads through the default (province-scoped) manager, which refuses to read
