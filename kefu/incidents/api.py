@@ -8,7 +8,7 @@ then calls one service; refusals come back in the one error shape.
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any
+from typing import Any, Literal
 
 from django.http import HttpRequest
 from ninja import Router, Schema, Status
@@ -18,8 +18,8 @@ from kefu.org.access import Actor
 from kefu.tickets import selectors as ticket_selectors
 from kefu.tickets.models import ReplyMethod
 
-from . import bulk, review, selectors, services
-from .models import Bulletin, Incident, Link
+from . import bulk, contacts, review, selectors, services
+from .models import Bulletin, ContactLink, Incident, Link
 
 router = Router(tags=["incidents"])
 
@@ -101,6 +101,20 @@ class IncidentLinkOut(Schema):
     bulk_outcome: str
     bulk_error: str
     sla_outcome: str
+
+
+class IncidentContactIn(StrictSchema):
+    kind: Literal["chat", "call"]
+    id: int
+
+
+class IncidentContactOut(Schema):
+    id: int
+    kind: str
+    contact_id: int
+    province: str | None  # None: the national hotline or online team
+    contact_at: datetime
+    linked_at: datetime
 
 
 class IncidentBulkIn(StrictSchema):
@@ -302,6 +316,39 @@ def bulletin_ack(request: HttpRequest, number: str, version: int) -> dict[str, A
 def links(request: HttpRequest, number: str) -> list[dict[str, Any]]:
     inc = _get(request, number)
     return [_link_out(link) for link in selectors.links(inc, _actor(request).scope)[:1000]]
+
+
+def _contact_out(link: ContactLink) -> dict[str, Any]:
+    return {
+        "id": link.pk,
+        "kind": link.kind,
+        "contact_id": link.conversation_id or link.call_id,
+        "province": link.province.slug if link.province else None,
+        "contact_at": link.contact_at,
+        "linked_at": link.linked_at,
+    }
+
+
+@router.get(
+    "/{number}/contacts",
+    response=list[IncidentContactOut],
+    summary="关联的在线会话与通话(本省) / Linked chats and calls in the caller's scope",
+)
+def contact_list(request: HttpRequest, number: str) -> list[dict[str, Any]]:
+    inc = _get(request, number)
+    return [_contact_out(c) for c in contacts.contact_links(inc, _actor(request).scope)[:1000]]
+
+
+@router.post(
+    "/{number}/contacts",
+    response={201: IncidentContactOut},
+    summary="关联在线会话或通话 / Link a chat or a call",
+)
+def contact_create(request: HttpRequest, number: str, payload: IncidentContactIn) -> Status:
+    actor = _actor(request)
+    inc = _get(request, number)
+    link = contacts.contact_link_create(actor=actor, incident=inc, kind=payload.kind, contact_id=payload.id)
+    return Status(201, _contact_out(contacts.contact_link_by_id(actor.scope, inc, link.pk)))
 
 
 @router.post("/{number}/links", response={201: IncidentLinkOut}, summary="关联工单 / Link an order")

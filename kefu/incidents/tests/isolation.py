@@ -97,6 +97,11 @@ def _contact_unlink(ctx: Any) -> Target:
     )
 
 
+def _contact_api(ctx: Any) -> Target:
+    inc = _incident(ctx)
+    return Target(path={"number": inc.number}, body={"kind": "call", "id": _sh_call().pk}, missing_path={"number": MISSING})
+
+
 POST = ("POST",)
 ROUTES = {
     "incidents/": ListRoute(make=_marker),
@@ -132,6 +137,8 @@ ROUTES = {
     "api:POST /api/incidents/{number}/bulletins/{version}/ack": ObjectRoute(make=_ack, methods=POST),
     "api:GET /api/incidents/{number}/links": ObjectRoute(make=_on()),
     "api:POST /api/incidents/{number}/links": ObjectRoute(make=_link, methods=POST),
+    "api:GET /api/incidents/{number}/contacts": ObjectRoute(make=_on()),
+    "api:POST /api/incidents/{number}/contacts": ObjectRoute(make=_contact_api, methods=POST),
     "api:POST /api/incidents/{number}/bulk-resolve": ObjectRoute(make=_on({"method": "sms"}), methods=POST),
     "api:GET /api/incidents/{number}/review": ObjectRoute(make=_on()),
 }

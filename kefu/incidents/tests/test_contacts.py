@@ -159,3 +159,21 @@ def test_incident_page_one_click_link(client, hotline_lead, lead_js):
     bad = client.post(url, {"kind": "call", "id": "abc"})
     assert bad.status_code == 422
     assert ContactLink.objects.unscoped("test").count() == 2
+
+
+def test_contacts_over_the_api(hotline_lead, lead_js, lead_sh):
+    from .test_api import api
+
+    inc = declare(hotline_lead, slugs=("js",))
+    call = make_call(_prov("js"))
+    url = f"/api/incidents/{inc.number}/contacts"
+    js = api(lead_js)
+    r = js.post(url, {"kind": "call", "id": call.pk}, content_type="application/json")
+    assert r.status_code == 201, r.content
+    assert r.json()["kind"] == "call" and r.json()["contact_id"] == call.pk and r.json()["province"] == "js"
+    assert [c["contact_id"] for c in js.get(url).json()] == [call.pk]
+    r = js.post(url, {"kind": "ticket", "id": call.pk}, content_type="application/json")
+    assert r.status_code == 422
+    # Shanghai is not affected: the 404 of a missing incident.
+    assert api(lead_sh).get(url).status_code == 404
+    assert ContactLink.objects.unscoped("test").count() == 1
