@@ -210,3 +210,72 @@ def test_an_over_long_url_gets_the_api_error_body(agent_bj):
     body = response.json()
     assert body["code"] == "uri_too_long" and body["message"] and body["message_en"]
     assert _client(agent_bj).get("/api/tickets/" + "A" * 5000).status_code == 414
+
+
+# -- #17.3 closed sets are enums; optional means optional; nullability agrees ----------------------
+
+# (schema, property) pairs that must be published as an enum: the closed sets of the main resources.
+ENUM_PROPERTIES = [
+    ("TicketOut", "kind"),
+    ("TicketOut", "channel"),
+    ("TicketOut", "status"),
+    ("TicketOut", "topic"),
+    ("TicketOut", "acceptance_outcome"),
+    ("HopOut", "status"),
+    ("HopOut", "reason_code"),
+    ("ReplyOut", "method"),
+    ("CreateIn", "kind"),
+    ("PhoneOut", "kind"),
+    ("CustomerOut", "industry"),
+]
+
+
+def _enum_of(prop: dict) -> list | None:
+    if "enum" in prop:
+        return prop["enum"]
+    for alt in prop.get("anyOf", []) + prop.get("allOf", []):
+        if "enum" in alt:
+            return alt["enum"]
+    return None
+
+
+def test_closed_sets_of_values_are_enums_in_the_document():
+    schemas = api.get_openapi_schema()["components"]["schemas"]
+    missing = [(s, p) for s, p in ENUM_PROPERTIES if not _enum_of(schemas[s]["properties"][p])]
+    assert missing == []
+    assert {"hotline", "online", "province_desk"} <= set(_enum_of(schemas["TicketOut"]["properties"]["channel"]))
+    params = api.get_openapi_schema()["paths"]["/api/tickets"]["get"]["parameters"]
+    status = next(p for p in params if p["name"] == "status")
+    assert "" in _enum_of(status["schema"]) and "open" in _enum_of(status["schema"])
+
+
+def test_a_value_outside_the_closed_set_is_a_422_naming_the_field(agent_bj):
+    response = _client(agent_bj).get("/api/tickets", {"status": "no-such-status"})
+    assert "status" in _field_errors(response)
+
+
+def test_customer_lookup_with_neither_parameter_is_the_documented_422(agent_bj):
+    operation = api.get_openapi_schema()["paths"]["/api/customers/lookup"]["get"]
+    assert 422 in {int(k) for k in operation["responses"]} and "phone" in operation["description"]
+    assert all(not p.get("required") for p in operation["parameters"])  # both optional, as in the code
+    assert _field_errors(_client(agent_bj).get("/api/customers/lookup")) == ["phone"]
+
+
+def test_null_is_refused_exactly_where_the_document_says_not_nullable(lead_js):
+    from kefu.customers.models import Contact, Customer
+    from kefu.org.models import Province
+
+    schemas = api.get_openapi_schema()["components"]["schemas"]
+    email = schemas["ContactPatch"]["properties"]["email"]
+    assert email.get("type") == "string" and "anyOf" not in email  # not nullable
+    manager = schemas["CustomerPatch"]["properties"]["account_manager"]
+    assert {"type": "null"} in manager["anyOf"]  # null clears: documented as nullable
+
+    customer = Customer.objects.create(name="空值测试", account_number="N0001", province=Province.objects.get(slug="js"))
+    contact = Contact.objects.create(customer=customer, name="张三", email="a@example.cn")
+    client = _client(lead_js)
+    response = client.patch(f"/api/customers/contacts/{contact.pk}", json.dumps({"version": contact.version,
+                            "email": None}), content_type="application/json")
+    assert "email" in _field_errors(response)
+    contact.refresh_from_db()
+    assert contact.email == "a@example.cn"

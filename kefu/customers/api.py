@@ -3,22 +3,23 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any
+from typing import Annotated, Any
 
 from django.http import HttpRequest
 from ninja import Field, Query, Router, Schema, Status
 
-from kefu.core.api import StrictSchema
+from kefu.core.api import OneOf, StrictSchema
 from kefu.core.errors import ValidationFailed
 from kefu.org.models import Province, User
 
 from . import selectors, services
-from .models import Contact, ContactPhone, Customer
+from .models import Contact, ContactPhone, Customer, Industry, PhoneKind
 from .phones import format_phone
 
 router = Router(tags=["customers"])
 
 MAX_PAGE_SIZE = 100
+IndustryOrBlank = Annotated[str, OneOf(Industry, blank=True)]
 
 
 # -- schemas ------------------------------------------------------------------------
@@ -32,7 +33,7 @@ class PhoneOut(Schema):
     id: int
     number: str
     display: str
-    kind: str
+    kind: Annotated[str, OneOf(PhoneKind)]
 
 
 class ContactOut(Schema):
@@ -53,7 +54,7 @@ class CustomerOut(Schema):
     province: ProvinceRef
     account_manager: str | None
     account_manager_name: str | None
-    industry: str
+    industry: IndustryOrBlank
     notes: str
     is_active: bool
     version: int
@@ -95,20 +96,22 @@ class CustomerIn(StrictSchema):
     account_number: str = Field(max_length=32)
     province: str = Field("", max_length=6, description="省份代码或简码；省级用户可省略 / province code or slug")
     account_manager: str | None = Field(None, max_length=150, description="客户经理用户名 / username")
-    industry: str = Field("", max_length=20)
+    industry: IndustryOrBlank = ""
     notes: str = Field("", max_length=2000)
     is_active: bool = True
 
 
 class CustomerPatch(StrictSchema):
+    """Only the fields sent change; ``null`` is a value only for ``account_manager`` (clears it)."""
+
     version: int = Field(ge=1)
-    name: str | None = Field(None, max_length=120)
-    account_number: str | None = Field(None, max_length=32)
-    province: str | None = Field(None, max_length=6)
-    account_manager: str | None = Field(None, max_length=150, description="用户名；空串表示清除 / '' clears")
-    industry: str | None = Field(None, max_length=20)
-    notes: str | None = Field(None, max_length=2000)
-    is_active: bool | None = None
+    name: str = Field(None, max_length=120)  # type: ignore[assignment]  # absent = unchanged; null refused
+    account_number: str = Field(None, max_length=32)  # type: ignore[assignment]
+    province: str = Field(None, max_length=6)  # type: ignore[assignment]
+    account_manager: str | None = Field(None, max_length=150, description="用户名；空串或 null 表示清除 / '' or null clears")
+    industry: IndustryOrBlank = Field(None)  # type: ignore[assignment]
+    notes: str = Field(None, max_length=2000)  # type: ignore[assignment]
+    is_active: bool = Field(None)  # type: ignore[assignment]
 
 
 class ContactIn(StrictSchema):
@@ -120,11 +123,13 @@ class ContactIn(StrictSchema):
 
 
 class ContactPatch(StrictSchema):
+    """Only the fields sent change; ``null`` is not a value (the document says so: no field is nullable)."""
+
     version: int = Field(ge=1)
-    name: str | None = Field(None, max_length=60)
-    title: str | None = Field(None, max_length=60)
-    email: str | None = Field(None, max_length=254)
-    is_primary: bool | None = None
+    name: str = Field(None, max_length=60)  # type: ignore[assignment]  # absent = unchanged; null refused
+    title: str = Field(None, max_length=60)  # type: ignore[assignment]
+    email: str = Field(None, max_length=254)  # type: ignore[assignment]
+    is_primary: bool = Field(None)  # type: ignore[assignment]
 
 
 class PhoneIn(StrictSchema):
@@ -194,7 +199,13 @@ def customer_list(request: HttpRequest, filters: Query[ListFilters]) -> dict[str
             "page": filters.page, "page_size": filters.page_size}
 
 
-@router.get("/lookup", response=list[LookupMatch], summary="按来电号码/账号/名称查找 / Look up a caller")
+@router.get(
+    "/lookup",
+    response=list[LookupMatch],
+    summary="按来电号码/账号/名称查找 / Look up a caller",
+    description="phone 与 q 至少给一个；都没有时答复 422，details 指出 phone。 / Give phone or q (at least one); "
+    "with neither the answer is 422 with the error body, details naming phone.",
+)
 def customer_lookup(request: HttpRequest, params: Query[CustomerLookupQuery]) -> list[dict[str, Any]]:
     actor = request.actor  # type: ignore[attr-defined]
     actor.require("customer.view")
