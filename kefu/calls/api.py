@@ -9,6 +9,7 @@ from django.http import HttpRequest
 from ninja import Query, Router, Schema
 
 from kefu.core.errors import ValidationFailed
+from kefu.core.web import actor_of
 
 from . import selectors
 
@@ -70,7 +71,7 @@ class CallRatesQuery(Schema):
 
 
 def _actor(request: HttpRequest) -> Any:
-    actor = request.actor  # type: ignore[attr-defined]
+    actor = actor_of(request)
     actor.require("calls.view")
     return actor
 

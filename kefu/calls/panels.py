@@ -17,6 +17,7 @@ from kefu.core.registry import (
     register_nav,
     register_recent_contacts,
 )
+from kefu.core.web import actor_of
 from kefu.org.models import Role
 
 from . import rates, selectors, services
@@ -27,7 +28,7 @@ LEAD_ROLES = frozenset({Role.SUPERVISOR, Role.ANALYST})
 
 def rate_panel(request: HttpRequest) -> dict[str, Any] | None:
     """Supervisors and analysts: per line of their scope (the hotline for national seats) today's rate."""
-    actor = request.actor  # type: ignore[attr-defined]
+    actor = actor_of(request)
     if not any(seat.role in LEAD_ROLES for seat in actor.seats):
         return None
     return live_context(actor)

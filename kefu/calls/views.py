@@ -17,7 +17,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from kefu.core.audit import timeline_for
 from kefu.core.errors import DomainError, Forbidden, ValidationFailed
 from kefu.core.registry import recent_contacts
-from kefu.core.web import actor_required
+from kefu.core.web import actor_of, actor_required
 from kefu.customers import selectors as customer_selectors
 from kefu.tickets import selectors as ticket_selectors
 from kefu.tickets.models import Kind
@@ -53,7 +53,7 @@ def _filters(request: HttpRequest) -> dict[str, Any]:
 @require_GET
 @actor_required("calls.view")
 def call_list(request: HttpRequest) -> HttpResponse:
-    actor = request.actor  # type: ignore[attr-defined]
+    actor = actor_of(request)
     f = _filters(request)
     qs = selectors.call_list(actor.scope, **f)
     page = Paginator(qs, 50).get_page(request.GET.get("page"))
@@ -73,7 +73,7 @@ def call_list(request: HttpRequest) -> HttpResponse:
 @require_GET
 @actor_required("calls.view")
 def call_list_xlsx(request: HttpRequest) -> HttpResponse:
-    actor = request.actor  # type: ignore[attr-defined]
+    actor = actor_of(request)
     qs = selectors.call_list(actor.scope, **_filters(request))[: export.MAX_ROWS]
     return export.xlsx_response("calls.xlsx", export.call_log_book(qs))
 
@@ -112,7 +112,7 @@ def _caller_card(actor: Any, call: Any) -> dict[str, Any]:
 @require_GET
 @actor_required("calls.view")
 def call_detail(request: HttpRequest, pk: int) -> HttpResponse:
-    actor = request.actor  # type: ignore[attr-defined]
+    actor = actor_of(request)
     call = selectors.call_in_scope(actor.scope, pk)
     links = list(call.ticket_links.select_related("ticket").order_by("created_at"))
     return render(
@@ -134,7 +134,7 @@ def call_detail(request: HttpRequest, pk: int) -> HttpResponse:
 @actor_required("calls.view")
 def pop_card(request: HttpRequest, pk: int) -> HttpResponse:
     """The screen-pop fragment of one call (what the agent page loads when told of a call)."""
-    actor = request.actor  # type: ignore[attr-defined]
+    actor = actor_of(request)
     call = selectors.call_in_scope(actor.scope, pk)
     return render(
         request,
@@ -147,7 +147,7 @@ def pop_card(request: HttpRequest, pk: int) -> HttpResponse:
 @actor_required("ticket.create")
 def create_ticket(request: HttpRequest, pk: int) -> HttpResponse:
     """One click: an order prefilled with the caller, linked to the call."""
-    actor = request.actor  # type: ignore[attr-defined]
+    actor = actor_of(request)
     call = selectors.call_in_scope(actor.scope, pk)
     post = request.POST
     try:
@@ -185,7 +185,7 @@ def create_ticket(request: HttpRequest, pk: int) -> HttpResponse:
 @actor_required("calls.view")
 def agent_desk(request: HttpRequest) -> HttpResponse:
     """The agent's phone page: shows each call the PBX names this agent for (socket push, polling fallback)."""
-    actor = request.actor  # type: ignore[attr-defined]
+    actor = actor_of(request)
     return render(request, "calls/desk.html", {"after": selectors.last_pop_id(actor.user.pk)})
 
 
@@ -193,7 +193,7 @@ def agent_desk(request: HttpRequest) -> HttpResponse:
 @actor_required("calls.view")
 def pops_poll(request: HttpRequest) -> HttpResponse:
     """The polling fallback: this user's screen pops after ``after`` (newest first)."""
-    actor = request.actor  # type: ignore[attr-defined]
+    actor = actor_of(request)
     try:
         after = int(request.GET.get("after", "0"))
     except ValueError:
@@ -208,7 +208,7 @@ def live_panel(request: HttpRequest) -> HttpResponse:
     """The home panel's own refresh (every minute)."""
     from .panels import live_context
 
-    return render(request, "calls/_panel_rate.html", {"panel": live_context(request.actor)})  # type: ignore[attr-defined]
+    return render(request, "calls/_panel_rate.html", {"panel": live_context(actor_of(request))})
 
 
 EVENT_LABELS = {
@@ -238,7 +238,7 @@ def _event_rows(call: Any) -> list[dict[str, Any]]:
 @require_GET
 @actor_required("calls.view")
 def rates_page(request: HttpRequest) -> HttpResponse:
-    actor = request.actor  # type: ignore[attr-defined]
+    actor = actor_of(request)
     start, end = _period(request)
     line_code = request.GET.get("line", "")
     figures = selectors.rate_figures(
@@ -271,7 +271,7 @@ def rates_page(request: HttpRequest) -> HttpResponse:
 @require_GET
 @actor_required("calls.view")
 def rates_xlsx(request: HttpRequest) -> HttpResponse:
-    actor = request.actor  # type: ignore[attr-defined]
+    actor = actor_of(request)
     start, end = _period(request)
     figures = selectors.rate_figures(actor.scope, start=start, end=end)
     return export.xlsx_response(f"answer-rate-{start:%Y%m%d}-{end:%Y%m%d}.xlsx", export.rate_book(figures))
@@ -291,7 +291,7 @@ def _period(request: HttpRequest) -> tuple[date, date]:
 @require_http_methods(["GET", "POST"])
 @actor_required("calls.import")
 def import_files(request: HttpRequest) -> HttpResponse:
-    actor = request.actor  # type: ignore[attr-defined]
+    actor = actor_of(request)
     if not actor.scope.national:
         # The import history lists every source's files: a national (operator / HQ) tool.
         raise Forbidden(

@@ -13,7 +13,7 @@ from django.views.decorators.http import require_GET, require_http_methods
 
 from kefu.core.errors import DomainError, NotFound, ValidationFailed
 from kefu.core.middleware import CSP
-from kefu.core.web import actor_required
+from kefu.core.web import actor_of, actor_required
 from kefu.org.models import Team
 from kefu.realtime.models import AllowedOrigin
 from kefu.realtime.templatetags.realtime import socket_url
@@ -26,7 +26,7 @@ from .models import Presence, Transfer
 
 @actor_required("chat.work")
 def console(request: HttpRequest) -> HttpResponse:
-    actor = request.actor  # type: ignore[attr-defined]
+    actor = actor_of(request)
     presence = Presence.objects.filter(user=actor.user).first()
     teams = sorted(services.visible_team_ids(actor))
     response = render(
@@ -61,7 +61,7 @@ def _with_socket_csp(
 
 
 def _queue_context(request: HttpRequest) -> dict[str, object]:
-    actor = request.actor  # type: ignore[attr-defined]
+    actor = actor_of(request)
     lists = services.waiting_and_mine(actor)
     now = timezone.now()
     for c in lists["waiting"]:
@@ -84,7 +84,7 @@ def queue(request: HttpRequest) -> HttpResponse:
 @actor_required("chat.stats")
 def stats(request: HttpRequest) -> HttpResponse:
     """Online-service figures for a period (default the last 7 days, Beijing dates); ?format=xlsx for Excel."""
-    actor = request.actor  # type: ignore[attr-defined]
+    actor = actor_of(request)
     today = timezone.localdate()
     try:
         end = date.fromisoformat(request.GET.get("end") or today.isoformat())
@@ -194,7 +194,7 @@ def upload(request: HttpRequest) -> HttpResponse:
 @actor_required("chat.work")
 def file_download(request: HttpRequest, pk: int) -> HttpResponse:
     """An agent opens a file of a conversation of their teams; ``?inline=1`` shows an image (thumbnails)."""
-    actor = request.actor  # type: ignore[attr-defined]
+    actor = actor_of(request)
     a = services.file_for_agent(actor, pk)
     return files.download_response(a, inline_image=request.GET.get("inline") == "1")  # type: ignore[return-value]
 

@@ -9,6 +9,7 @@ from django.utils.translation import gettext_lazy as _
 
 from . import audit, outbox
 from .models import AuditEvent, JobHeartbeat, OutboxMail
+from .web import actor_of
 
 
 class ReadOnlyAdmin(admin.ModelAdmin):
@@ -85,7 +86,7 @@ class ScopedAdmin(admin.ModelAdmin):
     """Admin for province-owned models: rows limited to the administrator's scope."""
 
     def get_queryset(self, request: HttpRequest) -> Any:
-        return super().get_queryset(request).scoped(request.actor.scope)  # type: ignore[attr-defined]
+        return super().get_queryset(request).scoped(actor_of(request).scope)  # type: ignore[attr-defined]
 
 
 @admin.register(AuditEvent)

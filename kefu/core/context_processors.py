@@ -7,6 +7,7 @@ from django.http import HttpRequest
 from django.urls import NoReverseMatch, reverse
 
 from .registry import NAV
+from .web import actor_of
 
 log = logging.getLogger(__name__)
 
@@ -15,7 +16,7 @@ def shell(request: HttpRequest) -> dict[str, Any]:
     user = getattr(request, "user", None)
     if user is None or not user.is_authenticated:
         return {"nav_items": []}
-    actor = request.actor  # type: ignore[attr-defined]
+    actor = actor_of(request)
     items = []
     current = getattr(getattr(request, "resolver_match", None), "view_name", "")
     for item in NAV:

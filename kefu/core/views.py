@@ -12,7 +12,7 @@ from django.views.decorators.http import require_POST
 
 from .errors import Forbidden, NotFound
 from .registry import HOME_PANELS
-from .web import actor_required, error_page
+from .web import actor_of, actor_required, error_page
 
 log = logging.getLogger(__name__)
 
@@ -20,7 +20,7 @@ log = logging.getLogger(__name__)
 @actor_required()
 def home(request: HttpRequest) -> HttpResponse:
     """The landing page: each role sees the panels of what it must do now."""
-    actor = request.actor  # type: ignore[attr-defined]
+    actor = actor_of(request)
     panels = []
     for panel in HOME_PANELS:
         if panel.permission is not None and not actor.can(panel.permission):

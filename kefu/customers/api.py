@@ -10,6 +10,7 @@ from ninja import Field, Query, Router, Schema, Status
 
 from kefu.core.api import OneOf, StrictSchema
 from kefu.core.errors import ValidationFailed
+from kefu.core.web import actor_of
 from kefu.org.models import Province, User
 
 from . import selectors, services
@@ -173,7 +174,7 @@ def _default_province(request: HttpRequest, ref: str) -> Province:
     if ref:
         return _province(ref)
     # Where the actor may create customers, not where they may look (a hotline seat sees every province).
-    scope = services.edit_scope(request.actor)  # type: ignore[attr-defined]
+    scope = services.edit_scope(actor_of(request))
     if not scope.national and len(scope.province_ids) == 1:
         return Province.objects.get(pk=next(iter(scope.province_ids)))
     raise ValidationFailed("请指定省份。", "province is required.", details=[{"field": "province"}])
@@ -190,7 +191,7 @@ def _user(username: str) -> User:
 
 @router.get("", response=CustomerPage, summary="客户列表 / List customers")
 def customer_list(request: HttpRequest, filters: Query[ListFilters]) -> dict[str, Any]:
-    actor = request.actor  # type: ignore[attr-defined]
+    actor = actor_of(request)
     actor.require("customer.view")
     qs = selectors.customer_list(actor.scope, q=filters.q, province=filters.province, is_active=filters.is_active)
     start = (filters.page - 1) * filters.page_size
@@ -207,7 +208,7 @@ def customer_list(request: HttpRequest, filters: Query[ListFilters]) -> dict[str
     "with neither the answer is 422 with the error body, details naming phone.",
 )
 def customer_lookup(request: HttpRequest, params: Query[CustomerLookupQuery]) -> list[dict[str, Any]]:
-    actor = request.actor  # type: ignore[attr-defined]
+    actor = actor_of(request)
     actor.require("customer.view")
     if params.phone:
         contacts = selectors.find_by_phone(actor.scope, params.phone)
@@ -219,7 +220,7 @@ def customer_lookup(request: HttpRequest, params: Query[CustomerLookupQuery]) ->
 
 @router.post("", response={201: CustomerDetailOut}, summary="新建客户 / Create a customer")
 def customer_create(request: HttpRequest, payload: CustomerIn) -> Status[dict[str, Any]]:
-    actor = request.actor  # type: ignore[attr-defined]
+    actor = actor_of(request)
     actor.require("customer.edit")
     customer = services.customer_create(
         actor=actor, name=payload.name, account_number=payload.account_number,
@@ -237,14 +238,14 @@ def _detail(actor: Any, customer_id: int) -> dict[str, Any]:
 
 @router.get("/{customer_id}", response=CustomerDetailOut, summary="客户详情 / Customer detail")
 def customer_detail(request: HttpRequest, customer_id: int) -> dict[str, Any]:
-    actor = request.actor  # type: ignore[attr-defined]
+    actor = actor_of(request)
     actor.require("customer.view")
     return _detail(actor, customer_id)
 
 
 @router.patch("/{customer_id}", response=CustomerDetailOut, summary="修改客户(带版本号) / Update a customer")
 def customer_update(request: HttpRequest, customer_id: int, payload: CustomerPatch) -> dict[str, Any]:
-    actor = request.actor  # type: ignore[attr-defined]
+    actor = actor_of(request)
     actor.require("customer.edit")
     data = payload.model_dump(exclude_unset=True)
     version = data.pop("version")
@@ -266,7 +267,7 @@ def customer_update(request: HttpRequest, customer_id: int, payload: CustomerPat
 
 @router.get("/{customer_id}/contacts", response=list[ContactOut], summary="客户联系人 / Contacts of a customer")
 def contact_list(request: HttpRequest, customer_id: int) -> list[dict[str, Any]]:
-    actor = request.actor  # type: ignore[attr-defined]
+    actor = actor_of(request)
     actor.require("customer.view")
     customer = selectors.customer_in_scope(actor.scope, customer_id)
     return [_contact_out(c) for c in selectors.contacts_of(customer)]
@@ -274,7 +275,7 @@ def contact_list(request: HttpRequest, customer_id: int) -> list[dict[str, Any]]
 
 @router.post("/{customer_id}/contacts", response={201: ContactOut}, summary="新增联系人 / Add a contact")
 def contact_add(request: HttpRequest, customer_id: int, payload: ContactIn) -> Status[dict[str, Any]]:
-    actor = request.actor  # type: ignore[attr-defined]
+    actor = actor_of(request)
     contact = services.contact_add(actor=actor, customer_id=customer_id, name=payload.name, title=payload.title,
                                    email=payload.email, is_primary=payload.is_primary, phones=payload.phones)
     return Status(201, _contact_out(selectors.contact_in_scope(actor.scope, contact.pk)))
@@ -282,7 +283,7 @@ def contact_add(request: HttpRequest, customer_id: int, payload: ContactIn) -> S
 
 @router.patch("/contacts/{contact_id}", response=ContactOut, summary="修改联系人(带版本号) / Update a contact")
 def contact_update(request: HttpRequest, contact_id: int, payload: ContactPatch) -> dict[str, Any]:
-    actor = request.actor  # type: ignore[attr-defined]
+    actor = actor_of(request)
     data = payload.model_dump(exclude_unset=True)
     version = data.pop("version")
     for field, value in data.items():
@@ -294,13 +295,13 @@ def contact_update(request: HttpRequest, contact_id: int, payload: ContactPatch)
 
 @router.post("/contacts/{contact_id}/phones", response={201: PhoneOut}, summary="新增号码 / Add a phone number")
 def phone_add(request: HttpRequest, contact_id: int, payload: PhoneIn) -> Status[dict[str, Any]]:
-    actor = request.actor  # type: ignore[attr-defined]
+    actor = actor_of(request)
     phone = services.phone_add(actor=actor, contact_id=contact_id, number=payload.number)
     return Status(201, _phone_out(phone))
 
 
 @router.delete("/phones/{phone_id}", response={204: None}, summary="删除号码 / Remove a phone number")
 def phone_remove(request: HttpRequest, phone_id: int) -> Status[None]:
-    actor = request.actor  # type: ignore[attr-defined]
+    actor = actor_of(request)
     services.phone_remove(actor=actor, phone_id=phone_id)
     return Status(204, None)

@@ -15,7 +15,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from kefu.core import audit
 from kefu.core.errors import DomainError, ValidationFailed
-from kefu.core.web import actor_required, error_page
+from kefu.core.web import actor_of, actor_required, error_page
 from kefu.org.models import Province, User
 from kefu.org.selectors import provinces_in_scope
 
@@ -44,7 +44,7 @@ FORM_FIELDS = ("name", "account_number", "province", "account_manager", "industr
 @require_GET
 @actor_required("customer.view")
 def customer_list(request: HttpRequest) -> HttpResponse:
-    actor = request.actor  # type: ignore[attr-defined]
+    actor = actor_of(request)
     q = request.GET.get("q", "")[:100]
     province = request.GET.get("province", "")[:6] if actor.scope.national else ""
     qs = selectors.customer_list(actor.scope, q=q, province=province)
@@ -58,7 +58,7 @@ def customer_list(request: HttpRequest) -> HttpResponse:
 @require_GET
 @actor_required("customer.view")
 def customer_detail(request: HttpRequest, pk: int) -> HttpResponse:
-    actor = request.actor  # type: ignore[attr-defined]
+    actor = actor_of(request)
     customer = selectors.customer_in_scope(actor.scope, pk)
     return render(request, "customers/detail.html",
                   {**_detail_context(customer), "can_edit": services.can_edit(actor, customer)})
@@ -88,7 +88,7 @@ def _form_changes(request: HttpRequest) -> dict[str, Any]:
 
 def _form(request: HttpRequest, *, customer: Customer | None, values: dict[str, Any],
           error: DomainError | None = None) -> HttpResponse:
-    actor = request.actor  # type: ignore[attr-defined]
+    actor = actor_of(request)
     context = {
         "customer": customer, "values": values, "error": error,
         "provinces": provinces_in_scope(services.edit_scope(actor)),
@@ -101,7 +101,7 @@ def _form(request: HttpRequest, *, customer: Customer | None, values: dict[str, 
 @require_http_methods(["GET", "POST"])
 @actor_required("customer.edit")
 def customer_create(request: HttpRequest) -> HttpResponse:
-    actor = request.actor  # type: ignore[attr-defined]
+    actor = actor_of(request)
     if request.method == "GET":
         return _form(request, customer=None, values={"is_active": True})
     try:
@@ -116,7 +116,7 @@ def customer_create(request: HttpRequest) -> HttpResponse:
 @require_http_methods(["GET", "POST"])
 @actor_required("customer.edit")
 def customer_edit(request: HttpRequest, pk: int) -> HttpResponse:
-    actor = request.actor  # type: ignore[attr-defined]
+    actor = actor_of(request)
     customer = selectors.customer_in_scope(actor.scope, pk)
     services.require_edit_in(actor, customer.province)  # seen through another seat: no form to fill in vain
     if request.method == "GET":
@@ -137,7 +137,7 @@ def customer_edit(request: HttpRequest, pk: int) -> HttpResponse:
 @require_POST
 @actor_required("customer.edit")
 def contact_add(request: HttpRequest, pk: int) -> HttpResponse:
-    actor = request.actor  # type: ignore[attr-defined]
+    actor = actor_of(request)
     customer = selectors.customer_in_scope(actor.scope, pk)
     phones = [p for p in request.POST.get("phones", "").replace("，", ",").replace("、", ",").split(",") if p.strip()]
     try:
@@ -155,7 +155,7 @@ def contact_add(request: HttpRequest, pk: int) -> HttpResponse:
 @require_POST
 @actor_required("customer.edit")
 def phone_add(request: HttpRequest, contact_pk: int) -> HttpResponse:
-    actor = request.actor  # type: ignore[attr-defined]
+    actor = actor_of(request)
     contact = selectors.contact_in_scope(actor.scope, contact_pk)
     try:
         services.phone_add(actor=actor, contact_id=contact.pk, number=request.POST.get("number", ""))
@@ -173,7 +173,7 @@ def lookup(request: HttpRequest) -> HttpResponse:
     Used by the work-order create form as the agent types, so an incomplete or
     malformed number is not an error here, just no match yet.
     """
-    actor = request.actor  # type: ignore[attr-defined]
+    actor = actor_of(request)
     q = (request.GET.get("phone") or request.GET.get("q") or "")[:100].strip()
     matches: list[dict[str, Any]] = []
     if q:

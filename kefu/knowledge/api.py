@@ -8,6 +8,7 @@ from django.http import HttpRequest
 from ninja import Router, Schema, Status
 
 from kefu.core.api import StrictSchema
+from kefu.core.web import actor_of
 
 from . import search, selectors, services
 from .models import Feedback, LoadReceipt, Revision
@@ -121,7 +122,7 @@ def _feedback_out(f: Feedback) -> dict:
 
 
 def _actor(request: HttpRequest):  # type: ignore[no-untyped-def]
-    return request.actor  # type: ignore[attr-defined]
+    return actor_of(request)
 
 
 @router.get("/search", response=list[HitOut], summary="检索知识 / Search published articles")

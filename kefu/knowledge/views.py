@@ -17,7 +17,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from kefu.core import audit
 from kefu.core.errors import DomainError, NotFound, ValidationFailed
-from kefu.core.web import actor_required, error_page
+from kefu.core.web import actor_of, actor_required, error_page
 
 from . import exporter, importer, search, selectors, services, vocab
 from .models import Feedback, Revision
@@ -53,7 +53,7 @@ def _selection(request: HttpRequest) -> dict[str, str]:
 @require_GET
 @actor_required("kb.read")
 def index(request: HttpRequest) -> HttpResponse:
-    actor = request.actor  # type: ignore[attr-defined]
+    actor = actor_of(request)
     sel = _selection(request)
     editor = selectors.is_editor(actor)
     categories = category_choices()
@@ -92,7 +92,7 @@ def _form(request: HttpRequest, *, initial: Any, error: DomainError | None, arti
 @require_http_methods(["GET", "POST"])
 @actor_required("kb.author")
 def article_new(request: HttpRequest) -> HttpResponse:
-    actor = request.actor  # type: ignore[attr-defined]
+    actor = actor_of(request)
     if request.method == "POST":
         try:
             rev = services.article_create(actor=actor, content=_content(request))
@@ -106,7 +106,7 @@ def article_new(request: HttpRequest) -> HttpResponse:
 @require_GET
 @actor_required("kb.read")
 def article_detail(request: HttpRequest, pk: int) -> HttpResponse:
-    actor = request.actor  # type: ignore[attr-defined]
+    actor = actor_of(request)
     article = selectors.article_for(actor, pk)
     pub = article.published_revision
     editor = selectors.is_editor(actor)
@@ -128,7 +128,7 @@ def article_detail(request: HttpRequest, pk: int) -> HttpResponse:
 @require_http_methods(["GET", "POST"])
 @actor_required("kb.author")
 def article_edit(request: HttpRequest, pk: int) -> HttpResponse:
-    actor = request.actor  # type: ignore[attr-defined]
+    actor = actor_of(request)
     article = selectors.article_for(actor, pk)
     latest = article.revisions.order_by("-number").first()
     if request.method == "POST":
@@ -144,7 +144,7 @@ def article_edit(request: HttpRequest, pk: int) -> HttpResponse:
 @require_GET
 @actor_required("kb.read")
 def revision_detail(request: HttpRequest, pk: int) -> HttpResponse:
-    actor = request.actor  # type: ignore[attr-defined]
+    actor = actor_of(request)
     rev = selectors.revision_for(actor, pk)
     previous = rev.based_on or rev.article.revisions.filter(number__lt=rev.number).order_by("-number").first()
     actions = services.allowed_actions(actor, rev)  # only what this person may do (not the author's own check)
@@ -160,7 +160,7 @@ def revision_detail(request: HttpRequest, pk: int) -> HttpResponse:
 @require_GET
 @actor_required("kb.read")
 def revision_diff(request: HttpRequest, pk: int) -> HttpResponse:
-    actor = request.actor  # type: ignore[attr-defined]
+    actor = actor_of(request)
     rev = selectors.revision_for(actor, pk)
     against_id = request.GET.get("against", "")
     other = selectors.revision_for(actor, int(against_id)) if against_id.isdigit() else None
@@ -173,7 +173,7 @@ def revision_diff(request: HttpRequest, pk: int) -> HttpResponse:
 @require_POST
 @actor_required("kb.read")
 def revision_act(request: HttpRequest, pk: int) -> HttpResponse:
-    actor = request.actor  # type: ignore[attr-defined]
+    actor = actor_of(request)
     rev = selectors.revision_for(actor, pk)
     publish_at: datetime | None = None
     raw = request.POST.get("publish_at", "").strip()
@@ -191,7 +191,7 @@ def revision_act(request: HttpRequest, pk: int) -> HttpResponse:
 @require_GET
 @actor_required("kb.read")
 def review_queue(request: HttpRequest) -> HttpResponse:
-    actor = request.actor  # type: ignore[attr-defined]
+    actor = actor_of(request)
     return render(request, "knowledge/review.html", {"rows": selectors.review_queue(actor)})
 
 
@@ -200,7 +200,7 @@ def review_queue(request: HttpRequest) -> HttpResponse:
 @require_POST
 @actor_required("kb.load")
 def revision_load(request: HttpRequest, pk: int) -> HttpResponse:
-    actor = request.actor  # type: ignore[attr-defined]
+    actor = actor_of(request)
     rev = selectors.revision_for(actor, pk)
     services.receipt_load(actor=actor, revision=rev)
     messages.success(request, _("已登记本省加载回执。"))
@@ -210,7 +210,7 @@ def revision_load(request: HttpRequest, pk: int) -> HttpResponse:
 @require_GET
 @actor_required("kb.read")
 def receipts(request: HttpRequest) -> HttpResponse:
-    actor = request.actor  # type: ignore[attr-defined]
+    actor = actor_of(request)
     provinces, rows = selectors.receipt_matrix(actor.scope)
     return render(request, "knowledge/receipts.html", {"provinces": provinces, "rows": rows,
                                                        "national": actor.scope.national})
@@ -221,7 +221,7 @@ def receipts(request: HttpRequest) -> HttpResponse:
 @require_POST
 @actor_required("kb.feedback")
 def article_feedback(request: HttpRequest, pk: int) -> HttpResponse:
-    actor = request.actor  # type: ignore[attr-defined]
+    actor = actor_of(request)
     article = selectors.article_for(actor, pk)
     services.feedback_create(actor=actor, article=article, kind=request.POST.get("kind", ""),
                              text=request.POST.get("text", ""), source_ref=request.POST.get("source_ref", "")[:80])
@@ -232,7 +232,7 @@ def article_feedback(request: HttpRequest, pk: int) -> HttpResponse:
 @require_http_methods(["GET", "POST"])
 @actor_required("kb.read")
 def feedback_list(request: HttpRequest) -> HttpResponse:
-    actor = request.actor  # type: ignore[attr-defined]
+    actor = actor_of(request)
     if request.method == "POST":  # a flag with no article: "missing knowledge"
         services.feedback_create(actor=actor, kind=Feedback.Kind.MISSING, text=request.POST.get("text", ""),
                                  source_ref=request.POST.get("source_ref", "")[:80])
@@ -251,7 +251,7 @@ def feedback_list(request: HttpRequest) -> HttpResponse:
 @require_POST
 @actor_required()
 def feedback_handle(request: HttpRequest, pk: int) -> HttpResponse:
-    actor = request.actor  # type: ignore[attr-defined]
+    actor = actor_of(request)
     fb = selectors.feedback_for(actor.scope, pk)  # scope first: another province's flag is a 404
     services.feedback_handle(actor=actor, feedback=fb, state=request.POST.get("state", ""),
                              note=request.POST.get("note", ""))
@@ -264,7 +264,7 @@ def feedback_handle(request: HttpRequest, pk: int) -> HttpResponse:
 @require_GET
 @actor_required("kb.author")
 def problems(request: HttpRequest) -> HttpResponse:
-    actor = request.actor  # type: ignore[attr-defined]
+    actor = actor_of(request)
     labels = dict(category_choices())  # once: the category source reads the taxonomy
     rows = [(p, labels.get(p.category_code, p.category_code)) for p in selectors.open_problems(actor.scope)[:200]]
     return render(request, "knowledge/problems.html", {"rows": rows, "national": actor.scope.national})
@@ -273,7 +273,7 @@ def problems(request: HttpRequest) -> HttpResponse:
 @require_POST
 @actor_required("kb.author")
 def problem_draft(request: HttpRequest, pk: int) -> HttpResponse:
-    actor = request.actor  # type: ignore[attr-defined]
+    actor = actor_of(request)
     rev = services.problem_start_draft(actor=actor, problem=selectors.problem_for(actor.scope, pk))
     messages.success(request, _("已据此问题起草，请完善后提交审核。"))
     return redirect("knowledge:article_edit", pk=rev.article_id)
@@ -282,7 +282,7 @@ def problem_draft(request: HttpRequest, pk: int) -> HttpResponse:
 @require_POST
 @actor_required("kb.check")
 def problem_dismiss(request: HttpRequest, pk: int) -> HttpResponse:
-    actor = request.actor  # type: ignore[attr-defined]
+    actor = actor_of(request)
     services.problem_dismiss(actor=actor, problem=selectors.problem_for(actor.scope, pk))
     return redirect("knowledge:problems")
 
@@ -292,7 +292,7 @@ def problem_dismiss(request: HttpRequest, pk: int) -> HttpResponse:
 @require_http_methods(["GET", "POST"])
 @actor_required("kb.import")
 def import_page(request: HttpRequest) -> HttpResponse:
-    actor = request.actor  # type: ignore[attr-defined]
+    actor = actor_of(request)
     result = None
     if request.method == "POST":
         upload = request.FILES.get("file")
@@ -309,7 +309,7 @@ def import_page(request: HttpRequest) -> HttpResponse:
 @require_GET
 @actor_required("kb.read")
 def export(request: HttpRequest) -> HttpResponse:
-    actor = request.actor  # type: ignore[attr-defined]
+    actor = actor_of(request)
     sel = _selection(request)
     ids = [int(i) for i in request.GET.getlist("id") if i.isdigit()][:5000]
     revisions = exporter.selection(actor, q=sel["q"], category_code=sel["category"], status=sel["status"], ids=ids)
@@ -369,7 +369,7 @@ def suggest_clicked(request: HttpRequest) -> HttpResponse:
 @actor_required("kb.read")
 def synonyms(request: HttpRequest) -> HttpResponse:
     """The synonym groups applied to every search; authors add, change and delete them here or in Excel."""
-    actor = request.actor  # type: ignore[attr-defined]
+    actor = actor_of(request)
     error: DomainError | None = None
     typed: dict[str, str] = {}
     if request.method == "POST":
@@ -419,7 +419,7 @@ def synonyms_export(request: HttpRequest) -> HttpResponse:
 @require_POST
 @actor_required("kb.author")
 def synonyms_import(request: HttpRequest) -> HttpResponse:
-    actor = request.actor  # type: ignore[attr-defined]
+    actor = actor_of(request)
     upload = request.FILES.get("file")
     try:
         if upload is None:
@@ -443,7 +443,7 @@ def similar_queue(request: HttpRequest) -> HttpResponse:
 @require_POST
 @actor_required("kb.author")
 def similar_decide(request: HttpRequest, pk: int) -> HttpResponse:
-    actor = request.actor  # type: ignore[attr-defined]
+    actor = actor_of(request)
     from .models import SimilarQuestion
 
     sq = SimilarQuestion.objects.filter(pk=pk).first()
@@ -465,7 +465,7 @@ def similar_decide(request: HttpRequest, pk: int) -> HttpResponse:
 @require_POST
 @actor_required("kb.author")
 def similar_add(request: HttpRequest, pk: int) -> HttpResponse:
-    actor = request.actor  # type: ignore[attr-defined]
+    actor = actor_of(request)
     article = selectors.article_for(actor, pk)
     try:
         services.similar_add(actor=actor, article=article, text=request.POST.get("text", ""))

@@ -13,7 +13,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 
 from kefu.core.errors import DomainError, ValidationFailed
-from kefu.core.web import actor_required
+from kefu.core.web import actor_of, actor_required
 
 from . import excel, lexicon, services
 from .check import Channel, check_text
@@ -39,7 +39,7 @@ def _effective(value: str | None) -> dt.datetime | None:
 
 
 def _context(request: HttpRequest, **extra: Any) -> dict[str, Any]:
-    actor = request.actor  # type: ignore[attr-defined]
+    actor = actor_of(request)
     version = lexicon.version_in_force()
     category = request.GET.get("category", "")
     rules = list(version.rules.order_by("severity", "category", "id")) if version else []
@@ -90,7 +90,7 @@ def _refused(request: HttpRequest, exc: DomainError) -> HttpResponse:
 @actor_required("norms.manage")
 def rule_add(request: HttpRequest) -> HttpResponse:
     p = request.POST
-    actor = request.actor  # type: ignore[attr-defined]
+    actor = actor_of(request)
     try:
         spec = RuleSpec(
             p.get("category", ""),
@@ -114,7 +114,7 @@ def rule_add(request: HttpRequest) -> HttpResponse:
 @require_POST
 @actor_required("norms.manage")
 def rule_remove(request: HttpRequest) -> HttpResponse:
-    actor = request.actor  # type: ignore[attr-defined]
+    actor = actor_of(request)
     try:
         version = services.rule_remove(
             actor=actor,
@@ -131,7 +131,7 @@ def rule_remove(request: HttpRequest) -> HttpResponse:
 @actor_required("norms.manage")
 def import_xlsx(request: HttpRequest) -> HttpResponse:
     upload = request.FILES.get("file")
-    actor = request.actor  # type: ignore[attr-defined]
+    actor = actor_of(request)
     try:
         if upload is None:
             raise ValidationFailed("请选择文件。", "Choose a file.", details=[{"field": "file"}])

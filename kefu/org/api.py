@@ -7,6 +7,7 @@ from ninja import Router, Schema, Status
 
 from kefu.core.api import StrictSchema
 from kefu.core.errors import NotFound
+from kefu.core.web import actor_of
 
 from . import selectors, services
 from .models import ApiToken
@@ -59,13 +60,13 @@ class TokenCreatedOut(TokenOut):
 
 @router.get("/me", response=MeOut, summary="当前用户 / Current user")
 def me(request: HttpRequest) -> dict:
-    actor = request.actor  # type: ignore[attr-defined]
+    actor = actor_of(request)
     return selectors.me(actor)
 
 
 @router.get("/provinces", response=list[ProvinceOut], summary="省份(报表顺序) / Provinces in report order")
 def provinces(request: HttpRequest) -> list[ProvinceOut]:
-    actor = request.actor  # type: ignore[attr-defined]
+    actor = actor_of(request)
     return [
         ProvinceOut(code=p.code, slug=p.slug, name=p.name) for p in selectors.provinces_in_scope(actor.scope)
     ]
@@ -88,13 +89,13 @@ def _token_out(t: ApiToken, secret: str | None = None) -> dict:
 
 @router.get("/tokens", response=list[TokenOut], summary="我的 API 令牌 / My API tokens")
 def tokens(request: HttpRequest) -> list[dict]:
-    actor = request.actor  # type: ignore[attr-defined]
+    actor = actor_of(request)
     return [_token_out(t) for t in selectors.tokens_of(actor)]
 
 
 @router.post("/tokens", response={201: TokenCreatedOut}, summary="签发令牌 / Issue a token")
 def token_create(request: HttpRequest, payload: TokenIn) -> Status:
-    actor = request.actor  # type: ignore[attr-defined]
+    actor = actor_of(request)
     team = selectors.team_of_actor(actor, payload.team_code)
     token, secret = services.token_issue(actor=actor, team=team, name=payload.name)
     return Status(201, _token_out(token, secret))
@@ -102,7 +103,7 @@ def token_create(request: HttpRequest, payload: TokenIn) -> Status:
 
 @router.delete("/tokens/{token_id}", response={204: None}, summary="吊销令牌 / Revoke a token")
 def token_delete(request: HttpRequest, token_id: int) -> Status:
-    actor = request.actor  # type: ignore[attr-defined]
+    actor = actor_of(request)
     token = selectors.token_of(actor, token_id)
     if token is None:
         raise NotFound()

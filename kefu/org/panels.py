@@ -8,13 +8,14 @@ from django.http import HttpRequest
 from django.utils.translation import gettext_lazy as _
 
 from kefu.core.registry import HomePanel, NavItem, register_home_panel, register_nav
+from kefu.core.web import actor_of
 
 from .models import Role
 from .roles import MATRIX
 
 
 def teams_and_duties(request: HttpRequest) -> dict[str, Any]:
-    actor = request.actor  # type: ignore[attr-defined]
+    actor = actor_of(request)
     seats = [
         {
             "team": s.team_name,

@@ -9,7 +9,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from kefu.core.errors import DomainError
-from kefu.core.web import actor_required, client_ip, not_found_page
+from kefu.core.web import actor_of, actor_required, client_ip, not_found_page
 
 from . import selectors, services
 
@@ -44,7 +44,7 @@ def logout_view(request: HttpRequest) -> HttpResponse:
 
 @actor_required()
 def password_change(request: HttpRequest) -> HttpResponse:
-    actor = request.actor  # type: ignore[attr-defined]
+    actor = actor_of(request)
     error = None
     if request.method == "POST":
         if not request.user.check_password(request.POST.get("old_password", "")):  # type: ignore[union-attr]
@@ -62,7 +62,7 @@ def password_change(request: HttpRequest) -> HttpResponse:
 
 @actor_required("token.manage")
 def tokens(request: HttpRequest) -> HttpResponse:
-    actor = request.actor  # type: ignore[attr-defined]
+    actor = actor_of(request)
     new_secret = None
     if request.method == "POST":
         team = selectors.team_of_actor(actor, request.POST.get("team_code", ""))
@@ -75,7 +75,7 @@ def tokens(request: HttpRequest) -> HttpResponse:
 @require_POST
 @actor_required("token.manage")
 def token_revoke(request: HttpRequest, token_id: int) -> HttpResponse:
-    actor = request.actor  # type: ignore[attr-defined]
+    actor = actor_of(request)
     token = selectors.token_of(actor, token_id)
     if token is None:
         return not_found_page(request)

@@ -12,6 +12,8 @@ from django.http import HttpRequest
 from django.utils import timezone
 from ninja import Query, Router, Schema
 
+from kefu.core.web import actor_of
+
 from . import dashboard, months, selectors, service_level, services
 from .models import OutboundMail
 
@@ -52,7 +54,7 @@ class MonthlyOut(Schema):
 
 
 def _actor(request: HttpRequest) -> Any:
-    actor = request.actor  # type: ignore[attr-defined]
+    actor = actor_of(request)
     actor.require("reports.view")
     return actor
 
@@ -160,7 +162,7 @@ class MailOut(Schema):
 
 @router.get("/outbox", response=list[MailOut], summary="报表邮件发件箱(管理员)")
 def outbox(request: HttpRequest) -> list[dict[str, Any]]:
-    services.require_mail_admin(request.actor)  # type: ignore[attr-defined]
+    services.require_mail_admin(actor_of(request))
     rows = OutboundMail.objects.select_related("province").order_by("-month", "pk")[:500]
     return [{"id": m.pk, "month": months.key(m.month), "email": m.email,
              "province": m.province.slug if m.province else None, "status": m.status,

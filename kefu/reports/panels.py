@@ -9,12 +9,13 @@ from django.utils import timezone
 
 from kefu.core.errors import NotFound
 from kefu.core.registry import HomePanel, register_home_panel
+from kefu.core.web import actor_of
 
 from . import layout, months, selectors
 
 
 def last_month(request: HttpRequest) -> dict[str, Any] | None:
-    actor = request.actor  # type: ignore[attr-defined]
+    actor = actor_of(request)
     try:
         aud = selectors.audience(selectors.reader_scope(actor))
     except NotFound:

@@ -21,7 +21,7 @@ from django.views.decorators.http import require_POST
 from kefu.chat import reporting as chat_reporting
 from kefu.core.errors import NotFound
 from kefu.core.scope import Scope
-from kefu.core.web import actor_required
+from kefu.core.web import actor_of, actor_required
 from kefu.org.models import Province
 from kefu.quality import reporting as quality_reporting
 from kefu.tickets.models import Category, Channel, Kind
@@ -48,7 +48,7 @@ def _provinces_for(actor: Any) -> list[Province]:
 
 @actor_required("reports.view")
 def monthly(request: HttpRequest, province: str | None = None) -> HttpResponse:
-    actor = request.actor  # type: ignore[attr-defined]
+    actor = actor_of(request)
     aud = selectors.audience(selectors.reader_scope(actor), province)
     month = _month(request)
     table = selectors.monthly_table(aud, month)
@@ -62,7 +62,7 @@ def monthly(request: HttpRequest, province: str | None = None) -> HttpResponse:
 
 
 def _export(request: HttpRequest, province: str | None, fmt: str) -> HttpResponse:
-    actor = request.actor  # type: ignore[attr-defined]
+    actor = actor_of(request)
     aud = selectors.audience(selectors.reader_scope(actor), province)
     month = _month(request)
     table = selectors.monthly_table(aud, month)
@@ -91,14 +91,14 @@ def export_csv(request: HttpRequest, province: str | None = None) -> HttpRespons
 # -- dashboard ---------------------------------------------------------------------------
 
 def _filter(request: HttpRequest) -> dashboard.DashboardFilter:
-    actor = request.actor  # type: ignore[attr-defined]
+    actor = actor_of(request)
     return dashboard.DashboardFilter.parse(request.GET, scope=selectors.reader_scope(actor),
                                            today_month=months.month_of(timezone.now()))
 
 
 @actor_required("reports.view")
 def dashboard_page(request: HttpRequest) -> HttpResponse:
-    actor = request.actor  # type: ignore[attr-defined]
+    actor = actor_of(request)
     f = _filter(request)
     scope = selectors.reader_scope(actor)
     trend = dashboard.trend(scope, f)
@@ -150,7 +150,7 @@ CHARTS = ("trend", "top", "ranking", "ontime")
 def chart(request: HttpRequest, name: str) -> HttpResponse:
     if name not in CHARTS:
         raise NotFound()
-    actor = request.actor  # type: ignore[attr-defined]
+    actor = actor_of(request)
     f = _filter(request)
     scope = selectors.reader_scope(actor)
     if name == "trend":
@@ -180,7 +180,7 @@ def chart(request: HttpRequest, name: str) -> HttpResponse:
 
 @actor_required("reports.view")
 def service_level_page(request: HttpRequest) -> HttpResponse:
-    actor = request.actor  # type: ignore[attr-defined]
+    actor = actor_of(request)
     month = _month(request)
     report = service_level.service_level(selectors.reader_scope(actor), month)
     return render(request, "reports/service_level.html", {
@@ -192,10 +192,10 @@ def service_level_page(request: HttpRequest) -> HttpResponse:
 
 @actor_required("reports.mail")
 def mail_page(request: HttpRequest) -> HttpResponse:
-    services.require_mail_admin(request.actor)  # type: ignore[attr-defined]
+    services.require_mail_admin(actor_of(request))
     if request.method == "POST":
         month = months.parse_month(request.POST.get("month"), default=_default_month())
-        created, result = services.mail_month_now(actor=request.actor, month=month,  # type: ignore[attr-defined]
+        created, result = services.mail_month_now(actor=actor_of(request), month=month,
                                                   now=timezone.now())
         messages.success(request, _("已生成 %(created)d 封，发送成功 %(sent)d 封，失败 %(failed)d 封，取消 %(cancelled)d 封。")
                          % {"created": created, **result.as_dict()})
@@ -212,8 +212,8 @@ def mail_page(request: HttpRequest) -> HttpResponse:
 @require_POST
 @actor_required("reports.mail")
 def mail_retry(request: HttpRequest) -> HttpResponse:
-    services.require_mail_admin(request.actor)  # type: ignore[attr-defined]
-    n = services.mail_retry(actor=request.actor, mail_ids=None, now=timezone.now())  # type: ignore[attr-defined]
+    services.require_mail_admin(actor_of(request))
+    n = services.mail_retry(actor=actor_of(request), mail_ids=None, now=timezone.now())
     result = services.mail_send_due(now=timezone.now())
     messages.success(request, _("已重新排队 %(n)d 封，发送成功 %(sent)d 封。") % {"n": n, "sent": result.sent})
     return redirect("reports:mail")

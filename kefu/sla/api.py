@@ -9,6 +9,8 @@ from django.http import HttpRequest
 from django.utils import timezone
 from ninja import Field, Query, Router, Schema
 
+from kefu.core.web import actor_of
+
 from . import rates as rates_mod
 from . import selectors
 from .params import parse_group, parse_month
@@ -117,7 +119,7 @@ class PolicyOut(Schema):
 
 
 def _actor(request: HttpRequest) -> Any:
-    actor = request.actor  # type: ignore[attr-defined]
+    actor = actor_of(request)
     actor.require("sla.view")
     return actor
 

@@ -10,13 +10,14 @@ from django.utils.translation import gettext_lazy as _
 
 from kefu.core.models import JobHeartbeat
 from kefu.core.registry import HomePanel, NavItem, register_home_panel, register_nav
+from kefu.core.web import actor_of
 
 from .sweep import JOB_NAME
 
 
 def heartbeat_panel(request: HttpRequest) -> dict[str, Any] | None:
     """Administrators: when the sweep last succeeded, and an alert when it is late."""
-    if not request.actor.is_admin:  # type: ignore[attr-defined]
+    if not actor_of(request).is_admin:
         return None
     beat = JobHeartbeat.objects.filter(name=JOB_NAME).first()
     now = timezone.now()
@@ -26,7 +27,7 @@ def heartbeat_panel(request: HttpRequest) -> dict[str, Any] | None:
 def supervisor_panel(request: HttpRequest) -> dict[str, Any] | None:
     from . import selectors
 
-    actor = request.actor  # type: ignore[attr-defined]
+    actor = actor_of(request)
     now = timezone.now()
     where = selectors.visible(actor)
     # Counted by the database: the home page must not build a thousand clock rows to show two numbers.

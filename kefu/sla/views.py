@@ -9,7 +9,7 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.utils import timezone
 
-from kefu.core.web import actor_required
+from kefu.core.web import actor_of, actor_required
 
 from . import charts, selectors
 from . import rates as rates_mod
@@ -18,7 +18,7 @@ from .params import parse_group, parse_month
 
 @actor_required("sla.view")
 def board(request: HttpRequest) -> HttpResponse:
-    actor = request.actor  # type: ignore[attr-defined]
+    actor = actor_of(request)
     now = timezone.now()
     where = selectors.visible(actor)
     context = {
@@ -32,7 +32,7 @@ def board(request: HttpRequest) -> HttpResponse:
 
 @actor_required("sla.view")
 def rates(request: HttpRequest) -> HttpResponse:
-    actor = request.actor  # type: ignore[attr-defined]
+    actor = actor_of(request)
     now = timezone.now()
     month = parse_month(request.GET.get("month"), now)
     group_by = parse_group(request.GET.get("group"))

@@ -12,6 +12,7 @@ from django.utils.translation import gettext_lazy as _
 
 from kefu.core.admin import AuditedAdmin, ScopedAdmin
 from kefu.core.errors import DomainError
+from kefu.core.web import actor_of
 
 from . import services
 from .models import Category, Hop, Ticket
@@ -72,7 +73,7 @@ class TicketAdmin(ScopedAdmin):
 
     @admin.action(description=_("归档所选已办结工单(经由工作流)"))
     def close_resolved(self, request: HttpRequest, queryset: QuerySet[Ticket]) -> None:
-        actor = request.actor  # type: ignore[attr-defined]
+        actor = actor_of(request)
         done, refused = 0, []
         for ticket in queryset.select_related("holder_team"):
             try:

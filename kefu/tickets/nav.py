@@ -4,6 +4,7 @@ from django.http import HttpRequest
 from django.utils.translation import gettext_lazy as _
 
 from kefu.core.registry import HomePanel, NavItem, register_home_panel, register_nav
+from kefu.core.web import actor_of
 
 register_nav(NavItem(_("工单工作台"), "tickets:workbench", "ticket.view", order=10))
 register_nav(NavItem(_("登记工单"), "tickets:create", "ticket.create", order=11))
@@ -12,7 +13,7 @@ register_nav(NavItem(_("登记工单"), "tickets:create", "ticket.create", order
 def _home_panel(request: HttpRequest) -> dict[str, Any] | None:
     from .selectors import queue_counts, submitted_complaints
 
-    actor = request.actor  # type: ignore[attr-defined]
+    actor = actor_of(request)
     if not actor.team_ids_with("ticket.work"):
         return None
     counts = queue_counts(actor)
@@ -30,7 +31,7 @@ def _my_customers(request: HttpRequest) -> dict[str, Any] | None:
 
     from .models import OPEN_STATUS_VALUES
 
-    actor = request.actor  # type: ignore[attr-defined]
+    actor = actor_of(request)
     if not any(s.team_kind == "account_managers" for s in actor.seats):
         return None
     qs = (customers_in_scope(actor.scope).filter(account_manager=actor.user, is_active=True)

@@ -21,7 +21,7 @@ from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_GET, require_POST
 
 from kefu.core.errors import DomainError, ValidationFailed
-from kefu.core.web import actor_required
+from kefu.core.web import actor_of, actor_required
 from kefu.customers import selectors as customer_selectors
 from kefu.customers.phones import try_normalize_phone
 from kefu.knowledge import selectors as knowledge_selectors
@@ -73,7 +73,7 @@ def _filters(request: HttpRequest) -> selectors.Filters:
 @require_GET
 @actor_required("ticket.view")
 def workbench(request: HttpRequest) -> HttpResponse:
-    actor = request.actor  # type: ignore[attr-defined]
+    actor = actor_of(request)
     name = request.GET.get("queue") or ("team" if actor.team_ids_with("ticket.work") else "all")
     if name == "off_rule":
         actor.require("ticket.supervise")
@@ -116,7 +116,7 @@ def workbench(request: HttpRequest) -> HttpResponse:
 @actor_required("ticket.create")
 def create(request: HttpRequest) -> HttpResponse:
     """Phone first: typing the caller's number finds the customer and their open orders."""
-    actor = request.actor  # type: ignore[attr-defined]
+    actor = actor_of(request)
     error: DomainError | None = None
     form = request.POST if request.method == "POST" else request.GET
     if request.method == "POST":
@@ -175,7 +175,7 @@ def _create_from_form(actor: Any, post: Any) -> Any:
 @require_GET
 @actor_required("ticket.view")
 def detail(request: HttpRequest, number: str) -> HttpResponse:
-    actor = request.actor  # type: ignore[attr-defined]
+    actor = actor_of(request)
     ticket = selectors.ticket_by_number(actor, number)
     return render(request, "tickets/detail.html", _detail_context(actor, ticket))
 
@@ -288,7 +288,7 @@ def _version(value: str | None) -> int | None:
 @require_POST
 @actor_required("ticket.view")
 def act(request: HttpRequest, number: str, action: str) -> HttpResponse:
-    actor = request.actor  # type: ignore[attr-defined]
+    actor = actor_of(request)
     ticket = selectors.ticket_by_number(actor, number)
     try:
         _run_action(actor, ticket, action, request.POST)
@@ -305,7 +305,7 @@ def act(request: HttpRequest, number: str, action: str) -> HttpResponse:
 @require_POST
 @actor_required("ticket.work")
 def note(request: HttpRequest, number: str) -> HttpResponse:
-    actor = request.actor  # type: ignore[attr-defined]
+    actor = actor_of(request)
     ticket = selectors.ticket_by_number(actor, number)
     try:
         services.note_add(actor=actor, ticket=ticket, body=request.POST.get("body", ""))
@@ -320,7 +320,7 @@ def note(request: HttpRequest, number: str) -> HttpResponse:
 @require_POST
 @actor_required("ticket.work")
 def attach(request: HttpRequest, number: str) -> HttpResponse:
-    actor = request.actor  # type: ignore[attr-defined]
+    actor = actor_of(request)
     ticket = selectors.ticket_by_number(actor, number)
     upload = request.FILES.get("file")
     try:
@@ -338,7 +338,7 @@ def attach(request: HttpRequest, number: str) -> HttpResponse:
 @require_GET
 @actor_required("ticket.view")
 def download(request: HttpRequest, number: str, attachment_id: int) -> HttpResponse:
-    actor = request.actor  # type: ignore[attr-defined]
+    actor = actor_of(request)
     ticket = selectors.ticket_by_number(actor, number)
     return download_response(selectors.attachment_in_scope(actor, ticket, attachment_id))  # type: ignore[return-value]
 
