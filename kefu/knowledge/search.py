@@ -374,14 +374,6 @@ def _plain_tokens(word: str) -> tuple[str, ...]:
     return tuple(t.lower() for t in tokenizer().cut(word) if t.strip())
 
 
-def _case(column: str, mapping: dict[str, Any], params: list[Any]) -> str:
-    parts = []
-    for k, v in mapping.items():
-        parts.append("WHEN %s THEN %s")
-        params += [k, v]
-    return f"CASE {column} " + " ".join(parts) + " END"
-
-
 def ranked_ids(q: str, *, scope: str = "agent", limit: int = 10, category_code: str | None = None,
                terms: list[QueryTerm] | None = None) -> list[tuple[int, float]]:
     """Article ids with BM25 scores, best first."""
@@ -398,31 +390,30 @@ def ranked_ids(q: str, *, scope: str = "agent", limit: int = 10, category_code: 
         return []
     factor = {t.term: round(t.weight * math.log(1 + (n - df[t.term] + 0.5) / (df[t.term] + 0.5)) * (K1 + 1), 9)
               for t in known}
-    concepts = {t.term: t.concept for t in known}
-    params: list[Any] = []
-    concept_sql = _case("p.term", concepts, params)
-    factor_sql = _case("p.term", factor, params)
-    params += [round(K1 * (1 - B), 9), round(K1 * B / avg, 12)]
+    norm = (round(K1 * (1 - B), 9), round(K1 * B / avg, 12))
     # Each term contributes its TERM_POSTINGS highest-weighted postings (all of them unless the word is in more
     # articles than that: a common word's remaining postings are body mentions with a tiny idf). Bounded work
-    # whatever the corpus; a deterministic order, so both databases take the same rows.
+    # whatever the corpus; a deterministic order, so both databases take the same rows. A term's concept and
+    # idf factor are constants of its own sub-query, so each row is scored once, where it is read.
     join, cat_where = "", ""
     if category_code:
         join = " JOIN knowledge_searchdoc d ON d.article_id = x.article_id"
         cat_where = " AND substr(d.category_code, 1, %s) = %s"  # the code and every code under it
+    params: list[Any] = []
     parts = []
     for t in known:
         # Column names are constants chosen above; every value is a parameter.
-        parts.append(f"SELECT * FROM (SELECT x.article_id AS article_id, x.term AS term, x.{weight} AS w, "  # noqa: S608
-                     f"x.{length} AS l FROM knowledge_posting x{join} WHERE x.term = %s AND x.{weight} > 0{cat_where} "
-                     f"ORDER BY x.{weight} DESC, x.{length}, x.article_id DESC LIMIT %s) q")
-        params.append(t.term)
+        parts.append(f"SELECT q.article_id AS article_id, CAST(%s AS VARCHAR(64)) AS c, "  # noqa: S608
+                     f"%s * q.w / (q.w + %s + %s * q.l) AS s FROM (SELECT x.article_id AS article_id, "
+                     f"x.{weight} AS w, x.{length} AS l FROM knowledge_posting x{join} WHERE x.term = %s "
+                     f"AND x.{weight} > 0{cat_where} ORDER BY x.{weight} DESC, x.{length}, x.article_id DESC "
+                     f"LIMIT %s) q")
+        params += [t.concept, factor[t.term], norm[0], norm[1], t.term]
         if category_code:
             params += [len(category_code), category_code]
         params.append(TERM_POSTINGS)
-    inner = (f"SELECT p.article_id AS a, {concept_sql} AS c, "  # noqa: S608
-             f"MAX({factor_sql} * p.w / (p.w + %s + %s * p.l)) AS s "
-             f"FROM ({' UNION ALL '.join(parts)}) p GROUP BY p.article_id, c")
+    inner = (f"SELECT p.article_id AS a, p.c AS c, MAX(p.s) AS s "  # noqa: S608
+             f"FROM ({' UNION ALL '.join(parts)}) p GROUP BY p.article_id, p.c")
     sql = (f"SELECT a, ROUND(CAST(SUM(s) AS NUMERIC), 6) AS score FROM ({inner}) y "  # noqa: S608
            "GROUP BY a ORDER BY score DESC, a DESC LIMIT %s")
     params.append(limit)
