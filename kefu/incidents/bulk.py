@@ -13,8 +13,8 @@ write them; the incident's ``incident.bulk_resolved`` event and each link's
 
 How. Orders go in chunks (``CHUNK``): one transaction per chunk that locks
 the chunk's links, reads the chunk's orders in one query, and resolves each
-order through ``kefu.tickets.services.ticket_resolve`` inside its own
-savepoint: one order failing (still awaiting the hotline's acceptance, say)
+order through ``kefu.tickets.services.ticket_resolve``, whose own atomic
+block is a savepoint inside the chunk's transaction: one order failing (still awaiting the hotline's acceptance, say)
 rolls back only that order and is listed with its reason, the others commit
 with the chunk. The clock outcomes and the link rows are then read and
 written once per chunk. A crash mid-chunk rolls the whole chunk back,
@@ -134,15 +134,17 @@ def _one(seats: SystemSeats, inc: Incident, ticket: Ticket, method: str, now: da
     if ticket.status not in OPEN_STATUS_VALUES:
         return BulkOutcome.ALREADY, ""
     try:
-        with transaction.atomic():  # a savepoint: a refused order leaves nothing of itself
-            tickets.ticket_resolve(
-                actor=seats.actor_for(ticket.holder_team_id),
-                ticket=ticket,
-                now=now,
-                resolution=f"平台突发事件 {inc.number} 已恢复：{inc.resolution_text}",
-                reply_method=method,
-                reply_content=inc.resolution_text,
-            )
+        # Inside the chunk's transaction, ticket_resolve's own atomic block is a savepoint: a refused
+        # order rolls back alone and leaves nothing of itself (what the norms check records before it
+        # stays, as tickets wants for quality inspection).
+        tickets.ticket_resolve(
+            actor=seats.actor_for(ticket.holder_team_id),
+            ticket=ticket,
+            now=now,
+            resolution=f"平台突发事件 {inc.number} 已恢复：{inc.resolution_text}",
+            reply_method=method,
+            reply_content=inc.resolution_text,
+        )
     except DomainError as exc:
         return BulkOutcome.FAILED, exc.message
     return BulkOutcome.DONE, ""

@@ -10,8 +10,8 @@ Idempotent: skipped when the demo incident exists.
 
 from __future__ import annotations
 
-from datetime import timedelta
-from typing import TYPE_CHECKING
+from datetime import datetime, timedelta
+from typing import TYPE_CHECKING, Any
 
 from django.utils import timezone
 
@@ -132,6 +132,7 @@ def load(ctx: DemoContext) -> None:
             answer_customer="平台故障期间，您可拨打会议接入号，输入会议号以电话方式入会。",
             now=t0 + timedelta(minutes=20),
         )
+    _link_contacts(lead, inc, until=t0 + timedelta(minutes=95))
     services.incident_update(
         actor=lead, incident=inc, body="定位为核心交换机板卡故障，已更换。", now=t0 + timedelta(minutes=60)
     )
@@ -160,6 +161,18 @@ def load(ctx: DemoContext) -> None:
     OutboxMail.objects.filter(ref=mail.ref(inc.pk)).exclude(status=OutboxStatus.SENT).update(
         status=OutboxStatus.FAILED, last_error="演示数据：历史邮件，不重试 / demo data: not retried"
     )
+
+
+def _link_contacts(lead: Actor, inc: Any, *, until: datetime) -> None:
+    """The window's chats and calls (the chat and calls demos ran first), linked as the hotline lead would."""
+    from . import contacts
+
+    for kind, found in (
+        ("chat", contacts.chat_candidates(inc, lead.scope, until=until, limit=6)),
+        ("call", contacts.call_candidates(inc, lead.scope, until=until, limit=12)),
+    ):
+        for c in found:
+            contacts.contact_link_create(actor=lead, incident=inc, kind=kind, contact_id=c.pk, now=until)
 
 
 def _team_id(code: str) -> int:

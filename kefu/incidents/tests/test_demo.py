@@ -27,8 +27,24 @@ def test_demo_incident_is_resolved_with_linked_orders_and_a_report():
     for slug in demo.PROVINCES:
         for _ in range(4):
             customer_in(slug)
+    from datetime import timedelta
+
+    from kefu.calls.tests.factories import make_call
+    from kefu.chat.models import Conversation
+    from kefu.org.models import Province, Team
+
+    t0 = timezone.localtime(ctx.now - timedelta(days=2)).replace(hour=10, minute=0, second=0, microsecond=0)
+    in_window = make_call(Province.objects.get(slug="js"), at=t0 + timedelta(minutes=30))
+    make_call(Province.objects.get(slug="gd"), at=t0 + timedelta(minutes=30))  # not affected
+    chat = Conversation.objects.create(
+        team=Team.objects.get(code="online"), status="closed", visitor_name="访客", created_at=t0 + timedelta(minutes=40)
+    )
     demo.load(ctx)
     inc = Incident.objects.get()
+    from ..models import ContactLink
+
+    linked = set(ContactLink.objects.unscoped("test").values_list("kind", "call_id", "conversation_id"))
+    assert linked == {("call", in_window.pk, None), ("chat", None, chat.pk)}
     assert (
         inc.status == "reviewed"
         and not selectors.open_incidents(actor_for(User.objects.get(username="hq_reviewer")).scope).exists()
