@@ -20,7 +20,7 @@ from kefu.norms.models import Screening
 from kefu.tickets.models import CustomerReply, Ticket
 
 from . import selectors, services
-from .models import SamplingSetting, ScoreItem, Status
+from .models import SamplingRun, SamplingSetting, ScoreItem, Status
 
 
 def _month(value: str | None) -> dt.date:
@@ -52,6 +52,7 @@ def index(request: HttpRequest) -> HttpResponse:
             "can_inspect": actor.can("quality.inspect"),
             "can_configure": actor.can("quality.configure"),
             "setting": SamplingSetting.objects.first(),
+            "month_end_run": SamplingRun.objects.filter(month=month).first(),
         },
     )
 

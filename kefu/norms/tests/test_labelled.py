@@ -28,4 +28,4 @@ def test_no_legitimate_reply_is_flagged_and_recall_holds_on_both_halves():
     assert wrongly == []
     for half in ("tune", "held_out"):
         s = score([(it, f) for it, f in flagged if it.half == half])
-        assert s["recall"] >= 0.94, half
+        assert s["recall"] >= 0.95, half  # the aim (held-out half: 0.982 since session 3)

@@ -71,3 +71,16 @@ def test_job_is_daily_in_utc():
     due = tasks.quality_sample_month_end.task_class().validate_datetime
     assert due(datetime(2026, 12, 1, 1, 20)) and due(datetime(2026, 12, 2, 1, 20))
     assert not due(datetime(2026, 12, 1, 1, 21))
+
+
+def test_the_page_says_whether_the_month_end_draw_was_made(agent_bj, make_actor):
+    from django.test import Client
+
+    lead = make_actor("lead_bj", "desk_bj", Role.SUPERVISOR)
+    replied(agent_bj, 1)
+    c = Client()
+    c.force_login(lead.user)
+    month = timezone.localdate().strftime("%Y-%m")
+    assert "月末抽检在次月 1 日自动抽取" in c.get(f"/quality/?month={month}").content.decode()
+    services.sample_month_end(now=next_month_start())
+    assert "由月末抽检自动抽取(1 条)" in c.get(f"/quality/?month={month}").content.decode()
