@@ -320,13 +320,14 @@ def _syllables(word: str) -> tuple[str, ...]:
 def _vocabulary() -> tuple[frozenset[str], dict[tuple[str, ...], list[str]]]:
     """The index's words of two to four Chinese characters, and their toneless pinyin -> words.
 
-    Rebuilt when the index changed (number of articles or newest posting), checked every ``STATS_TTL``.
+    Rebuilt when postings were added (the newest posting's id, one index lookup), checked every ``STATS_TTL``;
+    a word whose articles were all removed stays until then, harmless: it is found in no article, so ignored.
     """
     now = time.monotonic()
     if _vocab_cache and now - _vocab_cache["checked"] <= STATS_TTL:
         return _vocab_cache["words"], _vocab_cache["by_sound"]
     with connection.cursor() as cur:
-        cur.execute("SELECT COUNT(*), MAX(id) FROM knowledge_posting")
+        cur.execute("SELECT MAX(id) FROM knowledge_posting")
         key = tuple(cur.fetchone())
         if _vocab_cache.get("key") != key:
             cur.execute("SELECT DISTINCT term FROM knowledge_posting")
