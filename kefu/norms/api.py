@@ -70,7 +70,7 @@ class CheckIn(StrictSchema):
     channel: str = Channel.TICKET
 
 
-class HitOut(Schema):
+class NormsHitOut(Schema):
     category: str
     severity: str
     pattern: str
@@ -83,7 +83,7 @@ class HitOut(Schema):
 class CheckOut(Schema):
     outcome: str  # ok | warn | block
     version: int | None
-    hits: list[HitOut]
+    hits: list[NormsHitOut]
 
 
 def _actor(request: HttpRequest, perm: str) -> Any:

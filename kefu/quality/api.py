@@ -25,7 +25,7 @@ router = Router(tags=["quality"])
 MAX_PAGE = 200
 
 
-class ItemOut(Schema):
+class InspectionItemOut(Schema):
     code: str
     title: str
     weight: int
@@ -57,7 +57,7 @@ class InspectionOut(Schema):
 
 
 class InspectionDetailOut(InspectionOut):
-    items: list[ItemOut]
+    items: list[InspectionItemOut]
 
 
 class InspectionsQuery(Schema):
@@ -67,21 +67,21 @@ class InspectionsQuery(Schema):
     limit: int = 50
 
 
-class VersionIn(StrictSchema):
+class InspectionVersionIn(StrictSchema):
     version: int | None = None
 
 
-class ScoreIn(VersionIn):
+class ScoreIn(InspectionVersionIn):
     points: dict[str, Decimal]  # item code -> points (0 to the item's weight)
     notes: dict[str, str] = {}
     comment: str = ""
 
 
-class AppealIn(VersionIn):
+class AppealIn(InspectionVersionIn):
     reason: str
 
 
-class DecideIn(VersionIn):
+class DecideIn(InspectionVersionIn):
     final_score: Decimal
     comment: str
 
@@ -180,7 +180,7 @@ def inspection_score(request: HttpRequest, inspection_id: int, payload: ScoreIn)
 @router.post(
     "/inspections/{inspection_id}/acknowledge", response=InspectionDetailOut, summary="坐席确认 / Acknowledge"
 )
-def inspection_acknowledge(request: HttpRequest, inspection_id: int, payload: VersionIn) -> dict[str, Any]:
+def inspection_acknowledge(request: HttpRequest, inspection_id: int, payload: InspectionVersionIn) -> dict[str, Any]:
     actor = _actor(request)
     ins = services.inspection_acknowledge(
         actor=actor, inspection=services.inspection_for(actor, inspection_id), version=payload.version
