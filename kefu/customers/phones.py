@@ -13,12 +13,19 @@ brackets are accepted and dropped. Landlines written in the international
 form lose their trunk 0 (``+86 10 6552 8899``); it is put back. A number
 without an area code, an extension, a foreign number or anything else is
 refused: a wrong canonical form would silently miss or mis-match a caller.
+
+Validity beyond the shape comes from ``phonenumbers`` (Google's libphonenumber
+metadata, kept current by its maintainers): a mobile needs an assigned prefix
+(140… is not one), a landline a real area code and local length (0571 has 8-digit
+numbers, so 0571-8888888 is refused).
 """
 
 from __future__ import annotations
 
 import re
 import unicodedata
+
+import phonenumbers
 
 from kefu.core.errors import ValidationFailed
 
@@ -99,7 +106,9 @@ def normalize_phone(raw: str) -> str:
     digits = _strip_country_code(plus, digits)
     if not digits.startswith("0") and len(digits) in (7, 8) and re.fullmatch(_LOCAL, digits):
         raise _invalid(raw, "固定电话须带区号，如 010-65528899", "a landline needs its area code, e.g. 010-65528899")
-    classify(digits)  # raises for anything that is not a number
+    classify(digits)  # raises for anything that is not shaped like a number
+    if not phonenumbers.is_valid_number(phonenumbers.parse(digits, "CN")):
+        raise _invalid(raw, "不是在用的号段或区号", "not an assigned number range or area code")
     return digits
 
 
