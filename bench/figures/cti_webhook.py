@@ -20,7 +20,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from _child import create_database, server_url  # noqa: E402
-from api_me import _free_port, _pct, _start_server, _wait_ready  # noqa: E402
+from api_me import WORKERS, _free_port, _pct, _wait_ready  # noqa: E402
 
 NAME = "cti_webhook"
 DESCRIPTION = "Signed CTI webhook events accepted per second at 8 clients, p50/p95 (gunicorn, PostgreSQL)"
@@ -121,12 +121,26 @@ def _load(url: str, *, clients: int, events: int) -> tuple[float, list[float], i
     return len(latencies) / (time.perf_counter() - started), latencies, errors
 
 
+def _start_server(env: dict[str, str], port: int, log: Path) -> subprocess.Popen[bytes]:
+    """gunicorn as api_me starts it, but its log goes to a file: an unread stderr pipe fills up
+    (a warning per request is enough) and then every worker blocks on its next write."""
+    cmd = [
+        sys.executable, "-m", "gunicorn", "config.wsgi:application", "--bind", f"127.0.0.1:{port}",
+        "--workers", str(WORKERS), "--worker-class", "gthread", "--threads", "4", "--log-level", "warning",
+    ]  # fmt: skip
+    with log.open("wb") as sink:
+        return subprocess.Popen(cmd, env=env, cwd=ROOT, stdout=subprocess.DEVNULL, stderr=sink)
+
+
 def run(quick: bool) -> list[tuple[str, float, str]]:
+    import tempfile
+
     env = _env()
     _prepare(env)
     port = _free_port()
     base = f"http://127.0.0.1:{port}"
-    proc = _start_server(env, port)
+    log = Path(tempfile.mkstemp(prefix="cti_webhook_", suffix=".log")[1])
+    proc = _start_server(env, port, log)
     try:
         _wait_ready(base, proc)
         url = f"{base}/calls/cti/bench/"
@@ -135,7 +149,7 @@ def run(quick: bool) -> list[tuple[str, float, str]]:
         rps, lat, errors = _load(url, clients=clients, events=events)
         if errors:
             proc.terminate()
-            tail = proc.stderr.read().decode(errors="replace")[-3000:] if proc.stderr else ""
+            tail = log.read_text(errors="replace")[-3000:]
             raise RuntimeError(f"{errors} of {len(lat)} events refused; server log:\n{tail}")
         return [
             (f"load average (1 min), {os.cpu_count()} CPUs", round(os.getloadavg()[0], 1), ""),
