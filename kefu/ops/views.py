@@ -56,7 +56,18 @@ CRITICAL: dict[str, Callable[[], str | None]] = {**HEALTH_CHECKS, "redis": _chec
 # These say the background side is behind (worker down or slow): every app server
 # would fail them at once, so they degrade the answer instead of failing it,
 # unless the caller asks ?strict=1 (monitoring does; load balancers should not).
-ADVISORY: dict[str, Callable[[], str | None]] = {"sweep": _check_sweep, "queue": _check_queue}
+def _check_calendar() -> str | None:
+    from kefu.sla.holiday_source import missing_year
+
+    year = missing_year(timezone.localdate())
+    return None if year is None else f"no holidays for {year}"
+
+
+ADVISORY: dict[str, Callable[[], str | None]] = {
+    "sweep": _check_sweep,
+    "queue": _check_queue,
+    "calendar": _check_calendar,
+}
 
 
 def readyz(request: HttpRequest) -> HttpResponse:

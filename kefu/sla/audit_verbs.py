@@ -5,6 +5,7 @@ from kefu.core.audit import register_verbs
 register_verbs(
     {
         "sla.clock.started": _("开始计时"),
+        "sla.holiday_synced": _("节假日按 chinese_calendar 同步"),
         "sla.clock.stopped": _("停止计时"),
         "sla.clock.paused": _("暂停计时"),
         "sla.clock.resumed": _("恢复计时"),
