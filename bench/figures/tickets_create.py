@@ -32,7 +32,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 from _child import create_database, run_child, server_url  # noqa: E402
 
 NAME = "tickets_create"
-DESCRIPTION = "POST /api/tickets at 8 concurrent clients: orders/s, p50/p95 (gunicorn 2 workers, PostgreSQL)"
+DESCRIPTION = ("POST /api/tickets at 8 concurrent clients: queries and CPU per create, orders/s beside a bare view's "
+               "req/s and their ratio, p50/p95 (gunicorn 2 workers, PostgreSQL)")
 
 ROOT = Path(__file__).resolve().parents[2]
 BENCH_DB = "kefu_bench_tickets_create"
@@ -107,7 +108,9 @@ def _server_args(kind: str, port: int) -> list[str]:
 
 
 def _serve(port: int) -> subprocess.Popen[bytes]:
-    env = {**os.environ, "KEFU_ALLOWED_HOSTS": "127.0.0.1,localhost"}
+    # The product's settings plus /bench/bare (``_bench_site``): the bare view runs on the same server.
+    env = {**os.environ, "KEFU_ALLOWED_HOSTS": "127.0.0.1,localhost", "DJANGO_SETTINGS_MODULE": "_bench_site",
+           "PYTHONPATH": os.pathsep.join([str(Path(__file__).parent), str(ROOT)])}
     args = _server_args(_server_kind(), port)
     server = subprocess.Popen([sys.executable, *args], cwd=ROOT, env=env, stdout=subprocess.DEVNULL,
                               stderr=subprocess.PIPE)
@@ -158,6 +161,36 @@ def _load(port: int, secret: str, customers: list[int], per_client: int) -> tupl
     for t in threads:
         t.join()
     return time.perf_counter() - started, latencies, errors[0]
+
+
+def _bare(port: int, per_client: int) -> tuple[float, list[float]]:
+    """Requests/s of ``GET /bench/bare`` (a plain Django view, same middleware) at the same 8 clients."""
+    import httpx
+
+    latencies: list[float] = []
+    lock = threading.Lock()
+    barrier = threading.Barrier(CLIENTS + 1)
+
+    def client() -> None:
+        mine = []
+        with httpx.Client(base_url=f"http://127.0.0.1:{port}", timeout=30) as http:
+            barrier.wait()
+            for _ in range(per_client):
+                started = time.perf_counter()
+                if http.get("/bench/bare").status_code != 200:
+                    raise RuntimeError("bare view failed")
+                mine.append((time.perf_counter() - started) * 1000)
+        with lock:
+            latencies.extend(mine)
+
+    threads = [threading.Thread(target=client) for _ in range(CLIENTS)]
+    for t in threads:
+        t.start()
+    barrier.wait()
+    started = time.perf_counter()
+    for t in threads:
+        t.join()
+    return len(latencies) / (time.perf_counter() - started), latencies
 
 
 def _insert_loop(rows: int, connections: int) -> float:
@@ -232,7 +265,11 @@ def child(quick: bool) -> list[tuple[str, float, str]]:
     server = _serve(port)
     try:
         _load(port, secret, customers, 5)  # warm up both workers' connections and caches
+        _bare(port, 20)
+        # Bare, creates, bare again: the machine's load drifts, the ratio uses the two bare runs' mean.
+        bare_before, _lat = _bare(port, per_client * 2)
         elapsed, latencies, errors = _load(port, secret, customers, per_client)
+        bare_after, _lat = _bare(port, per_client * 2)
     finally:
         server.terminate()
         server.wait(timeout=20)
@@ -241,14 +278,21 @@ def child(quick: bool) -> list[tuple[str, float, str]]:
     p50, p95 = _pct(latencies)
     rows = 2000 if quick else 10000
     server_note = "" if _server_kind() == "gthread" else f" ({_server_kind()})"
+    creates = len(latencies) / elapsed
+    bare = (bare_before + bare_after) / 2
+    load = os.getloadavg()[0]
     return [
-        (f"POST /api/tickets{server_note}, {CLIENTS} clients, {len(latencies)} orders: throughput",
-         round(len(latencies) / elapsed, 1), "orders/s"),
-        ("POST /api/tickets: p50", round(p50, 1), "ms"),
-        ("POST /api/tickets: p95", round(p95, 1), "ms"),
         ("one create in process (test client, bearer token): queries", queries, "queries"),
         ("one create in process: CPU", round(cpu_ms, 2), "ms"),
         ("one create in process: wall, median", round(wall_ms, 2), "ms"),
+        (f"POST /api/tickets{server_note}, {CLIENTS} clients, {len(latencies)} orders: throughput",
+         round(creates, 1), "orders/s"),
+        (f"bare Django view (same server, middleware, {CLIENTS} clients), mean of before/after",
+         round(bare, 1), "req/s"),
+        ("create throughput / bare view throughput", round(100 * creates / bare, 1), "%"),
+        ("POST /api/tickets: p50", round(p50, 1), "ms"),
+        ("POST /api/tickets: p95", round(p95, 1), "ms"),
+        ("load average (1 min) at the end: the machine is shared", round(load, 1), ""),
         ("same database, single-row INSERT+COMMIT loop, 1 connection", round(_insert_loop(rows, 1)), "rows/s"),
         (f"same database, single-row INSERT+COMMIT loop, {CLIENTS} connections",
          round(_insert_loop(rows, CLIENTS)), "rows/s"),

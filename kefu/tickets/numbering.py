@@ -8,9 +8,11 @@ updated inside the creating transaction, which SQLite serialises).
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Any
 
 from django.db import connection
-from django.db.models import F
+from django.db.models import CharField, F
+from django.db.models.expressions import RawSQL
 from django.utils import timezone
 
 from .models import NumberCounter, Ticket
@@ -44,6 +46,18 @@ def format_number(*, province_slug: str, when: datetime, value: int) -> str:
 
 def next_number(*, province_slug: str, now: datetime) -> str:
     return format_number(province_slug=province_slug, when=now, value=next_value())
+
+
+def number_for_insert(*, province_slug: str, now: datetime) -> Any:
+    """The number to write with a new order: on PostgreSQL an expression, so the INSERT itself takes
+    the sequence value (``Ticket.number`` comes back through ``RETURNING``); elsewhere the value."""
+    if connection.vendor != "postgresql":
+        return next_number(province_slug=province_slug, now=now)
+    prefix = format_number(province_slug=province_slug, when=now, value=0)[:-7]
+    # As format_number: at least seven digits, never cut (lpad alone would cut an eighth).
+    sql = ("SELECT %s || CASE WHEN length(v::text) < 7 THEN lpad(v::text, 7, '0') ELSE v::text END"
+           " FROM nextval(%s) AS v")
+    return RawSQL(f"({sql})", (prefix, SEQUENCE), output_field=CharField())  # noqa: S611 (constant SQL, bound values)
 
 
 def reserve(*, province_slug: str, now: datetime) -> tuple[str, int | None]:

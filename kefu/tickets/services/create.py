@@ -28,7 +28,7 @@ from ..models import (
     Status,
     Ticket,
 )
-from ..numbering import next_number
+from ..numbering import number_for_insert
 from ._base import (
     EDITABLE_FIELDS,
     IDEMPOTENCY_KEY_MAX,
@@ -137,7 +137,7 @@ def ticket_create(
             # The seat carries what the order and its clock need; no second read of the team row.
             team_row = Team(pk=seat.team_id, code=seat.team_code, name=seat.team_name, kind=seat.team_kind,
                             province_id=seat.province_id)
-            number = next_number(province_slug=customer.province.slug, now=now)
+            number = number_for_insert(province_slug=customer.province.slug, now=now)
             # The clock is computed before the order is written (no query: policy and calendar are
             # cached), so the order is written once with its due date (a new order has no hops: its
             # nearest deadline is this clock's), then the clock with the order's id; its start goes on
@@ -166,7 +166,7 @@ def ticket_create(
             if article is not None:  # the learning loop: the subject proposed as a similar question
                 from kefu.knowledge.services import similar_propose
 
-                similar_propose(actor=actor, article_id=article.article_id, text=subject, source_ref=number)
+                similar_propose(actor=actor, article_id=article.article_id, text=subject, source_ref=t.number)
     except IntegrityError:
         # The key was used before (a retry, or two requests racing): return the first order.
         found = _replay(actor, key, fingerprint) if key else None
