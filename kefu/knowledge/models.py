@@ -319,6 +319,25 @@ class Posting(models.Model):
         return f"{self.term}@{self.article_id}"
 
 
+class Term(models.Model):
+    """A word of two or more Chinese characters that some article's index holds (or held), with its sound.
+
+    What the typo path reads (``search.typo_terms``): whether a query's characters are a known word, and which
+    known words sound like them (``sound``: toneless pinyin, space-separated; empty past four characters).
+    Indexing adds new words; a word whose articles were all removed stays, harmless (found in no article).
+    """
+
+    term = models.CharField(max_length=64, primary_key=True)
+    sound = models.CharField(max_length=200, db_index=True, blank=True)
+
+    class Meta:
+        verbose_name = _("检索词")
+        verbose_name_plural = _("检索词")
+
+    def __str__(self) -> str:
+        return self.term
+
+
 class SynonymGroup(models.Model):
     """Words that mean the same to a customer and to an article (挂断 / 结束会议), kept by the knowledge team.
 

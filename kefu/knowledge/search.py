@@ -134,6 +134,24 @@ def _insert_postings(rows: list[PostingRow]) -> None:
                             "VALUES (%s, %s, %s, %s, %s, %s)", rows)
 
 
+def sound(word: str) -> str:
+    """Toneless pinyin of a word of two to four Chinese characters (space-separated); empty otherwise."""
+    return " ".join(_syllables(word)) if 2 <= len(word) <= 4 and _HAN_RUN.fullmatch(word) else ""
+
+
+def add_terms(words: Iterable[str]) -> None:
+    """Record the words of two or more Chinese characters not yet in ``Term`` (one statement per batch)."""
+    rows = sorted((w, sound(w)) for w in words if len(w) >= 2 and _HAN_RUN.fullmatch(w))
+    if not rows:
+        return
+    with connection.cursor() as cur:
+        for i in range(0, len(rows), 2000):
+            part = rows[i:i + 2000]
+            marks = ", ".join(["(%s, %s)"] * len(part))
+            cur.execute(f"INSERT INTO knowledge_term (term, sound) VALUES {marks} "  # noqa: S608 (placeholders)
+                        "ON CONFLICT (term) DO NOTHING", [v for row in part for v in row])
+
+
 def index_revisions(revisions: Iterable[Revision], *, batch: int = 500) -> int:
     """(Re)index published revisions, replacing each article's previous entry. Returns the count."""
     count = 0
@@ -147,7 +165,6 @@ def index_revisions(revisions: Iterable[Revision], *, batch: int = 500) -> int:
         count += _index_chunk(chunk)
     _stats_cache.clear()
     _df_cache.clear()
-    _vocab_cache.clear()
     return count
 
 
@@ -163,6 +180,7 @@ def _index_chunk(revisions: Sequence[Revision]) -> int:
         _remove(ids)
         SearchDoc.objects.bulk_create(docs, batch_size=1000)
         _insert_postings(postings)
+        add_terms({row[0] for row in postings})
     return len(docs)
 
 
@@ -188,7 +206,6 @@ def remove_article(article_id: int) -> None:
     _remove([article_id])
     _stats_cache.clear()
     _df_cache.clear()
-    _vocab_cache.clear()
 
 
 def reindex_all() -> int:
@@ -307,7 +324,6 @@ def expand(q: str) -> list[QueryTerm]:
 
 TYPO_WEIGHT = 0.8
 _HAN_RUN = re.compile(r"[\u4e00-\u9fff]{2,}")
-_vocab_cache: dict[str, Any] = {}
 
 
 @functools.lru_cache(maxsize=200_000)
@@ -317,30 +333,6 @@ def _syllables(word: str) -> tuple[str, ...]:
     return tuple(lazy_pinyin(word))
 
 
-def _vocabulary() -> tuple[frozenset[str], dict[tuple[str, ...], list[str]]]:
-    """The index's words of two to four Chinese characters, and their toneless pinyin -> words.
-
-    Rebuilt when postings were added (the newest posting's id, one index lookup), checked every ``STATS_TTL``;
-    a word whose articles were all removed stays until then, harmless: it is found in no article, so ignored.
-    """
-    now = time.monotonic()
-    if _vocab_cache and now - _vocab_cache["checked"] <= STATS_TTL:
-        return _vocab_cache["words"], _vocab_cache["by_sound"]
-    with connection.cursor() as cur:
-        cur.execute("SELECT MAX(id) FROM knowledge_posting")
-        key = tuple(cur.fetchone())
-        if _vocab_cache.get("key") != key:
-            cur.execute("SELECT DISTINCT term FROM knowledge_posting")
-            words = frozenset(t for (t,) in cur.fetchall() if _HAN_RUN.fullmatch(t))
-            by_sound: dict[tuple[str, ...], list[str]] = {}
-            for w in sorted(words):
-                if len(w) <= 4:
-                    by_sound.setdefault(_syllables(w), []).append(w)
-            _vocab_cache.update(key=key, words=words, by_sound=by_sound)
-    _vocab_cache["checked"] = now
-    return _vocab_cache["words"], _vocab_cache["by_sound"]
-
-
 def typo_terms(text: str, known: Iterable[str] = ()) -> list[tuple[str, str]]:
     """``(typed, meant)`` pairs: 2–4 Chinese characters of the query that are no word at all (neither in this
     knowledge base nor in the dictionary) but sound exactly like a word of this knowledge base (toneless
@@ -348,22 +340,42 @@ def typo_terms(text: str, known: Iterable[str] = ()) -> list[tuple[str, str]]:
     共想/共享, 欠废/欠费). Characters of a query word this knowledge base knows are never re-read (手机|收 is
     not 计收), and real words spelt another way (登陆, 帐单) are the synonym groups' business.
     """
-    words, by_sound = _vocabulary()
+    runs = _HAN_RUN.findall(text)
+    if not runs:
+        return []
     tok = tokenizer()
     tok.check_initialized()
+    pieces = {run: list(tok.tokenize(run)) for run in runs}
+    windows = {run[i:i + size] for run in runs for size in (4, 3, 2) for i in range(len(run) - size + 1)}
+    windows = {w for w in windows if not tok.FREQ.get(w) and w not in QUERY_STOPWORDS}
+    asked = {w for ps in pieces.values() for w, _s, _e in ps if len(w) > 1} | windows
+    sounds = {sound(w) for w in windows}
+    words: set[str] = set()
+    by_sound: dict[str, list[str]] = {}
+    if asked:
+        with connection.cursor() as cur:  # one indexed query: which of these are words, which words sound so
+            terms, tones = sorted(asked), sorted(sounds)
+            cur.execute(f"SELECT term, sound FROM knowledge_term WHERE term IN ({','.join(['%s'] * len(terms))})"  # noqa: S608
+                        + (f" OR sound IN ({','.join(['%s'] * len(tones))})" if tones else "")
+                        + " ORDER BY term", terms + tones)
+            for term, tone in cur.fetchall():
+                if term in asked:
+                    words.add(term)
+                if tone in sounds:
+                    by_sound.setdefault(tone, []).append(term)
     taken = set(known)
     out: list[tuple[str, str]] = []
-    for run in _HAN_RUN.findall(text):
+    for run in runs:
         solid = [False] * len(run)  # inside a query word this knowledge base knows
-        for word, start, end in tok.tokenize(run):
+        for word, start, end in pieces[run]:
             if len(word) > 1 and word in words:
                 solid[start:end] = [True] * (end - start)
         for size in (4, 3, 2):
             for i in range(len(run) - size + 1):
                 typed = run[i:i + size]
-                if any(solid[i:i + size]) or typed in words or tok.FREQ.get(typed) or typed in QUERY_STOPWORDS:
+                if typed not in windows or any(solid[i:i + size]) or typed in words:
                     continue
-                for meant in by_sound.get(_syllables(typed), ()):
+                for meant in by_sound.get(sound(typed), ()):
                     if meant not in taken and any(a == b for a, b in zip(typed, meant, strict=True)):
                         taken.add(meant)
                         out.append((typed, meant))
