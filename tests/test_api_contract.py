@@ -74,8 +74,17 @@ def test_a_number_or_a_loose_string_is_not_a_date(agent_bj, value):
     assert "date_from" in _field_errors(response)
 
 
-def test_an_iso_date_is_a_date(agent_bj):
-    assert _client(agent_bj).get("/api/tickets", {"date_from": "2026-01-01"}).status_code == 200
+def test_an_iso_date_is_a_date_and_filters(agent_bj):
+    from datetime import datetime
+    from zoneinfo import ZoneInfo
+
+    t = make_ticket(agent_bj, now=datetime(2026, 3, 10, 9, 0, tzinfo=ZoneInfo("Asia/Shanghai")))
+    client = _client(agent_bj)
+    before = client.get("/api/tickets", {"date_from": "2026-03-10"})
+    after = client.get("/api/tickets", {"date_from": "2026-03-11"})
+    assert (before.status_code, after.status_code) == (200, 200)
+    assert t.number in [row["number"] for row in before.json()["items"]]
+    assert t.number not in [row["number"] for row in after.json()["items"]]
 
 
 # -- #17.2 unique schema names ----------------------------------------------------------------

@@ -72,8 +72,11 @@ def test_off_rule_queue_is_supervisors_only_in_the_api_as_on_the_page(client, ag
     assert (api.status_code, page.status_code) == (403, 403)
     assert api.json()["code"] == "permission_denied"
     client.force_login(lead_js.user)
-    assert client.get("/api/tickets", {"queue": "off_rule"}).status_code == 200
-    assert client.get("/tickets/", {"queue": "off_rule"}).status_code == 200
+    api = client.get("/api/tickets", {"queue": "off_rule"})
+    page = client.get("/tickets/", {"queue": "off_rule"})
+    assert (api.status_code, page.status_code) == (200, 200)
+    assert set(api.json()) >= {"items", "has_more"} and isinstance(api.json()["items"], list)
+    assert page["Content-Type"].startswith("text/html") and b"off_rule" in page.content
 
 
 # -- #15.5 markup hidden behind a byte-order mark, whitespace or UTF-16 --------------------
