@@ -69,8 +69,16 @@ def _mobile(rng: Any) -> str:
 
 
 def _landline(rng: Any, area: str) -> str:
-    digits = 8 if len(area) == 3 or rng.random() < 0.7 else 7
-    return f"{area}-{rng.randrange(2, 10)}{rng.randrange(10 ** (digits - 1)):0{digits - 1}d}"
+    """A number in an assigned range of ``area`` (phonenumbers knows whether its locals have 7 or 8 digits)."""
+    import phonenumbers
+
+    number = ""
+    for _ in range(40):
+        digits = 8 if len(area) == 3 or rng.random() < 0.7 else 7
+        number = f"{area}-{rng.randrange(2, 10)}{rng.randrange(10 ** (digits - 1)):0{digits - 1}d}"
+        if phonenumbers.is_valid_number(phonenumbers.parse(number.replace("-", ""), "CN")):
+            break
+    return number
 
 
 def _customer_specs(rng: Any, slug: str, count: int) -> list[tuple[str, str, tuple[str, str]]]:
