@@ -25,6 +25,7 @@ nothing left it is a 409.
 
 from __future__ import annotations
 
+from contextlib import nullcontext
 from dataclasses import dataclass, field
 from datetime import datetime
 
@@ -80,6 +81,13 @@ class SystemSeats:
         self.incident = incident
         self._actors: dict[int, Actor] = {}
 
+    def has(self, team_id: int) -> bool:
+        return team_id in self._actors
+
+    def forget(self, team_id: int) -> None:
+        """The grant was rolled back with the order that needed it."""
+        self._actors.pop(team_id, None)
+
     def actor_for(self, team_id: int) -> Actor:
         actor = self._actors.get(team_id)
         if actor is None:
@@ -133,19 +141,24 @@ def _clock_outcomes(ticket_ids: list[int]) -> dict[int, str]:
 def _one(seats: SystemSeats, inc: Incident, ticket: Ticket, method: str, now: datetime) -> tuple[str, str]:
     if ticket.status not in OPEN_STATUS_VALUES:
         return BulkOutcome.ALREADY, ""
+    # Inside the chunk's transaction, ticket_resolve's own atomic block is a savepoint: a refused order
+    # rolls back alone and leaves nothing of itself (what the norms check records before it stays, as
+    # tickets wants for quality inspection). The first order of a team not yet joined gets one more
+    # savepoint, so that a refused first order does not leave the membership granted for it.
+    first = not seats.has(ticket.holder_team_id)
     try:
-        # Inside the chunk's transaction, ticket_resolve's own atomic block is a savepoint: a refused
-        # order rolls back alone and leaves nothing of itself (what the norms check records before it
-        # stays, as tickets wants for quality inspection).
-        tickets.ticket_resolve(
-            actor=seats.actor_for(ticket.holder_team_id),
-            ticket=ticket,
-            now=now,
-            resolution=f"平台突发事件 {inc.number} 已恢复：{inc.resolution_text}",
-            reply_method=method,
-            reply_content=inc.resolution_text,
-        )
+        with transaction.atomic() if first else nullcontext():
+            tickets.ticket_resolve(
+                actor=seats.actor_for(ticket.holder_team_id),
+                ticket=ticket,
+                now=now,
+                resolution=f"平台突发事件 {inc.number} 已恢复：{inc.resolution_text}",
+                reply_method=method,
+                reply_content=inc.resolution_text,
+            )
     except DomainError as exc:
+        if first:
+            seats.forget(ticket.holder_team_id)
         return BulkOutcome.FAILED, exc.message
     return BulkOutcome.DONE, ""
 
