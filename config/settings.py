@@ -217,17 +217,24 @@ else:
 HUEY["consumer"] = {"workers": int(os.environ.get("HUEY_WORKERS", 2)), "worker_type": "thread"}
 
 _channels_redis = os.environ.get("CHANNELS_REDIS_URL")
+# A socket's channel holds this many undelivered events before the layer drops new ones
+# silently (Channels' default is 100): an agent watching many busy conversations filled
+# it in the chat_sockets bench. Clients still recover a gap by sequence number.
+_CHANNEL_CAPACITY = int(os.environ.get("KEFU_WS_CHANNEL_CAPACITY", "1000"))
 CHANNEL_LAYERS = (
     {
         "default": {
             "BACKEND": "channels_redis.core.RedisChannelLayer",
             # redis-py 8 reads with a 5 s socket timeout by default, the same as channels_redis's blocking
             # pop: every socket idle for 5 s died with 1011. The read must outlast the pop.
-            "CONFIG": {"hosts": [{"address": _channels_redis, "socket_timeout": 15}]},
+            "CONFIG": {
+                "hosts": [{"address": _channels_redis, "socket_timeout": 15}],
+                "capacity": _CHANNEL_CAPACITY,
+            },
         }
     }
     if _channels_redis
-    else {"default": {"BACKEND": "channels.layers.InMemoryChannelLayer"}}
+    else {"default": {"BACKEND": "channels.layers.InMemoryChannelLayer", "CONFIG": {"capacity": _CHANNEL_CAPACITY}}}
 )
 
 NINJA_PAGINATION_PER_PAGE = 50
