@@ -68,10 +68,9 @@ class StateCollector(Collector):
     """What the database says right now: due work, job health, queues."""
 
     def collect(self) -> Iterator[GaugeMetricFamily]:
-        from django.db.models import Count
 
-        from kefu.core.models import JobHeartbeat
-        from kefu.reports.models import MailStatus, OutboundMail
+        from kefu.core import outbox as mail_outbox
+        from kefu.core.models import JobHeartbeat, OutboxStatus
         from kefu.sla.models import Clock
         from kefu.sla.sweep import JOB_NAME
 
@@ -109,10 +108,8 @@ class StateCollector(Collector):
             lag if lag is not None else float("inf"),
         )
         outbox = GaugeMetricFamily("kefu_mail_outbox", "Mails in the outbox by status", labels=["status"])
-        counts = {
-            row["status"]: row["n"] for row in OutboundMail.objects.values("status").annotate(n=Count("id"))
-        }
-        for status in MailStatus.values:
+        counts = mail_outbox.counts()  # the one outbox every mail goes through
+        for status in OutboxStatus.values:
             outbox.add_metric([status], counts.get(status, 0))
         yield outbox
         yield _gauge("kefu_queue_pending_tasks", "Background tasks waiting in the Huey queue", queue_length())

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import date, timedelta
 
 import pytest
 from django.utils import timezone
@@ -24,6 +24,16 @@ def _sweep_beat(age_seconds: float) -> None:
             "expected_every_seconds": 60,
         },
     )
+
+
+@pytest.fixture(autouse=True)
+def _next_year_calendar_confirmed(db):
+    """From November /readyz also asks for next year's holidays (tests/test_holiday_source.py);
+    these tests are about the database, Redis and the sweep, whatever the date."""
+    from kefu.sla.models import Holiday
+
+    nxt = timezone.localdate().year + 1
+    Holiday.objects.update_or_create(date=date(nxt, 1, 1), defaults={"kind": "off", "name": "元旦"})
 
 
 def test_readyz_is_ok_when_the_database_answers_and_the_sweep_is_recent(client):
@@ -77,9 +87,14 @@ def test_metrics_count_requests_by_route_and_the_overdue_clocks(client, monkeypa
         province=Province.objects.get(slug="bj"),
         now=timezone.now() - timedelta(days=5),
     )
+    from kefu.core import outbox
+
+    outbox.enqueue(
+        purpose="metrics.test", key="1", to=["ops@example.cn"], subject="s", body="b", send_after_commit=False
+    )
     client.get("/readyz")
     text = client.get("/metrics", HTTP_AUTHORIZATION="Bearer s3cret-metrics").content.decode()
     assert 'kefu_http_requests_total{method="GET",route="/readyz",status="2xx"}' in text
     assert "kefu_sla_clocks_overdue_unswept 1.0" in text
-    assert 'kefu_mail_outbox{status="pending"} 0.0' in text
+    assert 'kefu_mail_outbox{status="pending"} 1.0' in text
     assert "kefu_queue_pending_tasks" in text
