@@ -121,10 +121,15 @@ def child(quick: bool) -> list[tuple[str, float, str]]:
         now=now + timedelta(hours=2),
     )
     from django.db import connection
-    from django.test.utils import CaptureQueriesContext
+
+    executed = [0]
+
+    def count(execute, sql, params, many, context):  # every statement, however many (no 9,000 cap)
+        executed[0] += 1
+        return execute(sql, params, many, context)
 
     started, cpu_started = time.perf_counter(), time.process_time()
-    with CaptureQueriesContext(connection) as queries:
+    with connection.execute_wrapper(count):
         rep = bulk.bulk_resolve(actor=manager, incident=inc, now=now + timedelta(hours=2, minutes=5))
     bulk_s, bulk_cpu = time.perf_counter() - started, time.process_time() - cpu_started
     assert rep.done == n and not rep.failed, (rep.done, rep.failed[:3])
@@ -156,7 +161,7 @@ def child(quick: bool) -> list[tuple[str, float, str]]:
         (f"setup: {n:,} orders created through the service and linked", round(setup_s, 1), "s"),
         (f"bulk reply + resolution of {n:,} linked orders", round(bulk_s, 1), "s"),
         ("bulk reply + resolution throughput", round(n / bulk_s, 1), "orders/s"),
-        ("  queries per order (all of the run / orders)", round(len(queries.captured_queries) / n, 1), "queries"),
+        ("  queries per order (all of the run / orders)", round(executed[0] / n, 1), "queries"),
         ("  app-process CPU per order (load-independent; the database's own time not included)",
          round(bulk_cpu * 1000 / n, 1), "ms"),
         ("orders with their resolve clock outcome written", decided, "orders"),
