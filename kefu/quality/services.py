@@ -14,6 +14,7 @@ from django.db import IntegrityError, transaction
 from django.db.models import Q
 from django.utils import timezone
 
+from kefu.chat.models import Conversation
 from kefu.core import audit
 from kefu.core.errors import Conflict, Forbidden, IllegalTransition, NotFound, ValidationFailed
 from kefu.norms.models import Screening
@@ -70,6 +71,24 @@ def _ticket_candidates(
     return out
 
 
+def _chat_candidates(
+    start: datetime, end: datetime, province_ids: frozenset[int] | None
+) -> dict[str, Candidate]:
+    """One candidate per conversation an agent held that ended in the month (online service, 第六条)."""
+    convs = (
+        Conversation.objects.filter(closed_at__gte=start, closed_at__lt=end, agent__isnull=False)
+        .select_related("team")
+        .order_by("closed_at", "id")
+    )
+    out: dict[str, Candidate] = {}
+    for c in convs:
+        if province_ids is not None and c.team.province_id not in province_ids:
+            continue
+        assert c.agent_id is not None
+        out[str(c.pk)] = Candidate("chat", str(c.pk), f"chat#{c.pk}", c.agent_id, c.team_id)
+    return out
+
+
 def sample_month(*, actor: Actor | None, month: date, now: datetime | None = None) -> int:
     """Create the month's inspections (idempotent): N random contacts per agent, plus every contact with a
     norms warning or block and every attitude complaint. ``actor`` None = the system (all provinces)."""
@@ -82,11 +101,13 @@ def sample_month(*, actor: Actor | None, month: date, now: datetime | None = Non
     start, end = month_bounds(month)
     first = month.replace(day=1)
     cands = _ticket_candidates(start, end, province_ids)
+    chats = _chat_candidates(start, end, province_ids)
+    pools = {"ticket": cands, "chat": chats}
     chosen: dict[tuple[str, str], tuple[Candidate, str]] = {}
     for s in Screening.objects.filter(at__gte=start, at__lt=end).order_by("id"):
         reason = Reason.BLOCKED if s.outcome == "block" else Reason.WARNING
-        if s.contact_kind == "ticket" and s.contact_id in cands:
-            c = cands[s.contact_id]
+        if s.contact_id in pools.get(s.contact_kind, {}):
+            c = pools[s.contact_kind][s.contact_id]
             c = Candidate(c.kind, c.id, c.label, s.agent_id or c.agent_id, c.team_id)
         elif s.agent_id is not None:
             seat = (
@@ -112,15 +133,14 @@ def sample_month(*, actor: Actor | None, month: date, now: datetime | None = Non
     setting = SamplingSetting.objects.first()
     n = setting.samples_per_agent if setting else 3
     by_agent: dict[int, list[Candidate]] = defaultdict(list)
-    for c in cands.values():
+    for c in [*cands.values(), *chats.values()]:
         by_agent[c.agent_id].append(c)
     # Contacts already sampled (any month) are not drawn again, and an agent's random draws of the month
     # already made count against N: a rerun (button, job, both) never adds random samples beyond N.
+    taken = Inspection.objects.unscoped("quality sampling: which contacts are taken, whatever the scope")
     already = set(
-        Inspection.objects.unscoped("quality sampling: which contacts are taken, whatever the scope")
-        .filter(contact_kind="ticket", contact_id__in=list(cands))
-        .values_list("contact_kind", "contact_id")
-    )
+        taken.filter(contact_kind="ticket", contact_id__in=list(cands)).values_list("contact_kind", "contact_id")
+    ) | set(taken.filter(contact_kind="chat", contact_id__in=list(chats)).values_list("contact_kind", "contact_id"))
     drawn: Counter[int] = Counter(
         Inspection.objects.unscoped("quality sampling: random draws already made this month")
         .filter(month=first, reason=Reason.RANDOM, agent_id__in=list(by_agent))
@@ -131,7 +151,7 @@ def sample_month(*, actor: Actor | None, month: date, now: datetime | None = Non
         # the random ones come on top of those sampled for a reason
         pool = sorted(
             (c for c in pool if (c.kind, c.id) not in chosen and (c.kind, c.id) not in already),
-            key=lambda c: int(c.id),
+            key=lambda c: (c.kind, int(c.id)),
         )
         want = max(0, n - drawn[agent_id])
         for c in rng.sample(pool, min(want, len(pool))):

@@ -13,6 +13,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 
+from kefu.chat.models import Conversation, Message
 from kefu.core.audit import timeline_for
 from kefu.core.errors import DomainError, ValidationFailed
 from kefu.core.web import actor_required
@@ -69,7 +70,14 @@ def sample(request: HttpRequest) -> HttpResponse:
 
 def _contact(ins: Any) -> dict[str, Any]:
     """What the inspector reads: the order's replies and the phrase-check records of the contact."""
-    out: dict[str, Any] = {"replies": [], "ticket": None}
+    out: dict[str, Any] = {"replies": [], "ticket": None, "conversation": None, "messages": []}
+    if ins.contact_kind == "chat":
+        conv = Conversation.objects.filter(pk=int(ins.contact_id)).first()
+        out["conversation"] = conv
+        if conv is not None:
+            out["messages"] = list(
+                Message.objects.filter(conversation=conv).select_related("author").order_by("seq")
+            )
     if ins.contact_kind == "ticket":
         t = (
             Ticket.objects.unscoped("the inspection was fetched through its scope; this is its contact")

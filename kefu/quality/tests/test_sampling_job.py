@@ -8,7 +8,7 @@ import pytest
 from django.utils import timezone
 
 from kefu.core.models import JobHeartbeat
-from kefu.org.models import Role
+from kefu.org.models import Role, Team
 from kefu.quality import services, tasks
 from kefu.quality.models import Inspection, Reason, SamplingRun, SamplingSetting
 from kefu.tickets import services as tickets
@@ -84,3 +84,32 @@ def test_the_page_says_whether_the_month_end_draw_was_made(agent_bj, make_actor)
     assert "月末抽检在次月 1 日自动抽取" in c.get(f"/quality/?month={month}").content.decode()
     services.sample_month_end(now=next_month_start())
     assert "由月末抽检自动抽取(1 条)" in c.get(f"/quality/?month={month}").content.decode()
+
+
+def test_chats_held_by_online_agents_are_drawn_and_shown_with_their_messages(online_agent, make_actor, client):
+    """第六条: online service is inspected like the hotline — a closed conversation is a contact in the draw."""
+    from kefu.chat.models import Conversation, Message
+
+    SamplingSetting.objects.update(samples_per_agent=1)
+    now = timezone.now()
+    conv = Conversation.objects.create(
+        team=Team.objects.get(code="online"),
+        agent=online_agent.user,
+        status=Conversation.Status.CLOSED,
+        visitor_name="李女士",
+        closed_at=now,
+    )
+    Message.objects.create(conversation=conv, seq=1, sender="visitor", text="会议室连不上")
+    Message.objects.create(
+        conversation=conv, seq=2, sender="agent", author=online_agent.user, text="您好，请您重启终端后再试。"
+    )
+    ops_lead = make_actor("hq_inspector", "hq_service", Role.SUPERVISOR)
+    assert services.sample_month(actor=ops_lead, month=timezone.localdate()) == 1
+    ins = Inspection.objects.unscoped("test").get()
+    assert (ins.contact_kind, ins.contact_id, ins.agent_id, ins.reason) == (
+        "chat", str(conv.pk), online_agent.user.pk, Reason.RANDOM
+    )
+    assert services.sample_month(actor=ops_lead, month=timezone.localdate()) == 0  # not drawn twice
+    client.force_login(ops_lead.user)
+    page = client.get(f"/quality/{ins.pk}/").content.decode()
+    assert "请您重启终端后再试" in page and "会议室连不上" in page
