@@ -57,7 +57,11 @@ def actor_required(
 
 def error_page(request: HttpRequest, exc: DomainError) -> HttpResponse:
     template = "core/_error_fragment.html" if getattr(request, "htmx", False) else "core/error.html"
-    return render(request, template, {"error": exc}, status=exc.status)
+    # The typed input comes back only when fixing it can help (a refusal: 400, 409, 422). A 403 or
+    # 404 page says nothing about what was sent, so it reads the same whether the object exists in
+    # another province or not at all (tests/test_isolation.py).
+    keep_input = exc.status in (400, 409, 422)
+    return render(request, template, {"error": exc, "keep_input": keep_input}, status=exc.status)
 
 
 def not_found_page(request: HttpRequest) -> HttpResponse:
