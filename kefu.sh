@@ -94,7 +94,7 @@ cmd_test() {
   say "ruff"
   "$PY" -m ruff check . || status=1
   # Formatting is held where it has been adopted (the rest follows app by app).
-  "$PY" -m ruff format --check --quiet kefu/core kefu/org tests || { echo "run: ruff format kefu/core kefu/org tests"; status=1; }
+  "$PY" -m ruff format --check --quiet . || { echo "run: .venv/bin/python -m ruff format ."; status=1; }
   say "mypy"
   "$PY" -m mypy kefu config || status=1
   say "import contract (lint-imports)"

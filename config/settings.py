@@ -38,7 +38,9 @@ else:
         _secret_file.write_text(secrets.token_urlsafe(50))
     SECRET_KEY = _secret_file.read_text().strip()
 
-ALLOWED_HOSTS = [h for h in os.environ.get("KEFU_ALLOWED_HOSTS", "127.0.0.1,localhost,testserver").split(",") if h]
+ALLOWED_HOSTS = [
+    h for h in os.environ.get("KEFU_ALLOWED_HOSTS", "127.0.0.1,localhost,testserver").split(",") if h
+]
 CSRF_TRUSTED_ORIGINS = [o for o in os.environ.get("KEFU_CSRF_TRUSTED_ORIGINS", "").split(",") if o]
 
 INSTALLED_APPS = [
@@ -112,7 +114,9 @@ TEMPLATES = [
 ]
 
 DEFAULT_DB_URL = f"sqlite:///{VAR_DIR / 'kefu.sqlite3'}"
-DATABASES = {"default": dj_database_url.parse(os.environ.get("DATABASE_URL", DEFAULT_DB_URL), conn_max_age=60)}
+DATABASES = {
+    "default": dj_database_url.parse(os.environ.get("DATABASE_URL", DEFAULT_DB_URL), conn_max_age=60)
+}
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     # WAL lets the web server and the Huey worker read while the other writes;
     # IMMEDIATE makes write transactions take the lock up front instead of
@@ -127,7 +131,9 @@ else:
     DATABASES["default"].setdefault("OPTIONS", {})
     DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
 DATABASES["default"]["ATOMIC_REQUESTS"] = False
-DATABASES["default"]["TEST"] = {"NAME": os.environ.get("KEFU_TEST_DB_NAME")} if os.environ.get("KEFU_TEST_DB_NAME") else {}
+DATABASES["default"]["TEST"] = (
+    {"NAME": os.environ.get("KEFU_TEST_DB_NAME")} if os.environ.get("KEFU_TEST_DB_NAME") else {}
+)
 
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 AUTH_USER_MODEL = "org.User"
@@ -160,8 +166,11 @@ STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
     # Served files carry a content hash in their name (cached for a year, immutable) and come
     # pre-compressed (gzip; Brotli too when the brotli package is present). Tests skip collectstatic.
-    "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage" if TESTING
-                    else "whitenoise.storage.CompressedManifestStaticFilesStorage"},
+    "staticfiles": {
+        "BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"
+        if TESTING
+        else "whitenoise.storage.CompressedManifestStaticFilesStorage"
+    },
 }
 WHITENOISE_USE_FINDERS = True
 # Without a collectstatic run (a bare runserver) fall back to the plain names instead of failing.
@@ -234,7 +243,12 @@ CHANNEL_LAYERS = (
         }
     }
     if _channels_redis
-    else {"default": {"BACKEND": "channels.layers.InMemoryChannelLayer", "CONFIG": {"capacity": _CHANNEL_CAPACITY}}}
+    else {
+        "default": {
+            "BACKEND": "channels.layers.InMemoryChannelLayer",
+            "CONFIG": {"capacity": _CHANNEL_CAPACITY},
+        }
+    }
 )
 
 NINJA_PAGINATION_PER_PAGE = 50
@@ -248,8 +262,13 @@ LOGGING = {
         "json": {"()": "kefu.ops.logs.JsonFormatter"},
     },
     "filters": {"request_id": {"()": "kefu.ops.logs.RequestIdFilter"}},
-    "handlers": {"console": {"class": "logging.StreamHandler", "filters": ["request_id"],
-                             "formatter": "json" if env_bool("KEFU_LOG_JSON", False) else "plain"}},
+    "handlers": {
+        "console": {
+            "class": "logging.StreamHandler",
+            "filters": ["request_id"],
+            "formatter": "json" if env_bool("KEFU_LOG_JSON", False) else "plain",
+        }
+    },
     "root": {"handlers": ["console"], "level": os.environ.get("KEFU_LOG_LEVEL", "INFO")},
     "loggers": {"django.request": {"level": "ERROR"}, "huey": {"level": "WARNING"}},
 }

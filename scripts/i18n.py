@@ -1,9 +1,9 @@
 #!/usr/bin/env python3
 """English catalog helper for scripts/i18n.sh.
 
-  scripts/i18n.py list                 print untranslated msgids (JSON, ready to fill in)
-  scripts/i18n.py fill FILE.json       fill msgstrs from {"msgid": "English", ...} (plurals: ["one", "other"])
-  scripts/i18n.py unfuzzy              turn msgmerge's fuzzy guesses into untranslated entries
+scripts/i18n.py list                 print untranslated msgids (JSON, ready to fill in)
+scripts/i18n.py fill FILE.json       fill msgstrs from {"msgid": "English", ...} (plurals: ["one", "other"])
+scripts/i18n.py unfuzzy              turn msgmerge's fuzzy guesses into untranslated entries
 """
 
 from __future__ import annotations
@@ -24,8 +24,13 @@ def main(argv: list[str]) -> int:
     entries = pofile.parse(PO)
     if argv[:1] == ["list"]:
         missing = pofile.untranslated(entries)
-        print(json.dumps({e.msgid: ([e.msgid_plural, e.msgid_plural] if e.msgid_plural else "") for e in missing},
-                         ensure_ascii=False, indent=1))
+        print(
+            json.dumps(
+                {e.msgid: ([e.msgid_plural, e.msgid_plural] if e.msgid_plural else "") for e in missing},
+                ensure_ascii=False,
+                indent=1,
+            )
+        )
         print(f"{len(missing)} untranslated msgid(s) in {PO.relative_to(ROOT)}", file=sys.stderr)
         return 1 if missing else 0
     if argv[:1] == ["unfuzzy"]:

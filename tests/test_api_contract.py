@@ -252,7 +252,9 @@ def test_closed_sets_of_values_are_enums_in_the_document():
     schemas = api.get_openapi_schema()["components"]["schemas"]
     missing = [(s, p) for s, p in ENUM_PROPERTIES if not _enum_of(schemas[s]["properties"][p])]
     assert missing == []
-    assert {"hotline", "online", "province_desk"} <= set(_enum_of(schemas["TicketOut"]["properties"]["channel"]))
+    assert {"hotline", "online", "province_desk"} <= set(
+        _enum_of(schemas["TicketOut"]["properties"]["channel"])
+    )
     params = api.get_openapi_schema()["paths"]["/api/tickets"]["get"]["parameters"]
     status = next(p for p in params if p["name"] == "status")
     assert "" in _enum_of(status["schema"]) and "open" in _enum_of(status["schema"])
@@ -280,11 +282,16 @@ def test_null_is_refused_exactly_where_the_document_says_not_nullable(lead_js):
     manager = schemas["CustomerPatch"]["properties"]["account_manager"]
     assert {"type": "null"} in manager["anyOf"]  # null clears: documented as nullable
 
-    customer = Customer.objects.create(name="空值测试", account_number="N0001", province=Province.objects.get(slug="js"))
+    customer = Customer.objects.create(
+        name="空值测试", account_number="N0001", province=Province.objects.get(slug="js")
+    )
     contact = Contact.objects.create(customer=customer, name="张三", email="a@example.cn")
     client = _client(lead_js)
-    response = client.patch(f"/api/customers/contacts/{contact.pk}", json.dumps({"version": contact.version,
-                            "email": None}), content_type="application/json")
+    response = client.patch(
+        f"/api/customers/contacts/{contact.pk}",
+        json.dumps({"version": contact.version, "email": None}),
+        content_type="application/json",
+    )
     assert "email" in _field_errors(response)
     contact.refresh_from_db()
     assert contact.email == "a@example.cn"

@@ -73,4 +73,6 @@ def test_api_keeps_its_contract(case, bearer_headers):
     for headers in bearer_headers:
         # positive_data_acceptance (a schema-valid body must be accepted) is left out until every
         # input schema states its business rules (non-empty names, known codes): docs/foundation.md.
-        case.call_and_validate(headers=headers, excluded_checks=[] if POSITIVE else [positive_data_acceptance])
+        case.call_and_validate(
+            headers=headers, excluded_checks=[] if POSITIVE else [positive_data_acceptance]
+        )

@@ -50,7 +50,9 @@ def test_next_year_missing_is_alarmed_from_november_once_by_mail():
     assert holiday_source.alert_if_missing(date(LAST, 12, 3), ["hq@example.cn"]) == nxt
     assert holiday_source.alert_if_missing(date(LAST, 12, 4), ["hq@example.cn"]) == nxt
     assert OutboxMail.objects.filter(purpose=holiday_source.MISSING_MAIL, key=str(nxt)).count() == 1
-    Holiday.objects.create(date=date(nxt, 1, 2), kind="workday", name="元旦调休")  # the notice typed in by hand
+    Holiday.objects.create(
+        date=date(nxt, 1, 2), kind="workday", name="元旦调休"
+    )  # the notice typed in by hand
     assert holiday_source.missing_year(date(LAST, 12, 3)) is None
 
 

@@ -20,10 +20,14 @@ def test_no_foreign_key_to_users_cascades():
         for f in model._meta.get_fields():
             if isinstance(f, models.ForeignKey) and f.remote_field.model is user_model:
                 found += 1
-                if f.remote_field.on_delete not in (models.PROTECT, models.SET_NULL) and (
-                    model._meta.label_lower,
-                    f.name,
-                ) not in ALLOWED_CASCADE:
+                if (
+                    f.remote_field.on_delete not in (models.PROTECT, models.SET_NULL)
+                    and (
+                        model._meta.label_lower,
+                        f.name,
+                    )
+                    not in ALLOWED_CASCADE
+                ):
                     cascading.append(f"{model._meta.label}.{f.name}: {f.remote_field.on_delete.__name__}")
     assert found > 20  # the walk saw the product's keys
     assert cascading == []

@@ -30,8 +30,12 @@ def create_database(name: str) -> None:
 
 def run_child(figure_file: str, bench_db: str, quick: bool) -> list[tuple[str, float, str]]:
     base = server_url().rsplit("/", 1)[0]
-    env = {**os.environ, "DATABASE_URL": f"{base}/{bench_db}", "DJANGO_SETTINGS_MODULE": "config.settings",
-           "KEFU_LOG_LEVEL": "WARNING"}
+    env = {
+        **os.environ,
+        "DATABASE_URL": f"{base}/{bench_db}",
+        "DJANGO_SETTINGS_MODULE": "config.settings",
+        "KEFU_LOG_LEVEL": "WARNING",
+    }
     env.pop("KEFU_TESTING", None)
     args = [sys.executable, str(Path(figure_file).resolve()), "--child"] + (["--quick"] if quick else [])
     out = subprocess.run(args, env=env, cwd=ROOT, capture_output=True, text=True, check=False)

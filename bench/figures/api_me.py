@@ -26,7 +26,9 @@ import time
 from pathlib import Path
 
 NAME = "api_me"
-DESCRIPTION = "GET /api/me (token auth) vs a bare Django view: req/s, p50, p95 under gunicorn 2 workers on PostgreSQL"
+DESCRIPTION = (
+    "GET /api/me (token auth) vs a bare Django view: req/s, p50, p95 under gunicorn 2 workers on PostgreSQL"
+)
 
 ROOT = Path(__file__).resolve().parents[2]
 BENCH_DB = "kefu_bench_api"
@@ -38,9 +40,13 @@ def _server_url() -> str:
 
 
 def _env() -> dict[str, str]:
-    env = {**os.environ, "DATABASE_URL": f"{_server_url().rsplit('/', 1)[0]}/{BENCH_DB}",
-           "DJANGO_SETTINGS_MODULE": "_bench_site", "KEFU_LOG_LEVEL": "WARNING",
-           "PYTHONPATH": os.pathsep.join([str(Path(__file__).parent), str(ROOT)])}
+    env = {
+        **os.environ,
+        "DATABASE_URL": f"{_server_url().rsplit('/', 1)[0]}/{BENCH_DB}",
+        "DJANGO_SETTINGS_MODULE": "_bench_site",
+        "KEFU_LOG_LEVEL": "WARNING",
+        "PYTHONPATH": os.pathsep.join([str(Path(__file__).parent), str(ROOT)]),
+    }
     env.pop("KEFU_TESTING", None)
     env.pop("KEFU_DEBUG", None)
     return env
@@ -78,8 +84,22 @@ def _free_port() -> int:
 
 
 def _start_server(env: dict[str, str], port: int) -> subprocess.Popen[bytes]:
-    cmd = [sys.executable, "-m", "gunicorn", "config.wsgi:application", "--bind", f"127.0.0.1:{port}",
-           "--workers", str(WORKERS), "--worker-class", "gthread", "--threads", "4", "--log-level", "warning"]
+    cmd = [
+        sys.executable,
+        "-m",
+        "gunicorn",
+        "config.wsgi:application",
+        "--bind",
+        f"127.0.0.1:{port}",
+        "--workers",
+        str(WORKERS),
+        "--worker-class",
+        "gthread",
+        "--threads",
+        "4",
+        "--log-level",
+        "warning",
+    ]
     return subprocess.Popen(cmd, env=env, cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
 
 
@@ -99,8 +119,9 @@ def _wait_ready(base: str, proc: subprocess.Popen[bytes], timeout: float = 60) -
     raise RuntimeError("server did not become ready")
 
 
-def _load(url: str, headers: dict[str, str], *, concurrency: int, max_requests: int, max_seconds: float
-          ) -> tuple[float, list[float], int]:
+def _load(
+    url: str, headers: dict[str, str], *, concurrency: int, max_requests: int, max_seconds: float
+) -> tuple[float, list[float], int]:
     """Closed-loop load: ``concurrency`` threads, each with a keep-alive client. Returns (req/s, latencies s, errors)."""
     import httpx
 
@@ -158,7 +179,9 @@ def run(quick: bool) -> list[tuple[str, float, str]]:
         _load(base + "/bench/bare", {}, concurrency=conc, max_requests=50, max_seconds=5)
         rows: list[tuple[str, float, str]] = []
         for label, path, headers in (("api_me", "/api/me", auth), ("bare_view", "/bench/bare", {})):
-            rps, lat, errors = _load(base + path, headers, concurrency=conc, max_requests=n, max_seconds=seconds)
+            rps, lat, errors = _load(
+                base + path, headers, concurrency=conc, max_requests=n, max_seconds=seconds
+            )
             if errors:
                 raise RuntimeError(f"{path}: {errors} of {len(lat)} requests failed")
             rows += [

@@ -41,7 +41,9 @@ from pathlib import Path
 from typing import Any
 
 NAME = "chat_sockets"
-DESCRIPTION = "visitor sockets on one daphne, a message every 10 s each to the agents: delivery p50/p99, memory"
+DESCRIPTION = (
+    "visitor sockets on one daphne, a message every 10 s each to the agents: delivery p50/p99, memory"
+)
 ROOT = Path(__file__).resolve().parents[2]
 BENCH_DB = "bench_chat"
 
@@ -160,7 +162,19 @@ def start_redis() -> tuple[subprocess.Popen[bytes], str, str]:
     port = free_port()
     workdir = tempfile.mkdtemp(prefix="kefu-bench-redis-")
     proc = subprocess.Popen(
-        [exe, "--port", str(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no", "--dir", workdir],
+        [
+            exe,
+            "--port",
+            str(port),
+            "--bind",
+            "127.0.0.1",
+            "--save",
+            "",
+            "--appendonly",
+            "no",
+            "--dir",
+            workdir,
+        ],
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
     )
@@ -383,8 +397,15 @@ async def load(port: int, data: dict[str, Any], seconds: float, every: float) ->
             sent[cid] = now
             pending[cid] = now
             try:
-                await ws.send({"type": "chat.send", "ref": cid, "conversation": v["conversation"],
-                               "text": f"第{n}条：会议终端显示网络异常，请帮忙看看。", "client_id": cid})
+                await ws.send(
+                    {
+                        "type": "chat.send",
+                        "ref": cid,
+                        "conversation": v["conversation"],
+                        "text": f"第{n}条：会议终端显示网络异常，请帮忙看看。",
+                        "client_id": cid,
+                    }
+                )
             except ConnectionError:
                 return
             with contextlib.suppress(TimeoutError):
@@ -447,14 +468,21 @@ def rows(label: str, visitors: int, agents: int, r: dict[str, Any]) -> list[tupl
     return [
         (f"{label}: sockets held ({visitors} visitors + {agents} agents)", float(r["held"]), "sockets"),
         (f"{label}: visitor sockets refused at opening (3 tries)", float(r["refused"]), "sockets"),
-        (f"{label}: messages sent / delivered to agents", float(r["sent"]), f"sent, {r['delivered']} delivered"),
+        (
+            f"{label}: messages sent / delivered to agents",
+            float(r["sent"]),
+            f"sent, {r['delivered']} delivered",
+        ),
         (f"{label}: delivery p50", round(pct(r["delivery_ms"], 50), 1), "ms"),
         (f"{label}: delivery p99", round(pct(r["delivery_ms"], 99), 1), "ms"),
         (f"{label}: stored+ack p50", round(pct(r["ack_ms"], 50), 1), "ms"),
         (f"{label}: stored+ack p99", round(pct(r["ack_ms"], 99), 1), "ms"),
         (f"{label}: error frames", float(r["errors"]), "frames"),
-        (f"{label}: daphne CPU per message (sockets open + messages)",
-         round(1000 * r["cpu_s"] / max(1, r["acked"]), 1), "ms"),
+        (
+            f"{label}: daphne CPU per message (sockets open + messages)",
+            round(1000 * r["cpu_s"] / max(1, r["acked"]), 1),
+            "ms",
+        ),
         (f"{label}: daphne RSS before sockets", r["rss_before"], "MB"),
         (f"{label}: daphne RSS at the end", r["rss_after"], "MB"),
     ]

@@ -24,8 +24,12 @@ from pathlib import Path
 from typing import Any
 
 NAME = "chat_throughput"
-DESCRIPTION = "agent messages/s stored (norms check) and delivered end to end through daphne, per channel layer"
-_spec = importlib.util.spec_from_file_location("bench_chat_sockets", Path(__file__).with_name("chat_sockets.py"))
+DESCRIPTION = (
+    "agent messages/s stored (norms check) and delivered end to end through daphne, per channel layer"
+)
+_spec = importlib.util.spec_from_file_location(
+    "bench_chat_sockets", Path(__file__).with_name("chat_sockets.py")
+)
 assert _spec and _spec.loader
 cs = importlib.util.module_from_spec(_spec)
 _spec.loader.exec_module(cs)
@@ -75,8 +79,15 @@ async def load(port: int, data: dict[str, Any], seconds: float) -> dict[str, Any
             cid = f"t{v['conversation']}-{n}"
             start = time.monotonic()
             sent[cid] = start
-            await ws.send({"type": "chat.send", "ref": cid, "conversation": v["conversation"], "text": TEXT,
-                           "client_id": cid})
+            await ws.send(
+                {
+                    "type": "chat.send",
+                    "ref": cid,
+                    "conversation": v["conversation"],
+                    "text": TEXT,
+                    "client_id": cid,
+                }
+            )
             while True:
                 got = await ws.recv()
                 if got is None:
@@ -139,14 +150,25 @@ def run(quick: bool) -> list[tuple[str, float, str]]:
         r = measure(conversations, seconds, redis)
         ceiling = conversations / PACE_S
         out += [
-            (f"{label}: stored and acknowledged ({conversations} agent sockets, ceiling {ceiling:.0f}/s)",
-             round(len(r["acks"]) / r["elapsed"], 1), "messages/s"),
-            (f"{label}: delivered to visitor sockets", round(len(r["delivered"]) / r["elapsed"], 1), "messages/s"),
+            (
+                f"{label}: stored and acknowledged ({conversations} agent sockets, ceiling {ceiling:.0f}/s)",
+                round(len(r["acks"]) / r["elapsed"], 1),
+                "messages/s",
+            ),
+            (
+                f"{label}: delivered to visitor sockets",
+                round(len(r["delivered"]) / r["elapsed"], 1),
+                "messages/s",
+            ),
             (f"{label}: ack p50", round(cs.pct([a * 1000 for a in r["acks"]], 50), 1), "ms"),
             (f"{label}: ack p99", round(cs.pct([a * 1000 for a in r["acks"]], 99), 1), "ms"),
             (f"{label}: delivery p99", round(cs.pct([d * 1000 for d in r["delivered"]], 99), 1), "ms"),
             (f"{label}: error frames", float(len(r["errors"])), "frames"),
-            (f"{label}: daphne CPU per stored message", round(1000 * r["cpu_s"] / max(1, len(r["acks"])), 1), "ms"),
+            (
+                f"{label}: daphne CPU per stored message",
+                round(1000 * r["cpu_s"] / max(1, len(r["acks"])), 1),
+                "ms",
+            ),
         ]
     return out
 

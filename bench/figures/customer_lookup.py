@@ -33,8 +33,6 @@ BRANDS = ["恒信", "华通", "瑞祥", "鼎盛", "宏达", "新远", "中科", 
 TRADES = ["科技", "物流", "能源", "建设集团", "燃气", "水务集团"]
 
 
-
-
 def run(quick: bool) -> list[tuple[str, float, str]]:
     return run_child(__file__, BENCH_DB, quick)
 
@@ -54,7 +52,10 @@ def _copy(table: str, model: Any, rows: Any) -> None:
     from django.db import connection
 
     cols = [f.column for f in model._meta.concrete_fields if not f.primary_key]
-    with connection.cursor() as cursor, cursor.cursor.copy(f"COPY {table} ({', '.join(cols)}) FROM STDIN") as copy:
+    with (
+        connection.cursor() as cursor,
+        cursor.cursor.copy(f"COPY {table} ({', '.join(cols)}) FROM STDIN") as copy,
+    ):
         for row in rows:
             copy.write_row([row[c] for c in cols])
 
@@ -65,17 +66,45 @@ def _load(customers: int, now: Any, provinces: list[int]) -> None:
     from kefu.customers.models import Contact, ContactPhone, Customer
 
     with connection.cursor() as cursor:
-        cursor.execute("TRUNCATE customers_contactphone, customers_contact, customers_customer RESTART IDENTITY CASCADE")
-    _copy("customers_customer", Customer, (
-        {"name": f"{CITIES[i % 10]}{BRANDS[(i // 10) % 12]}{TRADES[(i // 120) % 6]}有限公司{i}",
-         "account_number": f"XSTB{i:08d}", "province_id": provinces[i % len(provinces)],
-         "account_manager_id": None, "industry": "enterprise", "notes": "", "is_active": True, "version": 1,
-         "created_at": now, "updated_at": now}
-        for i in range(1, customers + 1)))
-    _copy("customers_contact", Contact, (
-        {"customer_id": (i + 1) // 2, "name": f"联系人{i}", "title": "", "email": "", "is_primary": i % 2 == 1,
-         "version": 1, "created_at": now, "updated_at": now}
-        for i in range(1, 2 * customers + 1)))
+        cursor.execute(
+            "TRUNCATE customers_contactphone, customers_contact, customers_customer RESTART IDENTITY CASCADE"
+        )
+    _copy(
+        "customers_customer",
+        Customer,
+        (
+            {
+                "name": f"{CITIES[i % 10]}{BRANDS[(i // 10) % 12]}{TRADES[(i // 120) % 6]}有限公司{i}",
+                "account_number": f"XSTB{i:08d}",
+                "province_id": provinces[i % len(provinces)],
+                "account_manager_id": None,
+                "industry": "enterprise",
+                "notes": "",
+                "is_active": True,
+                "version": 1,
+                "created_at": now,
+                "updated_at": now,
+            }
+            for i in range(1, customers + 1)
+        ),
+    )
+    _copy(
+        "customers_contact",
+        Contact,
+        (
+            {
+                "customer_id": (i + 1) // 2,
+                "name": f"联系人{i}",
+                "title": "",
+                "email": "",
+                "is_primary": i % 2 == 1,
+                "version": 1,
+                "created_at": now,
+                "updated_at": now,
+            }
+            for i in range(1, 2 * customers + 1)
+        ),
+    )
 
     def phones() -> Any:
         for i in range(1, 2 * customers + 1):
@@ -85,7 +114,9 @@ def _load(customers: int, now: Any, provinces: list[int]) -> None:
 
     _copy("customers_contactphone", ContactPhone, phones())
     with connection.cursor() as cursor:
-        cursor.execute("ANALYZE customers_customer; ANALYZE customers_contact; ANALYZE customers_contactphone")
+        cursor.execute(
+            "ANALYZE customers_customer; ANALYZE customers_contact; ANALYZE customers_contactphone"
+        )
 
 
 def _percentiles(samples: list[float]) -> tuple[float, float]:
@@ -136,20 +167,28 @@ def child(quick: bool) -> list[tuple[str, float, str]]:
     assert found == 50, found
     p50, p95 = _time(lambda a: selectors.find_by_phone(scope_bj, a), phone_args)
     figures: list[tuple[str, float, str]] = [
-        (f"COPY load: {customers // 1000}k customers, {2 * customers // 1000}k contacts, "
-         f"{3 * customers // 1000}k numbers", round(load_s, 1), "s"),
+        (
+            f"COPY load: {customers // 1000}k customers, {2 * customers // 1000}k contacts, "
+            f"{3 * customers // 1000}k numbers",
+            round(load_s, 1),
+            "s",
+        ),
         ("find_by_phone, provincial scope: p50", round(p50, 2), "ms"),
         ("find_by_phone, provincial scope: p95", round(p95, 2), "ms"),
     ]
     name_args = [f"{rng.choice(CITIES)}{rng.choice(BRANDS)}" for _ in range(samples)]
     p50, p95 = _time(lambda a: selectors.lookup(Scope.everything(), a), name_args)
-    figures += [("lookup by name prefix (20 max), national scope: p50", round(p50, 2), "ms"),
-                ("lookup by name prefix (20 max), national scope: p95", round(p95, 2), "ms")]
+    figures += [
+        ("lookup by name prefix (20 max), national scope: p50", round(p50, 2), "ms"),
+        ("lookup by name prefix (20 max), national scope: p95", round(p95, 2), "ms"),
+    ]
 
     list_args = [f"{rng.choice(BRANDS)}{rng.choice(TRADES)}" for _ in range(samples // 5)]
     p50, p95 = _time(lambda a: list(selectors.customer_list(Scope.everything(), q=a)[:20]), list_args)
-    figures += [("customer list search (name contains), first page, national: p50", round(p50, 2), "ms"),
-                ("customer list search (name contains), first page, national: p95", round(p95, 2), "ms")]
+    figures += [
+        ("customer list search (name contains), first page, national: p50", round(p50, 2), "ms"),
+        ("customer list search (name contains), first page, national: p95", round(p95, 2), "ms"),
+    ]
 
     user, _ = User.objects.get_or_create(username="bench_agent_bj")
     Membership.objects.get_or_create(user=user, team=Team.objects.get(code="desk_bj"), role=Role.AGENT)
@@ -161,8 +200,10 @@ def child(quick: bool) -> list[tuple[str, float, str]]:
         assert response.status_code == 200 and response.json(), response.content[:200]
 
     p50, p95 = _time(api, phone_args)
-    figures += [("GET /api/customers/lookup?phone= in process: p50", round(p50, 2), "ms"),
-                ("GET /api/customers/lookup?phone= in process: p95", round(p95, 2), "ms")]
+    figures += [
+        ("GET /api/customers/lookup?phone= in process: p50", round(p50, 2), "ms"),
+        ("GET /api/customers/lookup?phone= in process: p95", round(p95, 2), "ms"),
+    ]
     return figures
 
 

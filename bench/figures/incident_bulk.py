@@ -162,8 +162,11 @@ def child(quick: bool) -> list[tuple[str, float, str]]:
         (f"bulk reply + resolution of {n:,} linked orders", round(bulk_s, 1), "s"),
         ("bulk reply + resolution throughput", round(n / bulk_s, 1), "orders/s"),
         ("  queries per order (all of the run / orders)", round(executed[0] / n, 1), "queries"),
-        ("  app-process CPU per order (load-independent; the database's own time not included)",
-         round(bulk_cpu * 1000 / n, 1), "ms"),
+        (
+            "  app-process CPU per order (load-independent; the database's own time not included)",
+            round(bulk_cpu * 1000 / n, 1),
+            "ms",
+        ),
         ("orders with their resolve clock outcome written", decided, "orders"),
     ]
 

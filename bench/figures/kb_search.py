@@ -38,34 +38,151 @@ DESCRIPTION = "Knowledge search p50/p95 over 50k articles (PostgreSQL, SQLite), 
 ROOT = Path(__file__).resolve().parents[2]
 BENCH_DB = "kefu_bench_knowledge"
 
-AREAS = ["会议", "预约会议", "会议室", "终端", "硬件终端", "客户端", "手机客户端", "账单", "发票", "套餐", "通讯录", "管理后台",
-         "云录制", "直播", "共享屏幕", "电话入会", "网络", "带宽", "摄像头", "麦克风", "主持人", "参会人", "会议号", "密码",
-         "账号", "企业管理员", "并发方数", "流量", "物联网卡", "字幕", "水印", "等候室", "投屏", "白板", "签到", "投票",
-         "日程", "消息通知", "文件传输", "会议模板"]
-SCENES = ["操作指引", "常见问题", "配置方法", "使用说明", "注意事项", "异常处理", "规则说明", "办理流程", "功能介绍", "版本变更说明",
-          "省内口径", "培训材料", "应急预案", "对外解释口径", "限制说明"]
+AREAS = [
+    "会议",
+    "预约会议",
+    "会议室",
+    "终端",
+    "硬件终端",
+    "客户端",
+    "手机客户端",
+    "账单",
+    "发票",
+    "套餐",
+    "通讯录",
+    "管理后台",
+    "云录制",
+    "直播",
+    "共享屏幕",
+    "电话入会",
+    "网络",
+    "带宽",
+    "摄像头",
+    "麦克风",
+    "主持人",
+    "参会人",
+    "会议号",
+    "密码",
+    "账号",
+    "企业管理员",
+    "并发方数",
+    "流量",
+    "物联网卡",
+    "字幕",
+    "水印",
+    "等候室",
+    "投屏",
+    "白板",
+    "签到",
+    "投票",
+    "日程",
+    "消息通知",
+    "文件传输",
+    "会议模板",
+]
+SCENES = [
+    "操作指引",
+    "常见问题",
+    "配置方法",
+    "使用说明",
+    "注意事项",
+    "异常处理",
+    "规则说明",
+    "办理流程",
+    "功能介绍",
+    "版本变更说明",
+    "省内口径",
+    "培训材料",
+    "应急预案",
+    "对外解释口径",
+    "限制说明",
+]
 REGIONS = ["华北", "华东", "华南", "西南", "西北", "东北", "华中", "全国"]
 SENTENCES = [
-    "请先核实客户所在企业的业务状态和套餐规格。", "如客户反映的问题无法立即解答，应与客户核对记录的问题。", "处理完毕后请回访客户确认问题已解决。",
-    "该功能仅对专业版及以上套餐开放。", "企业管理员可在管理后台进行相关设置。", "操作前请提醒客户备份重要数据。",
-    "如多名客户同时反映同类问题，应及时上报。", "具体以当地省分公司公示为准。", "请引导客户升级到最新版本后再试。",
-    "客户端界面可能因版本不同略有差异。", "此项设置修改后立即生效。", "设置保存后需要重新入会才能生效。",
-    "请告知客户办理渠道，不得随意推诿。", "如涉及费用调整，须由省分核实后处理。", "配置完成后可通过测试会议验证效果。",
-    "该问题多与网络环境有关，建议检查带宽。", "请记录客户的企业名称、账号和联系电话。", "必要时可转热线由专家坐席处理。",
-    "移动端与电脑端的操作入口不同，请按客户设备指引。", "非服务时间可引导客户在线留言。", "功能开通后次日生效。",
-    "参会人数超过套餐方数时将无法继续入会。", "会议结束后相关数据保留 30 天。", "请勿向客户承诺处理时限以外的结果。",
-    "该规则自新版本上线之日起执行。", "涉及账户安全的操作须核验身份。", "可在会议设置中开启或关闭此功能。",
-    "如客户使用国产操作系统，请确认客户端版本适配。", "如需批量处理，请联系客户经理。", "此说明适用于新视通(4G版)全部套餐。",
+    "请先核实客户所在企业的业务状态和套餐规格。",
+    "如客户反映的问题无法立即解答，应与客户核对记录的问题。",
+    "处理完毕后请回访客户确认问题已解决。",
+    "该功能仅对专业版及以上套餐开放。",
+    "企业管理员可在管理后台进行相关设置。",
+    "操作前请提醒客户备份重要数据。",
+    "如多名客户同时反映同类问题，应及时上报。",
+    "具体以当地省分公司公示为准。",
+    "请引导客户升级到最新版本后再试。",
+    "客户端界面可能因版本不同略有差异。",
+    "此项设置修改后立即生效。",
+    "设置保存后需要重新入会才能生效。",
+    "请告知客户办理渠道，不得随意推诿。",
+    "如涉及费用调整，须由省分核实后处理。",
+    "配置完成后可通过测试会议验证效果。",
+    "该问题多与网络环境有关，建议检查带宽。",
+    "请记录客户的企业名称、账号和联系电话。",
+    "必要时可转热线由专家坐席处理。",
+    "移动端与电脑端的操作入口不同，请按客户设备指引。",
+    "非服务时间可引导客户在线留言。",
+    "功能开通后次日生效。",
+    "参会人数超过套餐方数时将无法继续入会。",
+    "会议结束后相关数据保留 30 天。",
+    "请勿向客户承诺处理时限以外的结果。",
+    "该规则自新版本上线之日起执行。",
+    "涉及账户安全的操作须核验身份。",
+    "可在会议设置中开启或关闭此功能。",
+    "如客户使用国产操作系统，请确认客户端版本适配。",
+    "如需批量处理，请联系客户经理。",
+    "此说明适用于新视通(4G版)全部套餐。",
 ]
 # A national knowledge base of 50,000 documents covers the operator's other products too; a quarter of the
 # synthetic articles are about 新视通 areas (and compete directly with the labelled ones), the rest about
 # other government-and-enterprise products written with the same sentences.
-OTHER_PRODUCTS = ["天翼云主机", "云电脑", "政企宽带", "互联网专线", "数据专线", "云专网", "企业云盘", "天翼对象存储", "物联网连接",
-                  "商务领航", "固定电话", "一号双终端", "企业彩铃", "天翼看家", "云安全", "量子密话", "天翼云桌面", "IDC 机柜",
-                  "CDN 加速", "短信平台", "企业邮箱", "翼支付企业版", "5G 专网", "千兆光宽", "智慧校园", "视频监控", "云呼叫中心",
-                  "企业总机", "政务外网", "天翼防火墙"]
+OTHER_PRODUCTS = [
+    "天翼云主机",
+    "云电脑",
+    "政企宽带",
+    "互联网专线",
+    "数据专线",
+    "云专网",
+    "企业云盘",
+    "天翼对象存储",
+    "物联网连接",
+    "商务领航",
+    "固定电话",
+    "一号双终端",
+    "企业彩铃",
+    "天翼看家",
+    "云安全",
+    "量子密话",
+    "天翼云桌面",
+    "IDC 机柜",
+    "CDN 加速",
+    "短信平台",
+    "企业邮箱",
+    "翼支付企业版",
+    "5G 专网",
+    "千兆光宽",
+    "智慧校园",
+    "视频监控",
+    "云呼叫中心",
+    "企业总机",
+    "政务外网",
+    "天翼防火墙",
+]
 NEW_SHARE = 0.25
-TWO_CHAR = ["登录", "账单", "会议", "终端", "密码", "发票", "退租", "开通", "起租", "录制", "直播", "水印", "字幕", "回声", "卡顿"]
+TWO_CHAR = [
+    "登录",
+    "账单",
+    "会议",
+    "终端",
+    "密码",
+    "发票",
+    "退租",
+    "开通",
+    "起租",
+    "录制",
+    "直播",
+    "水印",
+    "字幕",
+    "回声",
+    "卡顿",
+]
 
 
 def _pg_server() -> str:
@@ -78,11 +195,18 @@ def run(quick: bool) -> list[tuple[str, float, str]]:
         lite = ROOT / "var" / "bench" / "kb_search.sqlite3" if os.environ.get("KEFU_BENCH_KB_REUSE") else None
         if lite is not None:
             lite.parent.mkdir(parents=True, exist_ok=True)
-        backends = [("PostgreSQL", _pg_server().rsplit("/", 1)[0] + f"/{BENCH_DB}"),
-                    ("SQLite", f"sqlite:///{lite or Path(tmp) / 'kb_bench.sqlite3'}")]
+        backends = [
+            ("PostgreSQL", _pg_server().rsplit("/", 1)[0] + f"/{BENCH_DB}"),
+            ("SQLite", f"sqlite:///{lite or Path(tmp) / 'kb_bench.sqlite3'}"),
+        ]
         for label, url in backends:
-            env = {**os.environ, "DATABASE_URL": url, "DJANGO_SETTINGS_MODULE": "config.settings",
-                   "KEFU_LOG_LEVEL": "WARNING", "KEFU_VAR_DIR": tmp}
+            env = {
+                **os.environ,
+                "DATABASE_URL": url,
+                "DJANGO_SETTINGS_MODULE": "config.settings",
+                "KEFU_LOG_LEVEL": "WARNING",
+                "KEFU_VAR_DIR": tmp,
+            }
             env.pop("KEFU_TESTING", None)
             args = [sys.executable, str(Path(__file__).resolve()), "--child"] + (["--quick"] if quick else [])
             out = subprocess.run(args, env=env, cwd=ROOT, capture_output=True, text=True, check=False)
@@ -94,6 +218,7 @@ def run(quick: bool) -> list[tuple[str, float, str]]:
 
 
 # -- the child ----------------------------------------------------------------------
+
 
 def _create_pg_database() -> None:
     import psycopg
@@ -130,8 +255,10 @@ def _load(n: int) -> tuple[dict[int, str], float, float]:
 
     with connection.cursor() as cur:
         if connection.vendor == "postgresql":
-            cur.execute("TRUNCATE knowledge_posting, knowledge_searchdoc, knowledge_revision, knowledge_article "
-                        "RESTART IDENTITY CASCADE")
+            cur.execute(
+                "TRUNCATE knowledge_posting, knowledge_searchdoc, knowledge_revision, knowledge_article "
+                "RESTART IDENTITY CASCADE"
+            )
         else:
             for t in ("knowledge_posting", "knowledge_searchdoc", "knowledge_revision", "knowledge_article"):
                 cur.execute(f"DELETE FROM {t}")  # noqa: S608
@@ -143,8 +270,19 @@ def _load(n: int) -> tuple[dict[int, str], float, float]:
     for i in range(n):
         if i in positions:
             key, category, title, question, agent, customer, keywords = next(demo)
-            rows.append((key, {"title": title, "question": question, "answer_agent": agent, "answer_customer": customer,
-                               "category_code": category, "keywords": keywords}))
+            rows.append(
+                (
+                    key,
+                    {
+                        "title": title,
+                        "question": question,
+                        "answer_agent": agent,
+                        "answer_customer": customer,
+                        "category_code": category,
+                        "keywords": keywords,
+                    },
+                )
+            )
         else:
             rows.append((None, _synthetic(i, rng)))
     started = time.perf_counter()
@@ -152,16 +290,22 @@ def _load(n: int) -> tuple[dict[int, str], float, float]:
     batch = 2000
     with transaction.atomic():
         for b in range(0, n, batch):
-            chunk = rows[b:b + batch]
+            chunk = rows[b : b + batch]
             articles = Article.objects.bulk_create([Article(created_by=user) for _ in chunk])
-            Revision.objects.bulk_create([Revision(article=a, number=1, author=user, status="published", **fields)
-                                          for a, (_k, fields) in zip(articles, chunk, strict=True)])
+            Revision.objects.bulk_create(
+                [
+                    Revision(article=a, number=1, author=user, status="published", **fields)
+                    for a, (_k, fields) in zip(articles, chunk, strict=True)
+                ]
+            )
             for a, (k, _f) in zip(articles, chunk, strict=True):
                 if k:
                     keys[a.pk] = k
         with connection.cursor() as cur:
-            cur.execute("UPDATE knowledge_article SET published_revision_id = (SELECT r.id FROM knowledge_revision r "
-                        "WHERE r.article_id = knowledge_article.id)")
+            cur.execute(
+                "UPDATE knowledge_article SET published_revision_id = (SELECT r.id FROM knowledge_revision r "
+                "WHERE r.article_id = knowledge_article.id)"
+            )
     insert_s = time.perf_counter() - started
     started = time.perf_counter()
     search.index_revisions(Revision.objects.order_by("pk").iterator(chunk_size=2000), batch=1000)
@@ -228,7 +372,10 @@ def child(quick: bool) -> list[tuple[str, float, str]]:
         from kefu.knowledge.models import Revision
 
         titles = {a[2]: a[0] for a in ARTICLES}
-        keys = {a: titles[t] for a, t in Revision.objects.filter(title__in=titles).values_list("article_id", "title")}
+        keys = {
+            a: titles[t]
+            for a, t in Revision.objects.filter(title__in=titles).values_list("article_id", "title")
+        }
         insert_s = index_s = 0.0
     else:
         keys, insert_s, index_s = _load(n)
@@ -236,8 +383,12 @@ def child(quick: bool) -> list[tuple[str, float, str]]:
     from kefu.knowledge.models import SynonymGroup
 
     SynonymGroup.objects.all().delete()
-    SynonymGroup.objects.bulk_create([SynonymGroup(words=" ".join(services.split_words(w)), note=note)
-                                      for w, note in services.seed_groups()])
+    SynonymGroup.objects.bulk_create(
+        [
+            SynonymGroup(words=" ".join(services.split_words(w)), note=note)
+            for w, note in services.seed_groups()
+        ]
+    )
 
     def rank(q: str) -> list[str]:
         return [keys.get(h.article_id, "-") for h in search.search(q, limit=10)]
@@ -270,8 +421,10 @@ def child(quick: bool) -> list[tuple[str, float, str]]:
     tp50, tp95 = _percentiles(two)
     figures: list[tuple[str, float, str]] = [("articles (published, indexed)", n, "articles")]
     if not reuse:
-        figures += [("bulk insert", round(insert_s, 1), "s"),
-                    ("indexing rate (jieba + index)", round(n / index_s), "articles/s")]
+        figures += [
+            ("bulk insert", round(insert_s, 1), "s"),
+            ("indexing rate (jieba + index)", round(n / index_s), "articles/s"),
+        ]
     who = "client + server" if backend else "in process"
     figures += [
         (f"search CPU p50 ({len(queries)} queries, limit 10, snippets; {who})", round(cp50, 2), "ms"),

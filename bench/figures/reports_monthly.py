@@ -35,8 +35,6 @@ FULL, QUICK = 10_000_000, 100_000
 BATCH = 1_000_000
 
 
-
-
 def _db(quick: bool) -> str:
     return "kefu_bench_reports_quick" if quick else "kefu_bench_reports"
 
@@ -56,16 +54,22 @@ def _refs() -> dict[str, Any]:
     provinces = list(Province.objects.order_by("report_order"))
     customers, teams = [], []
     for p in provinces:
-        c, _ = Customer.objects.unscoped("bench fixture").get_or_create(account_number=f"BENCH-{p.slug}",
-                                              defaults={"name": f"{p.name}压测客户", "province": p})
+        c, _ = Customer.objects.unscoped("bench fixture").get_or_create(
+            account_number=f"BENCH-{p.slug}", defaults={"name": f"{p.name}压测客户", "province": p}
+        )
         customers.append(c.pk)
         teams.append(Team.objects.get(code=f"desk_{p.slug}").pk)
     agent, _ = User.objects.get_or_create(username="bench_agent", defaults={"display_name": "压测坐席"})
     root = "cf"
     leaves = [c.pk for c in Category.objects.filter(parent__code=root, children__isnull=True)]
     leaves += [c.pk for c in Category.objects.filter(level=3, parent__parent__code=root)]
-    return {"provinces": [p.pk for p in provinces], "customers": customers, "teams": teams, "agent": agent.pk,
-            "leaves": sorted(set(leaves))}
+    return {
+        "provinces": [p.pk for p in provinces],
+        "customers": customers,
+        "teams": teams,
+        "agent": agent.pk,
+        "leaves": sorted(set(leaves)),
+    }
 
 
 INSERT = """
@@ -129,19 +133,31 @@ def _load(n: int, first_month: Any, refs: dict[str, Any]) -> float:
         # constraints) and build them again afterwards (_ensure_indexes), as for any bulk import.
         cursor.execute(
             "SELECT i.indexname FROM pg_indexes i WHERE i.tablename = 'tickets_ticket' AND NOT EXISTS ("
-            " SELECT 1 FROM pg_constraint c WHERE c.conname = i.indexname)")
+            " SELECT 1 FROM pg_constraint c WHERE c.conname = i.indexname)"
+        )
         for (name,) in cursor.fetchall():
             cursor.execute(f'DROP INDEX "{name}"')
         # The generated rows reference rows that exist (looked up above): skip the per-row FK triggers.
         cursor.execute("SET session_replication_role = replica")
         for lo in range(1, n + 1, BATCH):
             hi = min(lo + BATCH - 1, n)
-            cursor.execute(INSERT, {
-                "channels": ["province_desk", "hotline", "online", "account_manager"],
-                "provinces": refs["provinces"], "customers": refs["customers"], "teams": refs["teams"],
-                "agent": refs["agent"], "leaves": refs["leaves"], "nleaves": len(refs["leaves"]),
-                "start": start, "span": span, "n": n, "lo": lo, "hi": hi,
-            })
+            cursor.execute(
+                INSERT,
+                {
+                    "channels": ["province_desk", "hotline", "online", "account_manager"],
+                    "provinces": refs["provinces"],
+                    "customers": refs["customers"],
+                    "teams": refs["teams"],
+                    "agent": refs["agent"],
+                    "leaves": refs["leaves"],
+                    "nleaves": len(refs["leaves"]),
+                    "start": start,
+                    "span": span,
+                    "n": n,
+                    "lo": lo,
+                    "hi": hi,
+                },
+            )
             print(f"  loaded {hi:,}/{n:,}", file=sys.stderr, flush=True)
         cursor.execute("SET session_replication_role = DEFAULT")
     return time.perf_counter() - started
@@ -188,7 +204,9 @@ def child(quick: bool) -> list[tuple[str, float, str]]:
 
     t = time.perf_counter()
     rebuilt = rollup.rebuild_months(months.month_range(first_month, months.add_months(first_month, 23)))
-    figures.append((f"rollup: rebuild all 24 months from {label} orders", round(time.perf_counter() - t, 1), "s"))
+    figures.append(
+        (f"rollup: rebuild all 24 months from {label} orders", round(time.perf_counter() - t, 1), "s")
+    )
     with connection.cursor() as cursor:
         cursor.execute("ANALYZE reports_monthlycount")
     figures.append(("rollup rows kept (all months)", MonthlyCount.objects.unscoped("bench").count(), "rows"))
@@ -200,19 +218,48 @@ def child(quick: bool) -> list[tuple[str, float, str]]:
     province = selectors.audience(Scope.provinces([js.pk]))
     start, end = months.bounds(month)
     with connection.cursor() as cursor:
-        cursor.execute("SELECT count(*) FROM tickets_ticket WHERE created_at >= %s AND created_at < %s", [start, end])
+        cursor.execute(
+            "SELECT count(*) FROM tickets_ticket WHERE created_at >= %s AND created_at < %s", [start, end]
+        )
         in_month = cursor.fetchone()[0]
-    assert selectors.monthly_table(national, month).as_dict() == selectors.monthly_table_direct(national, month).as_dict()
+    assert (
+        selectors.monthly_table(national, month).as_dict()
+        == selectors.monthly_table_direct(national, month).as_dict()
+    )
     figures.append((f"orders in the measured month ({months.key(month)})", in_month, "orders"))
-    figures.append(("national table (全国 + 31), from rollup (median of 9)",
-                    _median_ms(lambda: selectors.monthly_table(national, month), 9), "ms"))
-    figures.append(("province table (江苏), from rollup (median of 9)",
-                    _median_ms(lambda: selectors.monthly_table(province, month), 9), "ms"))
-    figures.append(("national table + Excel file, from rollup (median of 5)",
-                    _median_ms(lambda: export.to_xlsx(selectors.monthly_table(national, month), scope_label="全国",
-                                                      generated_at=timezone.now()), 5), "ms"))
-    figures.append(("national table by direct GROUP BY over raw orders (median of 3)",
-                    _median_ms(lambda: selectors.monthly_table_direct(national, month), 3), "ms"))
+    figures.append(
+        (
+            "national table (全国 + 31), from rollup (median of 9)",
+            _median_ms(lambda: selectors.monthly_table(national, month), 9),
+            "ms",
+        )
+    )
+    figures.append(
+        (
+            "province table (江苏), from rollup (median of 9)",
+            _median_ms(lambda: selectors.monthly_table(province, month), 9),
+            "ms",
+        )
+    )
+    figures.append(
+        (
+            "national table + Excel file, from rollup (median of 5)",
+            _median_ms(
+                lambda: export.to_xlsx(
+                    selectors.monthly_table(national, month), scope_label="全国", generated_at=timezone.now()
+                ),
+                5,
+            ),
+            "ms",
+        )
+    )
+    figures.append(
+        (
+            "national table by direct GROUP BY over raw orders (median of 3)",
+            _median_ms(lambda: selectors.monthly_table_direct(national, month), 3),
+            "ms",
+        )
+    )
 
     # Incremental: 1,000 orders of the last two months change category after the checkpoint.
     now = timezone.now()
@@ -223,15 +270,27 @@ def child(quick: bool) -> list[tuple[str, float, str]]:
         cursor.execute(
             "UPDATE tickets_ticket SET category_id = %s, updated_at = %s WHERE id IN ("
             " SELECT id FROM tickets_ticket WHERE created_at >= %s AND kind IN ('complaint', 'fault')"
-            " ORDER BY id LIMIT 1000)", [refs["leaves"][0], later, recent_start])
+            " ORDER BY id LIMIT 1000)",
+            [refs["leaves"][0], later, recent_start],
+        )
     t = time.perf_counter()
     result = rollup.run(now=later + timedelta(seconds=1))
-    figures.append((f"rollup run after 1,000 changed orders ({result.cells} cells recomputed)",
-                    round((time.perf_counter() - t) * 1000, 1), "ms"))
+    figures.append(
+        (
+            f"rollup run after 1,000 changed orders ({result.cells} cells recomputed)",
+            round((time.perf_counter() - t) * 1000, 1),
+            "ms",
+        )
+    )
     t = time.perf_counter()
     again = rollup.run(now=later + timedelta(seconds=2))
-    figures.append((f"rollup run again, nothing changed ({again.writes} writes)",
-                    round((time.perf_counter() - t) * 1000, 1), "ms"))
+    figures.append(
+        (
+            f"rollup run again, nothing changed ({again.writes} writes)",
+            round((time.perf_counter() - t) * 1000, 1),
+            "ms",
+        )
+    )
     return figures
 
 

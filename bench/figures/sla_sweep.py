@@ -27,8 +27,6 @@ BENCH_DB = "kefu_bench_sla"
 REPEATS = 5
 
 
-
-
 def run(quick: bool) -> list[tuple[str, float, str]]:
     """Spawn the child on the bench database and return its figures."""
     return run_child(__file__, BENCH_DB, quick)
@@ -59,15 +57,29 @@ def _copy_clocks(first_id: int, count: int, due: int, now: Any, refs: dict[str, 
                 due_at = started + timedelta(hours=24)
                 warn_at = started + timedelta(hours=18)
                 row = {
-                    "owner_type": "bench.hop", "owner_id": i, "kind": "resolve", "ticket_kind": "complaint",
-                    "team_id": teams[i % len(teams)], "province_id": provinces[i % len(provinces)],
-                    "policy_id": refs["policy"], "service_hours": False, "calendar_id": refs["calendar"],
-                    "budget_seconds": 86400, "warn_ratio": "0.75", "status": "running", "outcome": "",
-                    "started_at": started, "due_at": due_at, "warn_at": warn_at,
+                    "owner_type": "bench.hop",
+                    "owner_id": i,
+                    "kind": "resolve",
+                    "ticket_kind": "complaint",
+                    "team_id": teams[i % len(teams)],
+                    "province_id": provinces[i % len(provinces)],
+                    "policy_id": refs["policy"],
+                    "service_hours": False,
+                    "calendar_id": refs["calendar"],
+                    "budget_seconds": 86400,
+                    "warn_ratio": "0.75",
+                    "status": "running",
+                    "outcome": "",
+                    "started_at": started,
+                    "due_at": due_at,
+                    "warn_at": warn_at,
                     "next_check_at": due_at if is_due else (warn_at if warn_at > now else due_at),
-                    "remaining_seconds": None, "paused_at": None,
+                    "remaining_seconds": None,
+                    "paused_at": None,
                     "warned_at": warn_at if is_due or warn_at <= now else None,
-                    "breached_at": None, "stopped_at": None, "updated_at": now,
+                    "breached_at": None,
+                    "stopped_at": None,
+                    "updated_at": now,
                 }
                 copy.write_row([row[c] for c in cols])
         cursor.execute("SET session_replication_role = DEFAULT")
@@ -79,7 +91,8 @@ def _reset_due(now: Any) -> None:
     with connection.cursor() as cursor:
         cursor.execute("DELETE FROM sla_notice")
         cursor.execute(
-            "UPDATE sla_clock SET breached_at = NULL, next_check_at = due_at WHERE breached_at IS NOT NULL")
+            "UPDATE sla_clock SET breached_at = NULL, next_check_at = due_at WHERE breached_at IS NOT NULL"
+        )
 
 
 def _backend_cpu_seconds(pid: int) -> float | None:
@@ -135,15 +148,19 @@ def child(quick: bool) -> list[tuple[str, float, str]]:
     with connection.cursor() as cursor:
         cursor.execute("TRUNCATE sla_notice, sla_clock RESTART IDENTITY")
     policy = Policy.objects.get(code="complaint-hotline-resolve")
-    refs = {"teams": list(Team.objects.values_list("pk", flat=True)),
-            "provinces": list(Province.objects.values_list("pk", flat=True)),
-            "policy": policy.pk, "calendar": policy.calendar_id}
+    refs = {
+        "teams": list(Team.objects.values_list("pk", flat=True)),
+        "provinces": list(Province.objects.values_list("pk", flat=True)),
+        "policy": policy.pk,
+        "calendar": policy.calendar_id,
+    }
     now = timezone.now()
     due = 100 if quick else 1000
     sizes = [10_000, 50_000] if quick else [100_000, 1_000_000]
     # The machine is shared: say how busy it was, since every figure below scales with it.
     figures: list[tuple[str, float, str]] = [
-        (f"load average (1 min) at start, {os.cpu_count()} CPUs", round(os.getloadavg()[0], 1), "")]
+        (f"load average (1 min) at start, {os.cpu_count()} CPUs", round(os.getloadavg()[0], 1), "")
+    ]
     loaded = 0
     for size in sizes:
         started = time.perf_counter()
@@ -154,10 +171,17 @@ def child(quick: bool) -> list[tuple[str, float, str]]:
             cursor.execute("ANALYZE sla_clock")
         ms, cpu_ms, outcomes = _time_sweep(now)
         label = f"{size // 1000}k open"
-        figures.append((f"sweep, {outcomes} due among {label}: wall time (median of {REPEATS})", round(ms, 1), "ms"))
+        figures.append(
+            (f"sweep, {outcomes} due among {label}: wall time (median of {REPEATS})", round(ms, 1), "ms")
+        )
         if cpu_ms is not None:
-            figures.append((f"sweep, {outcomes} due among {label}: CPU time, client + PostgreSQL backend",
-                            round(cpu_ms, 1), "ms"))
+            figures.append(
+                (
+                    f"sweep, {outcomes} due among {label}: CPU time, client + PostgreSQL backend",
+                    round(cpu_ms, 1),
+                    "ms",
+                )
+            )
         figures.append((f"wall time per due outcome, {label}", round(ms * 1000 / max(outcomes, 1), 1), "µs"))
         figures.append((f"COPY load to {label}", round(load_s, 1), "s"))
     return figures

@@ -14,7 +14,9 @@ import sys
 from pathlib import Path
 
 NAME = "slow_clients"
-DESCRIPTION = "login page with 200 stalled connections: straight to gunicorn vs behind nginx (answered/20, p50, max)"
+DESCRIPTION = (
+    "login page with 200 stalled connections: straight to gunicorn vs behind nginx (answered/20, p50, max)"
+)
 SCRIPT = Path(__file__).resolve().parents[2] / "scripts" / "slow_clients.py"
 
 

@@ -32,14 +32,14 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 from _child import create_database, run_child, server_url  # noqa: E402
 
 NAME = "tickets_create"
-DESCRIPTION = ("POST /api/tickets at 8 concurrent clients: queries and CPU per create, orders/s beside a bare view's "
-               "req/s and their ratio, p50/p95 (gunicorn 2 workers, PostgreSQL)")
+DESCRIPTION = (
+    "POST /api/tickets at 8 concurrent clients: queries and CPU per create, orders/s beside a bare view's "
+    "req/s and their ratio, p50/p95 (gunicorn 2 workers, PostgreSQL)"
+)
 
 ROOT = Path(__file__).resolve().parents[2]
 BENCH_DB = "kefu_bench_tickets_create"
 CLIENTS = 8
-
-
 
 
 def _db_url() -> str:
@@ -51,7 +51,6 @@ def run(quick: bool) -> list[tuple[str, float, str]]:
 
 
 # -- the child ----------------------------------------------------------------------
-
 
 
 def _free_port() -> int:
@@ -75,9 +74,15 @@ def _prepare() -> tuple[list[int], str]:
     bj = Province.objects.get(slug="bj")
     existing = list(Customer.objects.unscoped("bench setup").filter(province=bj).values_list("pk", flat=True))
     if len(existing) < 200:
-        Customer.objects.bulk_create([Customer(name=f"压测客户{i}", account_number=f"BENCH-{i:06d}", province=bj)
-                                      for i in range(len(existing), 200)])
-        existing = list(Customer.objects.unscoped("bench setup").filter(province=bj).values_list("pk", flat=True))
+        Customer.objects.bulk_create(
+            [
+                Customer(name=f"压测客户{i}", account_number=f"BENCH-{i:06d}", province=bj)
+                for i in range(len(existing), 200)
+            ]
+        )
+        existing = list(
+            Customer.objects.unscoped("bench setup").filter(province=bj).values_list("pk", flat=True)
+        )
     user, _ = User.objects.get_or_create(username="bench_desk_bj", defaults={"display_name": "压测坐席"})
     team = Team.objects.get(code="desk_bj")
     Membership.objects.get_or_create(user=user, team=team, role=Role.AGENT)
@@ -100,20 +105,51 @@ def _server_args(kind: str, port: int) -> list[str]:
     if kind == "uvicorn":
         # What ./kefu.sh run starts (ASGI): Django runs each request's sync code in a fresh thread,
         # so CONN_MAX_AGE cannot keep a PostgreSQL connection from one request to the next there.
-        return ["-m", "uvicorn", "config.asgi:application", "--host", "127.0.0.1", "--port", str(port),
-                "--workers", "2", "--no-access-log", "--lifespan", "off", "--log-level", "warning"]
+        return [
+            "-m",
+            "uvicorn",
+            "config.asgi:application",
+            "--host",
+            "127.0.0.1",
+            "--port",
+            str(port),
+            "--workers",
+            "2",
+            "--no-access-log",
+            "--lifespan",
+            "off",
+            "--log-level",
+            "warning",
+        ]
     threads = ["--threads", "4"] if kind == "gthread" else []
-    return ["-m", "gunicorn", "config.wsgi:application", "--bind", f"127.0.0.1:{port}", "--workers", "2",
-            *threads, "--worker-class", kind, "--log-level", "warning"]
+    return [
+        "-m",
+        "gunicorn",
+        "config.wsgi:application",
+        "--bind",
+        f"127.0.0.1:{port}",
+        "--workers",
+        "2",
+        *threads,
+        "--worker-class",
+        kind,
+        "--log-level",
+        "warning",
+    ]
 
 
 def _serve(port: int) -> subprocess.Popen[bytes]:
     # The product's settings plus /bench/bare (``_bench_site``): the bare view runs on the same server.
-    env = {**os.environ, "KEFU_ALLOWED_HOSTS": "127.0.0.1,localhost", "DJANGO_SETTINGS_MODULE": "_bench_site",
-           "PYTHONPATH": os.pathsep.join([str(Path(__file__).parent), str(ROOT)])}
+    env = {
+        **os.environ,
+        "KEFU_ALLOWED_HOSTS": "127.0.0.1,localhost",
+        "DJANGO_SETTINGS_MODULE": "_bench_site",
+        "PYTHONPATH": os.pathsep.join([str(Path(__file__).parent), str(ROOT)]),
+    }
     args = _server_args(_server_kind(), port)
-    server = subprocess.Popen([sys.executable, *args], cwd=ROOT, env=env, stdout=subprocess.DEVNULL,
-                              stderr=subprocess.PIPE)
+    server = subprocess.Popen(
+        [sys.executable, *args], cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE
+    )
     import httpx
 
     for _ in range(100):
@@ -138,14 +174,22 @@ def _load(port: int, secret: str, customers: list[int], per_client: int) -> tupl
     def client(n: int) -> None:
         mine: list[float] = []
         bad = 0
-        with httpx.Client(base_url=f"http://127.0.0.1:{port}", timeout=30,
-                          headers={"Authorization": f"Bearer {secret}"}) as http:
+        with httpx.Client(
+            base_url=f"http://127.0.0.1:{port}", timeout=30, headers={"Authorization": f"Bearer {secret}"}
+        ) as http:
             barrier.wait()
             for i in range(per_client):
-                body = {"kind": "complaint", "customer_id": customers[(n * per_client + i) % len(customers)],
-                        "subject": "会议终端无法登录", "description": "压测", "category": "cf_usage_login"}
+                body = {
+                    "kind": "complaint",
+                    "customer_id": customers[(n * per_client + i) % len(customers)],
+                    "subject": "会议终端无法登录",
+                    "description": "压测",
+                    "category": "cf_usage_login",
+                }
                 started = time.perf_counter()
-                r = http.post("/api/tickets", json=body, headers={"Idempotency-Key": f"bench-{n}-{i}-{time.time_ns()}"})
+                r = http.post(
+                    "/api/tickets", json=body, headers={"Idempotency-Key": f"bench-{n}-{i}-{time.time_ns()}"}
+                )
                 mine.append((time.perf_counter() - started) * 1000)
                 if r.status_code != 201:
                     bad += 1
@@ -199,8 +243,10 @@ def _insert_loop(rows: int, connections: int) -> float:
 
     url = _db_url()
     with psycopg.connect(url, autocommit=True) as conn:
-        conn.execute("CREATE TABLE IF NOT EXISTS bench_insert_commit (id bigserial primary key, body text, "
-                     "created_at timestamptz default now())")
+        conn.execute(
+            "CREATE TABLE IF NOT EXISTS bench_insert_commit (id bigserial primary key, body text, "
+            "created_at timestamptz default now())"
+        )
         conn.execute("TRUNCATE bench_insert_commit")
     barrier = threading.Barrier(connections + 1)
 
@@ -229,10 +275,19 @@ def _in_process(secret: str, customers: list[int], n: int) -> tuple[int, float, 
     http = Client(HTTP_AUTHORIZATION=f"Bearer {secret}")
 
     def one(i: int) -> None:
-        body = {"kind": "complaint", "customer_id": customers[i % len(customers)], "subject": "会议终端无法登录",
-                "description": "压测", "category": "cf_usage_login"}
-        r = http.post("/api/tickets", body, content_type="application/json",
-                      headers={"Idempotency-Key": f"inproc-{i}-{time.time_ns()}"})
+        body = {
+            "kind": "complaint",
+            "customer_id": customers[i % len(customers)],
+            "subject": "会议终端无法登录",
+            "description": "压测",
+            "category": "cf_usage_login",
+        }
+        r = http.post(
+            "/api/tickets",
+            body,
+            content_type="application/json",
+            headers={"Idempotency-Key": f"inproc-{i}-{time.time_ns()}"},
+        )
         if r.status_code != 201:
             raise RuntimeError(f"in-process create failed: {r.status_code} {r.content[:300]!r}")
 
@@ -285,17 +340,30 @@ def child(quick: bool) -> list[tuple[str, float, str]]:
         ("one create in process (test client, bearer token): queries", queries, "queries"),
         ("one create in process: CPU", round(cpu_ms, 2), "ms"),
         ("one create in process: wall, median", round(wall_ms, 2), "ms"),
-        (f"POST /api/tickets{server_note}, {CLIENTS} clients, {len(latencies)} orders: throughput",
-         round(creates, 1), "orders/s"),
-        (f"bare Django view (same server, middleware, {CLIENTS} clients), mean of before/after",
-         round(bare, 1), "req/s"),
+        (
+            f"POST /api/tickets{server_note}, {CLIENTS} clients, {len(latencies)} orders: throughput",
+            round(creates, 1),
+            "orders/s",
+        ),
+        (
+            f"bare Django view (same server, middleware, {CLIENTS} clients), mean of before/after",
+            round(bare, 1),
+            "req/s",
+        ),
         ("create throughput / bare view throughput", round(100 * creates / bare, 1), "%"),
         ("POST /api/tickets: p50", round(p50, 1), "ms"),
         ("POST /api/tickets: p95", round(p95, 1), "ms"),
         ("load average (1 min) at the end: the machine is shared", round(load, 1), ""),
-        ("same database, single-row INSERT+COMMIT loop, 1 connection", round(_insert_loop(rows, 1)), "rows/s"),
-        (f"same database, single-row INSERT+COMMIT loop, {CLIENTS} connections",
-         round(_insert_loop(rows, CLIENTS)), "rows/s"),
+        (
+            "same database, single-row INSERT+COMMIT loop, 1 connection",
+            round(_insert_loop(rows, 1)),
+            "rows/s",
+        ),
+        (
+            f"same database, single-row INSERT+COMMIT loop, {CLIENTS} connections",
+            round(_insert_loop(rows, CLIENTS)),
+            "rows/s",
+        ),
     ]
 
 

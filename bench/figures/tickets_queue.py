@@ -36,8 +36,6 @@ ROOT = Path(__file__).resolve().parents[2]
 BENCH_DB = "kefu_bench_tickets_queue"
 
 
-
-
 def run(quick: bool) -> list[tuple[str, float, str]]:
     return run_child(__file__, BENCH_DB, quick)
 
@@ -45,12 +43,14 @@ def run(quick: bool) -> list[tuple[str, float, str]]:
 # -- the child ----------------------------------------------------------------------
 
 
-
 def _copy(table: str, model: Any, rows: Any) -> None:
     from django.db import connection
 
     cols = [f.column for f in model._meta.concrete_fields if not f.primary_key]
-    with connection.cursor() as cursor, cursor.cursor.copy(f"COPY {table} ({', '.join(cols)}) FROM STDIN") as copy:
+    with (
+        connection.cursor() as cursor,
+        cursor.cursor.copy(f"COPY {table} ({', '.join(cols)}) FROM STDIN") as copy,
+    ):
         for row in rows:
             copy.write_row([row.get(c) for c in cols])
 
@@ -71,11 +71,26 @@ def _load(orders: int) -> None:
     now = timezone.now()
     provinces = list(Province.objects.order_by("report_order"))
     per_province = 300
-    _copy("customers_customer", Customer, (
-        {"name": f"压测客户{p.slug}{i}", "account_number": f"QB-{p.slug}-{i:05d}", "province_id": p.pk,
-         "account_manager_id": None, "industry": "enterprise", "notes": "", "is_active": True, "version": 1,
-         "created_at": now, "updated_at": now}
-        for p in provinces for i in range(per_province)))
+    _copy(
+        "customers_customer",
+        Customer,
+        (
+            {
+                "name": f"压测客户{p.slug}{i}",
+                "account_number": f"QB-{p.slug}-{i:05d}",
+                "province_id": p.pk,
+                "account_manager_id": None,
+                "industry": "enterprise",
+                "notes": "",
+                "is_active": True,
+                "version": 1,
+                "created_at": now,
+                "updated_at": now,
+            }
+            for p in provinces
+            for i in range(per_province)
+        ),
+    )
     desks = {t.province_id: t for t in Team.objects.filter(kind="province_desk")}
     hotline = Team.objects.get(code="hotline")
     agents = {}
@@ -86,10 +101,21 @@ def _load(orders: int) -> None:
     hot_user, _ = User.objects.get_or_create(username="qbench_hotline")
     Membership.objects.get_or_create(user=hot_user, team=hotline, role=Role.AGENT)
     leaves = list(Category.objects.filter(level=3).values_list("pk", flat=True)) + list(
-        Category.objects.filter(code__in=["cf_incident", "cf_other"]).values_list("pk", flat=True))
+        Category.objects.filter(code__in=["cf_incident", "cf_other"]).values_list("pk", flat=True)
+    )
     consult = Category.objects.get(code="consult").pk
-    kinds = ["complaint", "complaint", "fault", "consultation", "complaint", "fault", "consultation",
-             "consultation", "acceptance", "complaint"]
+    kinds = [
+        "complaint",
+        "complaint",
+        "fault",
+        "consultation",
+        "complaint",
+        "fault",
+        "consultation",
+        "consultation",
+        "acceptance",
+        "complaint",
+    ]
     span = timedelta(days=365).total_seconds()
 
     def rows() -> Any:
@@ -103,26 +129,41 @@ def _load(orders: int) -> None:
             holder = hotline if at_hotline and status in ("awaiting_acceptance", "accepted") else desks[p.pk]
             first = hotline if at_hotline and kind == "fault" and i % 2 else desks[p.pk]
             yield {
-                "number": f"{p.slug.upper()}{timezone.localtime(created):%y%m%d}{i:07d}", "kind": kind,
-                "topic": "usage" if kind == "consultation" else ("activation" if kind == "acceptance" else ""),
-                "channel": "hotline" if first == hotline else "province_desk", "province_id": p.pk,
+                "number": f"{p.slug.upper()}{timezone.localtime(created):%y%m%d}{i:07d}",
+                "kind": kind,
+                "topic": "usage"
+                if kind == "consultation"
+                else ("activation" if kind == "acceptance" else ""),
+                "channel": "hotline" if first == hotline else "province_desk",
+                "province_id": p.pk,
                 "customer_id": (i % len(provinces)) * per_province + (i // len(provinces)) % per_province + 1,
-                "contact_id": None, "caller_phone": f"139{i:08d}",
-                "category_id": leaves[i % len(leaves)] if kind in ("complaint", "fault") else (
-                    consult if kind == "consultation" else None),
-                "subject": "会议终端无法登录" if i % 2 else "资费与账单咨询", "description": "压测数据",
-                "status": status, "resume_status": "",
+                "contact_id": None,
+                "caller_phone": f"139{i:08d}",
+                "category_id": leaves[i % len(leaves)]
+                if kind in ("complaint", "fault")
+                else (consult if kind == "consultation" else None),
+                "subject": "会议终端无法登录" if i % 2 else "资费与账单咨询",
+                "description": "压测数据",
+                "status": status,
+                "resume_status": "",
                 "first_contact_team_id": first.pk,
                 "first_contact_agent_id": hot_user.pk if first == hotline else agents[p.pk],
-                "holder_team_id": holder.pk, "assignee_id": agents[p.pk] if holder != hotline else None,
-                "referred_to": "", "acceptance_outcome": "", "resolution": "" if status != "closed" else "已处理",
-                "resolved_from_kb": kind == "consultation" and i % 2 == 0, "kb_article_id": None,
-                "kb_article_title": "", "off_rule_transfers": 1 if i % 97 == 0 else 0,
-                "created_at": created, "updated_at": created,
+                "holder_team_id": holder.pk,
+                "assignee_id": agents[p.pk] if holder != hotline else None,
+                "referred_to": "",
+                "acceptance_outcome": "",
+                "resolution": "" if status != "closed" else "已处理",
+                "resolved_from_kb": kind == "consultation" and i % 2 == 0,
+                "kb_article_id": None,
+                "kb_article_title": "",
+                "off_rule_transfers": 1 if i % 97 == 0 else 0,
+                "created_at": created,
+                "updated_at": created,
                 "resolved_at": created + timedelta(hours=5) if status == "closed" else None,
                 "closed_at": created + timedelta(hours=6) if status == "closed" else None,
                 "last_reply_at": None,
-                "due_at": created + timedelta(hours=48) if status != "closed" else None, "version": 1,
+                "due_at": created + timedelta(hours=48) if status != "closed" else None,
+                "version": 1,
             }
 
     _copy("tickets_ticket", Ticket, rows())
@@ -142,9 +183,26 @@ def _serve(port: int) -> subprocess.Popen[bytes]:
 
     env = {**os.environ, "KEFU_ALLOWED_HOSTS": "127.0.0.1,localhost"}
     server = subprocess.Popen(
-        [sys.executable, "-m", "gunicorn", "config.wsgi:application", "--bind", f"127.0.0.1:{port}",
-         "--workers", "2", "--threads", "4", "--worker-class", "gthread", "--log-level", "warning"],
-        cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
+        [
+            sys.executable,
+            "-m",
+            "gunicorn",
+            "config.wsgi:application",
+            "--bind",
+            f"127.0.0.1:{port}",
+            "--workers",
+            "2",
+            "--threads",
+            "4",
+            "--worker-class",
+            "gthread",
+            "--log-level",
+            "warning",
+        ],
+        cwd=ROOT,
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
     )
     for _ in range(100):
         try:
@@ -206,23 +264,55 @@ def child(quick: bool) -> list[tuple[str, float, str]]:
         figures.append((f"COPY load: {orders:,} orders", round(load_s, 1), "s"))
     cases = [
         ("queue page /tickets/ (my team), Beijing desk", "qbench_bj", "/tickets/", {}, "工单工作台"),
-        ("queue page, all + kind + status filters, Beijing desk", "qbench_bj", "/tickets/",
-         {"queue": "all", "kind": "complaint", "status": "closed"}, "工单工作台"),
-        ("queue page /tickets/ (my team), hotline (national)", "qbench_hotline", "/tickets/", {}, "工单工作台"),
-        ("queue page, all + province filter, hotline (national)", "qbench_hotline", "/tickets/",
-         {"queue": "all", "province": "440000"}, "工单工作台"),
+        (
+            "queue page, all + kind + status filters, Beijing desk",
+            "qbench_bj",
+            "/tickets/",
+            {"queue": "all", "kind": "complaint", "status": "closed"},
+            "工单工作台",
+        ),
+        (
+            "queue page /tickets/ (my team), hotline (national)",
+            "qbench_hotline",
+            "/tickets/",
+            {},
+            "工单工作台",
+        ),
+        (
+            "queue page, all + province filter, hotline (national)",
+            "qbench_hotline",
+            "/tickets/",
+            {"queue": "all", "province": "440000"},
+            "工单工作台",
+        ),
         ("GET /api/tickets?queue=all, Beijing desk", "qbench_bj", "/api/tickets", {"queue": "all"}, "items"),
-        ("GET /api/tickets kind+category+date filters, Beijing desk", "qbench_bj", "/api/tickets",
-         {"queue": "all", "kind": "complaint", "category": "cf_usage", "date_from": "2026-01-01"}, "items"),
-        ("GET /api/tickets?queue=awaiting, hotline (national)", "qbench_hotline", "/api/tickets",
-         {"queue": "awaiting"}, "items"),
-        ("GET /api/tickets?queue=all&offset=1000, hotline (national)", "qbench_hotline", "/api/tickets",
-         {"queue": "all", "offset": 1000}, "items"),
+        (
+            "GET /api/tickets kind+category+date filters, Beijing desk",
+            "qbench_bj",
+            "/api/tickets",
+            {"queue": "all", "kind": "complaint", "category": "cf_usage", "date_from": "2026-01-01"},
+            "items",
+        ),
+        (
+            "GET /api/tickets?queue=awaiting, hotline (national)",
+            "qbench_hotline",
+            "/api/tickets",
+            {"queue": "awaiting"},
+            "items",
+        ),
+        (
+            "GET /api/tickets?queue=all&offset=1000, hotline (national)",
+            "qbench_hotline",
+            "/api/tickets",
+            {"queue": "all", "offset": 1000},
+            "items",
+        ),
     ]
     try:
         for label, user, path, params, check in cases:
-            with httpx.Client(base_url=f"http://127.0.0.1:{port}", timeout=30,
-                              cookies={"sessionid": _session(user)}) as http:
+            with httpx.Client(
+                base_url=f"http://127.0.0.1:{port}", timeout=30, cookies={"sessionid": _session(user)}
+            ) as http:
                 p50, p95 = _time(http, path, params, samples, check)
             figures += [(f"{label}: p50", round(p50, 1), "ms"), (f"{label}: p95", round(p95, 1), "ms")]
     finally:

@@ -816,8 +816,14 @@ def _mail_alert(alert_id: int) -> None:
     if not to:
         return
     subject = f"[新视通] {alert.line.name} 近一小时 20 秒接通率 {alert.percent:.1f}% 低于目标 {alert.line.target_percent}%"
-    outbox.enqueue(purpose=RATE_ALERT_MAIL, key=str(alert.pk), to=to, subject=subject, body=subject,
-                   ref=f"calls.ratealert:{alert.pk}")
+    outbox.enqueue(
+        purpose=RATE_ALERT_MAIL,
+        key=str(alert.pk),
+        to=to,
+        subject=subject,
+        body=subject,
+        ref=f"calls.ratealert:{alert.pk}",
+    )
 
 
 outbox.register(RATE_ALERT_MAIL, _("接通率告警邮件"))

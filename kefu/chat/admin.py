@@ -23,7 +23,13 @@ class ChatSettingsAdmin(admin.ModelAdmin):
                 target=obj,
                 data={
                     f: str(getattr(obj, f))
-                    for f in ("routing", "max_concurrent", "idle_minutes", "calendar_id", "left_message_agent_id")
+                    for f in (
+                        "routing",
+                        "max_concurrent",
+                        "idle_minutes",
+                        "calendar_id",
+                        "left_message_agent_id",
+                    )
                 },
             )
 

@@ -909,7 +909,14 @@ def conversation_to_ticket(
                 "该会话已生成工单。", "This conversation already has a work order.", code="already_linked"
             )
         return _order_from(
-            c, actor=actor, kind=kind, customer=customer, contact=contact, subject=subject, category=cat, now=now
+            c,
+            actor=actor,
+            kind=kind,
+            customer=customer,
+            contact=contact,
+            subject=subject,
+            category=cat,
+            now=now,
         )
 
 
@@ -951,7 +958,9 @@ def _order_from(
     )
     for a in c.files.filter(is_transcript=False).order_by("pk"):
         ticket_files.attachment_add(
-            actor=actor, ticket=t, upload=ticket_files.Upload(name=a.original_name, content=files.read_bytes(a)),
+            actor=actor,
+            ticket=t,
+            upload=ticket_files.Upload(name=a.original_name, content=files.read_bytes(a)),
             now=now,
         )
     c.ticket = t
@@ -1057,7 +1066,9 @@ def left_messages_sweep(*, now: datetime | None = None, limit: int = 200) -> int
     now = _now(now)
     ids = list(
         Conversation.objects.filter(
-            status=Conversation.Status.LEFT_MESSAGE, ticket__isnull=True, created_at__gte=now - timedelta(days=1)
+            status=Conversation.Status.LEFT_MESSAGE,
+            ticket__isnull=True,
+            created_at__gte=now - timedelta(days=1),
         )
         .order_by("pk")
         .values_list("pk", flat=True)[:limit]
@@ -1093,8 +1104,9 @@ def _file_message(
             code="file_count",
             details=[{"field": "file", "type": "file_count"}],
         )
-    att = files.store(c, name=name, content_type=content_type, content=upload.content, sender=sender,
-                      now=now, user=user)
+    att = files.store(
+        c, name=name, content_type=content_type, content=upload.content, sender=sender, now=now, user=user
+    )
     m = _append(
         c,
         sender=sender,
@@ -1159,7 +1171,9 @@ def agent_file_send(
         _holder(actor, c)
         if c.status != workflow.ACTIVE:
             raise Conflict("会话已结束。", "The conversation has ended.", code="conversation_closed")
-        m = _file_message(c, sender=Message.Sender.AGENT, upload=upload, client_id=cid, now=now, user=actor.user)
+        m = _file_message(
+            c, sender=Message.Sender.AGENT, upload=upload, client_id=cid, now=now, user=actor.user
+        )
         fields = ["last_seq"]
         if c.first_response_at is None:
             c.first_response_at = now

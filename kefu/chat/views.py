@@ -141,7 +141,9 @@ def embed_script(request: HttpRequest) -> HttpResponse:
 
 def _conversation_id(value: str | None) -> int:
     if not value or not value.isdigit() or len(value) > 12:
-        raise ValidationFailed("会话编号不正确。", "Invalid conversation.", details=[{"field": "conversation"}])
+        raise ValidationFailed(
+            "会话编号不正确。", "Invalid conversation.", details=[{"field": "conversation"}]
+        )
     return int(value)
 
 
@@ -163,7 +165,9 @@ def upload(request: HttpRequest) -> HttpResponse:
             require_csrf(request)
         got = request.FILES.get("file")
         if got is None:
-            raise ValidationFailed("请选择要上传的文件。", "Choose a file to upload.", details=[{"field": "file"}])
+            raise ValidationFailed(
+                "请选择要上传的文件。", "Choose a file to upload.", details=[{"field": "file"}]
+            )
         up = files.Upload(name=got.name or "", content=got.read(files.MAX_BYTES + 1))
         conversation = _conversation_id(request.POST.get("conversation"))
         client_id = request.POST.get("client_id", "")
@@ -182,7 +186,10 @@ def upload(request: HttpRequest) -> HttpResponse:
             )
         else:
             raise ValidationFailed(
-                "请先登录或开始会话。", "Sign in or start a conversation first.", code="unauthorized", status=401
+                "请先登录或开始会话。",
+                "Sign in or start a conversation first.",
+                code="unauthorized",
+                status=401,
             )
         data = {"seq": m.seq, "id": m.pk, "client_id": m.client_id, "file": m.data.get("file")}
         return json_response({"type": "reply", "ok": True, "data": data}, origin=cors)

@@ -110,8 +110,17 @@ class JobHeartbeatAdmin(ReadOnlyAdmin):
 class OutboxMailAdmin(ReadOnlyAdmin):
     """The one outbox: failed mails are visible here and can be put back (through ``outbox.retry``)."""
 
-    list_display = ("created_at", "purpose_label", "email", "subject", "status", "attempts", "next_attempt_at",
-                    "sent_at", "last_error")
+    list_display = (
+        "created_at",
+        "purpose_label",
+        "email",
+        "subject",
+        "status",
+        "attempts",
+        "next_attempt_at",
+        "sent_at",
+        "last_error",
+    )
     list_filter = ("status", "purpose")
     search_fields = ("key", "ref", "subject", "to")
     actions = ["retry_selected"]

@@ -240,8 +240,7 @@ def _due_q(now: datetime) -> Q:
 
 def _claim(pk: int, now: datetime) -> bool:
     return (
-        OutboxMail.objects.filter(_due_q(now), pk=pk).update(status=OutboxStatus.SENDING, claimed_at=now)
-        == 1
+        OutboxMail.objects.filter(_due_q(now), pk=pk).update(status=OutboxStatus.SENDING, claimed_at=now) == 1
     )
 
 
@@ -291,7 +290,12 @@ def _fail(mail: OutboxMail, now: datetime, exc: Exception, max_attempts: int) ->
                 actor=None,
                 verb="outbox.failed",
                 target=mail,
-                data={"purpose": mail.purpose, "key": mail.key, "attempts": attempts, "error": type(exc).__name__},
+                data={
+                    "purpose": mail.purpose,
+                    "key": mail.key,
+                    "attempts": attempts,
+                    "error": type(exc).__name__,
+                },
             )
         _notify(mail)
     return status
@@ -370,6 +374,4 @@ def counts() -> dict[str, int]:
     """Rows per status (for metrics and the readiness advisory)."""
     from django.db.models import Count
 
-    return {
-        row["status"]: row["n"] for row in OutboxMail.objects.values("status").annotate(n=Count("id"))
-    }
+    return {row["status"]: row["n"] for row in OutboxMail.objects.values("status").annotate(n=Count("id"))}

@@ -59,7 +59,15 @@ class PhoneInline(_ReadOnly, admin.TabularInline):
 
 @admin.register(Customer)
 class CustomerAdmin(_PhoneSearch, _ReadOnly, ScopedAdmin):
-    list_display = ("name", "account_number", "province", "account_manager", "industry", "is_active", "updated_at")
+    list_display = (
+        "name",
+        "account_number",
+        "province",
+        "account_manager",
+        "industry",
+        "is_active",
+        "updated_at",
+    )
     list_filter = ("province", "industry", "is_active")
     search_fields = ("name", "account_number", "contacts__phones__number")
     list_select_related = ("province", "account_manager")

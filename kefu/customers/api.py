@@ -25,6 +25,7 @@ IndustryOrBlank = Annotated[str, OneOf(Industry, blank=True)]
 
 # -- schemas ------------------------------------------------------------------------
 
+
 class ProvinceRef(Schema):
     code: str
     name: str
@@ -80,7 +81,9 @@ class LookupMatch(Schema):
 
 
 class ListFilters(Schema):
-    q: str = Field("", max_length=100, description="名称、账号前缀或电话 / name, account-number prefix or phone")
+    q: str = Field(
+        "", max_length=100, description="名称、账号前缀或电话 / name, account-number prefix or phone"
+    )
     province: str = Field("", max_length=6, description="省份代码或简码(全国角色) / province code or slug")
     is_active: bool | None = None
     page: int = Field(1, ge=1, le=100_000)
@@ -89,13 +92,17 @@ class ListFilters(Schema):
 
 class CustomerLookupQuery(Schema):
     phone: str = Field("", max_length=40, description="来电号码，任意写法 / caller's number, any form")
-    q: str = Field("", max_length=100, description="电话、账号或名称前缀 / phone, account number or name prefix")
+    q: str = Field(
+        "", max_length=100, description="电话、账号或名称前缀 / phone, account number or name prefix"
+    )
 
 
 class CustomerIn(StrictSchema):
     name: str = Field(max_length=120)
     account_number: str = Field(max_length=32)
-    province: str = Field("", max_length=6, description="省份代码或简码；省级用户可省略 / province code or slug")
+    province: str = Field(
+        "", max_length=6, description="省份代码或简码；省级用户可省略 / province code or slug"
+    )
     account_manager: str | None = Field(None, max_length=150, description="客户经理用户名 / username")
     industry: IndustryOrBlank = ""
     notes: str = Field("", max_length=2000)
@@ -109,7 +116,9 @@ class CustomerPatch(StrictSchema):
     name: str = Field(None, max_length=120)  # type: ignore[assignment]  # absent = unchanged; null refused
     account_number: str = Field(None, max_length=32)  # type: ignore[assignment]
     province: str = Field(None, max_length=6)  # type: ignore[assignment]
-    account_manager: str | None = Field(None, max_length=150, description="用户名；空串或 null 表示清除 / '' or null clears")
+    account_manager: str | None = Field(
+        None, max_length=150, description="用户名；空串或 null 表示清除 / '' or null clears"
+    )
     industry: IndustryOrBlank = Field(None)  # type: ignore[assignment]
     notes: str = Field(None, max_length=2000)  # type: ignore[assignment]
     is_active: bool = Field(None)  # type: ignore[assignment]
@@ -139,15 +148,22 @@ class PhoneIn(StrictSchema):
 
 # -- conversion -----------------------------------------------------------------------
 
+
 def _customer_out(c: Customer) -> dict[str, Any]:
     am = c.account_manager
     return {
-        "id": c.pk, "name": c.name, "account_number": c.account_number,
+        "id": c.pk,
+        "name": c.name,
+        "account_number": c.account_number,
         "province": {"code": c.province.code, "name": c.province.name},
         "account_manager": am.username if am else None,
         "account_manager_name": (am.display_name or am.username) if am else None,
-        "industry": c.industry, "notes": c.notes, "is_active": c.is_active, "version": c.version,
-        "created_at": c.created_at, "updated_at": c.updated_at,
+        "industry": c.industry,
+        "notes": c.notes,
+        "is_active": c.is_active,
+        "version": c.version,
+        "created_at": c.created_at,
+        "updated_at": c.updated_at,
     }
 
 
@@ -157,8 +173,13 @@ def _phone_out(p: ContactPhone) -> dict[str, Any]:
 
 def _contact_out(c: Contact) -> dict[str, Any]:
     return {
-        "id": c.pk, "customer_id": c.customer_id, "name": c.name, "title": c.title, "email": c.email,
-        "is_primary": c.is_primary, "version": c.version,
+        "id": c.pk,
+        "customer_id": c.customer_id,
+        "name": c.name,
+        "title": c.title,
+        "email": c.email,
+        "is_primary": c.is_primary,
+        "version": c.version,
         "phones": [_phone_out(p) for p in c.phones.all()],
     }
 
@@ -189,15 +210,22 @@ def _user(username: str) -> User:
 
 # -- customers ------------------------------------------------------------------------
 
+
 @router.get("", response=CustomerPage, summary="客户列表 / List customers")
 def customer_list(request: HttpRequest, filters: Query[ListFilters]) -> dict[str, Any]:
     actor = actor_of(request)
     actor.require("customer.view")
-    qs = selectors.customer_list(actor.scope, q=filters.q, province=filters.province, is_active=filters.is_active)
+    qs = selectors.customer_list(
+        actor.scope, q=filters.q, province=filters.province, is_active=filters.is_active
+    )
     start = (filters.page - 1) * filters.page_size
-    items = list(qs[start:start + filters.page_size])
-    return {"items": [_customer_out(c) for c in items], "count": qs.count(),
-            "page": filters.page, "page_size": filters.page_size}
+    items = list(qs[start : start + filters.page_size])
+    return {
+        "items": [_customer_out(c) for c in items],
+        "count": qs.count(),
+        "page": filters.page,
+        "page_size": filters.page_size,
+    }
 
 
 @router.get(
@@ -214,7 +242,9 @@ def customer_lookup(request: HttpRequest, params: Query[CustomerLookupQuery]) ->
         contacts = selectors.find_by_phone(actor.scope, params.phone)
         return [{"customer": _customer_out(c.customer), "contact": _contact_out(c)} for c in contacts]
     if params.q:
-        return [{"customer": _customer_out(c), "contact": None} for c in selectors.lookup(actor.scope, params.q)]
+        return [
+            {"customer": _customer_out(c), "contact": None} for c in selectors.lookup(actor.scope, params.q)
+        ]
     raise ValidationFailed("请提供电话号码或查询词。", "Give phone or q.", details=[{"field": "phone"}])
 
 
@@ -223,10 +253,14 @@ def customer_create(request: HttpRequest, payload: CustomerIn) -> Status[dict[st
     actor = actor_of(request)
     actor.require("customer.edit")
     customer = services.customer_create(
-        actor=actor, name=payload.name, account_number=payload.account_number,
+        actor=actor,
+        name=payload.name,
+        account_number=payload.account_number,
         province=_default_province(request, payload.province),
         account_manager=_user(payload.account_manager) if payload.account_manager else None,
-        industry=payload.industry, notes=payload.notes, is_active=payload.is_active,
+        industry=payload.industry,
+        notes=payload.notes,
+        is_active=payload.is_active,
     )
     return Status(201, _detail(actor, customer.pk))
 
@@ -252,7 +286,9 @@ def customer_update(request: HttpRequest, customer_id: int, payload: CustomerPat
     changes: dict[str, Any] = {}
     for field, value in data.items():
         if value is None and field != "account_manager":
-            raise ValidationFailed("字段不能为 null。", f"{field} must not be null.", details=[{"field": field}])
+            raise ValidationFailed(
+                "字段不能为 null。", f"{field} must not be null.", details=[{"field": field}]
+            )
         if field == "province":
             changes[field] = _province(value)
         elif field == "account_manager":
@@ -265,7 +301,10 @@ def customer_update(request: HttpRequest, customer_id: int, payload: CustomerPat
 
 # -- contacts and phones ------------------------------------------------------------
 
-@router.get("/{customer_id}/contacts", response=list[ContactOut], summary="客户联系人 / Contacts of a customer")
+
+@router.get(
+    "/{customer_id}/contacts", response=list[ContactOut], summary="客户联系人 / Contacts of a customer"
+)
 def contact_list(request: HttpRequest, customer_id: int) -> list[dict[str, Any]]:
     actor = actor_of(request)
     actor.require("customer.view")
@@ -276,24 +315,37 @@ def contact_list(request: HttpRequest, customer_id: int) -> list[dict[str, Any]]
 @router.post("/{customer_id}/contacts", response={201: ContactOut}, summary="新增联系人 / Add a contact")
 def contact_add(request: HttpRequest, customer_id: int, payload: ContactIn) -> Status[dict[str, Any]]:
     actor = actor_of(request)
-    contact = services.contact_add(actor=actor, customer_id=customer_id, name=payload.name, title=payload.title,
-                                   email=payload.email, is_primary=payload.is_primary, phones=payload.phones)
+    contact = services.contact_add(
+        actor=actor,
+        customer_id=customer_id,
+        name=payload.name,
+        title=payload.title,
+        email=payload.email,
+        is_primary=payload.is_primary,
+        phones=payload.phones,
+    )
     return Status(201, _contact_out(selectors.contact_in_scope(actor.scope, contact.pk)))
 
 
-@router.patch("/contacts/{contact_id}", response=ContactOut, summary="修改联系人(带版本号) / Update a contact")
+@router.patch(
+    "/contacts/{contact_id}", response=ContactOut, summary="修改联系人(带版本号) / Update a contact"
+)
 def contact_update(request: HttpRequest, contact_id: int, payload: ContactPatch) -> dict[str, Any]:
     actor = actor_of(request)
     data = payload.model_dump(exclude_unset=True)
     version = data.pop("version")
     for field, value in data.items():
         if value is None:
-            raise ValidationFailed("字段不能为 null。", f"{field} must not be null.", details=[{"field": field}])
+            raise ValidationFailed(
+                "字段不能为 null。", f"{field} must not be null.", details=[{"field": field}]
+            )
     services.contact_update(actor=actor, contact_id=contact_id, version=version, changes=data)
     return _contact_out(selectors.contact_in_scope(actor.scope, contact_id))
 
 
-@router.post("/contacts/{contact_id}/phones", response={201: PhoneOut}, summary="新增号码 / Add a phone number")
+@router.post(
+    "/contacts/{contact_id}/phones", response={201: PhoneOut}, summary="新增号码 / Add a phone number"
+)
 def phone_add(request: HttpRequest, contact_id: int, payload: PhoneIn) -> Status[dict[str, Any]]:
     actor = actor_of(request)
     phone = services.phone_add(actor=actor, contact_id=contact_id, number=payload.number)

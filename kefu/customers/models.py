@@ -34,8 +34,12 @@ class Customer(models.Model):
         "org.Province", verbose_name=_("省份"), on_delete=models.PROTECT, related_name="customers"
     )
     account_manager = models.ForeignKey(
-        settings.AUTH_USER_MODEL, verbose_name=_("客户经理"), null=True, blank=True,
-        on_delete=models.PROTECT, related_name="managed_customers",
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("客户经理"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="managed_customers",
     )
     industry = models.CharField(_("行业"), max_length=20, choices=Industry.choices, blank=True)
     notes = models.TextField(_("备注"), blank=True)
@@ -59,7 +63,9 @@ class Customer(models.Model):
 class Contact(models.Model):
     """A person at a customer who calls or chats with the service."""
 
-    customer = models.ForeignKey(Customer, verbose_name=_("客户"), on_delete=models.CASCADE, related_name="contacts")
+    customer = models.ForeignKey(
+        Customer, verbose_name=_("客户"), on_delete=models.CASCADE, related_name="contacts"
+    )
     name = models.CharField(_("姓名"), max_length=60)
     title = models.CharField(_("职务"), max_length=60, blank=True)
     email = models.EmailField(_("邮箱"), blank=True)
@@ -78,7 +84,9 @@ class Contact(models.Model):
         constraints = [
             # At most one primary contact per customer.
             models.UniqueConstraint(
-                fields=["customer"], condition=models.Q(is_primary=True), name="contact_one_primary",
+                fields=["customer"],
+                condition=models.Q(is_primary=True),
+                name="contact_one_primary",
             ),
         ]
 
@@ -95,7 +103,9 @@ class PhoneKind(models.TextChoices):
 class ContactPhone(models.Model):
     """One phone number of a contact, stored in the canonical form of ``phones.normalize_phone``."""
 
-    contact = models.ForeignKey(Contact, verbose_name=_("联系人"), on_delete=models.CASCADE, related_name="phones")
+    contact = models.ForeignKey(
+        Contact, verbose_name=_("联系人"), on_delete=models.CASCADE, related_name="phones"
+    )
     number = models.CharField(_("号码"), max_length=16, db_index=True)
     kind = models.CharField(_("类型"), max_length=10, choices=PhoneKind.choices)
     created_at = models.DateTimeField(_("创建时间"), auto_now_add=True)

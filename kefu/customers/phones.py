@@ -61,7 +61,11 @@ def _digits(raw: str) -> tuple[bool, str]:
         text = text[1:]
     text = _SEPARATORS.sub("", text)
     if not text.isascii() or not text.isdigit():
-        raise _invalid(raw, "只能包含数字、空格、“-”、括号和开头的“+”", "only digits, spaces, dashes, brackets and a leading '+'")
+        raise _invalid(
+            raw,
+            "只能包含数字、空格、“-”、括号和开头的“+”",
+            "only digits, spaces, dashes, brackets and a leading '+'",
+        )
     return plus, text
 
 
@@ -70,7 +74,9 @@ def _strip_country_code(plus: bool, digits: str) -> str:
         return _restore_trunk_zero(digits[4:])
     if plus:
         if not digits.startswith("86"):
-            raise _invalid(digits, "仅支持中国大陆号码(+86)", "only mainland China numbers (+86) are supported")
+            raise _invalid(
+                digits, "仅支持中国大陆号码(+86)", "only mainland China numbers (+86) are supported"
+            )
         return _restore_trunk_zero(digits[2:])
     # A bare 86 in front of an 11-digit mobile (8613800138000) is the country code too.
     if digits.startswith("86") and len(digits) == 13 and _MOBILE_RE.fullmatch(digits[2:]):
@@ -92,8 +98,9 @@ def classify(canonical: str) -> str:
         return SERVICE
     if _LANDLINE_SHORT_AREA_RE.fullmatch(canonical) or _LANDLINE_LONG_AREA_RE.fullmatch(canonical):
         return LANDLINE
-    raise _invalid(canonical, "不是有效的手机、固定电话或 400/800 号码",
-                   "not a valid mobile, landline or 400/800 number")
+    raise _invalid(
+        canonical, "不是有效的手机、固定电话或 400/800 号码", "not a valid mobile, landline or 400/800 number"
+    )
 
 
 def normalize_phone(raw: str) -> str:
@@ -105,7 +112,9 @@ def normalize_phone(raw: str) -> str:
     plus, digits = _digits(raw)
     digits = _strip_country_code(plus, digits)
     if not digits.startswith("0") and len(digits) in (7, 8) and re.fullmatch(_LOCAL, digits):
-        raise _invalid(raw, "固定电话须带区号，如 010-65528899", "a landline needs its area code, e.g. 010-65528899")
+        raise _invalid(
+            raw, "固定电话须带区号，如 010-65528899", "a landline needs its area code, e.g. 010-65528899"
+        )
     classify(digits)  # raises for anything that is not shaped like a number
     if not phonenumbers.is_valid_number(phonenumbers.parse(digits, "CN")):
         raise _invalid(raw, "不是在用的号段或区号", "not an assigned number range or area code")

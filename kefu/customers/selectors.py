@@ -56,8 +56,14 @@ def contact_in_scope(scope: Scope, pk: int) -> Contact:
 
 def contacts_of(customer: Customer) -> QuerySet[Contact]:
     """A customer's contacts with their phones (the customer was fetched through a scope)."""
-    return customer.contacts.prefetch_related(Prefetch("phones", queryset=ContactPhone.objects.unscoped(
-        "children of a customer already fetched through a scope").order_by("id")))
+    return customer.contacts.prefetch_related(
+        Prefetch(
+            "phones",
+            queryset=ContactPhone.objects.unscoped(
+                "children of a customer already fetched through a scope"
+            ).order_by("id"),
+        )
+    )
 
 
 def find_by_phone(scope: Scope, raw: str) -> list[Contact]:
@@ -117,13 +123,17 @@ def _name_prefix(scope: Scope, q: str) -> list[Customer]:
     purpose (a plain LIKE); names are mostly Chinese.
     """
     ids = list(
-        Customer.objects.scoped(scope).filter(name__startswith=q).order_by().values_list("pk", flat=True)[
-            :PREFIX_CANDIDATES]
+        Customer.objects.scoped(scope)
+        .filter(name__startswith=q)
+        .order_by()
+        .values_list("pk", flat=True)[:PREFIX_CANDIDATES]
     )
     return list(customers_in_scope(scope).filter(pk__in=ids).order_by("name", "id")[:LOOKUP_LIMIT])
 
 
-def customer_list(scope: Scope, *, q: str = "", province: str = "", is_active: bool | None = None) -> QuerySet[Customer]:
+def customer_list(
+    scope: Scope, *, q: str = "", province: str = "", is_active: bool | None = None
+) -> QuerySet[Customer]:
     """The filtered customer list: ``q`` is a name, an account-number prefix or a phone number.
 
     ``province`` (code or slug) narrows within the scope; naming a province
@@ -149,7 +159,9 @@ def customer_list(scope: Scope, *, q: str = "", province: str = "", is_active: b
 def account_managers_in_scope(scope: Scope) -> QuerySet[User]:
     """Active account managers of the provinces in scope (for the customer form)."""
     qs = User.objects.filter(
-        is_active=True, memberships__is_active=True, memberships__role=Role.ACCOUNT_MANAGER,
+        is_active=True,
+        memberships__is_active=True,
+        memberships__role=Role.ACCOUNT_MANAGER,
         memberships__team__province__isnull=False,
     )
     if not scope.national:

@@ -29,7 +29,9 @@ from .models import Contact, ContactPhone, Customer, Industry
 from .phones import classify, normalize_phone
 
 ACCOUNT_RE = re.compile(r"[A-Z0-9][A-Z0-9\-]{3,31}")
-CUSTOMER_FIELDS = frozenset({"name", "account_number", "province", "account_manager", "industry", "notes", "is_active"})
+CUSTOMER_FIELDS = frozenset(
+    {"name", "account_number", "province", "account_manager", "industry", "notes", "is_active"}
+)
 CONTACT_FIELDS = frozenset({"name", "title", "email", "is_primary"})
 MAX_PHONES_PER_CONTACT = 10
 
@@ -40,34 +42,44 @@ def _invalid(field: str, zh: str, en: str, code: str = "validation_error") -> Va
 
 # -- field cleaning (pure) ------------------------------------------------------
 
+
 def clean_name(value: Any, *, field: str = "name", max_length: int = 120) -> str:
     text = " ".join(str(value or "").split())
     if not text:
         raise _invalid(field, "名称不能为空。", f"{field} must not be empty.")
     if len(text) > max_length:
-        raise _invalid(field, f"名称不能超过 {max_length} 个字符。", f"{field} is longer than {max_length} characters.")
+        raise _invalid(
+            field, f"名称不能超过 {max_length} 个字符。", f"{field} is longer than {max_length} characters."
+        )
     return text
 
 
 def clean_account_number(value: Any) -> str:
     text = str(value or "").strip().upper()
     if not ACCOUNT_RE.fullmatch(text):
-        raise _invalid("account_number", "客户账号只能包含字母、数字和“-”，长度 4–32。",
-                       "The account number is 4-32 letters, digits or dashes.")
+        raise _invalid(
+            "account_number",
+            "客户账号只能包含字母、数字和“-”，长度 4–32。",
+            "The account number is 4-32 letters, digits or dashes.",
+        )
     return text
 
 
 def clean_industry(value: Any) -> str:
     text = str(value or "").strip()
     if text and text not in Industry.values:
-        raise _invalid("industry", "行业不在可选范围内。", f"Unknown industry; one of {', '.join(Industry.values)}.")
+        raise _invalid(
+            "industry", "行业不在可选范围内。", f"Unknown industry; one of {', '.join(Industry.values)}."
+        )
     return text
 
 
 def clean_text(value: Any, *, field: str, max_length: int) -> str:
     text = str(value or "").strip()
     if len(text) > max_length:
-        raise _invalid(field, f"内容不能超过 {max_length} 个字符。", f"{field} is longer than {max_length} characters.")
+        raise _invalid(
+            field, f"内容不能超过 {max_length} 个字符。", f"{field} is longer than {max_length} characters."
+        )
     return text
 
 
@@ -89,6 +101,7 @@ def _clean_bool(value: Any, field: str) -> bool:
 
 # -- guards -------------------------------------------------------------------------
 
+
 def edit_scope(actor: Actor) -> Scope:
     """The provinces where the actor may maintain customers: those of the seats granting ``customer.edit``.
 
@@ -109,8 +122,12 @@ def can_edit(actor: Actor, customer: Customer) -> bool:
 def require_edit_in(actor: Actor, province: Province) -> None:
     actor.require("customer.edit")
     if not edit_scope(actor).covers(province.pk):
-        raise Forbidden("您不能在该省份维护客户。", "You cannot maintain customers of this province.",
-                        code="province_out_of_scope", details={"province": province.code})
+        raise Forbidden(
+            "您不能在该省份维护客户。",
+            "You cannot maintain customers of this province.",
+            code="province_out_of_scope",
+            details={"province": province.code},
+        )
 
 
 def _check_account_manager(user: User | None, province: Province) -> None:
@@ -129,13 +146,18 @@ def invalid_account_manager() -> ValidationFailed:
 
     Two different messages would tell whether a username exists in another province.
     """
-    return _invalid("account_manager", "客户经理须为该省有效的客户经理。",
-                    "The account manager must be an active account manager of the customer's province.")
+    return _invalid(
+        "account_manager",
+        "客户经理须为该省有效的客户经理。",
+        "The account manager must be an active account manager of the customer's province.",
+    )
 
 
 def _account_number_free(number: str, *, exclude_pk: int | None = None) -> None:
     # Account numbers are unique nationwide, so the check has to look everywhere.
-    qs = Customer.objects.unscoped("account numbers are unique across all provinces").filter(account_number=number)
+    qs = Customer.objects.unscoped("account numbers are unique across all provinces").filter(
+        account_number=number
+    )
     if exclude_pk is not None:
         qs = qs.exclude(pk=exclude_pk)
     if qs.exists():
@@ -143,13 +165,23 @@ def _account_number_free(number: str, *, exclude_pk: int | None = None) -> None:
 
 
 def _account_number_taken() -> Conflict:
-    return Conflict("客户账号已存在。", "This account number is already in use.",
-                    code="account_number_taken", details=[{"field": "account_number"}])
+    return Conflict(
+        "客户账号已存在。",
+        "This account number is already in use.",
+        code="account_number_taken",
+        details=[{"field": "account_number"}],
+    )
 
 
 def _audit(actor: Actor, verb: str, target: Any, province: Province, data: dict[str, Any]) -> None:
-    audit.record(actor=actor.user, verb=verb, target=target, data=data,
-                 province_code=province.code, unit_code=actor.unit_code)
+    audit.record(
+        actor=actor.user,
+        verb=verb,
+        target=target,
+        data=data,
+        province_code=province.code,
+        unit_code=actor.unit_code,
+    )
 
 
 def _jsonable(value: Any) -> Any:
@@ -188,12 +220,20 @@ def _check_version(customer: Customer, target: Customer | Contact, version: Any)
         raise _invalid("version", "缺少版本号。", "version (an integer) is required.")
     if version != target.version:
         if isinstance(target, Contact):
-            raise _stale(customer, verb="customer.contact_updated", contact_id=target.pk,
-                         yours=version, current=target.version)
-        raise _stale(customer, verb="customer.updated", contact_id=None, yours=version, current=target.version)
+            raise _stale(
+                customer,
+                verb="customer.contact_updated",
+                contact_id=target.pk,
+                yours=version,
+                current=target.version,
+            )
+        raise _stale(
+            customer, verb="customer.updated", contact_id=None, yours=version, current=target.version
+        )
 
 
 # -- customers ------------------------------------------------------------------------
+
 
 def customer_create(
     *,
@@ -219,10 +259,18 @@ def customer_create(
         with transaction.atomic():
             _account_number_free(fields["account_number"])
             customer = Customer.objects.create(province=province, account_manager=account_manager, **fields)
-            _audit(actor, "customer.created", customer, province, {
-                "version": 1, "account_number": customer.account_number, "name": customer.name,
-                "account_manager": account_manager.username if account_manager else None,
-            })
+            _audit(
+                actor,
+                "customer.created",
+                customer,
+                province,
+                {
+                    "version": 1,
+                    "account_number": customer.account_number,
+                    "name": customer.name,
+                    "account_manager": account_manager.username if account_manager else None,
+                },
+            )
     except IntegrityError:
         # Two creations of the same account number raced past the check.
         raise _account_number_taken() from None
@@ -234,7 +282,9 @@ def customer_update(*, actor: Actor, customer_id: int, version: int, changes: Ma
     actor.require("customer.edit")
     unknown = sorted(set(changes) - CUSTOMER_FIELDS)
     if unknown:
-        raise _invalid(unknown[0], "包含不可修改的字段。", f"Unknown or read-only field(s): {', '.join(unknown)}.")
+        raise _invalid(
+            unknown[0], "包含不可修改的字段。", f"Unknown or read-only field(s): {', '.join(unknown)}."
+        )
     try:
         with transaction.atomic():
             customer = selectors.customer_for_update(actor.scope, customer_id)
@@ -243,12 +293,17 @@ def customer_update(*, actor: Actor, customer_id: int, version: int, changes: Ma
             cleaned = _clean_customer_changes(customer, changes)
             if "province" in cleaned:
                 require_edit_in(actor, cleaned["province"])
-            _check_account_manager(cleaned.get("account_manager", customer.account_manager),
-                                   cleaned.get("province", customer.province))
+            _check_account_manager(
+                cleaned.get("account_manager", customer.account_manager),
+                cleaned.get("province", customer.province),
+            )
             if "account_number" in cleaned:
                 _account_number_free(cleaned["account_number"], exclude_pk=customer.pk)
-            diff = {f: [_jsonable(getattr(customer, f)), _jsonable(v)]
-                    for f, v in cleaned.items() if getattr(customer, f) != v}
+            diff = {
+                f: [_jsonable(getattr(customer, f)), _jsonable(v)]
+                for f, v in cleaned.items()
+                if getattr(customer, f) != v
+            }
             if not diff:
                 return customer
             for f, v in cleaned.items():
@@ -256,8 +311,13 @@ def customer_update(*, actor: Actor, customer_id: int, version: int, changes: Ma
             customer.version = F("version") + 1
             customer.save()
             customer.refresh_from_db()
-            _audit(actor, "customer.updated", customer, customer.province,
-                   {"version": customer.version, "changes": diff})
+            _audit(
+                actor,
+                "customer.updated",
+                customer,
+                customer.province,
+                {"version": customer.version, "changes": diff},
+            )
     except IntegrityError:
         raise _account_number_taken() from None
     return customer
@@ -288,6 +348,7 @@ def _clean_customer_changes(customer: Customer, changes: Mapping[str, Any]) -> d
 
 # -- contacts and phones ------------------------------------------------------------
 
+
 def _clean_phones(raws: list[str]) -> list[str]:
     numbers: list[str] = []
     for raw in raws:
@@ -295,8 +356,11 @@ def _clean_phones(raws: list[str]) -> list[str]:
         if number not in numbers:
             numbers.append(number)
     if len(numbers) > MAX_PHONES_PER_CONTACT:
-        raise _invalid("phones", f"每位联系人最多 {MAX_PHONES_PER_CONTACT} 个号码。",
-                       f"At most {MAX_PHONES_PER_CONTACT} numbers per contact.")
+        raise _invalid(
+            "phones",
+            f"每位联系人最多 {MAX_PHONES_PER_CONTACT} 个号码。",
+            f"At most {MAX_PHONES_PER_CONTACT} numbers per contact.",
+        )
     return numbers
 
 
@@ -335,9 +399,18 @@ def contact_add(
         ContactPhone.objects.bulk_create(
             [ContactPhone(contact=contact, number=n, kind=classify(n)) for n in numbers]
         )
-        _audit(actor, "customer.contact_added", customer, customer.province, {
-            "contact_id": contact.pk, "name": contact.name, "phones": numbers, "is_primary": contact.is_primary,
-        })
+        _audit(
+            actor,
+            "customer.contact_added",
+            customer,
+            customer.province,
+            {
+                "contact_id": contact.pk,
+                "name": contact.name,
+                "phones": numbers,
+                "is_primary": contact.is_primary,
+            },
+        )
     return contact
 
 
@@ -345,7 +418,9 @@ def contact_update(*, actor: Actor, contact_id: int, version: int, changes: Mapp
     actor.require("customer.edit")
     unknown = sorted(set(changes) - CONTACT_FIELDS)
     if unknown:
-        raise _invalid(unknown[0], "包含不可修改的字段。", f"Unknown or read-only field(s): {', '.join(unknown)}.")
+        raise _invalid(
+            unknown[0], "包含不可修改的字段。", f"Unknown or read-only field(s): {', '.join(unknown)}."
+        )
     cleaners: dict[str, Callable[[Any], Any]] = {
         "name": lambda v: clean_name(v, max_length=60),
         "title": lambda v: clean_text(v, field="title", max_length=60),
@@ -369,8 +444,13 @@ def contact_update(*, actor: Actor, contact_id: int, version: int, changes: Mapp
         contact.version = F("version") + 1
         contact.save()
         contact.refresh_from_db()
-        _audit(actor, "customer.contact_updated", customer, customer.province,
-               {"contact_id": contact.pk, "version": contact.version, "changes": diff})
+        _audit(
+            actor,
+            "customer.contact_updated",
+            customer,
+            customer.province,
+            {"contact_id": contact.pk, "version": contact.version, "changes": diff},
+        )
     return contact
 
 
@@ -385,22 +465,36 @@ def phone_add(*, actor: Actor, contact_id: int, number: str) -> ContactPhone:
         if canonical in existing:
             raise _phone_exists(canonical)
         if len(existing) >= MAX_PHONES_PER_CONTACT:
-            raise _invalid("number", f"每位联系人最多 {MAX_PHONES_PER_CONTACT} 个号码。",
-                           f"At most {MAX_PHONES_PER_CONTACT} numbers per contact.")
+            raise _invalid(
+                "number",
+                f"每位联系人最多 {MAX_PHONES_PER_CONTACT} 个号码。",
+                f"At most {MAX_PHONES_PER_CONTACT} numbers per contact.",
+            )
         try:
             with transaction.atomic():
-                phone = ContactPhone.objects.create(contact=contact, number=canonical, kind=classify(canonical))
+                phone = ContactPhone.objects.create(
+                    contact=contact, number=canonical, kind=classify(canonical)
+                )
         except IntegrityError:
             # Only where row locks are not real (SQLite): the same number added twice at once.
             raise _phone_exists(canonical) from None
-        _audit(actor, "customer.phone_added", customer, customer.province,
-               {"contact_id": contact.pk, "number": canonical})
+        _audit(
+            actor,
+            "customer.phone_added",
+            customer,
+            customer.province,
+            {"contact_id": contact.pk, "number": canonical},
+        )
     return phone
 
 
 def _phone_exists(number: str) -> Conflict:
-    return Conflict("该联系人已有此号码。", "The contact already has this number.",
-                    code="phone_exists", details=[{"field": "number", "number": number}])
+    return Conflict(
+        "该联系人已有此号码。",
+        "The contact already has this number.",
+        code="phone_exists",
+        details=[{"field": "number", "number": number}],
+    )
 
 
 def phone_remove(*, actor: Actor, phone_id: int) -> None:
@@ -413,5 +507,10 @@ def phone_remove(*, actor: Actor, phone_id: int) -> None:
         require_edit_in(actor, customer.province)
         number, contact_id = phone.number, phone.contact_id
         phone.delete()
-        _audit(actor, "customer.phone_removed", customer, customer.province,
-               {"contact_id": contact_id, "number": number})
+        _audit(
+            actor,
+            "customer.phone_removed",
+            customer,
+            customer.province,
+            {"contact_id": contact_id, "number": number},
+        )

@@ -38,6 +38,8 @@ def optional_template(name: str) -> str | None:
     except TemplateDoesNotExist:
         return None
     return name
+
+
 FORM_FIELDS = ("name", "account_number", "province", "account_manager", "industry", "notes")
 
 
@@ -49,8 +51,13 @@ def customer_list(request: HttpRequest) -> HttpResponse:
     province = request.GET.get("province", "")[:6] if actor.scope.national else ""
     qs = selectors.customer_list(actor.scope, q=q, province=province)
     page = Paginator(qs, PAGE_SIZE).get_page(request.GET.get("page"))
-    context = {"page": page, "q": q, "province": province, "can_edit": not services.edit_scope(actor).is_empty,
-               "provinces": provinces_in_scope(actor.scope) if actor.scope.national else []}
+    context = {
+        "page": page,
+        "q": q,
+        "province": province,
+        "can_edit": not services.edit_scope(actor).is_empty,
+        "provinces": provinces_in_scope(actor.scope) if actor.scope.national else [],
+    }
     template = "customers/_results.html" if request.htmx else "customers/list.html"  # type: ignore[attr-defined]
     return render(request, template, context)
 
@@ -60,19 +67,30 @@ def customer_list(request: HttpRequest) -> HttpResponse:
 def customer_detail(request: HttpRequest, pk: int) -> HttpResponse:
     actor = actor_of(request)
     customer = selectors.customer_in_scope(actor.scope, pk)
-    return render(request, "customers/detail.html",
-                  {**_detail_context(customer), "can_edit": services.can_edit(actor, customer)})
+    return render(
+        request,
+        "customers/detail.html",
+        {**_detail_context(customer), "can_edit": services.can_edit(actor, customer)},
+    )
 
 
 def _detail_context(customer: Customer) -> dict[str, Any]:
-    events = [{"event": e, "label": audit.verb_label(e.verb)} for e in audit.timeline(customer).order_by("-at")[:50]]
-    return {"customer": customer, "contacts": selectors.contacts_of(customer), "events": events,
-            "orders_template": optional_template(CUSTOMER_ORDERS_TEMPLATE)}
+    events = [
+        {"event": e, "label": audit.verb_label(e.verb)} for e in audit.timeline(customer).order_by("-at")[:50]
+    ]
+    return {
+        "customer": customer,
+        "contacts": selectors.contacts_of(customer),
+        "events": events,
+        "orders_template": optional_template(CUSTOMER_ORDERS_TEMPLATE),
+    }
 
 
 def _form_changes(request: HttpRequest) -> dict[str, Any]:
     """Form fields as service arguments: province and account manager resolved, nothing else interpreted."""
-    data: dict[str, Any] = {f: request.POST.get(f, "") for f in ("name", "account_number", "industry", "notes")}
+    data: dict[str, Any] = {
+        f: request.POST.get(f, "") for f in ("name", "account_number", "industry", "notes")
+    }
     data["is_active"] = request.POST.get("is_active") == "on"
     province_id = request.POST.get("province", "")
     province = Province.objects.filter(pk=int(province_id)).first() if province_id.isdigit() else None
@@ -80,17 +98,26 @@ def _form_changes(request: HttpRequest) -> dict[str, Any]:
         raise ValidationFailed("请选择省份。", "Choose a province.", details=[{"field": "province"}])
     data["province"] = province
     am_id = request.POST.get("account_manager", "")
-    data["account_manager"] = User.objects.filter(pk=int(am_id), is_active=True).first() if am_id.isdigit() else None
+    data["account_manager"] = (
+        User.objects.filter(pk=int(am_id), is_active=True).first() if am_id.isdigit() else None
+    )
     if am_id and data["account_manager"] is None:
         raise services.invalid_account_manager()
     return data
 
 
-def _form(request: HttpRequest, *, customer: Customer | None, values: dict[str, Any],
-          error: DomainError | None = None) -> HttpResponse:
+def _form(
+    request: HttpRequest,
+    *,
+    customer: Customer | None,
+    values: dict[str, Any],
+    error: DomainError | None = None,
+) -> HttpResponse:
     actor = actor_of(request)
     context = {
-        "customer": customer, "values": values, "error": error,
+        "customer": customer,
+        "values": values,
+        "error": error,
         "provinces": provinces_in_scope(services.edit_scope(actor)),
         "account_managers": selectors.account_managers_in_scope(services.edit_scope(actor)),
         "industries": Industry.choices,
@@ -120,14 +147,21 @@ def customer_edit(request: HttpRequest, pk: int) -> HttpResponse:
     customer = selectors.customer_in_scope(actor.scope, pk)
     services.require_edit_in(actor, customer.province)  # seen through another seat: no form to fill in vain
     if request.method == "GET":
-        values = {f: getattr(customer, f"{f}_id" if f in ("province", "account_manager") else f) for f in FORM_FIELDS}
+        values = {
+            f: getattr(customer, f"{f}_id" if f in ("province", "account_manager") else f)
+            for f in FORM_FIELDS
+        }
         values.update(is_active=customer.is_active, version=customer.version)
         return _form(request, customer=customer, values=values)
     version = request.POST.get("version", "")
     try:
         changes = _form_changes(request)
-        services.customer_update(actor=actor, customer_id=customer.pk,
-                                 version=int(version) if version.isdigit() else -1, changes=changes)
+        services.customer_update(
+            actor=actor,
+            customer_id=customer.pk,
+            version=int(version) if version.isdigit() else -1,
+            changes=changes,
+        )
     except DomainError as exc:
         return _form(request, customer=customer, values=request.POST.dict(), error=exc)
     messages.success(request, _("客户资料已保存。"))
@@ -139,12 +173,20 @@ def customer_edit(request: HttpRequest, pk: int) -> HttpResponse:
 def contact_add(request: HttpRequest, pk: int) -> HttpResponse:
     actor = actor_of(request)
     customer = selectors.customer_in_scope(actor.scope, pk)
-    phones = [p for p in request.POST.get("phones", "").replace("，", ",").replace("、", ",").split(",") if p.strip()]
+    phones = [
+        p
+        for p in request.POST.get("phones", "").replace("，", ",").replace("、", ",").split(",")
+        if p.strip()
+    ]
     try:
         services.contact_add(
-            actor=actor, customer_id=customer.pk, name=request.POST.get("name", ""),
-            title=request.POST.get("title", ""), email=request.POST.get("email", ""),
-            is_primary=request.POST.get("is_primary") == "on", phones=phones,
+            actor=actor,
+            customer_id=customer.pk,
+            name=request.POST.get("name", ""),
+            title=request.POST.get("title", ""),
+            email=request.POST.get("email", ""),
+            is_primary=request.POST.get("is_primary") == "on",
+            phones=phones,
         )
     except DomainError as exc:
         return error_page(request, exc)
@@ -179,8 +221,21 @@ def lookup(request: HttpRequest) -> HttpResponse:
     if q:
         contacts = selectors.lookup_contacts(actor.scope, q)
         for i, customer in enumerate(selectors.lookup(actor.scope, q)):
-            matches.append({"customer": customer, "contacts": [c for c in contacts if c.customer_id == customer.pk],
-                            "show_orders": i < LOOKUP_ORDERS_FOR})
-    return render(request, "customers/_lookup.html",
-                  {"q": q, "matches": matches, "orders_template": optional_template(LOOKUP_ORDERS_TEMPLATE),
-                   "orders_for": LOOKUP_ORDERS_FOR, "orders_cut": len(matches) > LOOKUP_ORDERS_FOR})
+            matches.append(
+                {
+                    "customer": customer,
+                    "contacts": [c for c in contacts if c.customer_id == customer.pk],
+                    "show_orders": i < LOOKUP_ORDERS_FOR,
+                }
+            )
+    return render(
+        request,
+        "customers/_lookup.html",
+        {
+            "q": q,
+            "matches": matches,
+            "orders_template": optional_template(LOOKUP_ORDERS_TEMPLATE),
+            "orders_for": LOOKUP_ORDERS_FOR,
+            "orders_cut": len(matches) > LOOKUP_ORDERS_FOR,
+        },
+    )

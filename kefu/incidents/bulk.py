@@ -170,7 +170,9 @@ def _chunk(
         links = list(
             Link.objects.unscoped(_WHY)
             .select_for_update()
-            .filter(pk__in=link_ids, bulk_outcome__in=["", BulkOutcome.FAILED])  # another run may have been here
+            .filter(
+                pk__in=link_ids, bulk_outcome__in=["", BulkOutcome.FAILED]
+            )  # another run may have been here
             .order_by("pk")
         )
         orders = {
@@ -238,7 +240,11 @@ def bulk_request(
     with transaction.atomic():
         inc = services._lock(inc)
         services._timeline(
-            inc, Update.Kind.BULK, now or timezone.now(), actor, body=f"后台批量答复办结已开始：{len(todo)} 张"
+            inc,
+            Update.Kind.BULK,
+            now or timezone.now(),
+            actor,
+            body=f"后台批量答复办结已开始：{len(todo)} 张",
         )
         services._audit(actor, "incident.bulk_started", inc, unit_code=seat.unit_code, orders=len(todo))
         user_id, inc_id = actor.user.pk, inc.pk

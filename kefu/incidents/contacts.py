@@ -53,7 +53,9 @@ def _scope_filter(scope: Scope, field: str) -> Q:
     return Q(**{f"{field}__in": sorted(scope.province_ids)})
 
 
-def chat_candidates(incident: Incident, scope: Scope, *, until: datetime | None = None, limit: int = 30) -> list[Any]:
+def chat_candidates(
+    incident: Incident, scope: Scope, *, until: datetime | None = None, limit: int = 30
+) -> list[Any]:
     """Conversations of the window, affected provinces or national, not linked to any incident."""
     until = until or timezone.now()
     linked = ContactLink.objects.unscoped("existence only").filter(conversation_id=OuterRef("pk"))
@@ -66,7 +68,9 @@ def chat_candidates(incident: Incident, scope: Scope, *, until: datetime | None 
     return list(qs.select_related("team", "team__province").order_by("-created_at", "-id")[:limit])
 
 
-def call_candidates(incident: Incident, scope: Scope, *, until: datetime | None = None, limit: int = 30) -> list[Any]:
+def call_candidates(
+    incident: Incident, scope: Scope, *, until: datetime | None = None, limit: int = 30
+) -> list[Any]:
     """Inbound calls of the window, affected provinces or the national hotline, not linked to any incident."""
     until = until or timezone.now()
     linked = ContactLink.objects.unscoped("existence only").filter(call_id=OuterRef("pk"))
@@ -91,7 +95,10 @@ def contact_links(incident: Incident, scope: Scope) -> QuerySet[ContactLink]:
 def counts(incident: Incident, scope: Scope) -> dict[str, int]:
     """Linked chats and calls the reader may see: {"chat": n, "call": n}."""
     c = Counter(ContactLink.objects.scoped(scope).filter(incident=incident).values_list("kind", flat=True))
-    return {ContactKind.CHAT.value: c.get(ContactKind.CHAT, 0), ContactKind.CALL.value: c.get(ContactKind.CALL, 0)}
+    return {
+        ContactKind.CHAT.value: c.get(ContactKind.CHAT, 0),
+        ContactKind.CALL.value: c.get(ContactKind.CALL, 0),
+    }
 
 
 def _contact(actor: Actor, kind: str, contact_id: int) -> tuple[Any, int | None, datetime]:
@@ -141,7 +148,10 @@ def contact_link_create(
     with transaction.atomic():
         inc = services._lock(incident)
         existing = (
-            ContactLink.objects.unscoped(_WHY).select_related("incident").filter(**{f"{field}_id": contact.pk}).first()
+            ContactLink.objects.unscoped(_WHY)
+            .select_related("incident")
+            .filter(**{f"{field}_id": contact.pk})
+            .first()
         )
         if existing is not None:
             if existing.incident_id == inc.pk:
@@ -196,7 +206,12 @@ def contact_link_create(
 
 
 def contact_link_by_id(scope: Scope, incident: Incident, link_id: int) -> ContactLink:
-    link = ContactLink.objects.scoped(scope).filter(incident=incident, pk=link_id).select_related("incident").first()
+    link = (
+        ContactLink.objects.scoped(scope)
+        .filter(incident=incident, pk=link_id)
+        .select_related("incident")
+        .first()
+    )
     if link is None:
         raise NotFound()
     return link
@@ -217,7 +232,11 @@ def contact_link_remove(*, actor: Actor, link: ContactLink) -> None:
             actor=actor.user if actor.user.pk else None,
             verb="incident.contact_unlinked",
             target=inc,
-            data={"number": inc.number, "kind": locked.kind, "contact": locked.conversation_id or locked.call_id},
+            data={
+                "number": inc.number,
+                "kind": locked.kind,
+                "contact": locked.conversation_id or locked.call_id,
+            },
             province_code=_province_code(locked.province_id),
             unit_code=actor.unit_code,
         )

@@ -357,10 +357,20 @@ class ContactLink(models.Model):
         related_name="+",
     )
     call = models.ForeignKey(
-        "calls.Call", verbose_name=_("通话"), null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+        "calls.Call",
+        verbose_name=_("通话"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
     )
     province = models.ForeignKey(
-        "org.Province", verbose_name=_("省份"), null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+        "org.Province",
+        verbose_name=_("省份"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
     )
     contact_at = models.DateTimeField(_("联系时间"))
     linked_at = models.DateTimeField(_("关联时间"), default=timezone.now)
@@ -381,7 +391,9 @@ class ContactLink(models.Model):
         ordering = ["-linked_at", "-id"]
         constraints = [
             models.UniqueConstraint(
-                fields=["conversation"], condition=Q(conversation__isnull=False), name="incident_contact_chat_once"
+                fields=["conversation"],
+                condition=Q(conversation__isnull=False),
+                name="incident_contact_chat_once",
             ),
             models.UniqueConstraint(
                 fields=["call"], condition=Q(call__isnull=False), name="incident_contact_call_once"

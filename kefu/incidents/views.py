@@ -281,7 +281,9 @@ def contact_link(request: HttpRequest, number: str) -> HttpResponse:
         kind=request.POST.get("kind", ""),
         contact_id=_contact_id(request.POST.get("id", "")),
     )
-    messages.success(request, _("%(k)s已关联到事件 %(i)s。") % {"k": link.get_kind_display(), "i": inc.number})
+    messages.success(
+        request, _("%(k)s已关联到事件 %(i)s。") % {"k": link.get_kind_display(), "i": inc.number}
+    )
     return _back(number)
 
 

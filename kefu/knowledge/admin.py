@@ -22,7 +22,15 @@ class ArticleAdmin(ReadOnlyAdmin):
 
 @admin.register(Revision)
 class RevisionAdmin(ReadOnlyAdmin):
-    list_display = ("__str__", "status", "category_code", "release", "late_submission", "author", "created_at")
+    list_display = (
+        "__str__",
+        "status",
+        "category_code",
+        "release",
+        "late_submission",
+        "author",
+        "created_at",
+    )
     list_filter = ("status", "late_submission", "urgent")
     search_fields = ("title", "question", "keywords")
 

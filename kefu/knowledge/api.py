@@ -103,22 +103,57 @@ class HandleIn(StrictSchema):
 
 
 def _rev_out(r: Revision) -> dict:
-    return {"id": r.pk, "article_id": r.article_id, "code": r.article.code, "number": r.number, "status": r.status,
-            **{f: getattr(r, f) for f in ("title", "question", "answer_agent", "answer_customer", "category_code",
-                                          "keywords", "release", "release_date", "urgent", "urgent_reason",
-                                          "late_submission", "publish_at", "published_at")}}
+    return {
+        "id": r.pk,
+        "article_id": r.article_id,
+        "code": r.article.code,
+        "number": r.number,
+        "status": r.status,
+        **{
+            f: getattr(r, f)
+            for f in (
+                "title",
+                "question",
+                "answer_agent",
+                "answer_customer",
+                "category_code",
+                "keywords",
+                "release",
+                "release_date",
+                "urgent",
+                "urgent_reason",
+                "late_submission",
+                "publish_at",
+                "published_at",
+            )
+        },
+    }
 
 
 def _receipt_out(r: LoadReceipt) -> dict:
-    return {"revision_id": r.revision_id, "article_id": r.revision.article_id, "province_code": r.province.code,
-            "province_name": r.province.name, "loaded": r.loaded_at is not None, "loaded_at": r.loaded_at,
-            "loaded_by": str(r.loaded_by) if r.loaded_by else None}
+    return {
+        "revision_id": r.revision_id,
+        "article_id": r.revision.article_id,
+        "province_code": r.province.code,
+        "province_name": r.province.name,
+        "loaded": r.loaded_at is not None,
+        "loaded_at": r.loaded_at,
+        "loaded_by": str(r.loaded_by) if r.loaded_by else None,
+    }
 
 
 def _feedback_out(f: Feedback) -> dict:
-    return {"id": f.pk, "article_id": f.article_id, "revision_id": f.revision_id,
-            "province_code": f.province.code if f.province else None, "kind": f.kind, "text": f.text,
-            "source_ref": f.source_ref, "state": f.state, "created_at": f.created_at}
+    return {
+        "id": f.pk,
+        "article_id": f.article_id,
+        "revision_id": f.revision_id,
+        "province_code": f.province.code if f.province else None,
+        "kind": f.kind,
+        "text": f.text,
+        "source_ref": f.source_ref,
+        "state": f.state,
+        "created_at": f.created_at,
+    }
 
 
 def _actor(request: HttpRequest):  # type: ignore[no-untyped-def]
@@ -126,29 +161,49 @@ def _actor(request: HttpRequest):  # type: ignore[no-untyped-def]
 
 
 @router.get("/search", response=list[HitOut], summary="检索知识 / Search published articles")
-def search_articles(request: HttpRequest, q: str, scope: str = "agent", limit: int = 10,
-                    category: str | None = None) -> list[dict]:
+def search_articles(
+    request: HttpRequest, q: str, scope: str = "agent", limit: int = 10, category: str | None = None
+) -> list[dict]:
     _actor(request).require("kb.read")
     hits = search.search(q, scope=scope, limit=limit, category_code=category or None)
-    return [{"article_id": h.article_id, "revision_id": h.revision_id, "code": h.code, "title": h.title,
-             "title_html": str(h.title_html), "snippet_html": str(h.snippet_html), "category_code": h.category_code,
-             "score": h.score} for h in hits]
+    return [
+        {
+            "article_id": h.article_id,
+            "revision_id": h.revision_id,
+            "code": h.code,
+            "title": h.title,
+            "title_html": str(h.title_html),
+            "snippet_html": str(h.snippet_html),
+            "category_code": h.category_code,
+            "score": h.score,
+        }
+        for h in hits
+    ]
 
 
-@router.get("/articles/{article_id}", response=RevisionOut, summary="文章现行发布版本 / An article's published revision")
+@router.get(
+    "/articles/{article_id}",
+    response=RevisionOut,
+    summary="文章现行发布版本 / An article's published revision",
+)
 def article_get(request: HttpRequest, article_id: int) -> dict:
     _actor(request).require("kb.read")
     return _rev_out(selectors.published_article(article_id))
 
 
-@router.post("/articles", response={201: RevisionOut}, summary="新建知识(草稿) / Create an article as a draft")
+@router.post(
+    "/articles", response={201: RevisionOut}, summary="新建知识(草稿) / Create an article as a draft"
+)
 def article_create(request: HttpRequest, payload: ContentIn) -> Status:
     rev = services.article_create(actor=_actor(request), content=Content(**payload.dict()))
     return Status(201, _rev_out(rev))
 
 
-@router.post("/articles/{article_id}/revisions", response={201: RevisionOut},
-             summary="修改知识(新版本草稿) / Edit: a new draft revision")
+@router.post(
+    "/articles/{article_id}/revisions",
+    response={201: RevisionOut},
+    summary="修改知识(新版本草稿) / Edit: a new draft revision",
+)
 def article_edit(request: HttpRequest, article_id: int, payload: ContentIn) -> Status:
     actor = _actor(request)
     actor.require("kb.author")
@@ -164,24 +219,41 @@ def revision_get(request: HttpRequest, revision_id: int) -> dict:
     return _rev_out(selectors.revision_for(actor, revision_id))
 
 
-@router.post("/revisions/{revision_id}/actions", response=RevisionOut,
-             summary="审核流程操作 / Workflow action: submit, check, confirm, publish, return")
+@router.post(
+    "/revisions/{revision_id}/actions",
+    response=RevisionOut,
+    summary="审核流程操作 / Workflow action: submit, check, confirm, publish, return",
+)
 def revision_action(request: HttpRequest, revision_id: int, payload: ActionIn) -> dict:
     actor = _actor(request)
     actor.require("kb.read")
     rev = selectors.revision_for(actor, revision_id)
-    rev = services.revision_transition(actor=actor, revision=rev, action=payload.action, comment=payload.comment,
-                                       publish_at=payload.publish_at)
+    rev = services.revision_transition(
+        actor=actor,
+        revision=rev,
+        action=payload.action,
+        comment=payload.comment,
+        publish_at=payload.publish_at,
+    )
     return _rev_out(rev)
 
 
-@router.get("/receipts", response=list[ReceiptOut],
-            summary="加载回执(本人范围内的省份) / Loading receipts in the caller's scope")
-def receipts_list(request: HttpRequest, revision_id: int | None = None, loaded: bool | None = None) -> list[dict]:
+@router.get(
+    "/receipts",
+    response=list[ReceiptOut],
+    summary="加载回执(本人范围内的省份) / Loading receipts in the caller's scope",
+)
+def receipts_list(
+    request: HttpRequest, revision_id: int | None = None, loaded: bool | None = None
+) -> list[dict]:
     actor = _actor(request)
     actor.require("kb.read")
-    qs = (LoadReceipt.objects.scoped(actor.scope).filter(revision__status="published")
-          .select_related("revision", "province", "loaded_by").order_by("revision_id", "province__report_order"))
+    qs = (
+        LoadReceipt.objects.scoped(actor.scope)
+        .filter(revision__status="published")
+        .select_related("revision", "province", "loaded_by")
+        .order_by("revision_id", "province__report_order")
+    )
     if revision_id is not None:
         qs = qs.filter(revision_id=revision_id)
     if loaded is not None:
@@ -189,39 +261,51 @@ def receipts_list(request: HttpRequest, revision_id: int | None = None, loaded: 
     return [_receipt_out(r) for r in qs[:5000]]
 
 
-@router.post("/revisions/{revision_id}/receipts", response=ReceiptOut,
-             summary="登记本省加载回执 / Record my province's loading receipt")
+@router.post(
+    "/revisions/{revision_id}/receipts",
+    response=ReceiptOut,
+    summary="登记本省加载回执 / Record my province's loading receipt",
+)
 def receipt_load(request: HttpRequest, revision_id: int) -> dict:
     actor = _actor(request)
     actor.require("kb.load")
     rev = selectors.revision_for(actor, revision_id)
     receipt = services.receipt_load(actor=actor, revision=rev)
-    return _receipt_out(LoadReceipt.objects.scoped(actor.scope).select_related("revision", "province", "loaded_by")
-                        .get(pk=receipt.pk))
+    return _receipt_out(
+        LoadReceipt.objects.scoped(actor.scope)
+        .select_related("revision", "province", "loaded_by")
+        .get(pk=receipt.pk)
+    )
 
 
-@router.get("/feedback", response=list[FeedbackOut], summary="知识反馈(本人范围) / Feedback in the caller's scope")
+@router.get(
+    "/feedback", response=list[FeedbackOut], summary="知识反馈(本人范围) / Feedback in the caller's scope"
+)
 def feedback_list(request: HttpRequest, state: str | None = None) -> list[dict]:
     actor = _actor(request)
     actor.require("kb.read")
     return [_feedback_out(f) for f in selectors.feedback_queue(actor.scope, state=state or "")[:1000]]
 
 
-@router.post("/feedback", response={201: FeedbackOut}, summary="反馈知识问题 / Flag a wrong or missing answer")
+@router.post(
+    "/feedback", response={201: FeedbackOut}, summary="反馈知识问题 / Flag a wrong or missing answer"
+)
 def feedback_create(request: HttpRequest, payload: FeedbackIn) -> Status:
     actor = _actor(request)
     article = selectors.article_for(actor, payload.article_id) if payload.article_id is not None else None
-    fb = services.feedback_create(actor=actor, kind=payload.kind, text=payload.text, article=article,
-                                  source_ref=payload.source_ref)
+    fb = services.feedback_create(
+        actor=actor, kind=payload.kind, text=payload.text, article=article, source_ref=payload.source_ref
+    )
     return Status(201, _feedback_out(fb))
 
 
-@router.post("/feedback/{feedback_id}/handle", response=FeedbackOut,
-             summary="处理反馈 / Handle a feedback flag (accepted or rejected)")
+@router.post(
+    "/feedback/{feedback_id}/handle",
+    response=FeedbackOut,
+    summary="处理反馈 / Handle a feedback flag (accepted or rejected)",
+)
 def feedback_handle(request: HttpRequest, feedback_id: int, payload: HandleIn) -> dict:
     actor = _actor(request)
     fb = selectors.feedback_for(actor.scope, feedback_id)  # scope first: another province's flag is a 404
     fb = services.feedback_handle(actor=actor, feedback=fb, state=payload.state, note=payload.note)
     return _feedback_out(fb)
-
-

@@ -38,7 +38,10 @@ STOP_AT = {
 # Published articles that got a second published revision (to show diffs and retired versions).
 REVISED = {"bill-tariff", "login-password", "meeting-capacity"}
 # Content for a product release (one week lead time); the second one is urgent and late.
-RELEASES = {"meeting-live": ("V3.5", 20, False, ""), "security-encryption": ("V3.5", 3, True, "监管通报要求，须随版本同步上线")}
+RELEASES = {
+    "meeting-live": ("V3.5", 20, False, ""),
+    "security-encryption": ("V3.5", 3, True, "监管通报要求，须随版本同步上线"),
+}
 FEEDBACK: list[tuple[str, str | None, str, str]] = [
     ("gd", "bill-tariff", "outdated", "广东已调整旗舰版资费，文章价格未更新"),
     ("js", "login-sms-code", "unclear", "验证码发送次数限制口径与热线不一致"),
@@ -53,8 +56,14 @@ def _actor(username: str) -> Any:
 
 def _content(entry: tuple[str, ...], **over: Any) -> Content:
     _key, category, title, question, agent, customer, keywords = entry
-    fields: dict[str, Any] = dict(title=title, question=question, answer_agent=agent, answer_customer=customer,
-                                  category_code=category, keywords=keywords)
+    fields: dict[str, Any] = dict(
+        title=title,
+        question=question,
+        answer_agent=agent,
+        answer_customer=customer,
+        category_code=category,
+        keywords=keywords,
+    )
     fields.update(over)
     return Content(**fields)
 
@@ -65,11 +74,21 @@ def _walk(rev: Any, stop: str, actors: dict[str, Any], now: Any) -> Any:
         if stop == "draft":
             return rev
         if stop == "return" and action == "check":
-            return services.revision_transition(actor=actors["checker"], revision=rev, action="return",
-                                                comment="客户答案请补充非服务时间的留言渠道说明。", now=now)
+            return services.revision_transition(
+                actor=actors["checker"],
+                revision=rev,
+                action="return",
+                comment="客户答案请补充非服务时间的留言渠道说明。",
+                now=now,
+            )
         if stop == "schedule" and action == "publish":
-            return services.revision_transition(actor=actors["reviewer"], revision=rev, action="publish",
-                                                publish_at=now + timedelta(days=1), now=now)
+            return services.revision_transition(
+                actor=actors["reviewer"],
+                revision=rev,
+                action="publish",
+                publish_at=now + timedelta(days=1),
+                now=now,
+            )
         rev = services.revision_transition(actor=actors[who], revision=rev, action=action, now=now)
         if action == stop:
             return rev
@@ -81,8 +100,12 @@ def load(ctx: DemoContext) -> None:
     if Article.objects.exists():
         return
     now = ctx.now
-    actors = {"author": _actor("kb_author"), "checker": _actor("kb_checker"),
-              "confirmer": _actor("hq_confirmer"), "reviewer": _actor("hq_reviewer")}
+    actors = {
+        "author": _actor("kb_author"),
+        "checker": _actor("kb_checker"),
+        "confirmer": _actor("hq_confirmer"),
+        "reviewer": _actor("hq_reviewer"),
+    }
     ids: dict[str, int] = {}
     published = []
     for i, entry in enumerate(ARTICLES, start=1):
@@ -90,8 +113,12 @@ def load(ctx: DemoContext) -> None:
         over: dict[str, Any] = {}
         if key in RELEASES:
             release, days, urgent, reason = RELEASES[key]
-            over = {"release": release, "release_date": timezone.localdate(now) + timedelta(days=days),
-                    "urgent": urgent, "urgent_reason": reason}
+            over = {
+                "release": release,
+                "release_date": timezone.localdate(now) + timedelta(days=days),
+                "urgent": urgent,
+                "urgent_reason": reason,
+            }
         rev = services.article_create(actor=actors["author"], content=_content(entry, **over))
         rev = _walk(rev, STOP_AT.get(key, "publish"), actors, now)
         ids[key] = rev.article_id
@@ -101,8 +128,13 @@ def load(ctx: DemoContext) -> None:
     for key, rev in list(published):
         if key in REVISED:
             entry = next(e for e in ARTICLES if e[0] == key)
-            new = services.revision_edit(actor=actors["author"], article=rev.article, content=_content(
-                entry, answer_agent=entry[4] + "\n(2026 年 11 月更新：口径与各省公示保持一致。)"))
+            new = services.revision_edit(
+                actor=actors["author"],
+                article=rev.article,
+                content=_content(
+                    entry, answer_agent=entry[4] + "\n(2026 年 11 月更新：口径与各省公示保持一致。)"
+                ),
+            )
             new = _walk(new, "publish", actors, now)
             published = [(k, new if k == key else r) for k, r in published]
     # Provinces load what was published: big provinces have loaded most, a few nothing yet.
@@ -116,11 +148,18 @@ def load(ctx: DemoContext) -> None:
                 services.receipt_load(actor=agent, revision=rev, now=now)
     for slug, fb_key, kind, text in FEEDBACK:
         article = Article.objects.get(pk=ids[fb_key]) if fb_key else None
-        services.feedback_create(actor=_actor(f"agent_{slug}"), kind=kind, text=text, article=article,
-                                 source_ref=f"{slug.upper()}-DEMO")
+        services.feedback_create(
+            actor=_actor(f"agent_{slug}"),
+            kind=kind,
+            text=text,
+            article=article,
+            source_ref=f"{slug.upper()}-DEMO",
+        )
     # The knowledge team's vocabulary: the seed synonym groups (customers' words next to the articles' terms).
     services.synonyms_seed(actor=actors["author"])
     handled = Feedback.objects.unscoped("demo data").filter(province=provinces["sh"]).first()
     if handled is not None:
-        services.feedback_handle(actor=actors["checker"], feedback=handled, state="accepted", note="已转编写人修改")
+        services.feedback_handle(
+            actor=actors["checker"], feedback=handled, state="accepted", note="已转编写人修改"
+        )
     ctx.shared["knowledge_articles"] = ids

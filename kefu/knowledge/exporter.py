@@ -26,24 +26,35 @@ def _published(r: Revision) -> str:
 
 
 COLUMNS = [
-    ("编号", lambda r: r.article.code), ("版本", lambda r: str(r.number)), ("状态", lambda r: str(r.get_status_display())),
-    ("标题", lambda r: r.title), ("问题", lambda r: r.question), ("坐席答案", lambda r: r.answer_agent),
-    ("客户答案", lambda r: r.answer_customer), ("分类", lambda r: r.category_code),
-    ("分类名称", None), ("关键词", lambda r: r.keywords),
-    ("产品版本", lambda r: r.release), ("版本上线日期", lambda r: r.release_date.isoformat() if r.release_date else ""),
+    ("编号", lambda r: r.article.code),
+    ("版本", lambda r: str(r.number)),
+    ("状态", lambda r: str(r.get_status_display())),
+    ("标题", lambda r: r.title),
+    ("问题", lambda r: r.question),
+    ("坐席答案", lambda r: r.answer_agent),
+    ("客户答案", lambda r: r.answer_customer),
+    ("分类", lambda r: r.category_code),
+    ("分类名称", None),
+    ("关键词", lambda r: r.keywords),
+    ("产品版本", lambda r: r.release),
+    ("版本上线日期", lambda r: r.release_date.isoformat() if r.release_date else ""),
     ("发布时间", _published),
 ]
 
 
-def selection(actor: Actor, *, q: str = "", category_code: str = "", status: str = "",
-              ids: list[int] | None = None) -> list[Revision]:
+def selection(
+    actor: Actor, *, q: str = "", category_code: str = "", status: str = "", ids: list[int] | None = None
+) -> list[Revision]:
     """What the list page shows: editors the newest revision of each article, others the published ones."""
     editor = selectors.is_editor(actor)
     if q:
         hits = search.search(q, scope="agent", limit=search.MAX_LIMIT, category_code=category_code or None)
         return [h.revision for h in hits]
-    qs = (selectors.latest_revisions(status=status, category_code=category_code) if editor
-          else selectors.published_revisions(category_code=category_code))
+    qs = (
+        selectors.latest_revisions(status=status, category_code=category_code)
+        if editor
+        else selectors.published_revisions(category_code=category_code)
+    )
     if ids:
         qs = qs.filter(article_id__in=ids)
     if not editor:
@@ -53,8 +64,15 @@ def selection(actor: Actor, *, q: str = "", category_code: str = "", status: str
 
 def to_xlsx(revisions: Iterable[Revision]) -> bytes:
     buf = io.BytesIO()
-    wb = xlsxwriter.Workbook(buf, {"in_memory": True, "strings_to_formulas": False, "strings_to_urls": False,
-                                   "strings_to_numbers": False})
+    wb = xlsxwriter.Workbook(
+        buf,
+        {
+            "in_memory": True,
+            "strings_to_formulas": False,
+            "strings_to_urls": False,
+            "strings_to_numbers": False,
+        },
+    )
     ws = wb.add_worksheet("知识库")
     bold = wb.add_format({"bold": True})
     wrap = wb.add_format({"text_wrap": True, "valign": "top"})

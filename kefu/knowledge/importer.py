@@ -36,17 +36,34 @@ from . import services
 from .services import Content
 
 HEADERS = {
-    "标题": "title", "title": "title",
-    "问题": "question", "question": "question",
-    "坐席答案": "answer_agent", "客服答案": "answer_agent", "answer_agent": "answer_agent",
-    "客户答案": "answer_customer", "answer_customer": "answer_customer",
-    "分类": "category_code", "分类代码": "category_code", "category_code": "category_code", "category": "category_code",
-    "关键词": "keywords", "keywords": "keywords",
-    "产品版本": "release", "版本": "release", "release": "release",
-    "版本上线日期": "release_date", "上线日期": "release_date", "release_date": "release_date",
-    "紧急": "urgent", "urgent": "urgent",
-    "紧急原因": "urgent_reason", "urgent_reason": "urgent_reason",
-    "外部编号": "external_id", "原编号": "external_id", "external_id": "external_id",
+    "标题": "title",
+    "title": "title",
+    "问题": "question",
+    "question": "question",
+    "坐席答案": "answer_agent",
+    "客服答案": "answer_agent",
+    "answer_agent": "answer_agent",
+    "客户答案": "answer_customer",
+    "answer_customer": "answer_customer",
+    "分类": "category_code",
+    "分类代码": "category_code",
+    "category_code": "category_code",
+    "category": "category_code",
+    "关键词": "keywords",
+    "keywords": "keywords",
+    "产品版本": "release",
+    "版本": "release",
+    "release": "release",
+    "版本上线日期": "release_date",
+    "上线日期": "release_date",
+    "release_date": "release_date",
+    "紧急": "urgent",
+    "urgent": "urgent",
+    "紧急原因": "urgent_reason",
+    "urgent_reason": "urgent_reason",
+    "外部编号": "external_id",
+    "原编号": "external_id",
+    "external_id": "external_id",
 }
 MAX_ROWS = 100_000
 TRUE = {"1", "true", "yes", "y", "是", "紧急", "on"}
@@ -73,7 +90,9 @@ def _rows_xlsx(data: bytes) -> Iterator[tuple[int, dict[str, Any]]]:
     try:
         wb = load_workbook(io.BytesIO(data), read_only=True, data_only=True)
     except Exception as exc:  # openpyxl raises many kinds for a broken file
-        raise ValidationFailed("无法读取 Excel 文件。", "The Excel file cannot be read.", code="bad_file") from exc
+        raise ValidationFailed(
+            "无法读取 Excel 文件。", "The Excel file cannot be read.", code="bad_file"
+        ) from exc
     ws = wb.worksheets[0]
     header: list[str | None] = []
     for n, values in enumerate(ws.iter_rows(values_only=True), start=1):
@@ -162,8 +181,9 @@ def parse_rows(name: str, data: bytes) -> list[Row]:
     elif lowered.endswith((".jsonl", ".json", ".ndjson")):
         rows = _rows_jsonl(data)
     else:
-        raise ValidationFailed("只支持 .xlsx 与 .jsonl 文件。", "Only .xlsx and .jsonl files are supported.",
-                               code="bad_file")
+        raise ValidationFailed(
+            "只支持 .xlsx 与 .jsonl 文件。", "Only .xlsx and .jsonl files are supported.", code="bad_file"
+        )
     categories, _codes = _category_map()
     out: list[Row] = []
     errors: list[dict[str, Any]] = []
@@ -177,45 +197,86 @@ def parse_rows(name: str, data: bytes) -> list[Row]:
         raw_category = _text(row.get("category_code")).strip()
         category = categories.get(raw_category) or categories.get(raw_category.replace("／", "/"))
         if raw_category and category is None:
-            errors.append({"row": n, "field": "category_code", "value": raw_category[:80],
-                           "message": f"第 {n} 行：未知分类“{raw_category[:80]}”(填写分类代码或完整路径)",
-                           "message_en": f"row {n}: unknown category '{raw_category[:80]}' (use its code or full path)"})
+            errors.append(
+                {
+                    "row": n,
+                    "field": "category_code",
+                    "value": raw_category[:80],
+                    "message": f"第 {n} 行：未知分类“{raw_category[:80]}”(填写分类代码或完整路径)",
+                    "message_en": f"row {n}: unknown category '{raw_category[:80]}' (use its code or full path)",
+                }
+            )
             continue
         external_id = _text(row.get("external_id")).strip()
         if len(external_id) > 80:
-            errors.append({"row": n, "field": "external_id", "value": external_id[:80],
-                           "message": f"第 {n} 行：外部编号超过 80 个字符", "message_en": f"row {n}: external id too long"})
+            errors.append(
+                {
+                    "row": n,
+                    "field": "external_id",
+                    "value": external_id[:80],
+                    "message": f"第 {n} 行：外部编号超过 80 个字符",
+                    "message_en": f"row {n}: external id too long",
+                }
+            )
             continue
         if external_id and external_id in seen_ids:
-            errors.append({"row": n, "field": "external_id", "value": external_id,
-                           "message": f"第 {n} 行：外部编号“{external_id}”与第 {seen_ids[external_id]} 行重复",
-                           "message_en": f"row {n}: external id '{external_id}' repeats row {seen_ids[external_id]}"})
+            errors.append(
+                {
+                    "row": n,
+                    "field": "external_id",
+                    "value": external_id,
+                    "message": f"第 {n} 行：外部编号“{external_id}”与第 {seen_ids[external_id]} 行重复",
+                    "message_en": f"row {n}: external id '{external_id}' repeats row {seen_ids[external_id]}",
+                }
+            )
             continue
         try:
             content = Content(
-                title=_text(row.get("title")), question=_text(row.get("question")),
-                answer_agent=_text(row.get("answer_agent")), answer_customer=_text(row.get("answer_customer")),
-                category_code=category or "", keywords=_keywords(row.get("keywords")),
-                release=_text(row.get("release")), release_date=_date(row.get("release_date")),
-                urgent=_text(row.get("urgent")).strip().lower() in TRUE, urgent_reason=_text(row.get("urgent_reason")),
+                title=_text(row.get("title")),
+                question=_text(row.get("question")),
+                answer_agent=_text(row.get("answer_agent")),
+                answer_customer=_text(row.get("answer_customer")),
+                category_code=category or "",
+                keywords=_keywords(row.get("keywords")),
+                release=_text(row.get("release")),
+                release_date=_date(row.get("release_date")),
+                urgent=_text(row.get("urgent")).strip().lower() in TRUE,
+                urgent_reason=_text(row.get("urgent_reason")),
             ).cleaned()
         except ValueError as exc:
-            errors.append({"row": n, "field": "release_date", "value": str(exc)[:40],
-                           "message": f"第 {n} 行：日期无效 / invalid date: {exc}"})
+            errors.append(
+                {
+                    "row": n,
+                    "field": "release_date",
+                    "value": str(exc)[:40],
+                    "message": f"第 {n} 行：日期无效 / invalid date: {exc}",
+                }
+            )
             continue
         except ValidationFailed as exc:
-            errors.append({"row": n, "fields": exc.details,
-                           "message": f"第 {n} 行：" + "；".join(
-                               f"{d.get('field')} {d.get('message')}" for d in (exc.details or []) if isinstance(d, dict)),
-                           })
+            errors.append(
+                {
+                    "row": n,
+                    "fields": exc.details,
+                    "message": f"第 {n} 行："
+                    + "；".join(
+                        f"{d.get('field')} {d.get('message')}"
+                        for d in (exc.details or [])
+                        if isinstance(d, dict)
+                    ),
+                }
+            )
             continue
         if external_id:
             seen_ids[external_id] = n
         out.append(Row(n, content, external_id))
     if errors:
-        raise ValidationFailed(f"有 {len(errors)} 行数据有误，未导入任何内容。",
-                               f"{len(errors)} row(s) are invalid; nothing was imported.",
-                               code="import_invalid", details=errors[:50])
+        raise ValidationFailed(
+            f"有 {len(errors)} 行数据有误，未导入任何内容。",
+            f"{len(errors)} row(s) are invalid; nothing was imported.",
+            code="import_invalid",
+            details=errors[:50],
+        )
     if not out:
         raise ValidationFailed("文件中没有数据行。", "The file has no data rows.", code="import_empty")
     return out
@@ -229,20 +290,31 @@ def may_import(actor: Actor, mode: str) -> bool:
     return actor.can("kb.import") or superuser
 
 
-def import_contents(*, actor: Actor, contents: list[Content] | list[Row], mode: str,
-                    progress: Callable[[int, int], None] | None = None) -> ImportResult:
+def import_contents(
+    *,
+    actor: Actor,
+    contents: list[Content] | list[Row],
+    mode: str,
+    progress: Callable[[int, int], None] | None = None,
+) -> ImportResult:
     if mode not in ("draft", "published"):
         raise ValidationFailed("导入方式无效(draft 或 published)。", "Invalid mode (draft or published).")
     if not may_import(actor, "draft"):
         actor.require("kb.import")
     if not may_import(actor, mode):
-        raise Forbidden("只有系统管理员可以直接导入为已发布。", "Only an administrator may import as published.",
-                        code="permission_denied")
+        raise Forbidden(
+            "只有系统管理员可以直接导入为已发布。",
+            "Only an administrator may import as published.",
+            code="permission_denied",
+        )
     rows = [c if isinstance(c, Row) else Row(0, c) for c in contents]
     from .models import Article
 
-    known = set(Article.objects.filter(external_id__in=[r.external_id for r in rows if r.external_id])
-                .values_list("external_id", flat=True))
+    known = set(
+        Article.objects.filter(external_id__in=[r.external_id for r in rows if r.external_id]).values_list(
+            "external_id", flat=True
+        )
+    )
     ids: list[int] = []
     skipped: list[str] = []
     with transaction.atomic():
@@ -260,15 +332,25 @@ def import_contents(*, actor: Actor, contents: list[Content] | list[Row], mode: 
             if progress:
                 progress(i, len(rows))
         if ids:
-            audit.record(actor=actor.user if actor.user.pk else None, verb="kb.imported", target=rev.article,
-                         data={"mode": mode, "count": len(ids), "first": ids[0], "last": ids[-1],
-                               "skipped": len(skipped)},
-                         unit_code=actor.unit_code)
+            audit.record(
+                actor=actor.user if actor.user.pk else None,
+                verb="kb.imported",
+                target=rev.article,
+                data={
+                    "mode": mode,
+                    "count": len(ids),
+                    "first": ids[0],
+                    "last": ids[-1],
+                    "skipped": len(skipped),
+                },
+                unit_code=actor.unit_code,
+            )
     return ImportResult(created=len(ids), mode=mode, article_ids=ids, skipped=skipped)
 
 
-def import_upload(*, actor: Actor, name: str, data: bytes, mode: str,
-                  progress: Callable[[int, int], None] | None = None) -> ImportResult:
+def import_upload(
+    *, actor: Actor, name: str, data: bytes, mode: str, progress: Callable[[int, int], None] | None = None
+) -> ImportResult:
     if not may_import(actor, "draft"):
         actor.require("kb.import")
     return import_contents(actor=actor, contents=parse_rows(name, data), mode=mode, progress=progress)

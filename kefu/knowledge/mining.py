@@ -100,7 +100,12 @@ def mine(*, now: datetime | None = None, days: int = 30, min_count: int = 3) -> 
         seen.add(signature)
         problem, created = CommonProblem.objects.get_or_create(
             signature=signature,
-            defaults={"category_code": g.category_code, "terms": top, "first_seen": now, "last_mined_at": now},
+            defaults={
+                "category_code": g.category_code,
+                "terms": top,
+                "first_seen": now,
+                "last_mined_at": now,
+            },
         )
         before = (problem.terms, problem.sample_count)
         problem.terms = top
@@ -111,8 +116,16 @@ def mine(*, now: datetime | None = None, days: int = 30, min_count: int = 3) -> 
         problem.last_mined_at = now
         problem.save()
         if created or before != (problem.terms, problem.sample_count):  # the system's finding is an event
-            audit.record(actor=None, verb="kb.problem_found" if created else "kb.problem_refreshed", target=problem,
-                         data={"category": g.category_code, "terms": top, "samples": problem.sample_count,
-                               "provinces": problem.province_count})
+            audit.record(
+                actor=None,
+                verb="kb.problem_found" if created else "kb.problem_refreshed",
+                target=problem,
+                data={
+                    "category": g.category_code,
+                    "terms": top,
+                    "samples": problem.sample_count,
+                    "provinces": problem.province_count,
+                },
+            )
         found += 1
     return {"samples": len(samples), "groups": len(groups), "problems": found}

@@ -37,13 +37,23 @@ class Article(models.Model):
     )
     # The one revision agents and customers both read. Set only by the publish service.
     published_revision = models.OneToOneField(
-        "Revision", verbose_name=_("现行发布版本"), null=True, blank=True, on_delete=models.SET_NULL,
+        "Revision",
+        verbose_name=_("现行发布版本"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
         related_name="+",
     )
     published_at = models.DateTimeField(_("发布时间"), null=True, blank=True, db_index=True)
     view_count = models.PositiveIntegerField(_("FAQ 浏览次数"), default=0)
-    external_id = models.CharField(_("外部编号"), max_length=80, null=True, blank=True, unique=True,
-                                   help_text=_("导入时来源系统的编号；再次导入同一编号将跳过"))
+    external_id = models.CharField(
+        _("外部编号"),
+        max_length=80,
+        null=True,
+        blank=True,
+        unique=True,
+        help_text=_("导入时来源系统的编号；再次导入同一编号将跳过"),
+    )
 
     class Meta:
         verbose_name = _("知识文章")
@@ -61,7 +71,9 @@ class Article(models.Model):
 class Revision(models.Model):
     """One immutable version of an article's content, with its place in the approval workflow."""
 
-    article = models.ForeignKey(Article, verbose_name=_("文章"), on_delete=models.CASCADE, related_name="revisions")
+    article = models.ForeignKey(
+        Article, verbose_name=_("文章"), on_delete=models.CASCADE, related_name="revisions"
+    )
     number = models.PositiveIntegerField(_("版本号"))
     based_on = models.ForeignKey(
         "self", verbose_name=_("基于版本"), null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
@@ -78,7 +90,9 @@ class Revision(models.Model):
     urgent_reason = models.TextField(_("紧急原因"), blank=True)
     late_submission = models.BooleanField(_("晚于提前一周提交"), default=False)
 
-    status = models.CharField(_("状态"), max_length=20, choices=STATUS_CHOICES, default=Status.DRAFT, db_index=True)
+    status = models.CharField(
+        _("状态"), max_length=20, choices=STATUS_CHOICES, default=Status.DRAFT, db_index=True
+    )
     author = models.ForeignKey(
         settings.AUTH_USER_MODEL, verbose_name=_("编写人"), on_delete=models.PROTECT, related_name="+"
     )
@@ -86,22 +100,38 @@ class Revision(models.Model):
     submitted_at = models.DateTimeField(_("提交时间"), null=True, blank=True)
     # Who sent it into review: like the author, they may not approve it (four eyes).
     submitted_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, verbose_name=_("提交人"), null=True, blank=True,
-        on_delete=models.PROTECT, related_name="+",
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("提交人"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
     )
     checked_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, verbose_name=_("运营审核人"), null=True, blank=True,
-        on_delete=models.PROTECT, related_name="+",
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("运营审核人"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
     )
     checked_at = models.DateTimeField(_("运营审核时间"), null=True, blank=True)
     confirmed_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, verbose_name=_("事业部确认人"), null=True, blank=True,
-        on_delete=models.PROTECT, related_name="+",
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("事业部确认人"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
     )
     confirmed_at = models.DateTimeField(_("事业部确认时间"), null=True, blank=True)
     approved_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, verbose_name=_("集团审核人"), null=True, blank=True,
-        on_delete=models.PROTECT, related_name="+",
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("集团审核人"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
     )
     approved_at = models.DateTimeField(_("集团审核时间"), null=True, blank=True)
     publish_at = models.DateTimeField(_("计划发布时间"), null=True, blank=True, db_index=True)
@@ -121,7 +151,9 @@ class Revision(models.Model):
             models.UniqueConstraint(
                 fields=["article"], condition=Q(status=Status.PUBLISHED), name="kb_one_published_revision"
             ),
-            models.UniqueConstraint(fields=["article"], condition=Q(status=Status.DRAFT), name="kb_one_open_draft"),
+            models.UniqueConstraint(
+                fields=["article"], condition=Q(status=Status.DRAFT), name="kb_one_open_draft"
+            ),
             models.CheckConstraint(
                 name="kb_urgent_has_reason", condition=Q(urgent=False) | ~Q(urgent_reason="")
             ),
@@ -142,10 +174,13 @@ class Revision(models.Model):
 class ReviewComment(models.Model):
     """What a reviewer said at a step (required when sending back)."""
 
-    revision = models.ForeignKey(Revision, verbose_name=_("版本"), on_delete=models.CASCADE, related_name="comments")
+    revision = models.ForeignKey(
+        Revision, verbose_name=_("版本"), on_delete=models.CASCADE, related_name="comments"
+    )
     action = models.CharField(_("动作"), max_length=20)
-    author = models.ForeignKey(settings.AUTH_USER_MODEL, verbose_name=_("填写人"), on_delete=models.PROTECT,
-                               related_name="+")
+    author = models.ForeignKey(
+        settings.AUTH_USER_MODEL, verbose_name=_("填写人"), on_delete=models.PROTECT, related_name="+"
+    )
     text = models.TextField(_("意见"))
     created_at = models.DateTimeField(_("时间"), auto_now_add=True)
 
@@ -161,12 +196,20 @@ class ReviewComment(models.Model):
 class LoadReceipt(models.Model):
     """A province desk's acknowledgement that it loaded a published revision (created unloaded at publication)."""
 
-    revision = models.ForeignKey(Revision, verbose_name=_("版本"), on_delete=models.CASCADE, related_name="receipts")
-    province = models.ForeignKey("org.Province", verbose_name=_("省份"), on_delete=models.PROTECT, related_name="+")
+    revision = models.ForeignKey(
+        Revision, verbose_name=_("版本"), on_delete=models.CASCADE, related_name="receipts"
+    )
+    province = models.ForeignKey(
+        "org.Province", verbose_name=_("省份"), on_delete=models.PROTECT, related_name="+"
+    )
     loaded_at = models.DateTimeField(_("加载时间"), null=True, blank=True)
     loaded_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, verbose_name=_("加载人"), null=True, blank=True,
-        on_delete=models.PROTECT, related_name="+",
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("加载人"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
     )
     reminded_at = models.DateTimeField(_("最近催办"), null=True, blank=True)
     reminder_count = models.PositiveIntegerField(_("催办次数"), default=0)
@@ -201,21 +244,43 @@ class Feedback(models.Model):
         ACCEPTED = "accepted", _("已采纳")
         REJECTED = "rejected", _("不采纳")
 
-    article = models.ForeignKey(Article, verbose_name=_("文章"), null=True, blank=True, on_delete=models.PROTECT,
-                                related_name="feedback")
-    revision = models.ForeignKey(Revision, verbose_name=_("版本"), null=True, blank=True, on_delete=models.PROTECT,
-                                 related_name="+")
-    province = models.ForeignKey("org.Province", verbose_name=_("省份"), null=True, blank=True,
-                                 on_delete=models.PROTECT, related_name="+")
+    article = models.ForeignKey(
+        Article,
+        verbose_name=_("文章"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="feedback",
+    )
+    revision = models.ForeignKey(
+        Revision, verbose_name=_("版本"), null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    province = models.ForeignKey(
+        "org.Province",
+        verbose_name=_("省份"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+    )
     kind = models.CharField(_("类型"), max_length=20, choices=Kind.choices)
     text = models.TextField(_("说明"))
     source_ref = models.CharField(_("来源"), max_length=80, blank=True, help_text=_("如工单号"))
-    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, verbose_name=_("反馈人"), on_delete=models.PROTECT,
-                                   related_name="+")
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, verbose_name=_("反馈人"), on_delete=models.PROTECT, related_name="+"
+    )
     created_at = models.DateTimeField(_("反馈时间"), auto_now_add=True, db_index=True)
-    state = models.CharField(_("处理状态"), max_length=20, choices=State.choices, default=State.OPEN, db_index=True)
-    handled_by = models.ForeignKey(settings.AUTH_USER_MODEL, verbose_name=_("处理人"), null=True, blank=True,
-                                   on_delete=models.PROTECT, related_name="+")
+    state = models.CharField(
+        _("处理状态"), max_length=20, choices=State.choices, default=State.OPEN, db_index=True
+    )
+    handled_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("处理人"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+    )
     handled_at = models.DateTimeField(_("处理时间"), null=True, blank=True)
     handling_note = models.TextField(_("处理说明"), blank=True)
 
@@ -247,9 +312,17 @@ class CommonProblem(models.Model):
     example_texts = models.JSONField(_("描述样例"), default=list)
     first_seen = models.DateTimeField(_("窗口开始"))
     last_mined_at = models.DateTimeField(_("最近分析"))
-    state = models.CharField(_("状态"), max_length=20, choices=State.choices, default=State.OPEN, db_index=True)
-    draft_article = models.ForeignKey(Article, verbose_name=_("起草文章"), null=True, blank=True,
-                                      on_delete=models.SET_NULL, related_name="+")
+    state = models.CharField(
+        _("状态"), max_length=20, choices=State.choices, default=State.OPEN, db_index=True
+    )
+    draft_article = models.ForeignKey(
+        Article,
+        verbose_name=_("起草文章"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+    )
 
     class Meta:
         verbose_name = _("普遍性问题")
@@ -311,7 +384,9 @@ class Posting(models.Model):
         # Covering: ranking reads only these columns, so both databases answer from the index alone.
         # Ranking reads a term's postings highest weight first, and only these columns: one index per scope.
         indexes = [
-            models.Index(fields=["term", "-weight_agent", "length_agent", "-article"], name="kb_posting_agent"),
+            models.Index(
+                fields=["term", "-weight_agent", "length_agent", "-article"], name="kb_posting_agent"
+            ),
             models.Index(fields=["term", "-weight_faq", "length_faq", "-article"], name="kb_posting_faq"),
         ]
 
@@ -346,8 +421,14 @@ class SynonymGroup(models.Model):
 
     words = models.TextField(_("同义词"), help_text=_("以空格或逗号分隔，如：挂断 结束会议 退出会议"))
     note = models.CharField(_("说明"), max_length=200, blank=True)
-    updated_by = models.ForeignKey(settings.AUTH_USER_MODEL, verbose_name=_("维护人"), null=True, blank=True,
-                                   on_delete=models.PROTECT, related_name="+")
+    updated_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("维护人"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+    )
     updated_at = models.DateTimeField(_("更新时间"), auto_now=True)
 
     class Meta:
@@ -386,15 +467,31 @@ class SimilarQuestion(models.Model):
         ACCEPTED = "accepted", _("已采纳")
         REJECTED = "rejected", _("已拒绝")
 
-    article = models.ForeignKey(Article, verbose_name=_("文章"), on_delete=models.CASCADE, related_name="similar")
+    article = models.ForeignKey(
+        Article, verbose_name=_("文章"), on_delete=models.CASCADE, related_name="similar"
+    )
     text = models.CharField(_("相似问法"), max_length=200)
-    state = models.CharField(_("状态"), max_length=20, choices=State.choices, default=State.PROPOSED, db_index=True)
+    state = models.CharField(
+        _("状态"), max_length=20, choices=State.choices, default=State.PROPOSED, db_index=True
+    )
     source_ref = models.CharField(_("来源"), max_length=80, blank=True, help_text=_("如工单号"))
-    proposed_by = models.ForeignKey(settings.AUTH_USER_MODEL, verbose_name=_("提出人"), null=True, blank=True,
-                                    on_delete=models.PROTECT, related_name="+")
+    proposed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("提出人"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+    )
     created_at = models.DateTimeField(_("提出时间"), auto_now_add=True)
-    decided_by = models.ForeignKey(settings.AUTH_USER_MODEL, verbose_name=_("处理人"), null=True, blank=True,
-                                   on_delete=models.PROTECT, related_name="+")
+    decided_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("处理人"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+    )
     decided_at = models.DateTimeField(_("处理时间"), null=True, blank=True)
 
     class Meta:
@@ -415,8 +512,14 @@ class SearchLog(models.Model):
     query = models.CharField(_("检索词"), max_length=200)
     normalized = models.CharField(_("归一化检索词"), max_length=200, db_index=True)
     result_count = models.PositiveIntegerField(_("结果数"))
-    clicked_article = models.ForeignKey(Article, verbose_name=_("点击文章"), null=True, blank=True,
-                                        on_delete=models.SET_NULL, related_name="+")
+    clicked_article = models.ForeignKey(
+        Article,
+        verbose_name=_("点击文章"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+    )
 
     class Meta:
         verbose_name = _("检索日志")

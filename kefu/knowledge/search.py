@@ -76,16 +76,24 @@ class SearchHit:
 
 # ---------------------------------------------------------------- indexing
 
+
 def _doc_for(rev: Revision, similar: list[str]) -> SearchDoc:
     return SearchDoc(
-        article_id=rev.article_id, revision_id=rev.pk, category_code=rev.category_code,
-        title_tokens=segment(rev.title), keyword_tokens=segment(" ".join(rev.keyword_list)),
-        question_tokens=segment(rev.question), agent_tokens=segment(rev.answer_agent),
-        customer_tokens=segment(rev.answer_customer), similar_tokens=segment("\n".join(similar)),
+        article_id=rev.article_id,
+        revision_id=rev.pk,
+        category_code=rev.category_code,
+        title_tokens=segment(rev.title),
+        keyword_tokens=segment(" ".join(rev.keyword_list)),
+        question_tokens=segment(rev.question),
+        agent_tokens=segment(rev.answer_agent),
+        customer_tokens=segment(rev.answer_customer),
+        similar_tokens=segment("\n".join(similar)),
     )
 
 
-PostingRow = tuple[str, int, float, float, int, int]  # term, article, weight_agent, weight_faq, length_agent, length_faq
+PostingRow = tuple[
+    str, int, float, float, int, int
+]  # term, article, weight_agent, weight_faq, length_agent, length_faq
 _POSTING_COLUMNS = "term, article_id, weight_agent, weight_faq, length_agent, length_faq"
 
 
@@ -93,8 +101,12 @@ def _postings(doc: SearchDoc) -> list[PostingRow]:
     """The doc's posting rows (plain tuples: building 60 model instances per article cost more than jieba)."""
     head: defaultdict[str, float] = defaultdict(float)
     length_head = 0
-    for text, weight in ((doc.title_tokens, W_TITLE), (doc.similar_tokens, W_TITLE),
-                         (doc.keyword_tokens, W_KEYWORDS), (doc.question_tokens, W_QUESTION)):
+    for text, weight in (
+        (doc.title_tokens, W_TITLE),
+        (doc.similar_tokens, W_TITLE),
+        (doc.keyword_tokens, W_KEYWORDS),
+        (doc.question_tokens, W_QUESTION),
+    ):
         for t in text.split():
             length_head += 1
             head[t] += weight
@@ -130,8 +142,11 @@ def _insert_postings(rows: list[PostingRow]) -> None:
                 for row in rows:
                     copy.write_row(row)
         else:
-            cur.executemany(f"INSERT INTO knowledge_posting ({_POSTING_COLUMNS}) "  # noqa: S608 (constant)
-                            "VALUES (%s, %s, %s, %s, %s, %s)", rows)
+            cur.executemany(
+                f"INSERT INTO knowledge_posting ({_POSTING_COLUMNS}) "  # noqa: S608 (constant)
+                "VALUES (%s, %s, %s, %s, %s, %s)",
+                rows,
+            )
 
 
 def sound(word: str) -> str:
@@ -146,10 +161,13 @@ def add_terms(words: Iterable[str]) -> None:
         return
     with connection.cursor() as cur:
         for i in range(0, len(rows), 2000):
-            part = rows[i:i + 2000]
+            part = rows[i : i + 2000]
             marks = ", ".join(["(%s, %s)"] * len(part))
-            cur.execute(f"INSERT INTO knowledge_term (term, sound) VALUES {marks} "  # noqa: S608 (placeholders)
-                        "ON CONFLICT (term) DO NOTHING", [v for row in part for v in row])
+            cur.execute(
+                f"INSERT INTO knowledge_term (term, sound) VALUES {marks} "  # noqa: S608 (placeholders)
+                "ON CONFLICT (term) DO NOTHING",
+                [v for row in part for v in row],
+            )
 
 
 def index_revisions(revisions: Iterable[Revision], *, batch: int = 500) -> int:
@@ -171,8 +189,11 @@ def index_revisions(revisions: Iterable[Revision], *, batch: int = 500) -> int:
 def _index_chunk(revisions: Sequence[Revision]) -> int:
     ids = [r.article_id for r in revisions]
     similar: dict[int, list[str]] = {}
-    for a, text in SimilarQuestion.objects.filter(article_id__in=ids, state=SimilarQuestion.State.ACCEPTED
-                                                  ).order_by("pk").values_list("article_id", "text"):
+    for a, text in (
+        SimilarQuestion.objects.filter(article_id__in=ids, state=SimilarQuestion.State.ACCEPTED)
+        .order_by("pk")
+        .values_list("article_id", "text")
+    ):
         similar.setdefault(a, []).append(text)
     docs = [_doc_for(r, similar.get(r.article_id, [])) for r in revisions]
     postings = [p for d in docs for p in _postings(d)]  # also sets each doc's lengths
@@ -197,7 +218,7 @@ def reindex_article(article_id: int) -> None:
 
 def _remove(article_ids: list[int]) -> None:
     for i in range(0, len(article_ids), 500):
-        part = article_ids[i:i + 500]
+        part = article_ids[i : i + 500]
         Posting.objects.filter(article_id__in=part).delete()
         SearchDoc.objects.filter(article_id__in=part).delete()
 
@@ -213,8 +234,9 @@ def reindex_all() -> int:
     with transaction.atomic():
         Posting.objects.all().delete()
         SearchDoc.objects.all().delete()
-    revs = Revision.objects.filter(pk__in=Article.objects.exclude(published_revision=None)
-                                   .values("published_revision")).iterator(chunk_size=1000)
+    revs = Revision.objects.filter(
+        pk__in=Article.objects.exclude(published_revision=None).values("published_revision")
+    ).iterator(chunk_size=1000)
     return index_revisions(revs)
 
 
@@ -223,7 +245,9 @@ def reindex_all() -> int:
 _lock = threading.Lock()
 _synonym_cache: dict[str, Any] = {}
 _stats_cache: dict[str, tuple[float, int, float]] = {}
-STATS_TTL = 30.0  # seconds: N and the average length drift slowly; another process's publication shows within this
+STATS_TTL = (
+    30.0  # seconds: N and the average length drift slowly; another process's publication shows within this
+)
 
 
 def _synonyms() -> list[list[str]]:
@@ -269,8 +293,11 @@ def _document_frequencies(terms: list[str], scope: str, weight: str) -> dict[str
     if missing:
         with connection.cursor() as cur:
             marks = ",".join(["%s"] * len(missing))
-            cur.execute(f"SELECT term, COUNT(*) FROM knowledge_posting WHERE term IN ({marks}) AND {weight} > 0 "  # noqa: S608
-                        "GROUP BY term", missing)
+            cur.execute(
+                f"SELECT term, COUNT(*) FROM knowledge_posting WHERE term IN ({marks}) AND {weight} > 0 "  # noqa: S608
+                "GROUP BY term",
+                missing,
+            )
             found = {t: int(c) for t, c in cur.fetchall()}
         if len(_df_cache) > DF_CACHE_MAX:
             _df_cache.clear()
@@ -281,6 +308,7 @@ def _document_frequencies(terms: list[str], scope: str, weight: str) -> dict[str
 
 
 # ---------------------------------------------------------------- querying
+
 
 @dataclass(frozen=True)
 class QueryTerm:
@@ -307,7 +335,7 @@ def expand(q: str) -> list[QueryTerm]:
         for word in group:
             parts = [t for t in tokens(word) if t not in QUERY_STOPWORDS] if word not in found else []
             whole = word if word in tokens(word) else None
-            for t in ([whole] if whole else parts):
+            for t in [whole] if whole else parts:
                 weight = 1.0 if word in found else SYNONYM_WEIGHT
                 prev = out.get(t)
                 if prev is None or prev.weight < weight:
@@ -346,7 +374,7 @@ def typo_terms(text: str, known: Iterable[str] = ()) -> list[tuple[str, str]]:
     tok = tokenizer()
     tok.check_initialized()
     pieces = {run: list(tok.tokenize(run)) for run in runs}
-    windows = {run[i:i + size] for run in runs for size in (4, 3, 2) for i in range(len(run) - size + 1)}
+    windows = {run[i : i + size] for run in runs for size in (4, 3, 2) for i in range(len(run) - size + 1)}
     windows = {w for w in windows if not tok.FREQ.get(w) and w not in QUERY_STOPWORDS}
     asked = {w for ps in pieces.values() for w, _s, _e in ps if len(w) > 1} | windows
     sounds = {sound(w) for w in windows}
@@ -355,9 +383,12 @@ def typo_terms(text: str, known: Iterable[str] = ()) -> list[tuple[str, str]]:
     if asked:
         with connection.cursor() as cur:  # one indexed query: which of these are words, which words sound so
             terms, tones = sorted(asked), sorted(sounds)
-            cur.execute(f"SELECT term, sound FROM knowledge_term WHERE term IN ({','.join(['%s'] * len(terms))})"  # noqa: S608
-                        + (f" OR sound IN ({','.join(['%s'] * len(tones))})" if tones else "")
-                        + " ORDER BY term", terms + tones)
+            cur.execute(
+                f"SELECT term, sound FROM knowledge_term WHERE term IN ({','.join(['%s'] * len(terms))})"  # noqa: S608
+                + (f" OR sound IN ({','.join(['%s'] * len(tones))})" if tones else "")
+                + " ORDER BY term",
+                terms + tones,
+            )
             for term, tone in cur.fetchall():
                 if term in asked:
                     words.add(term)
@@ -372,8 +403,8 @@ def typo_terms(text: str, known: Iterable[str] = ()) -> list[tuple[str, str]]:
                 solid[start:end] = [True] * (end - start)
         for size in (4, 3, 2):
             for i in range(len(run) - size + 1):
-                typed = run[i:i + size]
-                if typed not in windows or any(solid[i:i + size]) or typed in words:
+                typed = run[i : i + size]
+                if typed not in windows or any(solid[i : i + size]) or typed in words:
                     continue
                 for meant in by_sound.get(sound(typed), ()):
                     if meant not in taken and any(a == b for a, b in zip(typed, meant, strict=True)):
@@ -387,8 +418,14 @@ def _plain_tokens(word: str) -> tuple[str, ...]:
     return tuple(t.lower() for t in tokenizer().cut(word) if t.strip())
 
 
-def ranked_ids(q: str, *, scope: str = "agent", limit: int = 10, category_code: str | None = None,
-               terms: list[QueryTerm] | None = None) -> list[tuple[int, float]]:
+def ranked_ids(
+    q: str,
+    *,
+    scope: str = "agent",
+    limit: int = 10,
+    category_code: str | None = None,
+    terms: list[QueryTerm] | None = None,
+) -> list[tuple[int, float]]:
     """Article ids with BM25 scores, best first."""
     terms = expand(q) if terms is None else terms
     if not terms:
@@ -401,8 +438,10 @@ def ranked_ids(q: str, *, scope: str = "agent", limit: int = 10, category_code: 
     known = [t for t in terms if df.get(t.term)]  # a term found in no article is ignored
     if not known:
         return []
-    factor = {t.term: round(t.weight * math.log(1 + (n - df[t.term] + 0.5) / (df[t.term] + 0.5)) * (K1 + 1), 9)
-              for t in known}
+    factor = {
+        t.term: round(t.weight * math.log(1 + (n - df[t.term] + 0.5) / (df[t.term] + 0.5)) * (K1 + 1), 9)
+        for t in known
+    }
     norm = (round(K1 * (1 - B), 9), round(K1 * B / avg, 12))
     # Each term contributes its TERM_POSTINGS highest-weighted postings (all of them unless the word is in more
     # articles than that: a common word's remaining postings are body mentions with a tiny idf). Bounded work
@@ -416,44 +455,58 @@ def ranked_ids(q: str, *, scope: str = "agent", limit: int = 10, category_code: 
     parts = []
     for t in known:
         # Column names are constants chosen above; every value is a parameter.
-        parts.append(f"SELECT q.article_id AS article_id, CAST(%s AS VARCHAR(64)) AS c, "  # noqa: S608
-                     f"%s * q.w / (q.w + %s + %s * q.l) AS s FROM (SELECT x.article_id AS article_id, "
-                     f"x.{weight} AS w, x.{length} AS l FROM knowledge_posting x{join} WHERE x.term = %s "
-                     f"AND x.{weight} > 0{cat_where} ORDER BY x.{weight} DESC, x.{length}, x.article_id DESC "
-                     f"LIMIT %s) q")
+        parts.append(
+            f"SELECT q.article_id AS article_id, CAST(%s AS VARCHAR(64)) AS c, "  # noqa: S608
+            f"%s * q.w / (q.w + %s + %s * q.l) AS s FROM (SELECT x.article_id AS article_id, "
+            f"x.{weight} AS w, x.{length} AS l FROM knowledge_posting x{join} WHERE x.term = %s "
+            f"AND x.{weight} > 0{cat_where} ORDER BY x.{weight} DESC, x.{length}, x.article_id DESC "
+            f"LIMIT %s) q"
+        )
         params += [t.concept, factor[t.term], norm[0], norm[1], t.term]
         if category_code:
             params += [len(category_code), category_code]
         params.append(TERM_POSTINGS)
-    inner = (f"SELECT p.article_id AS a, p.c AS c, MAX(p.s) AS s "  # noqa: S608
-             f"FROM ({' UNION ALL '.join(parts)}) p GROUP BY p.article_id, p.c")
-    sql = (f"SELECT a, ROUND(CAST(SUM(s) AS NUMERIC), 6) AS score FROM ({inner}) y "  # noqa: S608
-           "GROUP BY a ORDER BY score DESC, a DESC LIMIT %s")
+    inner = (
+        f"SELECT p.article_id AS a, p.c AS c, MAX(p.s) AS s "  # noqa: S608
+        f"FROM ({' UNION ALL '.join(parts)}) p GROUP BY p.article_id, p.c"
+    )
+    sql = (
+        f"SELECT a, ROUND(CAST(SUM(s) AS NUMERIC), 6) AS score FROM ({inner}) y "  # noqa: S608
+        "GROUP BY a ORDER BY score DESC, a DESC LIMIT %s"
+    )
     params.append(limit)
     with connection.cursor() as cur:
         cur.execute(sql, params)
         return [(int(a), float(s)) for a, s in cur.fetchall()]
 
 
-def search(q: str, *, scope: str = "agent", limit: int = 10, category_code: str | None = None) -> list[SearchHit]:
+def search(
+    q: str, *, scope: str = "agent", limit: int = 10, category_code: str | None = None
+) -> list[SearchHit]:
     """Published articles matching ``q``, best first, with highlighted, HTML-safe title and snippet.
 
     Used by the knowledge pages, the public FAQ (``scope="faq"``), the API, the suggestions where agents
     type and the tickets app.
     """
     if scope not in SCOPES:
-        raise ValidationFailed("检索范围无效(agent 或 faq)。", "Invalid search scope (agent or faq).",
-                               details={"field": "scope"})
+        raise ValidationFailed(
+            "检索范围无效(agent 或 faq)。", "Invalid search scope (agent or faq).", details={"field": "scope"}
+        )
     if not 1 <= limit <= MAX_LIMIT:
-        raise ValidationFailed(f"返回条数须在 1 到 {MAX_LIMIT} 之间。", f"limit must be between 1 and {MAX_LIMIT}.",
-                               details={"field": "limit"})
+        raise ValidationFailed(
+            f"返回条数须在 1 到 {MAX_LIMIT} 之间。",
+            f"limit must be between 1 and {MAX_LIMIT}.",
+            details={"field": "limit"},
+        )
     terms = expand((q or "").strip())
     hits = ranked_ids(q, scope=scope, limit=limit, category_code=category_code, terms=terms)
     if not hits:
         return []
     # Only the published revision counts (a hit indexed a moment before a newer publication is skipped).
-    revs = {r.article_id: r for r in Revision.objects.filter(
-        article_id__in=[a for a, _ in hits], status="published").order_by()}
+    revs = {
+        r.article_id: r
+        for r in Revision.objects.filter(article_id__in=[a for a, _ in hits], status="published").order_by()
+    }
     words = [t.term for t in terms]
     pattern = _pattern(words)
     out = []
@@ -462,16 +515,24 @@ def search(q: str, *, scope: str = "agent", limit: int = 10, category_code: str 
         if rev is None:
             continue
         answer = rev.answer_customer if scope == "faq" else rev.answer_agent
-        out.append(SearchHit(
-            article_id=article_id, revision_id=rev.pk, code=f"KB{article_id:06d}", title=rev.title,
-            title_html=highlight(rev.title, words, pattern),
-            snippet_html=snippet(answer + "\n" + rev.question, words, pattern=pattern),
-            category_code=rev.category_code, score=round(score, 6), revision=rev,
-        ))
+        out.append(
+            SearchHit(
+                article_id=article_id,
+                revision_id=rev.pk,
+                code=f"KB{article_id:06d}",
+                title=rev.title,
+                title_html=highlight(rev.title, words, pattern),
+                snippet_html=snippet(answer + "\n" + rev.question, words, pattern=pattern),
+                category_code=rev.category_code,
+                score=round(score, 6),
+                revision=rev,
+            )
+        )
     return out
 
 
 # ---------------------------------------------------------------- highlighting
+
 
 @functools.lru_cache(maxsize=512)
 def _pattern_for(parts: tuple[str, ...]) -> re.Pattern[str]:
@@ -493,15 +554,16 @@ def highlight(text: str, terms: Sequence[str], pattern: re.Pattern[str] | None =
     out: list[str] = []
     pos = 0
     for m in pattern.finditer(text):
-        out.append(escape(text[pos:m.start()]))
+        out.append(escape(text[pos : m.start()]))
         out.append("<mark>" + escape(m.group(0)) + "</mark>")
         pos = m.end()
     out.append(escape(text[pos:]))
     return mark_safe("".join(out))  # noqa: S308 (every piece escaped)
 
 
-def snippet(text: str, terms: Sequence[str], *, width: int = 90,
-            pattern: re.Pattern[str] | None = None) -> SafeString:
+def snippet(
+    text: str, terms: Sequence[str], *, width: int = 90, pattern: re.Pattern[str] | None = None
+) -> SafeString:
     """A window of ``text`` around the first match, highlighted and escaped."""
     text = " ".join(text.split())
     pattern = pattern or _pattern(terms)
@@ -510,7 +572,7 @@ def snippet(text: str, terms: Sequence[str], *, width: int = 90,
         m = pattern.search(text)
         if m is not None:
             start = max(0, m.start() - width // 3)
-    window = text[start:start + width]
+    window = text[start : start + width]
     prefix = "…" if start > 0 else ""
     suffix = "…" if start + width < len(text) else ""
     return mark_safe(escape(prefix) + highlight(window, terms, pattern) + escape(suffix))  # noqa: S308

@@ -41,8 +41,7 @@ def published_article(article_id: int | str) -> Revision:
     if m is None:
         raise NotFound()
     pk = int(m.group(1))  # 67 or KB000067
-    rev = (Revision.objects.select_related("article")
-           .filter(article_id=pk, status=Status.PUBLISHED).first())
+    rev = Revision.objects.select_related("article").filter(article_id=pk, status=Status.PUBLISHED).first()
     if rev is None:
         raise NotFound()
     return rev
@@ -98,8 +97,11 @@ def review_queue(actor: Actor) -> QuerySet[Revision]:
         statuses.append(Status.CHECKED)
     if actor.can("kb.publish"):
         statuses += [Status.CONFIRMED, Status.SCHEDULED]
-    return (Revision.objects.select_related("article", "author").filter(status__in=statuses)
-            .order_by("-late_submission", "-urgent", "submitted_at"))
+    return (
+        Revision.objects.select_related("article", "author")
+        .filter(status__in=statuses)
+        .order_by("-late_submission", "-urgent", "submitted_at")
+    )
 
 
 def under_review(article: Article) -> Revision | None:
@@ -116,7 +118,13 @@ def revision_diff(old: Revision | None, new: Revision) -> list[dict[str, Any]]:
         b = str(getattr(new, name) or "")
         if a == b:
             continue
-        out.append({"field": name, "label": getattr(Revision._meta.get_field(name), "verbose_name", name), "html": _inline_diff(a, b)})
+        out.append(
+            {
+                "field": name,
+                "label": getattr(Revision._meta.get_field(name), "verbose_name", name),
+                "html": _inline_diff(a, b),
+            }
+        )
     return out
 
 
@@ -135,6 +143,7 @@ def _inline_diff(a: str, b: str) -> SafeString:
 
 # ---------------------------------------------------------------- receipts
 
+
 @dataclass
 class MatrixRow:
     revision: Revision
@@ -144,12 +153,17 @@ class MatrixRow:
 
 def receipt_matrix(scope: Scope, *, limit: int = 50) -> tuple[list[Province], list[MatrixRow]]:
     """Current published revisions × provinces. HQ sees all 31 columns; a province only its own."""
-    provinces = list(Province.objects.all()) if scope.national else list(
-        Province.objects.filter(pk__in=scope.province_ids))
-    revisions = list(Revision.objects.select_related("article").filter(status=Status.PUBLISHED)
-                     .order_by("-published_at", "-id")[:limit])
-    receipts = (LoadReceipt.objects.scoped(scope).filter(revision__in=revisions)
-                .select_related("loaded_by"))
+    provinces = (
+        list(Province.objects.all())
+        if scope.national
+        else list(Province.objects.filter(pk__in=scope.province_ids))
+    )
+    revisions = list(
+        Revision.objects.select_related("article")
+        .filter(status=Status.PUBLISHED)
+        .order_by("-published_at", "-id")[:limit]
+    )
+    receipts = LoadReceipt.objects.scoped(scope).filter(revision__in=revisions).select_related("loaded_by")
     by_key = {(r.revision_id, r.province_id): r for r in receipts}
     rows = []
     for rev in revisions:
@@ -159,16 +173,25 @@ def receipt_matrix(scope: Scope, *, limit: int = 50) -> tuple[list[Province], li
 
 
 def receipts_of(scope: Scope, revision: Revision) -> QuerySet[LoadReceipt]:
-    return (LoadReceipt.objects.scoped(scope).filter(revision=revision)
-            .select_related("province", "loaded_by").order_by("province__report_order"))
+    return (
+        LoadReceipt.objects.scoped(scope)
+        .filter(revision=revision)
+        .select_related("province", "loaded_by")
+        .order_by("province__report_order")
+    )
 
 
 def pending_loads(scope: Scope) -> QuerySet[LoadReceipt]:
-    return (LoadReceipt.objects.scoped(scope).filter(loaded_at=None, revision__status=Status.PUBLISHED)
-            .select_related("revision__article", "province").order_by("revision__published_at"))
+    return (
+        LoadReceipt.objects.scoped(scope)
+        .filter(loaded_at=None, revision__status=Status.PUBLISHED)
+        .select_related("revision__article", "province")
+        .order_by("revision__published_at")
+    )
 
 
 # ---------------------------------------------------------------- feedback and problems
+
 
 def feedback_queue(scope: Scope, *, state: str = Feedback.State.OPEN) -> QuerySet[Feedback]:
     qs = Feedback.objects.scoped(scope).select_related("article", "province", "created_by", "revision")
@@ -226,19 +249,32 @@ def article_ref(value: str | int | None) -> int | None:
         pk = int(m.group(1))
         if Revision.objects.filter(article_id=pk, status=Status.PUBLISHED).exists():
             return pk
-        raise ValidationFailed(f"没有已发布的知识 KB{pk:06d}，请核对编号或按标题检索。",
-                               f"No published article KB{pk:06d}; check the number or search by title.",
-                               code="article_not_found", details=[{"field": "article_id", "value": text[:40]}])
-    revs = list(Revision.objects.filter(status=Status.PUBLISHED, title=text[:200]).values_list("article_id", flat=True)[:2])
+        raise ValidationFailed(
+            f"没有已发布的知识 KB{pk:06d}，请核对编号或按标题检索。",
+            f"No published article KB{pk:06d}; check the number or search by title.",
+            code="article_not_found",
+            details=[{"field": "article_id", "value": text[:40]}],
+        )
+    revs = list(
+        Revision.objects.filter(status=Status.PUBLISHED, title=text[:200]).values_list(
+            "article_id", flat=True
+        )[:2]
+    )
     if not revs:
-        revs = list(Revision.objects.filter(status=Status.PUBLISHED, title__startswith=text[:200])
-                    .values_list("article_id", flat=True)[:2])
+        revs = list(
+            Revision.objects.filter(status=Status.PUBLISHED, title__startswith=text[:200]).values_list(
+                "article_id", flat=True
+            )[:2]
+        )
     if len(revs) == 1:
         return int(revs[0])
-    raise ValidationFailed(f"“{text[:40]}”不是唯一的知识编号或标题，请从建议中选择或输入编号(如 KB000067)。",
-                           f"'{text[:40]}' is not one article's number or title; pick a suggestion or type its "
-                           "number (e.g. KB000067).", code="article_ambiguous",
-                           details=[{"field": "article_id", "value": text[:40]}])
+    raise ValidationFailed(
+        f"“{text[:40]}”不是唯一的知识编号或标题，请从建议中选择或输入编号(如 KB000067)。",
+        f"'{text[:40]}' is not one article's number or title; pick a suggestion or type its "
+        "number (e.g. KB000067).",
+        code="article_ambiguous",
+        details=[{"field": "article_id", "value": text[:40]}],
+    )
 
 
 def synonym_groups() -> Any:
@@ -247,13 +283,19 @@ def synonym_groups() -> Any:
 
 def similar_queue() -> Any:
     """Proposed similar questions waiting for the author, oldest first, with their article's title."""
-    return (SimilarQuestion.objects.filter(state=SimilarQuestion.State.PROPOSED)
-            .select_related("article__published_revision", "proposed_by").order_by("created_at", "pk"))
+    return (
+        SimilarQuestion.objects.filter(state=SimilarQuestion.State.PROPOSED)
+        .select_related("article__published_revision", "proposed_by")
+        .order_by("created_at", "pk")
+    )
 
 
 def similar_of(article_id: int) -> Any:
-    return SimilarQuestion.objects.filter(article_id=article_id).exclude(
-        state=SimilarQuestion.State.REJECTED).order_by("state", "pk")
+    return (
+        SimilarQuestion.objects.filter(article_id=article_id)
+        .exclude(state=SimilarQuestion.State.REJECTED)
+        .order_by("state", "pk")
+    )
 
 
 def knowledge_gaps(*, since: datetime, scope: str = "", limit: int = 200) -> list[dict[str, Any]]:
@@ -264,10 +306,16 @@ def knowledge_gaps(*, since: datetime, scope: str = "", limit: int = 200) -> lis
     qs = SearchLog.objects.filter(created_at__gte=since).filter(Q(result_count=0) | Q(clicked_article=None))
     if scope:
         qs = qs.filter(scope=scope)
-    rows = (qs.values("normalized", "scope")
-            .annotate(n=Count("id"), empty=Count("id", filter=Q(result_count=0)), last=Max("created_at"),
-                      example=Max("query"))
-            .order_by("-n", "-last")[:limit])
+    rows = (
+        qs.values("normalized", "scope")
+        .annotate(
+            n=Count("id"),
+            empty=Count("id", filter=Q(result_count=0)),
+            last=Max("created_at"),
+            example=Max("query"),
+        )
+        .order_by("-n", "-last")[:limit]
+    )
     return list(rows)
 
 

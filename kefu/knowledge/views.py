@@ -34,21 +34,33 @@ def _content(request: HttpRequest) -> Content:
     if raw_date:
         release_date = parse_date(raw_date)
         if release_date is None:
-            raise ValidationFailed("版本上线日期格式有误。", "Invalid release date.", details=[{"field": "release_date"}])
+            raise ValidationFailed(
+                "版本上线日期格式有误。", "Invalid release date.", details=[{"field": "release_date"}]
+            )
     return Content(
-        title=post.get("title", ""), question=post.get("question", ""), answer_agent=post.get("answer_agent", ""),
-        answer_customer=post.get("answer_customer", ""), category_code=post.get("category_code", ""),
-        keywords=post.get("keywords", ""), release=post.get("release", ""), release_date=release_date,
-        urgent=post.get("urgent") == "on", urgent_reason=post.get("urgent_reason", ""),
+        title=post.get("title", ""),
+        question=post.get("question", ""),
+        answer_agent=post.get("answer_agent", ""),
+        answer_customer=post.get("answer_customer", ""),
+        category_code=post.get("category_code", ""),
+        keywords=post.get("keywords", ""),
+        release=post.get("release", ""),
+        release_date=release_date,
+        urgent=post.get("urgent") == "on",
+        urgent_reason=post.get("urgent_reason", ""),
     )
 
 
 def _selection(request: HttpRequest) -> dict[str, str]:
-    return {"q": request.GET.get("q", "").strip()[:200], "category": request.GET.get("category", "")[:80],
-            "status": request.GET.get("status", "")[:20]}
+    return {
+        "q": request.GET.get("q", "").strip()[:200],
+        "category": request.GET.get("category", "")[:80],
+        "status": request.GET.get("status", "")[:20],
+    }
 
 
 # ---------------------------------------------------------------- agents and editors
+
 
 @require_GET
 @actor_required("kb.read")
@@ -68,12 +80,21 @@ def index(request: HttpRequest) -> HttpResponse:
         rows = selectors.latest_revisions(status=sel["status"], category_code=sel["category"])[:300]
     else:
         rows = selectors.published_revisions(category_code=sel["category"])[:300]
-    return render(request, "knowledge/index.html", {
-        "sel": sel, "hits": hits, "rows": rows, "editor": editor, "categories": categories,
-        "category_labels": dict(categories),
-        "statuses": _statuses_with_counts() if editor else [],
-        "query_string": request.GET.urlencode(), "log_id": log_id,
-    })
+    return render(
+        request,
+        "knowledge/index.html",
+        {
+            "sel": sel,
+            "hits": hits,
+            "rows": rows,
+            "editor": editor,
+            "categories": categories,
+            "category_labels": dict(categories),
+            "statuses": _statuses_with_counts() if editor else [],
+            "query_string": request.GET.urlencode(),
+            "log_id": log_id,
+        },
+    )
 
 
 def _statuses_with_counts() -> list[tuple[str, str]]:
@@ -82,11 +103,20 @@ def _statuses_with_counts() -> list[tuple[str, str]]:
     return [(code, f"{label} ({counts.get(code, 0)})") for code, label in STATUS_CHOICES or ()]
 
 
-def _form(request: HttpRequest, *, initial: Any, error: DomainError | None, article: Any = None,
-          status: int = 200) -> HttpResponse:
-    return render(request, "knowledge/form.html", {
-        "initial": initial, "error": error, "article": article, "categories": category_choices(),
-    }, status=status)
+def _form(
+    request: HttpRequest, *, initial: Any, error: DomainError | None, article: Any = None, status: int = 200
+) -> HttpResponse:
+    return render(
+        request,
+        "knowledge/form.html",
+        {
+            "initial": initial,
+            "error": error,
+            "article": article,
+            "categories": category_choices(),
+        },
+        status=status,
+    )
 
 
 @require_http_methods(["GET", "POST"])
@@ -112,17 +142,29 @@ def article_detail(request: HttpRequest, pk: int) -> HttpResponse:
     editor = selectors.is_editor(actor)
     receipts = selectors.receipts_of(actor.scope, pub) if pub else []
     can_load = bool(pub and any(s.province_id for s in actor.seats_with("kb.load")))
-    my_receipt = next((r for r in receipts if r.province_id in actor.scope.province_ids), None) if can_load else None
+    my_receipt = (
+        next((r for r in receipts if r.province_id in actor.scope.province_ids), None) if can_load else None
+    )
     services.search_clicked(log_id=request.GET.get("s"), article_id=article.pk)
-    return render(request, "knowledge/article.html", {
-        "similar": list(selectors.similar_of(article.pk)), "can_author": actor.can("kb.author"),
-        "article": article, "pub": pub, "editor": editor,
-        "revisions": article.revisions.select_related("author").order_by("-number") if editor else [],
-        "receipts": receipts, "can_load": can_load, "my_receipt": my_receipt,
-        "loaded_count": sum(1 for r in receipts if r.loaded_at), "feedback_kinds": Feedback.Kind.choices,
-        "can_feedback": actor.can("kb.feedback"),
-        "category_label": category_label(pub.category_code) if pub else "",
-    })
+    return render(
+        request,
+        "knowledge/article.html",
+        {
+            "similar": list(selectors.similar_of(article.pk)),
+            "can_author": actor.can("kb.author"),
+            "article": article,
+            "pub": pub,
+            "editor": editor,
+            "revisions": article.revisions.select_related("author").order_by("-number") if editor else [],
+            "receipts": receipts,
+            "can_load": can_load,
+            "my_receipt": my_receipt,
+            "loaded_count": sum(1 for r in receipts if r.loaded_at),
+            "feedback_kinds": Feedback.Kind.choices,
+            "can_feedback": actor.can("kb.feedback"),
+            "category_label": category_label(pub.category_code) if pub else "",
+        },
+    )
 
 
 @require_http_methods(["GET", "POST"])
@@ -147,14 +189,25 @@ def revision_detail(request: HttpRequest, pk: int) -> HttpResponse:
     actor = actor_of(request)
     rev = selectors.revision_for(actor, pk)
     previous = rev.based_on or rev.article.revisions.filter(number__lt=rev.number).order_by("-number").first()
-    actions = services.allowed_actions(actor, rev)  # only what this person may do (not the author's own check)
+    actions = services.allowed_actions(
+        actor, rev
+    )  # only what this person may do (not the author's own check)
     events = [{"event": e, "label": audit.verb_label(e.verb)} for e in audit.timeline(rev).order_by("at")]
-    return render(request, "knowledge/revision.html", {
-        "rev": rev, "previous": previous, "diff": selectors.revision_diff(previous, rev) if previous else [],
-        "actions": actions, "comments": rev.comments.select_related("author"), "events": events,
-        "editor": selectors.is_editor(actor), "category_label": category_label(rev.category_code),
-        "under_review": selectors.under_review(rev.article),
-    })
+    return render(
+        request,
+        "knowledge/revision.html",
+        {
+            "rev": rev,
+            "previous": previous,
+            "diff": selectors.revision_diff(previous, rev) if previous else [],
+            "actions": actions,
+            "comments": rev.comments.select_related("author"),
+            "events": events,
+            "editor": selectors.is_editor(actor),
+            "category_label": category_label(rev.category_code),
+            "under_review": selectors.under_review(rev.article),
+        },
+    )
 
 
 @require_GET
@@ -167,7 +220,9 @@ def revision_diff(request: HttpRequest, pk: int) -> HttpResponse:
     if other is None or other.article_id != rev.article_id:
         return error_page(request, NotFound())
     old, new = (other, rev) if other.number < rev.number else (rev, other)
-    return render(request, "knowledge/diff.html", {"old": old, "new": new, "diff": selectors.revision_diff(old, new)})
+    return render(
+        request, "knowledge/diff.html", {"old": old, "new": new, "diff": selectors.revision_diff(old, new)}
+    )
 
 
 @require_POST
@@ -182,8 +237,13 @@ def revision_act(request: HttpRequest, pk: int) -> HttpResponse:
         if parsed is None:
             return error_page(request, ValidationFailed("计划发布时间格式有误。", "Invalid scheduled time."))
         publish_at = timezone.make_aware(parsed) if timezone.is_naive(parsed) else parsed
-    rev = services.revision_transition(actor=actor, revision=rev, action=request.POST.get("action", ""),
-                                       comment=request.POST.get("comment", ""), publish_at=publish_at)
+    rev = services.revision_transition(
+        actor=actor,
+        revision=rev,
+        action=request.POST.get("action", ""),
+        comment=request.POST.get("comment", ""),
+        publish_at=publish_at,
+    )
     messages.success(request, _("已完成：%(status)s") % {"status": rev.get_status_display()})
     return redirect("knowledge:revision", pk=rev.pk)
 
@@ -196,6 +256,7 @@ def review_queue(request: HttpRequest) -> HttpResponse:
 
 
 # ---------------------------------------------------------------- loading receipts
+
 
 @require_POST
 @actor_required("kb.load")
@@ -212,19 +273,28 @@ def revision_load(request: HttpRequest, pk: int) -> HttpResponse:
 def receipts(request: HttpRequest) -> HttpResponse:
     actor = actor_of(request)
     provinces, rows = selectors.receipt_matrix(actor.scope)
-    return render(request, "knowledge/receipts.html", {"provinces": provinces, "rows": rows,
-                                                       "national": actor.scope.national})
+    return render(
+        request,
+        "knowledge/receipts.html",
+        {"provinces": provinces, "rows": rows, "national": actor.scope.national},
+    )
 
 
 # ---------------------------------------------------------------- feedback
+
 
 @require_POST
 @actor_required("kb.feedback")
 def article_feedback(request: HttpRequest, pk: int) -> HttpResponse:
     actor = actor_of(request)
     article = selectors.article_for(actor, pk)
-    services.feedback_create(actor=actor, article=article, kind=request.POST.get("kind", ""),
-                             text=request.POST.get("text", ""), source_ref=request.POST.get("source_ref", "")[:80])
+    services.feedback_create(
+        actor=actor,
+        article=article,
+        kind=request.POST.get("kind", ""),
+        text=request.POST.get("text", ""),
+        source_ref=request.POST.get("source_ref", "")[:80],
+    )
     messages.success(request, _("反馈已提交运营单位。"))
     return redirect("knowledge:article", pk=article.pk)
 
@@ -234,18 +304,28 @@ def article_feedback(request: HttpRequest, pk: int) -> HttpResponse:
 def feedback_list(request: HttpRequest) -> HttpResponse:
     actor = actor_of(request)
     if request.method == "POST":  # a flag with no article: "missing knowledge"
-        services.feedback_create(actor=actor, kind=Feedback.Kind.MISSING, text=request.POST.get("text", ""),
-                                 source_ref=request.POST.get("source_ref", "")[:80])
+        services.feedback_create(
+            actor=actor,
+            kind=Feedback.Kind.MISSING,
+            text=request.POST.get("text", ""),
+            source_ref=request.POST.get("source_ref", "")[:80],
+        )
         messages.success(request, _("反馈已提交运营单位。"))
         return redirect("knowledge:feedback")
     state = request.GET.get("state", Feedback.State.OPEN)
     if state not in Feedback.State.values and state != "":
         state = Feedback.State.OPEN
-    return render(request, "knowledge/feedback.html", {
-        "rows": selectors.feedback_queue(actor.scope, state=state)[:300], "state": state,
-        "states": Feedback.State.choices, "can_handle": actor.can("kb.check"),
-        "can_flag": actor.can("kb.feedback"),
-    })
+    return render(
+        request,
+        "knowledge/feedback.html",
+        {
+            "rows": selectors.feedback_queue(actor.scope, state=state)[:300],
+            "state": state,
+            "states": Feedback.State.choices,
+            "can_handle": actor.can("kb.check"),
+            "can_flag": actor.can("kb.feedback"),
+        },
+    )
 
 
 @require_POST
@@ -253,20 +333,24 @@ def feedback_list(request: HttpRequest) -> HttpResponse:
 def feedback_handle(request: HttpRequest, pk: int) -> HttpResponse:
     actor = actor_of(request)
     fb = selectors.feedback_for(actor.scope, pk)  # scope first: another province's flag is a 404
-    services.feedback_handle(actor=actor, feedback=fb, state=request.POST.get("state", ""),
-                             note=request.POST.get("note", ""))
+    services.feedback_handle(
+        actor=actor, feedback=fb, state=request.POST.get("state", ""), note=request.POST.get("note", "")
+    )
     messages.success(request, _("反馈已处理。"))
     return redirect("knowledge:feedback")
 
 
 # ---------------------------------------------------------------- common problems
 
+
 @require_GET
 @actor_required("kb.author")
 def problems(request: HttpRequest) -> HttpResponse:
     actor = actor_of(request)
     labels = dict(category_choices())  # once: the category source reads the taxonomy
-    rows = [(p, labels.get(p.category_code, p.category_code)) for p in selectors.open_problems(actor.scope)[:200]]
+    rows = [
+        (p, labels.get(p.category_code, p.category_code)) for p in selectors.open_problems(actor.scope)[:200]
+    ]
     return render(request, "knowledge/problems.html", {"rows": rows, "national": actor.scope.national})
 
 
@@ -289,6 +373,7 @@ def problem_dismiss(request: HttpRequest, pk: int) -> HttpResponse:
 
 # ---------------------------------------------------------------- import / export
 
+
 @require_http_methods(["GET", "POST"])
 @actor_required("kb.import")
 def import_page(request: HttpRequest) -> HttpResponse:
@@ -297,10 +382,16 @@ def import_page(request: HttpRequest) -> HttpResponse:
     if request.method == "POST":
         upload = request.FILES.get("file")
         if upload is None:
-            return error_page(request, ValidationFailed("请选择文件。", "Choose a file.", details=[{"field": "file"}]))
+            return error_page(
+                request, ValidationFailed("请选择文件。", "Choose a file.", details=[{"field": "file"}])
+            )
         try:
-            result = importer.import_upload(actor=actor, name=upload.name or "", data=upload.read(),
-                                            mode=request.POST.get("mode", "draft"))
+            result = importer.import_upload(
+                actor=actor,
+                name=upload.name or "",
+                data=upload.read(),
+                mode=request.POST.get("mode", "draft"),
+            )
         except ValidationFailed as exc:
             return render(request, "knowledge/import.html", {"error": exc}, status=exc.status)
     return render(request, "knowledge/import.html", {"result": result, "is_admin": actor.is_admin})
@@ -312,9 +403,13 @@ def export(request: HttpRequest) -> HttpResponse:
     actor = actor_of(request)
     sel = _selection(request)
     ids = [int(i) for i in request.GET.getlist("id") if i.isdigit()][:5000]
-    revisions = exporter.selection(actor, q=sel["q"], category_code=sel["category"], status=sel["status"], ids=ids)
-    response = HttpResponse(exporter.to_xlsx(revisions),
-                            content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
+    revisions = exporter.selection(
+        actor, q=sel["q"], category_code=sel["category"], status=sel["status"], ids=ids
+    )
+    response = HttpResponse(
+        exporter.to_xlsx(revisions),
+        content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+    )
     response["Content-Disposition"] = f'attachment; filename="kb-{timezone.localdate():%Y%m%d}.xlsx"'
     return response
 
@@ -346,9 +441,16 @@ def suggest(request: HttpRequest) -> HttpResponse:
         if pk is not None:
             exact = selectors.published_article(pk)
             hits = [h for h in hits if h.article_id != pk]
-    log = services.search_logged(q=text, scope="suggest", result_count=len(hits) + (1 if exact else 0)) if text else None
-    return render(request, "knowledge/_suggest.html", {"hits": hits, "exact": exact, "target": target,
-                                                       "log_id": log.pk if log else ""})
+    log = (
+        services.search_logged(q=text, scope="suggest", result_count=len(hits) + (1 if exact else 0))
+        if text
+        else None
+    )
+    return render(
+        request,
+        "knowledge/_suggest.html",
+        {"hits": hits, "exact": exact, "target": target, "log_id": log.pk if log else ""},
+    )
 
 
 @require_POST
@@ -365,6 +467,7 @@ def suggest_clicked(request: HttpRequest) -> HttpResponse:
 
 # ---------------------------------------------------------------- vocabulary: synonyms, similar questions, gaps
 
+
 @require_http_methods(["GET", "POST"])
 @actor_required("kb.read")
 def synonyms(request: HttpRequest) -> HttpResponse:
@@ -373,15 +476,20 @@ def synonyms(request: HttpRequest) -> HttpResponse:
     error: DomainError | None = None
     typed: dict[str, str] = {}
     if request.method == "POST":
-        typed = {"words": request.POST.get("words", ""), "note": request.POST.get("note", ""),
-                 "group": request.POST.get("group", "")}
+        typed = {
+            "words": request.POST.get("words", ""),
+            "note": request.POST.get("note", ""),
+            "group": request.POST.get("group", ""),
+        }
         try:
             group = _synonym_group(request.POST.get("group", ""))
             if request.POST.get("delete") and group is not None:
                 services.synonym_group_delete(actor=actor, group=group)
                 messages.success(request, _("已删除同义词组。"))
             else:
-                services.synonym_group_save(actor=actor, words=typed["words"], note=typed["note"], group=group)
+                services.synonym_group_save(
+                    actor=actor, words=typed["words"], note=typed["note"], group=group
+                )
                 messages.success(request, _("已保存同义词组，检索立即生效。"))
             return redirect("knowledge:synonyms")
         except DomainError as exc:
@@ -390,10 +498,19 @@ def synonyms(request: HttpRequest) -> HttpResponse:
     groups = selectors.synonym_groups()
     if q:
         groups = groups.filter(words__icontains=q)
-    return render(request, "knowledge/synonyms.html", {
-        "groups": groups, "error": error, "typed": typed, "q": q, "can_edit": actor.can("kb.author"),
-        "probe": search.expand(q) if q else [],
-    }, status=error.status if error else 200)
+    return render(
+        request,
+        "knowledge/synonyms.html",
+        {
+            "groups": groups,
+            "error": error,
+            "typed": typed,
+            "q": q,
+            "can_edit": actor.can("kb.author"),
+            "probe": search.expand(q) if q else [],
+        },
+        status=error.status if error else 200,
+    )
 
 
 def _synonym_group(value: str) -> Any:
@@ -410,8 +527,9 @@ def _synonym_group(value: str) -> Any:
 @require_GET
 @actor_required("kb.read")
 def synonyms_export(request: HttpRequest) -> HttpResponse:
-    response = HttpResponse(vocab.to_xlsx(),
-                            content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
+    response = HttpResponse(
+        vocab.to_xlsx(), content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+    )
     response["Content-Disposition"] = f'attachment; filename="kb-synonyms-{timezone.localdate():%Y%m%d}.xlsx"'
     return response
 
@@ -426,9 +544,19 @@ def synonyms_import(request: HttpRequest) -> HttpResponse:
             raise ValidationFailed("请选择文件。", "Choose a file.", details=[{"field": "file"}])
         result = services.synonyms_replace(actor=actor, rows=vocab.rows_from_xlsx(upload.read()))
     except DomainError as exc:
-        return render(request, "knowledge/synonyms.html", {
-            "groups": selectors.synonym_groups(), "error": exc, "typed": {}, "q": "", "can_edit": True, "probe": [],
-        }, status=exc.status)
+        return render(
+            request,
+            "knowledge/synonyms.html",
+            {
+                "groups": selectors.synonym_groups(),
+                "error": exc,
+                "typed": {},
+                "q": "",
+                "can_edit": True,
+                "probe": [],
+            },
+            status=exc.status,
+        )
     messages.success(request, _("已导入同义词表：%(created)s 组(替换原有 %(deleted)s 组)。") % result)
     return redirect("knowledge:synonyms")
 
@@ -488,6 +616,7 @@ def gaps(request: HttpRequest) -> HttpResponse:
 
 # ---------------------------------------------------------------- public FAQ (no login)
 
+
 @require_GET
 def faq_index(request: HttpRequest) -> HttpResponse:
     """The public FAQ: search on top; without a query, every published answer grouped by topic, most viewed first."""
@@ -496,10 +625,18 @@ def faq_index(request: HttpRequest) -> HttpResponse:
     hits = search.search(q, scope="faq", limit=30, category_code=category or None) if q else []
     log = services.search_logged(q=q, scope="faq", result_count=len(hits)) if q else None
     groups = [] if q else selectors.faq_topics(category_code=category)
-    return render(request, "knowledge/faq_index.html", {
-        "q": q, "hits": hits, "groups": groups, "category": category, "categories": category_choices(),
-        "log_id": log.pk if log else "",
-    })
+    return render(
+        request,
+        "knowledge/faq_index.html",
+        {
+            "q": q,
+            "hits": hits,
+            "groups": groups,
+            "category": category,
+            "categories": category_choices(),
+            "log_id": log.pk if log else "",
+        },
+    )
 
 
 @require_GET

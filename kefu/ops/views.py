@@ -53,6 +53,8 @@ def _check_queue() -> str | None:
 
 # Without these this process cannot serve: the load balancer must take it out.
 CRITICAL: dict[str, Callable[[], str | None]] = {**HEALTH_CHECKS, "redis": _check_redis}
+
+
 # These say the background side is behind (worker down or slow): every app server
 # would fail them at once, so they degrade the answer instead of failing it,
 # unless the caller asks ?strict=1 (monitoring does; load balancers should not).

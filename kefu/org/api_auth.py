@@ -38,8 +38,12 @@ def token_actors_clear(**_: Any) -> None:
 
 
 for _model in (Membership, Team, Unit, Province, User):
-    post_save.connect(token_actors_clear, sender=_model, dispatch_uid=f"org.token_actors.save.{_model.__name__}")
-    post_delete.connect(token_actors_clear, sender=_model, dispatch_uid=f"org.token_actors.delete.{_model.__name__}")
+    post_save.connect(
+        token_actors_clear, sender=_model, dispatch_uid=f"org.token_actors.save.{_model.__name__}"
+    )
+    post_delete.connect(
+        token_actors_clear, sender=_model, dispatch_uid=f"org.token_actors.delete.{_model.__name__}"
+    )
 
 
 class KefuSession(SessionAuth):

@@ -180,7 +180,9 @@ def inspection_score(request: HttpRequest, inspection_id: int, payload: ScoreIn)
 @router.post(
     "/inspections/{inspection_id}/acknowledge", response=InspectionDetailOut, summary="坐席确认 / Acknowledge"
 )
-def inspection_acknowledge(request: HttpRequest, inspection_id: int, payload: InspectionVersionIn) -> dict[str, Any]:
+def inspection_acknowledge(
+    request: HttpRequest, inspection_id: int, payload: InspectionVersionIn
+) -> dict[str, Any]:
     actor = _actor(request)
     ins = services.inspection_acknowledge(
         actor=actor, inspection=services.inspection_for(actor, inspection_id), version=payload.version

@@ -86,7 +86,9 @@ def summary(scope: Scope, first: date, last: date) -> QualitySummary:
     )
 
 
-def _screenings(scope: Scope, first: date, last: date) -> tuple[list[tuple[str, str, int]], list[tuple[str, int]]]:
+def _screenings(
+    scope: Scope, first: date, last: date
+) -> tuple[list[tuple[str, str, int]], list[tuple[str, int]]]:
     start, _end = month_bounds(first)
     _start, end = month_bounds(last)
     screenings = Screening.objects.filter(at__gte=start, at__lt=end)
@@ -102,7 +104,8 @@ def _screenings(scope: Scope, first: date, last: date) -> tuple[list[tuple[str, 
                 blocked[str(h.get("pattern", ""))] += 1
     labels = dict(Category.choices)
     violations = [
-        (str(labels.get(c, c)), sev, n) for (c, sev), n in sorted(by_category.items(), key=lambda x: (-x[1], x[0]))
+        (str(labels.get(c, c)), sev, n)
+        for (c, sev), n in sorted(by_category.items(), key=lambda x: (-x[1], x[0]))
     ]
     return violations, blocked.most_common(10)
 

@@ -139,8 +139,14 @@ def sample_month(*, actor: Actor | None, month: date, now: datetime | None = Non
     # already made count against N: a rerun (button, job, both) never adds random samples beyond N.
     taken = Inspection.objects.unscoped("quality sampling: which contacts are taken, whatever the scope")
     already = set(
-        taken.filter(contact_kind="ticket", contact_id__in=list(cands)).values_list("contact_kind", "contact_id")
-    ) | set(taken.filter(contact_kind="chat", contact_id__in=list(chats)).values_list("contact_kind", "contact_id"))
+        taken.filter(contact_kind="ticket", contact_id__in=list(cands)).values_list(
+            "contact_kind", "contact_id"
+        )
+    ) | set(
+        taken.filter(contact_kind="chat", contact_id__in=list(chats)).values_list(
+            "contact_kind", "contact_id"
+        )
+    )
     drawn: Counter[int] = Counter(
         Inspection.objects.unscoped("quality sampling: random draws already made this month")
         .filter(month=first, reason=Reason.RANDOM, agent_id__in=list(by_agent))

@@ -166,7 +166,9 @@ class RealtimeConsumer(AsyncWebsocketConsumer):
             # Not thread-sensitive: actions of different sockets run side by side in the loop's pool
             # (each thread its own database connection); the default would run every socket's
             # actions one at a time in a single thread, whatever the number of cores and connections.
-            data = await database_sync_to_async(actions.run, thread_sensitive=False)(self.principal, kind, frame)
+            data = await database_sync_to_async(actions.run, thread_sensitive=False)(
+                self.principal, kind, frame
+            )
             await self.send_json({"type": "reply", "ref": ref, "ok": True, "data": data})
 
     async def authenticate_token(self, raw: Any, ref: Any) -> None:

@@ -43,7 +43,16 @@ class RecipientAdmin(admin.ModelAdmin):
 
 @admin.register(OutboundMail)
 class OutboundMailAdmin(admin.ModelAdmin):
-    list_display = ("month", "email", "province", "status", "attempts", "next_attempt_at", "sent_at", "last_error")
+    list_display = (
+        "month",
+        "email",
+        "province",
+        "status",
+        "attempts",
+        "next_attempt_at",
+        "sent_at",
+        "last_error",
+    )
     list_filter = ("status", "report", "month")
     search_fields = ("email",)
     actions = ["retry"]
@@ -56,7 +65,9 @@ class OutboundMailAdmin(admin.ModelAdmin):
 
     def get_actions(self, request: HttpRequest) -> Any:
         actions = super().get_actions(request)
-        if not _scope(request).national:  # requeueing is the national administrators' (services.require_mail_admin)
+        if not _scope(
+            request
+        ).national:  # requeueing is the national administrators' (services.require_mail_admin)
             actions.pop("retry", None)
         return actions
 
@@ -68,7 +79,9 @@ class OutboundMailAdmin(admin.ModelAdmin):
 
     @admin.action(description=_("立即重试所选失败邮件"))
     def retry(self, request: HttpRequest, queryset: QuerySet[OutboundMail]) -> None:
-        ids = list(queryset.filter(status__in=[MailStatus.FAILED, MailStatus.RETRYING]).values_list("pk", flat=True))
+        ids = list(
+            queryset.filter(status__in=[MailStatus.FAILED, MailStatus.RETRYING]).values_list("pk", flat=True)
+        )
         n = services.mail_retry(actor=actor_for(request.user), mail_ids=ids, now=timezone.now())  # type: ignore[arg-type]
         messages.success(request, _("已重新排队 %(n)d 封邮件。") % {"n": n})
 

@@ -133,8 +133,14 @@ class ServiceLevelOut(Schema):
 
 
 def _rate(r: service_level.Rate) -> dict[str, Any]:
-    return {"key": r.key, "label": r.label, "met": r.met, "late": r.late,
-            "rate": float(r.rate) if r.rate is not None else None, "below_target": r.below_target}
+    return {
+        "key": r.key,
+        "label": r.label,
+        "met": r.met,
+        "late": r.late,
+        "rate": float(r.rate) if r.rate is not None else None,
+        "below_target": r.below_target,
+    }
 
 
 @router.get("/service-level", response=ServiceLevelOut, summary="投诉工单处理及时率")
@@ -143,9 +149,12 @@ def service_level_data(request: HttpRequest, q: Query[MonthQuery]) -> dict[str, 
     month = _month(q.month)
     report = service_level.service_level(selectors.reader_scope(actor), month)
     return {
-        "month": months.key(month), "target": float(report.target), "overall": _rate(report.overall),
+        "month": months.key(month),
+        "target": float(report.target),
+        "overall": _rate(report.overall),
         "headline": [_rate(r) for r in report.headline],
-        "by_team": [_rate(r) for r in report.by_team], "by_province": [_rate(r) for r in report.by_province],
+        "by_team": [_rate(r) for r in report.by_team],
+        "by_province": [_rate(r) for r in report.by_province],
         "late": [{"label": o.label, "team": o.team, "province": o.province} for o in report.late],
     }
 
@@ -164,6 +173,15 @@ class MailOut(Schema):
 def outbox(request: HttpRequest) -> list[dict[str, Any]]:
     services.require_mail_admin(actor_of(request))
     rows = OutboundMail.objects.select_related("province").order_by("-month", "pk")[:500]
-    return [{"id": m.pk, "month": months.key(m.month), "email": m.email,
-             "province": m.province.slug if m.province else None, "status": m.status,
-             "attempts": m.attempts, "last_error": m.last_error} for m in rows]
+    return [
+        {
+            "id": m.pk,
+            "month": months.key(m.month),
+            "email": m.email,
+            "province": m.province.slug if m.province else None,
+            "status": m.status,
+            "attempts": m.attempts,
+            "last_error": m.last_error,
+        }
+        for m in rows
+    ]

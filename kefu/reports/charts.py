@@ -65,8 +65,16 @@ def _count_axis(chart: pygal.graph.graph.Graph, values: Sequence[float | None]) 
 
 
 def line(title: str, labels: Sequence[str], values: Sequence[int]) -> bytes:
-    chart = pygal.Line(style=_STYLE, width=640, height=380, x_label_rotation=40, show_dots=True, fill=False,
-                       show_minor_x_labels=len(labels) <= 12, x_labels_major_every=3)
+    chart = pygal.Line(
+        style=_STYLE,
+        width=640,
+        height=380,
+        x_label_rotation=40,
+        show_dots=True,
+        fill=False,
+        show_minor_x_labels=len(labels) <= 12,
+        x_labels_major_every=3,
+    )
     _config(chart, title)
     _count_axis(chart, values)
     chart.x_labels = list(labels)
@@ -74,16 +82,28 @@ def line(title: str, labels: Sequence[str], values: Sequence[int]) -> bytes:
     return _svg(chart)
 
 
-def bars(title: str, labels: Sequence[str], values: Sequence[float | None], *, horizontal: bool = False,
-         target: float | None = None, target_label: str = "") -> bytes:
+def bars(
+    title: str,
+    labels: Sequence[str],
+    values: Sequence[float | None],
+    *,
+    horizontal: bool = False,
+    target: float | None = None,
+    target_label: str = "",
+) -> bytes:
     labels, values = list(labels), list(values)
     if horizontal:
         # pygal draws the first bar at the bottom; a ranking reads from the top.
         labels, values = labels[::-1], values[::-1]
     cls = pygal.HorizontalBar if horizontal else pygal.Bar
     height = max(380, 26 * len(labels) + 110) if horizontal else 380
-    chart = cls(style=_STYLE, width=640, height=height, x_label_rotation=0 if horizontal else 40,
-                truncate_label=TRUNCATE)
+    chart = cls(
+        style=_STYLE,
+        width=640,
+        height=height,
+        x_label_rotation=0 if horizontal else 40,
+        truncate_label=TRUNCATE,
+    )
     if horizontal:
         chart.margin_left = 20 + _cjk_room(labels)
     _config(chart, title)

@@ -40,8 +40,9 @@ class DashboardFilter:
         if first > last:
             first, last = last, first
         if len(months.month_range(first, last)) > MAX_MONTHS:
-            raise ValidationFailed(f"月份范围最多 {MAX_MONTHS} 个月。", f"At most {MAX_MONTHS} months.",
-                                   code="range_too_long")
+            raise ValidationFailed(
+                f"月份范围最多 {MAX_MONTHS} 个月。", f"At most {MAX_MONTHS} months.", code="range_too_long"
+            )
         kind = params.get("kind") or ""
         if kind and kind not in Kind.values:
             raise ValidationFailed("工单类型无效。", "Unknown kind.", code="invalid_kind")
@@ -93,10 +94,19 @@ def trend(scope: Scope, f: DashboardFilter) -> list[tuple[date, int]]:
 
 
 def top_categories(scope: Scope, f: DashboardFilter, limit: int = 10) -> list[tuple[str, int]]:
-    rows = list(_base(scope, f).filter(category__isnull=False).values("category_id").annotate(n=Sum("count"))
-                .order_by("-n", "category_id")[:limit])
-    cats = {c.pk: c for c in Category.objects.filter(pk__in=[r["category_id"] for r in rows]).select_related(
-        "parent__parent")}
+    rows = list(
+        _base(scope, f)
+        .filter(category__isnull=False)
+        .values("category_id")
+        .annotate(n=Sum("count"))
+        .order_by("-n", "category_id")[:limit]
+    )
+    cats = {
+        c.pk: c
+        for c in Category.objects.filter(pk__in=[r["category_id"] for r in rows]).select_related(
+            "parent__parent"
+        )
+    }
     return [(cats[r["category_id"]].path, r["n"]) for r in rows]
 
 

@@ -26,17 +26,23 @@ def load(ctx: DemoContext) -> None:
         user = User.objects.filter(username=username).first()
         if user is not None:
             Recipient.objects.get_or_create(
-                unit_id=_unit_id(unit_code), email=user.email or f"{username}@demo.xinshitong.example",
-                defaults={"name": user.display_name or username, "user": user})
+                unit_id=_unit_id(unit_code),
+                email=user.email or f"{username}@demo.xinshitong.example",
+                defaults={"name": user.display_name or username, "user": user},
+            )
     # The orders of the demo were stamped while it ran, after ctx.now: read up to the real now.
     result = rollup.run(now=timezone.now())
     ctx.out.write(f"  rollup: {result.cells} cells, {result.inserted} rows\n")
     if "filebased" in settings.EMAIL_BACKEND or "locmem" in settings.EMAIL_BACKEND:
         created, sent = services.mail_month_now(actor=None, month=months.previous_month(ctx.now), now=ctx.now)
-        ctx.out.write(f"  report mail for {months.key(months.previous_month(ctx.now))}: "
-                      f"{created} queued, {sent.sent} sent ({settings.EMAIL_BACKEND.rsplit('.', 2)[-2]})\n")
+        ctx.out.write(
+            f"  report mail for {months.key(months.previous_month(ctx.now))}: "
+            f"{created} queued, {sent.sent} sent ({settings.EMAIL_BACKEND.rsplit('.', 2)[-2]})\n"
+        )
     else:
-        ctx.out.write("  report mail not sent by the demo (SMTP backend configured): run manage.py reports_mail\n")
+        ctx.out.write(
+            "  report mail not sent by the demo (SMTP backend configured): run manage.py reports_mail\n"
+        )
 
 
 def _unit_id(code: str) -> int:

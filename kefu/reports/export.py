@@ -32,18 +32,28 @@ def title_of(table: MonthlyTable, scope_label: str) -> str:
 
 def to_xlsx(table: MonthlyTable, *, scope_label: str, generated_at: datetime, scope: Any = None) -> bytes:
     buf = io.BytesIO()
-    wb = xlsxwriter.Workbook(buf, {
-        "in_memory": True,
-        "strings_to_formulas": False,
-        "strings_to_urls": False,
-        "strings_to_numbers": False,
-    })
-    wb.set_properties({"title": title_of(table, scope_label), "author": "Kefu 客服平台", "company": "新视通(4G版)"})
+    wb = xlsxwriter.Workbook(
+        buf,
+        {
+            "in_memory": True,
+            "strings_to_formulas": False,
+            "strings_to_urls": False,
+            "strings_to_numbers": False,
+        },
+    )
+    wb.set_properties(
+        {"title": title_of(table, scope_label), "author": "Kefu 客服平台", "company": "新视通(4G版)"}
+    )
     base = {"font_name": "宋体", "font_size": 10, "border": 1, "valign": "vcenter"}
-    f_title = wb.add_format({"font_name": "宋体", "bold": True, "font_size": 14, "align": "center", "valign": "vcenter"})
-    f_note = wb.add_format({"font_name": "宋体", "font_size": 9, "font_color": "#555555", "text_wrap": True,
-                            "valign": "top"})
-    f_head = wb.add_format({**base, "bold": True, "align": "center", "bg_color": "#DCE6F1", "text_wrap": True})
+    f_title = wb.add_format(
+        {"font_name": "宋体", "bold": True, "font_size": 14, "align": "center", "valign": "vcenter"}
+    )
+    f_note = wb.add_format(
+        {"font_name": "宋体", "font_size": 9, "font_color": "#555555", "text_wrap": True, "valign": "top"}
+    )
+    f_head = wb.add_format(
+        {**base, "bold": True, "align": "center", "bg_color": "#DCE6F1", "text_wrap": True}
+    )
     f_text = wb.add_format({**base, "text_wrap": True})
     f_num = wb.add_format({**base, "num_format": "0"})
     f_sub_text = wb.add_format({**base, "bold": True, "bg_color": "#F2F2F2"})
@@ -63,8 +73,14 @@ def to_xlsx(table: MonthlyTable, *, scope_label: str, generated_at: datetime, sc
 
     merge_text(0, 0, 0, last_col, title_of(table, scope_label), f_title)
     ws.set_row(0, 28)
-    merge_text(1, 0, 1, last_col, RULES_NOTE + f"  生成时间：{generated_at.astimezone(months.REPORT_TZ):%Y-%m-%d %H:%M}",
-               f_note)
+    merge_text(
+        1,
+        0,
+        1,
+        last_col,
+        RULES_NOTE + f"  生成时间：{generated_at.astimezone(months.REPORT_TZ):%Y-%m-%d %H:%M}",
+        f_note,
+    )
     ws.set_row(1, 30)
     head1, head2, body = 2, 3, 4
     merge_text(head1, 0, head1, 2, layout.HEADER_ITEM, f_head)
@@ -105,8 +121,10 @@ def to_xlsx(table: MonthlyTable, *, scope_label: str, generated_at: datetime, sc
             i += 1
             continue
         j = i
-        while j + 1 < len(rows) and rows[j + 1].group_id == row.group_id and rows[j + 1].kind in (
-            layout.LEAF, layout.DIRECT, layout.SUBTOTAL
+        while (
+            j + 1 < len(rows)
+            and rows[j + 1].group_id == row.group_id
+            and rows[j + 1].kind in (layout.LEAF, layout.DIRECT, layout.SUBTOTAL)
         ):
             j += 1
         merge_text(body + i, 1, body + j, 1, row.level2, f_text)
@@ -150,16 +168,21 @@ def _add_chart(wb: xlsxwriter.Workbook, ws: object, table: MonthlyTable, body: i
     if len(provinces) > 1:
         first, last = 3 + provinces[0], 3 + provinces[-1]
         header_row = 2
-        chart.add_series({
-            "name": layout.TOTAL_LABEL,
-            "categories": [sheet, header_row, first, header_row, last],
-            "values": [sheet, body + total_idx, first, body + total_idx, last],
-        })
+        chart.add_series(
+            {
+                "name": layout.TOTAL_LABEL,
+                "categories": [sheet, header_row, first, header_row, last],
+                "values": [sheet, body + total_idx, first, body + total_idx, last],
+            }
+        )
         chart.set_title({"name": "各省投诉/故障工单合计"})
     else:
         col = 3 + (provinces[0] if provinces else 0)
-        group_rows = [i for i, r in enumerate(table.rows)
-                      if r.kind == layout.SUBTOTAL or (r.kind == layout.LEAF and not r.level3)]
+        group_rows = [
+            i
+            for i, r in enumerate(table.rows)
+            if r.kind == layout.SUBTOTAL or (r.kind == layout.LEAF and not r.level3)
+        ]
         # The group rows are not contiguous: chart a small copy on its own sheet.
         data_ws = wb.add_worksheet("图表数据")
         data_ws.write_string(0, 0, "分类2")
@@ -169,11 +192,13 @@ def _add_chart(wb: xlsxwriter.Workbook, ws: object, table: MonthlyTable, body: i
             data_ws.write_number(k, 1, table.rows[i].values[col - 3])
         data_ws.set_column(0, 0, 16)
         n = max(len(group_rows), 1)
-        chart.add_series({
-            "name": table.columns[col - 3].label if table.columns else "",
-            "categories": ["图表数据", 1, 0, n, 0],
-            "values": ["图表数据", 1, 1, n, 1],
-        })
+        chart.add_series(
+            {
+                "name": table.columns[col - 3].label if table.columns else "",
+                "categories": ["图表数据", 1, 0, n, 0],
+                "values": ["图表数据", 1, 1, n, 1],
+            }
+        )
         chart.set_title({"name": "各类投诉/故障工单数"})
     chart.set_legend({"none": True})
     chart.set_size({"width": 900, "height": 320})

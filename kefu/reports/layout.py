@@ -22,12 +22,12 @@ from dataclasses import dataclass, field
 from datetime import date
 
 # Row kinds: stable codes (tests, CSS classes and the Excel writer branch on them).
-LEAF = "leaf"            # a level-3 category, or a level-2 category without children
-DIRECT = "direct"        # orders filed on a level-2 group that has children ("未细分")
-SUBTOTAL = "subtotal"    # level-2 group subtotal
+LEAF = "leaf"  # a level-3 category, or a level-2 category without children
+DIRECT = "direct"  # orders filed on a level-2 group that has children ("未细分")
+SUBTOTAL = "subtotal"  # level-2 group subtotal
 UNCLASSIFIED = "unclassified"
-TOTAL = "total"          # 合计
-KB = "kb"                # 咨询 row
+TOTAL = "total"  # 合计
+KB = "kb"  # 咨询 row
 
 SECTION_LABEL = "投诉/故障"
 SUBTOTAL_LABEL = "小计"
@@ -46,14 +46,14 @@ class CategoryNode:
 
     id: int
     name: str
-    level: int            # 2 or 3 (the level-1 root is the section itself)
+    level: int  # 2 or 3 (the level-1 root is the section itself)
     parent_id: int | None  # for level 3: the level-2 group
     sort: tuple[int, ...] = (0,)
 
 
 @dataclass(frozen=True)
 class Column:
-    key: str               # "national" or the province slug
+    key: str  # "national" or the province slug
     label: str
     province_id: int | None  # None = the national total
 
@@ -94,7 +94,13 @@ class MonthlyTable:
             "month": f"{self.month:%Y-%m}",
             "columns": [{"key": c.key, "label": c.label} for c in self.columns],
             "rows": [
-                {"kind": r.kind, "level1": r.level1, "level2": r.level2, "level3": r.level3, "values": r.values}
+                {
+                    "kind": r.kind,
+                    "level1": r.level1,
+                    "level2": r.level2,
+                    "level3": r.level3,
+                    "values": r.values,
+                }
                 for r in self.rows
             ],
         }
@@ -147,18 +153,31 @@ def build(
         kids = children[group.id]
         if not kids:
             vals = values_of(by_category.get(group.id, {}))
-            rows.append(Row(LEAF, SECTION_LABEL, group.name, "", vals, category_id=group.id, group_id=group.id))
+            rows.append(
+                Row(LEAF, SECTION_LABEL, group.name, "", vals, category_id=group.id, group_id=group.id)
+            )
             total = add(total, vals)
             continue
         subtotal = list(zero)
         for kid in kids:
             vals = values_of(by_category.get(kid.id, {}))
-            rows.append(Row(LEAF, SECTION_LABEL, group.name, kid.name, vals, category_id=kid.id, group_id=group.id))
+            rows.append(
+                Row(LEAF, SECTION_LABEL, group.name, kid.name, vals, category_id=kid.id, group_id=group.id)
+            )
             subtotal = add(subtotal, vals)
         if by_category.get(group.id):
             vals = values_of(by_category[group.id])
-            rows.append(Row(DIRECT, SECTION_LABEL, group.name, DIRECT_LABEL, vals, category_id=group.id,
-                            group_id=group.id))
+            rows.append(
+                Row(
+                    DIRECT,
+                    SECTION_LABEL,
+                    group.name,
+                    DIRECT_LABEL,
+                    vals,
+                    category_id=group.id,
+                    group_id=group.id,
+                )
+            )
             subtotal = add(subtotal, vals)
         rows.append(Row(SUBTOTAL, SECTION_LABEL, group.name, SUBTOTAL_LABEL, subtotal, group_id=group.id))
         total = add(total, subtotal)
@@ -199,8 +218,10 @@ def label_cells(table: MonthlyTable) -> list[list[LabelCell]]:
             i += 1
             continue
         j = i
-        while j + 1 < len(rows) and rows[j + 1].group_id == row.group_id and rows[j + 1].kind in (
-            LEAF, DIRECT, SUBTOTAL
+        while (
+            j + 1 < len(rows)
+            and rows[j + 1].group_id == row.group_id
+            and rows[j + 1].kind in (LEAF, DIRECT, SUBTOTAL)
         ):
             j += 1
         out[i].append(LabelCell(row.level2, rowspan=j - i + 1))

@@ -19,9 +19,16 @@ class MonthlyCount(models.Model):
     """
 
     month = models.DateField(_("月份"))
-    province = models.ForeignKey("org.Province", verbose_name=_("省份"), on_delete=models.PROTECT, related_name="+")
+    province = models.ForeignKey(
+        "org.Province", verbose_name=_("省份"), on_delete=models.PROTECT, related_name="+"
+    )
     category = models.ForeignKey(
-        "tickets.Category", verbose_name=_("分类"), null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+        "tickets.Category",
+        verbose_name=_("分类"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
     )
     kind = models.CharField(_("类型"), max_length=20)
     channel = models.CharField(_("渠道"), max_length=20)
@@ -67,8 +74,13 @@ class Recipient(models.Model):
     name = models.CharField(_("收件人"), max_length=60)
     email = models.EmailField(_("邮箱"))
     user = models.ForeignKey(
-        settings.AUTH_USER_MODEL, verbose_name=_("对应用户"), null=True, blank=True, on_delete=models.SET_NULL,
-        related_name="+", help_text=_("若填写，发送时还须该用户有效且有权查看该范围的报表"),
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("对应用户"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        help_text=_("若填写，发送时还须该用户有效且有权查看该范围的报表"),
     )
     is_active = models.BooleanField(_("启用"), default=True)
     created_at = models.DateTimeField(_("创建时间"), default=timezone.now)
@@ -100,15 +112,26 @@ class OutboundMail(models.Model):
     the same row.
     """
 
-    report = models.CharField(_("报表"), max_length=20, choices=ReportKind.choices, default=ReportKind.MONTHLY)
+    report = models.CharField(
+        _("报表"), max_length=20, choices=ReportKind.choices, default=ReportKind.MONTHLY
+    )
     month = models.DateField(_("月份"))
-    recipient = models.ForeignKey(Recipient, verbose_name=_("收件人"), on_delete=models.PROTECT, related_name="mails")
+    recipient = models.ForeignKey(
+        Recipient, verbose_name=_("收件人"), on_delete=models.PROTECT, related_name="mails"
+    )
     # What was promised when enqueued: None = the national report. Checked again at send time.
     province = models.ForeignKey(
-        "org.Province", verbose_name=_("省份"), null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+        "org.Province",
+        verbose_name=_("省份"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
     )
     email = models.EmailField(_("邮箱"))
-    status = models.CharField(_("状态"), max_length=20, choices=MailStatus.choices, default=MailStatus.PENDING)
+    status = models.CharField(
+        _("状态"), max_length=20, choices=MailStatus.choices, default=MailStatus.PENDING
+    )
     attempts = models.PositiveSmallIntegerField(_("尝试次数"), default=0)
     next_attempt_at = models.DateTimeField(_("下次尝试"), default=timezone.now)
     last_error = models.TextField(_("最近错误"), blank=True)
@@ -116,7 +139,11 @@ class OutboundMail(models.Model):
     sent_at = models.DateTimeField(_("发送时间"), null=True, blank=True)
     created_at = models.DateTimeField(_("创建时间"), default=timezone.now)
     requested_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, verbose_name=_("发起人"), null=True, blank=True, on_delete=models.SET_NULL,
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("发起人"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
         related_name="+",
     )
 

@@ -23,8 +23,13 @@ def last_month(request: HttpRequest) -> dict[str, Any] | None:
     month = months.previous_month(timezone.now())
     table = selectors.monthly_table(aud, month)
     total = table.row(layout.TOTAL).values[0] if aud.national else sum(table.row(layout.TOTAL).values)
-    return {"month_label": months.label(month), "month_key": months.key(month), "scope_label": aud.label,
-            "total": total, "total_label": layout.TOTAL_LABEL}
+    return {
+        "month_label": months.label(month),
+        "month_key": months.key(month),
+        "scope_label": aud.label,
+        "total": total,
+        "total_label": layout.TOTAL_LABEL,
+    }
 
 
 register_home_panel(HomePanel("reports/_home_panel.html", "reports.view", last_month, order=600))

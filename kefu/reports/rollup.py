@@ -39,7 +39,7 @@ Dims = tuple[int | None, str, str, bool]  # category_id, kind, channel, resolved
 
 @dataclass(frozen=True)
 class RollupResult:
-    cells: int        # (month, province) cells recomputed
+    cells: int  # (month, province) cells recomputed
     inserted: int
     updated: int
     deleted: int
@@ -57,8 +57,12 @@ def _raw_counts(month: date, province_ids: Iterable[int] | None) -> dict[int, di
         qs = qs.filter(province_id__in=list(province_ids))
     out: dict[int, dict[Dims, int]] = defaultdict(dict)
     # An order linked to a platform incident counts under 突发事件 (kefu.incidents.reporting).
-    rows = (qs.order_by().annotate(report_category=incident_reporting.report_category())
-            .values("province_id", "report_category", "kind", "channel", "resolved_from_kb").annotate(n=Count("id")))
+    rows = (
+        qs.order_by()
+        .annotate(report_category=incident_reporting.report_category())
+        .values("province_id", "report_category", "kind", "channel", "resolved_from_kb")
+        .annotate(n=Count("id"))
+    )
     for r in rows:
         out[r["province_id"]][(r["report_category"], r["kind"], r["channel"], r["resolved_from_kb"])] = r["n"]
     return out
@@ -83,9 +87,17 @@ def _apply(month: date, province_ids: set[int] | None) -> tuple[int, int, int]:
             row.count = n
             to_update.append(row)
     to_insert = [
-        MonthlyCount(month=month, province_id=p, category_id=dims[0], kind=dims[1], channel=dims[2],
-                     resolved_from_kb=dims[3], count=n)
-        for (p, dims), n in wanted.items() if (p, dims) not in stored
+        MonthlyCount(
+            month=month,
+            province_id=p,
+            category_id=dims[0],
+            kind=dims[1],
+            channel=dims[2],
+            resolved_from_kb=dims[3],
+            count=n,
+        )
+        for (p, dims), n in wanted.items()
+        if (p, dims) not in stored
     ]
     if to_delete:
         MonthlyCount.objects.unscoped(_REASON).filter(pk__in=to_delete).delete()
@@ -103,8 +115,12 @@ def _changed_cells(since: datetime | None, until: datetime) -> dict[date, set[in
     cells: dict[date, set[int]] = defaultdict(set)
     # Also the orders linked to a platform incident since: they move to 突发事件.
     for changed in (qs, incident_reporting.changed_tickets(since, until)):
-        rows = (changed.order_by().annotate(m=TruncMonth("created_at", tzinfo=months.REPORT_TZ))
-                .values_list("m", "province_id").distinct())
+        rows = (
+            changed.order_by()
+            .annotate(m=TruncMonth("created_at", tzinfo=months.REPORT_TZ))
+            .values_list("m", "province_id")
+            .distinct()
+        )
         for m, province_id in rows:
             cells[months.month_of(m) if isinstance(m, datetime) else m.replace(day=1)].add(province_id)
     return cells

@@ -47,10 +47,10 @@ def reader_scope(actor: Any, permission: str = "reports.view") -> Scope:
 class Audience:
     """Whose figures a reader gets: the columns and a label for titles and file names."""
 
-    scope: Scope              # narrowed to the columns shown
+    scope: Scope  # narrowed to the columns shown
     columns: list[Column]
-    label: str                # 全国 / 江苏 …
-    slug: str                 # national / js …
+    label: str  # 全国 / 江苏 …
+    slug: str  # national / js …
     national: bool
 
 
@@ -66,8 +66,13 @@ def audience(scope: Scope, province_slug: str | None = None) -> Audience:
         province = Province.objects.filter(slug=province_slug).first()
         if province is None or not scope.covers(province.pk):
             raise NotFound()
-        return Audience(Scope.provinces([province.pk]), [Column(province.slug, province.name, province.pk)],
-                        province.name, province.slug, False)
+        return Audience(
+            Scope.provinces([province.pk]),
+            [Column(province.slug, province.name, province.pk)],
+            province.name,
+            province.slug,
+            False,
+        )
     if scope.national:
         cols = [Column("national", layout.NATIONAL_LABEL, None)]
         cols += [Column(p.slug, p.name, p.pk) for p in Province.objects.order_by("report_order")]
@@ -75,8 +80,13 @@ def audience(scope: Scope, province_slug: str | None = None) -> Audience:
     provinces = list(provinces_in_scope(scope))
     if not provinces:
         raise NotFound()
-    return Audience(scope, [Column(p.slug, p.name, p.pk) for p in provinces],
-                    "、".join(p.name for p in provinces), "-".join(p.slug for p in provinces), False)
+    return Audience(
+        scope,
+        [Column(p.slug, p.name, p.pk) for p in provinces],
+        "、".join(p.name for p in provinces),
+        "-".join(p.slug for p in provinces),
+        False,
+    )
 
 
 def section_categories(month: date, used_ids: set[int | None]) -> list[layout.CategoryNode]:
@@ -84,7 +94,9 @@ def section_categories(month: date, used_ids: set[int | None]) -> list[layout.Ca
     start = month
     end = months.add_months(month, 1)
     in_force = Q(valid_from__lt=end) & (Q(valid_to__isnull=True) | Q(valid_to__gt=start))
-    under_root = Q(level=2, parent__code=SECTION_ROOT_CODE) | Q(level=3, parent__parent__code=SECTION_ROOT_CODE)
+    under_root = Q(level=2, parent__code=SECTION_ROOT_CODE) | Q(
+        level=3, parent__parent__code=SECTION_ROOT_CODE
+    )
     used = {i for i in used_ids if i is not None}
     nodes = list(Category.objects.filter(under_root & (in_force | Q(pk__in=used))))
     # A retired level-3 node still counted needs its group even if the group itself was retired.
@@ -100,8 +112,7 @@ def section_categories(month: date, used_ids: set[int | None]) -> list[layout.Ca
             g = groups.get(n.parent_id) if n.parent_id is not None else None
             if g is None:
                 continue
-            out.append(layout.CategoryNode(n.pk, n.name, 3, g.pk,
-                                           (g.sort_order, g.pk, n.sort_order, n.pk)))
+            out.append(layout.CategoryNode(n.pk, n.name, 3, g.pk, (g.sort_order, g.pk, n.sort_order, n.pk)))
     return out
 
 
@@ -114,11 +125,15 @@ def monthly_table(aud: Audience, month: date) -> MonthlyTable:
     base = _rollup(aud.scope).filter(month=month).order_by()
     counts = {
         (r["province_id"], r["category_id"]): r["n"]
-        for r in base.filter(kind__in=COUNTED_KINDS).values("province_id", "category_id").annotate(n=Sum("count"))
+        for r in base.filter(kind__in=COUNTED_KINDS)
+        .values("province_id", "category_id")
+        .annotate(n=Sum("count"))
     }
     kb = {
         r["province_id"]: r["n"]
-        for r in base.filter(kind__in=KB_KINDS, resolved_from_kb=True).values("province_id").annotate(n=Sum("count"))
+        for r in base.filter(kind__in=KB_KINDS, resolved_from_kb=True)
+        .values("province_id")
+        .annotate(n=Sum("count"))
     }
     kb = chat_reporting.add_kb_counts(kb, aud.scope, month)  # conversations answered from the knowledge base
     cats = section_categories(month, {c for _p, c in counts})
@@ -131,11 +146,15 @@ def monthly_table_direct(aud: Audience, month: date) -> MonthlyTable:
     base = Ticket.objects.scoped(aud.scope).filter(created_at__gte=start, created_at__lt=end).order_by()
     counts = {
         (r["province_id"], r["category_id"]): r["n"]
-        for r in base.filter(kind__in=COUNTED_KINDS).values("province_id", "category_id").annotate(n=Count("id"))
+        for r in base.filter(kind__in=COUNTED_KINDS)
+        .values("province_id", "category_id")
+        .annotate(n=Count("id"))
     }
     kb = {
         r["province_id"]: r["n"]
-        for r in base.filter(kind__in=KB_KINDS, resolved_from_kb=True).values("province_id").annotate(n=Count("id"))
+        for r in base.filter(kind__in=KB_KINDS, resolved_from_kb=True)
+        .values("province_id")
+        .annotate(n=Count("id"))
     }
     kb = chat_reporting.add_kb_counts(kb, aud.scope, month)
     cats = section_categories(month, {c for _p, c in counts})

@@ -42,6 +42,7 @@ def _user(actor: Actor | None) -> Any:
 
 # -- rollup ---------------------------------------------------------------------------
 
+
 def rollup_run(*, now: datetime) -> rollup.RollupResult:
     return rollup.run(now=now)
 
@@ -51,6 +52,7 @@ def rollup_rebuild(*, month_list: list[date]) -> rollup.RollupResult:
 
 
 # -- recipients' scope ----------------------------------------------------------------
+
 
 def recipient_scope(recipient: Recipient) -> Scope:
     """What ``recipient`` may receive now: its unit's reach, narrowed by its user's rights if it has one."""
@@ -69,8 +71,11 @@ def recipient_scope(recipient: Recipient) -> Scope:
             return Scope.nothing()
         user_scope = selectors.reader_scope(actor)
         if not user_scope.national:
-            scope = (Scope.provinces(scope.province_ids & user_scope.province_ids) if not scope.national
-                     else user_scope)
+            scope = (
+                Scope.provinces(scope.province_ids & user_scope.province_ids)
+                if not scope.national
+                else user_scope
+            )
     return scope
 
 
@@ -103,18 +108,35 @@ def mail_enqueue(*, actor: Actor | None, month: date, now: datetime) -> int:
     with transaction.atomic():
         for recipient in Recipient.objects.filter(is_active=True).select_related("unit").order_by("pk"):
             mail, was_created = OutboundMail.objects.get_or_create(
-                report=ReportKind.MONTHLY, month=month, recipient=recipient,
-                defaults={"province_id": _promised_province(recipient), "email": recipient.email,
-                          "next_attempt_at": now, "created_at": now, "requested_by": _user(actor)},
+                report=ReportKind.MONTHLY,
+                month=month,
+                recipient=recipient,
+                defaults={
+                    "province_id": _promised_province(recipient),
+                    "email": recipient.email,
+                    "next_attempt_at": now,
+                    "created_at": now,
+                    "requested_by": _user(actor),
+                },
             )
             if was_created:
                 created += 1
-                outbox.enqueue(purpose=PURPOSE, key=outbox_key(mail), to=[recipient.email],
-                               data={"outbound_id": mail.pk}, ref=f"reports.outboundmail:{mail.pk}", now=now,
-                               send_after_commit=False)  # mail_month_now / the job send it
+                outbox.enqueue(
+                    purpose=PURPOSE,
+                    key=outbox_key(mail),
+                    to=[recipient.email],
+                    data={"outbound_id": mail.pk},
+                    ref=f"reports.outboundmail:{mail.pk}",
+                    now=now,
+                    send_after_commit=False,
+                )  # mail_month_now / the job send it
         if created:
-            audit.record(actor=_user(actor), verb="reports.mail_enqueued", target=mail,
-                         data={"month": months.key(month), "created": created})
+            audit.record(
+                actor=_user(actor),
+                verb="reports.mail_enqueued",
+                target=mail,
+                data={"month": months.key(month), "created": created},
+            )
     return created
 
 
@@ -126,8 +148,11 @@ def _attachment(mail: OutboundMail, cache: dict[Any, Any], now: datetime) -> tup
         aud = selectors.audience(scope, slug)
         table = selectors.monthly_table(aud, mail.month)
         data = export.to_xlsx(table, scope_label=aud.label, generated_at=now, scope=aud.scope)
-        cache[key] = (f"新视通投诉故障月报_{months.key(mail.month)}_{aud.label}.xlsx", data,
-                      export.title_of(table, aud.label))
+        cache[key] = (
+            f"新视通投诉故障月报_{months.key(mail.month)}_{aud.label}.xlsx",
+            data,
+            export.title_of(table, aud.label),
+        )
     return cache[key]  # type: ignore[no-any-return]
 
 
@@ -144,8 +169,9 @@ def render_monthly(row: OutboxMail, cache: dict[Any, Any]) -> outbox.Message:
         mail.email = mail.recipient.email
         OutboundMail.objects.filter(pk=mail.pk).update(email=mail.email)
     name, data, subject = _attachment(mail, cache, timezone.now())
-    return outbox.Message(subject=subject, body=_body(mail, subject), to=[mail.email],
-                          attachments=[(name, data, XLSX)])
+    return outbox.Message(
+        subject=subject, body=_body(mail, subject), to=[mail.email], attachments=[(name, data, XLSX)]
+    )
 
 
 def mirror_status(row: OutboxMail) -> None:
@@ -153,16 +179,29 @@ def mirror_status(row: OutboxMail) -> None:
     mail = _ledger(row)
     status: str = row.status  # the two status lists share their values
     OutboundMail.objects.filter(pk=mail.pk).update(
-        status=status, attempts=row.attempts, last_error=row.last_error, sent_at=row.sent_at,
-        next_attempt_at=row.next_attempt_at, claimed_at=row.claimed_at)
-    verbs: dict[str, str] = {MailStatus.SENT: "reports.mail_sent", MailStatus.CANCELLED: "reports.mail_cancelled",
-                             MailStatus.FAILED: "reports.mail_failed", MailStatus.RETRYING: "reports.mail_retry",
-                             MailStatus.PENDING: "reports.mail_requeued"}
+        status=status,
+        attempts=row.attempts,
+        last_error=row.last_error,
+        sent_at=row.sent_at,
+        next_attempt_at=row.next_attempt_at,
+        claimed_at=row.claimed_at,
+    )
+    verbs: dict[str, str] = {
+        MailStatus.SENT: "reports.mail_sent",
+        MailStatus.CANCELLED: "reports.mail_cancelled",
+        MailStatus.FAILED: "reports.mail_failed",
+        MailStatus.RETRYING: "reports.mail_retry",
+        MailStatus.PENDING: "reports.mail_requeued",
+    }
     verb = verbs.get(status)
     if verb:
-        audit.record(actor=None, verb=verb, target=mail,
-                     data={"month": months.key(mail.month), "email": mail.email, "attempts": row.attempts},
-                     province_code=mail.province.code if mail.province else "")
+        audit.record(
+            actor=None,
+            verb=verb,
+            target=mail,
+            data={"month": months.key(mail.month), "email": mail.email, "attempts": row.attempts},
+            province_code=mail.province.code if mail.province else "",
+        )
 
 
 outbox.register(PURPOSE, _("月报表邮件"), render=render_monthly, on_status=mirror_status)
@@ -186,11 +225,16 @@ def require_mail_admin(actor: Actor) -> None:
     """The outbox lists every province's recipients: an HQ (national) administrator's tool."""
     actor.require("reports.mail")
     if not selectors.reader_scope(actor, "reports.mail").national:
-        raise Forbidden("报表邮件由集团(全国)管理员管理。", "Report mail is managed by national administrators.",
-                        code="national_only")
+        raise Forbidden(
+            "报表邮件由集团(全国)管理员管理。",
+            "Report mail is managed by national administrators.",
+            code="national_only",
+        )
 
 
-def mail_retry(*, actor: Actor | None, mail_ids: list[int] | None, now: datetime, month: date | None = None) -> int:
+def mail_retry(
+    *, actor: Actor | None, mail_ids: list[int] | None, now: datetime, month: date | None = None
+) -> int:
     """Put failed (or retrying) report mails back to pending now, through the outbox. ``None`` = every one.
 
     ``actor=None`` is the operator's command on the server (``reports_mail --retry-failed``).
@@ -203,8 +247,9 @@ def mail_retry(*, actor: Actor | None, mail_ids: list[int] | None, now: datetime
     if month is not None:
         ledger = ledger.filter(month=month)
     keys = [outbox_key(m) for m in ledger]
-    rows = OutboxMail.objects.filter(purpose=PURPOSE, key__in=keys,
-                                     status__in=[OutboxStatus.FAILED, OutboxStatus.RETRYING])
+    rows = OutboxMail.objects.filter(
+        purpose=PURPOSE, key__in=keys, status__in=[OutboxStatus.FAILED, OutboxStatus.RETRYING]
+    )
     return outbox.retry(actor=_user(actor), queryset=rows, now=now)
 
 
@@ -221,6 +266,7 @@ def recipients_seed(*, domain: str = "demo.xinshitong.example") -> int:
     for unit in Unit.objects.filter(Q(kind=Unit.Kind.HQ_SERVICE) | Q(kind=Unit.Kind.PROVINCE_BRANCH)):
         name = "集团客户服务部统计" if unit.province_id is None else f"{unit.name}客服"
         _, was_created = Recipient.objects.get_or_create(
-            unit=unit, email=f"report-{unit.code}@{domain}", defaults={"name": name})
+            unit=unit, email=f"report-{unit.code}@{domain}", defaults={"name": name}
+        )
         created += int(was_created)
     return created

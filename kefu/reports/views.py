@@ -46,19 +46,29 @@ def _provinces_for(actor: Any) -> list[Province]:
 
 # -- monthly report --------------------------------------------------------------------
 
+
 @actor_required("reports.view")
 def monthly(request: HttpRequest, province: str | None = None) -> HttpResponse:
     actor = actor_of(request)
     aud = selectors.audience(selectors.reader_scope(actor), province)
     month = _month(request)
     table = selectors.monthly_table(aud, month)
-    return render(request, "reports/monthly.html", {
-        "table": table, "rows": list(zip(table.rows, layout.label_cells(table), strict=True)),
-        "aud": aud, "month": month, "month_key": months.key(month),
-        "month_label": months.label(month), "title": export.title_of(table, aud.label),
-        "provinces": _provinces_for(actor), "province": province or "",
-        "national_reader": selectors.reader_scope(actor).national,
-    })
+    return render(
+        request,
+        "reports/monthly.html",
+        {
+            "table": table,
+            "rows": list(zip(table.rows, layout.label_cells(table), strict=True)),
+            "aud": aud,
+            "month": month,
+            "month_key": months.key(month),
+            "month_label": months.label(month),
+            "title": export.title_of(table, aud.label),
+            "provinces": _provinces_for(actor),
+            "province": province or "",
+            "national_reader": selectors.reader_scope(actor).national,
+        },
+    )
 
 
 def _export(request: HttpRequest, province: str | None, fmt: str) -> HttpResponse:
@@ -90,10 +100,12 @@ def export_csv(request: HttpRequest, province: str | None = None) -> HttpRespons
 
 # -- dashboard ---------------------------------------------------------------------------
 
+
 def _filter(request: HttpRequest) -> dashboard.DashboardFilter:
     actor = actor_of(request)
-    return dashboard.DashboardFilter.parse(request.GET, scope=selectors.reader_scope(actor),
-                                           today_month=months.month_of(timezone.now()))
+    return dashboard.DashboardFilter.parse(
+        request.GET, scope=selectors.reader_scope(actor), today_month=months.month_of(timezone.now())
+    )
 
 
 @actor_required("reports.view")
@@ -102,31 +114,51 @@ def dashboard_page(request: HttpRequest) -> HttpResponse:
     f = _filter(request)
     scope = selectors.reader_scope(actor)
     trend = dashboard.trend(scope, f)
-    sl = service_level.service_level(scope if f.province is None else _narrow(scope, f.province), f.last,
-                                     late_limit=0)
+    sl = service_level.service_level(
+        scope if f.province is None else _narrow(scope, f.province), f.last, late_limit=0
+    )
     query = f.query()
-    chat = chat_reporting.summary(scope if f.province is None else _narrow(scope, f.province), f.first,
-                                  months.add_months(f.last, 1) - timedelta(days=1))
-    return render(request, "reports/dashboard.html", {
-        "chat": chat, "chat_satisfaction": chat_reporting.satisfaction(chat),
-        "f": f, "chart_qs": urlencode(query), "trend": [(months.key(m), n) for m, n in trend],
-        "trend_total": sum(n for _m, n in trend),
-        "top": dashboard.top_categories(scope, f), "ranking": dashboard.province_ranking(scope, f),
-        "sl": sl, "kinds": Kind.choices, "channels": Channel.choices,
-        "categories": _filter_categories(),
-        "provinces": _provinces_for(actor), "national_reader": scope.national,
-        "month_from": months.key(f.first), "month_to": months.key(f.last),
-        # Issue #10: inspections and phrase-check figures of the same months and scope.
-        "quality": quality_reporting.summary(scope if f.province is None else _narrow(scope, f.province),
-                                             f.first, f.last),
-    })
+    chat = chat_reporting.summary(
+        scope if f.province is None else _narrow(scope, f.province),
+        f.first,
+        months.add_months(f.last, 1) - timedelta(days=1),
+    )
+    return render(
+        request,
+        "reports/dashboard.html",
+        {
+            "chat": chat,
+            "chat_satisfaction": chat_reporting.satisfaction(chat),
+            "f": f,
+            "chart_qs": urlencode(query),
+            "trend": [(months.key(m), n) for m, n in trend],
+            "trend_total": sum(n for _m, n in trend),
+            "top": dashboard.top_categories(scope, f),
+            "ranking": dashboard.province_ranking(scope, f),
+            "sl": sl,
+            "kinds": Kind.choices,
+            "channels": Channel.choices,
+            "categories": _filter_categories(),
+            "provinces": _provinces_for(actor),
+            "national_reader": scope.national,
+            "month_from": months.key(f.first),
+            "month_to": months.key(f.last),
+            # Issue #10: inspections and phrase-check figures of the same months and scope.
+            "quality": quality_reporting.summary(
+                scope if f.province is None else _narrow(scope, f.province), f.first, f.last
+            ),
+        },
+    )
 
 
 def _filter_categories() -> list[Category]:
     """The 投诉/故障 categories in force today (a retired one is reached through the monthly table)."""
     today = timezone.localdate()
-    qs = Category.objects.filter(Q(code=selectors.SECTION_ROOT_CODE) | Q(parent__code=selectors.SECTION_ROOT_CODE)
-                                 | Q(parent__parent__code=selectors.SECTION_ROOT_CODE))
+    qs = Category.objects.filter(
+        Q(code=selectors.SECTION_ROOT_CODE)
+        | Q(parent__code=selectors.SECTION_ROOT_CODE)
+        | Q(parent__parent__code=selectors.SECTION_ROOT_CODE)
+    )
     qs = qs.filter(valid_from__lte=today).filter(Q(valid_to__isnull=True) | Q(valid_to__gt=today))
 
     def key(c: Category) -> tuple[int, int, int]:
@@ -158,17 +190,29 @@ def chart(request: HttpRequest, name: str) -> HttpResponse:
         svg = charts.line(_("月度工单量趋势"), [months.key(m) for m, _n in data], [n for _m, n in data])
     elif name == "top":
         top = dashboard.top_categories(scope, f)
-        svg = charts.bars(_("工单最多的分类"), [label.split(" / ", 1)[-1] for label, _n in top], [n for _l, n in top],
-                          horizontal=True)
+        svg = charts.bars(
+            _("工单最多的分类"),
+            [label.split(" / ", 1)[-1] for label, _n in top],
+            [n for _l, n in top],
+            horizontal=True,
+        )
     elif name == "ranking":
         ranking = dashboard.province_ranking(scope, f)
-        svg = charts.bars(_("各省工单量排名"), [p for p, _n in ranking], [n for _p, n in ranking], horizontal=True)
+        svg = charts.bars(
+            _("各省工单量排名"), [p for p, _n in ranking], [n for _p, n in ranking], horizontal=True
+        )
     else:
-        sl = service_level.service_level(scope if f.province is None else _narrow(scope, f.province), f.last,
-                                         late_limit=0)
+        sl = service_level.service_level(
+            scope if f.province is None else _narrow(scope, f.province), f.last, late_limit=0
+        )
         rates = [r for r in sl.by_province if r.rate is not None]
-        svg = charts.bars(_("投诉工单处理及时率(%)"), [r.label for r in rates], [float(r.rate or 0) for r in rates],
-                          target=float(sl.target), target_label=_("目标 ≥ %(t)s%%") % {"t": sl.target})
+        svg = charts.bars(
+            _("投诉工单处理及时率(%)"),
+            [r.label for r in rates],
+            [float(r.rate or 0) for r in rates],
+            target=float(sl.target),
+            target_label=_("目标 ≥ %(t)s%%") % {"t": sl.target},
+        )
     response = HttpResponse(svg, content_type="image/svg+xml; charset=utf-8")
     # The SVG carries pygal's own styles; this response, and only it, may use them.
     response["Content-Security-Policy"] = charts.SVG_CSP
@@ -178,35 +222,54 @@ def chart(request: HttpRequest, name: str) -> HttpResponse:
 
 # -- service level -------------------------------------------------------------------------
 
+
 @actor_required("reports.view")
 def service_level_page(request: HttpRequest) -> HttpResponse:
     actor = actor_of(request)
     month = _month(request)
     report = service_level.service_level(selectors.reader_scope(actor), month)
-    return render(request, "reports/service_level.html", {
-        "report": report, "month_key": months.key(month), "month_label": months.label(month),
-    })
+    return render(
+        request,
+        "reports/service_level.html",
+        {
+            "report": report,
+            "month_key": months.key(month),
+            "month_label": months.label(month),
+        },
+    )
 
 
 # -- mail ----------------------------------------------------------------------------------------
+
 
 @actor_required("reports.mail")
 def mail_page(request: HttpRequest) -> HttpResponse:
     services.require_mail_admin(actor_of(request))
     if request.method == "POST":
         month = months.parse_month(request.POST.get("month"), default=_default_month())
-        created, result = services.mail_month_now(actor=actor_of(request), month=month,
-                                                  now=timezone.now())
-        messages.success(request, _("已生成 %(created)d 封，发送成功 %(sent)d 封，失败 %(failed)d 封，取消 %(cancelled)d 封。")
-                         % {"created": created, **result.as_dict()})
+        created, result = services.mail_month_now(actor=actor_of(request), month=month, now=timezone.now())
+        messages.success(
+            request,
+            _("已生成 %(created)d 封，发送成功 %(sent)d 封，失败 %(failed)d 封，取消 %(cancelled)d 封。")
+            % {"created": created, **result.as_dict()},
+        )
         return redirect("reports:mail")
-    mails = OutboundMail.objects.select_related("recipient__unit", "province").order_by("-month", "status", "pk")[:300]
-    return render(request, "reports/mail.html", {
-        "mails": mails, "recipients": Recipient.objects.select_related("unit").count(),
-        "failed": OutboundMail.objects.filter(status__in=[MailStatus.FAILED, MailStatus.RETRYING]).count(),
-        "default_month": months.key(_default_month()),
-        "checkpoint": RollupCheckpoint.objects.filter(name="monthly_counts").first(),
-    })
+    mails = OutboundMail.objects.select_related("recipient__unit", "province").order_by(
+        "-month", "status", "pk"
+    )[:300]
+    return render(
+        request,
+        "reports/mail.html",
+        {
+            "mails": mails,
+            "recipients": Recipient.objects.select_related("unit").count(),
+            "failed": OutboundMail.objects.filter(
+                status__in=[MailStatus.FAILED, MailStatus.RETRYING]
+            ).count(),
+            "default_month": months.key(_default_month()),
+            "checkpoint": RollupCheckpoint.objects.filter(name="monthly_counts").first(),
+        },
+    )
 
 
 @require_POST
@@ -215,5 +278,7 @@ def mail_retry(request: HttpRequest) -> HttpResponse:
     services.require_mail_admin(actor_of(request))
     n = services.mail_retry(actor=actor_of(request), mail_ids=None, now=timezone.now())
     result = services.mail_send_due(now=timezone.now())
-    messages.success(request, _("已重新排队 %(n)d 封，发送成功 %(sent)d 封。") % {"n": n, "sent": result.sent})
+    messages.success(
+        request, _("已重新排队 %(n)d 封，发送成功 %(sent)d 封。") % {"n": n, "sent": result.sent}
+    )
     return redirect("reports:mail")

@@ -42,8 +42,18 @@ class HolidayAdmin(AuditedAdmin):
 
 @admin.register(Policy)
 class PolicyAdmin(AuditedAdmin):
-    list_display = ("name", "target", "ticket_kind", "team_kind", "duration_minutes", "counting", "calendar",
-                    "warn_ratio", "on_time_target", "is_active")
+    list_display = (
+        "name",
+        "target",
+        "ticket_kind",
+        "team_kind",
+        "duration_minutes",
+        "counting",
+        "calendar",
+        "warn_ratio",
+        "on_time_target",
+        "is_active",
+    )
     list_filter = ("target", "team_kind", "counting", "is_active")
 
 
@@ -53,13 +63,34 @@ class _ReadOnly(ReadOnlyAdmin, ScopedAdmin):
 
 @admin.register(Clock)
 class ClockAdmin(_ReadOnly):
-    list_display = ("owner_type", "owner_id", "kind", "ticket_kind", "team", "province", "status", "outcome",
-                    "started_at", "due_at", "warned_at", "breached_at")
+    list_display = (
+        "owner_type",
+        "owner_id",
+        "kind",
+        "ticket_kind",
+        "team",
+        "province",
+        "status",
+        "outcome",
+        "started_at",
+        "due_at",
+        "warned_at",
+        "breached_at",
+    )
     list_filter = ("kind", "status", "outcome", "ticket_kind")
     search_fields = ("owner_type", "owner_id")
 
 
 @admin.register(Notice)
 class NoticeAdmin(_ReadOnly):
-    list_display = ("created_at", "kind", "clock_kind", "team", "province", "owner_type", "owner_id", "due_at")
+    list_display = (
+        "created_at",
+        "kind",
+        "clock_kind",
+        "team",
+        "province",
+        "owner_type",
+        "owner_id",
+        "due_at",
+    )
     list_filter = ("kind", "clock_kind")

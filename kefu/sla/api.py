@@ -22,7 +22,9 @@ router = Router(tags=["sla"])
 class RatesQuery(Schema):
     month: str | None = Field(None, max_length=7, description="YYYY-MM")
     group: str | None = Field(None, max_length=20, description="team | province | ticket_kind")
-    ticket_kind: str = Field("complaint", max_length=30, description="工单类型；空串表示全部 / '' = every kind")
+    ticket_kind: str = Field(
+        "complaint", max_length=30, description="工单类型；空串表示全部 / '' = every kind"
+    )
 
 
 class SlaRateOut(Schema):
@@ -128,13 +130,25 @@ def _clock_rows(infos: list[ClockInfo]) -> list[dict[str, Any]]:
     out = []
     for row in selectors.annotate_links(infos):
         c, info = row["clock"], row["info"]
-        out.append({
-            "id": c.pk, "owner_type": c.owner_type, "owner_id": c.owner_id, "owner_label": row["label"],
-            "owner_url": row["url"], "kind": c.kind, "ticket_kind": c.ticket_kind, "team": c.team.code,
-            "province": c.province.code if c.province else None, "status": c.status, "state": info.state,
-            "started_at": c.started_at, "due_at": c.due_at, "service_seconds_left": info.service_seconds_left,
-            "seconds_left": info.seconds_left,
-        })
+        out.append(
+            {
+                "id": c.pk,
+                "owner_type": c.owner_type,
+                "owner_id": c.owner_id,
+                "owner_label": row["label"],
+                "owner_url": row["url"],
+                "kind": c.kind,
+                "ticket_kind": c.ticket_kind,
+                "team": c.team.code,
+                "province": c.province.code if c.province else None,
+                "status": c.status,
+                "state": info.state,
+                "started_at": c.started_at,
+                "due_at": c.due_at,
+                "service_seconds_left": info.service_seconds_left,
+                "seconds_left": info.seconds_left,
+            }
+        )
     return out
 
 
@@ -144,14 +158,34 @@ def rates(request: HttpRequest, params: Query[RatesQuery]) -> dict[str, Any]:
     now = timezone.now()
     month = parse_month(params.month, now)
     group = parse_group(params.group)
-    rows = rates_mod.on_time_rates(actor.scope, month=month, now=now, group_by=group,
-                                   ticket_kind=params.ticket_kind, where=selectors.visible(actor))
+    rows = rates_mod.on_time_rates(
+        actor.scope,
+        month=month,
+        now=now,
+        group_by=group,
+        ticket_kind=params.ticket_kind,
+        where=selectors.visible(actor),
+    )
     return {
-        "month": month, "group": group, "ticket_kind": params.ticket_kind,
-        "rows": [{"key": str(r.key), "label": r.label, "accepted": r.counts.accepted, "on_time": r.counts.on_time,
-                  "late": r.counts.late, "pending": r.counts.pending, "rate": r.rate,
-                  "projected_rate": r.projected_rate, "projected_volume": r.projected_volume,
-                  "late_allowance": r.late_allowance, "target": r.target} for r in rows],
+        "month": month,
+        "group": group,
+        "ticket_kind": params.ticket_kind,
+        "rows": [
+            {
+                "key": str(r.key),
+                "label": r.label,
+                "accepted": r.counts.accepted,
+                "on_time": r.counts.on_time,
+                "late": r.counts.late,
+                "pending": r.counts.pending,
+                "rate": r.rate,
+                "projected_rate": r.projected_rate,
+                "projected_volume": r.projected_volume,
+                "late_allowance": r.late_allowance,
+                "target": r.target,
+            }
+            for r in rows
+        ],
     }
 
 
@@ -170,20 +204,45 @@ def at_risk(request: HttpRequest) -> list[dict[str, Any]]:
 @router.get("/notices", response=list[NoticeOut], summary="时限提醒 / Warnings and breaches")
 def notices(request: HttpRequest) -> list[dict[str, Any]]:
     actor = _actor(request)
-    return [{"id": n.pk, "kind": n.kind, "clock_kind": n.clock_kind, "owner_type": n.owner_type,
-             "owner_id": n.owner_id, "owner_label": row["label"], "owner_url": row["url"], "team": n.team.code,
-             "province": n.province.code if n.province else None, "due_at": n.due_at, "created_at": n.created_at}
-            for row in selectors.notice_rows(selectors.notices_for(actor)) for n in [row["notice"]]]
+    return [
+        {
+            "id": n.pk,
+            "kind": n.kind,
+            "clock_kind": n.clock_kind,
+            "owner_type": n.owner_type,
+            "owner_id": n.owner_id,
+            "owner_label": row["label"],
+            "owner_url": row["url"],
+            "team": n.team.code,
+            "province": n.province.code if n.province else None,
+            "due_at": n.due_at,
+            "created_at": n.created_at,
+        }
+        for row in selectors.notice_rows(selectors.notices_for(actor))
+        for n in [row["notice"]]
+    ]
 
 
 @router.get("/policies", response=list[PolicyOut], summary="时限策略 / Policies")
 def policies(request: HttpRequest) -> list[dict[str, Any]]:
     _actor(request)
-    return [{"code": p.code, "name": p.name, "target": p.target, "ticket_kind": p.ticket_kind,
-             "team_kind": p.team_kind, "duration_minutes": p.duration_minutes, "counting": p.counting,
-             "calendar": p.calendar.code, "pause_statuses": list(p.pause_statuses or []),
-             "warn_ratio": float(p.warn_ratio), "on_time_target": float(p.on_time_target), "rule_ref": p.rule_ref}
-            for p in selectors.policies_and_calendars()["policies"]]
+    return [
+        {
+            "code": p.code,
+            "name": p.name,
+            "target": p.target,
+            "ticket_kind": p.ticket_kind,
+            "team_kind": p.team_kind,
+            "duration_minutes": p.duration_minutes,
+            "counting": p.counting,
+            "calendar": p.calendar.code,
+            "pause_statuses": list(p.pause_statuses or []),
+            "warn_ratio": float(p.warn_ratio),
+            "on_time_target": float(p.on_time_target),
+            "rule_ref": p.rule_ref,
+        }
+        for p in selectors.policies_and_calendars()["policies"]
+    ]
 
 
 @router.get("/calendars", response=CalendarsOut, summary="服务日历与节假日 / Calendars and holidays")
@@ -191,10 +250,22 @@ def calendars(request: HttpRequest) -> dict[str, Any]:
     _actor(request)
     data = selectors.policies_and_calendars()
     return {
-        "calendars": [{"code": c.code, "name": c.name, "timezone": c.timezone,
-                       "observes_holidays": c.observes_holidays,
-                       "hours": [{"weekday": h.weekday, "opens": h.opens.strftime("%H:%M"),
-                                  "closes": h.closes.strftime("%H:%M")} for h in c.hours.all()]}
-                      for c in data["calendars"]],
+        "calendars": [
+            {
+                "code": c.code,
+                "name": c.name,
+                "timezone": c.timezone,
+                "observes_holidays": c.observes_holidays,
+                "hours": [
+                    {
+                        "weekday": h.weekday,
+                        "opens": h.opens.strftime("%H:%M"),
+                        "closes": h.closes.strftime("%H:%M"),
+                    }
+                    for h in c.hours.all()
+                ],
+            }
+            for c in data["calendars"]
+        ],
         "holidays": [{"date": h.date, "kind": h.kind, "name": h.name} for h in data["holidays"]],
     }

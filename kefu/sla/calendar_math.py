@@ -154,8 +154,13 @@ class Deadlines:
 
 
 def deadlines(
-    spec: CalendarSpec, *, now: datetime, remaining_seconds: int, budget_seconds: int,
-    warn_ratio: float, service_hours: bool,
+    spec: CalendarSpec,
+    *,
+    now: datetime,
+    remaining_seconds: int,
+    budget_seconds: int,
+    warn_ratio: float,
+    service_hours: bool,
 ) -> Deadlines:
     """Due and warning instants for a clock (re)starting at ``now`` with ``remaining_seconds`` left.
 

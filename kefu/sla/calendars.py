@@ -27,7 +27,10 @@ def spec_for(calendar: ServiceCalendar) -> CalendarSpec:
         holidays = frozenset(d for d, k in rows if k == Holiday.Kind.OFF)
         workdays = frozenset(d for d, k in rows if k == Holiday.Kind.WORKDAY)
     return CalendarSpec(
-        tz=calendar.timezone, hours=tuple(hours), holidays=holidays, workdays=workdays,
+        tz=calendar.timezone,
+        hours=tuple(hours),
+        holidays=holidays,
+        workdays=workdays,
         workday_hours=hours[0] or next((h for h in hours if h), None),
     )
 

@@ -51,12 +51,26 @@ def bars(rows: list[RateRow], *, width: float = 480, row_height: float = 22) -> 
         css = "bar-none" if row.rate is None else ("bar-bad" if row.below_target else "bar-ok")
         out.append(Bar(label=row.label, y=i * row_height, width=w, proj_x=proj, rate=row.rate, css=css))
     target = rows[0].target if rows else 98.0
-    return {"bars": out, "width": width, "height": max(row_height, len(rows) * row_height), "row_height": row_height,
-            "target_x": x(target), "target": target, "axis_min": lo, "ticks": [(int(t), x(t)) for t in _ticks(lo)]}
+    return {
+        "bars": out,
+        "width": width,
+        "height": max(row_height, len(rows) * row_height),
+        "row_height": row_height,
+        "target_x": x(target),
+        "target": target,
+        "axis_min": lo,
+        "ticks": [(int(t), x(t)) for t in _ticks(lo)],
+    }
 
 
-def line(series: list[tuple[date, Counts, float | None]], *, days_in_month: int, target: float = 98.0,
-         width: float = 480, height: float = 160) -> dict[str, object]:
+def line(
+    series: list[tuple[date, Counts, float | None]],
+    *,
+    days_in_month: int,
+    target: float = 98.0,
+    width: float = 480,
+    height: float = 160,
+) -> dict[str, object]:
     lo = axis_min([rate for _d, _c, rate in series])
     scale = _scale(lo, height)
     step = width / max(1, days_in_month - 1)
@@ -65,5 +79,11 @@ def line(series: list[tuple[date, Counts, float | None]], *, days_in_month: int,
         return round(height - scale(rate), 1)
 
     points = [(round(i * step, 1), y(rate)) for i, (_d, _c, rate) in enumerate(series) if rate is not None]
-    return {"points": " ".join(f"{px},{py}" for px, py in points), "width": width, "height": height,
-            "target_y": y(target), "axis_min": int(lo), "last": points[-1] if points else None}
+    return {
+        "points": " ".join(f"{px},{py}" for px, py in points),
+        "width": width,
+        "height": height,
+        "target_y": y(target),
+        "axis_min": int(lo),
+        "last": points[-1] if points else None,
+    }

@@ -20,7 +20,9 @@ def load(ctx: Any) -> None:
     first = (
         Clock.objects.unscoped("demo replay of the sweep")
         .filter(next_check_at__isnull=False, status=Clock.Status.RUNNING)
-        .order_by("next_check_at").values_list("next_check_at", flat=True).first()
+        .order_by("next_check_at")
+        .values_list("next_check_at", flat=True)
+        .first()
     )
     total = SweepResult()
     if first is not None and first < ctx.now:
@@ -33,8 +35,10 @@ def load(ctx: Any) -> None:
             done += 1
             ctx.progress("sla sweep replay", min(done, steps), steps)
     _add(total, sweep(now=ctx.now))
-    ctx.out.write(f"  sla: {total.warned} warned, {total.breached} breached, "
-                  f"{total.handled} auto-accepted, {total.failed} failed\n")
+    ctx.out.write(
+        f"  sla: {total.warned} warned, {total.breached} breached, "
+        f"{total.handled} auto-accepted, {total.failed} failed\n"
+    )
 
 
 def _add(total: SweepResult, one: SweepResult) -> None:

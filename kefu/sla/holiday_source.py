@@ -71,19 +71,36 @@ def refresh(*, since_year: int, actor: Any = None) -> dict[str, int]:
         if row is None:
             row = Holiday.objects.create(date=day, kind=kind, name=name[:40])
             created += 1
-            audit.record(actor=actor, verb="sla.holiday_synced", target=row,
-                         data={"date": day.isoformat(), "kind": kind, "name": name, "change": "added"})
+            audit.record(
+                actor=actor,
+                verb="sla.holiday_synced",
+                target=row,
+                data={"date": day.isoformat(), "kind": kind, "name": name, "change": "added"},
+            )
         elif (row.kind, row.name) != (kind, name[:40]):
             before = {"kind": row.kind, "name": row.name}
             row.kind, row.name = kind, name[:40]
             row.save(update_fields=["kind", "name"])
             changed += 1
-            audit.record(actor=actor, verb="sla.holiday_synced", target=row,
-                         data={"date": day.isoformat(), "kind": kind, "name": name, "change": "changed",
-                               "before": before})
+            audit.record(
+                actor=actor,
+                verb="sla.holiday_synced",
+                target=row,
+                data={
+                    "date": day.isoformat(),
+                    "kind": kind,
+                    "name": name,
+                    "change": "changed",
+                    "before": before,
+                },
+            )
     for row in existing.values():  # in a covered year, but not in the notice
-        audit.record(actor=actor, verb="sla.holiday_synced", target=row,
-                     data={"date": row.date.isoformat(), "kind": row.kind, "name": row.name, "change": "removed"})
+        audit.record(
+            actor=actor,
+            verb="sla.holiday_synced",
+            target=row,
+            data={"date": row.date.isoformat(), "kind": row.kind, "name": row.name, "change": "removed"},
+        )
         row.delete()
         removed += 1
     return {"years": len(years), "created": created, "changed": changed, "removed": removed}
@@ -103,15 +120,22 @@ def alert_if_missing(today: date, hq_emails: list[str]) -> int | None:
     year = missing_year(today)
     if year is None:
         return None
-    log.warning("holiday calendar: no %s holidays in chinese_calendar %s nor confirmed in the table",
-                year, getattr(chinese_calendar, "__version__", "?"))
+    log.warning(
+        "holiday calendar: no %s holidays in chinese_calendar %s nor confirmed in the table",
+        year,
+        getattr(chinese_calendar, "__version__", "?"),
+    )
     if hq_emails:
         outbox.enqueue(
-            purpose=MISSING_MAIL, key=str(year), to=hq_emails,
+            purpose=MISSING_MAIL,
+            key=str(year),
+            to=hq_emails,
             subject=f"[新视通] {year} 年节假日安排尚未载入，时限计算按周末处理",
-            body=(f"{year} 年的节假日与调休安排尚未载入(chinese_calendar 包中没有，后台也没有确认的记录)。\n"
-                  "在载入之前，时限计算把该年的法定节假日当作工作日。请升级 chinesecalendar 包后运行同步，"
-                  "或在后台“节假日与调休”中录入国务院办公厅通知的安排。\n"),
+            body=(
+                f"{year} 年的节假日与调休安排尚未载入(chinese_calendar 包中没有，后台也没有确认的记录)。\n"
+                "在载入之前，时限计算把该年的法定节假日当作工作日。请升级 chinesecalendar 包后运行同步，"
+                "或在后台“节假日与调休”中录入国务院办公厅通知的安排。\n"
+            ),
         )
     return year
 

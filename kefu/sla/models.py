@@ -24,7 +24,8 @@ class ServiceCalendar(models.Model):
     name = models.CharField(_("名称"), max_length=60)
     timezone = models.CharField(_("时区"), max_length=40, default="Asia/Shanghai")
     observes_holidays = models.BooleanField(
-        _("遵循法定节假日与调休"), default=False,
+        _("遵循法定节假日与调休"),
+        default=False,
         help_text=_("勾选后，法定节假日不计服务时间，调休上班日按周一的服务时段计算"),
     )
 
@@ -54,8 +55,9 @@ class ServiceHours(models.Model):
         SAT = 5, _("周六")
         SUN = 6, _("周日")
 
-    calendar = models.ForeignKey(ServiceCalendar, verbose_name=_("服务日历"), on_delete=models.CASCADE,
-                                 related_name="hours")
+    calendar = models.ForeignKey(
+        ServiceCalendar, verbose_name=_("服务日历"), on_delete=models.CASCADE, related_name="hours"
+    )
     weekday = models.PositiveSmallIntegerField(_("星期"), choices=Weekday.choices)
     opens = models.TimeField(_("开始"), default=time(8, 0))
     closes = models.TimeField(_("结束"), default=time(20, 0), help_text=_("00:00 表示当日 24:00"))
@@ -64,7 +66,9 @@ class ServiceHours(models.Model):
         verbose_name = _("服务时段")
         verbose_name_plural = _("服务时段")
         ordering = ["calendar", "weekday"]
-        constraints = [models.UniqueConstraint(fields=["calendar", "weekday"], name="sla_hours_one_per_weekday")]
+        constraints = [
+            models.UniqueConstraint(fields=["calendar", "weekday"], name="sla_hours_one_per_weekday")
+        ]
 
     def __str__(self) -> str:
         return f"{self.get_weekday_display()} {self.opens:%H:%M}-{self.closes:%H:%M}"
@@ -114,19 +118,41 @@ class Policy(models.Model):
     name = models.CharField(_("名称"), max_length=80)
     target = models.CharField(_("时限类型"), max_length=20, choices=ClockKind.choices)
     ticket_kind = models.CharField(_("工单类型"), max_length=30, blank=True, help_text=_("留空表示任意类型"))
-    team_kind = models.CharField(_("承办团队类型"), max_length=20, choices=Team.Kind.choices, blank=True,
-                                 help_text=_("留空表示任意团队"))
+    team_kind = models.CharField(
+        _("承办团队类型"),
+        max_length=20,
+        choices=Team.Kind.choices,
+        blank=True,
+        help_text=_("留空表示任意团队"),
+    )
     duration_minutes = models.PositiveIntegerField(_("时限(分钟)"), validators=[MinValueValidator(1)])
-    counting = models.CharField(_("计时方式"), max_length=10, choices=Counting.choices, default=Counting.SERVICE)
-    calendar = models.ForeignKey(ServiceCalendar, verbose_name=_("服务日历"), on_delete=models.PROTECT,
-                                 related_name="policies")
-    pause_statuses = models.JSONField(_("暂停计时的状态"), default=list, blank=True,
-                                      help_text=_("工单处于这些状态时时钟暂停，例如 [\"waiting_customer\"]"))
-    warn_ratio = models.DecimalField(_("预警比例"), max_digits=3, decimal_places=2, default=0.75,
-                                     validators=[MinValueValidator(0), MaxValueValidator(1)],
-                                     help_text=_("用去该比例的时限时发出预警；0 表示不预警"))
-    on_time_target = models.DecimalField(_("及时率目标(%)"), max_digits=5, decimal_places=2, default=98,
-                                         validators=[MinValueValidator(0), MaxValueValidator(100)])
+    counting = models.CharField(
+        _("计时方式"), max_length=10, choices=Counting.choices, default=Counting.SERVICE
+    )
+    calendar = models.ForeignKey(
+        ServiceCalendar, verbose_name=_("服务日历"), on_delete=models.PROTECT, related_name="policies"
+    )
+    pause_statuses = models.JSONField(
+        _("暂停计时的状态"),
+        default=list,
+        blank=True,
+        help_text=_('工单处于这些状态时时钟暂停，例如 ["waiting_customer"]'),
+    )
+    warn_ratio = models.DecimalField(
+        _("预警比例"),
+        max_digits=3,
+        decimal_places=2,
+        default=0.75,
+        validators=[MinValueValidator(0), MaxValueValidator(1)],
+        help_text=_("用去该比例的时限时发出预警；0 表示不预警"),
+    )
+    on_time_target = models.DecimalField(
+        _("及时率目标(%)"),
+        max_digits=5,
+        decimal_places=2,
+        default=98,
+        validators=[MinValueValidator(0), MaxValueValidator(100)],
+    )
     is_active = models.BooleanField(_("启用"), default=True)
     rule_ref = models.CharField(_("规则出处"), max_length=80, blank=True)
 
@@ -135,8 +161,11 @@ class Policy(models.Model):
         verbose_name_plural = _("时限策略")
         ordering = ["target", "ticket_kind", "team_kind"]
         constraints = [
-            models.UniqueConstraint(fields=["target", "ticket_kind", "team_kind"], condition=Q(is_active=True),
-                                    name="sla_policy_one_active_per_match"),
+            models.UniqueConstraint(
+                fields=["target", "ticket_kind", "team_kind"],
+                condition=Q(is_active=True),
+                name="sla_policy_one_active_per_match",
+            ),
         ]
 
     def __str__(self) -> str:
@@ -149,7 +178,7 @@ class Policy(models.Model):
     def clean(self) -> None:
         statuses = self.pause_statuses
         if not isinstance(statuses, list) or not all(isinstance(x, str) and x for x in statuses):
-            raise ValidationError({"pause_statuses": _("应为状态代码的列表，例如 [\"waiting_customer\"]。")})
+            raise ValidationError({"pause_statuses": _('应为状态代码的列表，例如 ["waiting_customer"]。')})
 
 
 class Clock(models.Model):
@@ -180,16 +209,30 @@ class Clock(models.Model):
     # Few indexes on purpose: every one is rewritten when the sweep updates a row
     # (next_check_at is indexed, so no HOT update); reads go through the
     # partial indexes and the rate index below.
-    team = models.ForeignKey(Team, verbose_name=_("承办团队"), on_delete=models.PROTECT, related_name="+",
-                             db_index=False)
-    province = models.ForeignKey(Province, verbose_name=_("省份"), null=True, blank=True,
-                                 on_delete=models.PROTECT, related_name="+", db_index=False)
-    policy = models.ForeignKey(Policy, verbose_name=_("时限策略"), on_delete=models.PROTECT, related_name="clocks",
-                               db_index=False)
+    team = models.ForeignKey(
+        Team, verbose_name=_("承办团队"), on_delete=models.PROTECT, related_name="+", db_index=False
+    )
+    province = models.ForeignKey(
+        Province,
+        verbose_name=_("省份"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+        db_index=False,
+    )
+    policy = models.ForeignKey(
+        Policy, verbose_name=_("时限策略"), on_delete=models.PROTECT, related_name="clocks", db_index=False
+    )
     # Snapshot of the policy at start, so an edit in admin does not move running deadlines.
     service_hours = models.BooleanField(_("按服务时间计"), default=True)
-    calendar = models.ForeignKey(ServiceCalendar, verbose_name=_("服务日历"), on_delete=models.PROTECT,
-                                 related_name="+", db_index=False)
+    calendar = models.ForeignKey(
+        ServiceCalendar,
+        verbose_name=_("服务日历"),
+        on_delete=models.PROTECT,
+        related_name="+",
+        db_index=False,
+    )
     budget_seconds = models.PositiveIntegerField(_("时限(秒)"))
     warn_ratio = models.DecimalField(_("预警比例"), max_digits=3, decimal_places=2, default=0.75)
 
@@ -214,15 +257,20 @@ class Clock(models.Model):
         verbose_name_plural = _("时限时钟")
         ordering = ["due_at", "id"]
         constraints = [
-            models.UniqueConstraint(fields=["owner_type", "owner_id", "kind"], name="sla_clock_one_per_owner_kind"),
+            models.UniqueConstraint(
+                fields=["owner_type", "owner_id", "kind"], name="sla_clock_one_per_owner_kind"
+            ),
             models.CheckConstraint(
                 name="sla_clock_running_has_due",
                 condition=~Q(status="running") | Q(due_at__isnull=False),
             ),
         ]
         indexes = [
-            models.Index(fields=["next_check_at"], name="sla_clock_next_check_idx",
-                         condition=Q(next_check_at__isnull=False)),
+            models.Index(
+                fields=["next_check_at"],
+                name="sla_clock_next_check_idx",
+                condition=Q(next_check_at__isnull=False),
+            ),
             models.Index(fields=["due_at"], name="sla_clock_running_due_idx", condition=Q(status="running")),
             models.Index(fields=["kind", "ticket_kind", "started_at"], name="sla_clock_rate_idx"),
         ]
@@ -239,13 +287,16 @@ class Notice(models.Model):
         BREACH = "breach", _("已超时")
 
     # Both covered by the composite indexes below.
-    clock = models.ForeignKey(Clock, verbose_name=_("时钟"), on_delete=models.CASCADE, related_name="notices",
-                              db_index=False)
+    clock = models.ForeignKey(
+        Clock, verbose_name=_("时钟"), on_delete=models.CASCADE, related_name="notices", db_index=False
+    )
     kind = models.CharField(_("类型"), max_length=10, choices=Kind.choices)
-    team = models.ForeignKey(Team, verbose_name=_("承办团队"), on_delete=models.PROTECT, related_name="+",
-                             db_index=False)
-    province = models.ForeignKey(Province, verbose_name=_("省份"), null=True, blank=True,
-                                 on_delete=models.PROTECT, related_name="+")
+    team = models.ForeignKey(
+        Team, verbose_name=_("承办团队"), on_delete=models.PROTECT, related_name="+", db_index=False
+    )
+    province = models.ForeignKey(
+        Province, verbose_name=_("省份"), null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
     owner_type = models.CharField(_("对象类型"), max_length=40)
     owner_id = models.BigIntegerField(_("对象编号"))
     clock_kind = models.CharField(_("时限类型"), max_length=20, choices=ClockKind.choices)

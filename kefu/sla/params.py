@@ -20,9 +20,11 @@ def parse_month(value: str | None, now: datetime) -> date:
     except ValueError:
         month = None
     if month is None or not FIRST_YEAR <= month.year <= LAST_YEAR:
-        raise ValidationFailed(f"月份格式应为 YYYY-MM（{FIRST_YEAR}–{LAST_YEAR} 年）。",
-                               f"month must look like YYYY-MM, years {FIRST_YEAR}-{LAST_YEAR}.",
-                               details=[{"field": "month"}])
+        raise ValidationFailed(
+            f"月份格式应为 YYYY-MM（{FIRST_YEAR}–{LAST_YEAR} 年）。",
+            f"month must look like YYYY-MM, years {FIRST_YEAR}-{LAST_YEAR}.",
+            details=[{"field": "month"}],
+        )
     return month
 
 
@@ -30,6 +32,9 @@ def parse_group(value: str | None) -> str:
     if not value:
         return "team"
     if value not in GROUPS:
-        raise ValidationFailed("分组只能是 team、province 或 ticket_kind。",
-                               "group must be team, province or ticket_kind.", details=[{"field": "group"}])
+        raise ValidationFailed(
+            "分组只能是 team、province 或 ticket_kind。",
+            "group must be team, province or ticket_kind.",
+            details=[{"field": "group"}],
+        )
     return value

@@ -105,7 +105,8 @@ class RateRow:
 def late_q(now: datetime) -> Q:
     """Late, or can no longer be on time: the one definition (the rates and the daily series both use it)."""
     return Q(outcome=Clock.Outcome.LATE) | (
-        ~Q(status=Clock.Status.STOPPED) & (
+        ~Q(status=Clock.Status.STOPPED)
+        & (
             Q(breached_at__isnull=False)
             | Q(due_at__lte=now, status=Clock.Status.RUNNING)
             # Paused after its deadline before a sweep saw it: the sweep never looks at paused clocks.
@@ -133,14 +134,24 @@ def _counts(qs: QuerySet[Clock], now: datetime, by: tuple[str, ...]) -> dict[Any
     return out
 
 
-def project(counts: Counts, recent: Counts, *, elapsed: timedelta, remaining: timedelta, recent_span: timedelta,
-            target: float) -> tuple[float | None, int, int]:
+def project(
+    counts: Counts,
+    recent: Counts,
+    *,
+    elapsed: timedelta,
+    remaining: timedelta,
+    recent_span: timedelta,
+    target: float,
+) -> tuple[float | None, int, int]:
     """(projected rate, projected volume, late allowance) for one row. Pure."""
     recent_days = max(recent_span.total_seconds() / 86400, 1e-9)
     per_day = recent.accepted / recent_days
     future = per_day * remaining.total_seconds() / 86400
-    late_ratio = recent.late / recent.decided if recent.decided else (
-        counts.late / counts.decided if counts.decided else 0.0)
+    late_ratio = (
+        recent.late / recent.decided
+        if recent.decided
+        else (counts.late / counts.decided if counts.decided else 0.0)
+    )
     volume = counts.accepted + future
     expected_late = counts.late + (counts.pending + future) * late_ratio
     # Without a single decided order there is nothing to project from.
@@ -153,12 +164,15 @@ def project(counts: Counts, recent: Counts, *, elapsed: timedelta, remaining: ti
 
 def policy_target(ticket_kind: str) -> Decimal:
     """The on-time target of the active resolve policies for a ticket kind (the strictest), default 98%."""
-    values = Policy.objects.filter(is_active=True, target=ClockKind.RESOLVE, ticket_kind__in=[ticket_kind, ""]
-                                   ).values_list("on_time_target", flat=True)
+    values = Policy.objects.filter(
+        is_active=True, target=ClockKind.RESOLVE, ticket_kind__in=[ticket_kind, ""]
+    ).values_list("on_time_target", flat=True)
     return max(values, default=DEFAULT_TARGET)
 
 
-def _accepted(scope: Scope, *, start: datetime, cut: datetime, ticket_kind: str, where: Q | None) -> QuerySet[Clock]:
+def _accepted(
+    scope: Scope, *, start: datetime, cut: datetime, ticket_kind: str, where: Q | None
+) -> QuerySet[Clock]:
     """The resolve clocks accepted (started) in ``[start, cut)``: the denominator's rows, before grouping."""
     qs = Clock.objects.scoped(scope).filter(kind=ClockKind.RESOLVE, started_at__gte=start, started_at__lt=cut)
     if ticket_kind:
@@ -169,8 +183,14 @@ def _accepted(scope: Scope, *, start: datetime, cut: datetime, ticket_kind: str,
 
 
 def on_time_rates(
-    scope: Scope, *, month: date, now: datetime, group_by: str = "team", ticket_kind: str = "complaint",
-    where: Q | None = None, target: Decimal | None = None,
+    scope: Scope,
+    *,
+    month: date,
+    now: datetime,
+    group_by: str = "team",
+    ticket_kind: str = "complaint",
+    where: Q | None = None,
+    target: Decimal | None = None,
 ) -> list[RateRow]:
     """One row per team (province, ticket kind) with clocks accepted in ``month``; scoped."""
     if target is None:
@@ -191,12 +211,28 @@ def on_time_rates(
     for key, counts in month_counts.items():
         ident, label = key if isinstance(key, tuple) else (key, key)
         recent = recent_counts.get(key, Counts(0, 0, 0))
-        proj, volume, allowance = project(counts, recent, elapsed=elapsed, remaining=remaining,
-                                          recent_span=cut - recent_start, target=float(target))
+        proj, volume, allowance = project(
+            counts,
+            recent,
+            elapsed=elapsed,
+            remaining=remaining,
+            recent_span=cut - recent_start,
+            target=float(target),
+        )
         rate = round(100 * counts.on_time / counts.decided, 2) if counts.decided else None
-        rows.append(RateRow(key=ident, label=str(label or "—"), counts=counts, recent=recent, rate=rate,
-                            projected_rate=proj, projected_volume=volume, late_allowance=allowance,
-                            target=float(target)))
+        rows.append(
+            RateRow(
+                key=ident,
+                label=str(label or "—"),
+                counts=counts,
+                recent=recent,
+                rate=rate,
+                projected_rate=proj,
+                projected_volume=volume,
+                late_allowance=allowance,
+                target=float(target),
+            )
+        )
     rows.sort(key=lambda r: (r.rate if r.rate is not None else 101, r.label))
     return rows
 
@@ -209,27 +245,41 @@ RULE_GROUPS: tuple[tuple[str, Any, Q], ...] = (
 )
 
 
-def headline(scope: Scope, *, month: date, now: datetime, where: Q | None = None,
-             ticket_kind: str = "complaint") -> list[RateRow]:
+def headline(
+    scope: Scope, *, month: date, now: datetime, where: Q | None = None, ticket_kind: str = "complaint"
+) -> list[RateRow]:
     """One row per rule group that has clocks in ``month`` for this reader: the headline figures."""
     out = []
     for key, label, q in RULE_GROUPS:
-        rows = on_time_rates(scope, month=month, now=now, group_by="ticket_kind", ticket_kind=ticket_kind,
-                             where=q if where is None else where & q)
+        rows = on_time_rates(
+            scope,
+            month=month,
+            now=now,
+            group_by="ticket_kind",
+            ticket_kind=ticket_kind,
+            where=q if where is None else where & q,
+        )
         if rows:
             out.append(dataclasses.replace(rows[0], key=key, label=str(label)))
     return out
 
 
-def daily_series(scope: Scope, *, month: date, now: datetime, ticket_kind: str = "complaint",
-                 where: Q | None = None) -> list[tuple[date, Counts, float | None]]:
+def daily_series(
+    scope: Scope, *, month: date, now: datetime, ticket_kind: str = "complaint", where: Q | None = None
+) -> list[tuple[date, Counts, float | None]]:
     """Cumulative month-to-date rate at the end of each day so far (for the line chart)."""
     start, end = month_bounds(month)
     cut = min(now, end)
     qs = _accepted(scope, start=start, cut=cut, ticket_kind=ticket_kind, where=where)
-    rows = list(qs.exclude(outcome=Clock.Outcome.HANDED_OVER).annotate(
-        is_late=Case(When(late_q(now), then=Value(True)), default=Value(False), output_field=BooleanField()),
-    ).values_list("started_at", "outcome", "is_late"))
+    rows = list(
+        qs.exclude(outcome=Clock.Outcome.HANDED_OVER)
+        .annotate(
+            is_late=Case(
+                When(late_q(now), then=Value(True)), default=Value(False), output_field=BooleanField()
+            ),
+        )
+        .values_list("started_at", "outcome", "is_late")
+    )
     out = []
     on_time = late = pending = 0
     day = start
@@ -245,6 +295,12 @@ def daily_series(scope: Scope, *, month: date, now: datetime, ticket_kind: str =
             else:
                 pending += 1
         decided = on_time + late
-        out.append((day.date(), Counts(on_time, late, pending), round(100 * on_time / decided, 2) if decided else None))
+        out.append(
+            (
+                day.date(),
+                Counts(on_time, late, pending),
+                round(100 * on_time / decided, 2) if decided else None,
+            )
+        )
         day += timedelta(days=1)
     return out

@@ -70,7 +70,7 @@ def _hours_minutes(seconds: int) -> str:
 
 
 def describe_left(seconds: int | None, due_at: datetime | None, *, service_hours: bool) -> str:
-    """"剩余 47 小时 59 分 · 截止 12-05 09:00 北京时间" or "已超时 3 小时 · 截止 …". Pure.
+    """ "剩余 47 小时 59 分 · 截止 12-05 09:00 北京时间" or "已超时 3 小时 · 截止 …". Pure.
 
     ``seconds`` is in the clock's own unit (service hours are said so); the due time is
     always shown in Beijing time, whatever the server's zone.
@@ -113,7 +113,8 @@ def clocks_for(owner_type: str, owner_ids: Iterable[int], *, now: datetime | Non
     now = now or timezone.now()
     rows = (
         Clock.objects.unscoped("owner ids come from the caller's scoped selector")
-        .filter(owner_type=owner_type, owner_id__in=list(owner_ids)).select_related("team")
+        .filter(owner_type=owner_type, owner_id__in=list(owner_ids))
+        .select_related("team")
     )
     specs = SpecCache()
     infos = [clock_info(c, now, specs) for c in rows]
@@ -123,8 +124,11 @@ def clocks_for(owner_type: str, owner_ids: Iterable[int], *, now: datetime | Non
 
 def clock_of(owner_type: str, owner_id: int, kind: str) -> Clock | None:
     """One owner's clock of a kind; the caller resolved the owner through its own scope."""
-    return (Clock.objects.unscoped("owner id comes from the caller's scoped selector")
-            .filter(owner_type=owner_type, owner_id=owner_id, kind=kind).first())
+    return (
+        Clock.objects.unscoped("owner id comes from the caller's scoped selector")
+        .filter(owner_type=owner_type, owner_id=owner_id, kind=kind)
+        .first()
+    )
 
 
 def next_due_subquery(owner_type: str, outer_ref: str = "pk") -> Subquery:
@@ -135,7 +139,8 @@ def next_due_subquery(owner_type: str, outer_ref: str = "pk") -> Subquery:
     qs = (
         Clock.objects.unscoped("correlated subquery inside the caller's scoped query")
         .filter(owner_type=owner_type, owner_id=OuterRef(outer_ref), status=Clock.Status.RUNNING)
-        .order_by("due_at").values("due_at")[:1]
+        .order_by("due_at")
+        .values("due_at")[:1]
     )
     return Subquery(qs)
 
@@ -155,7 +160,8 @@ def at_risk_clocks(scope: Scope, *, now: datetime, where: Q | None = None) -> Qu
     """Running clocks past their warning point but not yet due."""
     return (
         running_clocks(scope, where=where)
-        .filter(due_at__gt=now).filter(Q(warned_at__isnull=False) | Q(warn_at__lte=now))
+        .filter(due_at__gt=now)
+        .filter(Q(warned_at__isnull=False) | Q(warn_at__lte=now))
         .order_by("due_at", "id")
     )
 
@@ -172,7 +178,9 @@ def at_risk(scope: Scope, *, now: datetime, where: Q | None = None, limit: int =
 
 def notices_for(actor: Any, *, limit: int = 50) -> QuerySet[Notice]:
     """Warnings and breaches the actor should see: their own teams', or all in scope for a supervisor."""
-    return Notice.objects.scoped(actor.scope).filter(visible(actor)).select_related("team", "province")[:limit]
+    return (
+        Notice.objects.scoped(actor.scope).filter(visible(actor)).select_related("team", "province")[:limit]
+    )
 
 
 def owner_links(items: Iterable[Any]) -> dict[tuple[str, int], tuple[str, str]]:

@@ -72,9 +72,16 @@ def _user(actor: Any) -> Any:
 
 def _record(clock: Clock, verb: str, actor: Any, **data: Any) -> None:
     audit.record(
-        actor=_user(actor), verb=verb, target=clock,
-        data={"owner_type": clock.owner_type, "owner_id": clock.owner_id, "kind": clock.kind,
-              "team": clock.team_id, **data},
+        actor=_user(actor),
+        verb=verb,
+        target=clock,
+        data={
+            "owner_type": clock.owner_type,
+            "owner_id": clock.owner_id,
+            "kind": clock.kind,
+            "team": clock.team_id,
+            **data,
+        },
         province_code=clock.province.code if clock.province_id and clock.province else "",
     )
 
@@ -92,8 +99,11 @@ def _schedule(clock: Clock) -> None:
 
 def _locked(owner_type: str, owner_id: int, kind: str) -> Clock | None:
     return (
-        Clock.objects.unscoped(_WHY).select_for_update(of=("self",)).select_related("province")
-        .filter(owner_type=owner_type, owner_id=owner_id, kind=kind).first()
+        Clock.objects.unscoped(_WHY)
+        .select_for_update(of=("self",))
+        .select_related("province")
+        .filter(owner_type=owner_type, owner_id=owner_id, kind=kind)
+        .first()
     )
 
 
@@ -103,8 +113,15 @@ def _iso(moment: datetime | None) -> str | None:
 
 @transaction.atomic
 def clock_start(
-    *, owner_type: str, owner_id: int, kind: str, ticket_kind: str, team: Team, province: Province | None,
-    now: datetime, actor: Any = None,
+    *,
+    owner_type: str,
+    owner_id: int,
+    kind: str,
+    ticket_kind: str,
+    team: Team,
+    province: Province | None,
+    now: datetime,
+    actor: Any = None,
 ) -> Clock | None:
     """Start the clock of ``kind`` for an owner, charged to ``team``. None when no policy applies.
 
@@ -113,8 +130,9 @@ def clock_start(
     existing = _locked(owner_type, owner_id, kind)
     if existing is not None:
         return existing
-    clock = clock_prepare(owner_type=owner_type, kind=kind, ticket_kind=ticket_kind, team=team, province=province,
-                          now=now)
+    clock = clock_prepare(
+        owner_type=owner_type, kind=kind, ticket_kind=ticket_kind, team=team, province=province, now=now
+    )
     if clock is None:
         return None
     clock.owner_id = owner_id
@@ -124,25 +142,50 @@ def clock_start(
 
 
 def clock_prepare(
-    *, owner_type: str, kind: str, ticket_kind: str, team: Team, province: Province | None, now: datetime,
+    *,
+    owner_type: str,
+    kind: str,
+    ticket_kind: str,
+    team: Team,
+    province: Province | None,
+    now: datetime,
 ) -> Clock | None:
     """The clock an owner being created would get, unsaved (no query: policy and calendar are cached).
 
     For an owner created in the caller's transaction (a new work order): the caller learns the due
     time before it writes the owner, writes the owner once, then calls ``clock_insert``.
     """
-    policy = _looked_up(("policy", kind, ticket_kind, team.kind),
-                        lambda: policy_for(kind=kind, ticket_kind=ticket_kind, team_kind=team.kind))
+    policy = _looked_up(
+        ("policy", kind, ticket_kind, team.kind),
+        lambda: policy_for(kind=kind, ticket_kind=ticket_kind, team_kind=team.kind),
+    )
     if policy is None:
         return None
     spec = _looked_up(("spec", policy.calendar_id), lambda: SpecCache().get(policy.calendar_id))
     budget = policy.duration_minutes * 60
-    d = deadlines(spec, now=now, remaining_seconds=budget, budget_seconds=budget,
-                  warn_ratio=float(policy.warn_ratio), service_hours=policy.service_hours)
+    d = deadlines(
+        spec,
+        now=now,
+        remaining_seconds=budget,
+        budget_seconds=budget,
+        warn_ratio=float(policy.warn_ratio),
+        service_hours=policy.service_hours,
+    )
     clock = Clock(
-        owner_type=owner_type, owner_id=0, kind=kind, ticket_kind=ticket_kind, team=team,
-        province=province, policy=policy, service_hours=policy.service_hours, calendar_id=policy.calendar_id,
-        budget_seconds=budget, warn_ratio=policy.warn_ratio, started_at=now, due_at=d.due_at, warn_at=d.warn_at,
+        owner_type=owner_type,
+        owner_id=0,
+        kind=kind,
+        ticket_kind=ticket_kind,
+        team=team,
+        province=province,
+        policy=policy,
+        service_hours=policy.service_hours,
+        calendar_id=policy.calendar_id,
+        budget_seconds=budget,
+        warn_ratio=policy.warn_ratio,
+        started_at=now,
+        due_at=d.due_at,
+        warn_at=d.warn_at,
     )
     _schedule(clock)
     return clock
@@ -176,7 +219,13 @@ def _remaining(clock: Clock, now: datetime, spec_cache: SpecCache) -> int:
 
 @transaction.atomic
 def clock_stop(
-    *, owner_type: str, owner_id: int, kind: str, now: datetime, handed_over: bool = False, actor: Any = None,
+    *,
+    owner_type: str,
+    owner_id: int,
+    kind: str,
+    now: datetime,
+    handed_over: bool = False,
+    actor: Any = None,
 ) -> Clock | None:
     """Stop a clock and decide met or late.
 
@@ -209,7 +258,9 @@ def clock_stop(
 
 
 @transaction.atomic
-def clock_pause(*, owner_type: str, owner_id: int, kind: str, now: datetime, actor: Any = None) -> Clock | None:
+def clock_pause(
+    *, owner_type: str, owner_id: int, kind: str, now: datetime, actor: Any = None
+) -> Clock | None:
     """Pause a running clock, keeping what is left of its budget."""
     clock = _locked(owner_type, owner_id, kind)
     if clock is None or clock.status != Clock.Status.RUNNING:
@@ -227,9 +278,14 @@ def clock_pause(*, owner_type: str, owner_id: int, kind: str, now: datetime, act
 
 def _resume(clock: Clock, now: datetime, spec_cache: SpecCache) -> None:
     remaining = clock.remaining_seconds or 0
-    d = deadlines(spec_cache.get(clock.calendar_id), now=now, remaining_seconds=remaining,
-                  budget_seconds=clock.budget_seconds, warn_ratio=float(clock.warn_ratio),
-                  service_hours=clock.service_hours)
+    d = deadlines(
+        spec_cache.get(clock.calendar_id),
+        now=now,
+        remaining_seconds=remaining,
+        budget_seconds=clock.budget_seconds,
+        warn_ratio=float(clock.warn_ratio),
+        service_hours=clock.service_hours,
+    )
     clock.status = Clock.Status.RUNNING
     clock.outcome = Clock.Outcome.NONE
     clock.due_at = d.due_at
@@ -241,7 +297,9 @@ def _resume(clock: Clock, now: datetime, spec_cache: SpecCache) -> None:
 
 
 @transaction.atomic
-def clock_resume(*, owner_type: str, owner_id: int, kind: str, now: datetime, actor: Any = None) -> Clock | None:
+def clock_resume(
+    *, owner_type: str, owner_id: int, kind: str, now: datetime, actor: Any = None
+) -> Clock | None:
     """Resume a paused clock, or reopen a stopped one, with the remainder it had (never a fresh budget)."""
     clock = _locked(owner_type, owner_id, kind)
     if clock is None or clock.status == Clock.Status.RUNNING:
@@ -249,13 +307,20 @@ def clock_resume(*, owner_type: str, owner_id: int, kind: str, now: datetime, ac
     reopened = clock.status == Clock.Status.STOPPED
     _resume(clock, now, SpecCache())
     clock.save()
-    _record(clock, "sla.clock.reopened" if reopened else "sla.clock.resumed", actor, due_at=_iso(clock.due_at))
+    _record(
+        clock, "sla.clock.reopened" if reopened else "sla.clock.resumed", actor, due_at=_iso(clock.due_at)
+    )
     return clock
 
 
 @transaction.atomic
 def clock_follow_status(
-    *, owner_type: str, owner_id: int, status: str, now: datetime, actor: Any = None,
+    *,
+    owner_type: str,
+    owner_id: int,
+    status: str,
+    now: datetime,
+    actor: Any = None,
 ) -> list[Clock]:
     """Pause or resume every open clock of an owner as its policy's pause statuses say.
 
@@ -264,15 +329,21 @@ def clock_follow_status(
     """
     changed = []
     clocks = list(
-        Clock.objects.unscoped(_WHY).filter(owner_type=owner_type, owner_id=owner_id)
-        .exclude(status=Clock.Status.STOPPED).select_related("policy")
+        Clock.objects.unscoped(_WHY)
+        .filter(owner_type=owner_type, owner_id=owner_id)
+        .exclude(status=Clock.Status.STOPPED)
+        .select_related("policy")
     )
     for clock in clocks:
         pauses = status in (clock.policy.pause_statuses or [])
         if pauses and clock.status == Clock.Status.RUNNING:
-            result = clock_pause(owner_type=owner_type, owner_id=owner_id, kind=clock.kind, now=now, actor=actor)
+            result = clock_pause(
+                owner_type=owner_type, owner_id=owner_id, kind=clock.kind, now=now, actor=actor
+            )
         elif not pauses and clock.status == Clock.Status.PAUSED:
-            result = clock_resume(owner_type=owner_type, owner_id=owner_id, kind=clock.kind, now=now, actor=actor)
+            result = clock_resume(
+                owner_type=owner_type, owner_id=owner_id, kind=clock.kind, now=now, actor=actor
+            )
         else:
             continue
         if result is not None:
@@ -281,18 +352,26 @@ def clock_follow_status(
 
 
 def clocks_stop_all(
-    *, owner_type: str, owner_ids: Iterable[int], now: datetime, handed_over: bool = False, actor: Any = None,
+    *,
+    owner_type: str,
+    owner_ids: Iterable[int],
+    now: datetime,
+    handed_over: bool = False,
+    actor: Any = None,
 ) -> list[Clock]:
     """Stop every open clock of some owners (closing or withdrawing an order)."""
     stopped = []
     ids = list(owner_ids)
     open_clocks = list(
-        Clock.objects.unscoped(_WHY).filter(owner_type=owner_type, owner_id__in=ids)
-        .exclude(status=Clock.Status.STOPPED).values_list("owner_id", "kind")
+        Clock.objects.unscoped(_WHY)
+        .filter(owner_type=owner_type, owner_id__in=ids)
+        .exclude(status=Clock.Status.STOPPED)
+        .values_list("owner_id", "kind")
     )
     for owner_id, kind in open_clocks:
-        clock = clock_stop(owner_type=owner_type, owner_id=owner_id, kind=kind, now=now,
-                           handed_over=handed_over, actor=actor)
+        clock = clock_stop(
+            owner_type=owner_type, owner_id=owner_id, kind=kind, now=now, handed_over=handed_over, actor=actor
+        )
         if clock is not None:
             stopped.append(clock)
     return stopped

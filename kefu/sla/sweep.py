@@ -55,25 +55,54 @@ class SweepResult:
     failed_ids: set[int] = field(default_factory=set)
 
     def as_dict(self) -> dict[str, Any]:
-        return {"warned": self.warned, "breached": self.breached, "handled": self.handled,
-                "failed": self.failed, "batches": self.batches}
+        return {
+            "warned": self.warned,
+            "breached": self.breached,
+            "handled": self.handled,
+            "failed": self.failed,
+            "batches": self.batches,
+        }
 
 
-def _entry(clock_id: int, owner_type: str, owner_id: Any, kind: str, team_id: int | None,
-           due_at: datetime | None, province_code: str | None, verb: str) -> audit.Entry:
+def _entry(
+    clock_id: int,
+    owner_type: str,
+    owner_id: Any,
+    kind: str,
+    team_id: int | None,
+    due_at: datetime | None,
+    province_code: str | None,
+    verb: str,
+) -> audit.Entry:
     """The event ``kefu.core.audit`` writes for a clock outcome (target ``sla.clock``, system actor)."""
     return audit.Entry(
-        verb=verb, target_type="sla.clock", target_id=str(clock_id), province_code=province_code or "",
-        data={"owner_type": owner_type, "owner_id": owner_id, "kind": kind, "team": team_id,
-              "due_at": due_at.isoformat() if due_at else None},
+        verb=verb,
+        target_type="sla.clock",
+        target_id=str(clock_id),
+        province_code=province_code or "",
+        data={
+            "owner_type": owner_type,
+            "owner_id": owner_id,
+            "kind": kind,
+            "team": team_id,
+            "due_at": due_at.isoformat() if due_at else None,
+        },
     )
 
 
 def _notice(clock: Clock, kind: str, now: datetime) -> Notice:
     assert clock.due_at is not None
-    return Notice(clock=clock, kind=kind, team_id=clock.team_id, province_id=clock.province_id,
-                  owner_type=clock.owner_type, owner_id=clock.owner_id, clock_kind=clock.kind,
-                  due_at=clock.due_at, created_at=now)
+    return Notice(
+        clock=clock,
+        kind=kind,
+        team_id=clock.team_id,
+        province_id=clock.province_id,
+        owner_type=clock.owner_type,
+        owner_id=clock.owner_id,
+        clock_kind=clock.kind,
+        due_at=clock.due_at,
+        created_at=now,
+    )
 
 
 @dataclass(frozen=True)
@@ -119,10 +148,16 @@ def _write_outcomes(ids: list[int], verb: str, notice_kind: str, now: datetime) 
     """
     if not ids:
         return
-    rows = (Clock.objects.unscoped(_WHY).filter(pk__in=ids).order_by("pk")
-            .values_list("pk", "owner_type", "owner_id", "kind", "team_id", "due_at", "province__code"))
-    audit.record_many([_entry(pk, ot, oid, kind, team, due, prov, verb)
-                       for pk, ot, oid, kind, team, due, prov in rows], at=now)
+    rows = (
+        Clock.objects.unscoped(_WHY)
+        .filter(pk__in=ids)
+        .order_by("pk")
+        .values_list("pk", "owner_type", "owner_id", "kind", "team_id", "due_at", "province__code")
+    )
+    audit.record_many(
+        [_entry(pk, ot, oid, kind, team, due, prov, verb) for pk, ot, oid, kind, team, due, prov in rows],
+        at=now,
+    )
     where, params = _ids_sql(ids)
     notice_table = Notice._meta.db_table
     # Only table names, fixed SQL and placeholders are interpolated; every value is a parameter.
@@ -157,13 +192,17 @@ def _process_batch(rows: list[_Due], now: datetime, result: SweepResult) -> list
         qs.filter(pk__in=warned_ids).update(warned_at=now, next_check_at=F("due_at"))
         _write_outcomes(warned_ids, "sla.clock.warned", Notice.Kind.WARNING, now)
     if breached_ids:
-        qs.filter(pk__in=breached_ids).update(breached_at=now, warned_at=Coalesce("warned_at", Value(now)),
-                                              next_check_at=None)
+        qs.filter(pk__in=breached_ids).update(
+            breached_at=now, warned_at=Coalesce("warned_at", Value(now)), next_check_at=None
+        )
         _write_outcomes(breached_ids, "sla.clock.breached", Notice.Kind.BREACH, now)
     for row in stale:
         # A row whose check time is behind but owes nothing (edited by hand): put it right.
-        pending = [t for t in (None if row.warned_at else row.warn_at,
-                               None if row.breached_at else row.due_at) if t is not None and t > now]
+        pending = [
+            t
+            for t in (None if row.warned_at else row.warn_at, None if row.breached_at else row.due_at)
+            if t is not None and t > now
+        ]
         qs.filter(pk=row.pk).update(next_check_at=min(pending) if pending else None)
     result.warned += len(warned_ids)
     result.breached += len(breached_ids)
@@ -182,21 +221,36 @@ def _expire_with_handler(pk: int, now: datetime, result: SweepResult) -> None:
         with transaction.atomic():
             _relax_commit()
             clock = (
-                Clock.objects.unscoped(_WHY).select_for_update(skip_locked=True, of=("self",))
+                Clock.objects.unscoped(_WHY)
+                .select_for_update(skip_locked=True, of=("self",))
                 .select_related("province")
-                .filter(pk=pk, status=Clock.Status.RUNNING, breached_at__isnull=True, due_at__lte=now).first()
+                .filter(pk=pk, status=Clock.Status.RUNNING, breached_at__isnull=True, due_at__lte=now)
+                .first()
             )
             handler = registry.expired_handler(clock.owner_type, clock.kind) if clock is not None else None
             if clock is None or handler is None:
                 return
             Clock.objects.unscoped(_WHY).filter(pk=clock.pk).update(
-                breached_at=now, warned_at=clock.warned_at or now, next_check_at=None)
+                breached_at=now, warned_at=clock.warned_at or now, next_check_at=None
+            )
             clock.breached_at = now
             clock.warned_at = clock.warned_at or now
             clock.next_check_at = None
-            audit.record_many([_entry(clock.pk, clock.owner_type, clock.owner_id, clock.kind, clock.team_id,
-                                      clock.due_at, clock.province.code if clock.province else "",
-                                      "sla.clock.expired")], at=now)
+            audit.record_many(
+                [
+                    _entry(
+                        clock.pk,
+                        clock.owner_type,
+                        clock.owner_id,
+                        clock.kind,
+                        clock.team_id,
+                        clock.due_at,
+                        clock.province.code if clock.province else "",
+                        "sla.clock.expired",
+                    )
+                ],
+                at=now,
+            )
             Notice.objects.bulk_create([_notice(clock, Notice.Kind.BREACH, now)])
             handler(clock.owner_id, clock, now)
             _durable_if_announced()
@@ -210,7 +264,9 @@ def _expire_with_handler(pk: int, now: datetime, result: SweepResult) -> None:
     result.handled += 1
 
 
-def sweep(*, now: datetime | None = None, batch_size: int = 1000, max_batches: int | None = None) -> SweepResult:
+def sweep(
+    *, now: datetime | None = None, batch_size: int = 1000, max_batches: int | None = None
+) -> SweepResult:
     """Run every outcome due at ``now`` (default: the current time), batch by batch, and beat the heartbeat."""
     now = now or timezone.now()
     started = timezone.now()
@@ -218,8 +274,12 @@ def sweep(*, now: datetime | None = None, batch_size: int = 1000, max_batches: i
     result = sweep_once(now=now, batch_size=batch_size, max_batches=max_batches)
     JobHeartbeat.objects.update_or_create(
         name=JOB_NAME,
-        defaults={"last_success_at": timezone.now(), "last_summary": result.as_dict(),
-                  "last_error": "\n".join(result.failures[:20]), "expected_every_seconds": 60},
+        defaults={
+            "last_success_at": timezone.now(),
+            "last_summary": result.as_dict(),
+            "last_error": "\n".join(result.failures[:20]),
+            "expected_every_seconds": 60,
+        },
     )
     return result
 

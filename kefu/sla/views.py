@@ -43,11 +43,16 @@ def rates(request: HttpRequest) -> HttpResponse:
     target = float(rates_mod.policy_target("complaint"))
     totals = rates_mod.on_time_rates(actor.scope, month=month, now=now, group_by="ticket_kind", where=where)
     context = {
-        "rows": rows, "total": totals[0] if totals else None, "month": month, "group_by": group_by,
+        "rows": rows,
+        "total": totals[0] if totals else None,
+        "month": month,
+        "group_by": group_by,
         "headline": rates_mod.headline(actor.scope, month=month, now=now, where=where),
-        "bars": charts.bars(rows), "line": charts.line(series, days_in_month=days, target=target),
+        "bars": charts.bars(rows),
+        "line": charts.line(series, days_in_month=days, target=target),
         "target": f"{target:g}",
-        "months": _recent_months(now.date(), 6), "groups": rates_mod.GROUPS.keys(),
+        "months": _recent_months(now.date(), 6),
+        "groups": rates_mod.GROUPS.keys(),
     }
     return render(request, "sla/rates.html", context)
 

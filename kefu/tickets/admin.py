@@ -38,22 +38,44 @@ class HopInline(admin.TabularInline):
     model = Hop
     extra = 0
     can_delete = False
-    fields = ("from_team", "to_team", "reason_code", "off_rule", "status", "created_at", "accepted_at",
-              "returned_at", "return_reason")
+    fields = (
+        "from_team",
+        "to_team",
+        "reason_code",
+        "off_rule",
+        "status",
+        "created_at",
+        "accepted_at",
+        "returned_at",
+        "return_reason",
+    )
     readonly_fields = fields
 
     def has_add_permission(self, request: HttpRequest, obj: Any = None) -> bool:
         return False
 
     def get_queryset(self, request: HttpRequest) -> Any:
-        return super().get_queryset(request).unscoped(  # type: ignore[attr-defined]
-            "inline of an order the admin fetched through its scope")
+        return (
+            super()
+            .get_queryset(request)
+            .unscoped(  # type: ignore[attr-defined]
+                "inline of an order the admin fetched through its scope"
+            )
+        )
 
 
 @admin.register(Ticket)
 class TicketAdmin(ScopedAdmin):
-    list_display = ("number", "kind", "channel", "province", "status", "holder_team", "off_rule_transfers",
-                    "created_at")
+    list_display = (
+        "number",
+        "kind",
+        "channel",
+        "province",
+        "status",
+        "holder_team",
+        "off_rule_transfers",
+        "created_at",
+    )
     list_filter = ("kind", "channel", "status", "province")
     search_fields = ("number", "subject", "caller_phone")
     date_hierarchy = "created_at"

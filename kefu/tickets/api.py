@@ -54,6 +54,7 @@ MAX_LIMIT = 200
 
 # -- schemas ---------------------------------------------------------------------
 
+
 class TeamRef(Schema):
     code: str
     name: str
@@ -226,20 +227,40 @@ class LookupCustomer(Schema):
 
 # -- helpers ---------------------------------------------------------------------
 
+
 def ticket_out(t: Ticket) -> dict[str, Any]:
     cat = t.category
     return {
-        "number": t.number, "kind": t.kind, "topic": t.topic, "channel": t.channel, "status": t.status,
-        "province": t.province.code, "customer_id": t.customer_id, "customer_name": t.customer.name,
-        "contact_id": t.contact_id, "caller_phone": t.caller_phone,
-        "category": cat.code if cat else None, "category_path": cat.path if cat else None,
-        "subject": t.subject, "description": t.description,
-        "first_contact_team": t.first_contact_team.code, "first_contact_agent": t.first_contact_agent.username,
-        "holder_team": t.holder_team.code, "assignee": t.assignee.username if t.assignee else None,
-        "referred_to": t.referred_to, "acceptance_outcome": t.acceptance_outcome, "resolution": t.resolution,
-        "resolved_from_kb": t.resolved_from_kb, "kb_article_id": t.kb_article_id,
-        "off_rule_transfers": t.off_rule_transfers, "due_at": t.due_at, "created_at": t.created_at,
-        "updated_at": t.updated_at, "resolved_at": t.resolved_at, "closed_at": t.closed_at, "version": t.version,
+        "number": t.number,
+        "kind": t.kind,
+        "topic": t.topic,
+        "channel": t.channel,
+        "status": t.status,
+        "province": t.province.code,
+        "customer_id": t.customer_id,
+        "customer_name": t.customer.name,
+        "contact_id": t.contact_id,
+        "caller_phone": t.caller_phone,
+        "category": cat.code if cat else None,
+        "category_path": cat.path if cat else None,
+        "subject": t.subject,
+        "description": t.description,
+        "first_contact_team": t.first_contact_team.code,
+        "first_contact_agent": t.first_contact_agent.username,
+        "holder_team": t.holder_team.code,
+        "assignee": t.assignee.username if t.assignee else None,
+        "referred_to": t.referred_to,
+        "acceptance_outcome": t.acceptance_outcome,
+        "resolution": t.resolution,
+        "resolved_from_kb": t.resolved_from_kb,
+        "kb_article_id": t.kb_article_id,
+        "off_rule_transfers": t.off_rule_transfers,
+        "due_at": t.due_at,
+        "created_at": t.created_at,
+        "updated_at": t.updated_at,
+        "resolved_at": t.resolved_at,
+        "closed_at": t.closed_at,
+        "version": t.version,
     }
 
 
@@ -258,22 +279,64 @@ def detail_out(actor: Any, t: Ticket, *, created: services.Created | None = None
     else:
         d = selectors.ticket_detail(actor, t, with_clocks=False)
     out = ticket_out(t)
-    out["allowed_actions"] = workflow.ordered_actions(services.facts_of(t), services.actions_for(actor, t)) + (
-        ["reassign"] if services.can_reassign(actor, t) else [])
-    out["hops"] = [{
-        "id": h.pk, "from_team": h.from_team.code, "to_team": h.to_team.code, "reason_code": h.reason_code,
-        "note": h.note, "off_rule": h.off_rule, "requires_acceptance": h.requires_acceptance, "status": h.status,
-        "created_at": h.created_at, "accepted_at": h.accepted_at, "accepted_by": _user(h.accepted_by),
-        "returned_at": h.returned_at, "return_reason": h.return_reason, "return_note": h.return_note,
-        "result": h.result} for h in d["hops"]]
-    out["replies"] = [{"id": r.pk, "team": r.team.code, "author": _user(r.author), "method": r.method,
-                       "content": r.content, "replied_at": r.replied_at} for r in d["replies"]]
-    out["notes"] = [{"id": n.pk, "team": n.team.code, "author": _user(n.author), "body": n.body,
-                     "created_at": n.created_at} for n in d["notes"]]
-    out["attachments"] = [{"id": a.pk, "name": a.original_name, "content_type": a.content_type, "size": a.size,
-                           "created_at": a.created_at} for a in d["attachments"]]
-    out["timeline"] = [{"at": e.at, "verb": e.verb, "label": verb_label(e.verb), "actor": e.actor_label,
-                        "data": e.data} for e in d["events"]]
+    out["allowed_actions"] = workflow.ordered_actions(
+        services.facts_of(t), services.actions_for(actor, t)
+    ) + (["reassign"] if services.can_reassign(actor, t) else [])
+    out["hops"] = [
+        {
+            "id": h.pk,
+            "from_team": h.from_team.code,
+            "to_team": h.to_team.code,
+            "reason_code": h.reason_code,
+            "note": h.note,
+            "off_rule": h.off_rule,
+            "requires_acceptance": h.requires_acceptance,
+            "status": h.status,
+            "created_at": h.created_at,
+            "accepted_at": h.accepted_at,
+            "accepted_by": _user(h.accepted_by),
+            "returned_at": h.returned_at,
+            "return_reason": h.return_reason,
+            "return_note": h.return_note,
+            "result": h.result,
+        }
+        for h in d["hops"]
+    ]
+    out["replies"] = [
+        {
+            "id": r.pk,
+            "team": r.team.code,
+            "author": _user(r.author),
+            "method": r.method,
+            "content": r.content,
+            "replied_at": r.replied_at,
+        }
+        for r in d["replies"]
+    ]
+    out["notes"] = [
+        {
+            "id": n.pk,
+            "team": n.team.code,
+            "author": _user(n.author),
+            "body": n.body,
+            "created_at": n.created_at,
+        }
+        for n in d["notes"]
+    ]
+    out["attachments"] = [
+        {
+            "id": a.pk,
+            "name": a.original_name,
+            "content_type": a.content_type,
+            "size": a.size,
+            "created_at": a.created_at,
+        }
+        for a in d["attachments"]
+    ]
+    out["timeline"] = [
+        {"at": e.at, "verb": e.verb, "label": verb_label(e.verb), "actor": e.actor_label, "data": e.data}
+        for e in d["events"]
+    ]
     return out
 
 
@@ -285,8 +348,9 @@ def _after(request: HttpRequest, number: str) -> dict[str, Any]:
     return detail_out(request.actor, _ticket(request, number))  # type: ignore[attr-defined]
 
 
-def _act(request: HttpRequest, number: str, version: int | None,
-         action: Callable[..., object]) -> dict[str, Any]:
+def _act(
+    request: HttpRequest, number: str, version: int | None, action: Callable[..., object]
+) -> dict[str, Any]:
     """Every order action: fetch through the scope, act (the service refuses a stale version under
     the row lock), answer with the detail."""
     # Who may act at all is answered first: a viewer learns nothing of articles or versions (403, not 404/409).
@@ -298,22 +362,43 @@ def _act(request: HttpRequest, number: str, version: int | None,
 
 # -- reading ---------------------------------------------------------------------
 
+
 @router.get("", response=TicketPage, summary="工单队列与筛选 / Queues and filters")
 def ticket_list(request: HttpRequest, params: Query[ListQuery]) -> dict[str, Any]:
     actor = request.actor  # type: ignore[attr-defined]
-    filters = selectors.Filters(kind=params.kind, status=params.status, category=params.category,
-                                channel=params.channel, province=params.province, date_from=params.date_from,
-                                date_to=params.date_to, q=params.q)
+    filters = selectors.Filters(
+        kind=params.kind,
+        status=params.status,
+        category=params.category,
+        channel=params.channel,
+        province=params.province,
+        date_from=params.date_from,
+        date_to=params.date_to,
+        q=params.q,
+    )
     qs = selectors.queue(actor, params.queue, filters)
     rows, more = selectors.page(qs, offset=params.offset, limit=params.limit)
-    return {"items": [ticket_out(t) for t in rows], "offset": params.offset, "limit": params.limit,
-            "has_more": more}
+    return {
+        "items": [ticket_out(t) for t in rows],
+        "offset": params.offset,
+        "limit": params.limit,
+        "has_more": more,
+    }
 
 
 @router.get("/categories", response=list[CategoryOut], summary="在用末级分类 / Leaf categories in force")
 def categories(request: HttpRequest, kind: str = "complaint") -> list[dict[str, Any]]:
-    return [{"code": c.code, "name": c.name, "path": c.path, "level": c.level, "valid_from": c.valid_from,
-             "valid_to": c.valid_to} for c in selectors.leaf_categories(kind)]
+    return [
+        {
+            "code": c.code,
+            "name": c.name,
+            "path": c.path,
+            "level": c.level,
+            "valid_from": c.valid_from,
+            "valid_to": c.valid_to,
+        }
+        for c in selectors.leaf_categories(kind)
+    ]
 
 
 @router.get("/lookup", response=list[LookupCustomer], summary="来电号码查客户与在办工单 / Caller lookup")
@@ -321,12 +406,20 @@ def lookup(request: HttpRequest, params: Query[LookupQuery]) -> list[dict[str, A
     actor = request.actor  # type: ignore[attr-defined]
     actor.require("ticket.view")
     if try_normalize_phone(params.phone) is None and len(params.phone.strip()) < 2:
-        raise ValidationFailed("请输入来电号码或客户账号。", "Enter a phone or account number.",
-                               details=[{"field": "phone"}])
+        raise ValidationFailed(
+            "请输入来电号码或客户账号。", "Enter a phone or account number.", details=[{"field": "phone"}]
+        )
     out = []
     for c in customer_selectors.lookup(actor.scope, params.phone):
-        out.append({"id": c.pk, "name": c.name, "account_number": c.account_number, "province": c.province.code,
-                    "open_orders": [ticket_out(t) for t in selectors.open_orders_of(actor, c)]})
+        out.append(
+            {
+                "id": c.pk,
+                "name": c.name,
+                "account_number": c.account_number,
+                "province": c.province.code,
+                "open_orders": [ticket_out(t) for t in selectors.open_orders_of(actor, c)],
+            }
+        )
     return out
 
 
@@ -344,8 +437,12 @@ def attachment_download(request: HttpRequest, number: str, attachment_id: int) -
 
 # -- writing ---------------------------------------------------------------------
 
-@router.post("", response={200: TicketDetailOut, 201: TicketDetailOut},
-             summary="登记工单(支持 Idempotency-Key) / Create an order")
+
+@router.post(
+    "",
+    response={200: TicketDetailOut, 201: TicketDetailOut},
+    summary="登记工单(支持 Idempotency-Key) / Create an order",
+)
 def ticket_create(request: HttpRequest, payload: CreateIn) -> HttpResponse | Status[dict[str, Any]]:
     actor = request.actor  # type: ignore[attr-defined]
     actor.require("ticket.create")
@@ -360,9 +457,16 @@ def ticket_create(request: HttpRequest, payload: CreateIn) -> HttpResponse | Sta
         team = team_of_actor(actor, payload.team_code)
     phone = try_normalize_phone(payload.caller_phone) or "" if payload.caller_phone else ""
     result = services.ticket_create(
-        actor=actor, kind=payload.kind, customer=customer, subject=payload.subject,
-        description=payload.description, category=selectors.category_by_code(payload.category),
-        topic=payload.topic, contact=contact, caller_phone=phone, team=team,
+        actor=actor,
+        kind=payload.kind,
+        customer=customer,
+        subject=payload.subject,
+        description=payload.description,
+        category=selectors.category_by_code(payload.category),
+        topic=payload.topic,
+        contact=contact,
+        caller_phone=phone,
+        team=team,
         idempotency_key=request.headers.get("Idempotency-Key"),
         fingerprint=services.request_fingerprint(payload.model_dump()),
     )
@@ -370,7 +474,9 @@ def ticket_create(request: HttpRequest, payload: CreateIn) -> HttpResponse | Sta
         # Built by this module from the objects just written, so not validated again through
         # TicketDetailOut (about a fifth of a create's CPU); rendered as ninja renders every answer.
         # test_api_flows holds the 201 body equal to a fresh GET's, which is validated.
-        body = _RENDERER.render(request, detail_out(actor, result.ticket, created=result), response_status=201)
+        body = _RENDERER.render(
+            request, detail_out(actor, result.ticket, created=result), response_status=201
+        )
         return HttpResponse(body, status=201, content_type=f"{_RENDERER.media_type}; charset=utf-8")
     return Status(200, _after(request, result.ticket.number))
 
@@ -387,8 +493,11 @@ def ticket_update(request: HttpRequest, number: str, payload: UpdateIn) -> dict[
     if "category" in payload.model_fields_set:
         changes["category"] = selectors.category_by_code(payload.category)
     if "contact_id" in payload.model_fields_set:
-        changes["contact"] = (customer_selectors.contact_in_scope(actor.scope, payload.contact_id)
-                              if payload.contact_id is not None else None)
+        changes["contact"] = (
+            customer_selectors.contact_in_scope(actor.scope, payload.contact_id)
+            if payload.contact_id is not None
+            else None
+        )
     services.ticket_update(actor=actor, ticket=t, version=payload.version, **changes)
     return _after(request, number)
 
@@ -403,15 +512,22 @@ def _action_endpoint(action: services.Action) -> Callable[..., dict[str, Any]]:
     payload_model = create_model(f"{_camel(action.name)}In", __base__=VersionIn, **fields)
 
     def endpoint(request: HttpRequest, number: str, payload: Any) -> dict[str, Any]:
-        return _act(request, number, payload.version,
-                    lambda actor, t, v: action.call(actor=actor, ticket=t, version=v, values=payload.model_dump()))
+        return _act(
+            request,
+            number,
+            payload.version,
+            lambda actor, t, v: action.call(actor=actor, ticket=t, version=v, values=payload.model_dump()),
+        )
 
     endpoint.__name__ = endpoint.__qualname__ = action.view_name or action.name  # the operation id stays
-    signature = inspect.Signature([
-        inspect.Parameter("request", inspect.Parameter.POSITIONAL_OR_KEYWORD, annotation=HttpRequest),
-        inspect.Parameter("number", inspect.Parameter.POSITIONAL_OR_KEYWORD, annotation=str),
-        inspect.Parameter("payload", inspect.Parameter.POSITIONAL_OR_KEYWORD, annotation=payload_model),
-    ], return_annotation=dict[str, Any])
+    signature = inspect.Signature(
+        [
+            inspect.Parameter("request", inspect.Parameter.POSITIONAL_OR_KEYWORD, annotation=HttpRequest),
+            inspect.Parameter("number", inspect.Parameter.POSITIONAL_OR_KEYWORD, annotation=str),
+            inspect.Parameter("payload", inspect.Parameter.POSITIONAL_OR_KEYWORD, annotation=payload_model),
+        ],
+        return_annotation=dict[str, Any],
+    )
     endpoint.__signature__ = signature  # type: ignore[attr-defined]  # ninja reads the body schema from it
     return endpoint
 
@@ -422,24 +538,50 @@ def _camel(name: str) -> str:
 
 for _action in services.ACTIONS:
     router.post(f"/{{number}}/{_action.path}", response=TicketDetailOut, summary=_action.summary)(
-        _action_endpoint(_action))
+        _action_endpoint(_action)
+    )
 
 
 @router.post("/{number}/notes", response={201: NoteOut}, summary="内部备注 / Internal note")
 def note_add(request: HttpRequest, number: str, payload: BodyIn) -> Status[dict[str, Any]]:
     t = _ticket(request, number)
     n = services.note_add(actor=request.actor, ticket=t, body=payload.body)  # type: ignore[attr-defined]
-    return Status(201, {"id": n.pk, "team": n.team.code, "author": _user(n.author), "body": n.body,
-                 "created_at": n.created_at})
+    return Status(
+        201,
+        {
+            "id": n.pk,
+            "team": n.team.code,
+            "author": _user(n.author),
+            "body": n.body,
+            "created_at": n.created_at,
+        },
+    )
 
 
-@router.post("/{number}/attachments", response={201: AttachmentOut}, summary="上传附件 / Upload an attachment")
-def attachment_upload(request: HttpRequest, number: str,
-                      file: UploadedFile | None = File(None)) -> Status[dict[str, Any]]:  # noqa: B008
+@router.post(
+    "/{number}/attachments", response={201: AttachmentOut}, summary="上传附件 / Upload an attachment"
+)
+def attachment_upload(
+    request: HttpRequest,
+    number: str,
+    file: UploadedFile | None = File(None),  # noqa: B008
+) -> Status[dict[str, Any]]:
     t = _ticket(request, number)  # the order first: another province's gets the missing order's 404
     if file is None:
-        raise ValidationFailed("请选择要上传的文件。", "Choose a file to upload.", details=[{"field": "file"}])
-    upload = attachment_services.Upload(name=file.name or "", content=file.read(attachment_services.MAX_BYTES + 1))
+        raise ValidationFailed(
+            "请选择要上传的文件。", "Choose a file to upload.", details=[{"field": "file"}]
+        )
+    upload = attachment_services.Upload(
+        name=file.name or "", content=file.read(attachment_services.MAX_BYTES + 1)
+    )
     a = attachment_services.attachment_add(actor=request.actor, ticket=t, upload=upload)  # type: ignore[attr-defined]
-    return Status(201, {"id": a.pk, "name": a.original_name, "content_type": a.content_type, "size": a.size,
-                        "created_at": a.created_at})
+    return Status(
+        201,
+        {
+            "id": a.pk,
+            "name": a.original_name,
+            "content_type": a.content_type,
+            "size": a.size,
+            "created_at": a.created_at,
+        },
+    )

@@ -59,7 +59,7 @@ def looks_like_markup(content: bytes) -> bool:
     encoding = "utf-8"
     for bom, enc in _BOMS:
         if head.startswith(bom):
-            head, encoding = head[len(bom):], enc
+            head, encoding = head[len(bom) :], enc
             break
     else:
         # UTF-16 without a BOM: every other byte of ASCII text is NUL.
@@ -86,16 +86,21 @@ def check(upload: Upload) -> tuple[str, str]:
     name = upload.name.replace("\\", "/").rsplit("/", 1)[-1].strip().replace("\x00", "")[:200]
     ext = name.rsplit(".", 1)[-1].lower() if "." in name else ""
     if ext not in ALLOWED:
-        raise _refuse(f"不支持的文件类型(允许：{'、'.join(sorted(ALLOWED))})。",
-                      "File type not allowed.", "file_type")
+        raise _refuse(
+            f"不支持的文件类型(允许：{'、'.join(sorted(ALLOWED))})。", "File type not allowed.", "file_type"
+        )
     if not upload.content:
         raise _refuse("文件为空。", "The file is empty.", "file_empty")
     if len(upload.content) > MAX_BYTES:
-        raise _refuse(f"文件超过 {MAX_BYTES // (1024 * 1024)} MB。", "The file is too large.", "file_too_large")
+        raise _refuse(
+            f"文件超过 {MAX_BYTES // (1024 * 1024)} MB。", "The file is too large.", "file_too_large"
+        )
     content_type, magic = ALLOWED[ext]
     head = upload.content[:512]
     if magic is not None and not head.startswith(magic):
-        raise _refuse("文件内容与扩展名不符。", "The file content does not match its extension.", "file_mismatch")
+        raise _refuse(
+            "文件内容与扩展名不符。", "The file content does not match its extension.", "file_mismatch"
+        )
     if magic is None:
         try:
             upload.content.decode("utf-8")
@@ -103,13 +108,19 @@ def check(upload: Upload) -> tuple[str, str]:
             try:
                 upload.content.decode("gb18030")
             except UnicodeDecodeError:
-                raise _refuse("文本文件编码无法识别(请使用 UTF-8)。", "Text files must be UTF-8.", "file_encoding") from None
+                raise _refuse(
+                    "文本文件编码无法识别(请使用 UTF-8)。", "Text files must be UTF-8.", "file_encoding"
+                ) from None
         if looks_like_markup(upload.content):
-            raise _refuse("不接受 HTML/SVG 等标记文件。", "Markup (HTML/SVG) files are not accepted.", "file_markup")
+            raise _refuse(
+                "不接受 HTML/SVG 等标记文件。", "Markup (HTML/SVG) files are not accepted.", "file_markup"
+            )
     return name, content_type
 
 
-def attachment_add(*, actor: Actor, ticket: Ticket, upload: Upload, now: datetime | None = None) -> Attachment:
+def attachment_add(
+    *, actor: Actor, ticket: Ticket, upload: Upload, now: datetime | None = None
+) -> Attachment:
     now = now or timezone.now()
     name, content_type = check(upload)
     local = timezone.localtime(now)
@@ -121,12 +132,19 @@ def attachment_add(*, actor: Actor, ticket: Ticket, upload: Upload, now: datetim
             raise _illegal(t, "attach", actor)
         team_id = _participant_team(actor, t)
         if t.attachments.count() >= MAX_PER_TICKET:
-            raise _refuse(f"每张工单最多 {MAX_PER_TICKET} 个附件。", "Too many attachments on this order.",
-                          "file_count")
+            raise _refuse(
+                f"每张工单最多 {MAX_PER_TICKET} 个附件。", "Too many attachments on this order.", "file_count"
+            )
         saved = default_storage.save(storage_name, ContentFile(upload.content))
         att = Attachment.objects.create(
-            ticket=t, storage_name=saved, original_name=name, content_type=content_type, size=len(upload.content),
-            sha256=hashlib.sha256(upload.content).hexdigest(), uploaded_by=actor.user, team_id=team_id,
+            ticket=t,
+            storage_name=saved,
+            original_name=name,
+            content_type=content_type,
+            size=len(upload.content),
+            sha256=hashlib.sha256(upload.content).hexdigest(),
+            uploaded_by=actor.user,
+            team_id=team_id,
             created_at=now,
         )
         _save(t, now)

@@ -40,25 +40,57 @@ CATEGORY_SUBJECTS = {
     "cf_other": ["硬件终端无法连接云平台", "客服热线长时间无人接听"],
 }
 SUBJECTS = {
-    "consultation": ["如何预约周期性会议", "会议室最大并发方数是多少", "账单明细在哪里查询", "年付优惠活动规则",
-                     "Pad端如何举手发言"],
+    "consultation": [
+        "如何预约周期性会议",
+        "会议室最大并发方数是多少",
+        "账单明细在哪里查询",
+        "年付优惠活动规则",
+        "Pad端如何举手发言",
+    ],
 }
-ACCEPTANCES = [("activation", "新增20个会议室账号"), ("change", "变更套餐为100方"), ("termination", "办理业务退租")]
+ACCEPTANCES = [
+    ("activation", "新增20个会议室账号"),
+    ("change", "变更套餐为100方"),
+    ("termination", "办理业务退租"),
+]
 CF_LEAVES = list(CATEGORY_SUBJECTS)
 # (flow, where it stops) — the end states cover every status of the workflow.
 SCENARIOS = [
-    ("consult_first", "closed"), ("consult_first", "resolved"), ("consult_hotline", "closed"),
-    ("consult_hotline", "result_returned"), ("accept_refer", "closed"), ("accept_am", "closed"),
-    ("complaint_desk", "closed"), ("complaint_desk", "open"), ("complaint_desk", "waiting_customer"),
-    ("complaint_hotline_help", "closed"), ("complaint_hotline_help", "awaiting_acceptance"),
-    ("complaint_hotline_help", "accepted"), ("complaint_hotline_help", "returned"),
-    ("complaint_hotline_help", "auto_accepted"), ("complaint_at_hotline", "closed"),
-    ("complaint_at_hotline", "submitted"), ("complaint_am", "closed"), ("complaint_am", "open"),
-    ("fault_desk", "closed"), ("fault_hotline_help", "closed"), ("fault_hotline_help", "resolved"),
-    ("fault_at_hotline", "closed"), ("fault_at_hotline", "open"), ("off_rule", "awaiting_acceptance"),
+    ("consult_first", "closed"),
+    ("consult_first", "resolved"),
+    ("consult_hotline", "closed"),
+    ("consult_hotline", "result_returned"),
+    ("accept_refer", "closed"),
+    ("accept_am", "closed"),
+    ("complaint_desk", "closed"),
+    ("complaint_desk", "open"),
+    ("complaint_desk", "waiting_customer"),
+    ("complaint_hotline_help", "closed"),
+    ("complaint_hotline_help", "awaiting_acceptance"),
+    ("complaint_hotline_help", "accepted"),
+    ("complaint_hotline_help", "returned"),
+    ("complaint_hotline_help", "auto_accepted"),
+    ("complaint_at_hotline", "closed"),
+    ("complaint_at_hotline", "submitted"),
+    ("complaint_am", "closed"),
+    ("complaint_am", "open"),
+    ("fault_desk", "closed"),
+    ("fault_hotline_help", "closed"),
+    ("fault_hotline_help", "resolved"),
+    ("fault_at_hotline", "closed"),
+    ("fault_at_hotline", "open"),
+    ("off_rule", "awaiting_acceptance"),
 ]
-OPEN_ENDS = {"open", "submitted", "waiting_customer", "awaiting_acceptance", "accepted", "result_returned", "returned",
-             "auto_accepted"}
+OPEN_ENDS = {
+    "open",
+    "submitted",
+    "waiting_customer",
+    "awaiting_acceptance",
+    "accepted",
+    "result_returned",
+    "returned",
+    "auto_accepted",
+}
 
 
 def _actor(username: str) -> Actor | None:
@@ -98,7 +130,8 @@ def _when(ctx: DemoContext, *, recent: bool, span: timedelta = timedelta(0)) -> 
     else:
         days = ctx.rng.randint(3, 180)
     local = timezone.localtime(ctx.now - timedelta(days=days)).replace(
-        hour=ctx.rng.randint(8, 17), minute=ctx.rng.randint(0, 59), second=0, microsecond=0)
+        hour=ctx.rng.randint(8, 17), minute=ctx.rng.randint(0, 59), second=0, microsecond=0
+    )
     while local + span > ctx.now - timedelta(minutes=5):
         local = timezone.localtime(local - timedelta(days=1)).replace(hour=local.hour, minute=local.minute)
     return local
@@ -119,8 +152,15 @@ def _create(actor: Actor, customer: Customer, kind: str, ctx: DemoContext, now: 
     kw.update(subject=subject, description=f"客户来电反映：{subject}。")
     contact = customer.contacts.first()
     phone = contact.phones.first() if contact is not None else None
-    return services.ticket_create(actor=actor, kind=kind, customer=customer, contact=contact,
-                                  caller_phone=phone.number if phone else "", now=now, **kw).ticket
+    return services.ticket_create(
+        actor=actor,
+        kind=kind,
+        customer=customer,
+        contact=contact,
+        caller_phone=phone.number if phone else "",
+        now=now,
+        **kw,
+    ).ticket
 
 
 # A consultation is answered from the knowledge base when an article matches its subject this well (BM25).
@@ -138,25 +178,46 @@ def _kb_answer(t: Ticket) -> int | None:
 
 
 def _finish(actor: Actor, t: Ticket, now: datetime, *, close: bool, submit: bool = False) -> None:
-    services.ticket_reply(actor=actor, ticket=t, method="call_back", content="已电话答复客户处理结果。", now=now)
-    services.ticket_resolve(actor=actor, ticket=t, resolution="问题已解决，客户认可。", article_id=_kb_answer(t),
-                            now=now + timedelta(minutes=5))
+    services.ticket_reply(
+        actor=actor, ticket=t, method="call_back", content="已电话答复客户处理结果。", now=now
+    )
+    services.ticket_resolve(
+        actor=actor,
+        ticket=t,
+        resolution="问题已解决，客户认可。",
+        article_id=_kb_answer(t),
+        now=now + timedelta(minutes=5),
+    )
     if submit:
-        services.ticket_submit_to_province(actor=actor, ticket=t, note="投诉内容报送客户所属省10000+9",
-                                           now=now + timedelta(minutes=10))
+        services.ticket_submit_to_province(
+            actor=actor, ticket=t, note="投诉内容报送客户所属省10000+9", now=now + timedelta(minutes=10)
+        )
     elif close:
         services.ticket_close(actor=actor, ticket=t, now=now + timedelta(minutes=10))
 
 
-def _via_hotline(ctx: DemoContext, sender: Actor, hot: Actor, t: Ticket, t0: datetime, end: str, reason: str) -> None:
+def _via_hotline(
+    ctx: DemoContext, sender: Actor, hot: Actor, t: Ticket, t0: datetime, end: str, reason: str
+) -> None:
     hotline = Team.objects.get(code="hotline")
-    services.ticket_dispatch(actor=sender, ticket=t, to_team=hotline, reason_code=reason,
-                             note="首问无法解决，请语音客服协助", now=t0 + timedelta(minutes=15))
+    services.ticket_dispatch(
+        actor=sender,
+        ticket=t,
+        to_team=hotline,
+        reason_code=reason,
+        note="首问无法解决，请语音客服协助",
+        now=t0 + timedelta(minutes=15),
+    )
     if end == "awaiting_acceptance":
         return
     if end == "returned":
-        services.ticket_return(actor=hot, ticket=t, reason="not_ours", note="属省内业务开通问题，请省公司处理",
-                               now=t0 + timedelta(minutes=50))
+        services.ticket_return(
+            actor=hot,
+            ticket=t,
+            reason="not_ours",
+            note="属省内业务开通问题，请省公司处理",
+            now=t0 + timedelta(minutes=50),
+        )
         return
     if end == "auto_accepted":
         # As the sweep does: accepted at the accept clock's deadline, and only once that has passed.
@@ -165,7 +226,9 @@ def _via_hotline(ctx: DemoContext, sender: Actor, hot: Actor, t: Ticket, t0: dat
         hop = t.hops.get(status="pending")
         clock = clock_of(services.HOP, hop.pk, "accept")
         if clock is not None and clock.due_at is not None and clock.due_at + timedelta(minutes=1) <= ctx.now:
-            services.hop_auto_accept(hop_id=hop.pk, now=clock.due_at + timedelta(minutes=1), deadline=clock.due_at)
+            services.hop_auto_accept(
+                hop_id=hop.pk, now=clock.due_at + timedelta(minutes=1), deadline=clock.due_at
+            )
         return
     late = ctx.rng.random() < 0.03  # now and then a result comes back after the 24 h
     services.ticket_accept(actor=hot, ticket=t, now=t0 + timedelta(minutes=ctx.rng.randint(20, 110)))
@@ -177,7 +240,9 @@ def _via_hotline(ctx: DemoContext, sender: Actor, hot: Actor, t: Ticket, t0: dat
         if end == "closed":
             services.ticket_close(actor=sender, ticket=t, now=t1 + timedelta(hours=1))
         return
-    services.ticket_return_result(actor=hot, ticket=t, result="语音客服已核实并处理，结果如下：平台侧已修复。", now=t1)
+    services.ticket_return_result(
+        actor=hot, ticket=t, result="语音客服已核实并处理，结果如下：平台侧已修复。", now=t1
+    )
     if end == "result_returned":
         return
     _finish(sender, t, t1 + timedelta(hours=1), close=end == "closed")
@@ -197,39 +262,63 @@ def _scenario(ctx: DemoContext, slug: str, customer: Customer, flow: str, end: s
         _via_hotline(ctx, am, hot, t, t0, end, "needs_expert")
     elif flow == "accept_refer":
         t = _create(desk, customer, "acceptance", ctx, t0)
-        services.ticket_refer(actor=desk, ticket=t, referred_to=ctx.rng.choice(["business_hall", "account_manager"]),
-                              now=t0 + timedelta(minutes=5))
+        services.ticket_refer(
+            actor=desk,
+            ticket=t,
+            referred_to=ctx.rng.choice(["business_hall", "account_manager"]),
+            now=t0 + timedelta(minutes=5),
+        )
         services.ticket_close(actor=desk, ticket=t, now=t0 + timedelta(minutes=6))
     elif flow == "accept_am":
         t = _create(am, customer, "acceptance", ctx, t0)
-        services.ticket_record_acceptance(actor=am, ticket=t, outcome="completed", now=t0 + timedelta(hours=3))
+        services.ticket_record_acceptance(
+            actor=am, ticket=t, outcome="completed", now=t0 + timedelta(hours=3)
+        )
         services.ticket_close(actor=am, ticket=t, now=t0 + timedelta(hours=3, minutes=1))
     elif flow == "complaint_desk":
         t = _create(desk, customer, "complaint", ctx, t0)
         if end == "waiting_customer":
-            services.ticket_await_customer(actor=desk, ticket=t, note="请客户提供报错截图", now=t0 + timedelta(hours=1))
+            services.ticket_await_customer(
+                actor=desk, ticket=t, note="请客户提供报错截图", now=t0 + timedelta(hours=1)
+            )
         elif end == "closed":
-            hours = 50 if ctx.rng.random() < 0.03 else ctx.rng.choice([3, 5, 8, 20, 30, 40])  # rarely past 48 h
+            hours = (
+                50 if ctx.rng.random() < 0.03 else ctx.rng.choice([3, 5, 8, 20, 30, 40])
+            )  # rarely past 48 h
             _finish(desk, t, t0 + timedelta(hours=hours), close=True)
     elif flow in ("complaint_hotline_help", "fault_hotline_help"):
         t = _create(desk, customer, "complaint" if flow.startswith("complaint") else "fault", ctx, t0)
-        _via_hotline(ctx, desk, hot, t, t0, end, "complaint_assist" if t.kind == "complaint" else "fault_unsolved")
+        _via_hotline(
+            ctx, desk, hot, t, t0, end, "complaint_assist" if t.kind == "complaint" else "fault_unsolved"
+        )
     elif flow == "complaint_at_hotline":
         agent = ctx.rng.choice([hot, online])
         t = _create(agent, customer, "complaint", ctx, t0)
         _finish(agent, t, t0 + timedelta(hours=2), close=False, submit=True)
         if end == "closed":  # the province desk records it and its follow-up (第三条(三)3)
-            services.ticket_follow_up(actor=desk, ticket=t, note="已登记热线报送投诉，回访客户确认已解决。",
-                                      now=t0 + timedelta(hours=2, minutes=40))
+            services.ticket_follow_up(
+                actor=desk,
+                ticket=t,
+                note="已登记热线报送投诉，回访客户确认已解决。",
+                now=t0 + timedelta(hours=2, minutes=40),
+            )
     elif flow == "complaint_am":
         # The account manager helps: the complaint goes to the province desk (docs/tickets.md).
         t = _create(am, customer, "complaint", ctx, t0)
-        services.ticket_dispatch(actor=am, ticket=t, to_team=Team.objects.get(code=desk_team_code(slug)),
-                                 reason_code="am_handover", note="客户经理转交10000+9登记", now=t0 + timedelta(minutes=20))
+        services.ticket_dispatch(
+            actor=am,
+            ticket=t,
+            to_team=Team.objects.get(code=desk_team_code(slug)),
+            reason_code="am_handover",
+            note="客户经理转交10000+9登记",
+            now=t0 + timedelta(minutes=20),
+        )
         if end == "closed":
             services.ticket_accept(actor=desk, ticket=t, now=t0 + timedelta(minutes=40))
             t1 = t0 + timedelta(hours=ctx.rng.choice([4, 10, 30]))
-            services.ticket_return_result(actor=desk, ticket=t, result="省专席已登记处理：已协调解决。", now=t1)
+            services.ticket_return_result(
+                actor=desk, ticket=t, result="省专席已登记处理：已协调解决。", now=t1
+            )
             _finish(am, t, t1 + timedelta(minutes=30), close=True)
     elif flow == "fault_desk":
         t = _create(desk, customer, "fault", ctx, t0)
@@ -241,9 +330,14 @@ def _scenario(ctx: DemoContext, slug: str, customer: Customer, flow: str, end: s
     elif flow == "off_rule":
         # A consultation passed from the hotline to the online team: not what the rules call for.
         t = _create(hot, customer, "consultation", ctx, t0)
-        services.ticket_dispatch(actor=hot, ticket=t, to_team=Team.objects.get(code="online"),
-                                 reason_code="customer_request", note="客户要求在线文字答复",
-                                 now=t0 + timedelta(minutes=10))
+        services.ticket_dispatch(
+            actor=hot,
+            ticket=t,
+            to_team=Team.objects.get(code="online"),
+            reason_code="customer_request",
+            note="客户要求在线文字答复",
+            now=t0 + timedelta(minutes=10),
+        )
 
 
 def load(ctx: DemoContext) -> None:
@@ -253,9 +347,15 @@ def load(ctx: DemoContext) -> None:
     total = len(slugs)
     for i, slug in enumerate(slugs, start=1):
         customers = shared.get(slug) or list(
-            Customer.objects.unscoped("demo data").filter(province__slug=slug).order_by("pk")[:20])
-        exists = Ticket.objects.unscoped("demo data is idempotent per province").filter(
-            province__slug=slug, first_contact_team__code__in=[desk_team_code(slug), am_team_code(slug)]).exists()
+            Customer.objects.unscoped("demo data").filter(province__slug=slug).order_by("pk")[:20]
+        )
+        exists = (
+            Ticket.objects.unscoped("demo data is idempotent per province")
+            .filter(
+                province__slug=slug, first_contact_team__code__in=[desk_team_code(slug), am_team_code(slug)]
+            )
+            .exists()
+        )
         if customers and not exists:
             scenarios = SCENARIOS if slug in ("bj", "gd", "js", "sh") else ctx.rng.sample(SCENARIOS, 8)
             for _ in range(per_province):

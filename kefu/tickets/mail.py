@@ -26,38 +26,58 @@ outbox.register(SUBMITTED, _("热线报送投诉通知"))
 
 def desk_leads(desk: Team) -> list[str]:
     """Who is told by mail: the desk's supervisors (active, with an address), else the team's mailbox."""
-    emails = sorted({
-        e for e in Membership.objects.filter(team=desk, role=Role.SUPERVISOR, is_active=True, user__is_active=True)
-        .values_list("user__email", flat=True) if e
-    })
+    emails = sorted(
+        {
+            e
+            for e in Membership.objects.filter(
+                team=desk, role=Role.SUPERVISOR, is_active=True, user__is_active=True
+            ).values_list("user__email", flat=True)
+            if e
+        }
+    )
     return emails or ([desk.email] if desk.email else [])
 
 
 def submitted_notice(*, ticket: Ticket, hop: Hop, desk: Team) -> None:
     """Push and mail the desk about a submitted complaint. Call inside the submitting transaction."""
     url = reverse("tickets:detail", args=[ticket.number])
-    realtime.publish(f"team.{desk.pk}", SUBMITTED_EVENT, {
-        "number": ticket.number, "subject": ticket.subject, "from_team": hop.from_team.name,
-        "customer": ticket.customer.name, "url": url,
-    })
+    realtime.publish(
+        f"team.{desk.pk}",
+        SUBMITTED_EVENT,
+        {
+            "number": ticket.number,
+            "subject": ticket.subject,
+            "from_team": hop.from_team.name,
+            "customer": ticket.customer.name,
+            "url": url,
+        },
+    )
     to = desk_leads(desk)
     if not to:
         return
     at = timezone.localtime(hop.created_at).strftime("%Y-%m-%d %H:%M")
-    body = "\n".join([
-        f"{desk.name}：",
-        "",
-        f"{hop.from_team.name}于 {at}(北京时间)向本省报送一件客户投诉(第三条(三)3)，请登记并跟进。",
-        "",
-        f"工单号：{ticket.number}",
-        f"客户：{ticket.customer.name}",
-        f"主题：{ticket.subject}",
-        f"问题描述：{ticket.description or '—'}",
-        f"热线处理结果：{hop.result or '—'}",
-        f"报送说明：{hop.note or '—'}",
-        "",
-        f"在工作台「热线报送投诉」队列中查看：{url}",
-    ])
-    outbox.enqueue(purpose=SUBMITTED, key=f"hop:{hop.pk}", to=to,
-                   subject=f"【热线报送投诉】{ticket.number} {ticket.subject}"[:200], body=body,
-                   ref=f"ticket:{ticket.number}", now=hop.created_at)
+    body = "\n".join(
+        [
+            f"{desk.name}：",
+            "",
+            f"{hop.from_team.name}于 {at}(北京时间)向本省报送一件客户投诉(第三条(三)3)，请登记并跟进。",
+            "",
+            f"工单号：{ticket.number}",
+            f"客户：{ticket.customer.name}",
+            f"主题：{ticket.subject}",
+            f"问题描述：{ticket.description or '—'}",
+            f"热线处理结果：{hop.result or '—'}",
+            f"报送说明：{hop.note or '—'}",
+            "",
+            f"在工作台「热线报送投诉」队列中查看：{url}",
+        ]
+    )
+    outbox.enqueue(
+        purpose=SUBMITTED,
+        key=f"hop:{hop.pk}",
+        to=to,
+        subject=f"【热线报送投诉】{ticket.number} {ticket.subject}"[:200],
+        body=body,
+        ref=f"ticket:{ticket.number}",
+        now=hop.created_at,
+    )

@@ -63,8 +63,14 @@ class Status(models.TextChoices):
 
 
 OPEN_STATUSES = frozenset(
-    {Status.OPEN, Status.AWAITING_ACCEPTANCE, Status.ACCEPTED, Status.RESULT_RETURNED, Status.WAITING_CUSTOMER,
-     Status.SUBMITTED}
+    {
+        Status.OPEN,
+        Status.AWAITING_ACCEPTANCE,
+        Status.ACCEPTED,
+        Status.RESULT_RETURNED,
+        Status.WAITING_CUSTOMER,
+        Status.SUBMITTED,
+    }
 )
 # In a fixed order, so that the partial indexes' migrations are stable.
 OPEN_STATUS_VALUES = sorted(str(s) for s in OPEN_STATUSES)
@@ -95,7 +101,12 @@ class Category(models.Model):
     code = models.SlugField(_("代码"), max_length=60, unique=True)
     name = models.CharField(_("名称"), max_length=60)
     parent = models.ForeignKey(
-        "self", verbose_name=_("上级分类"), null=True, blank=True, on_delete=models.PROTECT, related_name="children"
+        "self",
+        verbose_name=_("上级分类"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="children",
     )
     level = models.PositiveSmallIntegerField(_("层级"))
     sort_order = models.PositiveSmallIntegerField(_("排序"), default=0)
@@ -163,18 +174,31 @@ class Ticket(models.Model):
     # Indexed by (province, -created_at) below; a single-column index only tempted the planner into
     # AND-ing a whole province's rows into the queue queries.
     province = models.ForeignKey(
-        "org.Province", verbose_name=_("省份"), on_delete=models.PROTECT, related_name="tickets", db_index=False
+        "org.Province",
+        verbose_name=_("省份"),
+        on_delete=models.PROTECT,
+        related_name="tickets",
+        db_index=False,
     )
     customer = models.ForeignKey(
         "customers.Customer", verbose_name=_("客户"), on_delete=models.PROTECT, related_name="tickets"
     )
     contact = models.ForeignKey(
-        "customers.Contact", verbose_name=_("联系人"), null=True, blank=True, on_delete=models.SET_NULL,
+        "customers.Contact",
+        verbose_name=_("联系人"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
         related_name="tickets",
     )
     caller_phone = models.CharField(_("来电号码"), max_length=16, blank=True, db_index=True)
     category = models.ForeignKey(
-        Category, verbose_name=_("分类"), null=True, blank=True, on_delete=models.PROTECT, related_name="tickets"
+        Category,
+        verbose_name=_("分类"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="tickets",
     )
     subject = models.CharField(_("主题"), max_length=200)
     description = models.TextField(_("问题描述"), blank=True)
@@ -193,7 +217,11 @@ class Ticket(models.Model):
         "org.Team", verbose_name=_("当前处理团队"), on_delete=models.PROTECT, related_name="held_tickets"
     )
     assignee = models.ForeignKey(
-        settings.AUTH_USER_MODEL, verbose_name=_("处理人"), null=True, blank=True, on_delete=models.SET_NULL,
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("处理人"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
         related_name="+",
     )
 
@@ -230,13 +258,22 @@ class Ticket(models.Model):
             models.Index(fields=["assignee", "status"], name="ticket_assignee_status_idx"),
             models.Index(fields=["customer", "status"], name="ticket_customer_status_idx"),
             # The workbench queues read open orders only: small partial indexes in the order they are shown.
-            models.Index(fields=["holder_team", "-created_at"], condition=Q(status__in=OPEN_STATUS_VALUES),
-                         name="ticket_open_holder_created_idx"),
-            models.Index(fields=["holder_team", "due_at"], condition=Q(status__in=OPEN_STATUS_VALUES),
-                         name="ticket_open_holder_due_idx"),
+            models.Index(
+                fields=["holder_team", "-created_at"],
+                condition=Q(status__in=OPEN_STATUS_VALUES),
+                name="ticket_open_holder_created_idx",
+            ),
+            models.Index(
+                fields=["holder_team", "due_at"],
+                condition=Q(status__in=OPEN_STATUS_VALUES),
+                name="ticket_open_holder_due_idx",
+            ),
             # A provincial agent's queues also carry the scope filter (province_id IN ...).
-            models.Index(fields=["province", "holder_team", "-created_at"], condition=Q(status__in=OPEN_STATUS_VALUES),
-                         name="ticket_open_prov_holder_idx"),
+            models.Index(
+                fields=["province", "holder_team", "-created_at"],
+                condition=Q(status__in=OPEN_STATUS_VALUES),
+                name="ticket_open_prov_holder_idx",
+            ),
         ]
         constraints = [
             models.CheckConstraint(
@@ -286,10 +323,18 @@ class Hop(models.Model):
     """One hand-off of a work order from one team to another; the receiver accepts or returns it."""
 
     ticket = models.ForeignKey(Ticket, verbose_name=_("工单"), on_delete=models.CASCADE, related_name="hops")
-    from_team = models.ForeignKey("org.Team", verbose_name=_("派出团队"), on_delete=models.PROTECT, related_name="+")
-    to_team = models.ForeignKey("org.Team", verbose_name=_("接收团队"), on_delete=models.PROTECT, related_name="+")
+    from_team = models.ForeignKey(
+        "org.Team", verbose_name=_("派出团队"), on_delete=models.PROTECT, related_name="+"
+    )
+    to_team = models.ForeignKey(
+        "org.Team", verbose_name=_("接收团队"), on_delete=models.PROTECT, related_name="+"
+    )
     sent_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, verbose_name=_("派单人"), null=True, on_delete=models.SET_NULL, related_name="+"
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("派单人"),
+        null=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
     )
     reason_code = models.CharField(_("转派原因"), max_length=30, choices=ReasonCode.choices)
     note = models.TextField(_("说明"), blank=True)
@@ -300,7 +345,11 @@ class Hop(models.Model):
     created_at = models.DateTimeField(_("派单时间"), default=timezone.now)
     accepted_at = models.DateTimeField(_("接单时间"), null=True, blank=True)
     accepted_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, verbose_name=_("接单人"), null=True, blank=True, on_delete=models.SET_NULL,
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("接单人"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
         related_name="+",
     )
     returned_at = models.DateTimeField(_("退回时间"), null=True, blank=True)
@@ -320,7 +369,8 @@ class Hop(models.Model):
         constraints = [
             # One open hand-off at a time: the order is with one team.
             models.UniqueConstraint(
-                fields=["ticket"], condition=Q(status__in=["pending", "accepted", "auto_accepted"]),
+                fields=["ticket"],
+                condition=Q(status__in=["pending", "accepted", "auto_accepted"]),
                 name="hop_one_open_per_ticket",
             ),
         ]
@@ -343,10 +393,18 @@ class ReplyMethod(models.TextChoices):
 class CustomerReply(models.Model):
     """A reply to the customer: who, when, how. The rules' deadlines are deadlines to reply."""
 
-    ticket = models.ForeignKey(Ticket, verbose_name=_("工单"), on_delete=models.CASCADE, related_name="replies")
-    team = models.ForeignKey("org.Team", verbose_name=_("答复团队"), on_delete=models.PROTECT, related_name="+")
+    ticket = models.ForeignKey(
+        Ticket, verbose_name=_("工单"), on_delete=models.CASCADE, related_name="replies"
+    )
+    team = models.ForeignKey(
+        "org.Team", verbose_name=_("答复团队"), on_delete=models.PROTECT, related_name="+"
+    )
     author = models.ForeignKey(
-        settings.AUTH_USER_MODEL, verbose_name=_("答复人"), null=True, on_delete=models.SET_NULL, related_name="+"
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("答复人"),
+        null=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
     )
     method = models.CharField(_("答复方式"), max_length=20, choices=ReplyMethod.choices)
     content = models.TextField(_("答复内容"))
@@ -370,7 +428,11 @@ class Note(models.Model):
     ticket = models.ForeignKey(Ticket, verbose_name=_("工单"), on_delete=models.CASCADE, related_name="notes")
     team = models.ForeignKey("org.Team", verbose_name=_("团队"), on_delete=models.PROTECT, related_name="+")
     author = models.ForeignKey(
-        settings.AUTH_USER_MODEL, verbose_name=_("作者"), null=True, on_delete=models.SET_NULL, related_name="+"
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("作者"),
+        null=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
     )
     body = models.TextField(_("内容"))
     created_at = models.DateTimeField(_("时间"), default=timezone.now)
@@ -388,7 +450,9 @@ class Note(models.Model):
 
 
 class Attachment(models.Model):
-    ticket = models.ForeignKey(Ticket, verbose_name=_("工单"), on_delete=models.CASCADE, related_name="attachments")
+    ticket = models.ForeignKey(
+        Ticket, verbose_name=_("工单"), on_delete=models.CASCADE, related_name="attachments"
+    )
     # Server-generated; the uploaded name is kept only for display and the download header.
     storage_name = models.CharField(_("存储名"), max_length=80, unique=True)
     original_name = models.CharField(_("文件名"), max_length=200)
@@ -396,7 +460,11 @@ class Attachment(models.Model):
     size = models.PositiveIntegerField(_("大小(字节)"))
     sha256 = models.CharField(_("SHA-256"), max_length=64)
     uploaded_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, verbose_name=_("上传人"), null=True, on_delete=models.SET_NULL, related_name="+"
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("上传人"),
+        null=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
     )
     team = models.ForeignKey("org.Team", verbose_name=_("团队"), on_delete=models.PROTECT, related_name="+")
     created_at = models.DateTimeField(_("上传时间"), default=timezone.now)

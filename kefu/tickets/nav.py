@@ -34,9 +34,12 @@ def _my_customers(request: HttpRequest) -> dict[str, Any] | None:
     actor = actor_of(request)
     if not any(s.team_kind == "account_managers" for s in actor.seats):
         return None
-    qs = (customers_in_scope(actor.scope).filter(account_manager=actor.user, is_active=True)
-          .annotate(open_orders=Count("tickets", filter=Q(tickets__status__in=OPEN_STATUS_VALUES)))
-          .order_by("-open_orders", "name"))
+    qs = (
+        customers_in_scope(actor.scope)
+        .filter(account_manager=actor.user, is_active=True)
+        .annotate(open_orders=Count("tickets", filter=Q(tickets__status__in=OPEN_STATUS_VALUES)))
+        .order_by("-open_orders", "name")
+    )
     return {"customers": list(qs[:30]), "total": qs.count()}
 
 

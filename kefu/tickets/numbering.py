@@ -55,8 +55,10 @@ def number_for_insert(*, province_slug: str, now: datetime) -> Any:
         return next_number(province_slug=province_slug, now=now)
     prefix = format_number(province_slug=province_slug, when=now, value=0)[:-7]
     # As format_number: at least seven digits, never cut (lpad alone would cut an eighth).
-    sql = ("SELECT %s || CASE WHEN length(v::text) < 7 THEN lpad(v::text, 7, '0') ELSE v::text END"
-           " FROM nextval(%s) AS v")
+    sql = (
+        "SELECT %s || CASE WHEN length(v::text) < 7 THEN lpad(v::text, 7, '0') ELSE v::text END"
+        " FROM nextval(%s) AS v"
+    )
     return RawSQL(f"({sql})", (prefix, SEQUENCE), output_field=CharField())  # noqa: S611 (constant SQL, bound values)
 
 
@@ -70,7 +72,8 @@ def reserve(*, province_slug: str, now: datetime) -> tuple[str, int | None]:
     if connection.vendor != "postgresql":
         return next_number(province_slug=province_slug, now=now), None
     with connection.cursor() as cursor:
-        cursor.execute("SELECT nextval(%s), nextval(pg_get_serial_sequence(%s, 'id'))",
-                       [SEQUENCE, Ticket._meta.db_table])
+        cursor.execute(
+            "SELECT nextval(%s), nextval(pg_get_serial_sequence(%s, 'id'))", [SEQUENCE, Ticket._meta.db_table]
+        )
         value, pk = cursor.fetchone()
     return format_number(province_slug=province_slug, when=now, value=int(value)), int(pk)

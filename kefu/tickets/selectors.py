@@ -35,9 +35,18 @@ def tickets_in_scope(actor: Actor) -> QuerySet[Ticket]:
 def ticket_by_number(actor: Actor, number: str) -> Ticket:
     ticket = (
         tickets_in_scope(actor)
-        .select_related("province", "customer", "contact", "category__parent__parent", "holder_team",
-                        "first_contact_team", "first_contact_agent", "assignee")
-        .filter(number=number).first()
+        .select_related(
+            "province",
+            "customer",
+            "contact",
+            "category__parent__parent",
+            "holder_team",
+            "first_contact_team",
+            "first_contact_agent",
+            "assignee",
+        )
+        .filter(number=number)
+        .first()
     )
     if ticket is None:
         raise NotFound()
@@ -64,7 +73,9 @@ class Filters:
 
 
 def _bad(field: str) -> ValidationFailed:
-    return ValidationFailed(f"筛选条件 {field} 无效。", f"Invalid filter: {field}.", details=[{"field": field}])
+    return ValidationFailed(
+        f"筛选条件 {field} 无效。", f"Invalid filter: {field}.", details=[{"field": field}]
+    )
 
 
 def queue(actor: Actor, name: str, filters: Filters, *, now: datetime | None = None) -> QuerySet[Ticket]:
@@ -82,7 +93,9 @@ def queue(actor: Actor, name: str, filters: Filters, *, now: datetime | None = N
         # Complaints the hotline or online team took and submitted to this desk (第三条(三)3).
         qs = qs.filter(holder_team__in=teams, status=Status.SUBMITTED)
     elif name == "due_soon":
-        qs = qs.filter(holder_team__in=teams, status__in=OPEN_STATUSES, due_at__gt=now, due_at__lte=now + DUE_SOON)
+        qs = qs.filter(
+            holder_team__in=teams, status__in=OPEN_STATUSES, due_at__gt=now, due_at__lte=now + DUE_SOON
+        )
     elif name == "overdue":
         qs = qs.filter(holder_team__in=teams, status__in=OPEN_STATUSES, due_at__lte=now)
     elif name == "off_rule":
@@ -111,11 +124,16 @@ def _accept_due() -> Subquery:
 
     from .models import Hop, HopStatus
 
-    pending = Hop.objects.unscoped("correlated subquery inside the caller's scoped query").filter(
-        ticket=OuterRef(OuterRef("pk")), status=HopStatus.PENDING).values("pk")[:1]
+    pending = (
+        Hop.objects.unscoped("correlated subquery inside the caller's scoped query")
+        .filter(ticket=OuterRef(OuterRef("pk")), status=HopStatus.PENDING)
+        .values("pk")[:1]
+    )
     return Subquery(
         Clock.objects.unscoped("correlated subquery inside the caller's scoped query")
-        .filter(owner_type="tickets.hop", kind="accept", status=Clock.Status.RUNNING, owner_id=Subquery(pending))
+        .filter(
+            owner_type="tickets.hop", kind="accept", status=Clock.Status.RUNNING, owner_id=Subquery(pending)
+        )
         .values("due_at")[:1]
     )
 
@@ -165,7 +183,7 @@ def _day_start(day: dt.date) -> datetime:
 
 def page(qs: QuerySet[Ticket], *, offset: int, limit: int) -> tuple[list[Ticket], bool]:
     """One page and whether there is another (no COUNT over a million rows), references attached."""
-    rows = list(qs[offset:offset + limit + 1])
+    rows = list(qs[offset : offset + limit + 1])
     return attach_refs(rows[:limit]), len(rows) > limit
 
 
@@ -196,8 +214,10 @@ def attach_refs(rows: list[Ticket]) -> list[Ticket]:
 def queue_counts(actor: Actor, *, now: datetime | None = None) -> dict[str, int]:
     """Sizes of the personal queues (bounded by the actor's teams' open orders)."""
     empty = Filters()
-    return {name: queue(actor, name, empty, now=now).count() for name in ("mine", "team", "awaiting", "submitted",
-                                                                          "due_soon", "overdue")}
+    return {
+        name: queue(actor, name, empty, now=now).count()
+        for name in ("mine", "team", "awaiting", "submitted", "due_soon", "overdue")
+    }
 
 
 def submitted_complaints(actor: Actor, *, limit: int = 5) -> list[Ticket]:
@@ -206,10 +226,14 @@ def submitted_complaints(actor: Actor, *, limit: int = 5) -> list[Ticket]:
 
 
 def open_orders_of(actor: Actor, customer: Customer, *, limit: int = 20) -> list[Ticket]:
-    return attach_refs(list(
-        tickets_in_scope(actor).filter(customer=customer, status__in=OPEN_STATUSES)
-        .select_related("customer").order_by("-created_at")[:limit]
-    ))
+    return attach_refs(
+        list(
+            tickets_in_scope(actor)
+            .filter(customer=customer, status__in=OPEN_STATUSES)
+            .select_related("customer")
+            .order_by("-created_at")[:limit]
+        )
+    )
 
 
 def recent_orders_of(actor: Actor, customer: Customer, *, limit: int = 10) -> list[Ticket]:
@@ -222,7 +246,9 @@ def leaf_categories(kind: str, *, on: dt.date | None = None) -> list[Category]:
     if kind in (Kind.ACCEPTANCE, ""):
         return []
     root = "consult" if kind == Kind.CONSULTATION else "cf"
-    in_force = Category.objects.filter(valid_from__lte=on).filter(Q(valid_to__isnull=True) | Q(valid_to__gt=on))
+    in_force = Category.objects.filter(valid_from__lte=on).filter(
+        Q(valid_to__isnull=True) | Q(valid_to__gt=on)
+    )
     nodes = list(in_force.select_related("parent__parent"))
     parents = {c.parent_id for c in nodes if c.parent_id}
     leaves = []
@@ -232,8 +258,14 @@ def leaf_categories(kind: str, *, on: dt.date | None = None) -> list[Category]:
             top = top.parent
         if top.code == root and c.pk not in parents:
             leaves.append(c)
-    return sorted(leaves, key=lambda c: (c.parent.parent.sort_order if c.parent and c.parent.parent else 0,
-                                         c.parent.sort_order if c.parent else 0, c.sort_order))
+    return sorted(
+        leaves,
+        key=lambda c: (
+            c.parent.parent.sort_order if c.parent and c.parent.parent else 0,
+            c.parent.sort_order if c.parent else 0,
+            c.sort_order,
+        ),
+    )
 
 
 # Order creation looks up one category per request. The taxonomy is a few dozen rows that change
@@ -287,7 +319,9 @@ def category_by_code(code: str | None) -> Category | None:
         return None
     cat = _taxonomy_now().by_code.get(code)
     if cat is None:
-        raise ValidationFailed("分类不存在。", "Unknown category.", details=[{"field": "category", "value": code}])
+        raise ValidationFailed(
+            "分类不存在。", "Unknown category.", details=[{"field": "category", "value": code}]
+        )
     return cat
 
 
@@ -297,8 +331,11 @@ def has_children_in_force(category: Category, day: dt.date) -> bool:
 
 def dispatch_targets(ticket: Ticket) -> list[Team]:
     """Teams an order may be handed to: the national hotline and online teams, and its province's teams."""
-    qs = Team.objects.filter(kind__in=workflow.FRONT_TEAMS).filter(
-        Q(province__isnull=True) | Q(province_id=ticket.province_id)).exclude(pk=ticket.holder_team_id)
+    qs = (
+        Team.objects.filter(kind__in=workflow.FRONT_TEAMS)
+        .filter(Q(province__isnull=True) | Q(province_id=ticket.province_id))
+        .exclude(pk=ticket.holder_team_id)
+    )
     return sorted(qs, key=lambda t: (t.kind != workflow.HOTLINE, t.kind != workflow.ONLINE, t.code))
 
 
@@ -314,12 +351,16 @@ def ticket_detail(actor: Actor, ticket: Ticket, *, with_clocks: bool = True) -> 
     from kefu.core import audit
     from kefu.sla import selectors as sla_selectors
 
-    hops = list(ticket.hops.select_related("from_team", "to_team", "sent_by", "accepted_by").order_by("created_at",
-                                                                                                      "id"))
+    hops = list(
+        ticket.hops.select_related("from_team", "to_team", "sent_by", "accepted_by").order_by(
+            "created_at", "id"
+        )
+    )
     clocks = []
     if with_clocks:
         clocks = sla_selectors.clocks_for("tickets.ticket", [ticket.pk]) + sla_selectors.clocks_for(
-            "tickets.hop", [h.pk for h in hops])
+            "tickets.hop", [h.pk for h in hops]
+        )
     return {
         "hops": hops,
         "replies": list(ticket.replies.select_related("team", "author")),
@@ -337,11 +378,14 @@ def problem_samples(since: datetime, until: datetime) -> list[Any]:
     rows = (
         Ticket.objects.unscoped("national common-problem mining by the operator (第四条)")
         .filter(resolved_at__gte=since, resolved_at__lt=until)
-        .exclude(kind=Kind.ACCEPTANCE).select_related("category")
+        .exclude(kind=Kind.ACCEPTANCE)
+        .select_related("category")
         .values_list("number", "category__code", "subject", "description", "province_id")
     )
-    return [ProblemSample(ref=n, category_code=c or "consult", text=f"{s}\n{d}".strip(), province_id=p)
-            for n, c, s, d, p in rows.iterator()]
+    return [
+        ProblemSample(ref=n, category_code=c or "consult", text=f"{s}\n{d}".strip(), province_id=p)
+        for n, c, s, d, p in rows.iterator()
+    ]
 
 
 def leaf_category_choices() -> list[tuple[str, str]]:
@@ -358,11 +402,17 @@ def owner_links(owner_type: str) -> Any:
         if owner_type == "tickets.hop":
             from .models import Hop
 
-            rows = (Hop.objects.unscoped("owner ids come from the SLA app's scoped list")
-                    .filter(pk__in=ids).values_list("pk", "ticket__number"))
+            rows = (
+                Hop.objects.unscoped("owner ids come from the SLA app's scoped list")
+                .filter(pk__in=ids)
+                .values_list("pk", "ticket__number")
+            )
         else:
-            rows = (Ticket.objects.unscoped("owner ids come from the SLA app's scoped list")
-                    .filter(pk__in=ids).values_list("pk", "number"))
+            rows = (
+                Ticket.objects.unscoped("owner ids come from the SLA app's scoped list")
+                .filter(pk__in=ids)
+                .values_list("pk", "number")
+            )
         return {pk: (number, reverse("tickets:detail", args=[number])) for pk, number in rows}
 
     return links

@@ -43,9 +43,13 @@ from .web_common import download_response
 
 PAGE = 50
 QUEUE_LABELS = {
-    "mine": gettext_lazy("我的工单"), "team": gettext_lazy("本团队"), "awaiting": gettext_lazy("待我接单"),
+    "mine": gettext_lazy("我的工单"),
+    "team": gettext_lazy("本团队"),
+    "awaiting": gettext_lazy("待我接单"),
     "submitted": gettext_lazy("热线报送投诉"),
-    "due_soon": gettext_lazy("即将超时"), "overdue": gettext_lazy("已超时"), "all": gettext_lazy("全部"),
+    "due_soon": gettext_lazy("即将超时"),
+    "overdue": gettext_lazy("已超时"),
+    "all": gettext_lazy("全部"),
     "off_rule": gettext_lazy("规则外转派"),
 }
 
@@ -56,16 +60,21 @@ def _date(value: str, field: str) -> dt.date | None:
     try:
         return dt.date.fromisoformat(value)
     except ValueError:
-        raise ValidationFailed(f"日期格式应为 YYYY-MM-DD：{field}", f"Bad date: {field}",
-                               details=[{"field": field}]) from None
+        raise ValidationFailed(
+            f"日期格式应为 YYYY-MM-DD：{field}", f"Bad date: {field}", details=[{"field": field}]
+        ) from None
 
 
 def _filters(request: HttpRequest) -> selectors.Filters:
     g = request.GET
     return selectors.Filters(
-        kind=g.get("kind", ""), status=g.get("status", ""), category=g.get("category", ""),
-        channel=g.get("channel", ""), province=g.get("province", ""),
-        date_from=_date(g.get("date_from", ""), "date_from"), date_to=_date(g.get("date_to", ""), "date_to"),
+        kind=g.get("kind", ""),
+        status=g.get("status", ""),
+        category=g.get("category", ""),
+        channel=g.get("channel", ""),
+        province=g.get("province", ""),
+        date_from=_date(g.get("date_from", ""), "date_from"),
+        date_to=_date(g.get("date_to", ""), "date_to"),
         q=g.get("q", "")[:60],
     )
 
@@ -92,7 +101,12 @@ def workbench(request: HttpRequest) -> HttpResponse:
     params = request.GET.copy()
     params["offset"] = str(offset + PAGE)
     context: dict[str, Any] = {
-        "rows": rows, "more": more, "next_query": params.urlencode(), "queue": name, "f": filters, "error": error,
+        "rows": rows,
+        "more": more,
+        "next_query": params.urlencode(),
+        "queue": name,
+        "f": filters,
+        "error": error,
         "now": timezone.now(),
         # One reverse() for the page instead of one {% url %} per row.
         "base_url": reverse("tickets:workbench"),
@@ -104,12 +118,17 @@ def workbench(request: HttpRequest) -> HttpResponse:
     if actor.can("ticket.supervise"):
         queues.append("off_rule")
     counts = selectors.queue_counts(actor)
-    context.update({
-        "queues": [(q, QUEUE_LABELS[q], counts.get(q)) for q in queues],
-        "kinds": Kind.choices, "statuses": Status.choices, "channels": Channel.choices,
-        "categories": selectors.leaf_categories(Kind.COMPLAINT) + selectors.leaf_categories(Kind.CONSULTATION),
-        "provinces": list(provinces_in_scope(actor.scope)) if actor.scope.national else [],
-    })
+    context.update(
+        {
+            "queues": [(q, QUEUE_LABELS[q], counts.get(q)) for q in queues],
+            "kinds": Kind.choices,
+            "statuses": Status.choices,
+            "channels": Channel.choices,
+            "categories": selectors.leaf_categories(Kind.COMPLAINT)
+            + selectors.leaf_categories(Kind.CONSULTATION),
+            "provinces": list(provinces_in_scope(actor.scope)) if actor.scope.national else [],
+        }
+    )
     return render(request, "tickets/workbench.html", context, status=status)
 
 
@@ -128,9 +147,15 @@ def create(request: HttpRequest) -> HttpResponse:
             messages.success(request, _("已登记工单 %(number)s") % {"number": ticket.number})
             return redirect("tickets:detail", number=ticket.number)
     context = {
-        "form": form, "error": error, "kinds": Kind.choices,
-        "consult_topics": [(t.value, t.label) for t in Topic if t.value in ("business", "usage", "bill", "promotion")],
-        "acceptance_topics": [(t.value, t.label) for t in Topic if t.value in ("activation", "change", "termination")],
+        "form": form,
+        "error": error,
+        "kinds": Kind.choices,
+        "consult_topics": [
+            (t.value, t.label) for t in Topic if t.value in ("business", "usage", "bill", "promotion")
+        ],
+        "acceptance_topics": [
+            (t.value, t.label) for t in Topic if t.value in ("activation", "change", "termination")
+        ],
         "cf_categories": selectors.leaf_categories(Kind.COMPLAINT),
         "consult_categories": selectors.leaf_categories(Kind.CONSULTATION),
         "teams": list(actor.seats_with("ticket.create")),
@@ -141,18 +166,26 @@ def create(request: HttpRequest) -> HttpResponse:
 
 def _create_from_form(actor: Any, post: Any) -> Any:
     if not post.get("customer"):
-        raise ValidationFailed("请先输入来电号码并选择客户。", "Look up and choose the customer first.",
-                               details=[{"field": "customer"}])
+        raise ValidationFailed(
+            "请先输入来电号码并选择客户。",
+            "Look up and choose the customer first.",
+            details=[{"field": "customer"}],
+        )
     try:
         customer_id = int(post["customer"])
         contact_id = int(post["contact"]) if post.get("contact") else None
     except ValueError:
-        raise ValidationFailed("客户选择无效。", "Invalid customer.", details=[{"field": "customer"}]) from None
+        raise ValidationFailed(
+            "客户选择无效。", "Invalid customer.", details=[{"field": "customer"}]
+        ) from None
     customer = customer_selectors.customer_in_scope(actor.scope, customer_id)
     contact = customer_selectors.contact_in_scope(actor.scope, contact_id) if contact_id else None
     kind = post.get("kind", "")
-    topic = post.get("consult_topic", "") if kind == Kind.CONSULTATION else (
-        post.get("acceptance_topic", "") if kind == Kind.ACCEPTANCE else "")
+    topic = (
+        post.get("consult_topic", "")
+        if kind == Kind.CONSULTATION
+        else (post.get("acceptance_topic", "") if kind == Kind.ACCEPTANCE else "")
+    )
     category = None
     if kind in (Kind.COMPLAINT, Kind.FAULT):
         category = selectors.category_by_code(post.get("cf_category"))
@@ -164,11 +197,21 @@ def _create_from_form(actor: Any, post: Any) -> Any:
 
         team = team_of_actor(actor, post["team"])
     return services.ticket_create(
-        actor=actor, kind=kind, customer=customer, contact=contact, subject=post.get("subject", ""),
-        description=post.get("description", ""), category=category, topic=topic, team=team,
+        actor=actor,
+        kind=kind,
+        customer=customer,
+        contact=contact,
+        subject=post.get("subject", ""),
+        description=post.get("description", ""),
+        category=category,
+        topic=topic,
+        team=team,
         caller_phone=try_normalize_phone(post.get("phone", "")) or "",
-        idempotency_key=post.get("form_token") or None, article_id=knowledge_selectors.article_ref(post.get("article_id")),
-        fingerprint=services.request_fingerprint({k: post.get(k) for k in sorted(post) if k != "csrfmiddlewaretoken"}),
+        idempotency_key=post.get("form_token") or None,
+        article_id=knowledge_selectors.article_ref(post.get("article_id")),
+        fingerprint=services.request_fingerprint(
+            {k: post.get(k) for k in sorted(post) if k != "csrfmiddlewaretoken"}
+        ),
     ).ticket
 
 
@@ -180,8 +223,9 @@ def detail(request: HttpRequest, number: str) -> HttpResponse:
     return render(request, "tickets/detail.html", _detail_context(actor, ticket))
 
 
-def _detail_context(actor: Any, ticket: Any, error: DomainError | None = None, *, failed_action: str = "",
-                    post: Any = None) -> dict[str, Any]:
+def _detail_context(
+    actor: Any, ticket: Any, error: DomainError | None = None, *, failed_action: str = "", post: Any = None
+) -> dict[str, Any]:
     """The order page: the action that fits now first and open, the others folded; a refused
     action comes back open with its message and what the user typed."""
     d = selectors.ticket_detail(actor, ticket)
@@ -195,39 +239,68 @@ def _detail_context(actor: Any, ticket: Any, error: DomainError | None = None, *
         actions.insert(0, failed_action)
     targets = selectors.dispatch_targets(ticket) if "dispatch" in actions or "reassign" in actions else []
     team_kind, reason = workflow.default_dispatch(ticket.kind, ticket.holder_team.kind)
-    default_target = next((tm.code for tm in targets if tm.kind == team_kind), targets[0].code if targets else "")
+    default_target = next(
+        (tm.code for tm in targets if tm.kind == team_kind), targets[0].code if targets else ""
+    )
     defaults: dict[str, str] = {
-        "to_team": default_target, "reason_code": reason, "method": ReplyMethod.CALL_BACK,
+        "to_team": default_target,
+        "reason_code": reason,
+        "method": ReplyMethod.CALL_BACK,
         "reply_method": ReplyMethod.CALL_BACK,
         # The result the hotline sent back is the usual resolution: offered, editable.
         "resolution": next((h.result for h in reversed(d["hops"]) if h.result), "")
-        if ticket.status == Status.RESULT_RETURNED else "",
+        if ticket.status == Status.RESULT_RETURNED
+        else "",
     }
-    accept_due = next((i.left_display for i in d["clocks"]
-                       if i.clock.kind == "accept" and i.clock.status == "running"), "")
+    accept_due = next(
+        (i.left_display for i in d["clocks"] if i.clock.kind == "accept" and i.clock.status == "running"), ""
+    )
     typed = {k: post.get(k, "") for k in post if k not in ("csrfmiddlewaretoken", "version")} if post else {}
     failed = {**defaults, **typed}
     return {
-        "t": ticket, **d, "actions": actions, "more_actions": actions[1:], "error": error,
-        "failed_action": failed_action, "vals_default": defaults, "accept_due": accept_due,
-        "vals_primary": failed if actions and actions[0] == failed_action else defaults, "vals_failed": failed,
+        "t": ticket,
+        **d,
+        "actions": actions,
+        "more_actions": actions[1:],
+        "error": error,
+        "failed_action": failed_action,
+        "vals_default": defaults,
+        "accept_due": accept_due,
+        "vals_primary": failed if actions and actions[0] == failed_action else defaults,
+        "vals_failed": failed,
         "can_note": actor.can("ticket.work") and ticket.status != Status.CLOSED,
-        "targets": targets, "reassign_targets": [ticket.holder_team, *targets] if "reassign" in actions else [],
-        "reason_codes": [c for c in ReasonCode.choices
-                         if c[0] not in (ReasonCode.COMPLAINT_REPORT, ReasonCode.REASSIGNED)],
-        "return_reasons": ReturnReason.choices, "reply_methods": ReplyMethod.choices,
-        "referrals": ReferredTo.choices, "outcomes": AcceptanceOutcome.choices,
-        "max_mb": attachments.MAX_BYTES // (1024 * 1024), "allowed_types": ", ".join(sorted(attachments.ALLOWED)),
+        "targets": targets,
+        "reassign_targets": [ticket.holder_team, *targets] if "reassign" in actions else [],
+        "reason_codes": [
+            c for c in ReasonCode.choices if c[0] not in (ReasonCode.COMPLAINT_REPORT, ReasonCode.REASSIGNED)
+        ],
+        "return_reasons": ReturnReason.choices,
+        "reply_methods": ReplyMethod.choices,
+        "referrals": ReferredTo.choices,
+        "outcomes": AcceptanceOutcome.choices,
+        "max_mb": attachments.MAX_BYTES // (1024 * 1024),
+        "allowed_types": ", ".join(sorted(attachments.ALLOWED)),
     }
 
 
 _DETAIL_LABELS = {
-    "to_team": gettext_lazy("至"), "reason_code": gettext_lazy("原因"), "reason": gettext_lazy("退回原因"),
-    "method": gettext_lazy("答复方式"), "referred_to": gettext_lazy("引导渠道"), "outcome": gettext_lazy("受理结果"),
-    "note": gettext_lazy("说明"), "changes": gettext_lazy("修改"), "name": gettext_lazy("文件"),
+    "to_team": gettext_lazy("至"),
+    "reason_code": gettext_lazy("原因"),
+    "reason": gettext_lazy("退回原因"),
+    "method": gettext_lazy("答复方式"),
+    "referred_to": gettext_lazy("引导渠道"),
+    "outcome": gettext_lazy("受理结果"),
+    "note": gettext_lazy("说明"),
+    "changes": gettext_lazy("修改"),
+    "name": gettext_lazy("文件"),
 }
-_DETAIL_CHOICES: dict[str, Any] = {"reason_code": ReasonCode, "reason": ReturnReason, "method": ReplyMethod,
-                                   "referred_to": ReferredTo, "outcome": AcceptanceOutcome}
+_DETAIL_CHOICES: dict[str, Any] = {
+    "reason_code": ReasonCode,
+    "reason": ReturnReason,
+    "method": ReplyMethod,
+    "referred_to": ReferredTo,
+    "outcome": AcceptanceOutcome,
+}
 
 
 def _timeline_rows(events: list[Any]) -> list[Any]:
@@ -273,7 +346,9 @@ def _run_action(actor: Any, ticket: Any, action: str, post: Any) -> None:
     if spec is None:
         raise ValidationFailed("未知操作。", "Unknown action.", details=[{"field": "action"}])
     # The service compares the version under the row lock (no pre-check here: that left a window).
-    spec.call(actor=actor, ticket=ticket, version=_version(post.get("version")), values=spec.form_values(post))
+    spec.call(
+        actor=actor, ticket=ticket, version=_version(post.get("version")), values=spec.form_values(post)
+    )
 
 
 def _version(value: str | None) -> int | None:
@@ -325,9 +400,14 @@ def attach(request: HttpRequest, number: str) -> HttpResponse:
     upload = request.FILES.get("file")
     try:
         if upload is None:
-            raise ValidationFailed("请选择要上传的文件。", "Choose a file to upload.", details=[{"field": "file"}])
-        attachments.attachment_add(actor=actor, ticket=ticket, upload=attachments.Upload(
-            name=upload.name or "", content=upload.read(attachments.MAX_BYTES + 1)))
+            raise ValidationFailed(
+                "请选择要上传的文件。", "Choose a file to upload.", details=[{"field": "file"}]
+            )
+        attachments.attachment_add(
+            actor=actor,
+            ticket=ticket,
+            upload=attachments.Upload(name=upload.name or "", content=upload.read(attachments.MAX_BYTES + 1)),
+        )
     except DomainError as exc:
         if exc.status == 404:
             raise
@@ -341,4 +421,3 @@ def download(request: HttpRequest, number: str, attachment_id: int) -> HttpRespo
     actor = actor_of(request)
     ticket = selectors.ticket_by_number(actor, number)
     return download_response(selectors.attachment_in_scope(actor, ticket, attachment_id))  # type: ignore[return-value]
-

@@ -18,7 +18,12 @@ from .models import Channel, Kind, Status
 CONSULT, ACCEPT, COMPLAIN, FAULT = Kind.CONSULTATION, Kind.ACCEPTANCE, Kind.COMPLAINT, Kind.FAULT
 ALL_KINDS = frozenset(Kind)
 OPEN, AWAITING, ACCEPTED = Status.OPEN, Status.AWAITING_ACCEPTANCE, Status.ACCEPTED
-RETURNED, WAITING, RESOLVED, CLOSED = Status.RESULT_RETURNED, Status.WAITING_CUSTOMER, Status.RESOLVED, Status.CLOSED
+RETURNED, WAITING, RESOLVED, CLOSED = (
+    Status.RESULT_RETURNED,
+    Status.WAITING_CUSTOMER,
+    Status.RESOLVED,
+    Status.CLOSED,
+)
 SUBMITTED = Status.SUBMITTED
 
 # Team kinds (kefu.org.models.Team.Kind values) that handle work orders.
@@ -87,8 +92,14 @@ TRANSITIONS: tuple[Transition, ...] = (
     _t("submit_to_province", RESOLVED, SUBMITTED, kinds=frozenset({COMPLAIN}), channels=NATIONAL_CHANNELS),
     # 改派: a supervisor of the holding team sends the order to another team, which accepts or returns it.
     *(_t("reassign", source, AWAITING, by="supervisor") for source in (OPEN, AWAITING, ACCEPTED, RETURNED)),
-    _t("follow_up", SUBMITTED, CLOSED, kinds=frozenset({COMPLAIN}), channels=NATIONAL_CHANNELS,
-       team_kinds=frozenset({DESK})),
+    _t(
+        "follow_up",
+        SUBMITTED,
+        CLOSED,
+        kinds=frozenset({COMPLAIN}),
+        channels=NATIONAL_CHANNELS,
+        team_kinds=frozenset({DESK}),
+    ),
 )
 
 ACTIONS: tuple[str, ...] = tuple(dict.fromkeys(t.action for t in TRANSITIONS))
@@ -191,30 +202,79 @@ def transfer_called_for(*, kind: str, from_team_kind: str, to_team_kind: str, ci
 # The flows of 第三条, each an explicit path: (action, kind of the team doing it).
 # "create" is the first contact; tests walk every path through this table and the API.
 PATHS: dict[str, tuple[Kind, tuple[tuple[str, str], ...]]] = {
-    "consultation_answered_at_first_contact": (CONSULT, (
-        ("create", DESK), ("reply", DESK), ("resolve", DESK), ("close", DESK))),
-    "consultation_via_hotline": (CONSULT, (
-        ("create", AMS), ("dispatch", AMS), ("accept", HOTLINE), ("return_result", HOTLINE),
-        ("reply", AMS), ("resolve", AMS), ("close", AMS))),
+    "consultation_answered_at_first_contact": (
+        CONSULT,
+        (("create", DESK), ("reply", DESK), ("resolve", DESK), ("close", DESK)),
+    ),
+    "consultation_via_hotline": (
+        CONSULT,
+        (
+            ("create", AMS),
+            ("dispatch", AMS),
+            ("accept", HOTLINE),
+            ("return_result", HOTLINE),
+            ("reply", AMS),
+            ("resolve", AMS),
+            ("close", AMS),
+        ),
+    ),
     "acceptance_referred": (ACCEPT, (("create", DESK), ("refer", DESK), ("close", DESK))),
     "acceptance_by_account_manager": (ACCEPT, (("create", AMS), ("record_acceptance", AMS), ("close", AMS))),
-    "complaint_handled_by_province": (COMPLAIN, (
-        ("create", DESK), ("reply", DESK), ("resolve", DESK), ("close", DESK))),
-    "complaint_province_via_hotline": (COMPLAIN, (
-        ("create", DESK), ("dispatch", DESK), ("accept", HOTLINE), ("return_result", HOTLINE),
-        ("reply", DESK), ("resolve", DESK), ("close", DESK))),
-    "complaint_at_hotline": (COMPLAIN, (
-        ("create", HOTLINE), ("reply", HOTLINE), ("resolve", HOTLINE), ("submit_to_province", HOTLINE),
-        ("follow_up", DESK))),
-    "complaint_at_online": (COMPLAIN, (
-        ("create", ONLINE), ("reply", ONLINE), ("resolve", ONLINE), ("submit_to_province", ONLINE),
-        ("follow_up", DESK))),
-    "fault_preprocessed_by_province": (FAULT, (
-        ("create", DESK), ("reply", DESK), ("resolve", DESK), ("close", DESK))),
-    "fault_province_via_hotline": (FAULT, (
-        ("create", DESK), ("dispatch", DESK), ("accept", HOTLINE), ("reply", HOTLINE),
-        ("resolve", HOTLINE), ("close", DESK))),
-    "fault_at_hotline": (FAULT, (("create", HOTLINE), ("reply", HOTLINE), ("resolve", HOTLINE), ("close", HOTLINE))),
+    "complaint_handled_by_province": (
+        COMPLAIN,
+        (("create", DESK), ("reply", DESK), ("resolve", DESK), ("close", DESK)),
+    ),
+    "complaint_province_via_hotline": (
+        COMPLAIN,
+        (
+            ("create", DESK),
+            ("dispatch", DESK),
+            ("accept", HOTLINE),
+            ("return_result", HOTLINE),
+            ("reply", DESK),
+            ("resolve", DESK),
+            ("close", DESK),
+        ),
+    ),
+    "complaint_at_hotline": (
+        COMPLAIN,
+        (
+            ("create", HOTLINE),
+            ("reply", HOTLINE),
+            ("resolve", HOTLINE),
+            ("submit_to_province", HOTLINE),
+            ("follow_up", DESK),
+        ),
+    ),
+    "complaint_at_online": (
+        COMPLAIN,
+        (
+            ("create", ONLINE),
+            ("reply", ONLINE),
+            ("resolve", ONLINE),
+            ("submit_to_province", ONLINE),
+            ("follow_up", DESK),
+        ),
+    ),
+    "fault_preprocessed_by_province": (
+        FAULT,
+        (("create", DESK), ("reply", DESK), ("resolve", DESK), ("close", DESK)),
+    ),
+    "fault_province_via_hotline": (
+        FAULT,
+        (
+            ("create", DESK),
+            ("dispatch", DESK),
+            ("accept", HOTLINE),
+            ("reply", HOTLINE),
+            ("resolve", HOTLINE),
+            ("close", DESK),
+        ),
+    ),
+    "fault_at_hotline": (
+        FAULT,
+        (("create", HOTLINE), ("reply", HOTLINE), ("resolve", HOTLINE), ("close", HOTLINE)),
+    ),
 }
 
 

@@ -57,8 +57,11 @@ def test_a_page_on_a_non_allowed_origin_is_refused_over_http(on_duty, partner):
     # the token works from the allowed site; the same token from a foreign page is refused
     up = Client().post(
         "/chat/files/",
-        {"conversation": str(data["conversation"]), "client_id": "x",
-         "file": SimpleUploadedFile("a.txt", b"hello")},
+        {
+            "conversation": str(data["conversation"]),
+            "client_id": "x",
+            "file": SimpleUploadedFile("a.txt", b"hello"),
+        },
         HTTP_X_KEFU_TOKEN=data["token"],
         HTTP_ORIGIN=EVIL,
     )

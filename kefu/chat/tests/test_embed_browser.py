@@ -61,8 +61,9 @@ def open_widget(browser, url):
     return page, frame
 
 
-def test_a_site_not_allowed_gets_a_refused_frame_and_an_allowed_one_the_chat(browser, operator_site,
-                                                                               live_server):
+def test_a_site_not_allowed_gets_a_refused_frame_and_an_allowed_one_the_chat(
+    browser, operator_site, live_server
+):
     page, frame = open_widget(browser, operator_site)
     # Chromium replaces a frame refused by frame-ancestors with its error page.
     frame.wait_for_url(lambda url: not url.startswith("about:"))

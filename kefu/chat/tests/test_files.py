@@ -113,8 +113,11 @@ def test_downloads_are_scoped_to_the_conversation_and_team(on_duty, agent_sh, ag
     )
     assert m.seq
     a = services.visitor_file_send(
-        groups=frozenset({c.group}), token_id=c.token_id, conversation_id=c.pk,
-        upload=files.Upload("x.png", PNG), client_id="p",
+        groups=frozenset({c.group}),
+        token_id=c.token_id,
+        conversation_id=c.pk,
+        upload=files.Upload("x.png", PNG),
+        client_id="p",
     )
     file_id = a.data["file"]["id"]
     c2, raw2 = services.conversation_start(name="另一位访客")
@@ -142,7 +145,10 @@ def test_downloads_are_scoped_to_the_conversation_and_team(on_duty, agent_sh, ag
 def test_a_closed_conversation_takes_no_files_and_keeps_its_transcript(on_duty):
     c, raw = start_and_accept(on_duty)
     services.visitor_send(
-        groups=frozenset({c.group}), token_id=c.token_id, conversation_id=c.pk, text="如何共享屏幕？",
+        groups=frozenset({c.group}),
+        token_id=c.token_id,
+        conversation_id=c.pk,
+        text="如何共享屏幕？",
         client_id="q",
     )
     services.conversation_close(actor=on_duty, conversation_id=c.pk)
@@ -151,8 +157,11 @@ def test_a_closed_conversation_takes_no_files_and_keeps_its_transcript(on_duty):
     assert "如何共享屏幕？" in text and "王先生" in text and transcript.content_type.startswith("text/plain")
     with pytest.raises(Conflict):
         services.visitor_file_send(
-            groups=frozenset({c.group}), token_id=c.token_id, conversation_id=c.pk,
-            upload=files.Upload("x.png", PNG), client_id="late",
+            groups=frozenset({c.group}),
+            token_id=c.token_id,
+            conversation_id=c.pk,
+            upload=files.Upload("x.png", PNG),
+            client_id="late",
         )
     # the transcript is the agents' record: the visitor cannot fetch it
     with pytest.raises(NotFound):
@@ -172,13 +181,18 @@ def test_the_order_from_a_conversation_carries_the_transcript_and_the_files(on_d
     cust, contact = _customer("13800138001")
     c, raw = start_and_accept(on_duty, phone="13800138001", text="会议画面卡顿")
     services.visitor_file_send(
-        groups=frozenset({c.group}), token_id=c.token_id, conversation_id=c.pk,
-        upload=files.Upload("卡顿截图.png", PNG), client_id="p",
+        groups=frozenset({c.group}),
+        token_id=c.token_id,
+        conversation_id=c.pk,
+        upload=files.Upload("卡顿截图.png", PNG),
+        client_id="p",
     )
     t = services.conversation_to_ticket(
         actor=on_duty, conversation_id=c.pk, kind="fault", subject="会议画面卡顿", category="cf_usage_login"
     )
-    names = sorted(TicketAttachment.objects.unscoped("test").filter(ticket=t).values_list("original_name", flat=True))
+    names = sorted(
+        TicketAttachment.objects.unscoped("test").filter(ticket=t).values_list("original_name", flat=True)
+    )
     assert names == sorted([f"在线会话{c.pk}记录.txt", "卡顿截图.png"])
     record = TicketAttachment.objects.unscoped("test").get(ticket=t, original_name=f"在线会话{c.pk}记录.txt")
     assert record.content_type.startswith("text/plain") and record.size > 0
@@ -205,11 +219,13 @@ def test_a_left_message_becomes_an_order_once(online_agent, django_capture_on_co
     assert services.waiting_and_mine(online_agent)["left"] == []
 
 
-def test_a_left_consultation_without_a_known_customer_waits_for_an_agent(online_agent,
-                                                                           django_capture_on_commit_callbacks):
+def test_a_left_consultation_without_a_known_customer_waits_for_an_agent(
+    online_agent, django_capture_on_commit_callbacks
+):
     with django_capture_on_commit_callbacks(execute=True):
-        c = services.message_leave(name="陌生人", unit="不存在的单位", phone="13700137000",
-                                   kind="consultation", text="如何开通？")
+        c = services.message_leave(
+            name="陌生人", unit="不存在的单位", phone="13700137000", kind="consultation", text="如何开通？"
+        )
     c.refresh_from_db()
     assert c.ticket is None and Ticket.objects.unscoped("test").count() == 0
     assert [q.pk for q in services.waiting_and_mine(online_agent)["left"]] == [c.pk]

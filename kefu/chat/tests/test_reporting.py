@@ -25,13 +25,20 @@ SH = ZoneInfo("Asia/Shanghai")
 def conv(*, province: Province | None, kb: bool = True, at: datetime | None = None, **kw) -> Conversation:
     contact = None
     if province is not None:
-        cust = Customer.objects.create(name=f"客户{province.slug}{Customer.objects.unscoped('t').count()}",
-                                       account_number=f"A{Customer.objects.unscoped('t').count()}-{province.slug}",
-                                       province=province)
+        cust = Customer.objects.create(
+            name=f"客户{province.slug}{Customer.objects.unscoped('t').count()}",
+            account_number=f"A{Customer.objects.unscoped('t').count()}-{province.slug}",
+            province=province,
+        )
         contact = Contact.objects.create(customer=cust, name="联系人")
     return Conversation.objects.create(
-        team=Team.objects.get(code="online"), status="closed", visitor_name="访客", possible_contact=contact,
-        kb_answered=kb, created_at=at or timezone.now(), **kw,
+        team=Team.objects.get(code="online"),
+        status="closed",
+        visitor_name="访客",
+        possible_contact=contact,
+        kb_answered=kb,
+        created_at=at or timezone.now(),
+        **kw,
     )
 
 
@@ -56,7 +63,9 @@ def test_conversations_answered_from_the_knowledge_base_count_in_the_consultatio
     assert direct == national  # the kept figures and the direct count agree
     only_sh = kb_row(selectors.monthly_table(selectors.audience(Scope.provinces([sh.pk])), month))
     assert only_sh == {"sh": 2}  # a province reader: its own customers' conversations, no 全国
-    nov = kb_row(selectors.monthly_table(selectors.audience(Scope.everything()), datetime(2026, 11, 1).date()))
+    nov = kb_row(
+        selectors.monthly_table(selectors.audience(Scope.everything()), datetime(2026, 11, 1).date())
+    )
     assert nov["national"] == 1 and nov["sh"] == 1
 
 
@@ -66,18 +75,25 @@ def test_a_province_desk_counts_only_its_own_customers_conversations():
     c = conv(province=bj, at=datetime(2026, 12, 3, 9, 0, tzinfo=SH))
     c.team = desk_sh
     c.save()
-    counts = reporting.kb_counts(Scope.provinces([sh.pk]), datetime(2026, 12, 1).date(), datetime(2027, 1, 1).date())
+    counts = reporting.kb_counts(
+        Scope.provinces([sh.pk]), datetime(2026, 12, 1).date(), datetime(2027, 1, 1).date()
+    )
     assert counts == {}  # held by Shanghai's desk, but Beijing's customer: not Shanghai's 咨询 row
-    assert reporting.kb_counts(Scope.provinces([bj.pk]), datetime(2026, 12, 1).date(),
-                               datetime(2027, 1, 1).date()) == {bj.pk: 1}
+    assert reporting.kb_counts(
+        Scope.provinces([bj.pk]), datetime(2026, 12, 1).date(), datetime(2027, 1, 1).date()
+    ) == {bj.pk: 1}
 
 
 def test_the_monthly_excel_and_so_the_mail_carry_an_online_service_sheet():
     conv(province=None, at=datetime(2026, 12, 10, 10, 0, tzinfo=SH), rating="satisfied")
     month = datetime(2026, 12, 1).date()
     aud = selectors.audience(Scope.everything())
-    data = export.to_xlsx(selectors.monthly_table(aud, month), scope_label=aud.label,
-                          generated_at=timezone.now(), scope=aud.scope)
+    data = export.to_xlsx(
+        selectors.monthly_table(aud, month),
+        scope_label=aud.label,
+        generated_at=timezone.now(),
+        scope=aud.scope,
+    )
     wb = openpyxl.load_workbook(io.BytesIO(data))
     ws = wb["在线客服"]
     values = {ws.cell(r, 1).value: ws.cell(r, 2).value for r in range(1, ws.max_row + 1)}
@@ -92,5 +108,5 @@ def test_the_dashboard_shows_the_online_service_box(hq_analyst):
     page = client.get("/reports/")
     assert page.status_code == 200
     html = page.content.decode()
-    box = html[html.index('data-testid="chat-summary"'):]
+    box = html[html.index('data-testid="chat-summary"') :]
     assert '<p class="big">1</p>' in box[:300]

@@ -132,8 +132,12 @@ def test_timeline_include_renders_rows(agent_bj):
 def test_record_many_writes_the_same_rows_as_record_in_one_batch():
     at = datetime(2026, 12, 3, 4, 5, tzinfo=UTC)
     n = audit.record_many(
-        [audit.Entry(verb="x.done", target_type="t.thing", target_id=str(i), data={"i": i}, province_code="js")
-         for i in range(3)],
+        [
+            audit.Entry(
+                verb="x.done", target_type="t.thing", target_id=str(i), data={"i": i}, province_code="js"
+            )
+            for i in range(3)
+        ],
         at=at,
     )
     rows = list(AuditEvent.objects.filter(verb="x.done").order_by("target_id"))

@@ -35,8 +35,12 @@ def broken_smtp(monkeypatch):
 
 def test_sent_after_commit_once_per_key(django_capture_on_commit_callbacks):
     with django_capture_on_commit_callbacks(execute=True):
-        row, created = outbox.enqueue(purpose="test.plain", key="k1", to=["a@example.cn"], subject="主题", body="正文")
-        again, created_again = outbox.enqueue(purpose="test.plain", key="k1", to=["b@example.cn"], subject="x")
+        row, created = outbox.enqueue(
+            purpose="test.plain", key="k1", to=["a@example.cn"], subject="主题", body="正文"
+        )
+        again, created_again = outbox.enqueue(
+            purpose="test.plain", key="k1", to=["b@example.cn"], subject="x"
+        )
     assert created and not created_again and again.pk == row.pk
     assert [m.to for m in django_mail.outbox] == [["a@example.cn"]]
     row.refresh_from_db()
@@ -55,8 +59,15 @@ def test_rolled_back_change_leaves_no_mail(django_capture_on_commit_callbacks):
 
 def test_retries_with_backoff_then_fails_then_retry_service_sends(broken_smtp, admin_user):
     now = timezone.now()
-    row, _ = outbox.enqueue(purpose="test.plain", key="k3", to=["a@example.cn"], subject="s", body="b", now=now,
-                            send_after_commit=False)
+    row, _ = outbox.enqueue(
+        purpose="test.plain",
+        key="k3",
+        to=["a@example.cn"],
+        subject="s",
+        body="b",
+        now=now,
+        send_after_commit=False,
+    )
     result = outbox.send_due(now=now)
     assert (result.sent, result.failed, result.gave_up) == (0, 1, 0)
     row.refresh_from_db()
@@ -73,7 +84,9 @@ def test_retries_with_backoff_then_fails_then_retry_service_sends(broken_smtp, a
 
     broken_smtp["broken"] = False
     assert outbox.retry(actor=admin_user, ids=[row.pk], now=now) == 1
-    assert AuditEvent.objects.filter(verb="outbox.retry", target_id=str(row.pk), actor=admin_user).count() == 1
+    assert (
+        AuditEvent.objects.filter(verb="outbox.retry", target_id=str(row.pk), actor=admin_user).count() == 1
+    )
     assert outbox.send_due(now=now).sent == 1
     row.refresh_from_db()
     assert row.status == OutboxStatus.SENT and len(django_mail.outbox) == 1
@@ -82,8 +95,15 @@ def test_retries_with_backoff_then_fails_then_retry_service_sends(broken_smtp, a
 
 def test_a_claimed_row_is_not_sent_by_a_second_worker():
     now = timezone.now()
-    row, _ = outbox.enqueue(purpose="test.plain", key="k4", to=["a@example.cn"], subject="s", body="b", now=now,
-                            send_after_commit=False)
+    row, _ = outbox.enqueue(
+        purpose="test.plain",
+        key="k4",
+        to=["a@example.cn"],
+        subject="s",
+        body="b",
+        now=now,
+        send_after_commit=False,
+    )
     assert outbox._claim(row.pk, now)  # worker A holds it
     assert outbox.send_due(now=now).skipped == 0 and django_mail.outbox == []  # B does not even see it as due
     # A dies: after STALE_CLAIM the row comes back once.
@@ -114,8 +134,9 @@ def test_the_periodic_job_sends_what_is_due():
     from kefu.core.models import JobHeartbeat
     from kefu.core.tasks import core_outbox
 
-    outbox.enqueue(purpose="test.plain", key="job", to=["a@example.cn"], subject="s", body="b",
-                   send_after_commit=False)
+    outbox.enqueue(
+        purpose="test.plain", key="job", to=["a@example.cn"], subject="s", body="b", send_after_commit=False
+    )
     result = core_outbox.call_local()
     assert result["sent"] == 1 and len(django_mail.outbox) == 1
     assert JobHeartbeat.objects.get(name="core.outbox").last_success_at is not None

@@ -21,7 +21,9 @@ _n = itertools.count(1)
 
 def _customer(ctx: Any) -> Any:
     n = next(_n)
-    customer = CustomerFactory(province=ctx.province, name=f"上海隔离测试客户{n:03d}", account_number=f"ISO-SH-{n:04d}")
+    customer = CustomerFactory(
+        province=ctx.province, name=f"上海隔离测试客户{n:03d}", account_number=f"ISO-SH-{n:04d}"
+    )
     contact = ContactFactory(customer=customer, name=f"上海联系人{n:03d}", phones=[f"1391234{n:04d}"])
     return customer, contact
 
@@ -43,9 +45,15 @@ def customer_patch(ctx: Any) -> Target:
 
 def customer_edit_post(ctx: Any) -> Target:
     customer, _ = _customer(ctx)
-    return Target(path={"pk": customer.pk},
-                  body={"version": "1", "name": "越权修改", "account_number": customer.account_number,
-                        "province": str(ctx.province.pk)})
+    return Target(
+        path={"pk": customer.pk},
+        body={
+            "version": "1",
+            "name": "越权修改",
+            "account_number": customer.account_number,
+            "province": str(ctx.province.pk),
+        },
+    )
 
 
 def contact_add_web(ctx: Any) -> Target:
@@ -86,7 +94,9 @@ def customer_marker(ctx: Any) -> str:
 def phone_marker_factory(number: str) -> Any:
     def make(ctx: Any) -> str:
         n = next(_n)
-        customer = CustomerFactory(province=ctx.province, name=f"上海来电客户{n:03d}", account_number=f"ISO-PH-{n:04d}")
+        customer = CustomerFactory(
+            province=ctx.province, name=f"上海来电客户{n:03d}", account_number=f"ISO-PH-{n:04d}"
+        )
         ContactFactory(customer=customer, phones=[number])
         return customer.name
 
@@ -95,7 +105,9 @@ def phone_marker_factory(number: str) -> Any:
 
 ROUTES = {
     "customers/": ListRoute(make=customer_marker),
-    "customers/new/": NoObject("a form; creating in a province outside one's scope is 403, tested in the app"),
+    "customers/new/": NoObject(
+        "a form; creating in a province outside one's scope is 403, tested in the app"
+    ),
     "customers/lookup/": [
         ListRoute(make=phone_marker_factory("13987650001"), query={"phone": "+86 139-8765-0001"}),
         ListRoute(make=customer_marker, query={"q": "上海隔离测试客户"}),
@@ -111,7 +123,9 @@ ROUTES = {
         ListRoute(make=customer_marker),
         ListRoute(make=phone_marker_factory("13987650002"), query={"q": "13987650002"}),
     ],
-    "api:POST /api/customers": NoObject("creation names a province; another province's is 403, tested in the app"),
+    "api:POST /api/customers": NoObject(
+        "creation names a province; another province's is 403, tested in the app"
+    ),
     "api:GET /api/customers/lookup": [
         ListRoute(make=phone_marker_factory("13987650003"), query={"phone": "１３９８７６５０００３"}),
         ListRoute(make=customer_marker, query={"q": "上海隔离测试客户"}),

@@ -33,8 +33,12 @@ def api(client, actor):
 
 def snapshot():
     why = "test bookkeeping"
-    return (list(Customer.objects.unscoped(why).values_list()), list(Contact.objects.unscoped(why).values_list()),
-            list(ContactPhone.objects.unscoped(why).values_list()), AuditEvent.objects.count())
+    return (
+        list(Customer.objects.unscoped(why).values_list()),
+        list(Contact.objects.unscoped(why).values_list()),
+        list(ContactPhone.objects.unscoped(why).values_list()),
+        AuditEvent.objects.count(),
+    )
 
 
 def test_list_is_scoped_paged_and_filtered(client, agent_bj):
@@ -75,19 +79,29 @@ def test_list_bad_query_is_4xx(client, agent_bj, query):
 
 
 def test_lookup_by_phone(client, agent_bj):
-    contact = ContactFactory(customer=CustomerFactory(name="北京市应急管理局"), name="张伟", phones=["010-65528899"])
+    contact = ContactFactory(
+        customer=CustomerFactory(name="北京市应急管理局"), name="张伟", phones=["010-65528899"]
+    )
     call = api(client, agent_bj)
     body = call("GET", "/api/customers/lookup?phone=(010)%206552-8899").json()
     assert len(body) == 1
     assert body[0]["customer"]["name"] == "北京市应急管理局"
     assert body[0]["contact"]["id"] == contact.pk
-    assert body[0]["contact"]["phones"] == [{"id": contact.phones.get().pk, "number": "01065528899",
-                                             "display": "010-65528899", "kind": "landline"}]
+    assert body[0]["contact"]["phones"] == [
+        {
+            "id": contact.phones.get().pk,
+            "number": "01065528899",
+            "display": "010-65528899",
+            "kind": "landline",
+        }
+    ]
     assert call("GET", "/api/customers/lookup?phone=13900000000").json() == []
     bad = call("GET", "/api/customers/lookup?phone=garbage")
     assert bad.status_code == 422 and bad.json()["code"] == "invalid_phone"
     assert call("GET", "/api/customers/lookup").status_code == 422
-    assert [m["customer"]["name"] for m in call("GET", "/api/customers/lookup?q=北京市").json()] == ["北京市应急管理局"]
+    assert [m["customer"]["name"] for m in call("GET", "/api/customers/lookup?q=北京市").json()] == [
+        "北京市应急管理局"
+    ]
 
 
 def test_detail_and_contacts(client, agent_bj):
@@ -97,7 +111,10 @@ def test_detail_and_contacts(client, agent_bj):
     body = call("GET", f"/api/customers/{customer.pk}").json()
     assert body["name"] == "北京客户" and body["version"] == 1
     assert [c["name"] for c in body["contacts"]] == ["主联系人"]
-    assert call("GET", f"/api/customers/{customer.pk}/contacts").json()[0]["phones"][0]["number"] == "13800138000"
+    assert (
+        call("GET", f"/api/customers/{customer.pk}/contacts").json()[0]["phones"][0]["number"]
+        == "13800138000"
+    )
 
 
 def test_out_of_scope_is_the_missing_404(client, agent_bj):
@@ -111,10 +128,16 @@ def test_out_of_scope_is_the_missing_404(client, agent_bj):
 
 def test_create(client, lead_bj, am_gd, make_actor):
     am = make_actor("am_bj", "am_bj", Role.ACCOUNT_MANAGER)
-    response = api(client, lead_bj)("POST", "/api/customers", {
-        "name": "北京市教育局", "account_number": "xst-11-00009", "account_manager": "am_bj",
-        "industry": "government",
-    })
+    response = api(client, lead_bj)(
+        "POST",
+        "/api/customers",
+        {
+            "name": "北京市教育局",
+            "account_number": "xst-11-00009",
+            "account_manager": "am_bj",
+            "industry": "government",
+        },
+    )
     assert response.status_code == 201, response.content
     body = response.json()
     assert body["account_number"] == "XST-11-00009" and body["province"]["code"] == "110000"
@@ -122,18 +145,21 @@ def test_create(client, lead_bj, am_gd, make_actor):
     assert AuditEvent.objects.filter(verb="customer.created").count() == 1
 
 
-@pytest.mark.parametrize("body", [
-    {},
-    {"name": "客户"},
-    {"name": "客户", "account_number": "XST-1", "unknown": 1},
-    {"name": "客户", "account_number": "XST-0001", "province": "zz"},
-    {"name": "客户", "account_number": "XST-0001", "account_manager": "nobody"},
-    {"name": "", "account_number": "XST-0001"},
-    {"name": "客户", "account_number": "XST 0001"},
-    {"name": "客户", "account_number": "XST-0001", "industry": "casino"},
-    {"name": "客户", "account_number": "XST-0001", "is_active": "maybe"},
-    {"name": ["x"], "account_number": "XST-0001"},
-])
+@pytest.mark.parametrize(
+    "body",
+    [
+        {},
+        {"name": "客户"},
+        {"name": "客户", "account_number": "XST-1", "unknown": 1},
+        {"name": "客户", "account_number": "XST-0001", "province": "zz"},
+        {"name": "客户", "account_number": "XST-0001", "account_manager": "nobody"},
+        {"name": "", "account_number": "XST-0001"},
+        {"name": "客户", "account_number": "XST 0001"},
+        {"name": "客户", "account_number": "XST-0001", "industry": "casino"},
+        {"name": "客户", "account_number": "XST-0001", "is_active": "maybe"},
+        {"name": ["x"], "account_number": "XST-0001"},
+    ],
+)
 def test_create_bad_input_is_422_and_writes_nothing(client, lead_bj, body):
     before = snapshot()
     response = api(client, lead_bj)("POST", "/api/customers", body)
@@ -159,7 +185,9 @@ def test_create_permission_and_province(client, agent_bj, lead_bj):
 
 
 def test_national_creator_must_name_a_province(client, admin_actor):
-    response = api(client, admin_actor)("POST", "/api/customers", {"name": "客户", "account_number": "XST-0001"})
+    response = api(client, admin_actor)(
+        "POST", "/api/customers", {"name": "客户", "account_number": "XST-0001"}
+    )
     assert response.status_code == 422 and response.json()["details"][0]["field"] == "province"
 
 
@@ -177,14 +205,17 @@ def test_update_with_version_and_stale_409(client, lead_bj):
     assert snapshot() == before
 
 
-@pytest.mark.parametrize("body", [
-    {"name": "x"},  # no version
-    {"version": 1, "name": None},
-    {"version": 1, "account_number": "!!"},
-    {"version": 1, "province": "zz"},
-    {"version": 0, "name": "x"},
-    {"version": 1, "created_at": "2020-01-01"},
-])
+@pytest.mark.parametrize(
+    "body",
+    [
+        {"name": "x"},  # no version
+        {"version": 1, "name": None},
+        {"version": 1, "account_number": "!!"},
+        {"version": 1, "province": "zz"},
+        {"version": 0, "name": "x"},
+        {"version": 1, "created_at": "2020-01-01"},
+    ],
+)
 def test_update_bad_input_writes_nothing(client, lead_bj, body):
     customer = CustomerFactory()
     before = snapshot()
@@ -196,14 +227,21 @@ def test_update_bad_input_writes_nothing(client, lead_bj, body):
 def test_contacts_and_phones(client, lead_bj):
     customer = CustomerFactory()
     call = api(client, lead_bj)
-    created = call("POST", f"/api/customers/{customer.pk}/contacts",
-                   {"name": "刘洋", "title": "信息科科长", "is_primary": True, "phones": ["+86 139 1111 2222"]})
+    created = call(
+        "POST",
+        f"/api/customers/{customer.pk}/contacts",
+        {"name": "刘洋", "title": "信息科科长", "is_primary": True, "phones": ["+86 139 1111 2222"]},
+    )
     assert created.status_code == 201
     contact = created.json()
     assert contact["phones"][0]["number"] == "13911112222" and contact["is_primary"]
-    patched = call("PATCH", f"/api/customers/contacts/{contact['id']}", {"version": 1, "email": "liu@example.cn"})
+    patched = call(
+        "PATCH", f"/api/customers/contacts/{contact['id']}", {"version": 1, "email": "liu@example.cn"}
+    )
     assert patched.status_code == 200 and patched.json()["version"] == 2
-    phone = call("POST", f"/api/customers/contacts/{contact['id']}/phones", {"number": "０１０－６５５２８８９９"})
+    phone = call(
+        "POST", f"/api/customers/contacts/{contact['id']}/phones", {"number": "０１０－６５５２８８９９"}
+    )
     assert phone.status_code == 201 and phone.json()["number"] == "01065528899"
     dup = call("POST", f"/api/customers/contacts/{contact['id']}/phones", {"number": "010 6552 8899"})
     assert dup.status_code == 409 and dup.json()["code"] == "phone_exists"
@@ -217,8 +255,13 @@ def test_contact_bad_input_writes_nothing(client, lead_bj):
     customer = CustomerFactory()
     before = snapshot()
     call = api(client, lead_bj)
-    for body in ({"name": ""}, {"name": "x", "phones": ["bad"]}, {"name": "x", "email": "nope"},
-                 {"name": "x", "phones": ["13800138000"] * 11}, {"name": "x", "extra": 1}):
+    for body in (
+        {"name": ""},
+        {"name": "x", "phones": ["bad"]},
+        {"name": "x", "email": "nope"},
+        {"name": "x", "phones": ["13800138000"] * 11},
+        {"name": "x", "extra": 1},
+    ):
         response = call("POST", f"/api/customers/{customer.pk}/contacts", body)
         assert response.status_code == 422, (body, response.content)
     assert snapshot() == before

@@ -47,8 +47,11 @@ def race(fn) -> list[str]:
 def test_same_version_edits_one_wins():
     actor = actor_for(make_user("lead_bj_c", "desk_bj", Role.SUPERVISOR))
     customer = CustomerFactory(name="原名")
-    codes = race(lambda i: services.customer_update(actor=actor, customer_id=customer.pk, version=1,
-                                                    changes={"name": f"改名{i}"}))
+    codes = race(
+        lambda i: services.customer_update(
+            actor=actor, customer_id=customer.pk, version=1, changes={"name": f"改名{i}"}
+        )
+    )
     assert codes.count("ok") == 1 and codes.count("stale_version") == THREADS - 1, codes
     assert Customer.objects.unscoped("test").get().version == 2
     assert AuditEvent.objects.filter(verb="customer.updated").count() == 1
@@ -66,7 +69,10 @@ def test_same_number_added_at_once_is_stored_once():
 def test_primary_contacts_added_at_once_leave_one_primary():
     actor = actor_for(make_user("lead_bj_c", "desk_bj", Role.SUPERVISOR))
     customer = CustomerFactory()
-    codes = race(lambda i: services.contact_add(actor=actor, customer_id=customer.pk, name=f"联系人{i}",
-                                                is_primary=True))
+    codes = race(
+        lambda i: services.contact_add(
+            actor=actor, customer_id=customer.pk, name=f"联系人{i}", is_primary=True
+        )
+    )
     assert codes == ["ok"] * THREADS
     assert Contact.objects.unscoped("test").filter(customer=customer, is_primary=True).count() == 1

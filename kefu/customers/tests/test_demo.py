@@ -65,8 +65,14 @@ def test_demo_customers_in_every_province():
     found = selectors.find_by_phone(Scope.everything(), "+86 138-0013-8000")
     assert [c.customer.province.slug for c in found] == ["bj"] and found[0].is_primary
 
-    counts = (Customer.objects.unscoped(why).count(), Contact.objects.unscoped(why).count(),
-              ContactPhone.objects.unscoped(why).count())
+    counts = (
+        Customer.objects.unscoped(why).count(),
+        Contact.objects.unscoped(why).count(),
+        ContactPhone.objects.unscoped(why).count(),
+    )
     demo.load(_ctx())  # a second run adds nothing
-    assert counts == (Customer.objects.unscoped(why).count(), Contact.objects.unscoped(why).count(),
-                      ContactPhone.objects.unscoped(why).count())
+    assert counts == (
+        Customer.objects.unscoped(why).count(),
+        Contact.objects.unscoped(why).count(),
+        ContactPhone.objects.unscoped(why).count(),
+    )

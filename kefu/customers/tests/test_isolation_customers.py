@@ -27,8 +27,12 @@ def beijing():
 
 def snapshot():
     why = "test bookkeeping"
-    return (list(Customer.objects.unscoped(why).values_list()), list(Contact.objects.unscoped(why).values_list()),
-            list(ContactPhone.objects.unscoped(why).values_list()), AuditEvent.objects.count())
+    return (
+        list(Customer.objects.unscoped(why).values_list()),
+        list(Contact.objects.unscoped(why).values_list()),
+        list(ContactPhone.objects.unscoped(why).values_list()),
+        AuditEvent.objects.count(),
+    )
 
 
 def test_selectors(agent_sh, beijing):
@@ -44,7 +48,9 @@ def test_web(client, agent_sh, beijing):
     customer, _ = beijing
     client.force_login(agent_sh.user)
     assert "北京市机密测试局" not in client.get(reverse("customers:list")).content.decode()
-    assert "北京市机密测试局" not in client.get(reverse("customers:list"), {"q": "13800138000"}).content.decode()
+    assert (
+        "北京市机密测试局" not in client.get(reverse("customers:list"), {"q": "13800138000"}).content.decode()
+    )
     for q in ("13800138000", "XST1199999", "北京市"):
         assert "北京市机密测试局" not in client.get(reverse("customers:lookup"), {"q": q}).content.decode()
     for name in ("customers:detail",):
@@ -102,8 +108,11 @@ def test_denied_writes_change_nothing(client, make_actor, beijing):
 def test_create_in_another_province_is_refused(client, make_actor):
     lead_sh = make_actor("lead_sh", "desk_sh", Role.SUPERVISOR)
     client.force_login(lead_sh.user)
-    response = client.post("/api/customers", json.dumps({"name": "越权客户", "account_number": "XST-0001",
-                                                         "province": "bj"}), content_type="application/json")
+    response = client.post(
+        "/api/customers",
+        json.dumps({"name": "越权客户", "account_number": "XST-0001", "province": "bj"}),
+        content_type="application/json",
+    )
     assert response.status_code == 403
     assert not Customer.objects.unscoped("test").filter(province=province("bj")).exists()
 
@@ -124,7 +133,9 @@ def am_js_on_hotline():
     from kefu.org.access import actor_for
     from kefu.org.models import Membership, Team, User
 
-    user = User.objects.create_user(username="am_js_hotline", password="correct-horse-42", display_name="双岗")
+    user = User.objects.create_user(
+        username="am_js_hotline", password="correct-horse-42", display_name="双岗"
+    )
     Membership.objects.create(user=user, team=Team.objects.get(code="am_js"), role=Role.ACCOUNT_MANAGER)
     Membership.objects.create(user=user, team=Team.objects.get(code="hotline"), role=Role.AGENT)
     return actor_for(user)
@@ -150,8 +161,16 @@ def test_edit_rights_of_one_seat_do_not_reach_the_provinces_of_another(client, a
         assert response.status_code == 403, (method, url, response.content)
         assert response.json()["code"] == "province_out_of_scope"
     for name, args, body in [
-        ("customers:edit", [customer.pk], {"version": "1", "name": "越权", "account_number": "XST1199999",
-                                           "province": str(customer.province_id)}),
+        (
+            "customers:edit",
+            [customer.pk],
+            {
+                "version": "1",
+                "name": "越权",
+                "account_number": "XST1199999",
+                "province": str(customer.province_id),
+            },
+        ),
         ("customers:contact_add", [customer.pk], {"name": "越权"}),
         ("customers:phone_add", [contact.pk], {"number": "13900000000"}),
     ]:
@@ -167,8 +186,11 @@ def test_edit_rights_of_one_seat_do_not_reach_the_provinces_of_another(client, a
     offered = set(re.findall(r'<option value="\d+"[^>]*>([^<]+)</option>', form))
     assert "江苏" in offered and "北京" not in offered
     # Without a province, the API creates where the actor may edit: Jiangsu, the only such province.
-    created = client.post("/api/customers", json.dumps({"name": "江苏新客户", "account_number": "XST-0004"}),
-                          content_type="application/json")
+    created = client.post(
+        "/api/customers",
+        json.dumps({"name": "江苏新客户", "account_number": "XST-0004"}),
+        content_type="application/json",
+    )
     assert created.status_code == 201 and created.json()["province"]["code"] == province("js").code
 
 
@@ -178,9 +200,11 @@ def test_an_unknown_account_manager_and_another_provinces_look_the_same(client, 
     client.force_login(lead_sh.user)
 
     def create(username):
-        return client.post("/api/customers", json.dumps({"name": "客户", "account_number": "XST-0003",
-                                                          "account_manager": username}),
-                           content_type="application/json")
+        return client.post(
+            "/api/customers",
+            json.dumps({"name": "客户", "account_number": "XST-0003", "account_manager": username}),
+            content_type="application/json",
+        )
 
     other, unknown = create("am_bj_x"), create("no_such_user")
     assert other.status_code == unknown.status_code == 422

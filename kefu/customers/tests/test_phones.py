@@ -10,10 +10,27 @@ from hypothesis import strategies as st
 from kefu.core.errors import ValidationFailed
 from kefu.customers.phones import classify, format_phone, normalize_phone, try_normalize_phone
 
-SAME_MOBILE = ["+86 138-0013-8000", "１３８００１３８０００", "13800138000", "0086 13800138000", "8613800138000",
-               "+86(138)00138000", "138.0013.8000", " 138 0013 8000 ", "＋８６ １３８－００１３－８０００", "138—0013—8000"]
-SAME_LANDLINE = ["(010) 6552-8899", "010-65528899", "01065528899", "+86 10 6552 8899", "0086-10-65528899",
-                 "+86 (0)10 65528899", "（０１０）６５５２８８９９"]
+SAME_MOBILE = [
+    "+86 138-0013-8000",
+    "１３８００１３８０００",
+    "13800138000",
+    "0086 13800138000",
+    "8613800138000",
+    "+86(138)00138000",
+    "138.0013.8000",
+    " 138 0013 8000 ",
+    "＋８６ １３８－００１３－８０００",
+    "138—0013—8000",
+]
+SAME_LANDLINE = [
+    "(010) 6552-8899",
+    "010-65528899",
+    "01065528899",
+    "+86 10 6552 8899",
+    "0086-10-65528899",
+    "+86 (0)10 65528899",
+    "（０１０）６５５２８８９９",
+]
 
 
 @pytest.mark.parametrize("raw", SAME_MOBILE)
@@ -26,30 +43,51 @@ def test_landline_forms_keep_the_area_code(raw):
     assert normalize_phone(raw) == "01065528899"
 
 
-@pytest.mark.parametrize(("raw", "canonical", "kind"), [
-    ("0571-88888888", "057188888888", "landline"),     # four-digit area code, 8-digit local number
-    ("0755 8888 9999", "075588889999", "landline"),    # four-digit area code, 8-digit local number
-    ("021-6888 1234", "02168881234", "landline"),
-    ("+86 755 88889999", "075588889999", "landline"),
-    ("400-920-8566", "4009208566", "service"),
-    ("800 810 8888", "8008108888", "service"),
-    ("19912345678", "19912345678", "mobile"),
-])
+@pytest.mark.parametrize(
+    ("raw", "canonical", "kind"),
+    [
+        ("0571-88888888", "057188888888", "landline"),  # four-digit area code, 8-digit local number
+        ("0755 8888 9999", "075588889999", "landline"),  # four-digit area code, 8-digit local number
+        ("021-6888 1234", "02168881234", "landline"),
+        ("+86 755 88889999", "075588889999", "landline"),
+        ("400-920-8566", "4009208566", "service"),
+        ("800 810 8888", "8008108888", "service"),
+        ("19912345678", "19912345678", "mobile"),
+    ],
+)
 def test_other_valid_numbers(raw, canonical, kind):
     assert normalize_phone(raw) == canonical
     assert classify(canonical) == kind
 
 
-@pytest.mark.parametrize("raw", [
-    "", "   ", "abc", "138-0013-800a", "65528899",  # landline without area code
-    "123", "12800138000",  # 12x is not a mobile prefix
-    "138001380001", "010-6552889", "010-0552889", "+852 9123 4567", "+1 415 555 0100",
-    "14000000000",  # shaped like a mobile, but 140 is not an assigned prefix (phonenumbers)
-    "0571-8888888",  # Hangzhou numbers have 8 digits
-    "0399-12345678",  # no such area code
-    "010-65528899 转 123", "13800138000#", "1" * 41, "０" * 12, "++8613800138000", "1380013８000x",
-    "138\x000138000", "١٣٨٠٠١٣٨٠٠٠",  # Arabic-Indic digits: digits, but not ours
-])
+@pytest.mark.parametrize(
+    "raw",
+    [
+        "",
+        "   ",
+        "abc",
+        "138-0013-800a",
+        "65528899",  # landline without area code
+        "123",
+        "12800138000",  # 12x is not a mobile prefix
+        "138001380001",
+        "010-6552889",
+        "010-0552889",
+        "+852 9123 4567",
+        "+1 415 555 0100",
+        "14000000000",  # shaped like a mobile, but 140 is not an assigned prefix (phonenumbers)
+        "0571-8888888",  # Hangzhou numbers have 8 digits
+        "0399-12345678",  # no such area code
+        "010-65528899 转 123",
+        "13800138000#",
+        "1" * 41,
+        "０" * 12,
+        "++8613800138000",
+        "1380013８000x",
+        "138\x000138000",
+        "١٣٨٠٠١٣٨٠٠٠",  # Arabic-Indic digits: digits, but not ours
+    ],
+)
 def test_garbage_is_refused_in_both_languages(raw):
     with pytest.raises(ValidationFailed) as info:
         normalize_phone(raw)
@@ -65,10 +103,15 @@ def test_landline_without_area_code_says_so():
     assert "区号" in info.value.message and "area code" in info.value.message_en
 
 
-@pytest.mark.parametrize(("canonical", "shown"), [
-    ("13800138000", "138 0013 8000"), ("01065528899", "010-65528899"),
-    ("057188888888", "0571-88888888"), ("4009208566", "400-920-8566"),
-])
+@pytest.mark.parametrize(
+    ("canonical", "shown"),
+    [
+        ("13800138000", "138 0013 8000"),
+        ("01065528899", "010-65528899"),
+        ("057188888888", "0571-88888888"),
+        ("4009208566", "400-920-8566"),
+    ],
+)
 def test_format_for_people(canonical, shown):
     assert format_phone(canonical) == shown
     assert normalize_phone(shown) == canonical
@@ -76,13 +119,15 @@ def test_format_for_people(canonical, shown):
 
 # -- properties ---------------------------------------------------------------
 
+
 def _assigned(number: str) -> bool:
     return phonenumbers.is_valid_number(phonenumbers.parse(number, "CN"))
 
 
 # Shapes as before, kept to the ranges phonenumbers knows are assigned (the validity rule of phones.py).
-mobiles = st.builds(lambda p, rest: f"1{p}{rest:09d}", st.sampled_from("3456789"), st.integers(0, 10**9 - 1)).filter(
-    _assigned)
+mobiles = st.builds(
+    lambda p, rest: f"1{p}{rest:09d}", st.sampled_from("3456789"), st.integers(0, 10**9 - 1)
+).filter(_assigned)
 short_area = st.sampled_from(["010"] + [f"02{d}" for d in range(10)])
 long_area = st.sampled_from(["0571", "0755", "0512", "0311", "0431", "0471", "0591", "0731", "0871", "0931"])
 landlines = st.one_of(

@@ -31,13 +31,23 @@ def am_bj(make_actor):
 
 def counts():
     everything = "test bookkeeping"
-    return (Customer.objects.unscoped(everything).count(), Contact.objects.unscoped(everything).count(),
-            ContactPhone.objects.unscoped(everything).count(), AuditEvent.objects.count())
+    return (
+        Customer.objects.unscoped(everything).count(),
+        Contact.objects.unscoped(everything).count(),
+        ContactPhone.objects.unscoped(everything).count(),
+        AuditEvent.objects.count(),
+    )
 
 
 def test_create_customer_writes_one_audit_event(lead_bj, am_bj):
-    customer = services.customer_create(actor=lead_bj, name="  北京市  应急管理局 ", account_number="xst-bj-001",
-                                        province=province("bj"), account_manager=am_bj.user, industry="government")
+    customer = services.customer_create(
+        actor=lead_bj,
+        name="  北京市  应急管理局 ",
+        account_number="xst-bj-001",
+        province=province("bj"),
+        account_manager=am_bj.user,
+        industry="government",
+    )
     assert customer.name == "北京市 应急管理局"
     assert customer.account_number == "XST-BJ-001"
     assert customer.version == 1
@@ -46,14 +56,17 @@ def test_create_customer_writes_one_audit_event(lead_bj, am_bj):
     assert event.data["account_manager"] == "am_bj"
 
 
-@pytest.mark.parametrize(("kwargs", "field"), [
-    ({"name": " "}, "name"),
-    ({"name": "名" * 121}, "name"),
-    ({"account_number": "X"}, "account_number"),
-    ({"account_number": "含中文账号"}, "account_number"),
-    ({"industry": "casino"}, "industry"),
-    ({"is_active": "yes"}, "is_active"),
-])
+@pytest.mark.parametrize(
+    ("kwargs", "field"),
+    [
+        ({"name": " "}, "name"),
+        ({"name": "名" * 121}, "name"),
+        ({"account_number": "X"}, "account_number"),
+        ({"account_number": "含中文账号"}, "account_number"),
+        ({"industry": "casino"}, "industry"),
+        ({"is_active": "yes"}, "is_active"),
+    ],
+)
 def test_create_refuses_bad_fields_and_writes_nothing(lead_bj, kwargs, field):
     before = counts()
     args = {"name": "北京客户", "account_number": "XST-BJ-002", "province": province("bj")} | kwargs
@@ -65,8 +78,13 @@ def test_create_refuses_bad_fields_and_writes_nothing(lead_bj, kwargs, field):
 
 def test_account_manager_must_belong_to_the_province(lead_bj, am_gd):
     with pytest.raises(ValidationFailed) as info:
-        services.customer_create(actor=lead_bj, name="北京客户", account_number="XST-BJ-003",
-                                 province=province("bj"), account_manager=am_gd.user)
+        services.customer_create(
+            actor=lead_bj,
+            name="北京客户",
+            account_number="XST-BJ-003",
+            province=province("bj"),
+            account_manager=am_gd.user,
+        )
     assert info.value.details[0]["field"] == "account_manager"
     assert not Customer.objects.unscoped("test").exists()
 
@@ -75,7 +93,9 @@ def test_account_number_is_unique_nationwide(lead_bj, lead_sh):
     CustomerFactory(province=province("sh"), account_number="XST-0001")
     before = counts()
     with pytest.raises(Conflict) as info:
-        services.customer_create(actor=lead_bj, name="北京客户", account_number="xst-0001", province=province("bj"))
+        services.customer_create(
+            actor=lead_bj, name="北京客户", account_number="xst-0001", province=province("bj")
+        )
     assert info.value.code == "account_number_taken" and info.value.status == 409
     assert counts() == before
 
@@ -84,7 +104,9 @@ def test_agent_may_not_edit(agent_bj):
     customer = CustomerFactory()
     before = counts()
     with pytest.raises(Forbidden):
-        services.customer_create(actor=agent_bj, name="北京客户", account_number="XST-BJ-9", province=province("bj"))
+        services.customer_create(
+            actor=agent_bj, name="北京客户", account_number="XST-BJ-9", province=province("bj")
+        )
     with pytest.raises(Forbidden):
         services.customer_update(actor=agent_bj, customer_id=customer.pk, version=1, changes={"name": "改名"})
     assert counts() == before
@@ -92,15 +114,18 @@ def test_agent_may_not_edit(agent_bj):
 
 def test_create_in_another_province_is_forbidden(lead_bj):
     with pytest.raises(Forbidden) as info:
-        services.customer_create(actor=lead_bj, name="上海客户", account_number="XST-SH-1", province=province("sh"))
+        services.customer_create(
+            actor=lead_bj, name="上海客户", account_number="XST-SH-1", province=province("sh")
+        )
     assert info.value.code == "province_out_of_scope"
     assert not Customer.objects.unscoped("test").exists()
 
 
 def test_update_bumps_version_and_records_the_diff(lead_bj):
     customer = CustomerFactory(name="旧名称")
-    updated = services.customer_update(actor=lead_bj, customer_id=customer.pk, version=1,
-                                       changes={"name": "新名称", "notes": "重点保障"})
+    updated = services.customer_update(
+        actor=lead_bj, customer_id=customer.pk, version=1, changes={"name": "新名称", "notes": "重点保障"}
+    )
     assert (updated.name, updated.notes, updated.version) == ("新名称", "重点保障", 2)
     event = AuditEvent.objects.get(verb="customer.updated")
     assert event.data == {"version": 2, "changes": {"name": ["旧名称", "新名称"], "notes": ["", "重点保障"]}}
@@ -109,7 +134,9 @@ def test_update_bumps_version_and_records_the_diff(lead_bj):
 def test_update_without_change_writes_nothing(lead_bj):
     customer = CustomerFactory(name="同名")
     before = counts()
-    same = services.customer_update(actor=lead_bj, customer_id=customer.pk, version=1, changes={"name": "同名"})
+    same = services.customer_update(
+        actor=lead_bj, customer_id=customer.pk, version=1, changes={"name": "同名"}
+    )
     assert same.version == 1 and counts() == before
 
 
@@ -119,11 +146,17 @@ def test_stale_version_is_409_with_what_changed(lead_bj, make_actor):
     services.customer_update(actor=other, customer_id=customer.pk, version=1, changes={"name": "他人改名"})
     before = counts()
     with pytest.raises(Conflict) as info:
-        services.customer_update(actor=lead_bj, customer_id=customer.pk, version=1, changes={"notes": "我的备注"})
+        services.customer_update(
+            actor=lead_bj, customer_id=customer.pk, version=1, changes={"notes": "我的备注"}
+        )
     err = info.value
     assert err.status == 409 and err.code == "stale_version"
-    assert err.details == {"your_version": 1, "current_version": 2, "changed": {"name": "他人改名"},
-                           "changed_by": ["lead_bj2"]}
+    assert err.details == {
+        "your_version": 1,
+        "current_version": 2,
+        "changed": {"name": "他人改名"},
+        "changed_by": ["lead_bj2"],
+    }
     assert counts() == before
     assert Customer.objects.unscoped("test").get().notes == ""
 
@@ -150,10 +183,12 @@ def test_out_of_scope_update_is_not_found_and_changes_nothing(lead_bj):
 def test_moving_a_customer_needs_both_provinces(lead_bj, admin_actor):
     customer = CustomerFactory()
     with pytest.raises(Forbidden):
-        services.customer_update(actor=lead_bj, customer_id=customer.pk, version=1,
-                                 changes={"province": province("sh")})
-    moved = services.customer_update(actor=admin_actor, customer_id=customer.pk, version=1,
-                                     changes={"province": province("sh")})
+        services.customer_update(
+            actor=lead_bj, customer_id=customer.pk, version=1, changes={"province": province("sh")}
+        )
+    moved = services.customer_update(
+        actor=admin_actor, customer_id=customer.pk, version=1, changes={"province": province("sh")}
+    )
     assert moved.province.slug == "sh"
     event = AuditEvent.objects.get(verb="customer.updated")
     assert event.data["changes"] == {"province": ["110000", "310000"]} and event.province_code == "310000"
@@ -161,10 +196,17 @@ def test_moving_a_customer_needs_both_provinces(lead_bj, admin_actor):
 
 def test_contact_add_with_phones_and_one_primary(lead_bj):
     customer = CustomerFactory()
-    first = services.contact_add(actor=lead_bj, customer_id=customer.pk, name="张伟", is_primary=True,
-                                 phones=["+86 138-0013-8000", "１３８００１３８０００", "010-65528899"])
-    assert sorted(first.phones.values_list("number", "kind")) == [("01065528899", "landline"),
-                                                                    ("13800138000", "mobile")]
+    first = services.contact_add(
+        actor=lead_bj,
+        customer_id=customer.pk,
+        name="张伟",
+        is_primary=True,
+        phones=["+86 138-0013-8000", "１３８００１３８０００", "010-65528899"],
+    )
+    assert sorted(first.phones.values_list("number", "kind")) == [
+        ("01065528899", "landline"),
+        ("13800138000", "mobile"),
+    ]
     second = services.contact_add(actor=lead_bj, customer_id=customer.pk, name="李娜", is_primary=True)
     first.refresh_from_db()
     assert not first.is_primary and second.is_primary
@@ -175,7 +217,9 @@ def test_contact_add_with_a_bad_phone_writes_nothing(lead_bj):
     customer = CustomerFactory()
     before = counts()
     with pytest.raises(ValidationFailed) as info:
-        services.contact_add(actor=lead_bj, customer_id=customer.pk, name="张伟", phones=["13800138000", "垃圾"])
+        services.contact_add(
+            actor=lead_bj, customer_id=customer.pk, name="张伟", phones=["13800138000", "垃圾"]
+        )
     assert info.value.code == "invalid_phone"
     with pytest.raises(ValidationFailed):
         services.contact_add(actor=lead_bj, customer_id=customer.pk, name="张伟", email="not-an-email")
@@ -189,7 +233,9 @@ def test_contact_update_versioned(lead_bj, make_actor):
     with pytest.raises(Conflict) as info:
         services.contact_update(actor=lead_bj, contact_id=contact.pk, version=1, changes={"name": "王芳芳"})
     assert info.value.details["changed"] == {"title": "科长"}
-    updated = services.contact_update(actor=lead_bj, contact_id=contact.pk, version=2, changes={"is_primary": True})
+    updated = services.contact_update(
+        actor=lead_bj, contact_id=contact.pk, version=2, changes={"is_primary": True}
+    )
     assert updated.version == 3 and updated.is_primary
 
 
@@ -216,12 +262,15 @@ def test_phone_remove(lead_bj, lead_sh):
 
 # -- selectors ------------------------------------------------------------------
 
+
 def test_find_by_phone_any_form_and_scope(agent_bj, agent_sh):
     bj = ContactFactory(customer=CustomerFactory(name="北京客户"), phones=["13800138000"])
     ContactFactory(customer=CustomerFactory(name="上海客户", province=province("sh")), phones=["13800138000"])
     found = selectors.find_by_phone(agent_bj.scope, "+86 138-0013-8000")
     assert [c.pk for c in found] == [bj.pk] and found[0].customer.name == "北京客户"
-    assert [c.customer.name for c in selectors.find_by_phone(agent_sh.scope, "１３８００１３８０００")] == ["上海客户"]
+    assert [c.customer.name for c in selectors.find_by_phone(agent_sh.scope, "１３８００１３８０００")] == [
+        "上海客户"
+    ]
     with pytest.raises(ValidationFailed):
         selectors.find_by_phone(agent_bj.scope, "not a number")
 

@@ -22,8 +22,12 @@ def lead_bj(make_actor):
 
 def snapshot():
     why = "test bookkeeping"
-    return (list(Customer.objects.unscoped(why).values_list()), list(Contact.objects.unscoped(why).values_list()),
-            list(ContactPhone.objects.unscoped(why).values_list()), AuditEvent.objects.count())
+    return (
+        list(Customer.objects.unscoped(why).values_list()),
+        list(Contact.objects.unscoped(why).values_list()),
+        list(ContactPhone.objects.unscoped(why).values_list()),
+        AuditEvent.objects.count(),
+    )
 
 
 def test_list_page_search_and_fragment(client, agent_bj):
@@ -74,26 +78,39 @@ def test_lookup_fragment_tolerates_partial_input(client, agent_bj):
 def test_create_form(client, lead_bj):
     client.force_login(lead_bj.user)
     assert client.get(reverse("customers:create")).status_code == 200
-    response = client.post(reverse("customers:create"), {
-        "name": "北京市水务局", "account_number": "XST1100077", "province": province("bj").pk,
-        "industry": "government", "is_active": "on",
-    })
+    response = client.post(
+        reverse("customers:create"),
+        {
+            "name": "北京市水务局",
+            "account_number": "XST1100077",
+            "province": province("bj").pk,
+            "industry": "government",
+            "is_active": "on",
+        },
+    )
     customer = Customer.objects.unscoped("test").get()
-    assert response.status_code == 302 and response["Location"] == reverse("customers:detail", args=[customer.pk])
+    assert response.status_code == 302 and response["Location"] == reverse(
+        "customers:detail", args=[customer.pk]
+    )
     assert customer.name == "北京市水务局" and customer.is_active
 
 
 def test_create_form_bad_input_rerenders_and_writes_nothing(client, lead_bj):
     client.force_login(lead_bj.user)
     before = snapshot()
-    response = client.post(reverse("customers:create"), {"name": "", "account_number": "XST1100077",
-                                                         "province": province("bj").pk})
+    response = client.post(
+        reverse("customers:create"),
+        {"name": "", "account_number": "XST1100077", "province": province("bj").pk},
+    )
     assert response.status_code == 422 and "名称不能为空" in response.content.decode()
-    response = client.post(reverse("customers:create"), {"name": "x", "account_number": "XST1100077",
-                                                         "province": "abc"})
+    response = client.post(
+        reverse("customers:create"), {"name": "x", "account_number": "XST1100077", "province": "abc"}
+    )
     assert response.status_code == 422
-    response = client.post(reverse("customers:create"), {"name": "上海客户", "account_number": "XST3100077",
-                                                         "province": province("sh").pk})
+    response = client.post(
+        reverse("customers:create"),
+        {"name": "上海客户", "account_number": "XST3100077", "province": province("sh").pk},
+    )
     assert response.status_code == 403
     assert snapshot() == before
 
@@ -112,11 +129,21 @@ def test_edit_form_with_stale_version(client, lead_bj, make_actor):
     client.force_login(lead_bj.user)
     form = client.get(reverse("customers:edit", args=[customer.pk])).content.decode()
     assert 'name="version" value="1"' in form
-    services.customer_update(actor=make_actor("lead_bj2", "desk_bj", Role.SUPERVISOR), customer_id=customer.pk,
-                             version=1, changes={"name": "他人改名"})
-    response = client.post(reverse("customers:edit", args=[customer.pk]), {
-        "version": "1", "name": "我的改名", "account_number": customer.account_number, "province": province("bj").pk,
-    })
+    services.customer_update(
+        actor=make_actor("lead_bj2", "desk_bj", Role.SUPERVISOR),
+        customer_id=customer.pk,
+        version=1,
+        changes={"name": "他人改名"},
+    )
+    response = client.post(
+        reverse("customers:edit", args=[customer.pk]),
+        {
+            "version": "1",
+            "name": "我的改名",
+            "account_number": customer.account_number,
+            "province": province("bj").pk,
+        },
+    )
     assert response.status_code == 409
     html = response.content.decode()
     assert "资料已被他人修改" in html and "他人改名" in html
@@ -126,8 +153,10 @@ def test_edit_form_with_stale_version(client, lead_bj, make_actor):
 def test_contact_and_phone_forms(client, lead_bj):
     customer = CustomerFactory()
     client.force_login(lead_bj.user)
-    response = client.post(reverse("customers:contact_add", args=[customer.pk]),
-                           {"name": "孙丽", "phones": "13800138000，010-65528899", "is_primary": "on"})
+    response = client.post(
+        reverse("customers:contact_add", args=[customer.pk]),
+        {"name": "孙丽", "phones": "13800138000，010-65528899", "is_primary": "on"},
+    )
     assert response.status_code == 302
     contact = Contact.objects.unscoped("test").get()
     assert sorted(contact.phones.values_list("number", flat=True)) == ["01065528899", "13800138000"]
@@ -163,11 +192,15 @@ def test_pages_and_api_do_a_fixed_number_of_queries_whatever_the_rows(client, le
             ContactFactory(customer=customer, phones=[f"1391{n}{i:06d}", f"010-6{n}{i:06d}"])
         client.get(reverse("customers:list"))  # warm per-process caches
         measured = []
-        for url, params in [(reverse("customers:list"), {}), (reverse("customers:detail", args=[customer.pk]), {}),
-                            ("/api/customers", {}), (f"/api/customers/{customer.pk}", {}),
-                            (f"/api/customers/{customer.pk}/contacts", {}),
-                            ("/api/customers/lookup", {"q": "北京计数客户"}),
-                            (reverse("customers:lookup"), {"q": "北京计数客户"})]:
+        for url, params in [
+            (reverse("customers:list"), {}),
+            (reverse("customers:detail", args=[customer.pk]), {}),
+            ("/api/customers", {}),
+            (f"/api/customers/{customer.pk}", {}),
+            (f"/api/customers/{customer.pk}/contacts", {}),
+            ("/api/customers/lookup", {"q": "北京计数客户"}),
+            (reverse("customers:lookup"), {"q": "北京计数客户"}),
+        ]:
             with CaptureQueriesContext(connection) as ctx:
                 assert client.get(url, params).status_code == 200, url
             measured.append(len(ctx))

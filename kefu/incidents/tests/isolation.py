@@ -85,7 +85,9 @@ def _contact_link(ctx: Any) -> Target:
     inc = _incident(ctx)
     call = _sh_call()
     return Target(
-        path={"number": inc.number}, body={"kind": "call", "id": str(call.pk)}, missing_path={"number": MISSING}
+        path={"number": inc.number},
+        body={"kind": "call", "id": str(call.pk)},
+        missing_path={"number": MISSING},
     )
 
 
@@ -99,7 +101,11 @@ def _contact_unlink(ctx: Any) -> Target:
 
 def _contact_api(ctx: Any) -> Target:
     inc = _incident(ctx)
-    return Target(path={"number": inc.number}, body={"kind": "call", "id": _sh_call().pk}, missing_path={"number": MISSING})
+    return Target(
+        path={"number": inc.number},
+        body={"kind": "call", "id": _sh_call().pk},
+        missing_path={"number": MISSING},
+    )
 
 
 POST = ("POST",)

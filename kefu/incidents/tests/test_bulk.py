@@ -116,7 +116,9 @@ def test_bulk_acts_as_a_real_system_account_and_audit_names_who_triggered_it(
     inc2 = declare(hotline_lead, slugs=("js",), now=now, title="第二个事件")
     t = make_ticket(agent_js, now=now + timedelta(minutes=1))
     services.link_create(actor=agent_js, incident=inc2, ticket=t, now=now + timedelta(minutes=2))
-    services.incident_set_status(actor=hotline_lead, incident=inc2, status="resolved", resolution_text="已恢复")
+    services.incident_set_status(
+        actor=hotline_lead, incident=inc2, status="resolved", resolution_text="已恢复"
+    )
     assert bulk.bulk_resolve(actor=hotline_lead, incident=inc2).done == 1
     assert not AuditEvent.objects.filter(verb="incident.system_seat_granted", target_id=str(inc2.pk)).exists()
 
@@ -130,9 +132,16 @@ def test_bulk_in_chunks_a_failure_leaves_the_rest_of_its_chunk_done(
     rep = bulk.bulk_resolve(actor=hotline_lead, incident=inc, now=now + timedelta(minutes=40))
     assert (rep.done, rep.already, [f["ticket"] for f in rep.failed]) == (3, 1, [str(stuck.pk)])
     assert all(fresh(t).status == "resolved" for t in ok)
-    outcomes = dict(Link.objects.unscoped("test").filter(incident=inc).values_list("ticket_id", "bulk_outcome"))
-    assert outcomes == {ok[0].pk: "done", ok[1].pk: "done", ok[2].pk: "done", stuck.pk: "failed",
-                        done_before.pk: "already"}
+    outcomes = dict(
+        Link.objects.unscoped("test").filter(incident=inc).values_list("ticket_id", "bulk_outcome")
+    )
+    assert outcomes == {
+        ok[0].pk: "done",
+        ok[1].pk: "done",
+        ok[2].pk: "done",
+        stuck.pk: "failed",
+        done_before.pk: "already",
+    }
     assert CustomerReply.objects.unscoped("test").filter(ticket=stuck).count() == 0
 
 
@@ -147,9 +156,13 @@ def test_bulk_queries_per_order_stay_flat(hotline_lead, agent_js, django_assert_
         for i in range(n):
             t = make_ticket(agent_js, now=now + timedelta(minutes=1, seconds=i))
             services.link_create(actor=agent_js, incident=inc, ticket=t, now=now + timedelta(minutes=2))
-        services.incident_set_status(actor=hotline_lead, incident=inc, status="resolved", resolution_text="已恢复")
+        services.incident_set_status(
+            actor=hotline_lead, incident=inc, status="resolved", resolution_text="已恢复"
+        )
         with CaptureQueriesContext(connection) as q:
-            assert bulk.bulk_resolve(actor=hotline_lead, incident=inc, now=now + timedelta(minutes=40)).done == n
+            assert (
+                bulk.bulk_resolve(actor=hotline_lead, incident=inc, now=now + timedelta(minutes=40)).done == n
+            )
         return len(q.captured_queries)
 
     run(1)  # grants the membership once

@@ -71,7 +71,10 @@ def test_link_a_chat_and_a_call_with_audit_and_counts(hotline_lead, lead_js, hot
     a = contacts.contact_link_create(actor=lead_js, incident=inc, kind="chat", contact_id=chat.pk)
     b = contacts.contact_link_create(actor=hotline_agent, incident=inc, kind="call", contact_id=call.pk)
     assert (a.kind, a.conversation_id, a.province_id, a.linked_by_id) == (
-        "chat", chat.pk, _prov("js").pk, lead_js.user.pk
+        "chat",
+        chat.pk,
+        _prov("js").pk,
+        lead_js.user.pk,
     )
     assert (b.kind, b.call_id, b.province_id) == ("call", call.pk, None)
     events = AuditEvent.objects.filter(verb="incident.contact_linked", target_id=str(inc.pk))
@@ -124,7 +127,9 @@ def test_bad_links_are_refused_and_write_nothing(hotline_lead, lead_js, lead_sh,
         contacts.contact_link_create(actor=lead_js, incident=inc, kind="call", contact_id=js_call.pk)
     assert exc.value.code == "already_linked"
 
-    services.incident_set_status(actor=hotline_lead, incident=inc, status="resolved", resolution_text="已恢复")
+    services.incident_set_status(
+        actor=hotline_lead, incident=inc, status="resolved", resolution_text="已恢复"
+    )
     chat = _chat("desk_js")
     with pytest.raises(Conflict) as exc:
         contacts.contact_link_create(actor=lead_js, incident=inc, kind="chat", contact_id=chat.pk)

@@ -37,7 +37,10 @@ def test_demo_incident_is_resolved_with_linked_orders_and_a_report():
     in_window = make_call(Province.objects.get(slug="js"), at=t0 + timedelta(minutes=30))
     make_call(Province.objects.get(slug="gd"), at=t0 + timedelta(minutes=30))  # not affected
     chat = Conversation.objects.create(
-        team=Team.objects.get(code="online"), status="closed", visitor_name="访客", created_at=t0 + timedelta(minutes=40)
+        team=Team.objects.get(code="online"),
+        status="closed",
+        visitor_name="访客",
+        created_at=t0 + timedelta(minutes=40),
     )
     demo.load(ctx)
     inc = Incident.objects.get()

@@ -54,7 +54,10 @@ def test_banner_reaches_affected_desks_and_the_faq_not_other_provinces(hotline_l
         assert await faq.receive_nothing(timeout=0.3)
 
         await sync_to_async(services.bulletin_issue)(
-            actor=hq, incident=inc, customer_script="平台故障，正在抢修，请稍候。", agent_guidance="登记为突发事件并关联"
+            actor=hq,
+            incident=inc,
+            customer_script="平台故障，正在抢修，请稍候。",
+            agent_guidance="登记为突发事件并关联",
         )
         (f,) = await frames(js, 1)
         assert f["payload"]["version"] == 1

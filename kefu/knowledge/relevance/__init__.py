@@ -82,6 +82,12 @@ def score(judged: list[Judged], rank: Callable[[str], list[str]]) -> dict[str, d
         rr = 1.0 / (first + 1) if first is not None else 0.0
         for kind in (j.kind, "all"):
             rows.setdefault(kind, []).append((r5, rr, 0.0 if got else 1.0))
-    return {kind: {"n": len(v), "recall@5": round(sum(a for a, _, _ in v) / len(v), 3),
-                   "mrr@10": round(sum(b for _, b, _ in v) / len(v), 3), "empty": sum(c for _, _, c in v)}
-            for kind, v in rows.items()}
+    return {
+        kind: {
+            "n": len(v),
+            "recall@5": round(sum(a for a, _, _ in v) / len(v), 3),
+            "mrr@10": round(sum(b for _, b, _ in v) / len(v), 3),
+            "empty": sum(c for _, _, c in v),
+        }
+        for kind, v in rows.items()
+    }

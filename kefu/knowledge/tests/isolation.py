@@ -26,10 +26,22 @@ def _published(ctx: Any) -> Any:
     checker = ctx.user(f"iso_kb_checker{n}", "knowledge", Role.KB_AUTHOR)
     confirmer = ctx.user(f"iso_kb_confirmer{n}", "hq_business", Role.KB_CONFIRMER)
     publisher = ctx.user(f"iso_kb_publisher{n}", "hq_service", Role.KB_PUBLISHER)
-    rev = services.article_create(actor=author, content=Content(
-        title=f"隔离测试知识{n}", question="问题", answer_agent="坐席答案", answer_customer="客户答案",
-        category_code="cf_usage_login"))
-    for actor, action in ((author, "submit"), (checker, "check"), (confirmer, "confirm"), (publisher, "publish")):
+    rev = services.article_create(
+        actor=author,
+        content=Content(
+            title=f"隔离测试知识{n}",
+            question="问题",
+            answer_agent="坐席答案",
+            answer_customer="客户答案",
+            category_code="cf_usage_login",
+        ),
+    )
+    for actor, action in (
+        (author, "submit"),
+        (checker, "check"),
+        (confirmer, "confirm"),
+        (publisher, "publish"),
+    ):
         rev = services.revision_transition(actor=actor, revision=rev, action=action)
     return rev
 
@@ -68,11 +80,15 @@ ROUTES = {
     "kb/revisions/<int:pk>/": NoObject(NATIONAL),
     "kb/revisions/<int:pk>/diff/": NoObject(NATIONAL),
     "kb/revisions/<int:pk>/act/": NoObject(NATIONAL),
-    "kb/revisions/<int:pk>/load/": NoObject("records the caller's own province's receipt of a national revision"),
+    "kb/revisions/<int:pk>/load/": NoObject(
+        "records the caller's own province's receipt of a national revision"
+    ),
     "kb/review/": NoObject("national approval queue"),
     "kb/receipts/": ListRoute(make=receipt_marker),
-    "kb/feedback/": [ListRoute(make=feedback_marker, query={"state": ""}),
-                     NoObject("POST creates a flag owned by the caller's own province")],
+    "kb/feedback/": [
+        ListRoute(make=feedback_marker, query={"state": ""}),
+        NoObject("POST creates a flag owned by the caller's own province"),
+    ],
     "kb/feedback/<int:pk>/handle/": ObjectRoute(make=feedback_handle_web, methods=("POST",)),
     "kb/problems/": NoObject("national, mined from every province's work orders; operating unit only"),
     "kb/problems/<int:pk>/draft/": NoObject("national"),
@@ -98,7 +114,8 @@ ROUTES = {
     "api:POST /api/knowledge/revisions/{revision_id}/actions": NoObject(NATIONAL),
     "api:GET /api/knowledge/receipts": ListRoute(make=receipt_marker),
     "api:POST /api/knowledge/revisions/{revision_id}/receipts": NoObject(
-        "records the caller's own province's receipt of a national revision"),
+        "records the caller's own province's receipt of a national revision"
+    ),
     "api:GET /api/knowledge/feedback": ListRoute(make=feedback_marker),
     "api:POST /api/knowledge/feedback": NoObject("creates a flag owned by the caller's own province"),
     "api:POST /api/knowledge/feedback/{feedback_id}/handle": ObjectRoute(make=feedback_handle_api),

@@ -36,7 +36,16 @@ def test_demo_loads_every_state_and_search_finds_it():
     demo.load(ctx)
     assert Article.objects.count() >= 60
     states = set(Revision.objects.values_list("status", flat=True))
-    assert {"draft", "submitted", "checked", "confirmed", "scheduled", "published", "returned", "retired"} <= states
+    assert {
+        "draft",
+        "submitted",
+        "checked",
+        "confirmed",
+        "scheduled",
+        "published",
+        "returned",
+        "retired",
+    } <= states
     assert Revision.objects.filter(late_submission=True).exists()
     assert LoadReceipt.objects.unscoped("test").filter(loaded_at__isnull=False, province__slug="gd").exists()
     assert LoadReceipt.objects.unscoped("test").filter(loaded_at__isnull=True).exists()
@@ -44,7 +53,9 @@ def test_demo_loads_every_state_and_search_finds_it():
     assert Article.objects.count() == len(ctx.shared["knowledge_articles"])
 
     keys = {v: k for k, v in ctx.shared["knowledge_articles"].items()}
-    published_keys = {keys[a] for a in Article.objects.exclude(published_revision=None).values_list("pk", flat=True)}
+    published_keys = {
+        keys[a] for a in Article.objects.exclude(published_revision=None).values_list("pk", flat=True)
+    }
 
     def rank(q: str) -> list[str]:
         return [keys[h.article_id] for h in search.search(q, limit=5)]

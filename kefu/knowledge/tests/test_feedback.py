@@ -13,8 +13,13 @@ pytestmark = pytest.mark.django_db
 
 def test_flag_from_a_work_order_reaches_the_queue(make_published, agent_gd, kb_checker, agent_sh):
     rev = make_published()
-    fb = services.feedback_create(actor=agent_gd, kind="wrong", text="答案中的热线号码有误", article=rev.article,
-                                  source_ref="GD-20261127-0001")
+    fb = services.feedback_create(
+        actor=agent_gd,
+        kind="wrong",
+        text="答案中的热线号码有误",
+        article=rev.article,
+        source_ref="GD-20261127-0001",
+    )
     assert fb.province.slug == "gd" and fb.revision_id == rev.pk
     assert list(selectors.feedback_queue(kb_checker.scope)) == [fb]
     assert list(selectors.feedback_queue(agent_gd.scope)) == [fb]

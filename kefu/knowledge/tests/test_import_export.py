@@ -15,8 +15,14 @@ from kefu.knowledge.models import Article, Revision
 
 pytestmark = pytest.mark.django_db
 
-ROW = {"标题": "如何退订云录制", "问题": "客户要退订云录制空间", "坐席答案": "在企业管理后台退订", "客户答案": "请联系客户经理退订",
-       "分类": "cf_termination_resource", "关键词": "退订 云录制"}
+ROW = {
+    "标题": "如何退订云录制",
+    "问题": "客户要退订云录制空间",
+    "坐席答案": "在企业管理后台退订",
+    "客户答案": "请联系客户经理退订",
+    "分类": "cf_termination_resource",
+    "关键词": "退订 云录制",
+}
 
 
 def xlsx(rows: list[dict]) -> bytes:
@@ -32,22 +38,39 @@ def xlsx(rows: list[dict]) -> bytes:
 
 
 def test_xlsx_import_as_drafts(kb_author):
-    result = importer.import_upload(actor=kb_author, name="kb.xlsx", data=xlsx([ROW, {**ROW, "标题": "第二条"}]),
-                                    mode="draft")
+    result = importer.import_upload(
+        actor=kb_author, name="kb.xlsx", data=xlsx([ROW, {**ROW, "标题": "第二条"}]), mode="draft"
+    )
     assert result.created == 2
-    assert sorted(Revision.objects.values_list("title", "status")) == [("如何退订云录制", "draft"), ("第二条", "draft")]
+    assert sorted(Revision.objects.values_list("title", "status")) == [
+        ("如何退订云录制", "draft"),
+        ("第二条", "draft"),
+    ]
 
 
 def test_bad_row_refuses_the_whole_file(kb_author):
     with pytest.raises(ValidationFailed) as exc:
-        importer.import_upload(actor=kb_author, name="kb.xlsx", data=xlsx([ROW, {**ROW, "客户答案": None}]), mode="draft")
+        importer.import_upload(
+            actor=kb_author, name="kb.xlsx", data=xlsx([ROW, {**ROW, "客户答案": None}]), mode="draft"
+        )
     assert exc.value.details[0]["row"] == 3
     assert Article.objects.count() == 0
 
 
 def test_jsonl_first_load_published_by_admin_only(admin_actor, kb_author):
-    lines = "\n".join(json.dumps({"title": f"账单问题{i}", "question": "q", "answer_agent": "a", "answer_customer": "c",
-                                  "category_code": "cf_usage_bill"}, ensure_ascii=False) for i in range(3)).encode()
+    lines = "\n".join(
+        json.dumps(
+            {
+                "title": f"账单问题{i}",
+                "question": "q",
+                "answer_agent": "a",
+                "answer_customer": "c",
+                "category_code": "cf_usage_bill",
+            },
+            ensure_ascii=False,
+        )
+        for i in range(3)
+    ).encode()
     with pytest.raises(Forbidden):
         importer.import_upload(actor=kb_author, name="kb.jsonl", data=lines, mode="published")
     result = importer.import_upload(actor=admin_actor, name="kb.jsonl", data=lines, mode="published")
@@ -57,7 +80,9 @@ def test_jsonl_first_load_published_by_admin_only(admin_actor, kb_author):
 
 def test_jsonl_garbage_lines(kb_author):
     with pytest.raises(ValidationFailed) as exc:
-        importer.import_upload(actor=kb_author, name="kb.jsonl", data=b'{"title": 1}\nnot json\n[1]', mode="draft")
+        importer.import_upload(
+            actor=kb_author, name="kb.jsonl", data=b'{"title": 1}\nnot json\n[1]', mode="draft"
+        )
     assert [d["row"] for d in exc.value.details] == [1, 2, 3]
 
 
@@ -77,7 +102,9 @@ def test_import_command(tmp_path, kb_author):
 
 
 def test_export_writes_formulas_as_text(make_published, kb_author):
-    make_published(title='=HYPERLINK("http://evil.example","点我")', answer_agent="+1+1", answer_customer="@SUM(A1)")
+    make_published(
+        title='=HYPERLINK("http://evil.example","点我")', answer_agent="+1+1", answer_customer="@SUM(A1)"
+    )
     data = exporter.to_xlsx(exporter.selection(kb_author))
     wb = load_workbook(io.BytesIO(data))
     ws = wb.active
@@ -107,7 +134,8 @@ def test_export_writes_beijing_times_and_does_not_query_per_row(client, make_pub
 
     first = make_published()
     Revision.objects.filter(pk=first.pk).update(
-        published_at=datetime(2026, 10, 31, 16, 30, tzinfo=ZoneInfo("UTC")))  # 2026-11-01 00:30 in Beijing
+        published_at=datetime(2026, 10, 31, 16, 30, tzinfo=ZoneInfo("UTC"))
+    )  # 2026-11-01 00:30 in Beijing
     login_client(client, kb_author)
 
     def export() -> tuple[int, list[list[str]]]:
@@ -129,8 +157,12 @@ def test_export_writes_beijing_times_and_does_not_query_per_row(client, make_pub
 
 def test_unknown_category_is_refused_naming_the_row_and_value(kb_author):
     with pytest.raises(ValidationFailed) as exc:
-        importer.import_upload(actor=kb_author, name="kb.xlsx", data=xlsx([ROW, {**ROW, "分类": "cf_no_such_leaf"}]),
-                               mode="draft")
+        importer.import_upload(
+            actor=kb_author,
+            name="kb.xlsx",
+            data=xlsx([ROW, {**ROW, "分类": "cf_no_such_leaf"}]),
+            mode="draft",
+        )
     d = exc.value.details[0]
     assert (d["row"], d["field"], d["value"]) == (3, "category_code", "cf_no_such_leaf")
     assert "第 3 行" in d["message"] and "cf_no_such_leaf" in d["message"]
@@ -141,12 +173,29 @@ def test_category_path_keyword_list_and_external_ids(kb_author):
     from kefu.knowledge.registry import category_choices
 
     code, path = next((c, label) for c, label in category_choices() if c == "cf_usage_bill")
-    lines = "\n".join(json.dumps(r, ensure_ascii=False) for r in [
-        {"title": "账单查询", "question": "q", "answer_agent": "a", "answer_customer": "c", "category": path,
-         "keywords": ["账单", "月账单"], "external_id": "OLD-1"},
-        {"title": "发票开具", "question": "q", "answer_agent": "a", "answer_customer": "c", "category_code": code,
-         "keywords": "发票 开票", "外部编号": "OLD-2"},
-    ]).encode()
+    lines = "\n".join(
+        json.dumps(r, ensure_ascii=False)
+        for r in [
+            {
+                "title": "账单查询",
+                "question": "q",
+                "answer_agent": "a",
+                "answer_customer": "c",
+                "category": path,
+                "keywords": ["账单", "月账单"],
+                "external_id": "OLD-1",
+            },
+            {
+                "title": "发票开具",
+                "question": "q",
+                "answer_agent": "a",
+                "answer_customer": "c",
+                "category_code": code,
+                "keywords": "发票 开票",
+                "外部编号": "OLD-2",
+            },
+        ]
+    ).encode()
     result = importer.import_upload(actor=kb_author, name="kb.jsonl", data=lines, mode="draft")
     assert result.created == 2 and result.skipped == []
     rev = Revision.objects.get(title="账单查询")
@@ -161,11 +210,25 @@ def test_category_path_keyword_list_and_external_ids(kb_author):
 
 
 def test_a_fresh_install_superuser_imports_published_articles(tmp_path, django_user_model):
-    django_user_model.objects.create_superuser("root", "root@example.com", "x-Strong-pass-1")  # createsuperuser
+    django_user_model.objects.create_superuser(
+        "root", "root@example.com", "x-Strong-pass-1"
+    )  # createsuperuser
     path = tmp_path / "kb.jsonl"
-    path.write_text(json.dumps({"title": "账单问题", "question": "q", "answer_agent": "a", "answer_customer": "c",
-                                "category_code": "cf_usage_bill", "external_id": "E1"}, ensure_ascii=False) + "\n",
-                    encoding="utf-8")
+    path.write_text(
+        json.dumps(
+            {
+                "title": "账单问题",
+                "question": "q",
+                "answer_agent": "a",
+                "answer_customer": "c",
+                "category_code": "cf_usage_bill",
+                "external_id": "E1",
+            },
+            ensure_ascii=False,
+        )
+        + "\n",
+        encoding="utf-8",
+    )
     out = io.StringIO()
     call_command("kb_import", str(path), "--as-user", "root", "--mode", "published", stdout=out)
     assert "imported 1 article(s) as published" in out.getvalue()

@@ -28,10 +28,12 @@ def source():
 
 
 def test_grouping_is_by_category_and_similar_text():
-    s = [ProblemSample("1", "cf_usage_function", "会议中共享屏幕后对方看到黑屏", 1),
-         ProblemSample("2", "cf_usage_function", "共享屏幕时参会人看到黑屏", 2),
-         ProblemSample("3", "cf_usage_bill", "共享屏幕 黑屏", 3),
-         ProblemSample("4", "cf_usage_function", "发票开具申请", 3)]
+    s = [
+        ProblemSample("1", "cf_usage_function", "会议中共享屏幕后对方看到黑屏", 1),
+        ProblemSample("2", "cf_usage_function", "共享屏幕时参会人看到黑屏", 2),
+        ProblemSample("3", "cf_usage_bill", "共享屏幕 黑屏", 3),
+        ProblemSample("4", "cf_usage_function", "发票开具申请", 3),
+    ]
     groups = mining.group_samples(s)
     sizes = sorted((g.category_code, len(g.samples)) for g in groups)
     assert sizes == [("cf_usage_bill", 1), ("cf_usage_function", 1), ("cf_usage_function", 2)]
@@ -39,10 +41,22 @@ def test_grouping_is_by_category_and_similar_text():
 
 def test_frequent_unanswered_problems_are_listed_and_drafted(source, make_published, kb_author):
     make_published()  # answers login problems
-    source.extend([ProblemSample(f"T{i}", "cf_usage_function", text, i % 3 + 1) for i, text in enumerate([
-        "共享屏幕后参会人看到黑屏", "会议中共享屏幕黑屏", "共享屏幕以后对方黑屏看不到内容", "手机共享屏幕黑屏",
-    ])])
-    source.extend([ProblemSample(f"L{i}", "cf_usage_login", "新视通客户端无法登录，提示密码错误", 1) for i in range(4)])
+    source.extend(
+        [
+            ProblemSample(f"T{i}", "cf_usage_function", text, i % 3 + 1)
+            for i, text in enumerate(
+                [
+                    "共享屏幕后参会人看到黑屏",
+                    "会议中共享屏幕黑屏",
+                    "共享屏幕以后对方黑屏看不到内容",
+                    "手机共享屏幕黑屏",
+                ]
+            )
+        ]
+    )
+    source.extend(
+        [ProblemSample(f"L{i}", "cf_usage_login", "新视通客户端无法登录，提示密码错误", 1) for i in range(4)]
+    )
     source.extend([ProblemSample("R1", "cf_other", "一次性的奇怪问题", 1)])
     summary = mining.mine(now=timezone.now())
     problems = list(CommonProblem.objects.all())
@@ -70,7 +84,12 @@ def test_mined_samples_are_national_a_province_author_sees_none(source, make_act
     from kefu.org.models import Role
     from tests.test_isolation import normalized_body
 
-    source.extend([ProblemSample(f"WOLEAK{i}", "cf_usage_function", f"北京客户某某共享屏幕黑屏{i}", 1) for i in range(4)])
+    source.extend(
+        [
+            ProblemSample(f"WOLEAK{i}", "cf_usage_function", f"北京客户某某共享屏幕黑屏{i}", 1)
+            for i in range(4)
+        ]
+    )
     mining.mine(now=timezone.now())
     p = CommonProblem.objects.get()
     js_author = make_actor("kb_author_js", "desk_js", Role.KB_AUTHOR)

@@ -36,11 +36,17 @@ def _more(make_published, kb_author, agent_gd, samples, n):
     for i in range(n):
         rev = make_published(title=f"新视通登录问题{len(samples)}-{i}", keywords=f"登录 关键词{i}")
         services.receipt_load(actor=agent_gd, revision=rev)
-        services.feedback_create(actor=agent_gd, kind=Feedback.Kind.WRONG, text="答案有误",
-                                 article=Article.objects.get(pk=rev.article_id))
+        services.feedback_create(
+            actor=agent_gd,
+            kind=Feedback.Kind.WRONG,
+            text="答案有误",
+            article=Article.objects.get(pk=rev.article_id),
+        )
         services.article_create(actor=kb_author, content=rev_content(i))
         group = f"cf_usage_{len(samples)}"  # one group per category: a problem per call
-        samples.extend(ProblemSample(f"T{len(samples)}-{j}", group, "共享屏幕后对方看到黑屏和水印", 1) for j in range(3))
+        samples.extend(
+            ProblemSample(f"T{len(samples)}-{j}", group, "共享屏幕后对方看到黑屏和水印", 1) for j in range(3)
+        )
     mining.mine(now=timezone.now())
 
 
@@ -60,8 +66,12 @@ def test_knowledge_pages_do_not_query_per_row(client, make_published, kb_author,
 
     registry.register_problem_source(source)
     try:
-        clients = {"author": login_client(Client(), kb_author), "reviewer": login_client(Client(), hq_reviewer),
-                   "agent": login_client(Client(), agent_gd), "anon": Client()}
+        clients = {
+            "author": login_client(Client(), kb_author),
+            "reviewer": login_client(Client(), hq_reviewer),
+            "agent": login_client(Client(), agent_gd),
+            "anon": Client(),
+        }
         _more(make_published, kb_author, agent_gd, samples, 2)
         few = _counts(clients)
         _more(make_published, kb_author, agent_gd, samples, 4)

@@ -74,7 +74,9 @@ def test_single_characters_count_at_a_low_weight(make_published):
 
 def test_homophone_typos_find_the_meant_word(make_published):
     """The input method's wrong pick (same pinyin, one character shared) finds the word this knowledge base uses."""
-    share = make_published(title="会议中如何共享屏幕", keywords="共享 屏幕", question="客户询问会议中共享屏幕。")
+    share = make_published(
+        title="会议中如何共享屏幕", keywords="共享 屏幕", question="客户询问会议中共享屏幕。"
+    )
     bill = make_published(title="欠费停机后如何恢复", keywords="欠费 停机", question="客户欠费后停机。")
     make_published(title="资费计收规则", keywords="计收 回访", question="手机收不到验证码怎么办，回访客户。")
     assert ("欠废", "欠费") in search.typo_terms("欠废")

@@ -77,5 +77,6 @@ def test_reminder_mail_after_commit(make_published, django_capture_on_commit_cal
 
 def test_receipts_created_for_every_province(make_published):
     rev = make_published()
-    assert set(LoadReceipt.objects.unscoped("test").filter(revision=rev).values_list("province_id", flat=True)) == set(
-        Province.objects.values_list("id", flat=True))
+    assert set(
+        LoadReceipt.objects.unscoped("test").filter(revision=rev).values_list("province_id", flat=True)
+    ) == set(Province.objects.values_list("id", flat=True))

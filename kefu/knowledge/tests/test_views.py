@@ -17,7 +17,9 @@ EVIL = '<img src=x onerror="alert(1)"><b>粗体</b> 登录'
 
 @pytest.fixture
 def evil(make_published):
-    return make_published(title=EVIL_TITLE, question=EVIL, answer_agent=EVIL, answer_customer=EVIL, keywords="<i>k</i>")
+    return make_published(
+        title=EVIL_TITLE, question=EVIL, answer_agent=EVIL, answer_customer=EVIL, keywords="<i>k</i>"
+    )
 
 
 def assert_inert(html: str) -> None:
@@ -27,7 +29,12 @@ def assert_inert(html: str) -> None:
 
 def test_html_is_inert_on_article_faq_search_and_admin(client, evil, agent_bj, admin_actor):
     login_client(client, agent_bj)
-    for url in (f"/kb/articles/{evil.article_id}/", f"/kb/revisions/{evil.pk}/", "/kb/?q=登录", "/kb/suggest/?q=登录"):
+    for url in (
+        f"/kb/articles/{evil.article_id}/",
+        f"/kb/revisions/{evil.pk}/",
+        "/kb/?q=登录",
+        "/kb/suggest/?q=登录",
+    ):
         r = client.get(url)
         assert r.status_code == 200, url
         assert_inert(r.content.decode())
@@ -90,18 +97,29 @@ def test_api_search_and_actions(client, make_published, kb_author, kb_checker, h
     assert client.get("/api/knowledge/search", {"q": "登录", "limit": 999}).status_code == 422
     assert client.get("/api/knowledge/search", {"q": "登录", "bogus": 1}).status_code == 400
 
-    created = client.post("/api/knowledge/articles", {**content().__dict__, "release_date": None},
-                          content_type="application/json")
+    created = client.post(
+        "/api/knowledge/articles",
+        {**content().__dict__, "release_date": None},
+        content_type="application/json",
+    )
     assert created.status_code == 201
     rid = created.json()["id"]
-    assert client.post(f"/api/knowledge/revisions/{rid}/actions", {"action": "submit"},
-                       content_type="application/json").json()["status"] == "submitted"
+    assert (
+        client.post(
+            f"/api/knowledge/revisions/{rid}/actions", {"action": "submit"}, content_type="application/json"
+        ).json()["status"]
+        == "submitted"
+    )
     login_client(client, hq_reviewer)
-    r = client.post(f"/api/knowledge/revisions/{rid}/actions", {"action": "publish"}, content_type="application/json")
+    r = client.post(
+        f"/api/knowledge/revisions/{rid}/actions", {"action": "publish"}, content_type="application/json"
+    )
     assert r.status_code == 409
     body = r.json()
     assert body["code"] == "illegal_transition" and body["message"] and body["message_en"]
-    r = client.post(f"/api/knowledge/revisions/{rid}/actions", {"action": "check"}, content_type="application/json")
+    r = client.post(
+        f"/api/knowledge/revisions/{rid}/actions", {"action": "check"}, content_type="application/json"
+    )
     assert r.status_code == 403 and r.json()["message_en"]
     assert Revision.objects.get(pk=rid).status == "submitted"
 
@@ -117,25 +135,40 @@ def test_api_receipts(client, make_published, agent_gd, hq_reviewer):
     assert len(rows) == 31 and sum(x["loaded"] for x in rows) == 1
 
 
-def test_pages_render_for_each_role(client, make_published, kb_author, kb_checker, hq_confirmer, hq_reviewer, agent_gd,
-                                    admin_actor):
+def test_pages_render_for_each_role(
+    client, make_published, kb_author, kb_checker, hq_confirmer, hq_reviewer, agent_gd, admin_actor
+):
     rev = make_published()
-    pages = ["/kb/", "/kb/review/", "/kb/receipts/", "/kb/feedback/", f"/kb/articles/{rev.article_id}/",
-             f"/kb/revisions/{rev.pk}/", "/"]
+    pages = [
+        "/kb/",
+        "/kb/review/",
+        "/kb/receipts/",
+        "/kb/feedback/",
+        f"/kb/articles/{rev.article_id}/",
+        f"/kb/revisions/{rev.pk}/",
+        "/",
+    ]
     for actor in (kb_author, kb_checker, hq_confirmer, hq_reviewer, agent_gd):
         login_client(client, actor)
         for url in pages:
             assert client.get(url).status_code == 200, (actor.user.username, url)
     login_client(client, kb_author)
-    for url in ("/kb/articles/new/", f"/kb/articles/{rev.article_id}/edit/", "/kb/problems/", "/kb/import/",
-                "/kb/export.xlsx"):
+    for url in (
+        "/kb/articles/new/",
+        f"/kb/articles/{rev.article_id}/edit/",
+        "/kb/problems/",
+        "/kb/import/",
+        "/kb/export.xlsx",
+    ):
         assert client.get(url).status_code == 200, url
 
 
 def test_suggest_fragment_offers_citable_articles(client, make_published, hotline_agent):
     rev = make_published()
     login_client(client, hotline_agent)
-    r = client.get("/kb/suggest/", {"q": "客户说电脑客户端登录不上", "target": "article_id"}, HTTP_HX_REQUEST="true")
+    r = client.get(
+        "/kb/suggest/", {"q": "客户说电脑客户端登录不上", "target": "article_id"}, HTTP_HX_REQUEST="true"
+    )
     html = r.content.decode()
     assert f'data-kb-cite="KB{rev.article_id:06d}"' in html and 'data-kb-target="article_id"' in html
     assert rev.answer_customer in html  # the customer answer, ready to paste
@@ -161,7 +194,9 @@ def test_faq_names_the_topic_not_the_internal_complaint_taxonomy(make_published)
     assert "无法正常登录" in html and "投诉/故障" not in html and "使用类" not in html
 
 
-def test_chat_console_searches_the_knowledge_base_and_cites_into_the_message(client, make_published, agent_sh):
+def test_chat_console_searches_the_knowledge_base_and_cites_into_the_message(
+    client, make_published, agent_sh
+):
     """The console carries the knowledge widget, wired to the composer's text and citation fields (the
     message is sent with ``cite_article`` through the chat's norms-checked send); a typed KB number is
     offered first, citable by its article id."""
@@ -169,8 +204,11 @@ def test_chat_console_searches_the_knowledge_base_and_cites_into_the_message(cli
     login_client(client, agent_sh)
     page = client.get("/chat/console/").content.decode()
     assert 'data-testid="kb-chat-widget"' in page
-    for attr, field in (("data-kb-chat-text", "c-text"), ("data-kb-chat-cite", "c-cite"),
-                        ("data-kb-chat-label", "c-cite-label")):
+    for attr, field in (
+        ("data-kb-chat-text", "c-text"),
+        ("data-kb-chat-cite", "c-cite"),
+        ("data-kb-chat-label", "c-cite-label"),
+    ):
         assert f'{attr}="#{field}"' in page and f'id="{field}"' in page  # the hook's targets exist
     code = f"KB{rev.article_id:06d}"
     html = client.get("/kb/suggest/", {"q": code, "target": "chat"}, HTTP_HX_REQUEST="true").content.decode()

@@ -163,8 +163,12 @@ def test_suggest_shows_a_typed_number_first_and_logs_the_search(client, make_pub
     other = make_published(title="账单查询", keywords="账单", question="客户询问账单。")
     login_client(client, agent_gd)
     code = f"KB{other.article_id:06d}"
-    html = client.get("/kb/suggest/", {"q": code, "subject": "客户端登录不上", "target": "article_id"}).content.decode()
+    html = client.get(
+        "/kb/suggest/", {"q": code, "subject": "客户端登录不上", "target": "article_id"}
+    ).content.decode()
     assert html.index(f'data-kb-cite="{code}"') < html.index(f'data-kb-cite="KB{rev.article_id:06d}"')
     log = SearchLog.objects.get(scope="suggest")
-    assert client.post("/kb/suggest/clicked/", {"log": log.pk, "article": other.article_id}).status_code == 204
+    assert (
+        client.post("/kb/suggest/clicked/", {"log": log.pk, "article": other.article_id}).status_code == 204
+    )
     assert SearchLog.objects.get(pk=log.pk).clicked_article_id == other.article_id

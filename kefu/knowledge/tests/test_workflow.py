@@ -19,8 +19,16 @@ pytestmark = pytest.mark.django_db
 
 def snapshot(rev: Revision) -> tuple:
     rev.refresh_from_db()
-    return (rev.status, rev.checked_by_id, rev.confirmed_by_id, rev.approved_by_id, rev.published_at,
-            AuditEvent.objects.count(), ReviewComment.objects.count(), Article.objects.get(pk=rev.article_id).published_revision_id)
+    return (
+        rev.status,
+        rev.checked_by_id,
+        rev.confirmed_by_id,
+        rev.approved_by_id,
+        rev.published_at,
+        AuditEvent.objects.count(),
+        ReviewComment.objects.count(),
+        Article.objects.get(pk=rev.article_id).published_revision_id,
+    )
 
 
 def test_transition_table_is_pinned():
@@ -43,18 +51,34 @@ def test_transition_table_is_pinned():
 def test_three_approvals_publish_and_audit_every_step(kb_author, kb_checker, hq_confirmer, hq_reviewer):
     rev = services.article_create(actor=kb_author, content=content())
     assert rev.status == "draft"
-    steps = [(kb_author, "submit", "submitted"), (kb_checker, "check", "checked"),
-             (hq_confirmer, "confirm", "confirmed"), (hq_reviewer, "publish", "published")]
+    steps = [
+        (kb_author, "submit", "submitted"),
+        (kb_checker, "check", "checked"),
+        (hq_confirmer, "confirm", "confirmed"),
+        (hq_reviewer, "publish", "published"),
+    ]
     for actor, action, expected in steps:
         rev = services.revision_transition(actor=actor, revision=rev, action=action)
         assert rev.status == expected
     rev.refresh_from_db()
-    assert (rev.checked_by, rev.confirmed_by, rev.approved_by) == (kb_checker.user, hq_confirmer.user, hq_reviewer.user)
+    assert (rev.checked_by, rev.confirmed_by, rev.approved_by) == (
+        kb_checker.user,
+        hq_confirmer.user,
+        hq_reviewer.user,
+    )
     article = Article.objects.get(pk=rev.article_id)
     assert article.published_revision_id == rev.pk
-    verbs = list(AuditEvent.objects.filter(target_type="knowledge.revision", target_id=str(rev.pk))
-                 .values_list("verb", flat=True))
-    assert verbs == ["kb.revision_submitted", "kb.revision_checked", "kb.revision_confirmed", "kb.revision_published"]
+    verbs = list(
+        AuditEvent.objects.filter(target_type="knowledge.revision", target_id=str(rev.pk)).values_list(
+            "verb", flat=True
+        )
+    )
+    assert verbs == [
+        "kb.revision_submitted",
+        "kb.revision_checked",
+        "kb.revision_confirmed",
+        "kb.revision_published",
+    ]
     assert LoadReceipt.objects.unscoped("test").filter(revision=rev).count() == 31
 
 
@@ -76,7 +100,9 @@ def test_out_of_order_is_refused_and_nothing_changes(kb_author, hq_reviewer, hq_
     for actor, action in ((hq_reviewer, "publish"), (hq_confirmer, "confirm")):
         with pytest.raises(IllegalTransition) as exc:
             services.revision_transition(actor=actor, revision=rev, action=action)
-        assert exc.value.status == 409 and "顺序" in exc.value.message and "out of order" in exc.value.message_en
+        assert (
+            exc.value.status == 409 and "顺序" in exc.value.message and "out of order" in exc.value.message_en
+        )
     assert snapshot(rev) == before
 
 
@@ -110,7 +136,9 @@ def test_no_one_approves_their_own_revision(kb_author, kb_checker):
 def test_one_person_cannot_approve_two_stages(make_actor, kb_author, kb_checker):
     from kefu.org.models import Membership, Role, Team
 
-    Membership.objects.create(user=kb_checker.user, team=Team.objects.get(code="hq_business"), role=Role.KB_CONFIRMER)
+    Membership.objects.create(
+        user=kb_checker.user, team=Team.objects.get(code="hq_business"), role=Role.KB_CONFIRMER
+    )
     from kefu.org.access import actor_for
 
     both = actor_for(kb_checker.user)
@@ -130,7 +158,9 @@ def test_return_needs_a_comment_then_edit_makes_new_revision(kb_author, kb_check
     with pytest.raises(ValidationFailed):
         services.revision_transition(actor=hq_confirmer, revision=rev, action="return", comment="  ")
     assert snapshot(rev) == before
-    rev = services.revision_transition(actor=hq_confirmer, revision=rev, action="return", comment="资费描述不准确")
+    rev = services.revision_transition(
+        actor=hq_confirmer, revision=rev, action="return", comment="资费描述不准确"
+    )
     assert rev.status == "returned"
     assert rev.comments.get().text == "资费描述不准确"
     new = services.revision_edit(actor=kb_author, article=rev.article, content=content(title="新标题"))
@@ -156,19 +186,31 @@ def test_one_revision_under_review_per_article(kb_author, kb_checker):
 
 def test_lead_time_refused_unless_urgent_then_flagged(kb_author, kb_checker):
     today = timezone.localdate()
-    late = services.article_create(actor=kb_author, content=content(release="V3.2", release_date=today + timedelta(days=6)))
+    late = services.article_create(
+        actor=kb_author, content=content(release="V3.2", release_date=today + timedelta(days=6))
+    )
     with pytest.raises(ValidationFailed) as exc:
         services.revision_transition(actor=kb_author, revision=late, action="submit")
     assert exc.value.code == "lead_time" and "一周" in exc.value.message
     late.refresh_from_db()
     assert late.status == "draft" and late.submitted_at is None
 
-    ok = services.article_create(actor=kb_author, content=content(release="V3.2", release_date=today + timedelta(days=7)))
+    ok = services.article_create(
+        actor=kb_author, content=content(release="V3.2", release_date=today + timedelta(days=7))
+    )
     ok = services.revision_transition(actor=kb_author, revision=ok, action="submit")
     assert ok.late_submission is False
 
-    urgent = services.revision_edit(actor=kb_author, article=late.article, content=content(
-        release="V3.2", release_date=today + timedelta(days=2), urgent=True, urgent_reason="平台故障临时公告"))
+    urgent = services.revision_edit(
+        actor=kb_author,
+        article=late.article,
+        content=content(
+            release="V3.2",
+            release_date=today + timedelta(days=2),
+            urgent=True,
+            urgent_reason="平台故障临时公告",
+        ),
+    )
     urgent = services.revision_transition(actor=kb_author, revision=urgent, action="submit")
     assert urgent.late_submission is True
     from kefu.knowledge.selectors import review_queue
@@ -186,8 +228,9 @@ def test_scheduled_publication_happens_by_itself(kb_author, kb_checker, hq_confi
     rev = services.article_create(actor=kb_author, content=content())
     for actor, action in ((kb_author, "submit"), (kb_checker, "check"), (hq_confirmer, "confirm")):
         rev = services.revision_transition(actor=actor, revision=rev, action=action)
-    rev = services.revision_transition(actor=hq_reviewer, revision=rev, action="publish",
-                                       publish_at=now + timedelta(hours=2), now=now)
+    rev = services.revision_transition(
+        actor=hq_reviewer, revision=rev, action="publish", publish_at=now + timedelta(hours=2), now=now
+    )
     assert rev.status == "scheduled"
     assert services.publish_due(now=now + timedelta(hours=1)) == 0
     assert services.publish_due(now=now + timedelta(hours=2, minutes=1)) == 1
@@ -203,20 +246,28 @@ def test_publish_due_command(kb_author, kb_checker, hq_confirmer, hq_reviewer):
     rev = services.article_create(actor=kb_author, content=content())
     for actor, action in ((kb_author, "submit"), (kb_checker, "check"), (hq_confirmer, "confirm")):
         rev = services.revision_transition(actor=actor, revision=rev, action=action)
-    services.revision_transition(actor=hq_reviewer, revision=rev, action="schedule",
-                                 publish_at=now + timedelta(seconds=1), now=now)
+    services.revision_transition(
+        actor=hq_reviewer, revision=rev, action="schedule", publish_at=now + timedelta(seconds=1), now=now
+    )
     Revision.objects.filter(pk=rev.pk).update(publish_at=now - timedelta(minutes=1))
     call_command("kb_publish_due")
     rev.refresh_from_db()
     assert rev.status == "published"
 
 
-def test_new_publication_retires_the_old_and_moves_the_faq(make_published, kb_author, kb_checker, hq_confirmer,
-                                                           hq_reviewer):
+def test_new_publication_retires_the_old_and_moves_the_faq(
+    make_published, kb_author, kb_checker, hq_confirmer, hq_reviewer
+):
     first = make_published()
-    second = services.revision_edit(actor=kb_author, article=first.article, content=content(answer_customer="新的客户答案"))
-    for actor, action in ((kb_author, "submit"), (kb_checker, "check"), (hq_confirmer, "confirm"),
-                          (hq_reviewer, "publish")):
+    second = services.revision_edit(
+        actor=kb_author, article=first.article, content=content(answer_customer="新的客户答案")
+    )
+    for actor, action in (
+        (kb_author, "submit"),
+        (kb_checker, "check"),
+        (hq_confirmer, "confirm"),
+        (hq_reviewer, "publish"),
+    ):
         second = services.revision_transition(actor=actor, revision=second, action=action)
     first.refresh_from_db()
     assert first.status == "retired"

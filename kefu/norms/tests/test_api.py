@@ -36,15 +36,26 @@ def test_agents_read_the_lexicon_in_force_and_its_versions(agent_bj):
 def test_hq_publishes_a_new_version_on_top_of_the_one_it_read(hq_reviewer):
     current = client(hq_reviewer).get("/api/norms/lexicon").json()
     rules = current["rules"] + [
-        {"category": "shirking", "severity": "warn", "pattern": "找别的部门去", "suggestion": "我帮您联系相关部门。"}
+        {
+            "category": "shirking",
+            "severity": "warn",
+            "pattern": "找别的部门去",
+            "suggestion": "我帮您联系相关部门。",
+        }
     ]
-    r = post(hq_reviewer, "/lexicon", {"base_version": 1, "rules": rules, "templates": current["templates"], "note": "api"})
+    r = post(
+        hq_reviewer,
+        "/lexicon",
+        {"base_version": 1, "rules": rules, "templates": current["templates"], "note": "api"},
+    )
     assert r.status_code == 201 and r.json()["number"] == 2
     assert AuditEvent.objects.filter(verb="norms.lexicon_published").count() == 1
     check = post(hq_reviewer, "/check", {"text": "你找别的部门去", "channel": "ticket"}).json()
     assert check["outcome"] == "warn" and check["version"] == 2
     # the same edit again, still based on v1: someone (we) published since
-    stale = post(hq_reviewer, "/lexicon", {"base_version": 1, "rules": rules, "templates": current["templates"]})
+    stale = post(
+        hq_reviewer, "/lexicon", {"base_version": 1, "rules": rules, "templates": current["templates"]}
+    )
     assert stale.status_code == 409 and stale.json()["code"] == "stale_version"
     assert LexiconVersion.objects.count() == 2
 
@@ -60,7 +71,9 @@ def test_bad_rows_are_refused_with_row_and_reason_nothing_written(hq_reviewer):
     body = r.json()
     assert body["code"] == "lexicon_invalid" and body["message_en"]
     assert {d["row"] for d in body["details"]} == {len(rules) - 1, len(rules)}
-    assert LexiconVersion.objects.count() == 1 and not AuditEvent.objects.filter(verb="norms.lexicon_published")
+    assert LexiconVersion.objects.count() == 1 and not AuditEvent.objects.filter(
+        verb="norms.lexicon_published"
+    )
     unknown = post(hq_reviewer, "/lexicon", {"base_version": 1, "rules": [], "templates": [], "extra": 1})
     assert unknown.status_code == 422 and set(unknown.json()) == {"code", "message", "message_en", "details"}
 

@@ -107,7 +107,12 @@ def test_phrase_glued_to_a_particle_or_complement_is_still_a_hit(text):
 
 @pytest.mark.parametrize(
     "text",
-    ["终端有病毒防护软件", "请问您自己看到的画面是黑屏吗", "您可以把自己看法写在备注里", "这是您自己看中的套餐"],
+    [
+        "终端有病毒防护软件",
+        "请问您自己看到的画面是黑屏吗",
+        "您可以把自己看法写在备注里",
+        "这是您自己看中的套餐",
+    ],
 )
 def test_phrase_inside_a_longer_word_is_still_no_hit(text):
     assert run_check(text, BOUNDARY_LEX, channel="ticket").clean

@@ -41,7 +41,9 @@ def post(actor, path, body):
 
 def sampled(agent, lead):
     t = make_ticket(agent)
-    tickets.ticket_reply(actor=agent, ticket=t, method="call_back", content="您好，已为您登记，我们会尽快处理。")
+    tickets.ticket_reply(
+        actor=agent, ticket=t, method="call_back", content="您好，已为您登记，我们会尽快处理。"
+    )
     services.sample_month(actor=lead, month=MONTH)
     return Inspection.objects.unscoped("test").get(contact_id=str(t.pk))
 
@@ -53,7 +55,9 @@ def full_marks(ins):
 def test_lists_are_scoped_and_agents_see_their_own(agent_bj, agent_sh, lead_bj, lead_sh):
     mine, theirs = sampled(agent_bj, lead_bj), sampled(agent_sh, lead_sh)
     assert [r["id"] for r in client(lead_bj).get("/api/quality/inspections").json()] == [mine.pk]
-    assert [r["id"] for r in client(agent_bj).get(f"/api/quality/inspections?month={MONTH:%Y-%m}").json()] == [mine.pk]
+    assert [
+        r["id"] for r in client(agent_bj).get(f"/api/quality/inspections?month={MONTH:%Y-%m}").json()
+    ] == [mine.pk]
     assert client(lead_bj).get(f"/api/quality/inspections/{theirs.pk}").status_code == 404
     assert client(agent_bj).get("/api/quality/inspections?month=2026-13").status_code == 422
     assert client(agent_bj).get("/api/quality/inspections?limit=0").status_code == 422
@@ -63,17 +67,32 @@ def test_score_appeal_decide_through_the_api(agent_bj, lead_bj):
     ins = sampled(agent_bj, lead_bj)
     marks = full_marks(ins)
     marks["5.3"] = 15
-    r = post(lead_bj, f"/inspections/{ins.pk}/score", {"points": marks, "comment": "语气生硬", "version": ins.version})
+    r = post(
+        lead_bj,
+        f"/inspections/{ins.pk}/score",
+        {"points": marks, "comment": "语气生硬", "version": ins.version},
+    )
     assert r.status_code == 200, r.content
     body = r.json()
     assert body["status"] == Status.SCORED and body["score"] == "90.0"
     assert {i["code"]: i["points"] for i in body["items"]}["5.3"] == "15.0"
     # the agent may not decide, the inspector may not appeal
-    assert post(agent_bj, f"/inspections/{ins.pk}/decide", {"final_score": 100, "comment": "x"}).status_code == 403
+    assert (
+        post(agent_bj, f"/inspections/{ins.pk}/decide", {"final_score": 100, "comment": "x"}).status_code
+        == 403
+    )
     assert post(lead_bj, f"/inspections/{ins.pk}/appeal", {"reason": "x"}).status_code == 403
-    r = post(agent_bj, f"/inspections/{ins.pk}/appeal", {"reason": "客户先骂人，我语气正常", "version": body["version"]})
+    r = post(
+        agent_bj,
+        f"/inspections/{ins.pk}/appeal",
+        {"reason": "客户先骂人，我语气正常", "version": body["version"]},
+    )
     assert r.status_code == 200 and r.json()["status"] == Status.APPEALED
-    stale = post(lead_bj, f"/inspections/{ins.pk}/decide", {"final_score": 95, "comment": "改判", "version": body["version"]})
+    stale = post(
+        lead_bj,
+        f"/inspections/{ins.pk}/decide",
+        {"final_score": 95, "comment": "改判", "version": body["version"]},
+    )
     assert stale.status_code == 409
     r = post(lead_bj, f"/inspections/{ins.pk}/decide", {"final_score": 95, "comment": "改判"})
     assert r.status_code == 200 and r.json()["status"] == Status.FINAL and r.json()["final_score"] == "95.0"
@@ -100,4 +119,8 @@ def test_bad_scores_are_refused_and_nothing_changes(agent_bj, lead_bj):
     assert post(lead_bj, f"/inspections/{ins.pk}/score", {"points": marks, "bogus": 1}).status_code == 422
     assert post(lead_bj, f"/inspections/{ins.pk}/acknowledge", {}).status_code == 403
     fresh = Inspection.objects.unscoped("test").get(pk=ins.pk)
-    assert fresh.status == Status.PENDING and fresh.version == ins.version and AuditEvent.objects.count() == events
+    assert (
+        fresh.status == Status.PENDING
+        and fresh.version == ins.version
+        and AuditEvent.objects.count() == events
+    )

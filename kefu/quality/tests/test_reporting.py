@@ -55,9 +55,12 @@ def test_summary_counts_scores_clauses_appeals_and_violations_per_scope(two_prov
     bj = Province.objects.get(slug="bj")
     own = reporting.summary(Scope.provinces([bj.pk]), MONTH, MONTH)
     assert (own.inspected, own.appeals, str(own.average)) == (1, 0, "90.0")
-    assert own.violations and not reporting.summary(
-        Scope.provinces([Province.objects.get(slug="sh").pk]), MONTH, MONTH
-    ).violations
+    assert (
+        own.violations
+        and not reporting.summary(
+            Scope.provinces([Province.objects.get(slug="sh").pk]), MONTH, MONTH
+        ).violations
+    )
 
 
 def test_dashboard_shows_the_readers_scope_only(two_provinces, hq_analyst):

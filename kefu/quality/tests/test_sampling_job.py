@@ -20,7 +20,9 @@ pytestmark = pytest.mark.django_db
 def replied(actor, n):
     for _ in range(n):
         t = make_ticket(actor)
-        tickets.ticket_reply(actor=actor, ticket=t, method="call_back", content="您好，已为您登记，我们会尽快处理。")
+        tickets.ticket_reply(
+            actor=actor, ticket=t, method="call_back", content="您好，已为您登记，我们会尽快处理。"
+        )
 
 
 def next_month_start() -> datetime:
@@ -64,7 +66,10 @@ def test_job_runs_the_draw_and_leaves_a_heartbeat(agent_bj, monkeypatch):
     monkeypatch.setattr(services.timezone, "now", lambda: at)
     assert tasks.quality_sample_month_end.call_local() == {"created": 1, "skipped": 0}
     assert tasks.quality_sample_month_end.call_local() == {"created": 0, "skipped": 1}
-    assert JobHeartbeat.objects.get(name="quality.sample_month_end").last_summary == {"created": 0, "skipped": 1}
+    assert JobHeartbeat.objects.get(name="quality.sample_month_end").last_summary == {
+        "created": 0,
+        "skipped": 1,
+    }
 
 
 def test_job_is_daily_in_utc():
@@ -86,7 +91,9 @@ def test_the_page_says_whether_the_month_end_draw_was_made(agent_bj, make_actor)
     assert "由月末抽检自动抽取(1 条)" in c.get(f"/quality/?month={month}").content.decode()
 
 
-def test_chats_held_by_online_agents_are_drawn_and_shown_with_their_messages(online_agent, make_actor, client):
+def test_chats_held_by_online_agents_are_drawn_and_shown_with_their_messages(
+    online_agent, make_actor, client
+):
     """第六条: online service is inspected like the hotline — a closed conversation is a contact in the draw."""
     from kefu.chat.models import Conversation, Message
 
@@ -107,7 +114,10 @@ def test_chats_held_by_online_agents_are_drawn_and_shown_with_their_messages(onl
     assert services.sample_month(actor=ops_lead, month=timezone.localdate()) == 1
     ins = Inspection.objects.unscoped("test").get()
     assert (ins.contact_kind, ins.contact_id, ins.agent_id, ins.reason) == (
-        "chat", str(conv.pk), online_agent.user.pk, Reason.RANDOM
+        "chat",
+        str(conv.pk),
+        online_agent.user.pk,
+        Reason.RANDOM,
     )
     assert services.sample_month(actor=ops_lead, month=timezone.localdate()) == 0  # not drawn twice
     client.force_login(ops_lead.user)

@@ -27,7 +27,9 @@ def category(code: str) -> Category:
 def _customer(p: Province) -> Customer:
     customer = Customer.objects.unscoped("test fixture").filter(province=p).first()
     if customer is None:
-        customer = Customer.objects.create(name=f"{p.name}测试客户", account_number=f"RPT-{p.slug}", province=p)
+        customer = Customer.objects.create(
+            name=f"{p.name}测试客户", account_number=f"RPT-{p.slug}", province=p
+        )
     return customer
 
 

@@ -26,9 +26,15 @@ def category_marker(ctx: Any) -> str:
     from kefu.tickets.models import Category
 
     name = f"隔离标记分类{next(_n):03d}"
-    cat = Category.objects.create(code=f"cf_usage_iso{next(_n)}", name=name, level=3, sort_order=99,
-                                  parent=Category.objects.get(code="cf_usage"), valid_from=date(2015, 1, 1),
-                                  valid_to=date(2015, 1, 2))
+    cat = Category.objects.create(
+        code=f"cf_usage_iso{next(_n)}",
+        name=name,
+        level=3,
+        sort_order=99,
+        parent=Category.objects.get(code="cf_usage"),
+        valid_from=date(2015, 1, 1),
+        valid_to=date(2015, 1, 2),
+    )
     start, _end = months.bounds(months.previous_month(ctx.now))
     ticket(slug=ctx.province.slug, at=start + timedelta(days=3), cat=cat.code)
     rollup.run(now=ctx.now)
@@ -44,8 +50,15 @@ def late_clock_marker(ctx: Any) -> str:
     owner_id = 900_000 + next(_n)
     start, _end = months.bounds(months.previous_month(ctx.now))
     team = Team.objects.get(code=f"desk_{ctx.province.slug}")
-    sla.clock_start(owner_type="iso.report", owner_id=owner_id, kind="resolve", ticket_kind="complaint",
-                    team=team, province=ctx.province, now=start + timedelta(days=1))
+    sla.clock_start(
+        owner_type="iso.report",
+        owner_id=owner_id,
+        kind="resolve",
+        ticket_kind="complaint",
+        team=team,
+        province=ctx.province,
+        now=start + timedelta(days=1),
+    )
     sla.clock_stop(owner_type="iso.report", owner_id=owner_id, kind="resolve", now=start + timedelta(days=10))
     return f"iso.report#{owner_id}"
 
@@ -61,7 +74,9 @@ ROUTES = {
     "reports/": ListRoute(make=category_marker),
     "reports/charts/<slug:name>.svg": _CHART,
     "reports/monthly/": ListRoute(make=category_marker),
-    "reports/monthly/export.xlsx": NoObject("binary workbook of the reader's scope; its cells are read in test_export"),
+    "reports/monthly/export.xlsx": NoObject(
+        "binary workbook of the reader's scope; its cells are read in test_export"
+    ),
     "reports/monthly/export.csv": ListRoute(make=category_marker),
     "reports/monthly/<slug:province>/": ObjectRoute(make=province_path),
     "reports/monthly/<slug:province>/export.xlsx": ObjectRoute(make=province_path),

@@ -22,8 +22,13 @@ NATIONAL = [Column("national", "全国", None), Column("bj", "北京", 1), Colum
 
 
 def table(columns=NATIONAL):
-    return layout.build(month=date(2026, 10, 1), categories=CATS, columns=columns,
-                        counts={(1, 11): 3, (2, 12): 2, (1, 2): 1}, kb_counts={1: 4})
+    return layout.build(
+        month=date(2026, 10, 1),
+        categories=CATS,
+        columns=columns,
+        counts={(1, 11): 3, (2, 12): 2, (1, 2): 1},
+        kb_counts={1: 4},
+    )
 
 
 def workbook(t, label="全国"):
@@ -48,7 +53,18 @@ def test_xlsx_cells_headers_merges_and_freeze():
         ["咨询(可根据知识库解决的咨询、投诉数量)", None, None, 4, 4, 0],
     ]
     merged = {str(r) for r in ws.merged_cells.ranges}
-    assert {"A1:F1", "A3:C3", "D3:D4", "E3:E4", "F3:F4", "A5:A10", "B5:B7", "B8:C8", "B10:C10", "A11:C11"} <= merged
+    assert {
+        "A1:F1",
+        "A3:C3",
+        "D3:D4",
+        "E3:E4",
+        "F3:F4",
+        "A5:A10",
+        "B5:B7",
+        "B8:C8",
+        "B10:C10",
+        "A11:C11",
+    } <= merged
     assert ws.freeze_panes == "D5"
     assert "口径说明" in wb.sheetnames
     with zipfile.ZipFile(io.BytesIO(data)) as z:

@@ -15,7 +15,9 @@ COLS = [Column("national", "全国", None), Column("bj", "北京", 101), Column(
 
 
 def table(counts, kb=None):
-    return layout.build(month=date(2026, 10, 1), categories=CATS, columns=COLS, counts=counts, kb_counts=kb or {})
+    return layout.build(
+        month=date(2026, 10, 1), categories=CATS, columns=COLS, counts=counts, kb_counts=kb or {}
+    )
 
 
 def test_rows_in_operator_order_with_subtotal_total_and_kb():
@@ -55,8 +57,13 @@ def test_orders_on_a_group_with_children_get_their_own_row_inside_the_subtotal()
 
 def test_national_column_sums_all_provinces_even_those_not_shown():
     cols = [Column("national", "全国", None), Column("bj", "北京", 101)]
-    t = layout.build(month=date(2026, 10, 1), categories=CATS, columns=cols,
-                     counts={(101, 11): 1, (102, 11): 5}, kb_counts={})
+    t = layout.build(
+        month=date(2026, 10, 1),
+        categories=CATS,
+        columns=cols,
+        counts={(101, 11): 1, (102, 11): 5},
+        kb_counts={},
+    )
     assert t.row("total").values == [6, 1]
 
 

@@ -22,14 +22,29 @@ pytestmark = pytest.mark.skipif(SOFFICE is None, reason="LibreOffice not install
 
 
 def convert(src, out_dir, target, profile):
-    subprocess.run([SOFFICE, f"-env:UserInstallation=file://{profile}", "--headless", "--norestore",
-                    "--convert-to", target, "--outdir", str(out_dir), str(src)],
-                   check=True, capture_output=True, timeout=180)
+    subprocess.run(
+        [
+            SOFFICE,
+            f"-env:UserInstallation=file://{profile}",
+            "--headless",
+            "--norestore",
+            "--convert-to",
+            target,
+            "--outdir",
+            str(out_dir),
+            str(src),
+        ],
+        check=True,
+        capture_output=True,
+        timeout=180,
+    )
 
 
 def test_libreoffice_reads_the_workbook(tmp_path):
     src = tmp_path / "report.xlsx"
-    src.write_bytes(export.to_xlsx(table(), scope_label="全国", generated_at=datetime(2026, 11, 1, tzinfo=UTC)))
+    src.write_bytes(
+        export.to_xlsx(table(), scope_label="全国", generated_at=datetime(2026, 11, 1, tzinfo=UTC))
+    )
     profile = tmp_path / "lo-profile"
     convert(src, tmp_path, "csv:Text - txt - csv (StarCalc):44,34,76,1", profile)
     rows = list(csv.reader(io.StringIO((tmp_path / "report.csv").read_text(encoding="utf-8"))))

@@ -29,7 +29,9 @@ class Inbox:
         self.messages = []
 
     async def handle_DATA(self, server, session, envelope):  # noqa: N802 - aiosmtpd's hook name
-        self.messages.append((envelope.rcpt_tos, email.message_from_bytes(envelope.content, policy=email.policy.default)))
+        self.messages.append(
+            (envelope.rcpt_tos, email.message_from_bytes(envelope.content, policy=email.policy.default))
+        )
         return "250 OK"
 
 
@@ -62,8 +64,9 @@ def october(db):
 
 
 def recipient(unit_code: str, email_addr: str, **kw) -> Recipient:
-    return Recipient.objects.create(unit=Unit.objects.get(code=unit_code), name=email_addr.split("@")[0],
-                                    email=email_addr, **kw)
+    return Recipient.objects.create(
+        unit=Unit.objects.get(code=unit_code), name=email_addr.split("@")[0], email=email_addr, **kw
+    )
 
 
 def attachment_sheet(message):
@@ -74,8 +77,11 @@ def attachment_sheet(message):
 
 
 def rows_of(ws):
-    return {(ws.cell(r, 2).value, ws.cell(r, 3).value): [ws.cell(r, c).value for c in range(4, ws.max_column + 1)]
-            for r in range(5, ws.max_row + 1) if ws.cell(r, 4).value is not None}
+    return {
+        (ws.cell(r, 2).value, ws.cell(r, 3).value): [ws.cell(r, c).value for c in range(4, ws.max_column + 1)]
+        for r in range(5, ws.max_row + 1)
+        if ws.cell(r, 4).value is not None
+    }
 
 
 def test_hq_gets_national_and_jiangsu_gets_its_own_once(smtp, october):
@@ -188,7 +194,9 @@ def test_backoff_doubles_and_is_capped():
     assert services.backoff(20) == timedelta(hours=6)
 
 
-def test_a_province_administrator_sees_only_its_own_mail_and_recipients_in_the_admin(client, october, make_actor):
+def test_a_province_administrator_sees_only_its_own_mail_and_recipients_in_the_admin(
+    client, october, make_actor
+):
     """The outbox and the recipients name every province's addresses: a province administrator's admin pages
     list its own province's rows only, and another province's row is a 404 like a missing one."""
     from conftest import login_client
@@ -206,6 +214,9 @@ def test_a_province_administrator_sees_only_its_own_mail_and_recipients_in_the_a
         assert "js@example.cn" in page, url
         assert "bj-secret@example.cn" not in page and "hq-secret@example.cn" not in page, url
     bj_mail = OutboundMail.objects.get(recipient=bj)
-    for path in (f"/admin/reports/outboundmail/{bj_mail.pk}/change/", f"/admin/reports/recipient/{bj.pk}/change/"):
+    for path in (
+        f"/admin/reports/outboundmail/{bj_mail.pk}/change/",
+        f"/admin/reports/recipient/{bj.pk}/change/",
+    ):
         assert client.get(path).status_code in (302, 404)
         assert "bj-secret" not in client.get(path, follow=True).content.decode()

@@ -25,33 +25,52 @@ def at(*args: int) -> datetime:
 @pytest.fixture
 def orders(db):
     """The known month. Returns the expected non-zero cells of October 2026."""
-    legacy = Category.objects.create(code="cf_usage_legacy", name="旧版客户端", level=3, sort_order=9,
-                                     parent=category("cf_usage"), valid_from=date(2015, 1, 1),
-                                     valid_to=date(2026, 9, 1))
-    Category.objects.create(code="cf_usage_gone", name="已停用无工单", level=3, sort_order=10,
-                            parent=category("cf_usage"), valid_from=date(2015, 1, 1), valid_to=date(2026, 9, 1))
-    Category.objects.create(code="cf_usage_future", name="十一月新增", level=3, sort_order=11,
-                            parent=category("cf_usage"), valid_from=date(2026, 11, 1))
+    legacy = Category.objects.create(
+        code="cf_usage_legacy",
+        name="旧版客户端",
+        level=3,
+        sort_order=9,
+        parent=category("cf_usage"),
+        valid_from=date(2015, 1, 1),
+        valid_to=date(2026, 9, 1),
+    )
+    Category.objects.create(
+        code="cf_usage_gone",
+        name="已停用无工单",
+        level=3,
+        sort_order=10,
+        parent=category("cf_usage"),
+        valid_from=date(2015, 1, 1),
+        valid_to=date(2026, 9, 1),
+    )
+    Category.objects.create(
+        code="cf_usage_future",
+        name="十一月新增",
+        level=3,
+        sort_order=11,
+        parent=category("cf_usage"),
+        valid_from=date(2026, 11, 1),
+    )
     # Beijing
-    ticket(slug="bj", at=at(2026, 10, 1, 0, 0), cat="cf_activation_account")           # first instant: counts
+    ticket(slug="bj", at=at(2026, 10, 1, 0, 0), cat="cf_activation_account")  # first instant: counts
     ticket(slug="bj", at=at(2026, 10, 9, 10), cat="cf_activation_account", kind="fault")
     ticket(slug="bj", at=at(2026, 10, 15), cat="cf_usage_login", kind="fault")
-    ticket(slug="bj", at=at(2026, 10, 16), cat="cf_usage_login", kb=True)               # + 咨询 row
-    ticket(slug="bj", at=at(2026, 10, 17), kind="consultation", cat=None, kb=True)       # 咨询 row only
-    ticket(slug="bj", at=at(2026, 10, 18), kind="consultation", cat=None)                # nowhere
-    ticket(slug="bj", at=at(2026, 10, 19), kind="acceptance", cat=None)                  # nowhere
-    ticket(slug="bj", at=at(2026, 10, 20), cat=legacy.code)                              # retired, still shown
+    ticket(slug="bj", at=at(2026, 10, 16), cat="cf_usage_login", kb=True)  # + 咨询 row
+    ticket(slug="bj", at=at(2026, 10, 17), kind="consultation", cat=None, kb=True)  # 咨询 row only
+    ticket(slug="bj", at=at(2026, 10, 18), kind="consultation", cat=None)  # nowhere
+    ticket(slug="bj", at=at(2026, 10, 19), kind="acceptance", cat=None)  # nowhere
+    ticket(slug="bj", at=at(2026, 10, 20), cat=legacy.code)  # retired, still shown
     # Jiangsu
     for day in (2, 3, 4):
         ticket(slug="js", at=at(2026, 10, day), cat="cf_incident", channel="hotline")
     ticket(slug="js", at=at(2026, 10, 5), cat="cf_other", kind="fault")
-    ticket(slug="js", at=at(2026, 9, 30, 23, 59, 59))                                    # September
-    ticket(slug="js", at=at(2026, 10, 31, 23, 59, 59), cat="cf_termination_resource")    # last instant
-    ticket(slug="js", at=at(2026, 11, 1, 0, 0))                                          # November
+    ticket(slug="js", at=at(2026, 9, 30, 23, 59, 59))  # September
+    ticket(slug="js", at=at(2026, 10, 31, 23, 59, 59), cat="cf_termination_resource")  # last instant
+    ticket(slug="js", at=at(2026, 11, 1, 0, 0))  # November
     ticket(slug="js", at=at(2026, 10, 6), kind="consultation", cat=None, kb=True, channel="online")
     # Guangdong, Xinjiang
     ticket(slug="gd", at=at(2026, 10, 7), cat="cf_termination_other", kind="fault", status="closed")
-    ticket(slug="xj", at=at(2026, 10, 8), cat="cf_usage_bill", kind="fault", kb=True)   # fault: not in 咨询
+    ticket(slug="xj", at=at(2026, 10, 8), cat="cf_usage_bill", kind="fault", kb=True)  # fault: not in 咨询
     rollup.run(now=timezone.now())
     return {
         ("开通类", "业务开户不成功"): {"bj": 2},
@@ -71,12 +90,26 @@ def orders(db):
 
 
 EXPECTED_ROWS = [
-    ("开通类", "业务开户不成功"), ("开通类", "资源订购不成功"), ("开通类", "资费未明示"), ("开通类", "起租时间错误"),
-    ("开通类", "其他"), ("开通类", "小计"),
-    ("业务退租类", "资源退订不成功"), ("业务退租类", "业务退租不成功"), ("业务退租类", "其他"), ("业务退租类", "小计"),
-    ("使用类", "无法正常登录"), ("使用类", "无法正常使用功能"), ("使用类", "账单问题投诉"), ("使用类", "其他"),
-    ("使用类", "旧版客户端"), ("使用类", "小计"),
-    ("突发事件", ""), ("其他", ""), ("合计", ""), ("", ""),
+    ("开通类", "业务开户不成功"),
+    ("开通类", "资源订购不成功"),
+    ("开通类", "资费未明示"),
+    ("开通类", "起租时间错误"),
+    ("开通类", "其他"),
+    ("开通类", "小计"),
+    ("业务退租类", "资源退订不成功"),
+    ("业务退租类", "业务退租不成功"),
+    ("业务退租类", "其他"),
+    ("业务退租类", "小计"),
+    ("使用类", "无法正常登录"),
+    ("使用类", "无法正常使用功能"),
+    ("使用类", "账单问题投诉"),
+    ("使用类", "其他"),
+    ("使用类", "旧版客户端"),
+    ("使用类", "小计"),
+    ("突发事件", ""),
+    ("其他", ""),
+    ("合计", ""),
+    ("", ""),
 ]
 
 
@@ -108,7 +141,10 @@ def test_national_report_every_cell(orders):
 def test_kept_figures_equal_direct_count(orders):
     aud = selectors.audience(Scope.everything())
     for month in (date(2026, 9, 1), OCT, date(2026, 11, 1)):
-        assert selectors.monthly_table(aud, month).as_dict() == selectors.monthly_table_direct(aud, month).as_dict()
+        assert (
+            selectors.monthly_table(aud, month).as_dict()
+            == selectors.monthly_table_direct(aud, month).as_dict()
+        )
 
 
 def test_province_reader_sees_own_column_only_and_no_national(orders):
@@ -138,7 +174,8 @@ def test_category_change_moves_the_order_after_the_next_run(orders):
 
     t = Ticket.objects.unscoped("test").get(province__slug="gd")
     Ticket.objects.unscoped("test").filter(pk=t.pk).update(
-        category=category("cf_termination_business"), updated_at=timezone.now() + timedelta(seconds=1))
+        category=category("cf_termination_business"), updated_at=timezone.now() + timedelta(seconds=1)
+    )
     aud = selectors.audience(Scope.everything(), "gd")
     assert selectors.monthly_table(aud, OCT).cell(("投诉/故障", "业务退租类", "其他"), "gd") == 1  # not yet
     rollup.run(now=timezone.now() + timedelta(seconds=2))

@@ -23,10 +23,16 @@ from .factories import ticket
 pytestmark = pytest.mark.django_db
 
 SH = ZoneInfo("Asia/Shanghai")
-URLS = ["/reports/?month_from=2026-09&month_to=2026-10", "/reports/monthly/?month=2026-10",
-        "/reports/monthly/js/?month=2026-10", "/reports/service-level/?month=2026-10",
-        "/reports/charts/top.svg?month_from=2026-09&month_to=2026-10", "/api/reports/service-level?month=2026-10",
-        "/api/reports/monthly?month=2026-10", "/"]
+URLS = [
+    "/reports/?month_from=2026-09&month_to=2026-10",
+    "/reports/monthly/?month=2026-10",
+    "/reports/monthly/js/?month=2026-10",
+    "/reports/service-level/?month=2026-10",
+    "/reports/charts/top.svg?month_from=2026-09&month_to=2026-10",
+    "/api/reports/service-level?month=2026-10",
+    "/api/reports/monthly?month=2026-10",
+    "/",
+]
 _ids = itertools.count(1)
 SLUGS = ["js", "bj", "gd", "sh", "zj"]
 CATS = ["cf_usage_login", "cf_usage_bill", "cf_incident", "cf_activation_account"]
@@ -39,11 +45,21 @@ def _more(n: int) -> None:
         ticket(slug=slug, at=start + timedelta(hours=i), cat=CATS[i % len(CATS)])
         team = Team.objects.get(code=f"desk_{slug}")
         owner = next(_ids)
-        sla.clock_start(owner_type="test.order", owner_id=owner, kind="resolve", ticket_kind="complaint",
-                        team=team, province=team.province, now=start)
+        sla.clock_start(
+            owner_type="test.order",
+            owner_id=owner,
+            kind="resolve",
+            ticket_kind="complaint",
+            team=team,
+            province=team.province,
+            now=start,
+        )
         sla.clock_stop(owner_type="test.order", owner_id=owner, kind="resolve", now=start + timedelta(days=9))
-        Recipient.objects.get_or_create(unit=Unit.objects.get(code=f"branch_{slug}"),
-                                        email=f"{slug}{i}@example.cn", defaults={"name": slug})
+        Recipient.objects.get_or_create(
+            unit=Unit.objects.get(code=f"branch_{slug}"),
+            email=f"{slug}{i}@example.cn",
+            defaults={"name": slug},
+        )
     services.mail_enqueue(actor=None, month=date(2026, 10, 1), now=timezone.now())
     rollup.run(now=timezone.now())
 

@@ -16,15 +16,25 @@ from .factories import category, ticket
 
 SH = ZoneInfo("Asia/Shanghai")
 SLUGS = ["bj", "sh", "js", "gd", "xj", "hi"]
-CATS = ["cf_activation_account", "cf_termination_other", "cf_usage_login", "cf_usage_bill", "cf_incident",
-        "cf_other", None]
+CATS = [
+    "cf_activation_account",
+    "cf_termination_other",
+    "cf_usage_login",
+    "cf_usage_bill",
+    "cf_incident",
+    "cf_other",
+    None,
+]
 KINDS = ["complaint", "fault", "consultation", "acceptance"]
 CHANNELS = ["province_desk", "hotline", "online", "account_manager"]
 
 
 def snapshot():
-    return sorted(MonthlyCount.objects.unscoped("test").values_list(
-        "id", "month", "province_id", "category_id", "kind", "channel", "resolved_from_kb", "count"))
+    return sorted(
+        MonthlyCount.objects.unscoped("test").values_list(
+            "id", "month", "province_id", "category_id", "kind", "channel", "resolved_from_kb", "count"
+        )
+    )
 
 
 def random_orders(rng: random.Random, n: int) -> None:
@@ -32,7 +42,9 @@ def random_orders(rng: random.Random, n: int) -> None:
     first = datetime(2024, 9, 1, tzinfo=SH)
     for _ in range(n):
         kind = rng.choice(KINDS)
-        cat = rng.choice(CATS[:-1]) if kind in ("complaint", "fault") else rng.choice([None, "cf_usage_login"])
+        cat = (
+            rng.choice(CATS[:-1]) if kind in ("complaint", "fault") else rng.choice([None, "cf_usage_login"])
+        )
         # Some orders right on a month boundary (Beijing midnight) or one second before it.
         if rng.random() < 0.15:
             m = months.add_months(date(2024, 9, 1), rng.randrange(1, 24))
@@ -40,8 +52,14 @@ def random_orders(rng: random.Random, n: int) -> None:
             at = start - timedelta(seconds=rng.choice([0, 1]))
         else:
             at = first + timedelta(seconds=rng.randrange(24 * 30 * 86400))
-        ticket(slug=rng.choice(SLUGS), at=at, kind=kind, cat=cat, channel=rng.choice(CHANNELS),
-               kb=rng.random() < 0.3)
+        ticket(
+            slug=rng.choice(SLUGS),
+            at=at,
+            kind=kind,
+            cat=cat,
+            channel=rng.choice(CHANNELS),
+            kb=rng.random() < 0.3,
+        )
 
 
 @pytest.mark.django_db
@@ -52,7 +70,10 @@ def test_rollup_equals_direct_count_for_random_months():
     aud = selectors.audience(Scope.everything())
     all_months = months.month_range(date(2024, 8, 1), date(2026, 10, 1))
     for month in rng.sample(all_months, 10) + [date(2024, 8, 1), date(2024, 9, 1), date(2026, 8, 1)]:
-        assert selectors.monthly_table(aud, month).as_dict() == selectors.monthly_table_direct(aud, month).as_dict()
+        assert (
+            selectors.monthly_table(aud, month).as_dict()
+            == selectors.monthly_table_direct(aud, month).as_dict()
+        )
     # And in total: every order of every kind is in exactly one kept cell.
     kept = sum(MonthlyCount.objects.unscoped("test").values_list("count", flat=True))
     assert kept == Ticket.objects.unscoped("test").count() == 400
@@ -74,8 +95,18 @@ def test_second_run_changes_nothing():
 @pytest.mark.django_db
 def test_changes_after_the_checkpoint_are_picked_up_and_only_their_cells_recomputed():
     t0 = timezone.now()
-    a = ticket(slug="bj", at=datetime(2026, 3, 5, tzinfo=SH), cat="cf_usage_login", updated_at=t0 - timedelta(hours=1))
-    ticket(slug="sh", at=datetime(2026, 4, 5, tzinfo=SH), cat="cf_usage_login", updated_at=t0 - timedelta(hours=1))
+    a = ticket(
+        slug="bj",
+        at=datetime(2026, 3, 5, tzinfo=SH),
+        cat="cf_usage_login",
+        updated_at=t0 - timedelta(hours=1),
+    )
+    ticket(
+        slug="sh",
+        at=datetime(2026, 4, 5, tzinfo=SH),
+        cat="cf_usage_login",
+        updated_at=t0 - timedelta(hours=1),
+    )
     rollup.run(now=t0 + timedelta(seconds=1))
     checkpoint = RollupCheckpoint.objects.get(name=rollup.CHECKPOINT)
     assert checkpoint.changed_until == t0 + timedelta(seconds=1)
@@ -115,7 +146,7 @@ def test_a_new_order_in_an_existing_cell_updates_its_count_in_place():
     t0 = timezone.now() - timedelta(hours=2)
     ticket(slug="bj", at=datetime(2026, 3, 5, tzinfo=SH), updated_at=t0)
     rollup.run(now=t0 + timedelta(seconds=1))
-    (row_id, count), = MonthlyCount.objects.unscoped("test").values_list("id", "count")
+    ((row_id, count),) = MonthlyCount.objects.unscoped("test").values_list("id", "count")
     assert count == 1
     ticket(slug="bj", at=datetime(2026, 3, 6, tzinfo=SH), updated_at=t0 + timedelta(hours=1))
     result = rollup.run(now=t0 + timedelta(hours=1, seconds=1))

@@ -132,15 +132,24 @@ def test_province_reader_dashboard_cannot_filter_another_province(client, lead_j
     assert 'name="province"' not in main and "北京" not in main
     assert client.get("/reports/?province=bj").status_code == 404
     assert client.get("/reports/charts/ranking.svg?province=bj").status_code == 404
-    ranking = client.get("/api/reports/dashboard?month_from=2026-09&month_to=2026-10").json()["province_ranking"]
+    ranking = client.get("/api/reports/dashboard?month_from=2026-09&month_to=2026-10").json()[
+        "province_ranking"
+    ]
     assert ranking == [{"label": "江苏", "value": 2}]
     assert client.get("/api/reports/dashboard?province=bj").status_code == 404
 
 
 def _complaint_clock(owner_id, team_code, province, start, stop):
     team = Team.objects.get(code=team_code)
-    sla.clock_start(owner_type="test.order", owner_id=owner_id, kind="resolve", ticket_kind="complaint",
-                    team=team, province=team.province or province, now=start)
+    sla.clock_start(
+        owner_type="test.order",
+        owner_id=owner_id,
+        kind="resolve",
+        ticket_kind="complaint",
+        team=team,
+        province=team.province or province,
+        now=start,
+    )
     sla.clock_stop(owner_type="test.order", owner_id=owner_id, kind="resolve", now=stop)
 
 
@@ -151,9 +160,9 @@ def test_service_level_rates_and_late_orders(client, hq_analyst, lead_js, db):
     start = datetime(2026, 10, 5, 9, tzinfo=SH)
     for i in range(49):
         _complaint_clock(i, "desk_js", js, start, start + timedelta(hours=1))
-    _complaint_clock(100, "desk_js", js, start, start + timedelta(days=9))      # late
-    _complaint_clock(101, "hotline", js, start, start + timedelta(hours=2))     # hotline, for Jiangsu
-    _complaint_clock(102, "desk_bj", None, start, start + timedelta(days=9))    # Beijing, late
+    _complaint_clock(100, "desk_js", js, start, start + timedelta(days=9))  # late
+    _complaint_clock(101, "hotline", js, start, start + timedelta(hours=2))  # hotline, for Jiangsu
+    _complaint_clock(102, "desk_bj", None, start, start + timedelta(days=9))  # Beijing, late
     from kefu.core.scope import Scope
 
     report = service_level.service_level(Scope.provinces([js.pk]), date(2026, 10, 1))
@@ -219,11 +228,19 @@ def test_the_late_list_agrees_with_the_rates_for_a_clock_paused_after_its_deadli
     js = Province.objects.get(slug="js")
     desk_js = Team.objects.get(code="desk_js")
     t = datetime(2026, 10, 5, 9, tzinfo=SH)
-    sla.clock_start(owner_type="test.order", owner_id=7, kind="resolve", ticket_kind="complaint", team=desk_js,
-                    province=js, now=t)
+    sla.clock_start(
+        owner_type="test.order",
+        owner_id=7,
+        kind="resolve",
+        ticket_kind="complaint",
+        team=desk_js,
+        province=js,
+        now=t,
+    )
     sla.clock_pause(owner_type="test.order", owner_id=7, kind="resolve", now=t + timedelta(hours=50))
-    report = service_level.service_level(Scope.provinces([js.pk]), date(2026, 10, 1),
-                                         now=datetime(2026, 10, 20, 12, tzinfo=SH))
+    report = service_level.service_level(
+        Scope.provinces([js.pk]), date(2026, 10, 1), now=datetime(2026, 10, 20, 12, tzinfo=SH)
+    )
     assert (report.overall.met, report.overall.late) == (0, 1)
     assert [o.label for o in report.late] == ["test.order#7"]
 
@@ -245,10 +262,17 @@ def test_the_report_scope_comes_from_the_seats_that_may_read_reports(client, oct
     assert [c["key"] for c in client.get("/api/reports/monthly" + Q).json()["columns"]] == ["js"]
     assert client.get("/api/reports/monthly/bj" + Q).status_code == 404
     assert client.get("/api/reports/dashboard?province=bj").status_code == 404
-    ranking = client.get("/api/reports/dashboard?month_from=2026-09&month_to=2026-10").json()["province_ranking"]
+    ranking = client.get("/api/reports/dashboard?month_from=2026-09&month_to=2026-10").json()[
+        "province_ranking"
+    ]
     assert [r["label"] for r in ranking] == ["江苏"]
     assert client.get("/reports/charts/ranking.svg?province=bj").status_code == 404
-    panel = client.get("/").content.decode().split('data-panel="reports-last-month"', 1)[1].split("</section>", 1)[0]
+    panel = (
+        client.get("/")
+        .content.decode()
+        .split('data-panel="reports-last-month"', 1)[1]
+        .split("</section>", 1)[0]
+    )
     assert "江苏" in panel and "全国" not in panel
 
 
@@ -256,10 +280,20 @@ def test_service_level_page_shows_pending_clocks_without_a_rate(client, lead_js,
     """Early in a month every clock may still be running: the row says so instead of printing "None%"."""
     js_desk = Team.objects.get(code="desk_js")
     start = timezone.now() - timedelta(hours=1)
-    sla.clock_start(owner_type="test.order", owner_id=1, kind="resolve", ticket_kind="complaint", team=js_desk,
-                    province=js_desk.province, now=start)
+    sla.clock_start(
+        owner_type="test.order",
+        owner_id=1,
+        kind="resolve",
+        ticket_kind="complaint",
+        team=js_desk,
+        province=js_desk.province,
+        now=start,
+    )
     month = timezone.localtime(start).strftime("%Y-%m")
     html = login_client(client, lead_js).get(f"/reports/service-level/?month={month}").content.decode()
     assert "None" not in html
     row = html.split("<h2>按承办团队</h2>", 1)[1].split("</section>", 1)[0]
-    assert re.search(r"<td class=\"num\">0</td><td class=\"num\">0</td><td class=\"num\">1</td><td class=\"num \">—</td>", row)
+    assert re.search(
+        r"<td class=\"num\">0</td><td class=\"num\">0</td><td class=\"num\">1</td><td class=\"num \">—</td>",
+        row,
+    )

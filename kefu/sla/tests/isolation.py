@@ -24,18 +24,37 @@ def _clock(ctx: Any, *, overdue: bool, at_risk: bool = False) -> Clock:
     n = next(_n)
     now = timezone.now()
     team = Team.objects.get(code="desk_sh")
-    started = now - (timedelta(days=3) if overdue else timedelta(hours=40) if at_risk else timedelta(minutes=1))
+    started = now - (
+        timedelta(days=3) if overdue else timedelta(hours=40) if at_risk else timedelta(minutes=1)
+    )
     clock = Clock.objects.create(
-        owner_type=f"isosh{n}", owner_id=n, kind="resolve", ticket_kind="complaint", team=team,
-        province=ctx.province, policy=Policy.objects.get(code="complaint-desk-resolve"), service_hours=False,
-        calendar_id=Policy.objects.get(code="complaint-desk-resolve").calendar_id, budget_seconds=48 * 3600,
-        started_at=started, due_at=started + timedelta(hours=48),
+        owner_type=f"isosh{n}",
+        owner_id=n,
+        kind="resolve",
+        ticket_kind="complaint",
+        team=team,
+        province=ctx.province,
+        policy=Policy.objects.get(code="complaint-desk-resolve"),
+        service_hours=False,
+        calendar_id=Policy.objects.get(code="complaint-desk-resolve").calendar_id,
+        budget_seconds=48 * 3600,
+        started_at=started,
+        due_at=started + timedelta(hours=48),
         breached_at=started + timedelta(hours=48) if overdue else None,
         warned_at=started + timedelta(hours=36) if at_risk or overdue else None,
     )
     if overdue:
-        Notice.objects.create(clock=clock, kind="breach", team=team, province=ctx.province, owner_type=clock.owner_type,
-                              owner_id=clock.owner_id, clock_kind="resolve", due_at=clock.due_at, created_at=now)
+        Notice.objects.create(
+            clock=clock,
+            kind="breach",
+            team=team,
+            province=ctx.province,
+            owner_type=clock.owner_type,
+            owner_id=clock.owner_id,
+            clock_kind="resolve",
+            due_at=clock.due_at,
+            created_at=now,
+        )
     return clock
 
 

@@ -1,9 +1,9 @@
 """A separate process for the crash test: set up due clocks, run the periodic sweep task, or count outcomes.
 
-    python sweep_child.py setup N     N accept clocks, all long past due
-    python sweep_child.py sweep SLOW  run the Huey task as the worker would; each expiry sleeps SLOW s
-                                      inside its transaction and prints "done <id>" once committed
-    python sweep_child.py count       JSON: expiry events, distinct clocks, the lease's holder
+python sweep_child.py setup N     N accept clocks, all long past due
+python sweep_child.py sweep SLOW  run the Huey task as the worker would; each expiry sleeps SLOW s
+                                  inside its transaction and prints "done <id>" once committed
+python sweep_child.py count       JSON: expiry events, distinct clocks, the lease's holder
 """
 
 from __future__ import annotations
@@ -38,8 +38,15 @@ def setup(n: int) -> None:
     team, bj = Team.objects.get(code="hotline"), Province.objects.get(slug="bj")
     started = timezone.now() - timedelta(days=10)
     for i in range(1, n + 1):
-        sla.clock_start(owner_type=OWNER, owner_id=i, kind="accept", ticket_kind="complaint",
-                        team=team, province=bj, now=started)
+        sla.clock_start(
+            owner_type=OWNER,
+            owner_id=i,
+            kind="accept",
+            ticket_kind="complaint",
+            team=team,
+            province=bj,
+            now=started,
+        )
 
 
 def sweep(slow: float) -> None:
@@ -56,9 +63,13 @@ def sweep(slow: float) -> None:
 
 def count() -> None:
     ids = list(
-        AuditEvent.objects.filter(verb="sla.clock.expired", target_type="sla.clock").values_list("target_id", flat=True)
+        AuditEvent.objects.filter(verb="sla.clock.expired", target_type="sla.clock").values_list(
+            "target_id", flat=True
+        )
     )
-    stopped = Clock.objects.unscoped("crash test").filter(owner_type=OWNER, status=Clock.Status.RUNNING).count()
+    stopped = (
+        Clock.objects.unscoped("crash test").filter(owner_type=OWNER, status=Clock.Status.RUNNING).count()
+    )
     holder = JobLease.objects.filter(name=JOB_NAME).values_list("holder", flat=True).first()
     print(json.dumps({"expired": len(ids), "distinct": len(set(ids)), "running": stopped, "holder": holder}))
 

@@ -19,9 +19,15 @@ def test_a_misspelt_time_zone_is_refused():
     assert "timezone" in err.value.message_dict
 
 
-@pytest.mark.parametrize(("opens", "closes", "ok"), [
-    (time(8), time(20), True), (time(8), time(0), True), (time(20), time(8), False), (time(9), time(9), False),
-])
+@pytest.mark.parametrize(
+    ("opens", "closes", "ok"),
+    [
+        (time(8), time(20), True),
+        (time(8), time(0), True),
+        (time(20), time(8), False),
+        (time(9), time(9), False),
+    ],
+)
 def test_service_hours_close_after_they_open(opens, closes, ok):
     calendar = ServiceCalendar.objects.get(code="7x12")
     hours = ServiceHours(calendar=calendar, weekday=0, opens=opens, closes=closes)
@@ -55,10 +61,18 @@ def test_on_time_target_is_a_percentage():
 def test_admin_shows_the_error_instead_of_saving(client, admin_actor):
     client.force_login(admin_actor.user)
     calendar = ServiceCalendar.objects.get(code="7x12")
-    response = client.post(f"/admin/sla/servicecalendar/{calendar.pk}/change/", {
-        "code": "7x12", "name": calendar.name, "timezone": "Mars/Olympus",
-        "hours-TOTAL_FORMS": "0", "hours-INITIAL_FORMS": "0", "hours-MIN_NUM_FORMS": "0", "hours-MAX_NUM_FORMS": "7",
-    })
+    response = client.post(
+        f"/admin/sla/servicecalendar/{calendar.pk}/change/",
+        {
+            "code": "7x12",
+            "name": calendar.name,
+            "timezone": "Mars/Olympus",
+            "hours-TOTAL_FORMS": "0",
+            "hours-INITIAL_FORMS": "0",
+            "hours-MIN_NUM_FORMS": "0",
+            "hours-MAX_NUM_FORMS": "7",
+        },
+    )
     assert response.status_code == 200
     assert "未知时区" in response.content.decode()
     calendar.refresh_from_db()
@@ -69,13 +83,26 @@ def test_admin_keeps_at_least_one_open_weekday(client, admin_actor):
     client.force_login(admin_actor.user)
     calendar = ServiceCalendar.objects.get(code="7x12")
     hours = list(calendar.hours.order_by("weekday"))
-    data = {"code": "7x12", "name": calendar.name, "timezone": "Asia/Shanghai",
-            "hours-TOTAL_FORMS": str(len(hours)), "hours-INITIAL_FORMS": str(len(hours)),
-            "hours-MIN_NUM_FORMS": "0", "hours-MAX_NUM_FORMS": "7"}
+    data = {
+        "code": "7x12",
+        "name": calendar.name,
+        "timezone": "Asia/Shanghai",
+        "hours-TOTAL_FORMS": str(len(hours)),
+        "hours-INITIAL_FORMS": str(len(hours)),
+        "hours-MIN_NUM_FORMS": "0",
+        "hours-MAX_NUM_FORMS": "7",
+    }
     for i, h in enumerate(hours):
-        data.update({f"hours-{i}-id": str(h.pk), f"hours-{i}-calendar": str(calendar.pk),
-                     f"hours-{i}-weekday": str(h.weekday), f"hours-{i}-opens": "08:00", f"hours-{i}-closes": "20:00",
-                     f"hours-{i}-DELETE": "on"})
+        data.update(
+            {
+                f"hours-{i}-id": str(h.pk),
+                f"hours-{i}-calendar": str(calendar.pk),
+                f"hours-{i}-weekday": str(h.weekday),
+                f"hours-{i}-opens": "08:00",
+                f"hours-{i}-closes": "20:00",
+                f"hours-{i}-DELETE": "on",
+            }
+        )
     response = client.post(f"/admin/sla/servicecalendar/{calendar.pk}/change/", data)
     assert response.status_code == 200
     assert "至少需要一天的服务时段" in response.content.decode()

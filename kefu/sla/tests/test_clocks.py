@@ -37,8 +37,15 @@ def bj(db) -> Province:
 
 
 def start(owner_id: int, kind: str, team: Team, province: Province, now: datetime) -> Clock:
-    clock = sla.clock_start(owner_type=HOP, owner_id=owner_id, kind=kind, ticket_kind="complaint",
-                            team=team, province=province, now=now)
+    clock = sla.clock_start(
+        owner_type=HOP,
+        owner_id=owner_id,
+        kind=kind,
+        ticket_kind="complaint",
+        team=team,
+        province=province,
+        now=now,
+    )
     assert clock is not None
     return clock
 
@@ -59,10 +66,30 @@ def test_resolve_clock_counts_natural_hours(hotline, desk_bj, bj):
 
 
 def test_no_policy_means_no_clock(desk_bj, bj):
-    assert sla.clock_start(owner_type=HOP, owner_id=1, kind="accept", ticket_kind="complaint",
-                           team=desk_bj, province=bj, now=at(2, 9)) is None
-    assert sla.clock_start(owner_type=HOP, owner_id=1, kind="resolve", ticket_kind="consultation",
-                           team=desk_bj, province=bj, now=at(2, 9)) is None
+    assert (
+        sla.clock_start(
+            owner_type=HOP,
+            owner_id=1,
+            kind="accept",
+            ticket_kind="complaint",
+            team=desk_bj,
+            province=bj,
+            now=at(2, 9),
+        )
+        is None
+    )
+    assert (
+        sla.clock_start(
+            owner_type=HOP,
+            owner_id=1,
+            kind="resolve",
+            ticket_kind="consultation",
+            team=desk_bj,
+            province=bj,
+            now=at(2, 9),
+        )
+        is None
+    )
     assert Clock.objects.unscoped("test").count() == 0
 
 

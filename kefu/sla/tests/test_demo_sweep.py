@@ -22,9 +22,18 @@ SH = ZoneInfo("Asia/Shanghai")
 def test_demo_sweep_records_outcomes_at_the_hour_they_fell_due():
     now = datetime(2026, 11, 20, 12, tzinfo=SH)
     hotline, bj = Team.objects.get(code="hotline"), Province.objects.get(slug="bj")
-    for n, started in enumerate([now - timedelta(days=3), now - timedelta(hours=19), now - timedelta(hours=1)], 1):
-        sla.clock_start(owner_type="demo.hop", owner_id=n, kind="resolve", ticket_kind="complaint",
-                        team=hotline, province=bj, now=started)
+    for n, started in enumerate(
+        [now - timedelta(days=3), now - timedelta(hours=19), now - timedelta(hours=1)], 1
+    ):
+        sla.clock_start(
+            owner_type="demo.hop",
+            owner_id=n,
+            kind="resolve",
+            ticket_kind="complaint",
+            team=hotline,
+            province=bj,
+            now=started,
+        )
     out = io.StringIO()
     # A stand-in for kefu.demo.loader.DemoContext (sla may not import kefu.demo).
     demo_sweep.load(SimpleNamespace(now=now, out=out, progress=lambda step, done, total: None))

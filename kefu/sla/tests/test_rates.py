@@ -23,8 +23,14 @@ HOP = "ratetest.hop"
 def test_projection_is_pure_and_counts_the_allowance():
     counts = Counts(on_time=95, late=1, pending=4)
     recent = Counts(on_time=24, late=0, pending=4)
-    proj, volume, allowance = project(counts, recent, elapsed=timedelta(days=15), remaining=timedelta(days=15),
-                                      recent_span=timedelta(days=7), target=98.0)
+    proj, volume, allowance = project(
+        counts,
+        recent,
+        elapsed=timedelta(days=15),
+        remaining=timedelta(days=15),
+        recent_span=timedelta(days=7),
+        target=98.0,
+    )
     # 28 orders in the last 7 days = 4 a day, 60 more to come: 160 in the month.
     assert volume == 160
     # No late order lately: only the one late so far.
@@ -34,14 +40,33 @@ def test_projection_is_pure_and_counts_the_allowance():
 
 
 def test_projection_with_no_orders():
-    assert project(Counts(0, 0, 0), Counts(0, 0, 0), elapsed=timedelta(days=1), remaining=timedelta(days=29),
-                   recent_span=timedelta(days=1), target=98.0) == (None, 0, 0)
+    assert project(
+        Counts(0, 0, 0),
+        Counts(0, 0, 0),
+        elapsed=timedelta(days=1),
+        remaining=timedelta(days=29),
+        recent_span=timedelta(days=1),
+        target=98.0,
+    ) == (None, 0, 0)
 
 
-def _order(n: int, team: Team, province: Province, started: datetime, stop_after: timedelta | None,
-           kind: str = "complaint") -> None:
-    sla.clock_start(owner_type=HOP, owner_id=n, kind="resolve", ticket_kind=kind, team=team, province=province,
-                    now=started)
+def _order(
+    n: int,
+    team: Team,
+    province: Province,
+    started: datetime,
+    stop_after: timedelta | None,
+    kind: str = "complaint",
+) -> None:
+    sla.clock_start(
+        owner_type=HOP,
+        owner_id=n,
+        kind="resolve",
+        ticket_kind=kind,
+        team=team,
+        province=province,
+        now=started,
+    )
     if stop_after is not None:
         sla.clock_stop(owner_type=HOP, owner_id=n, kind="resolve", now=started + stop_after)
 
@@ -54,16 +79,23 @@ def november(db):
     t = datetime(2026, 11, 10, 9, tzinfo=SH)
     n = iter(range(1, 1000))
     for _ in range(48):
-        _order(next(n), hotline, bj, t, timedelta(hours=5))          # on time
-    _order(next(n), hotline, bj, t, timedelta(hours=25))             # late
-    _order(next(n), hotline, sh, t, None)                            # open and overdue: late
+        _order(next(n), hotline, bj, t, timedelta(hours=5))  # on time
+    _order(next(n), hotline, bj, t, timedelta(hours=25))  # late
+    _order(next(n), hotline, sh, t, None)  # open and overdue: late
     _order(next(n), hotline, sh, datetime(2026, 11, 20, 8, tzinfo=SH), None)  # pending
-    _order(next(n), desk_bj, bj, t, timedelta(hours=47))             # on time (48 h)
-    _order(next(n), desk_sh, sh, t, timedelta(hours=49))             # late
+    _order(next(n), desk_bj, bj, t, timedelta(hours=47))  # on time (48 h)
+    _order(next(n), desk_sh, sh, t, timedelta(hours=49))  # late
     _order(next(n), desk_sh, sh, t, timedelta(hours=1), kind="fault")  # not a complaint
     _order(next(n), desk_sh, sh, datetime(2026, 10, 31, 23, tzinfo=SH), timedelta(hours=1))  # October
-    sla.clock_start(owner_type=HOP, owner_id=999, kind="resolve", ticket_kind="complaint", team=desk_bj,
-                    province=bj, now=t)
+    sla.clock_start(
+        owner_type=HOP,
+        owner_id=999,
+        kind="resolve",
+        ticket_kind="complaint",
+        team=desk_bj,
+        province=bj,
+        now=t,
+    )
     sla.clock_stop(owner_type=HOP, owner_id=999, kind="resolve", now=t + timedelta(hours=1), handed_over=True)
     return datetime(2026, 11, 20, 12, tzinfo=SH)
 
@@ -71,7 +103,9 @@ def november(db):
 def test_rates_per_team(november):
     from kefu.core.scope import Scope
 
-    rows = {r.label: r for r in rates.on_time_rates(Scope.everything(), month=date(2026, 11, 1), now=november)}
+    rows = {
+        r.label: r for r in rates.on_time_rates(Scope.everything(), month=date(2026, 11, 1), now=november)
+    }
     hot = rows["新视通语音客服(4009208566)"]
     assert (hot.counts.on_time, hot.counts.late, hot.counts.pending) == (48, 2, 1)
     assert hot.rate == 96.0 and hot.below_target
@@ -83,7 +117,9 @@ def test_rates_are_scoped_to_the_province(november):
     from kefu.core.scope import Scope
 
     bj = Province.objects.get(slug="bj")
-    rows = rates.on_time_rates(Scope.provinces([bj.pk]), month=date(2026, 11, 1), now=november, group_by="province")
+    rows = rates.on_time_rates(
+        Scope.provinces([bj.pk]), month=date(2026, 11, 1), now=november, group_by="province"
+    )
     # Beijing's own desk only (第七条(二)2): the hotline's 49 hops for Beijing orders are the hotline's figure.
     assert [(r.label, r.counts.on_time, r.counts.late) for r in rows] == [("北京", 1, 0)]
 
@@ -95,25 +131,46 @@ def test_an_order_the_desk_sent_to_the_hotline_counts_once_for_the_province(db):
     js = desk_js.province
     t = datetime(2026, 11, 10, 9, tzinfo=SH)
     # One complaint order: the desk's 48 h clock (on time) and the hotline hop's 24 h clock (late).
-    sla.clock_start(owner_type="t.order", owner_id=1, kind="resolve", ticket_kind="complaint", team=desk_js,
-                    province=js, now=t)
-    sla.clock_start(owner_type="t.hop", owner_id=1, kind="resolve", ticket_kind="complaint", team=hotline,
-                    province=js, now=t)
+    sla.clock_start(
+        owner_type="t.order",
+        owner_id=1,
+        kind="resolve",
+        ticket_kind="complaint",
+        team=desk_js,
+        province=js,
+        now=t,
+    )
+    sla.clock_start(
+        owner_type="t.hop",
+        owner_id=1,
+        kind="resolve",
+        ticket_kind="complaint",
+        team=hotline,
+        province=js,
+        now=t,
+    )
     sla.clock_stop(owner_type="t.hop", owner_id=1, kind="resolve", now=t + timedelta(hours=30))
     sla.clock_stop(owner_type="t.order", owner_id=1, kind="resolve", now=t + timedelta(hours=31))
     now = datetime(2026, 11, 20, 12, tzinfo=SH)
-    by_province = rates.on_time_rates(Scope.everything(), month=date(2026, 11, 1), now=now, group_by="province")
-    assert [(r.label, r.counts.accepted, r.counts.on_time, r.counts.late) for r in by_province] == [("江苏", 1, 1, 0)]
-    by_team = {r.label: (r.counts.on_time, r.counts.late) for r in
-               rates.on_time_rates(Scope.everything(), month=date(2026, 11, 1), now=now, group_by="team")}
+    by_province = rates.on_time_rates(
+        Scope.everything(), month=date(2026, 11, 1), now=now, group_by="province"
+    )
+    assert [(r.label, r.counts.accepted, r.counts.on_time, r.counts.late) for r in by_province] == [
+        ("江苏", 1, 1, 0)
+    ]
+    by_team = {
+        r.label: (r.counts.on_time, r.counts.late)
+        for r in rates.on_time_rates(Scope.everything(), month=date(2026, 11, 1), now=now, group_by="team")
+    }
     assert by_team == {"江苏10000+9政企专席": (1, 0), "新视通语音客服(4009208566)": (0, 1)}
 
 
 def test_rates_by_ticket_kind_and_month(november):
     from kefu.core.scope import Scope
 
-    rows = rates.on_time_rates(Scope.everything(), month=date(2026, 11, 1), now=november, group_by="ticket_kind",
-                               ticket_kind="")
+    rows = rates.on_time_rates(
+        Scope.everything(), month=date(2026, 11, 1), now=november, group_by="ticket_kind", ticket_kind=""
+    )
     # Faults have no resolve policy in 第七条, so no clock: only complaints are counted.
     assert {r.label: r.counts.accepted for r in rows} == {"complaint": 53}
     october = rates.on_time_rates(Scope.everything(), month=date(2026, 10, 1), now=november)
@@ -189,8 +246,9 @@ def test_target_comes_from_the_policies(november):
 
 
 @pytest.mark.django_db
-@pytest.mark.parametrize("query", ["month=9999-12", "month=0001-01", "month=1999-12", "month=2026-1-1",
-                                   "ticket_kind=" + "x" * 31])
+@pytest.mark.parametrize(
+    "query", ["month=9999-12", "month=0001-01", "month=1999-12", "month=2026-1-1", "ticket_kind=" + "x" * 31]
+)
 def test_out_of_range_parameters_are_422_in_the_error_shape(client, make_actor, query):
     login_client(client, make_actor("lead_bj", "desk_bj", Role.SUPERVISOR))
     api = client.get("/api/sla/rates?" + query)
@@ -203,8 +261,15 @@ def test_out_of_range_parameters_are_422_in_the_error_shape(client, make_actor, 
 @pytest.mark.django_db
 def test_rates_page_explains_a_month_with_nothing_decided_yet(client, make_actor):
     desk_bj = Team.objects.get(code="desk_bj")
-    sla.clock_start(owner_type=HOP, owner_id=1, kind="resolve", ticket_kind="complaint", team=desk_bj,
-                    province=desk_bj.province, now=timezone.now())
+    sla.clock_start(
+        owner_type=HOP,
+        owner_id=1,
+        kind="resolve",
+        ticket_kind="complaint",
+        team=desk_bj,
+        province=desk_bj.province,
+        now=timezone.now(),
+    )
     login_client(client, make_actor("lead_bj", "desk_bj", Role.SUPERVISOR))
     page = client.get("/sla/rates/").content.decode()
     assert "及时率待定" in page
@@ -216,9 +281,18 @@ def test_a_clock_paused_after_its_deadline_counts_late_before_the_sweep_saw_it()
 
     desk_bj = Team.objects.get(code="desk_bj")
     t = datetime(2026, 11, 10, 9, tzinfo=SH)
-    sla.clock_start(owner_type=HOP, owner_id=1, kind="resolve", ticket_kind="complaint", team=desk_bj,
-                    province=desk_bj.province, now=t)
-    sla.clock_pause(owner_type=HOP, owner_id=1, kind="resolve", now=t + timedelta(hours=50))  # 2 h over, no sweep
+    sla.clock_start(
+        owner_type=HOP,
+        owner_id=1,
+        kind="resolve",
+        ticket_kind="complaint",
+        team=desk_bj,
+        province=desk_bj.province,
+        now=t,
+    )
+    sla.clock_pause(
+        owner_type=HOP, owner_id=1, kind="resolve", now=t + timedelta(hours=50)
+    )  # 2 h over, no sweep
     now = datetime(2026, 11, 20, 12, tzinfo=SH)
     [row] = rates.on_time_rates(Scope.everything(), month=date(2026, 11, 1), now=now)
     assert (row.counts.on_time, row.counts.late, row.counts.pending) == (0, 1, 0)

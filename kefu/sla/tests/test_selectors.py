@@ -18,9 +18,15 @@ HOP = "seltest.hop"
 
 
 def _start(n: int, team_code: str, slug: str, ago: timedelta) -> None:
-    sla.clock_start(owner_type=HOP, owner_id=n, kind="resolve", ticket_kind="complaint",
-                    team=Team.objects.get(code=team_code), province=Province.objects.get(slug=slug),
-                    now=timezone.now() - ago)
+    sla.clock_start(
+        owner_type=HOP,
+        owner_id=n,
+        kind="resolve",
+        ticket_kind="complaint",
+        team=Team.objects.get(code=team_code),
+        province=Province.objects.get(slug=slug),
+        now=timezone.now() - ago,
+    )
 
 
 @pytest.fixture
@@ -59,11 +65,20 @@ def test_queue_sorted_by_nearest_deadline(db):
     teams = list(Team.objects.filter(code__in=["desk_bj", "desk_sh", "desk_js"]).order_by("code"))
     now = timezone.now()
     for team, ago in zip(teams, [timedelta(hours=1), timedelta(hours=30), timedelta(hours=10)], strict=True):
-        sla.clock_start(owner_type="seltest.team", owner_id=team.pk, kind="resolve", ticket_kind="complaint",
-                        team=team, province=team.province, now=now - ago)
-    ordered = (Team.objects.filter(pk__in=[t.pk for t in teams])
-               .annotate(sla_due=selectors.next_due_subquery("seltest.team"))
-               .order_by(F("sla_due").asc(nulls_last=True)))
+        sla.clock_start(
+            owner_type="seltest.team",
+            owner_id=team.pk,
+            kind="resolve",
+            ticket_kind="complaint",
+            team=team,
+            province=team.province,
+            now=now - ago,
+        )
+    ordered = (
+        Team.objects.filter(pk__in=[t.pk for t in teams])
+        .annotate(sla_due=selectors.next_due_subquery("seltest.team"))
+        .order_by(F("sla_due").asc(nulls_last=True))
+    )
     # desk_bj started 1 h ago (47 h left), desk_js 30 h ago (18 h left), desk_sh 10 h ago (38 h left).
     assert [t.code for t in ordered] == ["desk_js", "desk_sh", "desk_bj"]
 
@@ -92,7 +107,8 @@ def lead_bj_on_hotline(db):
 
 
 def test_supervising_one_province_and_working_a_national_team_does_not_open_other_provinces(
-        breached, lead_bj_on_hotline, client):
+    breached, lead_bj_on_hotline, client
+):
     # Given clocks 1 (hotline, Beijing), 2 (Beijing desk) and 3 (Shanghai desk), all breached:
     # the Beijing seat sees all of Beijing, the hotline agent seat only the hotline's clocks; never 3.
     actor = lead_bj_on_hotline
@@ -104,7 +120,9 @@ def test_supervising_one_province_and_working_a_national_team_does_not_open_othe
     rows = client.get("/api/sla/rates?group=team&month=" + timezone.now().strftime("%Y-%m")).json()["rows"]
     assert sum(r["accepted"] for r in rows) <= 2
     provinces = client.get("/api/sla/rates?group=province&month=" + timezone.now().strftime("%Y-%m")).json()
-    assert "sh" not in {r["label"] for r in provinces["rows"]} and "上海" not in {r["label"] for r in provinces["rows"]}
+    assert "sh" not in {r["label"] for r in provinces["rows"]} and "上海" not in {
+        r["label"] for r in provinces["rows"]
+    }
     page = client.get("/").content.decode()
     assert "已超时 2" in page
 
@@ -117,8 +135,10 @@ def test_notices_name_the_work_order_not_the_owner_id(breached, make_actor, clie
         page = client.get("/sla/").content.decode()
         assert '<a href="/tickets/2/">工单2</a>' in page and f"{HOP}#" not in page
         api = client.get("/api/sla/notices").json()
-        assert sorted((n["owner_label"], n["owner_url"]) for n in api) == [("工单1", "/tickets/1/"),
-                                                                           ("工单2", "/tickets/2/")]
+        assert sorted((n["owner_label"], n["owner_url"]) for n in api) == [
+            ("工单1", "/tickets/1/"),
+            ("工单2", "/tickets/2/"),
+        ]
     finally:
         registry._LINKS.pop(HOP, None)
 
@@ -145,4 +165,3 @@ def test_board_and_home_queries_do_not_grow_with_the_rows(db, make_actor, client
             assert client.get("/api/sla/notices").status_code == 200
         counts.append((len(board), len(home), len(api)))
     assert counts[0] == counts[1], counts
-

@@ -43,8 +43,9 @@ def _start_many(n: int, kind: str = "accept") -> None:
     team = Team.objects.get(code="hotline")
     bj = Province.objects.get(slug="bj")
     for i in range(n):
-        sla.clock_start(owner_type=HOP, owner_id=i + 1, kind=kind, ticket_kind="complaint",
-                        team=team, province=bj, now=T0)
+        sla.clock_start(
+            owner_type=HOP, owner_id=i + 1, kind=kind, ticket_kind="complaint", team=team, province=bj, now=T0
+        )
 
 
 def _verbs(verb: str) -> int:

@@ -26,17 +26,24 @@ def _child_env(tmp_path: Path) -> dict[str, str]:
     cfg = connection.settings_dict
     if connection.vendor == "postgresql":
         auth = cfg["USER"] + (f":{cfg['PASSWORD']}" if cfg["PASSWORD"] else "")
-        env["DATABASE_URL"] = f"postgres://{auth}@{cfg['HOST'] or '127.0.0.1'}:{cfg['PORT'] or 5432}/{cfg['NAME']}"
+        env["DATABASE_URL"] = (
+            f"postgres://{auth}@{cfg['HOST'] or '127.0.0.1'}:{cfg['PORT'] or 5432}/{cfg['NAME']}"
+        )
     else:
         env["DATABASE_URL"] = f"sqlite:///{tmp_path / 'crash.sqlite3'}"
-        subprocess.run([sys.executable, str(Path(settings.BASE_DIR) / "manage.py"), "migrate", "-v0"],
-                       env=env, check=True, timeout=300)
+        subprocess.run(
+            [sys.executable, str(Path(settings.BASE_DIR) / "manage.py"), "migrate", "-v0"],
+            env=env,
+            check=True,
+            timeout=300,
+        )
     return env
 
 
 def _run(env: dict[str, str], *args: str) -> str:
-    return subprocess.run([sys.executable, str(CHILD), *args], env=env, check=True, timeout=300,
-                          capture_output=True, text=True).stdout
+    return subprocess.run(
+        [sys.executable, str(CHILD), *args], env=env, check=True, timeout=300, capture_output=True, text=True
+    ).stdout
 
 
 @pytest.mark.django_db(transaction=True)
@@ -45,8 +52,9 @@ def test_a_worker_killed_mid_sweep_does_not_stop_the_next_sweep(tmp_path):
     _run(env, "setup", str(N))
 
     # Given a sweep that has committed three of twelve auto-accepts and is inside the fourth,
-    worker = subprocess.Popen([sys.executable, str(CHILD), "sweep", "0.4"], env=env,
-                              stdout=subprocess.PIPE, text=True)
+    worker = subprocess.Popen(
+        [sys.executable, str(CHILD), "sweep", "0.4"], env=env, stdout=subprocess.PIPE, text=True
+    )
     assert worker.stdout is not None
     done = []
     while len(done) < 3:
@@ -57,7 +65,9 @@ def test_a_worker_killed_mid_sweep_does_not_stop_the_next_sweep(tmp_path):
     worker.kill()
     worker.wait(timeout=30)
     after_kill = json.loads(_run(env, "count"))
-    assert after_kill["holder"] and f":{worker.pid}:" in after_kill["holder"], "the dead worker still holds the lease"
+    assert after_kill["holder"] and f":{worker.pid}:" in after_kill["holder"], (
+        "the dead worker still holds the lease"
+    )
     assert after_kill["expired"] >= 3 and after_kill["running"] == N - after_kill["expired"]
 
     # then the restarted worker's next sweep runs at once (not "unable to acquire lock")

@@ -10,6 +10,7 @@ the ticket from creation (charged to the first-contact team); per hop an
 ``accept`` clock while it waits for the receiver and a ``resolve`` clock once
 accepted. Waiting for the customer pauses what the policies say.
 """
+
 from __future__ import annotations
 
 from ._base import (  # noqa: F401

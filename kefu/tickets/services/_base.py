@@ -43,31 +43,49 @@ def _now(now: datetime | None) -> datetime:
 def _text(value: str, field: str, *, required: bool = True, limit: int = 5000) -> str:
     value = (value or "").strip()
     if required and not value:
-        raise ValidationFailed(f"请填写{_FIELD_ZH.get(field, field)}。", f"{field} is required.",
-                               details=[{"field": field, "type": "required"}])
+        raise ValidationFailed(
+            f"请填写{_FIELD_ZH.get(field, field)}。",
+            f"{field} is required.",
+            details=[{"field": field, "type": "required"}],
+        )
     if len(value) > limit:
-        raise ValidationFailed(f"{_FIELD_ZH.get(field, field)}过长(最多 {limit} 字)。",
-                               f"{field} is longer than {limit} characters.",
-                               details=[{"field": field, "type": "too_long"}])
+        raise ValidationFailed(
+            f"{_FIELD_ZH.get(field, field)}过长(最多 {limit} 字)。",
+            f"{field} is longer than {limit} characters.",
+            details=[{"field": field, "type": "too_long"}],
+        )
     return value
 
 
 _FIELD_ZH = {
-    "subject": "主题", "description": "问题描述", "content": "答复内容", "resolution": "处理结果",
-    "note": "说明", "body": "备注内容", "result": "承办结果",
+    "subject": "主题",
+    "description": "问题描述",
+    "content": "答复内容",
+    "resolution": "处理结果",
+    "note": "说明",
+    "body": "备注内容",
+    "result": "承办结果",
 }
 
 
 def _choice(value: str, choices: Any, field: str) -> str:
     if value not in choices.values:
-        raise ValidationFailed(f"{field} 取值无效。", f"Invalid value for {field}.",
-                               details=[{"field": field, "allowed": list(choices.values)}])
+        raise ValidationFailed(
+            f"{field} 取值无效。",
+            f"Invalid value for {field}.",
+            details=[{"field": field, "allowed": list(choices.values)}],
+        )
     return value
 
 
 def facts_of(ticket: Ticket) -> workflow.Facts:
-    return workflow.Facts(status=ticket.status, kind=ticket.kind, channel=ticket.channel,
-                          holder_team_kind=ticket.holder_team.kind, resume_status=ticket.resume_status)
+    return workflow.Facts(
+        status=ticket.status,
+        kind=ticket.kind,
+        channel=ticket.channel,
+        holder_team_kind=ticket.holder_team.kind,
+        resume_status=ticket.resume_status,
+    )
 
 
 def actions_for(actor: Actor, ticket: Ticket) -> list[str]:
@@ -89,15 +107,20 @@ def _illegal(ticket: Ticket, action: str, actor: Actor | None) -> IllegalTransit
 
 def _lock(ticket: Ticket) -> Ticket:
     locked = (
-        Ticket.objects.unscoped(_LOCK_WHY).select_for_update(of=("self",))
-        .select_related("holder_team", "province").filter(pk=ticket.pk).first()
+        Ticket.objects.unscoped(_LOCK_WHY)
+        .select_for_update(of=("self",))
+        .select_related("holder_team", "province")
+        .filter(pk=ticket.pk)
+        .first()
     )
     if locked is None:
         raise NotFound()
     return locked
 
 
-def _begin(actor: Actor, ticket: Ticket, action: str, *, version: int | None = None) -> tuple[Ticket, workflow.Transition]:
+def _begin(
+    actor: Actor, ticket: Ticket, action: str, *, version: int | None = None
+) -> tuple[Ticket, workflow.Transition]:
     """Lock the order and check the table, then that the actor's team holds it. Call inside atomic()."""
     actor.require("ticket.work")
     t = _lock(ticket)
@@ -111,7 +134,8 @@ def _begin(actor: Actor, ticket: Ticket, action: str, *, version: int | None = N
         raise Forbidden(
             f"工单当前由「{t.holder_team.name}」处理，只有该团队成员可以操作。",
             "Only members of the team holding the order may act on it.",
-            code="not_holder", details={"holder_team": t.holder_team.code},
+            code="not_holder",
+            details={"holder_team": t.holder_team.code},
         )
     return t, tr
 
@@ -130,7 +154,9 @@ def _event(actor: Actor | None, t: Ticket, verb: str, **data: Any) -> AuditEvent
     user = actor.user if actor is not None and actor.user.pk else None
     seat = _seat_in(actor, t.holder_team_id) if actor is not None else None
     return audit.record(
-        actor=user, verb=verb, target=t,
+        actor=user,
+        verb=verb,
+        target=t,
         data={"version": t.version, "status": t.status, **data},
         province_code=t.province.code,
         unit_code=seat.unit_code if seat else (actor.unit_code if actor is not None else ""),
@@ -139,35 +165,58 @@ def _event(actor: Actor | None, t: Ticket, verb: str, **data: Any) -> AuditEvent
 
 def _open_hop(t: Ticket) -> Hop | None:
     return (
-        Hop.objects.unscoped(_LOCK_WHY).select_for_update(of=("self",)).select_related("from_team", "to_team")
-        .filter(ticket=t, status__in=[HopStatus.PENDING, HopStatus.ACCEPTED, HopStatus.AUTO_ACCEPTED]).first()
+        Hop.objects.unscoped(_LOCK_WHY)
+        .select_for_update(of=("self",))
+        .select_related("from_team", "to_team")
+        .filter(ticket=t, status__in=[HopStatus.PENDING, HopStatus.ACCEPTED, HopStatus.AUTO_ACCEPTED])
+        .first()
     )
 
 
 def _stale(t: Ticket, version: int) -> Conflict:
     """409 for an edit based on an old version, saying what changed since."""
     since = [
-        {"version": e.data.get("version"), "verb": e.verb, "label": audit.verb_label(e.verb),
-         "at": e.at.isoformat(), "by": e.actor_label, "fields": sorted((e.data.get("changes") or {}).keys())}
-        for e in audit.timeline(t) if (e.data.get("version") or 0) > version
+        {
+            "version": e.data.get("version"),
+            "verb": e.verb,
+            "label": audit.verb_label(e.verb),
+            "at": e.at.isoformat(),
+            "by": e.actor_label,
+            "fields": sorted((e.data.get("changes") or {}).keys()),
+        }
+        for e in audit.timeline(t)
+        if (e.data.get("version") or 0) > version
     ]
     return Conflict(
         f"工单已被他人修改(您的版本 {version}，当前版本 {t.version})，请刷新后重试。",
         f"The order changed since version {version} (now {t.version}); reload and retry.",
         code="stale_version",
-        details={"your_version": version, "current_version": t.version, "status": t.status,
-                 "changes_since": since, "current": _editable_values(t)},
+        details={
+            "your_version": version,
+            "current_version": t.version,
+            "status": t.status,
+            "changes_since": since,
+            "current": _editable_values(t),
+        },
     )
 
 
 def _editable_values(t: Ticket) -> dict[str, Any]:
-    return {"subject": t.subject, "description": t.description,
-            "category": t.category.code if t.category_id and t.category else None,
-            "topic": t.topic, "contact": t.contact_id}
+    return {
+        "subject": t.subject,
+        "description": t.description,
+        "category": t.category.code if t.category_id and t.category else None,
+        "topic": t.topic,
+        "contact": t.contact_id,
+    }
 
 
 def _confirm_problem(t: Ticket, confirm_problem: bool | str) -> dict[str, Any]:
     """第五条(五)/第六条(六): the customer was told the recorded problem (the standard template, filled)."""
     if not confirm_problem:
         return {}
-    return {"problem_confirmed": norms.template_text(purpose="confirm_problem", number=t.number, subject=t.subject)}
+    return {
+        "problem_confirmed": norms.template_text(
+            purpose="confirm_problem", number=t.number, subject=t.subject
+        )
+    }

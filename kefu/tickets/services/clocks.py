@@ -26,14 +26,24 @@ from ._base import (
 
 
 def _start_resolve_clock(actor: Actor, t: Ticket, team: Team, now: datetime) -> Any:
-    return sla.clock_start(owner_type=TICKET, owner_id=t.pk, kind="resolve", ticket_kind=t.kind, team=team,
-                           province=t.province, now=now, actor=actor)
+    return sla.clock_start(
+        owner_type=TICKET,
+        owner_id=t.pk,
+        kind="resolve",
+        ticket_kind=t.kind,
+        team=team,
+        province=t.province,
+        now=now,
+        actor=actor,
+    )
 
 
 def _refresh_due(t: Ticket, now: datetime) -> None:
     """Copy the nearest running deadline onto the ticket, for the queues."""
     hop_ids = list(Hop.objects.unscoped(_LOCK_WHY).filter(ticket=t).values_list("pk", flat=True))
-    infos = sla_selectors.clocks_for(TICKET, [t.pk], now=now) + sla_selectors.clocks_for(HOP, hop_ids, now=now)
+    infos = sla_selectors.clocks_for(TICKET, [t.pk], now=now) + sla_selectors.clocks_for(
+        HOP, hop_ids, now=now
+    )
     dues = [i.clock.due_at for i in infos if i.clock.status == "running" and i.clock.due_at is not None]
     t.due_at = min(dues, default=None)
 
@@ -58,6 +68,6 @@ def _check_accept_window(hop: Hop, now: datetime) -> None:
             f"已超过 2 小时接单时限(截止 {due} 北京时间)，按第七条视为已接单，不能再退回；如确非本团队承办，请主管改派。",
             f"The accept deadline ({due} Beijing time) has passed: under the rules the order counts as "
             "accepted and can no longer be returned. A supervisor may reassign it.",
-            code="accept_window_passed", details={"accept_due_at": clock.due_at.isoformat()},
+            code="accept_window_passed",
+            details={"accept_due_at": clock.due_at.isoformat()},
         )
-

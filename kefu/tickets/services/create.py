@@ -49,29 +49,43 @@ def _check_category(kind: str, category: Category | None, on: datetime) -> None:
     day = timezone.localdate(on)
     if category is None:
         if kind in (Kind.COMPLAINT, Kind.FAULT):
-            raise ValidationFailed("投诉和故障工单必须选择分类。", "Complaints and faults need a category.",
-                                   details=[{"field": "category", "type": "required"}])
+            raise ValidationFailed(
+                "投诉和故障工单必须选择分类。",
+                "Complaints and faults need a category.",
+                details=[{"field": "category", "type": "required"}],
+            )
         return
     if kind == Kind.ACCEPTANCE:
-        raise ValidationFailed("业务受理工单不计入投诉/故障分类。", "Acceptance orders take no category.",
-                               details=[{"field": "category", "type": "not_allowed"}])
+        raise ValidationFailed(
+            "业务受理工单不计入投诉/故障分类。",
+            "Acceptance orders take no category.",
+            details=[{"field": "category", "type": "not_allowed"}],
+        )
     root = category
     while root.parent_id is not None:
         root = root.parent  # type: ignore[assignment]
     want_root = "consult" if kind == Kind.CONSULTATION else "cf"
     has_children = selectors.has_children_in_force(category, day)
     if root.code != want_root or has_children or not category.in_force(day):
-        raise ValidationFailed("分类无效：须为该类型下当前有效的末级分类。",
-                               "Invalid category: pick a leaf in force under this kind.",
-                               details=[{"field": "category", "type": "invalid", "value": category.code}])
+        raise ValidationFailed(
+            "分类无效：须为该类型下当前有效的末级分类。",
+            "Invalid category: pick a leaf in force under this kind.",
+            details=[{"field": "category", "type": "invalid", "value": category.code}],
+        )
 
 
 def _check_topic(kind: str, topic: str) -> None:
-    topics: dict[str, frozenset[str]] = {Kind.CONSULTATION: CONSULTATION_TOPICS, Kind.ACCEPTANCE: ACCEPTANCE_TOPICS}
+    topics: dict[str, frozenset[str]] = {
+        Kind.CONSULTATION: CONSULTATION_TOPICS,
+        Kind.ACCEPTANCE: ACCEPTANCE_TOPICS,
+    }
     allowed = topics.get(kind, frozenset())
     if (topic and topic not in allowed) or (kind == Kind.ACCEPTANCE and not topic):
-        raise ValidationFailed("细分类型与工单类型不符。", "The topic does not fit the kind.",
-                               details=[{"field": "topic", "allowed": sorted(allowed)}])
+        raise ValidationFailed(
+            "细分类型与工单类型不符。",
+            "The topic does not fit the kind.",
+            details=[{"field": "topic", "allowed": sorted(allowed)}],
+        )
 
 
 @dataclass(frozen=True)
@@ -86,19 +100,35 @@ def _front_seat(actor: Actor, team: Team | None) -> Seat:
     if team is not None:
         seats = [s for s in seats if s.team_id == team.pk]
     if not seats:
-        raise Forbidden("您不在可登记工单的团队中。", "You are not in a team that records work orders.",
-                        code="no_front_team")
+        raise Forbidden(
+            "您不在可登记工单的团队中。",
+            "You are not in a team that records work orders.",
+            code="no_front_team",
+        )
     return seats[0]
 
 
 def request_fingerprint(payload: dict[str, Any]) -> str:
-    return hashlib.sha256(json.dumps(payload, sort_keys=True, ensure_ascii=False, default=str).encode()).hexdigest()
+    return hashlib.sha256(
+        json.dumps(payload, sort_keys=True, ensure_ascii=False, default=str).encode()
+    ).hexdigest()
 
 
 def ticket_create(
-    *, actor: Actor, kind: str, customer: Customer, subject: str, description: str = "",
-    category: Category | None = None, topic: str = "", contact: Contact | None = None, caller_phone: str = "",
-    team: Team | None = None, idempotency_key: str | None = None, fingerprint: str = "", now: datetime | None = None,
+    *,
+    actor: Actor,
+    kind: str,
+    customer: Customer,
+    subject: str,
+    description: str = "",
+    category: Category | None = None,
+    topic: str = "",
+    contact: Contact | None = None,
+    caller_phone: str = "",
+    team: Team | None = None,
+    idempotency_key: str | None = None,
+    fingerprint: str = "",
+    now: datetime | None = None,
     article_id: int | None = None,
 ) -> Created:
     """Record a contact as a work order at the actor's front team (the first contact, 首问).
@@ -110,11 +140,16 @@ def ticket_create(
     now = _now(now)
     seat = _front_seat(actor, team)
     kind = _choice(kind, Kind, "kind")
-    if not actor.scope.covers(customer.province_id) or (seat.province_id and seat.province_id != customer.province_id):
+    if not actor.scope.covers(customer.province_id) or (
+        seat.province_id and seat.province_id != customer.province_id
+    ):
         raise NotFound()
     if contact is not None and contact.customer_id != customer.pk:
-        raise ValidationFailed("联系人不属于该客户。", "The contact does not belong to this customer.",
-                               details=[{"field": "contact"}])
+        raise ValidationFailed(
+            "联系人不属于该客户。",
+            "The contact does not belong to this customer.",
+            details=[{"field": "contact"}],
+        )
     subject = _text(subject, "subject", limit=200)
     description = _text(description, "description", required=False)
     _check_topic(kind, topic)
@@ -127,30 +162,57 @@ def ticket_create(
     key = (idempotency_key or "").strip()
     if len(key) > IDEMPOTENCY_KEY_MAX:
         # Cutting it would make two different keys sharing a prefix return the same order.
-        raise ValidationFailed(f"Idempotency-Key 不能超过 {IDEMPOTENCY_KEY_MAX} 个字符。",
-                               f"The Idempotency-Key must be at most {IDEMPOTENCY_KEY_MAX} characters.",
-                               code="idempotency_key_too_long", details=[{"field": "Idempotency-Key"}])
+        raise ValidationFailed(
+            f"Idempotency-Key 不能超过 {IDEMPOTENCY_KEY_MAX} 个字符。",
+            f"The Idempotency-Key must be at most {IDEMPOTENCY_KEY_MAX} characters.",
+            code="idempotency_key_too_long",
+            details=[{"field": "Idempotency-Key"}],
+        )
     # No read of the key before writing: a retry hits the (user, key) unique constraint, the whole
     # transaction rolls back, and the except branch below answers with the first order (or 409).
     try:
         with transaction.atomic():
             # The seat carries what the order and its clock need; no second read of the team row.
-            team_row = Team(pk=seat.team_id, code=seat.team_code, name=seat.team_name, kind=seat.team_kind,
-                            province_id=seat.province_id)
+            team_row = Team(
+                pk=seat.team_id,
+                code=seat.team_code,
+                name=seat.team_name,
+                kind=seat.team_kind,
+                province_id=seat.province_id,
+            )
             number = number_for_insert(province_slug=customer.province.slug, now=now)
             # The clock is computed before the order is written (no query: policy and calendar are
             # cached), so the order is written once with its due date (a new order has no hops: its
             # nearest deadline is this clock's), then the clock with the order's id; its start goes on
             # the order's ``ticket.created`` event instead of an event of its own.
-            clock = sla.clock_prepare(owner_type=TICKET, kind="resolve", ticket_kind=kind, team=team_row,
-                                      province=customer.province, now=now)
+            clock = sla.clock_prepare(
+                owner_type=TICKET,
+                kind="resolve",
+                ticket_kind=kind,
+                team=team_row,
+                province=customer.province,
+                now=now,
+            )
             t = Ticket(
-                number=number, kind=kind, topic=topic,
-                channel=workflow.CHANNEL_OF_TEAM_KIND[seat.team_kind], province=customer.province,
-                customer=customer, contact=contact, caller_phone=caller_phone[:16], category=category,
-                subject=subject, description=description, status=Status.OPEN,
-                first_contact_team=team_row, first_contact_agent=actor.user, holder_team=team_row,
-                assignee=actor.user, created_at=now, updated_at=now, due_at=clock.due_at if clock else None,
+                number=number,
+                kind=kind,
+                topic=topic,
+                channel=workflow.CHANNEL_OF_TEAM_KIND[seat.team_kind],
+                province=customer.province,
+                customer=customer,
+                contact=contact,
+                caller_phone=caller_phone[:16],
+                category=category,
+                subject=subject,
+                description=description,
+                status=Status.OPEN,
+                first_contact_team=team_row,
+                first_contact_agent=actor.user,
+                holder_team=team_row,
+                assignee=actor.user,
+                created_at=now,
+                updated_at=now,
+                due_at=clock.due_at if clock else None,
                 kb_article_id=article.article_id if article else None,
                 kb_article_title=str(article.title)[:200] if article else "",
             )
@@ -158,11 +220,23 @@ def ticket_create(
             if clock is not None:
                 sla.clock_insert(clock, owner_id=t.pk)
             if key:
-                IdempotencyKey.objects.create(user=actor.user, key=key, request_hash=fingerprint, ticket=t,
-                                              created_at=now)
-            started = {"clock": {"kind": "resolve", **sla.clock_started_data(clock)}} if clock is not None else {}
-            event = _event(actor, t, "ticket.created", kind=t.kind, channel=t.channel, number=t.number,
-                           team=team_row.code, category=category.code if category else None, **started)
+                IdempotencyKey.objects.create(
+                    user=actor.user, key=key, request_hash=fingerprint, ticket=t, created_at=now
+                )
+            started = (
+                {"clock": {"kind": "resolve", **sla.clock_started_data(clock)}} if clock is not None else {}
+            )
+            event = _event(
+                actor,
+                t,
+                "ticket.created",
+                kind=t.kind,
+                channel=t.channel,
+                number=t.number,
+                team=team_row.code,
+                category=category.code if category else None,
+                **started,
+            )
             if article is not None:  # the learning loop: the subject proposed as a similar question
                 from kefu.knowledge.services import similar_propose
 
@@ -181,19 +255,25 @@ def _replay(actor: Actor, key: str, fingerprint: str) -> Created | None:
     if row is None:
         return None
     if fingerprint and row.request_hash != fingerprint:
-        raise Conflict("该 Idempotency-Key 已用于内容不同的请求。",
-                       "This Idempotency-Key was used for a different request.", code="idempotency_mismatch",
-                       details={"number": row.ticket.number})
+        raise Conflict(
+            "该 Idempotency-Key 已用于内容不同的请求。",
+            "This Idempotency-Key was used for a different request.",
+            code="idempotency_mismatch",
+            details={"number": row.ticket.number},
+        )
     return Created(ticket=row.ticket, created=False)
 
 
-def ticket_update(*, actor: Actor, ticket: Ticket, version: int, now: datetime | None = None,
-                  **changes: Any) -> Ticket:
+def ticket_update(
+    *, actor: Actor, ticket: Ticket, version: int, now: datetime | None = None, **changes: Any
+) -> Ticket:
     """Edit the description fields; ``version`` must be the current one, else 409 with what changed."""
     now = _now(now)
     unknown = set(changes) - set(EDITABLE_FIELDS)
     if unknown:
-        raise ValidationFailed("不可修改的字段。", "Fields not editable.", details=[{"field": f} for f in sorted(unknown)])
+        raise ValidationFailed(
+            "不可修改的字段。", "Fields not editable.", details=[{"field": f} for f in sorted(unknown)]
+        )
     with transaction.atomic():
         actor.require("ticket.work")
         t = _lock(ticket)
@@ -201,9 +281,15 @@ def ticket_update(*, actor: Actor, ticket: Ticket, version: int, now: datetime |
             raise _stale(t, version)
         if t.status == Status.CLOSED:
             raise _illegal(t, "update", actor)
-        if not (actor.in_team(t.holder_team_id, "ticket.work") or actor.in_team(t.first_contact_team_id, "ticket.work")):
-            raise Forbidden("只有当前处理团队或首问团队可以修改工单。",
-                            "Only the holding or first-contact team may edit the order.", code="not_holder")
+        if not (
+            actor.in_team(t.holder_team_id, "ticket.work")
+            or actor.in_team(t.first_contact_team_id, "ticket.work")
+        ):
+            raise Forbidden(
+                "只有当前处理团队或首问团队可以修改工单。",
+                "Only the holding or first-contact team may edit the order.",
+                code="not_holder",
+            )
         if "subject" in changes:
             changes["subject"] = _text(changes["subject"], "subject", limit=200)
         if "description" in changes:
@@ -213,8 +299,11 @@ def ticket_update(*, actor: Actor, ticket: Ticket, version: int, now: datetime |
         if "topic" in changes:
             _check_topic(t.kind, changes["topic"])
         if changes.get("contact") is not None and changes["contact"].customer_id != t.customer_id:
-            raise ValidationFailed("联系人不属于该客户。", "The contact does not belong to this customer.",
-                                   details=[{"field": "contact"}])
+            raise ValidationFailed(
+                "联系人不属于该客户。",
+                "The contact does not belong to this customer.",
+                details=[{"field": "contact"}],
+            )
         diff: dict[str, list[Any]] = {}
         before = _editable_values(t)
         for field, value in changes.items():
@@ -226,4 +315,3 @@ def ticket_update(*, actor: Actor, ticket: Ticket, version: int, now: datetime |
         _save(t, now, *changes.keys())
         _event(actor, t, "ticket.updated", changes=diff)
     return t
-

@@ -38,21 +38,34 @@ from .clocks import _check_accept_window, _refresh_due
 
 def _target_team(t: Ticket, to_team: Team) -> None:
     if to_team.kind not in workflow.FRONT_TEAMS:
-        raise ValidationFailed("只能派往专席、客户经理、语音客服或在线客服团队。",
-                               "Orders go to desk, account-manager, hotline or online teams only.",
-                               details=[{"field": "to_team"}])
+        raise ValidationFailed(
+            "只能派往专席、客户经理、语音客服或在线客服团队。",
+            "Orders go to desk, account-manager, hotline or online teams only.",
+            details=[{"field": "to_team"}],
+        )
     if to_team.province_id is not None and to_team.province_id != t.province_id:
-        raise ValidationFailed("不能派往客户所属省以外的省级团队。",
-                               "A provincial team of another province cannot receive this order.",
-                               details=[{"field": "to_team"}])
+        raise ValidationFailed(
+            "不能派往客户所属省以外的省级团队。",
+            "A provincial team of another province cannot receive this order.",
+            details=[{"field": "to_team"}],
+        )
     if to_team.pk == t.holder_team_id:
-        raise ValidationFailed("不能派给本团队。", "Cannot dispatch to the holding team.",
-                               details=[{"field": "to_team"}])
+        raise ValidationFailed(
+            "不能派给本团队。", "Cannot dispatch to the holding team.", details=[{"field": "to_team"}]
+        )
 
 
-def ticket_dispatch(*, actor: Actor, ticket: Ticket, to_team: Team, reason_code: str, note: str = "",
-                    version: int | None = None, now: datetime | None = None,
-                    confirm_problem: bool | str = False) -> Hop:
+def ticket_dispatch(
+    *,
+    actor: Actor,
+    ticket: Ticket,
+    to_team: Team,
+    reason_code: str,
+    note: str = "",
+    version: int | None = None,
+    now: datetime | None = None,
+    confirm_problem: bool | str = False,
+) -> Hop:
     """Hand the order to another team (派单/转派). A transfer the rules do not call for is flagged and counted."""
     now = _now(now)
     reason_code = _choice(reason_code, ReasonCode, "reason_code")
@@ -61,12 +74,32 @@ def ticket_dispatch(*, actor: Actor, ticket: Ticket, to_team: Team, reason_code:
         t, tr = _begin(actor, ticket, "dispatch", version=version)
         _target_team(t, to_team)
         from_team = t.holder_team
-        called_for = workflow.transfer_called_for(kind=t.kind, from_team_kind=from_team.kind,
-                                                  to_team_kind=to_team.kind, cited_article=t.kb_article_id is not None)
-        hop = Hop.objects.create(ticket=t, from_team=from_team, to_team=to_team, sent_by=actor.user,
-                                 reason_code=reason_code, note=note, off_rule=not called_for, created_at=now)
-        sla.clock_start(owner_type=HOP, owner_id=hop.pk, kind="accept", ticket_kind=t.kind, team=to_team,
-                        province=t.province, now=now, actor=actor)
+        called_for = workflow.transfer_called_for(
+            kind=t.kind,
+            from_team_kind=from_team.kind,
+            to_team_kind=to_team.kind,
+            cited_article=t.kb_article_id is not None,
+        )
+        hop = Hop.objects.create(
+            ticket=t,
+            from_team=from_team,
+            to_team=to_team,
+            sent_by=actor.user,
+            reason_code=reason_code,
+            note=note,
+            off_rule=not called_for,
+            created_at=now,
+        )
+        sla.clock_start(
+            owner_type=HOP,
+            owner_id=hop.pk,
+            kind="accept",
+            ticket_kind=t.kind,
+            team=to_team,
+            province=t.province,
+            now=now,
+            actor=actor,
+        )
         t.status, t.holder_team, t.assignee = tr.target, to_team, None
         fields = ["status", "holder_team", "assignee", "due_at"]
         if not called_for:
@@ -74,12 +107,23 @@ def ticket_dispatch(*, actor: Actor, ticket: Ticket, to_team: Team, reason_code:
             fields.append("off_rule_transfers")
         _refresh_due(t, now)
         _save(t, now, *fields)
-        _event(actor, t, "ticket.dispatched", hop=hop.pk, from_team=from_team.code, to_team=to_team.code,
-               reason_code=reason_code, off_rule=not called_for, **_confirm_problem(t, confirm_problem))
+        _event(
+            actor,
+            t,
+            "ticket.dispatched",
+            hop=hop.pk,
+            from_team=from_team.code,
+            to_team=to_team.code,
+            reason_code=reason_code,
+            off_rule=not called_for,
+            **_confirm_problem(t, confirm_problem),
+        )
     return hop
 
 
-def ticket_accept(*, actor: Actor, ticket: Ticket, version: int | None = None, now: datetime | None = None) -> Hop:
+def ticket_accept(
+    *, actor: Actor, ticket: Ticket, version: int | None = None, now: datetime | None = None
+) -> Hop:
     """The receiving team takes the order (within the accept deadline)."""
     now = _now(now)
     with transaction.atomic():
@@ -91,8 +135,17 @@ def ticket_accept(*, actor: Actor, ticket: Ticket, version: int | None = None, n
     return hop
 
 
-def _accept(t: Ticket, tr: workflow.Transition, hop: Hop, now: datetime, *, status: str, user: Any,
-            actor: Any, accepted_at: datetime | None = None) -> None:
+def _accept(
+    t: Ticket,
+    tr: workflow.Transition,
+    hop: Hop,
+    now: datetime,
+    *,
+    status: str,
+    user: Any,
+    actor: Any,
+    accepted_at: datetime | None = None,
+) -> None:
     # ``accepted_at`` is earlier than ``now`` only for the auto-accept: the order counts as
     # accepted at the 2-hour mark, so a late sweep must not give the team extra time.
     at = accepted_at or now
@@ -100,8 +153,16 @@ def _accept(t: Ticket, tr: workflow.Transition, hop: Hop, now: datetime, *, stat
     hop.save(update_fields=["status", "accepted_at", "accepted_by"])
     # Auto-accepted too: the sweep marked the clock breached, stopping it records it as late.
     sla.clock_stop(owner_type=HOP, owner_id=hop.pk, kind="accept", now=at, actor=actor)
-    sla.clock_start(owner_type=HOP, owner_id=hop.pk, kind="resolve", ticket_kind=t.kind, team=hop.to_team,
-                    province=t.province, now=at, actor=actor)
+    sla.clock_start(
+        owner_type=HOP,
+        owner_id=hop.pk,
+        kind="resolve",
+        ticket_kind=t.kind,
+        team=hop.to_team,
+        province=t.province,
+        now=at,
+        actor=actor,
+    )
     t.status, t.assignee = tr.target, user
     _refresh_due(t, now)
     _save(t, now, "status", "assignee", "due_at")
@@ -127,12 +188,22 @@ def hop_auto_accept(*, hop_id: int, now: datetime | None = None, deadline: datet
         tr = workflow.find(facts_of(t), "auto_accept", by="system")
         if tr is None:
             return False
-        _accept(t, tr, hop, now, status=HopStatus.AUTO_ACCEPTED, user=None, actor=None, accepted_at=accepted_at)
+        _accept(
+            t, tr, hop, now, status=HopStatus.AUTO_ACCEPTED, user=None, actor=None, accepted_at=accepted_at
+        )
         _event(None, t, "ticket.hop_auto_accepted", hop=hop.pk, team=hop.to_team.code)
     return True
 
 
-def ticket_return(*, actor: Actor, ticket: Ticket, reason: str, note: str = "", version: int | None = None, now: datetime | None = None) -> Hop:
+def ticket_return(
+    *,
+    actor: Actor,
+    ticket: Ticket,
+    reason: str,
+    note: str = "",
+    version: int | None = None,
+    now: datetime | None = None,
+) -> Hop:
     """The receiving team sends the order back to the sender, with a reason (within the accept deadline)."""
     now = _now(now)
     reason = _choice(reason, ReturnReason, "reason")
@@ -142,7 +213,12 @@ def ticket_return(*, actor: Actor, ticket: Ticket, reason: str, note: str = "", 
         hop = _open_hop(t)
         assert hop is not None
         _check_accept_window(hop, now)
-        hop.status, hop.returned_at, hop.return_reason, hop.return_note = HopStatus.RETURNED, now, reason, note
+        hop.status, hop.returned_at, hop.return_reason, hop.return_note = (
+            HopStatus.RETURNED,
+            now,
+            reason,
+            note,
+        )
         hop.save(update_fields=["status", "returned_at", "return_reason", "return_note"])
         sla.clock_stop(owner_type=HOP, owner_id=hop.pk, kind="accept", now=now, handed_over=True, actor=actor)
         t.status, t.holder_team, t.assignee = tr.target, hop.from_team, hop.sent_by
@@ -152,7 +228,9 @@ def ticket_return(*, actor: Actor, ticket: Ticket, reason: str, note: str = "", 
     return hop
 
 
-def ticket_return_result(*, actor: Actor, ticket: Ticket, result: str, version: int | None = None, now: datetime | None = None) -> Hop:
+def ticket_return_result(
+    *, actor: Actor, ticket: Ticket, result: str, version: int | None = None, now: datetime | None = None
+) -> Hop:
     """The hotline's answer or result goes back to the sending team, which replies to the customer."""
     now = _now(now)
     result = _text(result, "result")
@@ -170,8 +248,9 @@ def ticket_return_result(*, actor: Actor, ticket: Ticket, result: str, version: 
     return hop
 
 
-def ticket_submit_to_province(*, actor: Actor, ticket: Ticket, note: str = "", version: int | None = None,
-                              now: datetime | None = None) -> Hop:
+def ticket_submit_to_province(
+    *, actor: Actor, ticket: Ticket, note: str = "", version: int | None = None, now: datetime | None = None
+) -> Hop:
     """A complaint taken at the hotline or online goes to the customer's 10000+9 desk (第三条(三)3).
 
     It arrives in that desk's queue (the desk holds it, status 已报送待省跟进) with a notice on the
@@ -182,11 +261,20 @@ def ticket_submit_to_province(*, actor: Actor, ticket: Ticket, note: str = "", v
         t, tr = _begin(actor, ticket, "submit_to_province", version=version)
         desk = Team.objects.filter(kind=workflow.DESK, province_id=t.province_id).order_by("pk").first()
         if desk is None:
-            raise ValidationFailed("客户所属省没有10000+9政企专席团队。", "The customer's province has no desk team.")
+            raise ValidationFailed(
+                "客户所属省没有10000+9政企专席团队。", "The customer's province has no desk team."
+            )
         hop = Hop.objects.create(
-            ticket=t, from_team=t.holder_team, to_team=desk, sent_by=actor.user,
-            reason_code=ReasonCode.COMPLAINT_REPORT, note=_text(note, "note", required=False),
-            requires_acceptance=False, status=HopStatus.PENDING, created_at=now, result=t.resolution,
+            ticket=t,
+            from_team=t.holder_team,
+            to_team=desk,
+            sent_by=actor.user,
+            reason_code=ReasonCode.COMPLAINT_REPORT,
+            note=_text(note, "note", required=False),
+            requires_acceptance=False,
+            status=HopStatus.PENDING,
+            created_at=now,
+            result=t.resolution,
         )
         t.status, t.holder_team, t.assignee = tr.target, desk, None
         _save(t, now, "status", "holder_team", "assignee")
@@ -198,8 +286,9 @@ def ticket_submit_to_province(*, actor: Actor, ticket: Ticket, note: str = "", v
     return hop
 
 
-def ticket_follow_up(*, actor: Actor, ticket: Ticket, note: str, version: int | None = None,
-                     now: datetime | None = None) -> Ticket:
+def ticket_follow_up(
+    *, actor: Actor, ticket: Ticket, note: str, version: int | None = None, now: datetime | None = None
+) -> Ticket:
     """The province desk records a submitted complaint and its follow-up; the order is archived."""
     now = _now(now)
     note = _text(note, "note")
@@ -207,10 +296,14 @@ def ticket_follow_up(*, actor: Actor, ticket: Ticket, note: str, version: int | 
         t, tr = _begin(actor, ticket, "follow_up", version=version)
         hop = _open_hop(t)
         if hop is not None:
-            hop.status, hop.closed_at, hop.accepted_at, hop.accepted_by = HopStatus.CLOSED, now, now, actor.user
+            hop.status, hop.closed_at, hop.accepted_at, hop.accepted_by = (
+                HopStatus.CLOSED,
+                now,
+                now,
+                actor.user,
+            )
             hop.save(update_fields=["status", "closed_at", "accepted_at", "accepted_by"])
         t.status, t.closed_at, t.assignee = tr.target, now, actor.user
         _save(t, now, "status", "closed_at", "assignee")
         _event(actor, t, "ticket.followed_up", note=note, hop=hop.pk if hop is not None else None)
     return t
-

@@ -30,13 +30,18 @@ def _participant_team(actor: Actor, t: Ticket) -> int:
     """A team of the actor that has handled this order (holder, first contact, or a hop end)."""
     mine = actor.team_ids_with("ticket.work")
     involved = {t.holder_team_id, t.first_contact_team_id}
-    for from_id, to_id in Hop.objects.unscoped(_LOCK_WHY).filter(ticket=t).values_list("from_team_id", "to_team_id"):
+    for from_id, to_id in (
+        Hop.objects.unscoped(_LOCK_WHY).filter(ticket=t).values_list("from_team_id", "to_team_id")
+    ):
         involved.update((from_id, to_id))
-    for team_id in ([t.holder_team_id] + sorted(involved)):
+    for team_id in [t.holder_team_id] + sorted(involved):
         if team_id in mine:
             return team_id
-    raise Forbidden("只有处理过该工单的团队成员可以添加备注或附件。",
-                    "Only members of a team that handled the order may add notes or files.", code="not_participant")
+    raise Forbidden(
+        "只有处理过该工单的团队成员可以添加备注或附件。",
+        "Only members of a team that handled the order may add notes or files.",
+        code="not_participant",
+    )
 
 
 def note_add(*, actor: Actor, ticket: Ticket, body: str, now: datetime | None = None) -> Note:
@@ -53,4 +58,3 @@ def note_add(*, actor: Actor, ticket: Ticket, body: str, now: datetime | None = 
         _save(t, now)
         _event(actor, t, "ticket.noted", note=note.pk)
     return note
-

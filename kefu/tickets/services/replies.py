@@ -38,8 +38,9 @@ from .clocks import _follow_clocks, _refresh_due
 def _add_reply(actor: Actor, t: Ticket, method: str, content: str, now: datetime) -> CustomerReply:
     method = _choice(method, ReplyMethod, "method")
     content = _text(content, "content")
-    reply = CustomerReply.objects.create(ticket=t, team=t.holder_team, author=actor.user, method=method,
-                                         content=content, replied_at=now)
+    reply = CustomerReply.objects.create(
+        ticket=t, team=t.holder_team, author=actor.user, method=method, content=content, replied_at=now
+    )
     t.last_reply_at = now
     return reply
 
@@ -48,14 +49,28 @@ def _screen(actor: Actor, t: Ticket, content: str, confirmed: bool | str) -> dic
     """The service-norms check (kefu.norms) on a text for the customer: a banned phrase is refused (422),
     a discouraged one needs ``norms_confirmed``. Called before the order's transaction, so that a refused
     attempt stays recorded for quality inspection. Returns what goes on the order's event."""
-    result = norms.text_screen(actor=actor, text=content, channel="ticket", contact_kind="ticket", contact_id=t.pk,
-                               province_code=t.province.code if t.province_id else "", confirmed=bool(confirmed))
+    result = norms.text_screen(
+        actor=actor,
+        text=content,
+        channel="ticket",
+        contact_kind="ticket",
+        contact_id=t.pk,
+        province_code=t.province.code if t.province_id else "",
+        confirmed=bool(confirmed),
+    )
     return {"norms": norms.result_codes(result)} if result.hits else {}
 
 
-def ticket_reply(*, actor: Actor, ticket: Ticket, method: str, content: str,
-                 version: int | None = None, now: datetime | None = None,
-                 norms_confirmed: bool | str = False) -> CustomerReply:
+def ticket_reply(
+    *,
+    actor: Actor,
+    ticket: Ticket,
+    method: str,
+    content: str,
+    version: int | None = None,
+    now: datetime | None = None,
+    norms_confirmed: bool | str = False,
+) -> CustomerReply:
     """Record a reply to the customer: who (the actor, for the holding team), when, how."""
     now = _now(now)
     screened = _screen(actor, ticket, content, norms_confirmed)
@@ -63,24 +78,46 @@ def ticket_reply(*, actor: Actor, ticket: Ticket, method: str, content: str,
         t, _tr = _begin(actor, ticket, "reply", version=version)
         reply = _add_reply(actor, t, method, content, now)
         _save(t, now, "last_reply_at")
-        _event(actor, t, "ticket.replied", reply=reply.pk, method=reply.method, team=t.holder_team.code, **screened)
+        _event(
+            actor,
+            t,
+            "ticket.replied",
+            reply=reply.pk,
+            method=reply.method,
+            team=t.holder_team.code,
+            **screened,
+        )
     return reply
 
 
-def ticket_await_customer(*, actor: Actor, ticket: Ticket, note: str = "", version: int | None = None, now: datetime | None = None,
-                          confirm_problem: bool | str = False) -> Ticket:
+def ticket_await_customer(
+    *,
+    actor: Actor,
+    ticket: Ticket,
+    note: str = "",
+    version: int | None = None,
+    now: datetime | None = None,
+    confirm_problem: bool | str = False,
+) -> Ticket:
     now = _now(now)
     with transaction.atomic():
         t, tr = _begin(actor, ticket, "await_customer", version=version)
         t.resume_status, t.status = t.status, tr.target
         _follow_clocks(t, now, actor)
         _save(t, now, "status", "resume_status", "due_at")
-        _event(actor, t, "ticket.waiting_customer", note=_text(note, "note", required=False),
-               **_confirm_problem(t, confirm_problem))
+        _event(
+            actor,
+            t,
+            "ticket.waiting_customer",
+            note=_text(note, "note", required=False),
+            **_confirm_problem(t, confirm_problem),
+        )
     return t
 
 
-def ticket_customer_responded(*, actor: Actor, ticket: Ticket, note: str = "", version: int | None = None, now: datetime | None = None) -> Ticket:
+def ticket_customer_responded(
+    *, actor: Actor, ticket: Ticket, note: str = "", version: int | None = None, now: datetime | None = None
+) -> Ticket:
     now = _now(now)
     with transaction.atomic():
         t, tr = _begin(actor, ticket, "customer_responded", version=version)
@@ -92,8 +129,15 @@ def ticket_customer_responded(*, actor: Actor, ticket: Ticket, note: str = "", v
 
 
 def ticket_resolve(
-    *, actor: Actor, ticket: Ticket, resolution: str, article_id: int | None = None,
-    reply_method: str = "", reply_content: str = "", version: int | None = None, now: datetime | None = None,
+    *,
+    actor: Actor,
+    ticket: Ticket,
+    resolution: str,
+    article_id: int | None = None,
+    reply_method: str = "",
+    reply_content: str = "",
+    version: int | None = None,
+    now: datetime | None = None,
     norms_confirmed: bool | str = False,
 ) -> Ticket:
     """Solved and replied. Citing a published knowledge article marks it resolved from the knowledge base.
@@ -116,11 +160,18 @@ def ticket_resolve(
             _add_reply(actor, t, reply_method or ReplyMethod.CALL_BACK, reply_content, now)
             fields.append("last_reply_at")
         elif not t.replies.exists():
-            raise ValidationFailed("办结前须先答复客户(记录答复方式与内容)。",
-                                   "Reply to the customer before resolving.", code="reply_required",
-                                   details=[{"field": "reply_content", "type": "required"}])
+            raise ValidationFailed(
+                "办结前须先答复客户(记录答复方式与内容)。",
+                "Reply to the customer before resolving.",
+                code="reply_required",
+                details=[{"field": "reply_content", "type": "required"}],
+            )
         if article is not None:
-            t.kb_article_id, t.kb_article_title, t.resolved_from_kb = article.article_id, str(article.title)[:200], True
+            t.kb_article_id, t.kb_article_title, t.resolved_from_kb = (
+                article.article_id,
+                str(article.title)[:200],
+                True,
+            )
             fields += ["kb_article_id", "kb_article_title", "resolved_from_kb"]
         hop = _open_hop(t)
         if hop is not None:  # a fault solved at the receiver: the result goes back to the sender
@@ -132,8 +183,15 @@ def ticket_resolve(
         t.status, t.resolution, t.resolved_at = tr.target, resolution, now
         _refresh_due(t, now)
         _save(t, now, *fields)
-        _event(actor, t, "ticket.resolved", **screened, from_kb=t.resolved_from_kb, article=t.kb_article_id,
-               result_to=hop.from_team.code if hop is not None else None)
+        _event(
+            actor,
+            t,
+            "ticket.resolved",
+            **screened,
+            from_kb=t.resolved_from_kb,
+            article=t.kb_article_id,
+            result_to=hop.from_team.code if hop is not None else None,
+        )
         if article is not None:  # the learning loop: the order's subject proposed as a similar question
             from kefu.knowledge.services import similar_propose
 
@@ -141,8 +199,15 @@ def ticket_resolve(
     return t
 
 
-def ticket_refer(*, actor: Actor, ticket: Ticket, referred_to: str, note: str = "",
-                 version: int | None = None, now: datetime | None = None) -> Ticket:
+def ticket_refer(
+    *,
+    actor: Actor,
+    ticket: Ticket,
+    referred_to: str,
+    note: str = "",
+    version: int | None = None,
+    now: datetime | None = None,
+) -> Ticket:
     """Business acceptance at the desk, hotline or online: tell the customer where to go (第三条)."""
     now = _now(now)
     referred_to = _choice(referred_to, ReferredTo, "referred_to")
@@ -157,8 +222,15 @@ def ticket_refer(*, actor: Actor, ticket: Ticket, referred_to: str, note: str = 
     return t
 
 
-def ticket_record_acceptance(*, actor: Actor, ticket: Ticket, outcome: str, note: str = "",
-                             version: int | None = None, now: datetime | None = None) -> Ticket:
+def ticket_record_acceptance(
+    *,
+    actor: Actor,
+    ticket: Ticket,
+    outcome: str,
+    note: str = "",
+    version: int | None = None,
+    now: datetime | None = None,
+) -> Ticket:
     """Business acceptance by the account manager, done under the product's business rules."""
     now = _now(now)
     outcome = _choice(outcome, AcceptanceOutcome, "outcome")
@@ -173,7 +245,9 @@ def ticket_record_acceptance(*, actor: Actor, ticket: Ticket, outcome: str, note
     return t
 
 
-def ticket_reopen(*, actor: Actor, ticket: Ticket, note: str, version: int | None = None, now: datetime | None = None) -> Ticket:
+def ticket_reopen(
+    *, actor: Actor, ticket: Ticket, note: str, version: int | None = None, now: datetime | None = None
+) -> Ticket:
     """The customer is not satisfied: back to the holding team, the resolve clock resumes with what it had left."""
     now = _now(now)
     note = _text(note, "note")
@@ -187,7 +261,9 @@ def ticket_reopen(*, actor: Actor, ticket: Ticket, note: str, version: int | Non
     return t
 
 
-def ticket_close(*, actor: Actor, ticket: Ticket, version: int | None = None, now: datetime | None = None) -> Ticket:
+def ticket_close(
+    *, actor: Actor, ticket: Ticket, version: int | None = None, now: datetime | None = None
+) -> Ticket:
     now = _now(now)
     with transaction.atomic():
         t, tr = _begin(actor, ticket, "close", version=version)
@@ -195,4 +271,3 @@ def ticket_close(*, actor: Actor, ticket: Ticket, version: int | None = None, no
         _save(t, now, "status", "closed_at")
         _event(actor, t, "ticket.closed")
     return t
-

@@ -43,8 +43,16 @@ def can_reassign(actor: Actor, ticket: Ticket) -> bool:
     return ticket.status in REASSIGNABLE and actor.in_team(ticket.holder_team_id, "ticket.supervise")
 
 
-def ticket_reassign(*, actor: Actor, ticket: Ticket, to_team: Team, note: str, assignee_username: str = "",
-                    version: int | None = None, now: datetime | None = None) -> Ticket:
+def ticket_reassign(
+    *,
+    actor: Actor,
+    ticket: Ticket,
+    to_team: Team,
+    note: str,
+    assignee_username: str = "",
+    version: int | None = None,
+    now: datetime | None = None,
+) -> Ticket:
     """改派: a supervisor of the holding team moves the order within the team or to another team.
 
     Within the team only the assignee changes. To another team the open hop (if any) ends as
@@ -62,27 +70,49 @@ def ticket_reassign(*, actor: Actor, ticket: Ticket, to_team: Team, note: str, a
         if t.status not in REASSIGNABLE:
             raise _illegal(t, "reassign", actor)
         if not actor.in_team(t.holder_team_id, "ticket.supervise"):
-            raise Forbidden("只有当前处理团队的班长可以改派。", "Only a supervisor of the holding team may reassign.",
-                            code="not_holder_supervisor", details={"holder_team": t.holder_team.code})
+            raise Forbidden(
+                "只有当前处理团队的班长可以改派。",
+                "Only a supervisor of the holding team may reassign.",
+                code="not_holder_supervisor",
+                details={"holder_team": t.holder_team.code},
+            )
         user = None
         if assignee_username:
             from kefu.org.models import Membership
 
-            m = (Membership.objects.filter(team=to_team, user__username=assignee_username.strip(), is_active=True)
-                 .select_related("user").first())
+            m = (
+                Membership.objects.filter(
+                    team=to_team, user__username=assignee_username.strip(), is_active=True
+                )
+                .select_related("user")
+                .first()
+            )
             if m is None:
-                raise ValidationFailed("承办人不是目标团队的成员。", "The assignee is not a member of that team.",
-                                       details=[{"field": "assignee"}])
+                raise ValidationFailed(
+                    "承办人不是目标团队的成员。",
+                    "The assignee is not a member of that team.",
+                    details=[{"field": "assignee"}],
+                )
             user = m.user
         from_team = t.holder_team
         if to_team.pk == from_team.pk:
             if user is None:
-                raise ValidationFailed("团队内改派须指定承办人。", "Name the assignee to reassign within the team.",
-                                       details=[{"field": "assignee", "type": "required"}])
+                raise ValidationFailed(
+                    "团队内改派须指定承办人。",
+                    "Name the assignee to reassign within the team.",
+                    details=[{"field": "assignee", "type": "required"}],
+                )
             t.assignee = user
             _save(t, now, "assignee")
-            _event(actor, t, "ticket.reassigned", within_team=True, to_team=from_team.code,
-                   assignee=user.username, note=note)
+            _event(
+                actor,
+                t,
+                "ticket.reassigned",
+                within_team=True,
+                to_team=from_team.code,
+                assignee=user.username,
+                note=note,
+            )
             return t
         _target_team(t, to_team)
         old = _open_hop(t)
@@ -96,12 +126,31 @@ def ticket_reassign(*, actor: Actor, ticket: Ticket, to_team: Team, note: str, a
         # Back to the first-contact team is never off-rule; elsewhere, judged as that team's transfer.
         first = t.first_contact_team
         called_for = to_team.pk == first.pk or workflow.transfer_called_for(
-            kind=t.kind, from_team_kind=first.kind, to_team_kind=to_team.kind, cited_article=t.kb_article_id is not None)
-        hop = Hop.objects.create(ticket=t, from_team=from_team, to_team=to_team, sent_by=actor.user,
-                                 reason_code=ReasonCode.REASSIGNED, note=note, off_rule=not called_for,
-                                 created_at=now)
-        sla.clock_start(owner_type=HOP, owner_id=hop.pk, kind="accept", ticket_kind=t.kind, team=to_team,
-                        province=t.province, now=now, actor=actor)
+            kind=t.kind,
+            from_team_kind=first.kind,
+            to_team_kind=to_team.kind,
+            cited_article=t.kb_article_id is not None,
+        )
+        hop = Hop.objects.create(
+            ticket=t,
+            from_team=from_team,
+            to_team=to_team,
+            sent_by=actor.user,
+            reason_code=ReasonCode.REASSIGNED,
+            note=note,
+            off_rule=not called_for,
+            created_at=now,
+        )
+        sla.clock_start(
+            owner_type=HOP,
+            owner_id=hop.pk,
+            kind="accept",
+            ticket_kind=t.kind,
+            team=to_team,
+            province=t.province,
+            now=now,
+            actor=actor,
+        )
         t.status, t.holder_team, t.assignee = tr.target, to_team, user
         fields = ["status", "holder_team", "assignee", "due_at"]
         if not called_for:
@@ -109,7 +158,16 @@ def ticket_reassign(*, actor: Actor, ticket: Ticket, to_team: Team, note: str, a
             fields.append("off_rule_transfers")
         _refresh_due(t, now)
         _save(t, now, *fields)
-        _event(actor, t, "ticket.reassigned", within_team=False, hop=hop.pk, from_team=from_team.code,
-               to_team=to_team.code, assignee=user.username if user else None, off_rule=not called_for, note=note)
+        _event(
+            actor,
+            t,
+            "ticket.reassigned",
+            within_team=False,
+            hop=hop.pk,
+            from_team=from_team.code,
+            to_team=to_team.code,
+            assignee=user.username if user else None,
+            off_rule=not called_for,
+            note=note,
+        )
     return t
-

@@ -39,12 +39,17 @@ def due_badge(ticket: Any, now: Any) -> str:
 
 
 _CLOCK_STATES = {
-    "overdue": _("已超时"), "at_risk": _("即将超时"), "running": _("计时中"), "paused": _("已暂停"),
-    "met": _("按时"), "late": _("超时"), "handed_over": _("已移交"), "stopped": _("已停止"),
+    "overdue": _("已超时"),
+    "at_risk": _("即将超时"),
+    "running": _("计时中"),
+    "paused": _("已暂停"),
+    "met": _("按时"),
+    "late": _("超时"),
+    "handed_over": _("已移交"),
+    "stopped": _("已停止"),
 }
 
 
 @register.filter
 def clock_state(state: str) -> str:
     return str(_CLOCK_STATES.get(state, state))
-

@@ -23,8 +23,15 @@ def category(code: str) -> Category:
     return Category.objects.get(code=code)
 
 
-def make_ticket(actor: Actor, *, kind: str = "complaint", slug: str | None = None, customer: Any = None,
-                now: datetime | None = None, **kw: Any) -> Ticket:
+def make_ticket(
+    actor: Actor,
+    *,
+    kind: str = "complaint",
+    slug: str | None = None,
+    customer: Any = None,
+    now: datetime | None = None,
+    **kw: Any,
+) -> Ticket:
     if customer is None:
         province = actor.seats[0].province_code
         slug = slug or (Province.objects.get(code=province).slug if province else "bj")

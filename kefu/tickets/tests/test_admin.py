@@ -18,8 +18,11 @@ def test_bulk_close_refuses_illegal_transitions_and_changes_nothing(admin_actor,
     services.ticket_resolve(actor=agent_bj, ticket=done, resolution="x", reply_content="已答复")
     client = Client()
     client.force_login(admin_actor.user)
-    response = client.post("/admin/tickets/ticket/", {"action": "close_resolved",
-                                                       "_selected_action": [open_one.pk, done.pk]}, follow=True)
+    response = client.post(
+        "/admin/tickets/ticket/",
+        {"action": "close_resolved", "_selected_action": [open_one.pk, done.pk]},
+        follow=True,
+    )
     assert response.status_code == 200
     body = response.content.decode()
     # the administrator works no orders: both refused by the services, each named, neither changed

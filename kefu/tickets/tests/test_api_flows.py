@@ -24,14 +24,19 @@ class Api:
         return self.client.get(f"/api/tickets{path}", params)
 
     def post(self, path: str, body: dict[str, Any] | None = None, **headers: Any) -> Any:
-        return self.client.post(f"/api/tickets{path}", json.dumps(body or {}), content_type="application/json",
-                                headers=headers)
+        return self.client.post(
+            f"/api/tickets{path}", json.dumps(body or {}), content_type="application/json", headers=headers
+        )
 
     def patch(self, path: str, body: dict[str, Any]) -> Any:
         return self.client.patch(f"/api/tickets{path}", json.dumps(body), content_type="application/json")
 
-    def ok(self, method: str, path: str, body: dict[str, Any] | None = None, status: int = 200) -> dict[str, Any]:
-        response = getattr(self, method)(path, body) if body is not None or method != "get" else self.get(path)
+    def ok(
+        self, method: str, path: str, body: dict[str, Any] | None = None, status: int = 200
+    ) -> dict[str, Any]:
+        response = (
+            getattr(self, method)(path, body) if body is not None or method != "get" else self.get(path)
+        )
         assert response.status_code == status, (path, response.status_code, response.content.decode())
         return response.json()
 
@@ -61,8 +66,10 @@ def statuses(number: str) -> list[str]:
     from kefu.tickets.models import Ticket
 
     t = Ticket.objects.unscoped("test").get(number=number)
-    return [e.data.get("status") for e in AuditEvent.objects.filter(target_type="tickets.ticket",
-                                                                     target_id=str(t.pk))]
+    return [
+        e.data.get("status")
+        for e in AuditEvent.objects.filter(target_type="tickets.ticket", target_id=str(t.pk))
+    ]
 
 
 def test_consultation_answered_at_first_contact_citing_nothing(agent_bj, bj):
@@ -76,15 +83,23 @@ def test_consultation_answered_at_first_contact_citing_nothing(agent_bj, bj):
     assert (t["status"], t["resolved_from_kb"]) == ("resolved", False)
     t = desk.ok("post", f"/{n}/close", {})
     assert t["status"] == "closed" and t["allowed_actions"] == []
-    assert [e["verb"] for e in t["timeline"]] == ["ticket.created", "ticket.replied", "ticket.resolved",
-                                                  "ticket.closed"]
+    assert [e["verb"] for e in t["timeline"]] == [
+        "ticket.created",
+        "ticket.replied",
+        "ticket.resolved",
+        "ticket.closed",
+    ]
 
 
 def test_consultation_from_account_manager_via_hotline(am_bj, hotline_agent, bj):
     am, hot = Api(am_bj), Api(hotline_agent)
     n = create(am, bj, "consultation", topic="bill")["number"]
     t = am.ok("post", f"/{n}/dispatch", {"to_team": "hotline", "reason_code": "needs_expert"})
-    assert (t["status"], t["holder_team"], t["hops"][0]["off_rule"]) == ("awaiting_acceptance", "hotline", False)
+    assert (t["status"], t["holder_team"], t["hops"][0]["off_rule"]) == (
+        "awaiting_acceptance",
+        "hotline",
+        False,
+    )
     assert hot.get("", queue="awaiting").json()["items"][0]["number"] == n
     hot.ok("post", f"/{n}/accept", {})
     t = hot.ok("post", f"/{n}/return-result", {"result": "账单按月结，详见计费说明"})
@@ -107,8 +122,10 @@ def test_acceptance_recorded_by_account_manager(am_bj, bj):
     am = Api(am_bj)
     n = create(am, bj, "acceptance", topic="termination")["number"]
     response = am.post(f"/{n}/refer", {"referred_to": "business_hall"})
-    assert response.status_code == 409 and response.json()["details"]["allowed_actions"] == ["reply",
-                                                                                          "record_acceptance"]
+    assert response.status_code == 409 and response.json()["details"]["allowed_actions"] == [
+        "reply",
+        "record_acceptance",
+    ]
     t = am.ok("post", f"/{n}/record-acceptance", {"outcome": "completed", "note": "已按业务管理办法办理退租"})
     assert (t["status"], t["acceptance_outcome"]) == ("resolved", "completed")
     am.ok("post", f"/{n}/close", {})
@@ -134,8 +151,15 @@ def test_complaint_province_via_hotline_and_back(agent_bj, hotline_agent, bj):
     desk.ok("post", f"/{n}/resolve", {"resolution": "已答复"})
     t = desk.ok("post", f"/{n}/close", {})
     assert [h["status"] for h in t["hops"]] == ["closed"]
-    assert statuses(n) == ["open", "awaiting_acceptance", "accepted", "result_returned", "result_returned",
-                           "resolved", "closed"]
+    assert statuses(n) == [
+        "open",
+        "awaiting_acceptance",
+        "accepted",
+        "result_returned",
+        "result_returned",
+        "resolved",
+        "closed",
+    ]
 
 
 def test_complaint_at_hotline_is_submitted_to_province_desk(hotline_agent, agent_bj, bj):
@@ -156,7 +180,11 @@ def test_complaint_at_online_is_submitted_to_province_desk(online_agent, agent_b
     chat, desk = Api(online_agent), Api(agent_bj)
     n = create(chat, bj, "complaint")["number"]
     assert chat.get(f"/{n}").json()["channel"] == "online"
-    chat.ok("post", f"/{n}/resolve", {"resolution": "已处理", "reply_method": "online", "reply_content": "在线答复"})
+    chat.ok(
+        "post",
+        f"/{n}/resolve",
+        {"resolution": "已处理", "reply_method": "online", "reply_content": "在线答复"},
+    )
     assert chat.ok("post", f"/{n}/submit-to-province", {})["status"] == "submitted"
     assert desk.ok("post", f"/{n}/follow-up", {"note": "已登记"})["status"] == "closed"
 
@@ -164,8 +192,11 @@ def test_complaint_at_online_is_submitted_to_province_desk(online_agent, agent_b
 def test_fault_preprocessed_by_province(agent_bj, bj):
     desk = Api(agent_bj)
     n = create(desk, bj, "fault")["number"]
-    desk.ok("post", f"/{n}/resolve", {"resolution": "指导客户重启终端后恢复", **{"reply_method": "call_back",
-                                                                           "reply_content": "已恢复"}})
+    desk.ok(
+        "post",
+        f"/{n}/resolve",
+        {"resolution": "指导客户重启终端后恢复", **{"reply_method": "call_back", "reply_content": "已恢复"}},
+    )
     assert desk.ok("post", f"/{n}/close", {})["status"] == "closed"
 
 
@@ -177,7 +208,11 @@ def test_fault_province_via_hotline_replied_by_hotline_result_to_desk(agent_bj, 
     t = hot.ok("post", f"/{n}/reply", {"method": "call_back", "content": "故障已排除"})
     assert t["replies"][0]["team"] == "hotline"
     t = hot.ok("post", f"/{n}/resolve", {"resolution": "平台节点故障已排除"})
-    assert (t["status"], t["holder_team"], t["hops"][0]["result"]) == ("resolved", "desk_bj", "平台节点故障已排除")
+    assert (t["status"], t["holder_team"], t["hops"][0]["result"]) == (
+        "resolved",
+        "desk_bj",
+        "平台节点故障已排除",
+    )
     assert hot.post(f"/{n}/close", {}).status_code == 403  # the desk archives it
     assert desk.ok("post", f"/{n}/close", {})["status"] == "closed"
 
@@ -242,8 +277,9 @@ def test_a_taxonomy_edit_applies_to_the_next_create(agent_bj, bj):
     body = {"kind": "complaint", "customer_id": bj.pk, "subject": "无法登录", "category": "cf_usage_login"}
     assert desk.post("", body).status_code == 201
     leaf = Category.objects.get(code="cf_usage_login")
-    child = Category.objects.create(code="cf_usage_login_sso", name="单点登录失败", parent=leaf, level=3,
-                                    valid_from=dt.date(2020, 1, 1))
+    child = Category.objects.create(
+        code="cf_usage_login_sso", name="单点登录失败", parent=leaf, level=3, valid_from=dt.date(2020, 1, 1)
+    )
     assert desk.post("", body).json()["code"] == "validation_error"  # no longer a leaf
     child.valid_to = dt.date(2021, 1, 1)
     child.save()

@@ -20,15 +20,18 @@ def media(settings, tmp_path):
     settings.MEDIA_ROOT = tmp_path
 
 
-@pytest.mark.parametrize(("name", "content", "code"), [
-    ("page.html", b"<html>", "file_type"),
-    ("logo.svg", b"<svg/>", "file_type"),
-    ("run.exe", b"MZ", "file_type"),
-    ("fake.png", b"<html><script>alert(1)</script>", "file_mismatch"),
-    ("notes.txt", b"<!DOCTYPE html><html>", "file_markup"),
-    ("empty.pdf", b"", "file_empty"),
-    ("big.txt", b"a" * (MAX_BYTES + 1), "file_too_large"),
-])
+@pytest.mark.parametrize(
+    ("name", "content", "code"),
+    [
+        ("page.html", b"<html>", "file_type"),
+        ("logo.svg", b"<svg/>", "file_type"),
+        ("run.exe", b"MZ", "file_type"),
+        ("fake.png", b"<html><script>alert(1)</script>", "file_mismatch"),
+        ("notes.txt", b"<!DOCTYPE html><html>", "file_markup"),
+        ("empty.pdf", b"", "file_empty"),
+        ("big.txt", b"a" * (MAX_BYTES + 1), "file_too_large"),
+    ],
+)
 def test_refused(name, content, code):
     with pytest.raises(ValidationFailed) as exc:
         check(Upload(name=name, content=content))
@@ -45,12 +48,18 @@ def test_upload_and_download_via_api(agent_bj, agent_sh):
     t = make_ticket(agent_bj)
     client = Client()
     client.force_login(agent_bj.user)
-    response = client.post(f"/api/tickets/{t.number}/attachments",
-                           {"file": SimpleUploadedFile("../../etc/截图.png", PNG, content_type="text/html")})
+    response = client.post(
+        f"/api/tickets/{t.number}/attachments",
+        {"file": SimpleUploadedFile("../../etc/截图.png", PNG, content_type="text/html")},
+    )
     assert response.status_code == 201, response.content
     att = Attachment.objects.unscoped("test").get()
     assert att.original_name == "截图.png" and att.content_type == "image/png"
-    assert att.storage_name.startswith("tickets/") and "png" not in att.storage_name and ".." not in att.storage_name
+    assert (
+        att.storage_name.startswith("tickets/")
+        and "png" not in att.storage_name
+        and ".." not in att.storage_name
+    )
     download = client.get(f"/api/tickets/{t.number}/attachments/{att.pk}")
     assert download.status_code == 200
     assert download["Content-Disposition"].startswith("attachment;")

@@ -14,7 +14,12 @@ from kefu.tickets.models import IdempotencyKey, Ticket
 
 from .factories import customer_in
 
-BODY = {"kind": "complaint", "subject": "会议终端无法登录", "description": "客户来电", "category": "cf_usage_login"}
+BODY = {
+    "kind": "complaint",
+    "subject": "会议终端无法登录",
+    "description": "客户来电",
+    "category": "cf_usage_login",
+}
 
 
 def _token_client(actor):
@@ -26,8 +31,12 @@ def _token_client(actor):
 
 
 def _post(http, customer, key):
-    return http.post("/api/tickets", json.dumps({**BODY, "customer_id": customer.pk}),
-                     content_type="application/json", headers={"Idempotency-Key": key})
+    return http.post(
+        "/api/tickets",
+        json.dumps({**BODY, "customer_id": customer.pk}),
+        content_type="application/json",
+        headers={"Idempotency-Key": key},
+    )
 
 
 # A real transaction (not the test's wrapping one), as in production: the count is the server's.
@@ -51,8 +60,11 @@ def test_create_through_a_token_costs_at_most_8_queries(agent_bj, django_assert_
     assert IdempotencyKey.objects.get(key="budget-1").ticket_id == t.pk
     events = AuditEvent.objects.filter(target_type="tickets.ticket", target_id=str(t.pk))
     assert [e.verb for e in events] == ["ticket.created"]
-    assert events[0].data["clock"] == {"kind": "resolve", "policy": clock.policy.code,
-                                       "due_at": clock.due_at.isoformat()}
+    assert events[0].data["clock"] == {
+        "kind": "resolve",
+        "policy": clock.policy.code,
+        "due_at": clock.due_at.isoformat(),
+    }
     assert not AuditEvent.objects.filter(target_type="sla.clock", target_id=str(clock.pk)).exists()
     # The retry answers with the same order and writes nothing.
     before = (Ticket.objects.unscoped("test").count(), AuditEvent.objects.count())

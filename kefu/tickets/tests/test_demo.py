@@ -55,16 +55,27 @@ def test_demo_writes_nothing_after_its_now_whatever_the_time_of_day(local_time):
     tickets = Ticket.objects.unscoped("test")
     assert tickets.exists()
     future = [
-        *(("ticket", f, v) for f in ("created_at", "updated_at", "resolved_at", "closed_at")
-          for v in tickets.filter(**{f"{f}__gt": now}).values_list(f, flat=True)),
-        *(("hop", f, v) for f in ("created_at", "accepted_at", "returned_at", "closed_at")
-          for v in Hop.objects.unscoped("test").filter(**{f"{f}__gt": now}).values_list(f, flat=True)),
-        *(("clock", f, v) for f in ("started_at", "stopped_at", "breached_at", "warned_at")
-          for v in Clock.objects.unscoped("test").filter(**{f"{f}__gt": now}).values_list(f, flat=True)),
+        *(
+            ("ticket", f, v)
+            for f in ("created_at", "updated_at", "resolved_at", "closed_at")
+            for v in tickets.filter(**{f"{f}__gt": now}).values_list(f, flat=True)
+        ),
+        *(
+            ("hop", f, v)
+            for f in ("created_at", "accepted_at", "returned_at", "closed_at")
+            for v in Hop.objects.unscoped("test").filter(**{f"{f}__gt": now}).values_list(f, flat=True)
+        ),
+        *(
+            ("clock", f, v)
+            for f in ("started_at", "stopped_at", "breached_at", "warned_at")
+            for v in Clock.objects.unscoped("test").filter(**{f"{f}__gt": now}).values_list(f, flat=True)
+        ),
     ]
     # (Audit events carry the wall-clock time they were recorded, set by kefu.core, not the demo's ``now``.)
-    assert AuditEvent.objects.filter(verb="ticket.hop_auto_accepted").count() == Hop.objects.unscoped(
-        "test").filter(status="auto_accepted").count()
+    assert (
+        AuditEvent.objects.filter(verb="ticket.hop_auto_accepted").count()
+        == Hop.objects.unscoped("test").filter(status="auto_accepted").count()
+    )
     assert future == []
     # Every auto-accepted hop counts as accepted at its accept deadline, which has passed.
     for hop in Hop.objects.unscoped("test").filter(status="auto_accepted"):

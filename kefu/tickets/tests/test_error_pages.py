@@ -27,8 +27,10 @@ def kb_author(make_actor):
 
 
 def test_a_knowledge_submission_refused_for_lead_time_keeps_the_typed_comment(kb_author):
-    late = kb.article_create(actor=kb_author, content=content(release="V3.2",
-                                                              release_date=timezone.localdate() + timedelta(days=6)))
+    late = kb.article_create(
+        actor=kb_author,
+        content=content(release="V3.2", release_date=timezone.localdate() + timedelta(days=6)),
+    )
     web = Client()
     web.force_login(kb_author.user)
     url = f"/kb/revisions/{late.pk}/act/"
@@ -37,9 +39,13 @@ def test_a_knowledge_submission_refused_for_lead_time_keeps_the_typed_comment(kb
     assert response.status_code == 422
     html = response.content.decode()
     assert 'data-code="lead_time"' in html and "提前一周" in html  # the reason, in words
-    form = re.search(r'<form method="post" action="([^"]+)" class="panel" id="kept-input">(.*?)</form>', html, re.S)
+    form = re.search(
+        r'<form method="post" action="([^"]+)" class="panel" id="kept-input">(.*?)</form>', html, re.S
+    )
     assert form is not None and form.group(1) == url  # the same address again
-    assert f'<textarea name="comment" rows="2">{TYPED}</textarea>' in form.group(2)  # what was typed, editable
+    assert f'<textarea name="comment" rows="2">{TYPED}</textarea>' in form.group(
+        2
+    )  # what was typed, editable
     assert 'name="action" value="submit"' in form.group(2)
     assert f'href="http://testserver{page}"' in form.group(2)
     late.refresh_from_db()

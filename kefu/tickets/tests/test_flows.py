@@ -138,12 +138,14 @@ def test_the_accept_clock_counts_service_hours(agent_bj):
 
 # -- item 1: a complaint taken at the hotline reaches the province desk's queue -------------------
 
+
 def _hotline_complaint_resolved(hotline_agent, now=T0):
     from .factories import customer_in
 
     t = make_ticket(hotline_agent, customer=customer_in("bj"), now=now)
-    services.ticket_resolve(actor=hotline_agent, ticket=t, resolution="已协助恢复登录", reply_content="已电话告知",
-                            now=now)
+    services.ticket_resolve(
+        actor=hotline_agent, ticket=t, resolution="已协助恢复登录", reply_content="已电话告知", now=now
+    )
     return t
 
 
@@ -153,15 +155,26 @@ def test_a_hotline_complaint_arrives_in_the_desks_queue_and_the_desk_archives_it
     t = _hotline_complaint_resolved(hotline_agent)
     hop = services.ticket_submit_to_province(actor=hotline_agent, ticket=t, note="请省内跟进", now=T0)
     t = fresh(t)
-    assert (t.status, t.holder_team.code, hop.to_team.code, hop.status) == ("submitted", "desk_bj", "desk_bj", "pending")
+    assert (t.status, t.holder_team.code, hop.to_team.code, hop.status) == (
+        "submitted",
+        "desk_bj",
+        "desk_bj",
+        "pending",
+    )
     # In the desk's team queue and its own 报送投诉 queue, counted on its home panel; not the hotline's any more.
     assert t.pk in set(selectors.queue(agent_bj, "team", selectors.Filters()).values_list("pk", flat=True))
-    assert t.pk in set(selectors.queue(agent_bj, "submitted", selectors.Filters()).values_list("pk", flat=True))
+    assert t.pk in set(
+        selectors.queue(agent_bj, "submitted", selectors.Filters()).values_list("pk", flat=True)
+    )
     assert selectors.queue_counts(agent_bj)["submitted"] == 1
-    assert t.pk not in set(selectors.queue(hotline_agent, "team", selectors.Filters()).values_list("pk", flat=True))
+    assert t.pk not in set(
+        selectors.queue(hotline_agent, "team", selectors.Filters()).values_list("pk", flat=True)
+    )
     assert services.actions_for(agent_bj, t) == ["follow_up"]
     assert services.actions_for(hotline_agent, t) == []
-    services.ticket_follow_up(actor=agent_bj, ticket=t, note="已登记，回访客户确认满意", now=T0 + timedelta(hours=1))
+    services.ticket_follow_up(
+        actor=agent_bj, ticket=t, note="已登记，回访客户确认满意", now=T0 + timedelta(hours=1)
+    )
     t = fresh(t)
     assert (t.status, Hop.objects.unscoped("test").get(pk=hop.pk).status) == ("closed", "closed")
 
@@ -176,6 +189,7 @@ def test_the_desk_gets_a_notice_of_a_submitted_complaint(hotline_agent, agent_bj
 
 
 # -- item 2: account-manager complaints ------------------------------------------------------------
+
 
 def test_an_account_manager_complaint_has_the_48h_province_clock(am_gd):
     t = make_ticket(am_gd, now=T0)
@@ -192,11 +206,14 @@ def test_an_account_manager_hands_a_complaint_to_the_province_desk_within_the_ru
 
 def test_an_account_manager_complaint_sent_straight_to_the_hotline_is_flagged(am_gd):
     t = make_ticket(am_gd, now=T0)
-    hop = services.ticket_dispatch(actor=am_gd, ticket=t, to_team=hotline(), reason_code="complaint_assist", now=T0)
+    hop = services.ticket_dispatch(
+        actor=am_gd, ticket=t, to_team=hotline(), reason_code="complaint_assist", now=T0
+    )
     assert hop.off_rule is True
 
 
 # -- item 7: supervisor reassignment (改派) -----------------------------------------------------------
+
 
 @pytest.fixture
 def lead_hotline(make_actor):
@@ -205,24 +222,38 @@ def lead_hotline(make_actor):
     return make_actor("lead_hotline", "hotline", Role.SUPERVISOR)
 
 
-def test_a_supervisor_reassigns_a_late_order_back_to_the_first_contact_desk(agent_bj, hotline_agent, lead_hotline):
+def test_a_supervisor_reassigns_a_late_order_back_to_the_first_contact_desk(
+    agent_bj, hotline_agent, lead_hotline
+):
     from kefu.core.models import AuditEvent
 
     t = make_ticket(agent_bj, now=T0)
-    hop = services.ticket_dispatch(actor=agent_bj, ticket=t, to_team=hotline(), reason_code="complaint_assist", now=T0)
+    hop = services.ticket_dispatch(
+        actor=agent_bj, ticket=t, to_team=hotline(), reason_code="complaint_assist", now=T0
+    )
     late = T0 + timedelta(hours=3)
     with pytest.raises(Conflict):
         services.ticket_return(actor=hotline_agent, ticket=t, reason="not_ours", note="", now=late)
     assert services.can_reassign(hotline_agent, fresh(t)) is False
-    services.ticket_reassign(actor=lead_hotline, ticket=t, to_team=Team.objects.get(code="desk_bj"),
-                             note="开户问题，非热线承办", now=late)
+    services.ticket_reassign(
+        actor=lead_hotline,
+        ticket=t,
+        to_team=Team.objects.get(code="desk_bj"),
+        note="开户问题，非热线承办",
+        now=late,
+    )
     t = fresh(t)
     assert (t.status, t.holder_team.code, t.off_rule_transfers) == ("awaiting_acceptance", "desk_bj", 0)
     hops = list(Hop.objects.unscoped("test").filter(ticket=t).order_by("pk"))
-    assert [(h.status, h.reason_code) for h in hops] == [("closed", "complaint_assist"), ("pending", "reassigned")]
+    assert [(h.status, h.reason_code) for h in hops] == [
+        ("closed", "complaint_assist"),
+        ("pending", "reassigned"),
+    ]
     old_accept = Clock.objects.unscoped("test").get(owner_type="tickets.hop", owner_id=hop.pk, kind="accept")
     assert old_accept.status == "stopped"
-    ev = AuditEvent.objects.filter(target_type="tickets.ticket", target_id=str(t.pk), verb="ticket.reassigned").get()
+    ev = AuditEvent.objects.filter(
+        target_type="tickets.ticket", target_id=str(t.pk), verb="ticket.reassigned"
+    ).get()
     assert ev.data["note"] == "开户问题，非热线承办" and ev.data["to_team"] == "desk_bj"
 
 
@@ -232,8 +263,14 @@ def test_reassigning_within_the_team_names_the_assignee(agent_bj, make_actor):
     lead = make_actor("lead_bj", "desk_bj", Role.SUPERVISOR)
     other = make_actor("agent_bj2", "desk_bj", Role.AGENT)
     t = make_ticket(agent_bj, now=T0)
-    services.ticket_reassign(actor=lead, ticket=t, to_team=Team.objects.get(code="desk_bj"), note="休假",
-                             assignee_username="agent_bj2", now=T0)
+    services.ticket_reassign(
+        actor=lead,
+        ticket=t,
+        to_team=Team.objects.get(code="desk_bj"),
+        note="休假",
+        assignee_username="agent_bj2",
+        now=T0,
+    )
     t = fresh(t)
     assert (t.assignee, t.status, t.holder_team.code) == (other.user, "open", "desk_bj")
 
@@ -252,16 +289,21 @@ def test_an_off_rule_reassignment_is_flagged_like_a_transfer(agent_bj, make_acto
 
     lead = make_actor("lead_bj", "desk_bj", Role.SUPERVISOR)
     t = make_ticket(agent_bj, now=T0)
-    services.ticket_reassign(actor=lead, ticket=t, to_team=Team.objects.get(code="online"), note="转在线", now=T0)
+    services.ticket_reassign(
+        actor=lead, ticket=t, to_team=Team.objects.get(code="online"), note="转在线", now=T0
+    )
     assert fresh(t).off_rule_transfers == 1
 
 
 # -- item 15: the order page asks only what fits now ---------------------------------------------
 
+
 def test_the_likely_action_comes_first_and_reason_codes_match_the_kind():
     from kefu.tickets import workflow
 
-    facts = workflow.Facts(status="open", kind="complaint", channel="province_desk", holder_team_kind="province_desk")
+    facts = workflow.Facts(
+        status="open", kind="complaint", channel="province_desk", holder_team_kind="province_desk"
+    )
     allowed = workflow.allowed_actions(facts)
     assert workflow.ordered_actions(facts, allowed)[0] == "resolve"
     assert sorted(workflow.ordered_actions(facts, allowed)) == sorted(allowed)
@@ -269,8 +311,9 @@ def test_the_likely_action_comes_first_and_reason_codes_match_the_kind():
     assert workflow.default_dispatch("fault", "province_desk") == ("hotline", "fault_unsolved")
     assert workflow.default_dispatch("consultation", "account_managers") == ("hotline", "needs_expert")
     assert workflow.default_dispatch("complaint", "account_managers") == ("province_desk", "am_handover")
-    returned = workflow.Facts(status="result_returned", kind="complaint", channel="province_desk",
-                              holder_team_kind="province_desk")
+    returned = workflow.Facts(
+        status="result_returned", kind="complaint", channel="province_desk", holder_team_kind="province_desk"
+    )
     assert workflow.ordered_actions(returned, workflow.allowed_actions(returned))[0] == "resolve"
 
 
@@ -281,10 +324,10 @@ def test_the_order_page_opens_the_likely_form_and_folds_the_rest(agent_bj, clien
 
     t = make_ticket(agent_bj)
     html = login_client(client, agent_bj).get(f"/tickets/{t.number}/").content.decode()
-    side = html[html.index('id="actions"'):]
+    side = html[html.index('id="actions"') :]
     first = re.search(r'data-action="(\w+)"', side).group(1)
     assert first == "resolve"
-    folded = side[side.index("<details"):side.index("</details>")]
+    folded = side[side.index("<details") : side.index("</details>")]
     assert 'data-action="dispatch"' in folded and 'data-action="resolve"' not in folded
     # The complaint's dispatch defaults to the hotline with the complaint reason, not 需语音客服专家解答.
     assert re.search(r'<option value="complaint_assist" selected>', folded)
@@ -296,30 +339,47 @@ def test_a_refused_action_comes_back_open_with_the_typed_input(agent_bj, client)
 
     t = make_ticket(agent_bj)
     c = login_client(client, agent_bj)
-    r = c.post(f"/tickets/{t.number}/act/dispatch/",
-               {"to_team": "hotline", "reason_code": "other", "note": "", "version": t.version})
+    r = c.post(
+        f"/tickets/{t.number}/act/dispatch/",
+        {"to_team": "hotline", "reason_code": "other", "note": "", "version": t.version},
+    )
     assert r.status_code == 422
     html = r.content.decode()
-    side = html[html.index('id="actions"'):]
+    side = html[html.index('id="actions"') :]
     assert side.index('data-action="dispatch"') < side.index('data-action="resolve"')
     assert '<option value="other" selected>' in side
-    r = c.post(f"/tickets/{t.number}/act/resolve/",
-               {"resolution": "我输入的处理结果", "reply_content": "", "version": t.version})
+    r = c.post(
+        f"/tickets/{t.number}/act/resolve/",
+        {"resolution": "我输入的处理结果", "reply_content": "", "version": t.version},
+    )
     assert r.status_code == 422 and "我输入的处理结果" in r.content.decode()
 
 
 # -- item 5: queues by deadline ----------------------------------------------------------------------
+
 
 def test_awaiting_is_sorted_by_accept_deadline_and_work_queues_by_nearest_due(agent_bj, hotline_agent):
     from kefu.tickets import selectors
 
     first = make_ticket(agent_bj, now=T0)
     second = make_ticket(agent_bj, now=T0 + timedelta(minutes=30))
-    services.ticket_dispatch(actor=agent_bj, ticket=first, to_team=hotline(), reason_code="complaint_assist",
-                             now=T0 + timedelta(minutes=10))
-    services.ticket_dispatch(actor=agent_bj, ticket=second, to_team=hotline(), reason_code="complaint_assist",
-                             now=T0 + timedelta(minutes=40))
-    awaiting = list(selectors.queue(hotline_agent, "awaiting", selectors.Filters()).values_list("pk", flat=True))
+    services.ticket_dispatch(
+        actor=agent_bj,
+        ticket=first,
+        to_team=hotline(),
+        reason_code="complaint_assist",
+        now=T0 + timedelta(minutes=10),
+    )
+    services.ticket_dispatch(
+        actor=agent_bj,
+        ticket=second,
+        to_team=hotline(),
+        reason_code="complaint_assist",
+        now=T0 + timedelta(minutes=40),
+    )
+    awaiting = list(
+        selectors.queue(hotline_agent, "awaiting", selectors.Filters()).values_list("pk", flat=True)
+    )
     assert awaiting == [first.pk, second.pk]  # the one auto-accepted first comes first, though older
 
     older = make_ticket(agent_bj, now=T0 + timedelta(hours=1))
@@ -332,6 +392,7 @@ def test_awaiting_is_sorted_by_accept_deadline_and_work_queues_by_nearest_due(ag
 
 # -- item 11: English action labels are imperatives; the timeline keeps the past tense --------------
 
+
 def test_english_action_labels_are_imperatives(agent_bj, client):
     import re
 
@@ -343,18 +404,19 @@ def test_english_action_labels_are_imperatives(agent_bj, client):
     c = login_client(client, agent_bj)
     c.cookies[settings.LANGUAGE_COOKIE_NAME] = "en"
     html = c.get(f"/tickets/{t.number}/").content.decode()
-    buttons = re.findall(r"<button[^>]*>([^<]+)</button>", html[html.index('id="actions"'):])
+    buttons = re.findall(r"<button[^>]*>([^<]+)</button>", html[html.index('id="actions"') :])
     assert {"Resolve", "Dispatch", "Record the reply", "Pause the clock"} <= set(buttons)
     assert not {"Dispatched", "Closed", "Clock paused"} & set(buttons)
     services.ticket_resolve(actor=agent_bj, ticket=fresh(t), resolution="已处理", reply_content="已答复")
     html = c.get(f"/tickets/{t.number}/").content.decode()
-    buttons = re.findall(r"<button[^>]*>([^<]+)</button>", html[html.index('id="actions"'):])
+    buttons = re.findall(r"<button[^>]*>([^<]+)</button>", html[html.index('id="actions"') :])
     assert buttons[0] == "Close"
-    timeline = html[html.index('id="timeline"'):]
+    timeline = html[html.index('id="timeline"') :]
     assert "Resolved" in timeline
 
 
 # -- item 12: the account manager lands on their own customers --------------------------------------
+
 
 def test_the_account_manager_home_page_lists_their_own_customers(am_gd, client, make_actor):
     from conftest import login_client
@@ -367,8 +429,8 @@ def test_the_account_manager_home_page_lists_their_own_customers(am_gd, client, 
     customer_in("gd", name="广州某厅(别人的)", account_manager=other_am.user)
     make_ticket(am_gd, customer=mine, kind="consultation", category=None, topic="usage")
     html = login_client(client, am_gd).get("/").content.decode()
-    panel = html[html.index('id="my-customers"'):]
-    panel = panel[:panel.index("</section>")]
+    panel = html[html.index('id="my-customers"') :]
+    panel = panel[: panel.index("</section>")]
     assert "广州某局(我的)" in panel and "广州某厅(别人的)" not in panel
     assert ">1</td>" in panel  # its open order
 

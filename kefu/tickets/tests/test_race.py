@@ -31,8 +31,9 @@ def test_two_hundred_agents_accept_one_hop(agent_bj):
     if connection.vendor != "postgresql":
         pytest.skip("SQLite serialises write transactions: the accept race needs PostgreSQL")
     t = make_ticket(agent_bj)
-    services.ticket_dispatch(actor=agent_bj, ticket=t, to_team=Team.objects.get(code="hotline"),
-                             reason_code="complaint_assist")
+    services.ticket_dispatch(
+        actor=agent_bj, ticket=t, to_team=Team.objects.get(code="hotline"), reason_code="complaint_assist"
+    )
     hotline = Team.objects.get(code="hotline")
     clients = []
     for i in range(AGENTS):
@@ -51,7 +52,9 @@ def test_two_hundred_agents_accept_one_hop(agent_bj):
         barrier.wait()
         with gate:
             try:
-                response = client.post(f"/api/tickets/{t.number}/accept", "{}", content_type="application/json")
+                response = client.post(
+                    f"/api/tickets/{t.number}/accept", "{}", content_type="application/json"
+                )
                 code = response.status_code
                 body = json.loads(response.content)
             finally:
@@ -68,5 +71,9 @@ def test_two_hundred_agents_accept_one_hop(agent_bj):
     assert sorted(codes) == [200] + [409] * (AGENTS - 1)
     hop = Hop.objects.unscoped("test").get(ticket=t)
     assert hop.status == "accepted" and hop.accepted_by.username.startswith("race_")
-    assert AuditEvent.objects.filter(target_type="tickets.ticket", target_id=str(t.pk),
-                                     verb="ticket.hop_accepted").count() == 1
+    assert (
+        AuditEvent.objects.filter(
+            target_type="tickets.ticket", target_id=str(t.pk), verb="ticket.hop_accepted"
+        ).count()
+        == 1
+    )

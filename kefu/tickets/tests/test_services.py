@@ -28,8 +28,11 @@ def hotline() -> Team:
 
 
 def events(ticket: Ticket) -> list[str]:
-    return list(AuditEvent.objects.filter(target_type="tickets.ticket", target_id=str(ticket.pk))
-                .values_list("verb", flat=True))
+    return list(
+        AuditEvent.objects.filter(target_type="tickets.ticket", target_id=str(ticket.pk)).values_list(
+            "verb", flat=True
+        )
+    )
 
 
 def test_create_names_first_contact_and_numbers_from_the_sequence(agent_bj):
@@ -92,30 +95,57 @@ def test_idempotency_key_returns_the_same_order(agent_bj):
 def test_an_idempotent_replay_writes_nothing(agent_bj):
     # The key is not read before writing: the retry's whole transaction rolls back on the unique key.
     customer = customer_in("bj")
-    kw = dict(actor=agent_bj, kind="complaint", customer=customer, subject="无法登录", category=category("cf_usage_login"))
+    kw = dict(
+        actor=agent_bj,
+        kind="complaint",
+        customer=customer,
+        subject="无法登录",
+        category=category("cf_usage_login"),
+    )
     first = services.ticket_create(**kw, idempotency_key="k-2", fingerprint="f")
-    before = (AuditEvent.objects.count(), Clock.objects.unscoped("test").count(), Ticket.objects.unscoped("test").count())
+    before = (
+        AuditEvent.objects.count(),
+        Clock.objects.unscoped("test").count(),
+        Ticket.objects.unscoped("test").count(),
+    )
     again = services.ticket_create(**kw, idempotency_key="k-2", fingerprint="f")
     with pytest.raises(Conflict):
         services.ticket_create(**kw, idempotency_key="k-2", fingerprint="other")
-    after = (AuditEvent.objects.count(), Clock.objects.unscoped("test").count(), Ticket.objects.unscoped("test").count())
+    after = (
+        AuditEvent.objects.count(),
+        Clock.objects.unscoped("test").count(),
+        Ticket.objects.unscoped("test").count(),
+    )
     assert again.ticket.pk == first.ticket.pk and not again.created and after == before
     assert first.event is not None and first.event.verb == "ticket.created" and again.event is None
 
 
 def test_dispatch_to_hotline_accept_and_clocks(agent_bj, hotline_agent):
     t = make_ticket(agent_bj, now=T0)
-    hop = services.ticket_dispatch(actor=agent_bj, ticket=t, to_team=hotline(), reason_code="complaint_assist",
-                                   now=T0 + timedelta(minutes=10))
+    hop = services.ticket_dispatch(
+        actor=agent_bj,
+        ticket=t,
+        to_team=hotline(),
+        reason_code="complaint_assist",
+        now=T0 + timedelta(minutes=10),
+    )
     t = fresh(t)
-    assert (t.status, t.holder_team.code, hop.status, hop.off_rule) == ("awaiting_acceptance", "hotline", "pending",
-                                                                         False)
+    assert (t.status, t.holder_team.code, hop.status, hop.off_rule) == (
+        "awaiting_acceptance",
+        "hotline",
+        "pending",
+        False,
+    )
     accept = Clock.objects.unscoped("test").get(owner_type="tickets.hop", owner_id=hop.pk, kind="accept")
     assert accept.due_at == T0 + timedelta(hours=2, minutes=10)
     services.ticket_accept(actor=hotline_agent, ticket=t, now=T0 + timedelta(hours=1))
     t, hop = fresh(t), Hop.objects.unscoped("test").get(pk=hop.pk)
-    assert (t.status, t.assignee, hop.status, hop.accepted_by) == ("accepted", hotline_agent.user, "accepted",
-                                                                   hotline_agent.user)
+    assert (t.status, t.assignee, hop.status, hop.accepted_by) == (
+        "accepted",
+        hotline_agent.user,
+        "accepted",
+        hotline_agent.user,
+    )
     accept.refresh_from_db()
     assert (accept.status, accept.outcome) == ("stopped", "met")
     resolve = Clock.objects.unscoped("test").get(owner_type="tickets.hop", owner_id=hop.pk, kind="resolve")
@@ -129,7 +159,9 @@ def test_return_goes_back_to_the_sender_with_reason(agent_bj, hotline_agent):
     services.ticket_dispatch(actor=agent_bj, ticket=t, to_team=hotline(), reason_code="complaint_assist")
     with pytest.raises(ValidationFailed):
         services.ticket_return(actor=hotline_agent, ticket=t, reason="other", note="")
-    hop = services.ticket_return(actor=hotline_agent, ticket=t, reason="not_ours", note="属于开户问题，请省内处理")
+    hop = services.ticket_return(
+        actor=hotline_agent, ticket=t, reason="not_ours", note="属于开户问题，请省内处理"
+    )
     t = fresh(t)
     assert (t.status, t.holder_team.code, t.assignee) == ("open", "desk_bj", agent_bj.user)
     assert (hop.status, hop.return_reason) == ("returned", "not_ours")
@@ -138,8 +170,9 @@ def test_return_goes_back_to_the_sender_with_reason(agent_bj, hotline_agent):
 
 def test_auto_accept_after_the_accept_deadline_via_the_sweep(agent_bj):
     t = make_ticket(agent_bj, now=T0)
-    hop = services.ticket_dispatch(actor=agent_bj, ticket=t, to_team=hotline(), reason_code="complaint_assist",
-                                   now=T0)
+    hop = services.ticket_dispatch(
+        actor=agent_bj, ticket=t, to_team=hotline(), reason_code="complaint_assist", now=T0
+    )
     sweep(now=T0 + timedelta(hours=2, minutes=1))
     t, hop = fresh(t), Hop.objects.unscoped("test").get(pk=hop.pk)
     assert (t.status, hop.status, hop.accepted_by) == ("accepted", "auto_accepted", None)
@@ -155,8 +188,9 @@ def test_auto_accept_after_the_accept_deadline_via_the_sweep(agent_bj):
 def test_a_late_sweep_gives_no_extra_time(agent_bj):
     """Accepted at the 2-hour mark, not when the sweep got round to it: the 24 h clock starts then."""
     t = make_ticket(agent_bj, now=T0)
-    hop = services.ticket_dispatch(actor=agent_bj, ticket=t, to_team=hotline(), reason_code="complaint_assist",
-                                   now=T0)
+    hop = services.ticket_dispatch(
+        actor=agent_bj, ticket=t, to_team=hotline(), reason_code="complaint_assist", now=T0
+    )
     accept = Clock.objects.unscoped("test").get(owner_type="tickets.hop", owner_id=hop.pk, kind="accept")
     sweep(now=accept.due_at + timedelta(hours=5))
     hop = Hop.objects.unscoped("test").get(pk=hop.pk)
@@ -167,9 +201,12 @@ def test_a_late_sweep_gives_no_extra_time(agent_bj):
 
 
 def test_off_rule_transfer_is_flagged_and_counted(agent_bj, hotline_agent):
-    t = make_ticket(hotline_agent, customer=customer_in("bj"), kind="consultation", category=None, topic="usage")
-    hop = services.ticket_dispatch(actor=hotline_agent, ticket=t, to_team=Team.objects.get(code="online"),
-                                   reason_code="customer_request")
+    t = make_ticket(
+        hotline_agent, customer=customer_in("bj"), kind="consultation", category=None, topic="usage"
+    )
+    hop = services.ticket_dispatch(
+        actor=hotline_agent, ticket=t, to_team=Team.objects.get(code="online"), reason_code="customer_request"
+    )
     assert hop.off_rule is True and fresh(t).off_rule_transfers == 1
     assert Ticket.objects.unscoped("test").filter(off_rule_transfers__gt=0).count() == 1
 
@@ -177,7 +214,9 @@ def test_off_rule_transfer_is_flagged_and_counted(agent_bj, hotline_agent):
 def test_consultation_answered_by_an_article_is_off_rule_when_sent_on(agent_bj):
     t = make_ticket(agent_bj, kind="consultation", category=None, topic="usage")
     Ticket.objects.unscoped("test").filter(pk=t.pk).update(kb_article_id=7)
-    hop = services.ticket_dispatch(actor=agent_bj, ticket=fresh(t), to_team=hotline(), reason_code="needs_expert")
+    hop = services.ticket_dispatch(
+        actor=agent_bj, ticket=fresh(t), to_team=hotline(), reason_code="needs_expert"
+    )
     assert hop.off_rule is True
 
 
@@ -210,15 +249,22 @@ def test_resolve_needs_a_reply_first(agent_bj):
         services.ticket_resolve(actor=agent_bj, ticket=t, resolution="已处理")
     assert exc.value.code == "reply_required"
     assert fresh(t).status == "open"
-    services.ticket_resolve(actor=agent_bj, ticket=t, resolution="已处理", reply_method="call_back",
-                            reply_content="已电话告知客户处理结果")
+    services.ticket_resolve(
+        actor=agent_bj,
+        ticket=t,
+        resolution="已处理",
+        reply_method="call_back",
+        reply_content="已电话告知客户处理结果",
+    )
     t = fresh(t)
     assert t.status == "resolved" and t.replies.count() == 1 and t.last_reply_at is not None
 
 
 def test_waiting_for_the_customer_pauses_the_resolve_clock(agent_bj):
     t = make_ticket(agent_bj, now=T0)
-    services.ticket_await_customer(actor=agent_bj, ticket=t, note="等客户提供截图", now=T0 + timedelta(hours=1))
+    services.ticket_await_customer(
+        actor=agent_bj, ticket=t, note="等客户提供截图", now=T0 + timedelta(hours=1)
+    )
     clock = Clock.objects.unscoped("test").get(owner_type="tickets.ticket", owner_id=t.pk)
     assert clock.status == "paused" and fresh(t).due_at is None
     services.ticket_customer_responded(actor=agent_bj, ticket=t, now=T0 + timedelta(hours=11))
@@ -241,14 +287,24 @@ def test_stale_version_edit_gets_409_with_what_changed(agent_bj):
 
 def test_hotline_complaint_is_submitted_to_the_customers_province(hotline_agent):
     t = make_ticket(hotline_agent, customer=customer_in("js"))
-    services.ticket_resolve(actor=hotline_agent, ticket=t, resolution="已协调恢复", reply_method="call_back",
-                            reply_content="已回电")
+    services.ticket_resolve(
+        actor=hotline_agent,
+        ticket=t,
+        resolution="已协调恢复",
+        reply_method="call_back",
+        reply_content="已回电",
+    )
     with pytest.raises(IllegalTransition):
         services.ticket_close(actor=hotline_agent, ticket=t)
     hop = services.ticket_submit_to_province(actor=hotline_agent, ticket=t, note="请知悉")
     t = fresh(t)
     assert (t.status, t.holder_team.code, hop.to_team.code, hop.status, hop.requires_acceptance) == (
-        "submitted", "desk_js", "desk_js", "pending", False)
+        "submitted",
+        "desk_js",
+        "desk_js",
+        "pending",
+        False,
+    )
 
 
 def test_edit_refuses_a_topic_of_another_kind_and_changes_nothing(agent_bj):
@@ -268,5 +324,7 @@ def test_a_policy_edit_applies_to_the_next_order(agent_bj):
     policy.duration_minutes += 60
     policy.save()
     second = make_ticket(agent_bj, now=T0)
-    later = Clock.objects.unscoped("test").get(owner_type="tickets.ticket", owner_id=second.pk, kind="resolve")
+    later = Clock.objects.unscoped("test").get(
+        owner_type="tickets.ticket", owner_id=second.pk, kind="resolve"
+    )
     assert (later.policy_id, later.budget_seconds) == (policy.pk, clock.budget_seconds + 3600)

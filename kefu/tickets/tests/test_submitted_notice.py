@@ -20,21 +20,28 @@ pytestmark = pytest.mark.django_db
 
 @pytest.fixture
 def desk_lead_bj():
-    user = User.objects.create_user(username="lead_bj", password="correct-horse-42", display_name="北京班长",
-                                    email="lead.bj@example.cn")
+    user = User.objects.create_user(
+        username="lead_bj", password="correct-horse-42", display_name="北京班长", email="lead.bj@example.cn"
+    )
     Membership.objects.create(user=user, team=Team.objects.get(code="desk_bj"), role=Role.SUPERVISOR)
     return user
 
 
 def _resolved_at_hotline(hotline_agent):
     t = make_ticket(hotline_agent, slug="bj")
-    services.ticket_resolve(actor=hotline_agent, ticket=t, resolution="已安抚并记录", reply_method="call_back",
-                            reply_content="已电话答复")
+    services.ticket_resolve(
+        actor=hotline_agent,
+        ticket=t,
+        resolution="已安抚并记录",
+        reply_method="call_back",
+        reply_content="已电话答复",
+    )
     return fresh(t)
 
 
-def test_the_desk_gets_a_push_and_its_leads_a_mail_after_commit(hotline_agent, desk_lead_bj,
-                                                                django_capture_on_commit_callbacks):
+def test_the_desk_gets_a_push_and_its_leads_a_mail_after_commit(
+    hotline_agent, desk_lead_bj, django_capture_on_commit_callbacks
+):
     t = _resolved_at_hotline(hotline_agent)
     desk = Team.objects.get(code="desk_bj")
     with django_capture_on_commit_callbacks(execute=False) as callbacks:

@@ -32,10 +32,13 @@ def test_workbench_queues_and_filters(agent_bj, hotline_agent):
     page = web(agent_bj).get("/tickets/").content.decode()
     assert "工单工作台" in page and mine.number in page and "北京资费咨询" in page
     assert 'data-queue="awaiting"' in page and 'data-queue="off_rule"' not in page
-    only = web(agent_bj).get("/tickets/", {"kind": "complaint"}, headers={"HX-Request": "true"}).content.decode()
+    only = (
+        web(agent_bj).get("/tickets/", {"kind": "complaint"}, headers={"HX-Request": "true"}).content.decode()
+    )
     assert "北京登录失败" in only and "北京资费咨询" not in only and "<html" not in only
-    services.ticket_dispatch(actor=agent_bj, ticket=mine, to_team=Team.objects.get(code="hotline"),
-                             reason_code="complaint_assist")
+    services.ticket_dispatch(
+        actor=agent_bj, ticket=mine, to_team=Team.objects.get(code="hotline"), reason_code="complaint_assist"
+    )
     awaiting = web(hotline_agent).get("/tickets/", {"queue": "awaiting"}).content.decode()
     assert mine.number in awaiting
     assert 'name="province"' in awaiting  # national roles filter by province
@@ -50,18 +53,28 @@ def test_agent_of_another_province_sees_nothing(agent_bj, agent_sh):
 def test_order_page_offers_only_allowed_actions(agent_bj, hotline_agent):
     t = make_ticket(agent_bj)
     assert action_forms(web(agent_bj).get(f"/tickets/{t.number}/").content.decode()) == [
-        "resolve", "dispatch", "reply", "await_customer"]
+        "resolve",
+        "dispatch",
+        "reply",
+        "await_customer",
+    ]
     assert action_forms(web(hotline_agent).get(f"/tickets/{t.number}/").content.decode()) == []
-    services.ticket_dispatch(actor=agent_bj, ticket=t, to_team=Team.objects.get(code="hotline"),
-                             reason_code="complaint_assist")
-    assert action_forms(web(hotline_agent).get(f"/tickets/{t.number}/").content.decode()) == ["accept", "return"]
+    services.ticket_dispatch(
+        actor=agent_bj, ticket=t, to_team=Team.objects.get(code="hotline"), reason_code="complaint_assist"
+    )
+    assert action_forms(web(hotline_agent).get(f"/tickets/{t.number}/").content.decode()) == [
+        "accept",
+        "return",
+    ]
     assert action_forms(web(agent_bj).get(f"/tickets/{t.number}/").content.decode()) == []
 
 
 def test_action_post_and_illegal_one_from_the_ui(agent_bj):
     t = make_ticket(agent_bj)
     c = web(agent_bj)
-    r = c.post(f"/tickets/{t.number}/act/reply/", {"method": "call_back", "content": "已回电", "version": "1"})
+    r = c.post(
+        f"/tickets/{t.number}/act/reply/", {"method": "call_back", "content": "已回电", "version": "1"}
+    )
     assert r.status_code == 302 and fresh(t).replies.count() == 1
     bad = c.post(f"/tickets/{t.number}/act/close/", {"version": "2"})
     assert bad.status_code == 409 and "首问处理中" in bad.content.decode()
@@ -79,17 +92,39 @@ def test_phone_first_create(agent_bj):
     assert 'hx-get="/customers/lookup/"' in c.get("/tickets/new/").content.decode()
     found = c.get("/customers/lookup/", {"phone": phone}).content.decode()
     assert "北京某局" in found and open_order.number in found
-    r = c.post("/tickets/new/", {"phone": phone, "customer": customer.pk, "contact": contact.pk, "kind": "fault",
-                                 "cf_category": "cf_usage_function", "subject": "会议无法共享屏幕",
-                                 "form_token": "tok-1"})
+    r = c.post(
+        "/tickets/new/",
+        {
+            "phone": phone,
+            "customer": customer.pk,
+            "contact": contact.pk,
+            "kind": "fault",
+            "cf_category": "cf_usage_function",
+            "subject": "会议无法共享屏幕",
+            "form_token": "tok-1",
+        },
+    )
     assert r.status_code == 302
     t = Ticket.objects.unscoped("test").get(subject="会议无法共享屏幕")
-    assert (t.kind, t.caller_phone, t.contact_id, t.category.code) == ("fault", phone, contact.pk,
-                                                                      "cf_usage_function")
+    assert (t.kind, t.caller_phone, t.contact_id, t.category.code) == (
+        "fault",
+        phone,
+        contact.pk,
+        "cf_usage_function",
+    )
     # a double submit of the same form creates one order
-    again = c.post("/tickets/new/", {"phone": phone, "customer": customer.pk, "contact": contact.pk, "kind": "fault",
-                                     "cf_category": "cf_usage_function", "subject": "会议无法共享屏幕",
-                                     "form_token": "tok-1"})
+    again = c.post(
+        "/tickets/new/",
+        {
+            "phone": phone,
+            "customer": customer.pk,
+            "contact": contact.pk,
+            "kind": "fault",
+            "cf_category": "cf_usage_function",
+            "subject": "会议无法共享屏幕",
+            "form_token": "tok-1",
+        },
+    )
     assert again["Location"] == r["Location"]
     assert Ticket.objects.unscoped("test").filter(subject="会议无法共享屏幕").count() == 1
 
@@ -105,8 +140,9 @@ def test_supervisor_sees_off_rule_queue(lead_js, make_actor):
     t = make_ticket(agent, kind="acceptance", category=None)
     t2 = make_ticket(agent, kind="consultation", category=None, topic="usage")
     Ticket.objects.unscoped("test").filter(pk=t2.pk).update(kb_article_id=1)
-    services.ticket_dispatch(actor=agent, ticket=fresh(t2), to_team=Team.objects.get(code="hotline"),
-                             reason_code="needs_expert")
+    services.ticket_dispatch(
+        actor=agent, ticket=fresh(t2), to_team=Team.objects.get(code="hotline"), reason_code="needs_expert"
+    )
     page = web(lead_js).get("/tickets/", {"queue": "off_rule"}).content.decode()
     assert t2.number in page and t.number not in page
     assert web(agent).get("/tickets/", {"queue": "off_rule"}).status_code == 403
@@ -114,16 +150,18 @@ def test_supervisor_sees_off_rule_queue(lead_js, make_actor):
 
 def test_home_panel_shows_queue_counts(agent_bj, hotline_agent):
     t = make_ticket(agent_bj)
-    services.ticket_dispatch(actor=agent_bj, ticket=t, to_team=Team.objects.get(code="hotline"),
-                             reason_code="complaint_assist")
+    services.ticket_dispatch(
+        actor=agent_bj, ticket=t, to_team=Team.objects.get(code="hotline"), reason_code="complaint_assist"
+    )
     page = web(hotline_agent).get("/").content.decode()
     assert "待我接单" in page and '<span class="big">1</span>' in page
 
 
 def test_order_page_timeline_uses_the_shared_include_with_words(agent_bj):
     t = make_ticket(agent_bj)
-    services.ticket_dispatch(actor=agent_bj, ticket=t, to_team=Team.objects.get(code="hotline"),
-                             reason_code="complaint_assist")
+    services.ticket_dispatch(
+        actor=agent_bj, ticket=t, to_team=Team.objects.get(code="hotline"), reason_code="complaint_assist"
+    )
     page = web(agent_bj).get(f"/tickets/{t.number}/").content.decode()
     assert 'data-verb="ticket.dispatched"' in page
     assert "投诉需语音客服协助处理" in page and "新视通语音客服(4009208566)" in page

@@ -32,16 +32,24 @@ PINNED = [
     ("close", "resolved", "closed", {C, A, F}, None, None, "holder"),
     ("close", "resolved", "closed", {P}, {"province_desk", "account_manager"}, None, "holder"),
     ("submit_to_province", "resolved", "submitted", {P}, {"hotline", "online"}, None, "holder"),
-    *(("reassign", src, "awaiting_acceptance", {C, A, P, F}, None, None, "supervisor")
-      for src in ("open", "awaiting_acceptance", "accepted", "result_returned")),
+    *(
+        ("reassign", src, "awaiting_acceptance", {C, A, P, F}, None, None, "supervisor")
+        for src in ("open", "awaiting_acceptance", "accepted", "result_returned")
+    ),
     ("follow_up", "submitted", "closed", {P}, {"hotline", "online"}, {"province_desk"}, "holder"),
 ]
 
 
 def _row(t: workflow.Transition) -> tuple:
-    return (t.action, str(t.source), str(t.target), {str(k) for k in t.kinds},
-            None if t.channels is None else {str(c) for c in t.channels},
-            None if t.team_kinds is None else set(t.team_kinds), t.by)
+    return (
+        t.action,
+        str(t.source),
+        str(t.target),
+        {str(k) for k in t.kinds},
+        None if t.channels is None else {str(c) for c in t.channels},
+        None if t.team_kinds is None else set(t.team_kinds),
+        t.by,
+    )
 
 
 def test_transitions_table_is_pinned():
@@ -72,41 +80,58 @@ def test_paths_cover_every_kind_and_channel():
 def test_the_hotline_complaint_is_submitted_not_closed():
     facts = Facts(status="resolved", kind="complaint", channel="hotline", holder_team_kind="hotline")
     assert workflow.allowed_actions(facts) == ["reply", "reopen", "submit_to_province"]
-    facts = Facts(status="resolved", kind="complaint", channel="province_desk", holder_team_kind="province_desk")
+    facts = Facts(
+        status="resolved", kind="complaint", channel="province_desk", holder_team_kind="province_desk"
+    )
     assert workflow.allowed_actions(facts) == ["reply", "reopen", "close"]
 
 
 def test_acceptance_is_referred_by_desk_and_recorded_by_account_manager():
     desk = Facts(status="open", kind="acceptance", channel="province_desk", holder_team_kind="province_desk")
-    am = Facts(status="open", kind="acceptance", channel="account_manager", holder_team_kind="account_managers")
+    am = Facts(
+        status="open", kind="acceptance", channel="account_manager", holder_team_kind="account_managers"
+    )
     assert workflow.allowed_actions(desk) == ["reply", "refer"]
     assert workflow.allowed_actions(am) == ["reply", "record_acceptance"]
 
 
 def test_customer_responded_returns_to_where_it_paused():
-    facts = Facts(status="waiting_customer", kind="complaint", channel="province_desk",
-                  holder_team_kind="hotline", resume_status="accepted")
+    facts = Facts(
+        status="waiting_customer",
+        kind="complaint",
+        channel="province_desk",
+        holder_team_kind="hotline",
+        resume_status="accepted",
+    )
     t = workflow.find(facts, "customer_responded")
     assert t is not None and t.target == "accepted"
 
 
 def test_auto_accept_is_for_the_system_only():
-    facts = Facts(status="awaiting_acceptance", kind="complaint", channel="province_desk", holder_team_kind="hotline")
+    facts = Facts(
+        status="awaiting_acceptance", kind="complaint", channel="province_desk", holder_team_kind="hotline"
+    )
     assert "auto_accept" not in workflow.allowed_actions(facts)
     assert workflow.allowed_actions(facts, by="system") == ["auto_accept"]
 
 
-@pytest.mark.parametrize(("kind", "src", "dst", "cited", "expected"), [
-    ("consultation", "province_desk", "hotline", False, True),
-    ("consultation", "account_managers", "hotline", False, True),
-    ("consultation", "province_desk", "hotline", True, False),  # a knowledge article answered it
-    ("consultation", "hotline", "online", False, False),
-    ("complaint", "province_desk", "hotline", False, True),
-    ("complaint", "account_managers", "hotline", False, False),
-    ("complaint", "province_desk", "online", False, False),
-    ("fault", "province_desk", "hotline", False, True),
-    ("fault", "hotline", "province_desk", False, False),
-    ("acceptance", "province_desk", "hotline", False, False),
-])
+@pytest.mark.parametrize(
+    ("kind", "src", "dst", "cited", "expected"),
+    [
+        ("consultation", "province_desk", "hotline", False, True),
+        ("consultation", "account_managers", "hotline", False, True),
+        ("consultation", "province_desk", "hotline", True, False),  # a knowledge article answered it
+        ("consultation", "hotline", "online", False, False),
+        ("complaint", "province_desk", "hotline", False, True),
+        ("complaint", "account_managers", "hotline", False, False),
+        ("complaint", "province_desk", "online", False, False),
+        ("fault", "province_desk", "hotline", False, True),
+        ("fault", "hotline", "province_desk", False, False),
+        ("acceptance", "province_desk", "hotline", False, False),
+    ],
+)
 def test_transfer_called_for(kind, src, dst, cited, expected):
-    assert workflow.transfer_called_for(kind=kind, from_team_kind=src, to_team_kind=dst, cited_article=cited) is expected
+    assert (
+        workflow.transfer_called_for(kind=kind, from_team_kind=src, to_team_kind=dst, cited_article=cited)
+        is expected
+    )

@@ -16,8 +16,11 @@ class Command(BaseCommand):
 
     def handle(self, *args: Any, **options: Any) -> None:
         rows: dict[str, list[str]] = {}
-        for m in Membership.objects.select_related("user", "team").filter(user__username__regex=r"^[a-z_0-9]+$")\
-                .order_by("team__province__report_order", "team__code", "user__username"):
+        for m in (
+            Membership.objects.select_related("user", "team")
+            .filter(user__username__regex=r"^[a-z_0-9]+$")
+            .order_by("team__province__report_order", "team__code", "user__username")
+        ):
             rows.setdefault(m.user.username, []).append(f"{m.team.name}/{m.get_role_display()}")
         w = self.stdout.write
         w("")
@@ -31,7 +34,9 @@ class Command(BaseCommand):
                 continue
             w(f"    {username:<16} {'; '.join(seats)}")
         if provincial:
-            w("  per province (slug = bj tj he sx nm ln jl hl sh js zj ah fj jx sd ha hb hn gd gx hi cq sc gz yn xz sn gs qh nx xj):")
+            w(
+                "  per province (slug = bj tj he sx nm ln jl hl sh js zj ah fj jx sd ha hb hn gd gx hi cq sc gz yn xz sn gs qh nx xj):"
+            )
             w("    agent_<slug>     10000+9 desk agent        e.g. agent_bj, agent_js, agent_gd")
             w("    lead_<slug>      10000+9 desk supervisor   e.g. lead_js")
             w("    am_<slug>        account manager           e.g. am_gd")

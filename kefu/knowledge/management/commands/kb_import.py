@@ -16,9 +16,15 @@ class Command(BaseCommand):
 
     def add_arguments(self, parser: CommandParser) -> None:
         parser.add_argument("path")
-        parser.add_argument("--as-user", required=True, help="username of the importing author or administrator")
-        parser.add_argument("--mode", choices=["draft", "published"], default="draft",
-                            help="draft: enter the approval workflow; published: an administrator's first load")
+        parser.add_argument(
+            "--as-user", required=True, help="username of the importing author or administrator"
+        )
+        parser.add_argument(
+            "--mode",
+            choices=["draft", "published"],
+            default="draft",
+            help="draft: enter the approval workflow; published: an administrator's first load",
+        )
 
     def handle(self, *args: Any, **options: Any) -> None:
         user = User.objects.filter(username=options["as_user"], is_active=True).first()
@@ -36,14 +42,29 @@ class Command(BaseCommand):
         try:
             contents = importer.parse_rows(path.name, path.read_bytes())
             self.stdout.write(f"{len(contents)} row(s) valid; importing as {options['mode']}")
-            result = importer.import_contents(actor=actor_for(user), contents=contents, mode=options["mode"],
-                                              progress=progress)
+            result = importer.import_contents(
+                actor=actor_for(user), contents=contents, mode=options["mode"], progress=progress
+            )
         except DomainError as exc:
-            details = "\n".join(f"  {d.get('message', d) if isinstance(d, dict) else d}" for d in (exc.details or [])
-                                ) if isinstance(exc.details, list) else ""
+            details = (
+                "\n".join(
+                    f"  {d.get('message', d) if isinstance(d, dict) else d}" for d in (exc.details or [])
+                )
+                if isinstance(exc.details, list)
+                else ""
+            )
             raise CommandError(f"{exc.message} / {exc.message_en}\n{details}") from None
-        self.stdout.write(f"\nimported {result.created} article(s) as {result.mode}"
-                          + (f"; ids KB{result.article_ids[0]:06d}..KB{result.article_ids[-1]:06d}" if result.article_ids else ""))
+        self.stdout.write(
+            f"\nimported {result.created} article(s) as {result.mode}"
+            + (
+                f"; ids KB{result.article_ids[0]:06d}..KB{result.article_ids[-1]:06d}"
+                if result.article_ids
+                else ""
+            )
+        )
         if result.skipped:
-            self.stdout.write(f"skipped {len(result.skipped)} row(s) whose external id was imported before: "
-                              + ", ".join(result.skipped[:20]) + (" ..." if len(result.skipped) > 20 else ""))
+            self.stdout.write(
+                f"skipped {len(result.skipped)} row(s) whose external id was imported before: "
+                + ", ".join(result.skipped[:20])
+                + (" ..." if len(result.skipped) > 20 else "")
+            )

@@ -27,7 +27,9 @@ class Command(BaseCommand):
             requeued = services.mail_retry(actor=None, mail_ids=None, now=now, month=month)
             self.stdout.write(f"requeued={requeued}")
         created, result = services.mail_month_now(actor=None, month=month, now=now)
-        self.stdout.write(f"month={months.key(month)} created={created} " + " ".join(
-            f"{k}={v}" for k, v in result.as_dict().items()))
+        self.stdout.write(
+            f"month={months.key(month)} created={created} "
+            + " ".join(f"{k}={v}" for k, v in result.as_dict().items())
+        )
         for err in result.errors:
             self.stderr.write(err)

@@ -19,10 +19,18 @@ class Command(BaseCommand):
 
     def handle(self, *args: Any, **opts: Any) -> None:
         if opts["all"] or opts["month"]:
-            wanted = rollup.months_with_orders() if opts["all"] else [
-                months.parse_month(m, default=months.previous_month(timezone.now())) for m in opts["month"]]
+            wanted = (
+                rollup.months_with_orders()
+                if opts["all"]
+                else [
+                    months.parse_month(m, default=months.previous_month(timezone.now()))
+                    for m in opts["month"]
+                ]
+            )
             result = services.rollup_rebuild(month_list=wanted)
         else:
             result = services.rollup_run(now=timezone.now())
-        self.stdout.write(f"cells={result.cells} inserted={result.inserted} updated={result.updated} "
-                          f"deleted={result.deleted}")
+        self.stdout.write(
+            f"cells={result.cells} inserted={result.inserted} updated={result.updated} "
+            f"deleted={result.deleted}"
+        )
