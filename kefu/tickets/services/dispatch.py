@@ -80,33 +80,9 @@ def ticket_dispatch(
             to_team_kind=to_team.kind,
             cited_article=t.kb_article_id is not None,
         )
-        hop = Hop.objects.create(
-            ticket=t,
-            from_team=from_team,
-            to_team=to_team,
-            sent_by=actor.user,
-            reason_code=reason_code,
-            note=note,
-            off_rule=not called_for,
-            created_at=now,
+        hop = _send_hop(
+            actor, t, tr.target, from_team, to_team, reason_code, note, called_for, assignee=None, now=now
         )
-        sla.clock_start(
-            owner_type=HOP,
-            owner_id=hop.pk,
-            kind="accept",
-            ticket_kind=t.kind,
-            team=to_team,
-            province=t.province,
-            now=now,
-            actor=actor,
-        )
-        t.status, t.holder_team, t.assignee = tr.target, to_team, None
-        fields = ["status", "holder_team", "assignee", "due_at"]
-        if not called_for:
-            t.off_rule_transfers += 1
-            fields.append("off_rule_transfers")
-        _refresh_due(t, now)
-        _save(t, now, *fields)
         _event(
             actor,
             t,
@@ -307,3 +283,48 @@ def ticket_follow_up(
         _save(t, now, "status", "closed_at", "assignee")
         _event(actor, t, "ticket.followed_up", note=note, hop=hop.pk if hop is not None else None)
     return t
+
+
+def _send_hop(
+    actor: Actor,
+    t: Ticket,
+    status: str,
+    from_team: Team,
+    to_team: Team,
+    reason_code: str,
+    note: str,
+    called_for: bool,
+    *,
+    assignee: Any,
+    now: datetime,
+) -> Hop:
+    """Open a hop to ``to_team`` with its 2-hour accept clock and move the order there
+    (dispatch and a supervisor's reassignment to another team). An off-rule hop is counted."""
+    hop = Hop.objects.create(
+        ticket=t,
+        from_team=from_team,
+        to_team=to_team,
+        sent_by=actor.user,
+        reason_code=reason_code,
+        note=note,
+        off_rule=not called_for,
+        created_at=now,
+    )
+    sla.clock_start(
+        owner_type=HOP,
+        owner_id=hop.pk,
+        kind="accept",
+        ticket_kind=t.kind,
+        team=to_team,
+        province=t.province,
+        now=now,
+        actor=actor,
+    )
+    t.status, t.holder_team, t.assignee = status, to_team, assignee
+    fields = ["status", "holder_team", "assignee", "due_at"]
+    if not called_for:
+        t.off_rule_transfers += 1
+        fields.append("off_rule_transfers")
+    _refresh_due(t, now)
+    _save(t, now, *fields)
+    return hop

@@ -13,7 +13,6 @@ from kefu.sla import services as sla
 
 from .. import workflow
 from ..models import (
-    Hop,
     HopStatus,
     ReasonCode,
     Ticket,
@@ -30,8 +29,8 @@ from ._base import (
     _text,
     facts_of,
 )
-from .clocks import _refresh_due
 from .dispatch import (
+    _send_hop,
     _target_team,
 )
 
@@ -131,33 +130,18 @@ def ticket_reassign(
             to_team_kind=to_team.kind,
             cited_article=t.kb_article_id is not None,
         )
-        hop = Hop.objects.create(
-            ticket=t,
-            from_team=from_team,
-            to_team=to_team,
-            sent_by=actor.user,
-            reason_code=ReasonCode.REASSIGNED,
-            note=note,
-            off_rule=not called_for,
-            created_at=now,
-        )
-        sla.clock_start(
-            owner_type=HOP,
-            owner_id=hop.pk,
-            kind="accept",
-            ticket_kind=t.kind,
-            team=to_team,
-            province=t.province,
+        hop = _send_hop(
+            actor,
+            t,
+            tr.target,
+            from_team,
+            to_team,
+            ReasonCode.REASSIGNED,
+            note,
+            called_for,
+            assignee=user,
             now=now,
-            actor=actor,
         )
-        t.status, t.holder_team, t.assignee = tr.target, to_team, user
-        fields = ["status", "holder_team", "assignee", "due_at"]
-        if not called_for:
-            t.off_rule_transfers += 1
-            fields.append("off_rule_transfers")
-        _refresh_due(t, now)
-        _save(t, now, *fields)
         _event(
             actor,
             t,
