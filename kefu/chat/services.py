@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import logging
 import re
+from collections.abc import Callable
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -447,6 +448,23 @@ def visitor_send(
         raise ValidationFailed(
             "发送过于频繁，请稍后再试。", "Too many messages; slow down.", code="rate_limited", status=429
         )
+    return _visitor_posts(
+        groups,
+        conversation_id,
+        cid,
+        now,
+        lambda c: _append(c, sender=Message.Sender.VISITOR, text=text, client_id=cid, now=now),
+    )
+
+
+def _visitor_posts(
+    groups: frozenset[str],
+    conversation_id: Any,
+    cid: str,
+    now: datetime,
+    write: Callable[[Conversation], Message],
+) -> Message:
+    """A visitor's message or file, once per client id, into an open conversation (row locked)."""
     with transaction.atomic():
         c = conversation_for_visitor(groups, conversation_id, lock=True)
         if cid:
@@ -455,7 +473,7 @@ def visitor_send(
                 return dup
         if c.status not in workflow.OPEN:
             raise Conflict("会话已结束。", "The conversation has ended.", code="conversation_closed")
-        m = _append(c, sender=Message.Sender.VISITOR, text=text, client_id=cid, now=now)
+        m = write(c)
         c.visitor_asked, c.last_visitor_at = True, now
         c.save(update_fields=["last_seq", "visitor_asked", "last_visitor_at"])
     return m
@@ -1140,18 +1158,13 @@ def visitor_file_send(
         raise ValidationFailed(
             "发送文件过于频繁，请稍后再试。", "Too many files; slow down.", code="rate_limited", status=429
         )
-    with transaction.atomic():
-        c = conversation_for_visitor(groups, conversation_id, lock=True)
-        if cid:
-            dup = Message.objects.filter(conversation=c, sender=Message.Sender.VISITOR, client_id=cid).first()
-            if dup is not None:
-                return dup
-        if c.status not in workflow.OPEN:
-            raise Conflict("会话已结束。", "The conversation has ended.", code="conversation_closed")
-        m = _file_message(c, sender=Message.Sender.VISITOR, upload=upload, client_id=cid, now=now)
-        c.visitor_asked, c.last_visitor_at = True, now
-        c.save(update_fields=["last_seq", "visitor_asked", "last_visitor_at"])
-    return m
+    return _visitor_posts(
+        groups,
+        conversation_id,
+        cid,
+        now,
+        lambda c: _file_message(c, sender=Message.Sender.VISITOR, upload=upload, client_id=cid, now=now),
+    )
 
 
 def agent_file_send(
