@@ -58,6 +58,24 @@ def conversations_for(actor: Actor) -> QuerySet[Conversation]:
     return qs.filter(team_id__in={s.team_id for s in actor.seats})
 
 
+def sheet_rows(f: Figures) -> list[tuple[str, Any]]:
+    """The figures as (label, value) rows: the stats page's Excel and the monthly sheet."""
+    return [
+        ("会话总数", f.total),
+        ("未接入即离开", f.abandoned),
+        ("留言", f.left_messages),
+        ("等待接入 p50(秒)", f.wait_p50),
+        ("等待接入 p90(秒)", f.wait_p90),
+        ("首次响应 p50(秒)", f.first_response_p50),
+        ("首次响应 p90(秒)", f.first_response_p90),
+        ("以知识库作答", f.kb_answered),
+        ("有转接", f.transferred),
+        ("满意", f.ratings.get("satisfied", 0)),
+        ("一般", f.ratings.get("neutral", 0)),
+        ("不满意", f.ratings.get("unsatisfied", 0)),
+    ]
+
+
 def compute(qs: QuerySet[Conversation], start: date, end: date) -> Figures:
     lo = datetime.combine(start, datetime.min.time(), SH)
     hi = datetime.combine(end + timedelta(days=1), datetime.min.time(), SH)
@@ -115,21 +133,7 @@ def excel(f: Figures) -> bytes:
     wb = xlsxwriter.Workbook(buf, {"in_memory": True})
     bold = wb.add_format({"bold": True})
     ws = wb.add_worksheet("在线客服")
-    rows: list[tuple[Any, ...]] = [
-        ("统计期间(北京时间)", f"{f.start} 至 {f.end}"),
-        ("会话总数", f.total),
-        ("未接入即离开", f.abandoned),
-        ("留言", f.left_messages),
-        ("等待接入 p50(秒)", f.wait_p50),
-        ("等待接入 p90(秒)", f.wait_p90),
-        ("首次响应 p50(秒)", f.first_response_p50),
-        ("首次响应 p90(秒)", f.first_response_p90),
-        ("以知识库作答", f.kb_answered),
-        ("有转接", f.transferred),
-        ("满意", f.ratings.get("satisfied", 0)),
-        ("一般", f.ratings.get("neutral", 0)),
-        ("不满意", f.ratings.get("unsatisfied", 0)),
-    ]
+    rows: list[tuple[Any, ...]] = [("统计期间(北京时间)", f"{f.start} 至 {f.end}"), *sheet_rows(f)]
     for i, row in enumerate(rows):
         ws.write(i, 0, row[0], bold)
         ws.write(i, 1, row[1] if row[1] is not None else "—")

@@ -88,21 +88,7 @@ def add_month_sheet(wb: Any, scope: Scope, month: date) -> None:
     bold = wb.add_format({"bold": True})
     ws = wb.add_worksheet("在线客服")
     ws.write_string(0, 0, f"在线客服 {month:%Y 年 %m 月}(北京时间；会话按发起时间计入)", bold)
-    rows: list[tuple[str, Any]] = [
-        ("会话总数", f.total),
-        ("未接入即离开", f.abandoned),
-        ("留言", f.left_messages),
-        ("等待接入 p50(秒)", f.wait_p50),
-        ("等待接入 p90(秒)", f.wait_p90),
-        ("首次响应 p50(秒)", f.first_response_p50),
-        ("首次响应 p90(秒)", f.first_response_p90),
-        ("以知识库作答", f.kb_answered),
-        ("有转接", f.transferred),
-        ("满意", f.ratings.get("satisfied", 0)),
-        ("一般", f.ratings.get("neutral", 0)),
-        ("不满意", f.ratings.get("unsatisfied", 0)),
-        ("满意率(%)", satisfaction(f)),
-    ]
+    rows: list[tuple[str, Any]] = [*figures.sheet_rows(f), ("满意率(%)", satisfaction(f))]
     for i, (label, value) in enumerate(rows, start=2):
         ws.write_string(i, 0, label, bold)
         if value is None:
