@@ -111,21 +111,7 @@ def _rev_out(r: Revision) -> dict:
         "status": r.status,
         **{
             f: getattr(r, f)
-            for f in (
-                "title",
-                "question",
-                "answer_agent",
-                "answer_customer",
-                "category_code",
-                "keywords",
-                "release",
-                "release_date",
-                "urgent",
-                "urgent_reason",
-                "late_submission",
-                "publish_at",
-                "published_at",
-            )
+            for f in (*services.CONTENT_FIELDS, "late_submission", "publish_at", "published_at")
         },
     }
 
