@@ -3,16 +3,19 @@
 from __future__ import annotations
 
 from datetime import date, datetime
+from typing import Annotated
 
 from django.http import HttpRequest
 from ninja import Router, Schema, Status
 
-from kefu.core.api import StrictSchema
+from kefu.core.api import OneOf, StrictSchema
 from kefu.core.web import actor_of
 
 from . import search, selectors, services
 from .models import Feedback, LoadReceipt, Revision
 from .services import Content
+
+FeedbackStateStr = Annotated[str, OneOf(Feedback.State)]
 
 router = Router(tags=["knowledge"])
 
@@ -267,7 +270,7 @@ def receipt_load(request: HttpRequest, revision_id: int) -> dict:
 @router.get(
     "/feedback", response=list[FeedbackOut], summary="知识反馈(本人范围) / Feedback in the caller's scope"
 )
-def feedback_list(request: HttpRequest, state: str | None = None) -> list[dict]:
+def feedback_list(request: HttpRequest, state: FeedbackStateStr | None = None) -> list[dict]:
     actor = _actor(request)
     actor.require("kb.read")
     return [_feedback_out(f) for f in selectors.feedback_queue(actor.scope, state=state or "")[:1000]]
