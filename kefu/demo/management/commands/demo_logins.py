@@ -18,7 +18,7 @@ class Command(BaseCommand):
         rows: dict[str, list[str]] = {}
         for m in (
             Membership.objects.select_related("user", "team")
-            .filter(user__username__regex=r"^[a-z_0-9]+$")
+            .filter(user__username__regex=r"^[a-z_0-9]+$", user__is_active=True, is_active=True)
             .order_by("team__province__report_order", "team__code", "user__username")
         ):
             rows.setdefault(m.user.username, []).append(f"{m.team.name}/{m.get_role_display()}")
