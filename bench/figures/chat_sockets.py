@@ -346,6 +346,21 @@ async def gather_in_batches(coros: list[Any], size: int = 50) -> list[Any]:
     return out
 
 
+async def delivery_reader(ws: WS, sent: dict[str, float], delivered: list[float]) -> None:
+    """Read a socket until it closes; each chat message we sent adds its delivery latency."""
+    while not ws.closed:
+        try:
+            got = await ws.recv()
+        except (ConnectionError, asyncio.IncompleteReadError):
+            return
+        if got is None:
+            return
+        if got.get("type") == "event" and got.get("event") == "chat.message":
+            cid = got["payload"].get("client_id", "")
+            if cid in sent:
+                delivered.append(time.monotonic() - sent[cid])
+
+
 async def load(port: int, data: dict[str, Any], seconds: float, every: float) -> dict[str, Any]:
     agent_ws = await gather_in_batches([open_agent(port, a) for a in data["agents"]], 50)
     opened = await gather_in_batches([open_visitor(port, v) for v in data["visitors"]])
@@ -357,19 +372,6 @@ async def load(port: int, data: dict[str, Any], seconds: float, every: float) ->
     acks: list[float] = []
     errors: list[str] = []
     stop = asyncio.Event()
-
-    async def agent_reader(ws: WS) -> None:
-        while not ws.closed:
-            try:
-                got = await ws.recv()
-            except (ConnectionError, asyncio.IncompleteReadError):
-                return
-            if got is None:
-                return
-            if got.get("type") == "event" and got.get("event") == "chat.message":
-                cid = got["payload"].get("client_id", "")
-                if cid in sent:
-                    delivered.append(time.monotonic() - sent[cid])
 
     async def visitor(ws: WS, v: dict[str, Any]) -> None:
         pending: dict[str, float] = {}
@@ -413,7 +415,7 @@ async def load(port: int, data: dict[str, Any], seconds: float, every: float) ->
         await asyncio.sleep(3)  # let the last acks arrive
         task.cancel()
 
-    readers = [asyncio.create_task(agent_reader(ws)) for ws in agent_ws]
+    readers = [asyncio.create_task(delivery_reader(ws, sent, delivered)) for ws in agent_ws]
     senders = [asyncio.create_task(visitor(ws, v)) for ws, v in pairs]
     await asyncio.sleep(seconds)
     stop.set()

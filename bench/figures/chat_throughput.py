@@ -58,19 +58,6 @@ async def load(port: int, data: dict[str, Any], seconds: float) -> dict[str, Any
     stop = asyncio.Event()
     t0 = time.monotonic()
 
-    async def visitor_reader(ws: Any) -> None:
-        while not ws.closed:
-            try:
-                got = await ws.recv()
-            except (ConnectionError, asyncio.IncompleteReadError):
-                return
-            if got is None:
-                return
-            if got.get("type") == "event" and got.get("event") == "chat.message":
-                cid = got["payload"].get("client_id", "")
-                if cid in sent:
-                    delivered.append(time.monotonic() - sent[cid])
-
     async def agent(ws: Any, v: dict[str, Any]) -> None:
         n = 0
         await asyncio.sleep((v["conversation"] % 10) * PACE_S / 10)
@@ -102,7 +89,7 @@ async def load(port: int, data: dict[str, Any], seconds: float) -> dict[str, Any
             if rest > 0:
                 await asyncio.sleep(rest)
 
-    readers = [asyncio.create_task(visitor_reader(w)) for _a, w in sockets]
+    readers = [asyncio.create_task(cs.delivery_reader(w, sent, delivered)) for _a, w in sockets]
     senders = [asyncio.create_task(agent(a, v)) for (a, _w), (_c, v) in zip(sockets, pairs, strict=True)]
     await asyncio.sleep(seconds)
     stop.set()
