@@ -838,13 +838,13 @@ def similar_propose(
     propose (no permission of its own: a side effect of the citation). The text is trimmed to 200 characters,
     whitespace collapsed.
     """
-    try:
-        text = _similar_text(text)
-    except ValidationFailed:
     if article is not None:
         article_id = article.pk
     if article_id is None:
         raise ValueError("similar_propose needs article or article_id")
+    try:
+        text = _similar_text(text)
+    except ValidationFailed:
         return None
     rev = Revision.objects.filter(article_id=article_id, status=Status.PUBLISHED).only("title").first()
     if rev is None or rev.title.strip() == text:
