@@ -172,10 +172,15 @@ IsoDateTime = Annotated[dt.datetime, BeforeValidator(_datetime_text)]
 class OneOf:
     """``Annotated[str, OneOf(Ticket.Status)]``: a closed set of values (a ``TextChoices`` or strings),
     checked on input (422 otherwise) and published in the OpenAPI document as an ``enum``.
-    ``blank=True`` admits ``""`` too (an output field that may be empty)."""
+    ``blank=True`` admits ``""`` too (an output field that may be empty). ``choices`` may also be a
+    Django ``choices`` list of ``(value, label)`` pairs, a dict (its keys) or any iterable of strings."""
 
     def __init__(self, choices: Any, *, blank: bool = False) -> None:
-        values = [str(v) for v in getattr(choices, "values", choices)]
+        if isinstance(choices, type) and hasattr(choices, "values"):
+            raw = list(choices.values)
+        else:
+            raw = [c[0] if isinstance(c, (tuple, list)) else c for c in choices]
+        values = list(dict.fromkeys(str(v) for v in raw))
         self.values = ([""] if blank and "" not in values else []) + values
 
     def __get_pydantic_core_schema__(self, source: Any, handler: GetCoreSchemaHandler) -> CoreSchema:
@@ -231,6 +236,15 @@ def _models_in(annotation: Any) -> list[type[BaseModel]]:
     if isinstance(annotation, type) and issubclass(annotation, BaseModel):
         return [annotation]
     return [m for a in typing.get_args(annotation) for m in _models_in(a)]
+
+def Text(max_length: int | None = None, *, blank: bool = False) -> Any:  # noqa: N802 (reads as a type)
+    """``Annotated[str, Text(200)]``: free text as the services take it (whitespace stripped by
+    ``StrictSchema``), at most ``max_length`` characters and, unless ``blank``, with something in it.
+    The document says so (``minLength``, ``maxLength``, ``pattern``), so a client and a fuzzer know."""
+    if blank:
+        return Field(max_length=max_length)
+    return Field(min_length=1, max_length=max_length, pattern=r"\S")
+
 
 
 def install_input_bounds(api: NinjaAPI) -> None:
