@@ -8,18 +8,20 @@ then calls one service; refusals come back in the one error shape.
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
 from django.http import HttpRequest
 from ninja import Router, Schema, Status
 
-from kefu.core.api import StrictSchema
+from kefu.core.api import OneOf, StrictSchema, Text
 from kefu.org.access import Actor
+from kefu.sla.models import Clock
 from kefu.tickets import selectors as ticket_selectors
 from kefu.tickets.models import ReplyMethod
 
 from . import bulk, contacts, review, selectors, services
-from .models import Bulletin, ContactLink, Incident, Link
+from .models import BulkOutcome, Bulletin, ContactKind, ContactLink, Impact, Incident, Link
+from .models import Status as IncidentStatus
 
 router = Router(tags=["incidents"])
 
@@ -28,8 +30,8 @@ class IncidentOut(Schema):
     number: str
     title: str
     services: str
-    impact: str
-    status: str
+    impact: Annotated[str, OneOf(Impact)]
+    status: Annotated[str, OneOf(IncidentStatus)]
     all_provinces: bool
     provinces: list[str]
     started_at: datetime
@@ -48,24 +50,24 @@ class IncidentOut(Schema):
 
 
 class IncidentDeclareIn(StrictSchema):
-    title: str
-    services: str
-    symptoms: str
-    impact: str
+    title: Annotated[str, Text(200)]
+    services: Annotated[str, Text(300)]
+    symptoms: Annotated[str, Text(5000)]
+    impact: Annotated[str, OneOf(Impact)]
     started_at: datetime
     detected_at: datetime
     all_provinces: bool = False
     provinces: list[str] = []
     categories: list[str] = []
-    measures: str = ""
-    workaround: str = ""
+    measures: Annotated[str, Text(5000, blank=True)] = ""
+    workaround: Annotated[str, Text(5000, blank=True)] = ""
     expected_recovery_at: datetime | None = None
     auto_link: bool = False
-    auto_link_keywords: str = ""
+    auto_link_keywords: Annotated[str, Text(200, blank=True)] = ""
 
 
 class IncidentStatusIn(StrictSchema):
-    status: str
+    status: Annotated[str, OneOf(IncidentStatus)]
     note: str = ""
     resolution_text: str = ""
 
@@ -98,9 +100,10 @@ class IncidentLinkOut(Schema):
     province: str
     linked_at: datetime
     auto: bool
-    bulk_outcome: str
+    bulk_outcome: Annotated[str, OneOf(BulkOutcome)]
     bulk_error: str
-    sla_outcome: str
+    # The order's latest resolve clock: its outcome, or its status while it runs ("" without a clock).
+    sla_outcome: Annotated[str, OneOf([*Clock.Outcome.values, *Clock.Status.values])]
 
 
 class IncidentContactIn(StrictSchema):
@@ -110,7 +113,7 @@ class IncidentContactIn(StrictSchema):
 
 class IncidentContactOut(Schema):
     id: int
-    kind: str
+    kind: Annotated[str, OneOf(ContactKind)]
     contact_id: int
     province: str | None  # None: the national hotline or online team
     contact_at: datetime
@@ -118,7 +121,7 @@ class IncidentContactOut(Schema):
 
 
 class IncidentBulkIn(StrictSchema):
-    method: str = ReplyMethod.SMS
+    method: Annotated[str, OneOf(ReplyMethod)] = ReplyMethod.SMS
 
 
 class IncidentBulkOut(Schema):

@@ -6,16 +6,18 @@ from datetime import date, datetime
 from typing import Annotated
 
 from django.http import HttpRequest
-from ninja import Router, Schema, Status
+from ninja import Field, Router, Schema, Status
+from pydantic import ConfigDict
 
-from kefu.core.api import OneOf, StrictSchema
+from kefu.core.api import OneOf, StrictSchema, Text
 from kefu.core.web import actor_of
 
-from . import search, selectors, services
-from .models import Feedback, LoadReceipt, Revision
+from . import search, selectors, services, workflow
+from .models import STATUS_CHOICES, Feedback, LoadReceipt, Revision
 from .services import Content
 
 FeedbackStateStr = Annotated[str, OneOf(Feedback.State)]
+RevisionStatusStr = Annotated[str, OneOf(STATUS_CHOICES)]
 
 router = Router(tags=["knowledge"])
 
@@ -36,7 +38,7 @@ class RevisionOut(Schema):
     article_id: int
     code: str
     number: int
-    status: str
+    status: RevisionStatusStr
     title: str
     question: str
     answer_agent: str
@@ -52,21 +54,43 @@ class RevisionOut(Schema):
     published_at: datetime | None
 
 
+_LIMITS = services.MAX_LENGTHS
+
+
 class ContentIn(StrictSchema):
-    title: str
-    question: str
-    answer_agent: str
-    answer_customer: str
-    category_code: str
-    keywords: str = ""
-    release: str = ""
+    title: Annotated[str, Text(_LIMITS["title"])]
+    question: Annotated[str, Text()]
+    answer_agent: Annotated[str, Text()]
+    answer_customer: Annotated[str, Text()]
+    category_code: Annotated[str, Text(_LIMITS["category_code"])]
+    keywords: Annotated[str, Text(_LIMITS["keywords"], blank=True)] = ""
+    release: Annotated[str, Text(_LIMITS["release"], blank=True)] = ""
     release_date: date | None = None
     urgent: bool = False
     urgent_reason: str = ""
 
+    # The services' two rules across fields, in the document: urgent needs a reason, a date needs a release.
+    model_config = ConfigDict(
+        json_schema_extra={
+            "allOf": [
+                {
+                    "if": {"properties": {"urgent": {"const": True}}, "required": ["urgent"]},
+                    "then": {
+                        "properties": {"urgent_reason": {"pattern": r"\S"}},
+                        "required": ["urgent_reason"],
+                    },
+                },
+                {
+                    "if": {"properties": {"release_date": {"type": "string"}}, "required": ["release_date"]},
+                    "then": {"properties": {"release": {"pattern": r"\S"}}, "required": ["release"]},
+                },
+            ]
+        }
+    )
+
 
 class ActionIn(StrictSchema):
-    action: str
+    action: Annotated[str, OneOf(workflow.USER_ACTIONS)]
     comment: str = ""
     publish_at: datetime | None = None
 
@@ -82,10 +106,18 @@ class ReceiptOut(Schema):
 
 
 class FeedbackIn(StrictSchema):
-    kind: str
-    text: str
+    kind: Annotated[str, OneOf(Feedback.Kind)]
+    text: Annotated[str, Text()]
     article_id: int | None = None
-    source_ref: str = ""
+    source_ref: Annotated[str, Text(80, blank=True)] = ""
+
+    # Every kind but "missing" is about an article: the service asks "which article?" otherwise.
+    model_config = ConfigDict(
+        json_schema_extra={
+            "if": {"properties": {"kind": {"not": {"const": Feedback.Kind.MISSING.value}}}},
+            "then": {"properties": {"article_id": {"type": "integer"}}, "required": ["article_id"]},
+        }
+    )
 
 
 class FeedbackOut(Schema):
@@ -93,15 +125,15 @@ class FeedbackOut(Schema):
     article_id: int | None
     revision_id: int | None
     province_code: str | None
-    kind: str
+    kind: Annotated[str, OneOf(Feedback.Kind)]
     text: str
     source_ref: str
-    state: str
+    state: FeedbackStateStr
     created_at: datetime
 
 
 class HandleIn(StrictSchema):
-    state: str
+    state: Annotated[str, OneOf((Feedback.State.ACCEPTED, Feedback.State.REJECTED))]
     note: str = ""
 
 
@@ -151,7 +183,11 @@ def _actor(request: HttpRequest):  # type: ignore[no-untyped-def]
 
 @router.get("/search", response=list[HitOut], summary="检索知识 / Search published articles")
 def search_articles(
-    request: HttpRequest, q: str, scope: str = "agent", limit: int = 10, category: str | None = None
+    request: HttpRequest,
+    q: str,
+    scope: Annotated[str, OneOf(search.SCOPES)] = "agent",
+    limit: Annotated[int, Field(ge=1, le=search.MAX_LIMIT)] = 10,
+    category: str | None = None,
 ) -> list[dict]:
     _actor(request).require("kb.read")
     hits = search.search(q, scope=scope, limit=limit, category_code=category or None)

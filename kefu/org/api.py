@@ -1,16 +1,17 @@
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Annotated
 
 from django.http import HttpRequest
 from ninja import Router, Schema, Status
 
-from kefu.core.api import StrictSchema
+from kefu.core.api import OneOf, StrictSchema, Text
 from kefu.core.errors import NotFound
 from kefu.core.web import actor_of
 
 from . import selectors, services
-from .models import ApiToken
+from .models import ApiToken, Role, Team
 
 router = Router(tags=["org"])
 
@@ -18,10 +19,10 @@ router = Router(tags=["org"])
 class SeatOut(Schema):
     team_code: str
     team_name: str
-    team_kind: str
+    team_kind: Annotated[str, OneOf(Team.Kind)]
     unit_code: str
     province_code: str
-    role: str
+    role: Annotated[str, OneOf(Role)]
 
 
 class MeOut(Schema):
@@ -40,7 +41,7 @@ class ProvinceOut(Schema):
 
 
 class TokenIn(StrictSchema):
-    name: str
+    name: Annotated[str, Text(60)]
     team_code: str
 
 

@@ -6,29 +6,36 @@ Same selectors and the same scope rules as the web pages.
 from __future__ import annotations
 
 from datetime import date
-from typing import Any
+from typing import Annotated, Any
 
 from django.http import HttpRequest
 from django.utils import timezone
-from ninja import Query, Router, Schema
+from ninja import Field, Query, Router, Schema
 
+from kefu.core.api import OneOf
 from kefu.core.web import actor_of
+from kefu.tickets.models import Channel, Kind
 
-from . import dashboard, months, selectors, service_level, services
-from .models import OutboundMail
+from . import dashboard, layout, months, selectors, service_level, services
+from .models import MailStatus, OutboundMail
 
 router = Router(tags=["reports"])
 
 
+# YYYY-MM, 2000-2099 (months.parse_month), or "" for the default month.
+MONTH = r"^(20[0-9]{2}-(0[1-9]|1[0-2]))?$"
+ROW_KINDS = (layout.LEAF, layout.DIRECT, layout.SUBTOTAL, layout.UNCLASSIFIED, layout.TOTAL, layout.KB)
+
+
 class MonthQuery(Schema):
-    month: str | None = None
+    month: str | None = Field(None, pattern=MONTH, description="YYYY-MM")
 
 
 class DashboardQuery(Schema):
-    month_from: str | None = None
-    month_to: str | None = None
-    kind: str | None = None
-    channel: str | None = None
+    month_from: str | None = Field(None, pattern=MONTH, description="YYYY-MM")
+    month_to: str | None = Field(None, pattern=MONTH, description="YYYY-MM")
+    kind: Annotated[str, OneOf(Kind, blank=True)] | None = None
+    channel: Annotated[str, OneOf(Channel, blank=True)] | None = None
     category: str | None = None
     province: str | None = None
 
@@ -39,7 +46,7 @@ class ColumnOut(Schema):
 
 
 class RowOut(Schema):
-    kind: str
+    kind: Annotated[str, OneOf(ROW_KINDS)]
     level1: str
     level2: str
     level3: str
@@ -164,7 +171,7 @@ class MailOut(Schema):
     month: str
     email: str
     province: str | None
-    status: str
+    status: Annotated[str, OneOf(MailStatus)]
     attempts: int
     last_error: str
 

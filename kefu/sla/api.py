@@ -3,25 +3,36 @@
 from __future__ import annotations
 
 from datetime import date, datetime
-from typing import Any
+from typing import Annotated, Any
 
 from django.http import HttpRequest
 from django.utils import timezone
 from ninja import Field, Query, Router, Schema
 
+from kefu.core.api import OneOf
 from kefu.core.web import actor_of
+from kefu.org.models import Team
 
 from . import rates as rates_mod
 from . import selectors
+from .models import Clock, ClockKind, Holiday, Notice, Policy
 from .params import parse_group, parse_month
+from .rates import GROUPS
 from .selectors import ClockInfo
 
 router = Router(tags=["sla"])
 
+# ClockInfo.state: the running states, or the stopped clock's outcome ("stopped" when it has none).
+CLOCK_STATES = ("overdue", "at_risk", "running", "paused", "stopped", *Clock.Outcome.values[1:])
+
 
 class RatesQuery(Schema):
-    month: str | None = Field(None, max_length=7, description="YYYY-MM")
-    group: str | None = Field(None, max_length=20, description="team | province | ticket_kind")
+    month: str | None = Field(
+        None, pattern=r"^20[0-9]{2}-(0[1-9]|1[0-2])$", description="YYYY-MM (2000–2099)"
+    )
+    group: Annotated[str, OneOf(tuple(GROUPS))] | None = Field(
+        None, description="team | province | ticket_kind"
+    )
     ticket_kind: str = Field(
         "complaint", max_length=30, description="工单类型；空串表示全部 / '' = every kind"
     )
@@ -43,7 +54,7 @@ class SlaRateOut(Schema):
 
 class RatesOut(Schema):
     month: date
-    group: str
+    group: Annotated[str, OneOf(tuple(GROUPS))]
     ticket_kind: str
     rows: list[SlaRateOut]
 
@@ -54,12 +65,12 @@ class ClockOut(Schema):
     owner_id: int
     owner_label: str
     owner_url: str
-    kind: str
+    kind: Annotated[str, OneOf(ClockKind)]
     ticket_kind: str
     team: str
     province: str | None
-    status: str
-    state: str
+    status: Annotated[str, OneOf(Clock.Status)]
+    state: Annotated[str, OneOf(CLOCK_STATES)]
     started_at: datetime
     due_at: datetime | None
     service_seconds_left: int | None
@@ -68,8 +79,8 @@ class ClockOut(Schema):
 
 class NoticeOut(Schema):
     id: int
-    kind: str
-    clock_kind: str
+    kind: Annotated[str, OneOf(Notice.Kind)]
+    clock_kind: Annotated[str, OneOf(ClockKind)]
     owner_type: str
     owner_id: int
     owner_label: str
@@ -96,7 +107,7 @@ class CalendarOut(Schema):
 
 class HolidayOut(Schema):
     date: date
-    kind: str
+    kind: Annotated[str, OneOf(Holiday.Kind)]
     name: str
 
 
@@ -108,11 +119,11 @@ class CalendarsOut(Schema):
 class PolicyOut(Schema):
     code: str
     name: str
-    target: str
+    target: Annotated[str, OneOf(ClockKind)]
     ticket_kind: str
-    team_kind: str
+    team_kind: Annotated[str, OneOf(Team.Kind, blank=True)]
     duration_minutes: int
-    counting: str
+    counting: Annotated[str, OneOf(Policy.Counting)]
     calendar: str
     pause_statuses: list[str]
     warn_ratio: float
