@@ -192,6 +192,15 @@ class OneOf:
         return f"OneOf({self.values!r})"
 
 
+def Text(max_length: int | None = None, *, blank: bool = False) -> Any:  # noqa: N802 (reads as a type)
+    """``Annotated[str, Text(200)]``: free text as the services take it (whitespace stripped by
+    ``StrictSchema``), at most ``max_length`` characters and, unless ``blank``, with something in it.
+    The document says so (``minLength``, ``maxLength``, ``pattern``), so a client and a fuzzer know."""
+    if blank:
+        return Field(max_length=max_length)
+    return Field(min_length=1, max_length=max_length, pattern=r"\S")
+
+
 def _bounded(annotation: Any) -> Any:
     """The annotation with every bare ``int`` bounded to 64 bits and every date read as ISO text only."""
     if annotation is int:
@@ -236,15 +245,6 @@ def _models_in(annotation: Any) -> list[type[BaseModel]]:
     if isinstance(annotation, type) and issubclass(annotation, BaseModel):
         return [annotation]
     return [m for a in typing.get_args(annotation) for m in _models_in(a)]
-
-def Text(max_length: int | None = None, *, blank: bool = False) -> Any:  # noqa: N802 (reads as a type)
-    """``Annotated[str, Text(200)]``: free text as the services take it (whitespace stripped by
-    ``StrictSchema``), at most ``max_length`` characters and, unless ``blank``, with something in it.
-    The document says so (``minLength``, ``maxLength``, ``pattern``), so a client and a fuzzer know."""
-    if blank:
-        return Field(max_length=max_length)
-    return Field(min_length=1, max_length=max_length, pattern=r"\S")
-
 
 
 def install_input_bounds(api: NinjaAPI) -> None:
