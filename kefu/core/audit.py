@@ -52,7 +52,32 @@ def record(
 ) -> AuditEvent:
     """Append one event. ``actor`` is a user or None for the system."""
     target_type, target_id = target_key(target)
-    return AuditEvent.objects.create(
+    event = event_row(
+        actor=actor,
+        verb=verb,
+        target_type=target_type,
+        target_id=target_id,
+        data=data,
+        province_code=province_code,
+        unit_code=unit_code,
+    )
+    event.save(force_insert=True)
+    return event
+
+
+def event_row(
+    *,
+    actor: Any,
+    verb: str,
+    target_type: str,
+    target_id: str,
+    data: dict[str, Any] | None = None,
+    province_code: str = "",
+    unit_code: str = "",
+) -> AuditEvent:
+    """The event ``record`` writes, unsaved: for a writer inserting it in one statement with its target
+    (a new work order, whose id the database gives in that same statement)."""
+    return AuditEvent(
         actor=actor if actor is not None and actor.pk else None,
         actor_label=_label(actor),
         unit_code=unit_code,

@@ -151,16 +151,20 @@ def _save(t: Ticket, now: datetime, *fields: str) -> None:
 
 
 def _event(actor: Actor | None, t: Ticket, verb: str, **data: Any) -> AuditEvent:
+    return audit.record(target=t, **_event_args(actor, t, verb, data))
+
+
+def _event_args(actor: Actor | None, t: Ticket, verb: str, data: dict[str, Any]) -> dict[str, Any]:
+    """What an order's event records besides its target (``_event``; a create builds the row itself)."""
     user = actor.user if actor is not None and actor.user.pk else None
     seat = _seat_in(actor, t.holder_team_id) if actor is not None else None
-    return audit.record(
-        actor=user,
-        verb=verb,
-        target=t,
-        data={"version": t.version, "status": t.status, **data},
-        province_code=t.province.code,
-        unit_code=seat.unit_code if seat else (actor.unit_code if actor is not None else ""),
-    )
+    return {
+        "actor": user,
+        "verb": verb,
+        "data": {"version": t.version, "status": t.status, **data},
+        "province_code": t.province.code,
+        "unit_code": seat.unit_code if seat else (actor.unit_code if actor is not None else ""),
+    }
 
 
 def _open_hop(t: Ticket) -> Hop | None:

@@ -4,13 +4,15 @@ from __future__ import annotations
 
 import hashlib
 import json
+from contextlib import nullcontext
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, connection, transaction
 from django.utils import timezone
 
+from kefu.core import audit
 from kefu.core.errors import Conflict, Forbidden, NotFound, ValidationFailed
 from kefu.core.models import AuditEvent
 from kefu.customers.models import Contact, Customer
@@ -36,6 +38,7 @@ from ._base import (
     _choice,
     _editable_values,
     _event,
+    _event_args,
     _illegal,
     _lock,
     _now,
@@ -43,6 +46,7 @@ from ._base import (
     _stale,
     _text,
 )
+from .create_sql import insert_new_order
 
 
 def _check_category(kind: str, category: Category | None, on: datetime) -> None:
@@ -168,10 +172,14 @@ def ticket_create(
             code="idempotency_key_too_long",
             details=[{"field": "Idempotency-Key"}],
         )
-    # No read of the key before writing: a retry hits the (user, key) unique constraint, the whole
-    # transaction rolls back, and the except branch below answers with the first order (or 409).
+    # No read of the key before writing: a retry hits the (user, key) unique constraint, nothing is
+    # written, and the except branch below answers with the first order (or 409).
+    # On PostgreSQL the order, its clock, its key and its event are one statement (create_sql), atomic
+    # by itself: a transaction is opened only inside a caller's (a savepoint, so a refused key leaves
+    # the caller's work usable), for SQLite's several statements, or for the citation's extra write.
+    one_statement = connection.vendor == "postgresql" and not connection.in_atomic_block
     try:
-        with transaction.atomic():
+        with nullcontext() if one_statement and article is None else transaction.atomic():
             # The seat carries what the order and its clock need; no second read of the team row.
             team_row = Team(
                 pk=seat.team_id,
@@ -216,27 +224,32 @@ def ticket_create(
                 kb_article_id=article.article_id if article else None,
                 kb_article_title=str(article.title)[:200] if article else "",
             )
-            t.save(force_insert=True)
-            if clock is not None:
-                sla.clock_insert(clock, owner_id=t.pk)
-            if key:
-                IdempotencyKey.objects.create(
-                    user=actor.user, key=key, request_hash=fingerprint, ticket=t, created_at=now
-                )
+            key_row = (
+                IdempotencyKey(user=actor.user, key=key, request_hash=fingerprint, created_at=now)
+                if key
+                else None
+            )
             started = (
                 {"clock": {"kind": "resolve", **sla.clock_started_data(clock)}} if clock is not None else {}
             )
-            event = _event(
-                actor,
-                t,
-                "ticket.created",
-                kind=t.kind,
-                channel=t.channel,
-                number=t.number,
-                team=team_row.code,
-                category=category.code if category else None,
-                **started,
+            event = audit.event_row(
+                target_type=TICKET,
+                target_id="",  # the order's id, known once written
+                **_event_args(
+                    actor,
+                    t,
+                    "ticket.created",
+                    {
+                        "kind": t.kind,
+                        "channel": t.channel,
+                        "number": None,  # the order's number, known once written on PostgreSQL
+                        "team": team_row.code,
+                        "category": category.code if category else None,
+                        **started,
+                    },
+                ),
             )
+            insert_new_order(t, clock, key_row, event)
             if article is not None:  # the learning loop: the subject proposed as a similar question
                 from kefu.knowledge.services import similar_propose
 
