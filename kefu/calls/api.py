@@ -3,15 +3,17 @@
 from __future__ import annotations
 
 from datetime import date, datetime
-from typing import Any
+from typing import Annotated, Any
 
 from django.http import HttpRequest
-from ninja import Query, Router, Schema
+from ninja import Field, Query, Router, Schema
 
+from kefu.core.api import OneOf
 from kefu.core.errors import ValidationFailed
 from kefu.core.web import actor_of
 
 from . import selectors
+from .models import Direction, Outcome
 
 router = Router(tags=["calls"])
 MAX_PAGE = 200
@@ -22,7 +24,7 @@ class CallOut(Schema):
     call_id: str
     line: str
     province: str | None
-    direction: str
+    direction: Annotated[str, OneOf(Direction)]
     caller: str
     customer_id: int | None
     started_at: datetime | None
@@ -32,7 +34,7 @@ class CallOut(Schema):
     agent: str | None
     agent_ref: str
     agent_unknown: bool
-    outcome: str
+    outcome: Annotated[str, OneOf(Outcome)]
     answered_in_target: bool
     wait_seconds: int | None
     talk_seconds: int | None
@@ -43,11 +45,11 @@ class CallsQuery(Schema):
     line: str = ""
     date_from: date | None = None
     date_to: date | None = None
-    outcome: str = ""
+    outcome: Annotated[str, OneOf(Outcome, blank=True)] = ""
     q: str = ""
     agent: str = ""
-    offset: int = 0
-    limit: int = 50
+    offset: int = Field(0, ge=0)
+    limit: int = Field(50, ge=1, le=MAX_PAGE)
 
 
 class RateRow(Schema):

@@ -21,6 +21,8 @@ router = Router(tags=["customers"])
 
 MAX_PAGE_SIZE = 100
 IndustryOrBlank = Annotated[str, OneOf(Industry, blank=True)]
+# services.ACCOUNT_RE after strip and upper-casing: 4-32 letters, digits or dashes, not starting with a dash.
+ACCOUNT_NUMBER = r"^[A-Za-z0-9][A-Za-z0-9-]{3,31}$"
 
 
 # -- schemas ------------------------------------------------------------------------
@@ -98,8 +100,8 @@ class CustomerLookupQuery(Schema):
 
 
 class CustomerIn(StrictSchema):
-    name: str = Field(max_length=120)
-    account_number: str = Field(max_length=32)
+    name: str = Field(min_length=1, max_length=120, pattern=r"\S")
+    account_number: str = Field(max_length=32, pattern=ACCOUNT_NUMBER)
     province: str = Field(
         "", max_length=6, description="省份代码或简码；省级用户可省略 / province code or slug"
     )
@@ -113,8 +115,8 @@ class CustomerPatch(StrictSchema):
     """Only the fields sent change; ``null`` is a value only for ``account_manager`` (clears it)."""
 
     version: int = Field(ge=1)
-    name: str = Field(None, max_length=120)  # type: ignore[assignment]  # absent = unchanged; null refused
-    account_number: str = Field(None, max_length=32)  # type: ignore[assignment]
+    name: str = Field(None, min_length=1, max_length=120, pattern=r"\S")  # type: ignore[assignment]  # absent = unchanged; null refused
+    account_number: str = Field(None, max_length=32, pattern=ACCOUNT_NUMBER)  # type: ignore[assignment]
     province: str = Field(None, max_length=6)  # type: ignore[assignment]
     account_manager: str | None = Field(
         None, max_length=150, description="用户名；空串或 null 表示清除 / '' or null clears"
@@ -125,7 +127,7 @@ class CustomerPatch(StrictSchema):
 
 
 class ContactIn(StrictSchema):
-    name: str = Field(max_length=60)
+    name: str = Field(min_length=1, max_length=60, pattern=r"\S")
     title: str = Field("", max_length=60)
     email: str = Field("", max_length=254)
     is_primary: bool = False
@@ -136,7 +138,7 @@ class ContactPatch(StrictSchema):
     """Only the fields sent change; ``null`` is not a value (the document says so: no field is nullable)."""
 
     version: int = Field(ge=1)
-    name: str = Field(None, max_length=60)  # type: ignore[assignment]  # absent = unchanged; null refused
+    name: str = Field(None, min_length=1, max_length=60, pattern=r"\S")  # type: ignore[assignment]  # absent = unchanged; null refused
     title: str = Field(None, max_length=60)  # type: ignore[assignment]
     email: str = Field(None, max_length=254)  # type: ignore[assignment]
     is_primary: bool = Field(None)  # type: ignore[assignment]

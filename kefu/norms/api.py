@@ -7,34 +7,37 @@ number the editor started from, and a newer publication in between is a 409 (not
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any
+from typing import Annotated, Any
 
 from django.http import HttpRequest
 from ninja import Router, Schema, Status
 
-from kefu.core.api import StrictSchema
+from kefu.core.api import OneOf, StrictSchema, Text
 from kefu.core.errors import ValidationFailed
 
 from . import lexicon, services
 from .check import Channel, check_text
-from .models import LexiconVersion
+from .models import Applies, Category, LexiconVersion, Severity, TemplateChannel, TemplatePurpose
 
 router = Router(tags=["norms"])
 TEXT_MAX = 5000
 
 
+OUTCOMES = ("ok", "warn", "block")  # CheckResult.outcome
+
+
 class RuleIO(StrictSchema):
-    category: str
-    severity: str
+    category: Annotated[str, OneOf(Category)]
+    severity: Annotated[str, OneOf(Severity)]
     pattern: str
     suggestion: str
-    applies_to: str = "all"
+    applies_to: Annotated[str, OneOf(Applies)] = "all"
     exceptions: str = ""
 
 
 class TemplateIO(StrictSchema):
-    channel: str
-    purpose: str
+    channel: Annotated[str, OneOf(TemplateChannel)]
+    purpose: Annotated[str, OneOf(TemplatePurpose)]
     text: str
 
 
@@ -66,13 +69,13 @@ class PublishIn(StrictSchema):
 
 
 class CheckIn(StrictSchema):
-    text: str
-    channel: str = Channel.TICKET
+    text: Annotated[str, Text(TEXT_MAX)]
+    channel: Annotated[str, OneOf(Channel.ALL)] = Channel.TICKET
 
 
 class NormsHitOut(Schema):
-    category: str
-    severity: str
+    category: Annotated[str, OneOf(Category)]
+    severity: Annotated[str, OneOf(Severity)]
     pattern: str
     phrase: str
     suggestion: str
@@ -81,7 +84,7 @@ class NormsHitOut(Schema):
 
 
 class CheckOut(Schema):
-    outcome: str  # ok | warn | block
+    outcome: Annotated[str, OneOf(OUTCOMES)]
     version: int | None
     hits: list[NormsHitOut]
 

@@ -10,19 +10,24 @@ from __future__ import annotations
 import datetime as dt
 from datetime import datetime
 from decimal import Decimal
-from typing import Any
+from typing import Annotated, Any
 
 from django.http import HttpRequest
-from ninja import Query, Router, Schema
+from ninja import Field, Query, Router, Schema
+from pydantic import WithJsonSchema
 
-from kefu.core.api import StrictSchema
+from kefu.core.api import OneOf, StrictSchema, Text
 from kefu.core.errors import ValidationFailed
 
 from . import selectors, services
-from .models import Inspection
+from .models import Inspection, Reason, Status
 
 router = Router(tags=["quality"])
 MAX_PAGE = 200
+# What the month draw samples (services.Candidate kinds).
+CONTACT_KINDS = ("ticket", "chat")
+# YYYY-MM with a year 0001 to 9999 (what date.fromisoformat reads), or "" for every month.
+MONTH_OR_BLANK = r"^(([1-9][0-9]{3}|0[1-9][0-9]{2}|00[1-9][0-9]|000[1-9])-(0[1-9]|1[0-2]))?$"
 
 
 class InspectionItemOut(Schema):
@@ -35,15 +40,15 @@ class InspectionItemOut(Schema):
 
 class InspectionOut(Schema):
     id: int
-    contact_kind: str
+    contact_kind: Annotated[str, OneOf(CONTACT_KINDS)]
     contact_id: str
     contact_label: str
     month: dt.date
     agent: str
     team: str
     province: str | None
-    reason: str
-    status: str
+    reason: Annotated[str, OneOf(Reason)]
+    status: Annotated[str, OneOf(Status)]
     inspector: str | None
     scored_at: datetime | None
     score: Decimal | None
@@ -61,10 +66,16 @@ class InspectionDetailOut(InspectionOut):
 
 
 class InspectionsQuery(Schema):
-    month: str = ""  # YYYY-MM
-    status: str = ""
-    offset: int = 0
-    limit: int = 50
+    month: str = Field("", pattern=MONTH_OR_BLANK, description="YYYY-MM")
+    status: Annotated[str, OneOf(Status, blank=True)] = ""
+    offset: int = Field(0, ge=0)
+    limit: int = Field(50, ge=1, le=MAX_PAGE)
+
+
+def _score(maximum: int | None) -> Any:
+    # A number in the document (pydantic publishes Decimal as "number or any string", and "" is no score).
+    bounds = {"minimum": 0, **({"maximum": maximum} if maximum is not None else {})}
+    return WithJsonSchema({"type": "number", **bounds})
 
 
 class InspectionVersionIn(StrictSchema):
@@ -72,18 +83,18 @@ class InspectionVersionIn(StrictSchema):
 
 
 class ScoreIn(InspectionVersionIn):
-    points: dict[str, Decimal]  # item code -> points (0 to the item's weight)
+    points: dict[str, Annotated[Decimal, Field(ge=0), _score(None)]]  # item code -> 0 to the item's weight
     notes: dict[str, str] = {}
     comment: str = ""
 
 
 class AppealIn(InspectionVersionIn):
-    reason: str
+    reason: Annotated[str, Text(2000)]
 
 
 class DecideIn(InspectionVersionIn):
-    final_score: Decimal
-    comment: str
+    final_score: Annotated[Decimal, Field(ge=0, le=100), _score(100)]
+    comment: Annotated[str, Text()]
 
 
 def _actor(request: HttpRequest) -> Any:

@@ -22,6 +22,7 @@ from kefu.core.api import OneOf, StrictSchema
 from kefu.core.errors import ValidationFailed
 from kefu.customers import selectors as customer_selectors
 from kefu.customers.phones import try_normalize_phone
+from kefu.org.models import Team
 
 from . import attachments as attachment_services
 from . import selectors, services, workflow
@@ -50,6 +51,8 @@ KindStr = Annotated[str, OneOf(Kind)]
 ChannelStr = Annotated[str, OneOf(Channel)]
 StatusStr = Annotated[str, OneOf(TicketStatus)]
 TopicOrBlank = Annotated[str, OneOf(Topic, blank=True)]
+# What ticket_out's allowed_actions can list: the transition table's actions, and reassign.
+ActionStr = Annotated[str, OneOf([*dict.fromkeys(t.action for t in workflow.TRANSITIONS), "reassign"])]
 MAX_LIMIT = 200
 
 
@@ -59,7 +62,7 @@ MAX_LIMIT = 200
 class TeamRef(Schema):
     code: str
     name: str
-    kind: str
+    kind: Annotated[str, OneOf(Team.Kind)]
 
 
 class TicketOut(Schema):
@@ -147,7 +150,7 @@ class EventOut(Schema):
 
 
 class TicketDetailOut(TicketOut):
-    allowed_actions: list[str]
+    allowed_actions: list[ActionStr]
     hops: list[HopOut]
     replies: list[ReplyOut]
     notes: list[NoteOut]
@@ -193,7 +196,7 @@ class UpdateIn(StrictSchema):
     subject: str | None = None
     description: str | None = None
     category: str | None = None
-    topic: str | None = None
+    topic: TopicOrBlank | None = None
     contact_id: int | None = None
 
 
@@ -215,7 +218,8 @@ class CategoryOut(Schema):
 
 
 class LookupQuery(Schema):
-    phone: str
+    # A number in any form, or at least two characters of one (the lookup refuses less).
+    phone: str = Field(max_length=40, pattern=r"\S[\s\S]*\S")
 
 
 class LookupCustomer(Schema):
@@ -388,7 +392,7 @@ def ticket_list(request: HttpRequest, params: Query[ListQuery]) -> dict[str, Any
 
 
 @router.get("/categories", response=list[CategoryOut], summary="在用末级分类 / Leaf categories in force")
-def categories(request: HttpRequest, kind: str = "complaint") -> list[dict[str, Any]]:
+def categories(request: HttpRequest, kind: KindStr = "complaint") -> list[dict[str, Any]]:
     return [
         {
             "code": c.code,
