@@ -295,3 +295,117 @@ def test_null_is_refused_exactly_where_the_document_says_not_nullable(lead_js):
     assert "email" in _field_errors(response)
     contact.refresh_from_db()
     assert contact.email == "a@example.cn"
+
+
+# -- #17.1 (session 4) no closed set published as free text ------------------------------------------
+
+# The last word of a property or query parameter that names a closed set of values.
+CLOSED_SET_WORDS = {
+    "action",
+    "actions",
+    "channel",
+    "counting",
+    "decision",
+    "direction",
+    "format",
+    "group",
+    "impact",
+    "kind",
+    "method",
+    "outcome",
+    "period",
+    "purpose",
+    "queue",
+    "result",
+    "role",
+    "scope",
+    "severity",
+    "state",
+    "status",
+    "statuses",
+    "target",
+    "topic",
+    "type",
+}
+# Named like a closed set but open, and why.
+OPEN_SETS = {
+    ("ClockOut", "owner_type"): "an SLA clock's owner is whatever app registered it (sla knows no owners)",
+    ("NoticeOut", "owner_type"): "the same owner registry as a clock's",
+    ("ClockOut", "ticket_kind"): "sla sits below tickets (import-linter): it does not know the order kinds",
+    ("PolicyOut", "ticket_kind"): "the same: a policy names an order kind sla cannot import",
+    ("PolicyOut", "pause_statuses"): "order statuses, which sla cannot import",
+    ("RatesOut", "ticket_kind"): "the order kind echoed back; sla cannot import the kinds",
+    ("GET /api/sla/rates", "ticket_kind"): "the same order kind as a filter ('' = every kind)",
+    ("RatesQuery", "ticket_kind"): "the same filter, as the query's schema",
+    ("AttachmentOut", "content_type"): "the uploaded file's MIME type",
+    ("FieldProblem", "type"): "the error body (kefu.core.errors): pydantic's and the services' problem types",
+    ("HopOut", "result"): "承办结果: the team's free-text account of what it did",
+    ("ReturnResultIn", "result"): "the same free text, written when returning the result",
+    ("MonthlyOut", "scope"): "the audience: 'national' or a province slug (rows of org.Province)",
+}
+
+
+def _is_string(prop: dict) -> bool:
+    if prop.get("type") == "string":
+        return True
+    if prop.get("type") == "array":
+        return _is_string(prop.get("items", {}))
+    return any(_is_string(alt) for alt in prop.get("anyOf", []))
+
+
+def _has_enum(prop: dict) -> bool:
+    if "enum" in prop or "const" in prop:
+        return True
+    if prop.get("type") == "array":
+        return _has_enum(prop.get("items", {}))
+    return any(_has_enum(alt) for alt in prop.get("anyOf", []) + prop.get("allOf", []))
+
+
+def _free_text_closed_sets(document: dict) -> set[tuple[str, str]]:
+    found = set()
+    for name, schema in document["components"]["schemas"].items():
+        for prop_name, prop in schema.get("properties", {}).items():
+            if prop_name.rsplit("_", 1)[-1] in CLOSED_SET_WORDS and _is_string(prop) and not _has_enum(prop):
+                found.add((name, prop_name))
+    for path, methods in document["paths"].items():
+        for method, operation in methods.items():
+            for param in operation.get("parameters", []):
+                last = param["name"].rsplit("_", 1)[-1]
+                if (
+                    last in CLOSED_SET_WORDS
+                    and _is_string(param["schema"])
+                    and not _has_enum(param["schema"])
+                ):
+                    found.add((f"{method.upper()} {path}", param["name"]))
+    return found
+
+
+def test_no_closed_set_is_published_as_free_text():
+    found = _free_text_closed_sets(api.get_openapi_schema())
+    assert found - set(OPEN_SETS) == set()
+    assert set(OPEN_SETS) - found == set(), "an open set listed here is gone or has become an enum"
+
+
+def test_the_scan_finds_a_closed_set_without_an_enum():
+    document = {
+        "components": {"schemas": {"X": {"properties": {"status": {"type": "string"}}}}},
+        "paths": {"/x": {"get": {"parameters": [{"name": "kind", "schema": {"type": "string"}}]}}},
+    }
+    assert _free_text_closed_sets(document) == {("X", "status"), ("GET /x", "kind")}
+
+
+# (path, query) pairs: a value outside the closed set is a 422 naming the parameter, before any lookup.
+OUT_OF_SET = [
+    ("/api/calls", {"outcome": "lost"}, "outcome"),
+    ("/api/quality/inspections", {"status": "closed"}, "status"),
+    ("/api/knowledge/search", {"q": "会议", "scope": "public"}, "scope"),
+    ("/api/reports/dashboard", {"kind": "praise"}, "kind"),
+    ("/api/reports/dashboard", {"channel": "fax"}, "channel"),
+    ("/api/sla/rates", {"group": "city"}, "group"),
+    ("/api/tickets/categories", {"kind": "praise"}, "kind"),
+]
+
+
+@pytest.mark.parametrize(("path", "query", "field"), OUT_OF_SET)
+def test_a_query_value_outside_its_closed_set_is_a_422(hq_analyst, path, query, field):
+    assert field in _field_errors(_client(hq_analyst).get(path, query))
