@@ -26,6 +26,7 @@ in the content stays inert.
 from __future__ import annotations
 
 import functools
+import html
 import math
 import re
 import threading
@@ -36,8 +37,6 @@ from dataclasses import dataclass
 from typing import Any
 
 from django.db import connection, transaction
-from django.db.models import Count, Max
-from django.utils.html import escape
 from django.utils.safestring import SafeString, mark_safe
 
 from kefu.core.errors import ValidationFailed
@@ -252,8 +251,10 @@ STATS_TTL = (
 
 def _synonyms() -> list[list[str]]:
     """The synonym groups (lower-case words), re-read whenever a group changed (one cheap query)."""
-    version = SynonymGroup.objects.aggregate(n=Count("id"), t=Max("updated_at"))
-    key = f"{version['n']}:{version['t']}"
+    with connection.cursor() as cur:  # plain SQL: the ORM's aggregate cost more to build than to run
+        cur.execute("SELECT COUNT(*), MAX(updated_at) FROM knowledge_synonymgroup")
+        n, t = cur.fetchone()
+    key = f"{n}:{t}"
     if _synonym_cache.get("key") != key:
         with _lock:
             groups = [g.word_list for g in SynonymGroup.objects.order_by("pk")]
@@ -543,33 +544,49 @@ def ranked_ids(
     if category_code:
         join = " JOIN knowledge_searchdoc d ON d.article_id = x.article_id"
         cat_where = " AND substr(d.category_code, 1, %s) = %s"  # the code and every code under it
+    # A concept of one word (most of them) is its sub-query as it is: a term has one posting per article, so
+    # the best of the concept's words per article needs no grouping. Only a concept of several words (a synonym
+    # group) groups its own rows by article for the best one; the outer query sums the concepts per article.
+    # Constants are cast to float8: a literal such as 0.0074 is a NUMERIC on PostgreSQL, and NUMERIC × integer
+    # length was most of the server's time per row (SQLite computes in doubles either way). The sum is rounded
+    # to 6 decimals as a double (ROUND(sum × 10⁶), an integer-valued double on both databases; NUMERIC rounding
+    # of every candidate cost as much again), so float noise from the order of summation cannot split a tie.
+    by_concept: dict[str, list[QueryTerm]] = {}
+    for t in known:
+        by_concept.setdefault(t.concept, []).append(t)
     params: list[Any] = []
     parts = []
-    for t in known:
-        # Column names are constants chosen above; every value is a parameter.
-        parts.append(
-            f"SELECT q.article_id AS article_id, CAST(%s AS VARCHAR(64)) AS c, "  # noqa: S608
-            f"%s * q.w / (q.w + %s + %s * q.l) AS s FROM (SELECT x.article_id AS article_id, "
-            f"x.{weight} AS w, x.{length} AS l FROM knowledge_posting x{join} WHERE x.term = %s "
-            f"AND x.{weight} > 0{cat_where} ORDER BY x.{weight} DESC, x.{length}, x.article_id DESC "
-            f"LIMIT %s) q"
-        )
-        params += [t.concept, factor[t.term], norm[0], norm[1], t.term]
-        if category_code:
-            params += [len(category_code), category_code]
-        params.append(TERM_POSTINGS)
-    inner = (
-        f"SELECT p.article_id AS a, p.c AS c, MAX(p.s) AS s "  # noqa: S608
-        f"FROM ({' UNION ALL '.join(parts)}) p GROUP BY p.article_id, p.c"
-    )
+    for group in by_concept.values():
+        subs = []
+        for t in group:
+            # Column names are constants chosen above; every value is a parameter.
+            subs.append(
+                f"SELECT q.article_id AS article_id, "  # noqa: S608
+                f"CAST(%s AS DOUBLE PRECISION) * q.w / (q.w + CAST(%s AS DOUBLE PRECISION) "
+                f"+ CAST(%s AS DOUBLE PRECISION) * q.l) AS s FROM (SELECT x.article_id AS article_id, "
+                f"x.{weight} AS w, x.{length} AS l FROM knowledge_posting x{join} WHERE x.term = %s "
+                f"AND x.{weight} > 0{cat_where} ORDER BY x.{weight} DESC, x.{length}, x.article_id DESC "
+                f"LIMIT %s) q"
+            )
+            params += [factor[t.term], norm[0], norm[1], t.term]
+            if category_code:
+                params += [len(category_code), category_code]
+            params.append(TERM_POSTINGS)
+        if len(subs) == 1:
+            parts.append(subs[0])
+        else:
+            parts.append(
+                "SELECT g.article_id AS article_id, MAX(g.s) AS s "  # noqa: S608
+                f"FROM ({' UNION ALL '.join(subs)}) g GROUP BY g.article_id"
+            )
     sql = (
-        f"SELECT a, ROUND(CAST(SUM(s) AS NUMERIC), 6) AS score FROM ({inner}) y "  # noqa: S608
-        "GROUP BY a ORDER BY score DESC, a DESC LIMIT %s"
+        f"SELECT p.article_id AS a, ROUND(SUM(p.s) * 1000000) AS score "  # noqa: S608
+        f"FROM ({' UNION ALL '.join(parts)}) p GROUP BY p.article_id ORDER BY score DESC, a DESC LIMIT %s"
     )
     params.append(limit)
     with connection.cursor() as cur:
         cur.execute(sql, params)
-        return [(int(a), float(s)) for a, s in cur.fetchall()]
+        return [(int(a), float(s) / 1e6) for a, s in cur.fetchall()]
 
 
 def search(
@@ -626,6 +643,12 @@ def search(
 # ---------------------------------------------------------------- highlighting
 
 
+def _escape(text: str) -> str:
+    """What django.utils.html.escape returns (it is html.escape, quotes included), without its lazy-string
+    wrapper and SafeString per piece: a snippet escapes a dozen pieces."""
+    return html.escape(text)
+
+
 @functools.lru_cache(maxsize=512)
 def _pattern_for(parts: tuple[str, ...]) -> re.Pattern[str]:
     return re.compile("|".join(re.escape(p) for p in parts), re.IGNORECASE)
@@ -642,14 +665,14 @@ def highlight(text: str, terms: Sequence[str], pattern: re.Pattern[str] | None =
     """``text`` escaped, with the terms wrapped in <mark>. Safe whatever ``text`` holds."""
     pattern = pattern or _pattern(terms)
     if pattern is None:
-        return mark_safe(escape(text))  # noqa: S308 (escaped)
+        return mark_safe(_escape(text))  # noqa: S308 (escaped)
     out: list[str] = []
     pos = 0
     for m in pattern.finditer(text):
-        out.append(escape(text[pos : m.start()]))
-        out.append("<mark>" + escape(m.group(0)) + "</mark>")
+        out.append(_escape(text[pos : m.start()]))
+        out.append("<mark>" + _escape(m.group(0)) + "</mark>")
         pos = m.end()
-    out.append(escape(text[pos:]))
+    out.append(_escape(text[pos:]))
     return mark_safe("".join(out))  # noqa: S308 (every piece escaped)
 
 
@@ -667,4 +690,4 @@ def snippet(
     window = text[start : start + width]
     prefix = "…" if start > 0 else ""
     suffix = "…" if start + width < len(text) else ""
-    return mark_safe(escape(prefix) + highlight(window, terms, pattern) + escape(suffix))  # noqa: S308
+    return mark_safe(_escape(prefix) + highlight(window, terms, pattern) + _escape(suffix))  # noqa: S308
