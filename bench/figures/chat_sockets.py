@@ -46,6 +46,7 @@ DESCRIPTION = (
 )
 ROOT = Path(__file__).resolve().parents[2]
 BENCH_DB = "bench_chat"
+IDLE_S = 10.0  # sockets open, nothing sent: what holding them costs, measured before the messages
 
 
 # -- a small WebSocket client (RFC 6455, text frames, client masking) ------------------------------------
@@ -76,22 +77,33 @@ class WS:
             raise ConnectionError(head[:200].decode(errors="replace"))
         return cls(reader, writer)
 
-    async def send(self, obj: dict[str, Any]) -> None:
-        data = json.dumps(obj, ensure_ascii=False).encode()
+    @staticmethod
+    def frame(opcode: int, data: bytes) -> bytes:
+        """A client frame (FIN set, masked, as RFC 6455 requires of clients)."""
         n = len(data)
         if n < 126:
-            header = struct.pack("!BB", 0x81, 0x80 | n)
+            header = struct.pack("!BB", 0x80 | opcode, 0x80 | n)
         elif n < 65536:
-            header = struct.pack("!BBH", 0x81, 0x80 | 126, n)
+            header = struct.pack("!BBH", 0x80 | opcode, 0x80 | 126, n)
         else:
-            header = struct.pack("!BBQ", 0x81, 0x80 | 127, n)
+            header = struct.pack("!BBQ", 0x80 | opcode, 0x80 | 127, n)
         mask = os.urandom(4)
         m = int.from_bytes((mask * (n // 4 + 1))[:n], "big") if n else 0
         masked = (int.from_bytes(data, "big") ^ m).to_bytes(n, "big") if n else b""
-        self.writer.write(header + mask + masked)
+        return header + mask + masked
+
+    async def send(self, obj: dict[str, Any]) -> None:
+        self.writer.write(self.frame(0x1, json.dumps(obj, ensure_ascii=False).encode()))
         await self.writer.drain()
 
     async def recv(self) -> dict[str, Any] | None:
+        try:
+            return await self._recv()
+        except (ConnectionError, asyncio.IncompleteReadError):
+            self.closed = True  # dropped without a close frame: not "held" any more
+            raise
+
+    async def _recv(self) -> dict[str, Any] | None:
         while True:
             b1, b2 = await self.reader.readexactly(2)
             opcode, n = b1 & 0x0F, b2 & 0x7F
@@ -103,8 +115,10 @@ class WS:
             if opcode == 8:
                 self.closed = True
                 return None
-            if opcode == 9:  # ping -> pong
-                self.writer.write(struct.pack("!BB", 0x8A, 0x80) + b"\0\0\0\0")
+            if opcode == 9:  # ping -> pong with the ping's payload: daphne closes a socket whose
+                # pongs do not echo it once its ping timeout passes (20 s + 30 s); an empty pong
+                # made every socket of a run longer than ~50 s silently die
+                self.writer.write(self.frame(0xA, payload))
                 continue
             if opcode == 1:
                 result: dict[str, Any] = json.loads(payload)
@@ -361,9 +375,20 @@ async def delivery_reader(ws: WS, sent: dict[str, float], delivered: list[float]
                 delivered.append(time.monotonic() - sent[cid])
 
 
-async def load(port: int, data: dict[str, Any], seconds: float, every: float) -> dict[str, Any]:
-    agent_ws = await gather_in_batches([open_agent(port, a) for a in data["agents"]], 50)
-    opened = await gather_in_batches([open_visitor(port, v) for v in data["visitors"]])
+async def load(
+    ports: list[int], data: dict[str, Any], seconds: float, every: float, mark: Any = None
+) -> dict[str, Any]:
+    """Agents and visitors spread round-robin over the servers' ports (as a proxy's upstream does).
+
+    ``mark(phase)`` is called with "sending" once every socket is open and with "stopped" when the
+    senders stop, so that the caller can read the servers' CPU for the message phase alone.
+    """
+    agent_ws = await gather_in_batches(
+        [open_agent(ports[i % len(ports)], a) for i, a in enumerate(data["agents"])], 50
+    )
+    opened = await gather_in_batches(
+        [open_visitor(ports[i % len(ports)], v) for i, v in enumerate(data["visitors"])]
+    )
     refused = sum(1 for ws in opened if ws is None)
     pairs = [(ws, v) for ws, v in zip(opened, data["visitors"], strict=True) if ws is not None]
     visitor_ws = [ws for ws, _v in pairs]
@@ -416,10 +441,16 @@ async def load(port: int, data: dict[str, Any], seconds: float, every: float) ->
         task.cancel()
 
     readers = [asyncio.create_task(delivery_reader(ws, sent, delivered)) for ws in agent_ws]
+    if mark is not None:  # the servers' cost of holding the sockets open, nothing sent
+        mark("idle")
+        await asyncio.sleep(IDLE_S)
+        mark("sending")
     senders = [asyncio.create_task(visitor(ws, v)) for ws, v in pairs]
     await asyncio.sleep(seconds)
     stop.set()
     await asyncio.gather(*senders, return_exceptions=True)
+    if mark is not None:
+        mark("stopped")
     await asyncio.sleep(2)
     held = sum(1 for ws in agent_ws + visitor_ws if not ws.closed)
     for task in readers:
@@ -438,28 +469,49 @@ async def load(port: int, data: dict[str, Any], seconds: float, every: float) ->
     }
 
 
-def measure(visitors: int, agents: int, seconds: float, redis: bool) -> dict[str, Any]:
+def measure(visitors: int, agents: int, seconds: float, redis: bool, procs: int = 1) -> dict[str, Any]:
+    """``procs`` daphne processes (several only on the Redis layer, which every process shares)."""
     create_database()
     redis_proc = None
     workdir = ""
     redis_url = ""
     if redis:
         redis_proc, redis_url, workdir = start_redis()
+    else:
+        procs = 1  # the in-memory layer reaches only its own process's sockets
     env = server_env(redis_url)
+    servers: list[subprocess.Popen[bytes]] = []
     try:
         data = run_setup(visitors, agents, env)
-        daphne, port = start_daphne(env)
-        try:
-            time.sleep(1)
-            rss_before = rss_mb(daphne.pid)
-            cpu_before = cpu_s(daphne.pid)
-            result = asyncio.run(load(port, data, seconds, 10.0))
-            result["cpu_s"] = cpu_s(daphne.pid) - cpu_before
-            result["rss_before"] = rss_before
-            result["rss_after"] = rss_mb(daphne.pid)
-        finally:
-            stop(daphne)
+        ports = []
+        for _ in range(procs):
+            proc, port = start_daphne(env)
+            servers.append(proc)
+            ports.append(port)
+        time.sleep(1)
+        pids = [p.pid for p in servers]
+        counted = pids + ([redis_proc.pid] if redis_proc is not None else [])
+        rss_before = sum(rss_mb(pid) for pid in pids)
+        marks: dict[str, tuple[float, dict[int, float]]] = {}
+
+        def mark(phase: str) -> None:
+            marks[phase] = (os.getloadavg()[0], {pid: cpu_s(pid) for pid in counted})
+
+        result = asyncio.run(load(ports, data, seconds, 10.0, mark))
+        _loadi, cpui = marks["idle"]
+        load0, cpu0 = marks["sending"]
+        load1, cpu1 = marks["stopped"]
+        result["cpu_s"] = sum(cpu1[pid] - cpu0[pid] for pid in pids)
+        result["idle_cpu_per_s"] = sum(cpu0[pid] - cpui[pid] for pid in pids) / IDLE_S
+        result["seconds"] = seconds
+        result["redis_cpu_s"] = cpu1[redis_proc.pid] - cpu0[redis_proc.pid] if redis_proc is not None else 0.0
+        result["loads"] = (load0, load1)
+        result["procs"] = procs
+        result["rss_before"] = rss_before
+        result["rss_after"] = sum(rss_mb(pid) for pid in pids)
     finally:
+        for proc in servers:
+            stop(proc)
         if redis_proc is not None:
             stop(redis_proc)
             shutil.rmtree(workdir, ignore_errors=True)
@@ -481,12 +533,24 @@ def rows(label: str, visitors: int, agents: int, r: dict[str, Any]) -> list[tupl
         (f"{label}: stored+ack p99", round(pct(r["ack_ms"], 99), 1), "ms"),
         (f"{label}: error frames", float(r["errors"]), "frames"),
         (
-            f"{label}: daphne CPU per message (sockets open + messages)",
-            round(1000 * r["cpu_s"] / max(1, r["acked"]), 1),
+            f"{label}: daphne CPU per visitor message (message phase, all {r['procs']} daphne)",
+            round(1000 * r["cpu_s"] / max(1, r["acked"]), 2),
             "ms",
         ),
-        (f"{label}: daphne RSS before sockets", r["rss_before"], "MB"),
-        (f"{label}: daphne RSS at the end", r["rss_after"], "MB"),
+        (
+            f"{label}: the same less the idle sockets' CPU ({r['idle_cpu_per_s'] * 1000:.0f} ms/s)",
+            round(1000 * (r["cpu_s"] - r["idle_cpu_per_s"] * r["seconds"]) / max(1, r["acked"]), 2),
+            "ms",
+        ),
+        (
+            f"{label}: redis-server CPU per visitor message",
+            round(1000 * r["redis_cpu_s"] / max(1, r["acked"]), 2),
+            "ms",
+        ),
+        (f"{label}: daphne RSS before sockets (sum of {r['procs']})", r["rss_before"], "MB"),
+        (f"{label}: daphne RSS at the end (sum of {r['procs']})", r["rss_after"], "MB"),
+        (f"{label}: load average (1 min) when sending began", round(r["loads"][0], 2), ""),
+        (f"{label}: load average (1 min) when sending stopped", round(r["loads"][1], 2), ""),
     ]
 
 
@@ -494,12 +558,19 @@ def run(quick: bool) -> list[tuple[str, float, str]]:
     visitors, agents, seconds = (200, 10, 30.0) if quick else (1000, 20, 60.0)
     if "--visitors" in sys.argv:
         visitors = int(sys.argv[sys.argv.index("--visitors") + 1])
+    if "--seconds" in sys.argv:
+        seconds = float(sys.argv[sys.argv.index("--seconds") + 1])
+    procs = int(sys.argv[sys.argv.index("--procs") + 1]) if "--procs" in sys.argv else os.cpu_count() or 1
     out: list[tuple[str, float, str]] = []
-    layers = [("in-memory layer", False)]
-    if "--redis" in sys.argv or "--both" in sys.argv:
-        layers = ([("in-memory layer", False)] if "--both" in sys.argv else []) + [("redis layer", True)]
+    # The production shape (docs/deploy.md): several daphne on the Redis layer. ``--memory`` adds (or,
+    # with ``--memory-only``, runs only) one daphne on the in-memory layer.
+    layers = [(f"redis layer, {procs} daphne", True)]
+    if "--memory" in sys.argv or "--both" in sys.argv:
+        layers = [("in-memory layer, 1 daphne", False), *layers]
+    if "--memory-only" in sys.argv:
+        layers = [("in-memory layer, 1 daphne", False)]
     for label, redis in layers:
-        r = measure(visitors, agents, seconds, redis)
+        r = measure(visitors, agents, seconds, redis, procs)
         out += rows(label, visitors, agents, r)
         if __name__ == "__main__":  # a long run prints each layer as soon as it is measured
             for row in rows(label, visitors, agents, r):

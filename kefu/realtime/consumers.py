@@ -21,14 +21,19 @@ server -> client
 from __future__ import annotations
 
 import json
+import logging
 import os
+import threading
 import time
 from collections import defaultdict
 from typing import Any
 
+from asgiref.sync import SyncToAsync
+from channels.consumer import get_handler_name
 from channels.db import database_sync_to_async
 from channels.generic.websocket import AsyncWebsocketConsumer
 from django.conf import settings
+from django.db import DEFAULT_DB_ALIAS, close_old_connections, connections
 
 from kefu.core.errors import DomainError, ValidationFailed
 from kefu.org.access import actor_for
@@ -44,7 +49,44 @@ CLOSE_ORIGIN = 4403
 CLOSE_TOKEN = 4401
 CLOSE_FLOOD = 4429
 
+log = logging.getLogger(__name__)
+
 _open_per_address: dict[str, int] = defaultdict(int)
+
+# Not thread-sensitive: actions of different sockets run side by side in the loop's pool (each
+# thread its own database connection); the default would run every socket's actions one at a
+# time in a single thread, whatever the number of cores and connections. Built once: the wrapper
+# costs something to make, and this is the path of every chat message.
+_HEALTHY_FOR_S = 1.0
+
+
+class _ActionSyncToAsync(SyncToAsync):  # type: ignore[type-arg]
+    """``database_sync_to_async`` for actions, less its per-call connection health check.
+
+    Django checks a kept connection with a ``SELECT 1`` at the start of every request (here: every
+    action). A worker thread whose connection just served an action without error has shown that
+    it works; it skips the check for ``_HEALTHY_FOR_S`` seconds. Stale and broken connections are
+    still closed exactly as before (``close_old_connections``), and an idle thread checks again.
+    """
+
+    def thread_handler(self, loop: Any, *args: Any, **kwargs: Any) -> Any:
+        close_old_connections()
+        conn = connections[DEFAULT_DB_ALIAS]
+        if conn.connection is not None and time.monotonic() - _last_ok.get(threading.get_ident(), -1e9) < (
+            _HEALTHY_FOR_S
+        ):
+            conn.health_check_done = True  # type: ignore[attr-defined]  # Django's own flag, not in the stubs
+        try:
+            result = super().thread_handler(loop, *args, **kwargs)
+            if not conn.errors_occurred:
+                _last_ok[threading.get_ident()] = time.monotonic()
+            return result
+        finally:
+            close_old_connections()
+
+
+_last_ok: dict[int, float] = {}
+_run_action = _ActionSyncToAsync(actions.run, thread_sensitive=False)
 
 
 def _env_int(name: str, default: int) -> int:
@@ -112,6 +154,20 @@ class RealtimeConsumer(AsyncWebsocketConsumer):
         if token_id is not None:
             await self.channel_layer.group_discard(services.token_layer_group(token_id), self.channel_name)
 
+    async def dispatch(self, message: dict[str, Any]) -> None:
+        """Channels' dispatch without its per-message ``aclose_old_connections()``.
+
+        Channels hops into its single sync thread to close stale database connections before every
+        frame and every group event a socket handles (three hops per chat message: the sender's
+        frame and one event per socket watching the conversation), all through that one thread.
+        This consumer never touches the database from the loop: every read and write goes
+        through ``database_sync_to_async``, which closes stale connections in its own thread.
+        """
+        handler = getattr(self, get_handler_name(message), None)
+        if handler is None:
+            raise ValueError(f"No handler for message type {message['type']}")
+        await handler(message)
+
     # -- frames from the client ----------------------------------------------
     async def receive(self, text_data: str | None = None, bytes_data: bytes | None = None) -> None:
         if bytes_data is not None or text_data is None:
@@ -163,13 +219,23 @@ class RealtimeConsumer(AsyncWebsocketConsumer):
                 await self.channel_layer.group_discard(services.layer_group(group), self.channel_name)
             await self.send_json({"type": "unsubscribed", "group": group, "ref": ref})
         else:
-            # Not thread-sensitive: actions of different sockets run side by side in the loop's pool
-            # (each thread its own database connection); the default would run every socket's
-            # actions one at a time in a single thread, whatever the number of cores and connections.
-            data = await database_sync_to_async(actions.run, thread_sensitive=False)(
-                self.principal, kind, frame
-            )
+            # The action's pushes (sent after its commit) are collected and sent from here, in order,
+            # before the reply: no worker thread blocks on a hop back into the loop.
+            pushes: list[tuple[str, dict[str, Any]]] = []
+            token = services.deferred_pushes.set(pushes)
+            try:
+                data = await _run_action(self.principal, kind, frame)
+            finally:
+                services.deferred_pushes.reset(token)
+                await self.push(pushes)
             await self.send_json({"type": "reply", "ref": ref, "ok": True, "data": data})
+
+    async def push(self, pushes: list[tuple[str, dict[str, Any]]]) -> None:
+        for layer_group_name, message in pushes:
+            try:
+                await self.channel_layer.group_send(layer_group_name, message)
+            except Exception:  # the event is stored; clients resume by seq
+                log.exception("realtime: sending to %s failed", layer_group_name)
 
     async def authenticate_token(self, raw: Any, ref: Any) -> None:
         token = await database_sync_to_async(services.visitor_token_resolve)(raw)

@@ -12,12 +12,13 @@ import hashlib
 import json
 import logging
 import secrets
+from contextvars import ContextVar
 from datetime import timedelta
 from typing import Any
 from urllib.parse import urlsplit
 
 from asgiref.sync import async_to_sync
-from channels.layers import get_channel_layer
+from channels.layers import InMemoryChannelLayer, get_channel_layer
 from django.conf import settings
 from django.core.serializers.json import DjangoJSONEncoder
 from django.db import transaction
@@ -32,6 +33,18 @@ log = logging.getLogger(__name__)
 
 LAYER_PREFIX = "rt."
 MAX_PAYLOAD_BYTES = 64 * 1024
+
+# Set by the socket consumer around an action it runs in a worker thread: the action's pushes are
+# collected here at commit and sent by the consumer itself, in order, from the event loop, before
+# its reply. Without it every push would block the worker thread on a hop back into the loop.
+deferred_pushes: ContextVar[list[tuple[str, dict[str, Any]]] | None] = ContextVar(
+    "kefu_rt_deferred_pushes", default=None
+)
+
+
+def layer_is_shared() -> bool:
+    """True when every process publishes into one channel layer (Redis): no relay, so no copies for it."""
+    return not isinstance(get_channel_layer(), InMemoryChannelLayer | None)
 
 
 def layer_group(group: str) -> str:
@@ -73,7 +86,9 @@ def publish(
             raise ValueError(f"group kind {kind!r} keeps its own log: publish with its seq")
         # A copy with the app's own number: the relay (relay.py) carries it to
         # sockets held by another process; catch-up still reads the app's log.
-        Event.objects.create(group=group, seq=seq, event=event, payload=body)
+        # With a shared layer (Redis) there is no relay and the copy would only cost an INSERT.
+        if not layer_is_shared():
+            Event.objects.create(group=group, seq=seq, event=event, payload=body)
     else:
         with transaction.atomic():
             GroupCursor.objects.get_or_create(group=group)
@@ -86,6 +101,10 @@ def publish(
 
 
 def send_now(layer_group_name: str, message: dict[str, Any]) -> None:
+    sink = deferred_pushes.get()
+    if sink is not None:  # inside a socket action: the consumer sends it from the loop
+        sink.append((layer_group_name, message))
+        return
     layer = get_channel_layer()
     if layer is None:
         return
