@@ -14,7 +14,7 @@ from django.db.models import F
 from django.http import HttpRequest
 from django.utils import timezone
 
-from kefu.core import audit
+from kefu.core import audit, rows
 from kefu.core.errors import DomainError, NotFound, ValidationFailed
 
 from .access import Actor
@@ -177,7 +177,10 @@ def token_authenticate(secret: str) -> ApiToken | None:
     parts = secret.split("_", 2)
     if len(parts) != 3 or parts[0] != TOKEN_PREFIX:
         return None
-    token = ApiToken.objects.select_related("user").filter(prefix=parts[1], revoked_at__isnull=True).first()
+    # SQL built once per process (kefu.core.rows): every API request makes this read (#16.5).
+    token = rows.one(
+        ApiToken, equal=("prefix",), values=[parts[1]], is_null=("revoked_at",), related=("user",)
+    )
     if token is None or not secrets.compare_digest(token.key_hash, _hash(secret)) or not token.user.is_active:
         return None
     now = timezone.now()
