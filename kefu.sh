@@ -50,6 +50,9 @@ cmd_run() {
   "$PY" manage.py demo_load --if-empty
   "$PY" manage.py collectstatic --noinput -v 0
   local host=${KEFU_HOST:-127.0.0.1} port=${KEFU_PORT:-8000}
+  # Links in mail are absolute (kefu.core.links): the address people open, here the local server.
+  export KEFU_PUBLIC_URL=${KEFU_PUBLIC_URL:-http://$host:$port}
+  say "links in mail point to $KEFU_PUBLIC_URL (KEFU_PUBLIC_URL)"
   say "starting background worker (Huey, also the scheduler of the periodic jobs)"
   "$PY" manage.py kefu_worker --scheduler --workers "${HUEY_WORKERS:-2}" &
   WORKER_PID=$!

@@ -199,6 +199,8 @@ KEFU_LOGIN_MAX_FAILURES_PER_ADDRESS = int(os.environ.get("KEFU_LOGIN_MAX_FAILURE
 KEFU_LOGIN_WINDOW_SECONDS = int(os.environ.get("KEFU_LOGIN_WINDOW_SECONDS", 900))
 # Behind one reverse proxy: count the address it appends to X-Forwarded-For, not the proxy's own.
 KEFU_TRUST_X_FORWARDED_FOR = env_bool("KEFU_TRUST_X_FORWARDED_FOR", False)
+# The site's public address, for links in mail (kefu.core.links.absolute_url): scheme, host, port, no path.
+KEFU_PUBLIC_URL = os.environ.get("KEFU_PUBLIC_URL", "http://127.0.0.1:8000").rstrip("/")
 
 # Email: SMTP from the environment; the console backend prints mail in the quick start.
 EMAIL_BACKEND = os.environ.get("KEFU_EMAIL_BACKEND", "django.core.mail.backends.smtp.EmailBackend")

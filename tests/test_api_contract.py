@@ -26,7 +26,7 @@ def _field_errors(response) -> list[str]:
     body = response.json()
     assert body["code"] == "validation_error"
     assert body["message"] and body["message_en"]
-    return [d["field"] for d in body["details"]]
+    return [d["field"] for d in body["details"]["fields"]]
 
 
 # -- #17.1 every integer input is range-checked in the schema layer ----------------------------

@@ -83,12 +83,21 @@ def test_bad_json_body_is_refused_and_nothing_written(api, case):
     body = assert_refused(post_raw(api, data), status, code)
     assert written() == before
     if code == "validation_error" and case not in ("blank name", "name too long"):
-        assert body["details"], "validation errors name their fields"
+        assert body["details"]["fields"], "validation errors name their fields"
 
 
 def test_validation_details_name_the_field(api):
     body = assert_refused(post_raw(api, json.dumps({**GOOD, "is_admin": True})), 422)
-    assert [d["field"] for d in body["details"]] == ["is_admin"]
+    assert body["details"] == {
+        "fields": [
+            {
+                "field": "is_admin",
+                "message": "不支持的字段",
+                "message_en": "Extra inputs are not permitted",
+                "type": "unknown_field",
+            }
+        ]
+    }
 
 
 def test_wrong_content_type_is_refused(api):
@@ -143,7 +152,17 @@ def test_invalid_utf8_in_a_form_is_refused(api):
 @pytest.mark.parametrize("url", ["/api/me?verbose=1", "/api/tokens?page=2", "/api/provinces?province=sh"])
 def test_unknown_query_parameters_are_refused(api, url):
     body = assert_refused(api.get(url), 400, "unknown_query_parameter")
-    assert body["details"] == [{"field": url.split("?")[1].split("=")[0]}]
+    name = url.split("?")[1].split("=")[0]
+    assert body["details"] == {
+        "fields": [
+            {
+                "field": name,
+                "message": "不支持的查询参数",
+                "message_en": "Unknown query parameter",
+                "type": "unknown_field",
+            }
+        ]
+    }
 
 
 def test_unknown_query_parameter_on_a_write_writes_nothing(api):

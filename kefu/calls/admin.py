@@ -117,7 +117,7 @@ class LineFilter(admin.SimpleListFilter):
     parameter_name = "line"
 
     def lookups(self, request: HttpRequest, model_admin: Any) -> list[tuple[str, str]]:
-        lines = Line.objects.scoped(actor_of(request).scope).order_by("pk")  # type: ignore[attr-defined]
+        lines = Line.objects.scoped(actor_of(request).scope).order_by("pk")
         return [(str(line.pk), str(line)) for line in lines]
 
     def queryset(self, request: HttpRequest, queryset: Any) -> Any:

@@ -109,7 +109,7 @@ def call_list(request: HttpRequest, params: Query[CallsQuery]) -> list[dict[str,
         raise ValidationFailed(
             f"limit 须在 1 到 {MAX_PAGE} 之间，offset 不能为负。",
             f"limit must be 1 to {MAX_PAGE} and offset not negative.",
-            details=[{"field": "limit"}],
+            fields=[{"field": "limit"}],
         )
     qs = selectors.call_list(
         actor.scope,
@@ -129,7 +129,7 @@ def rates(request: HttpRequest, params: Query[CallRatesQuery]) -> list[dict[str,
     actor = _actor(request)
     if params.date_to < params.date_from or (params.date_to - params.date_from).days > 366:
         raise ValidationFailed(
-            "统计区间无效（至多一年）。", "Invalid period (one year at most).", details=[{"field": "date_to"}]
+            "统计区间无效（至多一年）。", "Invalid period (one year at most).", fields=[{"field": "date_to"}]
         )
     figures = selectors.rate_figures(
         actor.scope, start=params.date_from, end=params.date_to, with_slots=False

@@ -19,11 +19,14 @@ from typing import Any
 
 from django.core.cache import cache
 from django.db import IntegrityError, OperationalError, connection, transaction
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from kefu.calls.codes import CallCode
 from kefu.core import audit, outbox
 from kefu.core.errors import DomainError, NotFound, ValidationFailed
+from kefu.core.links import absolute_url
 from kefu.customers.models import ContactPhone
 from kefu.customers.phones import try_normalize_phone
 from kefu.org.access import Actor
@@ -59,12 +62,12 @@ SIGNATURE_WINDOW = timedelta(minutes=5)
 
 class Unauthorized(DomainError):
     status = 401
-    default_code = "unauthorized"
+    default_code = CallCode.UNAUTHORIZED
 
 
 class RateLimited(DomainError):
     status = 429
-    default_code = "rate_limited"
+    default_code = CallCode.RATE_LIMITED
 
 
 # -- merging (pure) ---------------------------------------------------------------------------------------
@@ -597,7 +600,7 @@ def cti_event_ingest(*, source: CallSource, fact: Fact) -> Call:
         result = facts_ingest(source=source, facts=[fact], keep_calls=True, pop=True)
         if result.rejects:
             r = result.rejects[0]
-            raise ValidationFailed(r.reason, r.reason_en, code="unknown_line")
+            raise ValidationFailed(r.reason, r.reason_en, code=CallCode.UNKNOWN_LINE)
         call = (
             Call.objects.unscoped(SYSTEM)
             .filter(source=source, call_id=fact.call_id)
@@ -627,12 +630,12 @@ def file_ingest(
     The same file twice changes no call (idempotent merge) and is marked ``repeated``.
     """
     if fmt not in IngestRun.Format.values:
-        raise ValidationFailed("未知的文件格式。", "Unknown file format.", details=[{"field": "format"}])
+        raise ValidationFailed("未知的文件格式。", "Unknown file format.", fields=[{"field": "format"}])
     digest = hashlib.sha256(data).hexdigest()
     try:
         parsed: Parsed = parse_file(fmt, data, filename)
     except BadFile as exc:
-        raise ValidationFailed(exc.reason, exc.reason_en, code="bad_file") from None
+        raise ValidationFailed(exc.reason, exc.reason_en, code=CallCode.BAD_FILE) from None
     repeated = IngestRun.objects.filter(source=source, sha256=digest).exists()
     numbers = _line_numbers(parsed)
     result = facts_ingest(source=source, facts=parsed.facts, line_numbers=numbers)
@@ -821,7 +824,7 @@ def _mail_alert(alert_id: int) -> None:
         key=str(alert.pk),
         to=to,
         subject=subject,
-        body=subject,
+        body=f"{subject}\n\n查看接通率：{absolute_url(reverse('calls:rates'))}\n",
         ref=f"calls.ratealert:{alert.pk}",
     )
 

@@ -14,6 +14,7 @@ from django.utils.translation import gettext_lazy as _
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
+from kefu.calls.codes import CallCode
 from kefu.core.audit import timeline_for
 from kefu.core.errors import DomainError, Forbidden, ValidationFailed
 from kefu.core.registry import recent_contacts
@@ -34,7 +35,7 @@ def _day(value: str, field: str) -> date | None:
         return date.fromisoformat(value)
     except ValueError:
         raise ValidationFailed(
-            "日期格式应为 YYYY-MM-DD。", "Dates are YYYY-MM-DD.", details=[{"field": field}]
+            "日期格式应为 YYYY-MM-DD。", "Dates are YYYY-MM-DD.", fields=[{"field": field}]
         ) from None
 
 
@@ -156,7 +157,7 @@ def create_ticket(request: HttpRequest, pk: int) -> HttpResponse:
         raise ValidationFailed(
             "请先选择客户（未知号码请先新建客户）。",
             "Choose the customer first (create one for an unknown number).",
-            details=[{"field": "customer"}],
+            fields=[{"field": "customer"}],
         ) from None
     customer = customer_selectors.customer_in_scope(actor.scope, customer_id)
     contact_id = post.get("contact", "")
@@ -283,7 +284,7 @@ def _period(request: HttpRequest) -> tuple[date, date]:
     end = _day(request.GET.get("to", ""), "to") or today
     if end < start or (end - start).days > 366:
         raise ValidationFailed(
-            "统计区间无效（至多一年）。", "Invalid period (one year at most).", details=[{"field": "to"}]
+            "统计区间无效（至多一年）。", "Invalid period (one year at most).", fields=[{"field": "to"}]
         )
     return start, end
 
@@ -305,7 +306,7 @@ def import_files(request: HttpRequest) -> HttpResponse:
         try:
             if upload is None or source is None:
                 raise ValidationFailed(
-                    "请选择来源和文件。", "Choose a source and a file.", details=[{"field": "file"}]
+                    "请选择来源和文件。", "Choose a source and a file.", fields=[{"field": "file"}]
                 )
             run = services.file_ingest(
                 actor=actor,
@@ -354,7 +355,7 @@ def cti_webhook(request: HttpRequest, source: str) -> HttpResponse:
         try:
             fact = parse_cti(_payload(request), received_at=now)
         except BadLine as exc:
-            raise ValidationFailed(exc.reason, exc.reason_en, code="bad_event") from None
+            raise ValidationFailed(exc.reason, exc.reason_en, code=CallCode.BAD_EVENT) from None
         call = services.cti_event_ingest(source=src, fact=fact)
     except DomainError as exc:
         return JsonResponse(exc.as_dict(), status=exc.status)

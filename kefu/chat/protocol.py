@@ -67,7 +67,7 @@ def _seq(frame: dict[str, Any], field: str = "since") -> int:
         raise ValidationFailed(
             f"{field} 必须是非负整数。",
             f"{field} must be a non-negative integer.",
-            details=[{"field": field}],
+            fields=[{"field": field}],
         )
     return value
 

@@ -18,6 +18,7 @@ from django.db.models import Count, Q
 from django.utils import timezone
 
 from kefu import realtime
+from kefu.chat.codes import ChatCode
 from kefu.core import audit
 from kefu.core.errors import Conflict, DomainError, NotFound, ValidationFailed
 from kefu.customers.models import Contact
@@ -55,16 +56,16 @@ def clean_text(value: Any, *, field: str = "text", limit: int = MAX_TEXT, requir
     if value is None:
         value = ""
     if not isinstance(value, str):
-        raise ValidationFailed("内容必须是文本。", "The content must be text.", details=[{"field": field}])
+        raise ValidationFailed("内容必须是文本。", "The content must be text.", fields=[{"field": field}])
     text = _CONTROL.sub("", value).strip()
     if required and not text:
-        raise ValidationFailed("内容不能为空。", "The content must not be empty.", details=[{"field": field}])
+        raise ValidationFailed("内容不能为空。", "The content must not be empty.", fields=[{"field": field}])
     if len(text) > limit:
         raise ValidationFailed(
             f"内容不能超过 {limit} 个字。",
             f"The content must be at most {limit} characters.",
-            code="too_long",
-            details=[{"field": field, "limit": limit}],
+            code=ChatCode.TOO_LONG,
+            fields=[{"field": field, "limit": limit}],
         )
     return text
 
@@ -76,8 +77,8 @@ def _client_id(value: Any) -> str:
         raise ValidationFailed(
             "client_id 格式不正确。",
             "Invalid client_id.",
-            code="bad_client_id",
-            details=[{"field": "client_id"}],
+            code=ChatCode.BAD_CLIENT_ID,
+            fields=[{"field": "client_id"}],
         )
     return value
 
@@ -86,7 +87,7 @@ def chat_settings() -> ChatSettings:
     found = ChatSettings.objects.select_related("team", "calendar").first()
     if found is None:
         raise Conflict(
-            "在线客服尚未配置。", "The online service is not configured.", code="chat_not_configured"
+            "在线客服尚未配置。", "The online service is not configured.", code=ChatCode.CHAT_NOT_CONFIGURED
         )
     return found
 
@@ -184,7 +185,7 @@ def conversation_for_agent(actor: Actor, pk: Any, *, lock: bool = False) -> Conv
 
 def _holder(actor: Actor, c: Conversation) -> None:
     if c.agent_id != actor.user.pk:
-        raise Conflict("该会话不在您名下。", "You do not hold this conversation.", code="not_holder")
+        raise Conflict("该会话不在您名下。", "You do not hold this conversation.", code=ChatCode.NOT_HOLDER)
 
 
 def conversation_for_visitor(groups: frozenset[str], pk: Any, *, lock: bool = False) -> Conversation:
@@ -229,7 +230,7 @@ def availability(*, now: datetime | None = None) -> dict[str, Any]:
 def presence_set(*, actor: Actor, status: Any, now: datetime | None = None) -> Presence:
     actor.require("chat.work")
     if status not in Presence.Status.values:
-        raise ValidationFailed("状态不正确。", "Invalid status.", details=[{"field": "status"}])
+        raise ValidationFailed("状态不正确。", "Invalid status.", fields=[{"field": "status"}])
     now = _now(now)
     with transaction.atomic():
         p, _ = Presence.objects.select_for_update().get_or_create(user=actor.user)
@@ -277,14 +278,14 @@ def conversation_start(
             raise ValidationFailed(
                 "电话号码格式不正确。",
                 "The phone number is not valid.",
-                code="bad_phone",
-                details=[{"field": "phone"}],
+                code=ChatCode.BAD_PHONE,
+                fields=[{"field": "phone"}],
             )
     if address and not hit("chat-start", address, limit=5, window_s=600, now=now.timestamp()):
         raise ValidationFailed(
             "发起会话过于频繁，请稍后再试。",
             "Too many new conversations; try again later.",
-            code="rate_limited",
+            code=ChatCode.RATE_LIMITED,
             status=429,
         )
     state = availability(now=now)
@@ -292,7 +293,7 @@ def conversation_start(
         raise Conflict(
             "当前不在服务时间或暂无坐席在线，请留言。",
             "Outside service hours or no agent online: please leave a message.",
-            code="chat_offline",
+            code=ChatCode.CHAT_OFFLINE,
             details=state,
         )
     s = chat_settings()
@@ -353,7 +354,7 @@ def message_leave(
     body = clean_text(text, field="text")
     if kind not in ("consultation", "fault"):
         raise ValidationFailed(
-            "请选择咨询或故障申告。", "Choose consultation or fault.", details=[{"field": "kind"}]
+            "请选择咨询或故障申告。", "Choose consultation or fault.", fields=[{"field": "kind"}]
         )
     raw_phone = clean_text(phone, field="phone", limit=40, required=False)
     canonical = try_normalize_phone(raw_phone) if raw_phone else ""
@@ -361,20 +362,20 @@ def message_leave(
         raise ValidationFailed(
             "电话号码格式不正确。",
             "The phone number is not valid.",
-            code="bad_phone",
-            details=[{"field": "phone"}],
+            code=ChatCode.BAD_PHONE,
+            fields=[{"field": "phone"}],
         )
     if not canonical:
         raise ValidationFailed(
             "留言请留下电话，以便我们回复您。",
             "Leave a phone number so that we can answer you.",
-            details=[{"field": "phone", "type": "required"}],
+            fields=[{"field": "phone", "type": "required"}],
         )
     if address and not hit("chat-leave", address, limit=5, window_s=600, now=now.timestamp()):
         raise ValidationFailed(
             "留言过于频繁，请稍后再试。",
             "Too many messages; try again later.",
-            code="rate_limited",
+            code=ChatCode.RATE_LIMITED,
             status=429,
         )
     s = chat_settings()
@@ -446,7 +447,10 @@ def visitor_send(
     key = f"{token_id}:{address}"
     if not hit("chat-visitor-msg", key, limit=30, window_s=60, now=now.timestamp()):
         raise ValidationFailed(
-            "发送过于频繁，请稍后再试。", "Too many messages; slow down.", code="rate_limited", status=429
+            "发送过于频繁，请稍后再试。",
+            "Too many messages; slow down.",
+            code=ChatCode.RATE_LIMITED,
+            status=429,
         )
     if not isinstance(conversation_id, int) or isinstance(conversation_id, bool):
         raise NotFound()
@@ -552,7 +556,7 @@ def _visitor_posts(
             if dup is not None:
                 return dup
         if c.status not in workflow.OPEN:
-            raise Conflict("会话已结束。", "The conversation has ended.", code="conversation_closed")
+            raise Conflict("会话已结束。", "The conversation has ended.", code=ChatCode.CONVERSATION_CLOSED)
         m = write(c)
         c.visitor_asked, c.last_visitor_at = True, now
         c.save(update_fields=["last_seq", "visitor_asked", "last_visitor_at"])
@@ -561,7 +565,7 @@ def _visitor_posts(
 
 def visitor_read(*, groups: frozenset[str], conversation_id: Any, seq: Any) -> None:
     if not isinstance(seq, int) or isinstance(seq, bool) or seq < 0:
-        raise ValidationFailed("seq 不正确。", "Invalid seq.", details=[{"field": "seq"}])
+        raise ValidationFailed("seq 不正确。", "Invalid seq.", fields=[{"field": "seq"}])
     with transaction.atomic():
         c = conversation_for_visitor(groups, conversation_id, lock=True)
         seq = min(seq, c.last_seq)
@@ -612,18 +616,22 @@ def conversation_rate(
         raise ValidationFailed(
             "请选择满意、一般或不满意。",
             "Choose satisfied, neutral or unsatisfied.",
-            details=[{"field": "rating"}],
+            fields=[{"field": "rating"}],
         )
     comment = clean_text(comment, field="comment", limit=500, required=False)
     with transaction.atomic():
         c = conversation_for_visitor(groups, conversation_id, lock=True)
         if c.status != workflow.CLOSED:
             raise Conflict(
-                "会话结束后才能评价。", "You can rate once the conversation has ended.", code="not_closed"
+                "会话结束后才能评价。",
+                "You can rate once the conversation has ended.",
+                code=ChatCode.NOT_CLOSED,
             )
         if c.rating:
             raise Conflict(
-                "您已评价过本次会话。", "You have already rated this conversation.", code="already_rated"
+                "您已评价过本次会话。",
+                "You have already rated this conversation.",
+                code=ChatCode.ALREADY_RATED,
             )
         c.rating, c.rating_comment, c.rated_at = rating, comment, now
         _append(
@@ -666,13 +674,13 @@ def conversation_accept(*, actor: Actor, conversation_id: Any, now: datetime | N
             raise Conflict(
                 "该会话已被接入或已结束。",
                 "The conversation was already accepted or has ended.",
-                code="not_waiting",
+                code=ChatCode.NOT_WAITING,
             )
         if active_count(actor.user.pk) >= s.max_concurrent:
             raise Conflict(
                 f"您同时进行的会话已达上限({s.max_concurrent})。",
                 f"You already hold the maximum of {s.max_concurrent} conversations.",
-                code="at_capacity",
+                code=ChatCode.AT_CAPACITY,
             )
         _accept(c, actor.user, now)
     return c
@@ -699,7 +707,7 @@ def agent_send(
     if dup is not None:  # a resend: the stored message, no second check
         return dup
     if holder != actor.user.pk:
-        raise Conflict("该会话不在您名下。", "You do not hold this conversation.", code="not_holder")
+        raise Conflict("该会话不在您名下。", "You do not hold this conversation.", code=ChatCode.NOT_HOLDER)
     # The one norms check (kefu.norms): before our transaction, so a refused attempt stays recorded.
     result = norms.text_screen(
         actor=actor,
@@ -730,7 +738,7 @@ def agent_send(
                 return dup
         _holder(actor, c)
         if c.status != workflow.ACTIVE:
-            raise Conflict("会话已结束。", "The conversation has ended.", code="conversation_closed")
+            raise Conflict("会话已结束。", "The conversation has ended.", code=ChatCode.CONVERSATION_CLOSED)
         m = _append(
             c, sender=Message.Sender.AGENT, author=actor.user, text=text, client_id=cid, now=now, data=data
         )
@@ -850,7 +858,7 @@ def _article(value: Any) -> dict[str, Any] | None:
         return None
     if not isinstance(value, int) or isinstance(value, bool):
         raise ValidationFailed(
-            "引用的知识编号不正确。", "Invalid article id.", details=[{"field": "cite_article"}]
+            "引用的知识编号不正确。", "Invalid article id.", fields=[{"field": "cite_article"}]
         )
     from kefu.knowledge.selectors import published_article
 
@@ -860,20 +868,20 @@ def _article(value: Any) -> dict[str, Any] | None:
         raise ValidationFailed(
             "引用的知识不存在或未发布。",
             "The cited article does not exist or is not published.",
-            details=[{"field": "cite_article"}],
+            fields=[{"field": "cite_article"}],
         ) from None
     if found is None:
         raise ValidationFailed(
             "引用的知识不存在或未发布。",
             "The cited article does not exist or is not published.",
-            details=[{"field": "cite_article"}],
+            fields=[{"field": "cite_article"}],
         )
     return {"article": value, "title": str(getattr(found, "title", ""))}
 
 
 def agent_read(*, actor: Actor, conversation_id: Any, seq: Any) -> None:
     if not isinstance(seq, int) or isinstance(seq, bool) or seq < 0:
-        raise ValidationFailed("seq 不正确。", "Invalid seq.", details=[{"field": "seq"}])
+        raise ValidationFailed("seq 不正确。", "Invalid seq.", fields=[{"field": "seq"}])
     with transaction.atomic():
         c = conversation_for_agent(actor, conversation_id, lock=True)
         seq = min(seq, c.last_seq)
@@ -891,7 +899,7 @@ def conversation_close(*, actor: Actor, conversation_id: Any, now: datetime | No
         c = conversation_for_agent(actor, conversation_id, lock=True)
         _holder(actor, c)
         if workflow.target("close", c.status) is None:
-            raise Conflict("会话已结束。", "The conversation has ended.", code="conversation_closed")
+            raise Conflict("会话已结束。", "The conversation has ended.", code=ChatCode.CONVERSATION_CLOSED)
         closing = norms.template_text(purpose="closing", channel="online") or CLOSING_FALLBACK
         _append(c, sender=Message.Sender.AGENT, author=actor.user, kind="closing", text=closing, now=now)
         _append(
@@ -959,36 +967,36 @@ def conversation_transfer(
     actor.require("chat.work")
     now = _now(now)
     if reason not in Transfer.Reason.values:
-        raise ValidationFailed("请选择转接原因。", "Choose a transfer reason.", details=[{"field": "reason"}])
+        raise ValidationFailed("请选择转接原因。", "Choose a transfer reason.", fields=[{"field": "reason"}])
     note = clean_text(note, field="note", limit=300, required=False)
     with transaction.atomic():
         c = conversation_for_agent(actor, conversation_id, lock=True)
         if c.status == workflow.ACTIVE:
             _holder(actor, c)
         elif workflow.target("transfer", c.status) is None:
-            raise Conflict("会话已结束。", "The conversation has ended.", code="conversation_closed")
+            raise Conflict("会话已结束。", "The conversation has ended.", code=ChatCode.CONVERSATION_CLOSED)
         to_team = c.team
         if to_team_id is not None:
             if not isinstance(to_team_id, int) or isinstance(to_team_id, bool):
-                raise ValidationFailed("目标团队不正确。", "Invalid team.", details=[{"field": "to_team"}])
+                raise ValidationFailed("目标团队不正确。", "Invalid team.", fields=[{"field": "to_team"}])
             found = Team.objects.filter(pk=to_team_id).first()
             if found is None:
-                raise ValidationFailed("目标团队不存在。", "No such team.", details=[{"field": "to_team"}])
+                raise ValidationFailed("目标团队不存在。", "No such team.", fields=[{"field": "to_team"}])
             to_team = found
         to_agent = None
         if to_agent_id is not None:
             if not isinstance(to_agent_id, int) or isinstance(to_agent_id, bool):
-                raise ValidationFailed("目标坐席不正确。", "Invalid agent.", details=[{"field": "to_agent"}])
+                raise ValidationFailed("目标坐席不正确。", "Invalid agent.", fields=[{"field": "to_agent"}])
             to_agent = User.objects.filter(
                 pk=to_agent_id, is_active=True, memberships__team=to_team, memberships__is_active=True
             ).first()
             if to_agent is None:
                 raise ValidationFailed(
-                    "目标坐席不在该团队。", "That agent is not in the team.", details=[{"field": "to_agent"}]
+                    "目标坐席不在该团队。", "That agent is not in the team.", fields=[{"field": "to_agent"}]
                 )
         if to_team.pk == c.team_id and to_agent is None:
             raise ValidationFailed(
-                "请选择另一个团队或坐席。", "Choose another team or agent.", details=[{"field": "to_team"}]
+                "请选择另一个团队或坐席。", "Choose another team or agent.", fields=[{"field": "to_team"}]
             )
         Transfer.objects.create(
             conversation=c,
@@ -1084,22 +1092,22 @@ def conversation_to_ticket(
         raise ValidationFailed(
             "请选择咨询、投诉或故障申告。",
             "Choose consultation, complaint or fault.",
-            details=[{"field": "kind"}],
+            fields=[{"field": "kind"}],
         )
     subject = clean_text(subject, field="subject", limit=200)
     if category is not None and not isinstance(category, str):
-        raise ValidationFailed("分类不正确。", "Invalid category.", details=[{"field": "category"}])
+        raise ValidationFailed("分类不正确。", "Invalid category.", fields=[{"field": "category"}])
     cat = category_by_code(category or None)
     c = conversation_for_agent(actor, conversation_id)
     if c.ticket_id:
         raise Conflict(
-            "该会话已生成工单。", "This conversation already has a work order.", code="already_linked"
+            "该会话已生成工单。", "This conversation already has a work order.", code=ChatCode.ALREADY_LINKED
         )
     contact = c.possible_contact
     if customer_id is None and contact is not None:
         customer_id = contact.customer_id
     if not isinstance(customer_id, int) or isinstance(customer_id, bool):
-        raise ValidationFailed("请选择客户。", "Choose the customer.", details=[{"field": "customer"}])
+        raise ValidationFailed("请选择客户。", "Choose the customer.", fields=[{"field": "customer"}])
     customer = customer_in_scope(actor.scope, customer_id)
     if contact is not None and contact.customer_id != customer.pk:
         contact = None
@@ -1107,7 +1115,9 @@ def conversation_to_ticket(
         c = conversation_for_agent(actor, conversation_id, lock=True)
         if c.ticket_id:
             raise Conflict(
-                "该会话已生成工单。", "This conversation already has a work order.", code="already_linked"
+                "该会话已生成工单。",
+                "This conversation already has a work order.",
+                code=ChatCode.ALREADY_LINKED,
             )
         return _order_from(
             c,
@@ -1302,8 +1312,8 @@ def _file_message(
         raise ValidationFailed(
             f"每个会话最多发送 {files.MAX_PER_CONVERSATION} 个文件。",
             "Too many files in this conversation.",
-            code="file_count",
-            details=[{"field": "file", "type": "file_count"}],
+            code=ChatCode.FILE_COUNT,
+            fields=[{"field": "file", "type": "file_count"}],
         )
     att = files.store(
         c, name=name, content_type=content_type, content=upload.content, sender=sender, now=now, user=user
@@ -1339,7 +1349,10 @@ def visitor_file_send(
     files.check(upload)  # refuse bad files before counting them against the limit
     if not hit("chat-visitor-file", f"{token_id}:{address}", limit=10, window_s=600, now=now.timestamp()):
         raise ValidationFailed(
-            "发送文件过于频繁，请稍后再试。", "Too many files; slow down.", code="rate_limited", status=429
+            "发送文件过于频繁，请稍后再试。",
+            "Too many files; slow down.",
+            code=ChatCode.RATE_LIMITED,
+            status=429,
         )
     return _visitor_posts(
         groups,
@@ -1366,7 +1379,7 @@ def agent_file_send(
                 return dup
         _holder(actor, c)
         if c.status != workflow.ACTIVE:
-            raise Conflict("会话已结束。", "The conversation has ended.", code="conversation_closed")
+            raise Conflict("会话已结束。", "The conversation has ended.", code=ChatCode.CONVERSATION_CLOSED)
         m = _file_message(
             c, sender=Message.Sender.AGENT, upload=upload, client_id=cid, now=now, user=actor.user
         )

@@ -4,13 +4,14 @@ from __future__ import annotations
 
 from datetime import date, timedelta
 
-from django.http import HttpRequest, HttpResponse, HttpResponseBase
+from django.http import FileResponse, HttpRequest, HttpResponse, HttpResponseBase
 from django.shortcuts import render
 from django.utils import timezone
 from django.views.decorators.clickjacking import xframe_options_exempt
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_GET, require_http_methods
 
+from kefu.chat.codes import ChatCode
 from kefu.core.errors import DomainError, NotFound, ValidationFailed
 from kefu.core.middleware import CSP
 from kefu.core.web import actor_of, actor_required
@@ -91,11 +92,11 @@ def stats(request: HttpRequest) -> HttpResponse:
         start = date.fromisoformat(request.GET.get("start") or (end - timedelta(days=6)).isoformat())
     except ValueError:
         raise ValidationFailed(
-            "日期格式应为 YYYY-MM-DD。", "Dates are YYYY-MM-DD.", details=[{"field": "start"}]
+            "日期格式应为 YYYY-MM-DD。", "Dates are YYYY-MM-DD.", fields=[{"field": "start"}]
         ) from None
     if start > end or (end - start).days > 366:
         raise ValidationFailed(
-            "统计期间无效(最长一年)。", "Invalid period (at most one year).", details=[{"field": "start"}]
+            "统计期间无效(最长一年)。", "Invalid period (at most one year).", fields=[{"field": "start"}]
         )
     f = figures.compute(figures.conversations_for(actor), start, end)
     if request.GET.get("format") == "xlsx":
@@ -142,7 +143,7 @@ def embed_script(request: HttpRequest) -> HttpResponse:
 def _conversation_id(value: str | None) -> int:
     if not value or not value.isdigit() or len(value) > 12:
         raise ValidationFailed(
-            "会话编号不正确。", "Invalid conversation.", details=[{"field": "conversation"}]
+            "会话编号不正确。", "Invalid conversation.", fields=[{"field": "conversation"}]
         )
     return int(value)
 
@@ -166,7 +167,7 @@ def upload(request: HttpRequest) -> HttpResponse:
         got = request.FILES.get("file")
         if got is None:
             raise ValidationFailed(
-                "请选择要上传的文件。", "Choose a file to upload.", details=[{"field": "file"}]
+                "请选择要上传的文件。", "Choose a file to upload.", fields=[{"field": "file"}]
             )
         up = files.Upload(name=got.name or "", content=got.read(files.MAX_BYTES + 1))
         conversation = _conversation_id(request.POST.get("conversation"))
@@ -188,7 +189,7 @@ def upload(request: HttpRequest) -> HttpResponse:
             raise ValidationFailed(
                 "请先登录或开始会话。",
                 "Sign in or start a conversation first.",
-                code="unauthorized",
+                code=ChatCode.UNAUTHORIZED,
                 status=401,
             )
         data = {"seq": m.seq, "id": m.pk, "client_id": m.client_id, "file": m.data.get("file")}
@@ -199,11 +200,11 @@ def upload(request: HttpRequest) -> HttpResponse:
 
 @require_GET
 @actor_required("chat.work")
-def file_download(request: HttpRequest, pk: int) -> HttpResponse:
+def file_download(request: HttpRequest, pk: int) -> FileResponse:
     """An agent opens a file of a conversation of their teams; ``?inline=1`` shows an image (thumbnails)."""
     actor = actor_of(request)
     a = services.file_for_agent(actor, pk)
-    return files.download_response(a, inline_image=request.GET.get("inline") == "1")  # type: ignore[return-value]
+    return files.download_response(a, inline_image=request.GET.get("inline") == "1")
 
 
 @require_GET

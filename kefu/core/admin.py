@@ -9,6 +9,7 @@ from django.utils.translation import gettext_lazy as _
 
 from . import audit, outbox
 from .models import AuditEvent, JobHeartbeat, OutboxMail
+from .scope import as_scoped
 from .web import actor_of
 
 
@@ -86,7 +87,7 @@ class ScopedAdmin(admin.ModelAdmin):
     """Admin for province-owned models: rows limited to the administrator's scope."""
 
     def get_queryset(self, request: HttpRequest) -> Any:
-        return super().get_queryset(request).scoped(actor_of(request).scope)  # type: ignore[attr-defined]
+        return as_scoped(super().get_queryset(request)).scoped(actor_of(request).scope)
 
 
 @admin.register(AuditEvent)

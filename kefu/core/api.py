@@ -21,6 +21,7 @@ from ninja.errors import AuthenticationError, AuthorizationError, HttpError, Val
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, GetCoreSchemaHandler
 from pydantic_core import CoreSchema, core_schema
 
+from .codes import CoreCode, all_codes
 from .errors import DomainError, not_found_body
 from .scope import ScopeMissing
 
@@ -37,19 +38,58 @@ class ErrorOut(Schema):
     code: str
     message: str
     message_en: str
-    details: Any = None
+    details: dict[str, Any] | None = None
 
 
 def _json(api: NinjaAPI, request: HttpRequest, body: dict[str, Any], status: int) -> HttpResponse:
     return api.create_response(request, body, status=status)
 
 
-def _validation_details(errors: list[dict[str, Any]]) -> list[dict[str, Any]]:
-    out = []
+# Chinese words for pydantic's error types (its own messages are English only); the rest read 取值无效.
+_FIELD_MESSAGES = {
+    "missing": "必填",
+    "unknown_field": "不支持的字段",
+    "string_too_long": "过长",
+    "string_too_short": "过短",
+    "too_long": "过多",
+    "too_short": "过少",
+    "string_type": "应为文本",
+    "int_parsing": "应为整数",
+    "int_type": "应为整数",
+    "bool_parsing": "应为布尔值",
+    "bool_type": "应为布尔值",
+    "float_parsing": "应为数字",
+    "datetime_parsing": "日期时间格式无效",
+    "datetime_from_date_parsing": "日期时间格式无效",
+    "date_from_datetime_parsing": "日期格式无效",
+    "enum": "不在可选值中",
+    "literal_error": "不在可选值中",
+    "greater_than_equal": "过小",
+    "less_than_equal": "过大",
+    "model_attributes_type": "应为对象",
+    "dict_type": "应为对象",
+    "list_type": "应为列表",
+    "json_invalid": "JSON 无效",
+}
+
+
+def _validation_details(errors: list[dict[str, Any]]) -> dict[str, Any]:
+    """ninja's validation errors as ``details.fields`` (docs/api.md): dotted path, 中文, English, type."""
+    fields = []
     for err in errors:
         loc = [str(p) for p in err.get("loc", []) if p not in ("body", "payload", "query", "path")]
-        out.append({"field": ".".join(loc), "type": err.get("type", ""), "message_en": err.get("msg", "")})
-    return out
+        kind = str(err.get("type", "")) or "invalid"
+        if kind == "extra_forbidden":
+            kind = "unknown_field"  # the same type the services give an unknown field
+        fields.append(
+            {
+                "field": ".".join(loc),
+                "message": _FIELD_MESSAGES.get(kind, "取值无效"),
+                "message_en": str(err.get("msg", "")) or "Invalid value",
+                "type": kind,
+            }
+        )
+    return {"fields": fields}
 
 
 def install_error_handlers(api: NinjaAPI) -> None:
@@ -60,7 +100,7 @@ def install_error_handlers(api: NinjaAPI) -> None:
     @api.exception_handler(ValidationError)
     def validation_error(request: HttpRequest, exc: ValidationError) -> HttpResponse:
         body = {
-            "code": "validation_error",
+            "code": CoreCode.VALIDATION_ERROR,
             "message": "请求数据有误，请检查各字段。",
             "message_en": "The request data is invalid; check the fields.",
             "details": _validation_details(list(exc.errors)),
@@ -70,7 +110,7 @@ def install_error_handlers(api: NinjaAPI) -> None:
     @api.exception_handler(AuthenticationError)
     def auth_error(request: HttpRequest, exc: AuthenticationError) -> HttpResponse:
         body = {
-            "code": "unauthenticated",
+            "code": CoreCode.UNAUTHENTICATED,
             "message": "请先登录或提供有效的 API 令牌。",
             "message_en": "Sign in or provide a valid API token.",
             "details": None,
@@ -79,7 +119,12 @@ def install_error_handlers(api: NinjaAPI) -> None:
 
     @api.exception_handler(AuthorizationError)
     def authz_error(request: HttpRequest, exc: AuthorizationError) -> HttpResponse:
-        body = {"code": "forbidden", "message": "没有权限。", "message_en": "Forbidden.", "details": None}
+        body = {
+            "code": CoreCode.FORBIDDEN,
+            "message": "没有权限。",
+            "message_en": "Forbidden.",
+            "details": None,
+        }
         return _json(api, request, body, 403)
 
     @api.exception_handler(Http404)
@@ -92,14 +137,14 @@ def install_error_handlers(api: NinjaAPI) -> None:
             return _json(api, request, not_found_body(), 404)
         if exc.status_code == 403 and "csrf" in str(exc.message).lower():
             body = {
-                "code": "csrf_failed",
+                "code": CoreCode.CSRF_FAILED,
                 "message": "CSRF 校验失败，请刷新页面后重试。",
                 "message_en": "CSRF check failed; reload the page and try again.",
                 "details": None,
             }
             return _json(api, request, body, 403)
         body = {
-            "code": "http_error",
+            "code": CoreCode.HTTP_ERROR,
             "message": "请求无法处理。",
             "message_en": str(exc.message),
             "details": None,
@@ -111,7 +156,7 @@ def install_error_handlers(api: NinjaAPI) -> None:
         # A programming error: fail closed, loudly in the log, without detail to the client.
         log.error("scope missing: %s", exc)
         body = {
-            "code": "internal_error",
+            "code": CoreCode.INTERNAL_ERROR,
             "message": "服务器内部错误。",
             "message_en": "Internal server error.",
             "details": None,
@@ -215,7 +260,7 @@ def _bounded(annotation: Any) -> Any:
         return annotation
     if origin is typing.Annotated:
         inner = _bounded(args[0])
-        return annotation if inner is args[0] else typing.Annotated[(inner, *args[1:])]  # type: ignore[valid-type]
+        return annotation if inner is args[0] else typing.Annotated[(inner, *args[1:])]
     new = tuple(_bounded(a) for a in args)
     if new == args:
         return annotation
@@ -269,7 +314,7 @@ _ERROR_DESCRIPTIONS = {
     409: "版本已变化或当前状态不允许该操作 / Stale version or an action the current status does not allow",
     413: "请求体过大 / Request body too large",
     415: "请求体须为 JSON / The request body must be JSON",
-    422: "请求数据有误，details 列出字段 / Invalid input; details lists the fields",
+    422: "请求数据有误，details.fields 列出字段 / Invalid input; details.fields lists the fields",
 }
 _WRITES = {"post", "put", "patch", "delete"}
 
@@ -299,20 +344,45 @@ def install_error_docs(api: NinjaAPI) -> None:
     def documented(*args: Any, **kwargs: Any) -> Any:
         schema = original(*args, **kwargs)
         components = schema.setdefault("components", {}).setdefault("schemas", {})
+        components["FieldProblem"] = {
+            "title": "FieldProblem",
+            "type": "object",
+            "properties": {
+                "field": {"type": "string", "description": "字段路径(点分) / dotted path of the field"},
+                "message": {"type": "string", "description": "中文说明"},
+                "message_en": {"type": "string", "description": "English message"},
+                "type": {"type": "string", "description": "机器可读的问题类型 / machine-readable type"},
+            },
+            "required": ["field", "message", "message_en", "type"],
+            "additionalProperties": True,
+        }
         components["ErrorOut"] = {
             "title": "ErrorOut",
             "type": "object",
             "properties": {
-                "code": {"type": "string", "description": "稳定的错误代码 / stable error code"},
+                "code": {
+                    "type": "string",
+                    "enum": all_codes(),
+                    "description": "稳定的错误代码(各应用的 codes.py) / stable error code (each app's codes.py)",
+                },
                 "message": {"type": "string", "description": "中文说明"},
                 "message_en": {"type": "string", "description": "English message"},
                 "details": {
                     "anyOf": [
-                        {"type": "array", "items": {"type": "object"}},
-                        {"type": "object"},
+                        {
+                            "type": "object",
+                            "properties": {
+                                "fields": {
+                                    "type": "array",
+                                    "items": {"$ref": "#/components/schemas/FieldProblem"},
+                                }
+                            },
+                            "additionalProperties": True,
+                        },
                         {"type": "null"},
                     ],
-                    "description": "字段级说明 / per-field details",
+                    "description": "null，或对象：字段问题在 fields 中，其他事实为命名键 / "
+                    "null, or an object: field problems under fields, other facts as named keys",
                 },
             },
             "required": ["code", "message", "message_en", "details"],
@@ -350,7 +420,7 @@ def _refusal(request: HttpRequest, allowed: frozenset[str], json_body: bool) -> 
         # A form-encoded body would otherwise be read as if it were JSON fields.
         return {
             "status": 415,
-            "code": "unsupported_media_type",
+            "code": CoreCode.UNSUPPORTED_MEDIA_TYPE,
             "message": "请求体须为 JSON (Content-Type: application/json)。",
             "message_en": "The request body must be JSON (Content-Type: application/json).",
             "details": None,
@@ -359,10 +429,20 @@ def _refusal(request: HttpRequest, allowed: frozenset[str], json_body: bool) -> 
     if unknown:
         return {
             "status": 400,
-            "code": "unknown_query_parameter",
+            "code": CoreCode.UNKNOWN_QUERY_PARAMETER,
             "message": "不支持的查询参数：" + "、".join(unknown),
             "message_en": "Unknown query parameter(s): " + ", ".join(unknown),
-            "details": [{"field": u} for u in unknown],
+            "details": {
+                "fields": [
+                    {
+                        "field": u,
+                        "message": "不支持的查询参数",
+                        "message_en": "Unknown query parameter",
+                        "type": "unknown_field",
+                    }
+                    for u in unknown
+                ]
+            },
         }
     return None
 
@@ -374,14 +454,14 @@ def _wrap(operation: Any, allowed: frozenset[str]) -> None:
 
     def respond(request: HttpRequest, refusal: dict[str, Any]) -> HttpResponse:
         status = refusal.pop("status")
-        return operation.api.create_response(request, refusal, status=status)  # type: ignore[no-any-return]
+        return operation.api.create_response(request, refusal, status=status)
 
     if inspect.iscoroutinefunction(original):
 
         async def run_checks_async(request: HttpRequest) -> HttpResponse | None:
             error = await original(request)
             if error is not None:
-                return error  # type: ignore[no-any-return]
+                return error
             refusal = _refusal(request, allowed, json_body)
             return respond(request, refusal) if refusal else None
 
@@ -391,7 +471,7 @@ def _wrap(operation: Any, allowed: frozenset[str]) -> None:
         def run_checks(request: HttpRequest) -> HttpResponse | None:
             error = original(request)
             if error is not None:
-                return error  # type: ignore[no-any-return]
+                return error
             refusal = _refusal(request, allowed, json_body)
             return respond(request, refusal) if refusal else None
 

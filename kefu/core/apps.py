@@ -35,7 +35,7 @@ def _flush_around_the_audit_guard(ops_class: Any, vendor: str) -> None:
     def sql_flush(self: Any, style: Any, tables: Any, **kwargs: Any) -> list[str]:
         statements = original(self, style, tables, **kwargs)
         if AUDIT_TABLE not in tables:
-            return statements  # type: ignore[no-any-return]
+            return statements
         return [*before, *statements, *after]
 
     sql_flush._kefu_audit_guard = True  # type: ignore[attr-defined]

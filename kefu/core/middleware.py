@@ -6,6 +6,8 @@ from django.conf import settings
 from django.core.exceptions import RequestDataTooBig
 from django.http import HttpRequest, HttpResponse, JsonResponse
 
+from .codes import CoreCode
+
 CSP = "; ".join(
     [
         "default-src 'self'",
@@ -82,13 +84,13 @@ class RequestGuardMiddleware:
         try:
             length = int(request.META.get("CONTENT_LENGTH") or 0)
         except ValueError:
-            return _error(400, "bad_request", "Content-Length 无效。", "Invalid Content-Length.")
+            return _error(400, CoreCode.BAD_REQUEST, "Content-Length 无效。", "Invalid Content-Length.")
         if length > settings.KEFU_MAX_REQUEST_BYTES:
-            return _error(413, "payload_too_large", "请求体过大。", "Request body too large.")
+            return _error(413, CoreCode.PAYLOAD_TOO_LARGE, "请求体过大。", "Request body too large.")
         raw_query = request.META.get("QUERY_STRING", "")
         if len(request.path) + len(raw_query) > getattr(settings, "KEFU_MAX_URL_CHARS", MAX_URL_CHARS):
             # Below the web server's own request-line limit (docs/deploy.md), so the client gets our body.
-            return _error(414, "uri_too_long", "请求地址过长。", "The request URL is too long.")
+            return _error(414, CoreCode.URI_TOO_LONG, "请求地址过长。", "The request URL is too long.")
         if "\x00" in request.path or "%00" in raw_query or "\x00" in raw_query:
             return _nul_error()
         content_type = request.META.get("CONTENT_TYPE", "")
@@ -100,13 +102,13 @@ class RequestGuardMiddleware:
                 body = request.body
             except RequestDataTooBig:
                 # Above DATA_UPLOAD_MAX_MEMORY_SIZE: JSON and form bodies are read into memory.
-                return _error(413, "payload_too_large", "请求体过大。", "Request body too large.")
+                return _error(413, CoreCode.PAYLOAD_TOO_LARGE, "请求体过大。", "Request body too large.")
             try:
                 body.decode("utf-8")
             except UnicodeDecodeError:
                 return _error(
                     400,
-                    "invalid_utf8",
+                    CoreCode.INVALID_UTF8,
                     "请求体不是有效的 UTF-8 编码。",
                     "The request body is not valid UTF-8.",
                 )
@@ -118,16 +120,16 @@ class RequestGuardMiddleware:
 
 def _nul_error() -> JsonResponse:
     return _error(
-        400, "nul_character", "请求中含有非法的 NUL 字符。", "The request contains a NUL character."
+        400, CoreCode.NUL_CHARACTER, "请求中含有非法的 NUL 字符。", "The request contains a NUL character."
     )
 
 
 _API_STATUS_BODIES: dict[int, tuple[str, str, str]] = {
-    400: ("bad_request", "请求无法处理。", "Bad request."),
-    403: ("forbidden", "没有权限。", "Forbidden."),
-    405: ("method_not_allowed", "不支持此请求方法。", "Method not allowed."),
-    413: ("payload_too_large", "请求体过大。", "Request body too large."),
-    415: ("unsupported_media_type", "不支持的请求体类型。", "Unsupported media type."),
+    400: (CoreCode.BAD_REQUEST, "请求无法处理。", "Bad request."),
+    403: (CoreCode.FORBIDDEN, "没有权限。", "Forbidden."),
+    405: (CoreCode.METHOD_NOT_ALLOWED, "不支持此请求方法。", "Method not allowed."),
+    413: (CoreCode.PAYLOAD_TOO_LARGE, "请求体过大。", "Request body too large."),
+    415: (CoreCode.UNSUPPORTED_MEDIA_TYPE, "不支持的请求体类型。", "Unsupported media type."),
 }
 
 
@@ -153,10 +155,10 @@ class ApiErrorShapeMiddleware:
             body = not_found_body()
             return JsonResponse(body, status=404, json_dumps_params={"ensure_ascii": False})
         if status >= 500:
-            shaped = _error(status, "internal_error", "服务器内部错误。", "Internal server error.")
+            shaped = _error(status, CoreCode.INTERNAL_ERROR, "服务器内部错误。", "Internal server error.")
         else:
             code, zh, en = _API_STATUS_BODIES.get(
-                status, ("http_error", "请求无法处理。", "The request cannot be handled.")
+                status, (CoreCode.HTTP_ERROR, "请求无法处理。", "The request cannot be handled.")
             )
             shaped = _error(status, code, zh, en)
         if "Allow" in response:
@@ -180,7 +182,7 @@ class ChineseFirstLocaleMiddleware:
         chosen = request.COOKIES.get(settings.LANGUAGE_COOKIE_NAME, "")
         language = chosen if chosen in dict(settings.LANGUAGES) else settings.LANGUAGE_CODE
         translation.activate(language)
-        request.LANGUAGE_CODE = language  # type: ignore[attr-defined]
+        request.LANGUAGE_CODE = language
         response = self.get_response(request)
         response.headers.setdefault("Content-Language", language)
         patch_vary = response.headers.get("Vary", "")

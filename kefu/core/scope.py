@@ -22,7 +22,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any, Generic, TypeVar
+from typing import TYPE_CHECKING, Any, Generic, TypeVar, cast
 
 from django.db import models
 
@@ -64,7 +64,7 @@ class Scope:
         return not self.national and not self.province_ids
 
 
-class ProvinceScopedQuerySet(models.QuerySet, Generic[M]):  # type: ignore[type-arg]
+class ProvinceScopedQuerySet(models.QuerySet, Generic[M]):
     # Name of the field holding the owning province; models may override with
     # ``scope_field`` on the class (for example "ticket__province").
     _kefu_scope_said = False
@@ -81,17 +81,17 @@ class ProvinceScopedQuerySet(models.QuerySet, Generic[M]):  # type: ignore[type-
         qs = self._clone()
         qs._kefu_scope_said = True
         if scope.national:
-            return qs  # type: ignore[no-any-return]
+            return qs
         if not scope.province_ids:
-            return qs.none()  # type: ignore[no-any-return]
-        return qs.filter(**{f"{self._scope_field()}__in": scope.province_ids})  # type: ignore[no-any-return]
+            return qs.none()
+        return qs.filter(**{f"{self._scope_field()}__in": scope.province_ids})
 
     def unscoped(self, reason: str) -> ProvinceScopedQuerySet[M]:
         if not reason:
             raise ValueError("unscoped() needs a reason")
         qs = self._clone()
         qs._kefu_scope_said = True
-        return qs  # type: ignore[no-any-return]
+        return qs
 
     def _check_scope(self) -> None:
         if not self._kefu_scope_said:
@@ -103,7 +103,7 @@ class ProvinceScopedQuerySet(models.QuerySet, Generic[M]):  # type: ignore[type-
     def _fetch_all(self) -> None:
         if self._result_cache is None:
             self._check_scope()
-        super()._fetch_all()  # type: ignore[misc]
+        super()._fetch_all()
 
     def iterator(self, *args: Any, **kwargs: Any) -> Any:
         self._check_scope()
@@ -136,6 +136,12 @@ class ProvinceScopedQuerySet(models.QuerySet, Generic[M]):  # type: ignore[type-
         return super().in_bulk(*args, **kwargs)
 
 
+def as_scoped(queryset: Any) -> ProvinceScopedQuerySet[Any]:
+    """A queryset of a province-owned model typed as what it is (the admin's ``get_queryset`` returns a
+    plain ``QuerySet`` to the type checker)."""
+    return cast(ProvinceScopedQuerySet[Any], queryset)
+
+
 class ProvinceScopedManager(models.Manager.from_queryset(ProvinceScopedQuerySet)):  # type: ignore[misc]
     def get_queryset(self) -> ProvinceScopedQuerySet[Any]:
         qs = super().get_queryset()
@@ -146,7 +152,7 @@ class ProvinceScopedManager(models.Manager.from_queryset(ProvinceScopedQuerySet)
         instance = getattr(self, "instance", None)
         if instance is not None and is_province_owned(type(instance)):
             qs._kefu_scope_said = True
-        return qs  # type: ignore[no-any-return]
+        return qs
 
 
 def is_province_owned(model: type[Any]) -> bool:

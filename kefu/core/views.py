@@ -10,6 +10,8 @@ from django.utils import translation
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_POST
 
+from kefu.core.codes import CoreCode
+
 from .errors import Forbidden, NotFound
 from .registry import HOME_PANELS
 from .web import actor_of, actor_required, error_page
@@ -94,6 +96,6 @@ def csrf_failure(request: HttpRequest, reason: str = "") -> HttpResponse:
     exc = Forbidden(
         "页面已过期或请求来源无效，请刷新页面后重试。",
         "The page has expired or the request's origin is not valid; reload the page and try again.",
-        code="csrf_failed",
+        code=CoreCode.CSRF_FAILED,
     )
     return error_page(request, exc)

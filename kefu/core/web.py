@@ -4,11 +4,12 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from functools import wraps
-from typing import TYPE_CHECKING, Any, cast
+from typing import TYPE_CHECKING, Any, TypeVar, cast
 
 from django.conf import settings
 from django.contrib.auth.views import redirect_to_login
 from django.http import HttpRequest, HttpResponse
+from django.http.response import HttpResponseBase
 from django.shortcuts import render
 
 from .errors import DomainError, NotFound
@@ -32,14 +33,17 @@ def actor_of(request: HttpRequest) -> Actor:
     return cast(AuthedRequest, request).actor
 
 
-def actor_required(
-    permission: str | None = None,
-) -> Callable[[Callable[..., HttpResponse]], Callable[..., HttpResponse]]:
-    """Require a signed-in user with ``permission``; turn DomainErrors into an error page with their status."""
+View = TypeVar("View", bound=Callable[..., HttpResponseBase])
 
-    def decorator(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
+
+def actor_required(permission: str | None = None) -> Callable[[View], View]:
+    """Require a signed-in user with ``permission``; turn DomainErrors into an error page with their status.
+
+    The view keeps its own type (a download view may return a ``FileResponse``)."""
+
+    def decorator(view: View) -> View:
         @wraps(view)
-        def wrapper(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+        def wrapper(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponseBase:
             if not request.user.is_authenticated:
                 return redirect_to_login(request.get_full_path())
             actor = actor_of(request)
@@ -50,13 +54,18 @@ def actor_required(
             except DomainError as exc:
                 return error_page(request, exc)
 
-        return wrapper
+        return cast(View, wrapper)
 
     return decorator
 
 
+def is_htmx(request: HttpRequest) -> bool:
+    """Whether django-htmx marked the request as an htmx one (its ``request.htmx`` is falsy otherwise)."""
+    return bool(getattr(request, "htmx", False))
+
+
 def error_page(request: HttpRequest, exc: DomainError) -> HttpResponse:
-    template = "core/_error_fragment.html" if getattr(request, "htmx", False) else "core/error.html"
+    template = "core/_error_fragment.html" if is_htmx(request) else "core/error.html"
     # The typed input comes back only when fixing it can help (a refusal: 400, 409, 422). A 403 or
     # 404 page says nothing about what was sent, so it reads the same whether the object exists in
     # another province or not at all (tests/test_isolation.py).

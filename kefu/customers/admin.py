@@ -13,6 +13,7 @@ from django.contrib import admin
 from django.http import HttpRequest
 
 from kefu.core.admin import ScopedAdmin
+from kefu.core.scope import as_scoped
 from kefu.core.web import actor_of
 
 from .models import Contact, ContactPhone, Customer
@@ -45,7 +46,7 @@ class ContactInline(_ReadOnly, admin.TabularInline):
     show_change_link = True
 
     def get_queryset(self, request: HttpRequest) -> Any:
-        return super().get_queryset(request).scoped(actor_of(request).scope)  # type: ignore[attr-defined]
+        return as_scoped(super().get_queryset(request)).scoped(actor_of(request).scope)
 
 
 class PhoneInline(_ReadOnly, admin.TabularInline):
@@ -54,7 +55,7 @@ class PhoneInline(_ReadOnly, admin.TabularInline):
     extra = 0
 
     def get_queryset(self, request: HttpRequest) -> Any:
-        return super().get_queryset(request).scoped(actor_of(request).scope)  # type: ignore[attr-defined]
+        return as_scoped(super().get_queryset(request)).scoped(actor_of(request).scope)
 
 
 @admin.register(Customer)

@@ -189,7 +189,7 @@ def _contact_out(c: Contact) -> dict[str, Any]:
 def _province(ref: str) -> Province:
     province = Province.objects.filter(code=ref).first() or Province.objects.filter(slug=ref.lower()).first()
     if province is None:
-        raise ValidationFailed("省份无效。", "Unknown province.", details=[{"field": "province"}])
+        raise ValidationFailed("省份无效。", "Unknown province.", fields=[{"field": "province"}])
     return province
 
 
@@ -200,7 +200,7 @@ def _default_province(request: HttpRequest, ref: str) -> Province:
     scope = services.edit_scope(actor_of(request))
     if not scope.national and len(scope.province_ids) == 1:
         return Province.objects.get(pk=next(iter(scope.province_ids)))
-    raise ValidationFailed("请指定省份。", "province is required.", details=[{"field": "province"}])
+    raise ValidationFailed("请指定省份。", "province is required.", fields=[{"field": "province"}])
 
 
 def _user(username: str) -> User:
@@ -247,7 +247,7 @@ def customer_lookup(request: HttpRequest, params: Query[CustomerLookupQuery]) ->
         return [
             {"customer": _customer_out(c), "contact": None} for c in selectors.lookup(actor.scope, params.q)
         ]
-    raise ValidationFailed("请提供电话号码或查询词。", "Give phone or q.", details=[{"field": "phone"}])
+    raise ValidationFailed("请提供电话号码或查询词。", "Give phone or q.", fields=[{"field": "phone"}])
 
 
 @router.post("", response={201: CustomerDetailOut}, summary="新建客户 / Create a customer")
@@ -289,7 +289,7 @@ def customer_update(request: HttpRequest, customer_id: int, payload: CustomerPat
     for field, value in data.items():
         if value is None and field != "account_manager":
             raise ValidationFailed(
-                "字段不能为 null。", f"{field} must not be null.", details=[{"field": field}]
+                "字段不能为 null。", f"{field} must not be null.", fields=[{"field": field}]
             )
         if field == "province":
             changes[field] = _province(value)
@@ -339,7 +339,7 @@ def contact_update(request: HttpRequest, contact_id: int, payload: ContactPatch)
     for field, value in data.items():
         if value is None:
             raise ValidationFailed(
-                "字段不能为 null。", f"{field} must not be null.", details=[{"field": field}]
+                "字段不能为 null。", f"{field} must not be null.", fields=[{"field": field}]
             )
     services.contact_update(actor=actor, contact_id=contact_id, version=version, changes=data)
     return _contact_out(selectors.contact_in_scope(actor.scope, contact_id))

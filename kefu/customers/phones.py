@@ -28,6 +28,7 @@ import unicodedata
 import phonenumbers
 
 from kefu.core.errors import ValidationFailed
+from kefu.customers.codes import CustomerCode
 
 MOBILE = "mobile"
 LANDLINE = "landline"
@@ -48,8 +49,8 @@ def _invalid(raw: str, reason_zh: str, reason_en: str) -> ValidationFailed:
     return ValidationFailed(
         f"电话号码无效：{reason_zh}",
         f"Invalid phone number: {reason_en}",
-        code="invalid_phone",
-        details={"field": "phone", "value": raw[:MAX_INPUT]},
+        code=CustomerCode.INVALID_PHONE,
+        fields=[{"field": "phone", "value": raw[:MAX_INPUT]}],
     )
 
 

@@ -19,8 +19,10 @@ from django.db import IntegrityError, transaction
 from django.db.models import F
 
 from kefu.core import audit
+from kefu.core.codes import CoreCode
 from kefu.core.errors import Conflict, Forbidden, NotFound, ValidationFailed
 from kefu.core.scope import Scope
+from kefu.customers.codes import CustomerCode
 from kefu.org.access import Actor
 from kefu.org.models import Membership, Province, Role, User
 
@@ -36,8 +38,8 @@ CONTACT_FIELDS = frozenset({"name", "title", "email", "is_primary"})
 MAX_PHONES_PER_CONTACT = 10
 
 
-def _invalid(field: str, zh: str, en: str, code: str = "validation_error") -> ValidationFailed:
-    return ValidationFailed(zh, en, code=code, details=[{"field": field, "message_en": en}])
+def _invalid(field: str, zh: str, en: str, code: str = CoreCode.VALIDATION_ERROR) -> ValidationFailed:
+    return ValidationFailed(zh, en, code=code, fields=[{"field": field, "message_en": en}])
 
 
 # -- field cleaning (pure) ------------------------------------------------------
@@ -125,7 +127,7 @@ def require_edit_in(actor: Actor, province: Province) -> None:
         raise Forbidden(
             "您不能在该省份维护客户。",
             "You cannot maintain customers of this province.",
-            code="province_out_of_scope",
+            code=CustomerCode.PROVINCE_OUT_OF_SCOPE,
             details={"province": province.code},
         )
 
@@ -168,8 +170,8 @@ def _account_number_taken() -> Conflict:
     return Conflict(
         "客户账号已存在。",
         "This account number is already in use.",
-        code="account_number_taken",
-        details=[{"field": "account_number"}],
+        code=CustomerCode.ACCOUNT_NUMBER_TAKEN,
+        fields=[{"field": "account_number"}],
     )
 
 
@@ -210,7 +212,7 @@ def _stale(customer: Customer, *, verb: str, contact_id: int | None, yours: int,
     return Conflict(
         "资料已被他人修改，请刷新后重试。",
         "This record was changed by someone else; reload and try again.",
-        code="stale_version",
+        code=CustomerCode.STALE_VERSION,
         details={"your_version": yours, "current_version": current, "changed": changed, "changed_by": by},
     )
 
@@ -492,8 +494,8 @@ def _phone_exists(number: str) -> Conflict:
     return Conflict(
         "该联系人已有此号码。",
         "The contact already has this number.",
-        code="phone_exists",
-        details=[{"field": "number", "number": number}],
+        code=CustomerCode.PHONE_EXISTS,
+        fields=[{"field": "number", "number": number}],
     )
 
 

@@ -15,7 +15,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from kefu.core import audit
 from kefu.core.errors import DomainError, ValidationFailed
-from kefu.core.web import actor_of, actor_required, error_page
+from kefu.core.web import actor_of, actor_required, error_page, is_htmx
 from kefu.org.models import Province, User
 from kefu.org.selectors import provinces_in_scope
 
@@ -58,7 +58,7 @@ def customer_list(request: HttpRequest) -> HttpResponse:
         "can_edit": not services.edit_scope(actor).is_empty,
         "provinces": provinces_in_scope(actor.scope) if actor.scope.national else [],
     }
-    template = "customers/_results.html" if request.htmx else "customers/list.html"  # type: ignore[attr-defined]
+    template = "customers/_results.html" if is_htmx(request) else "customers/list.html"
     return render(request, template, context)
 
 
@@ -95,7 +95,7 @@ def _form_changes(request: HttpRequest) -> dict[str, Any]:
     province_id = request.POST.get("province", "")
     province = Province.objects.filter(pk=int(province_id)).first() if province_id.isdigit() else None
     if province is None:
-        raise ValidationFailed("请选择省份。", "Choose a province.", details=[{"field": "province"}])
+        raise ValidationFailed("请选择省份。", "Choose a province.", fields=[{"field": "province"}])
     data["province"] = province
     am_id = request.POST.get("account_manager", "")
     data["account_manager"] = (

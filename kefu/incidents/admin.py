@@ -9,7 +9,7 @@ class UpdateInline(admin.TabularInline):
     can_delete = False
     readonly_fields = ("kind", "at", "author", "status_from", "status_to", "body")
 
-    def has_add_permission(self, request, obj=None):  # type: ignore[no-untyped-def]
+    def has_add_permission(self, request, obj=None):
         return False
 
 
@@ -22,7 +22,7 @@ class IncidentAdmin(admin.ModelAdmin):
     # Incidents change through the services (timeline, audit); the admin reads.
     readonly_fields = [f.name for f in Incident._meta.fields] + ["provinces", "categories"]
 
-    def has_add_permission(self, request):  # type: ignore[no-untyped-def]
+    def has_add_permission(self, request):
         return False
 
 
@@ -31,7 +31,7 @@ class BulletinAdmin(admin.ModelAdmin):
     list_display = ("incident", "version", "issued_at", "is_current")
     readonly_fields = [f.name for f in Bulletin._meta.fields]
 
-    def has_add_permission(self, request):  # type: ignore[no-untyped-def]
+    def has_add_permission(self, request):
         return False
 
 

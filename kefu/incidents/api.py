@@ -14,6 +14,7 @@ from django.http import HttpRequest
 from ninja import Router, Schema, Status
 
 from kefu.core.api import OneOf, StrictSchema, Text
+from kefu.core.web import actor_of
 from kefu.org.access import Actor
 from kefu.sla.models import Clock
 from kefu.tickets import selectors as ticket_selectors
@@ -147,7 +148,7 @@ class IncidentReviewOut(Schema):
 
 
 def _actor(request: HttpRequest) -> Actor:
-    return request.actor  # type: ignore[attr-defined,no-any-return]
+    return actor_of(request)
 
 
 def _get(request: HttpRequest, number: str) -> Incident:

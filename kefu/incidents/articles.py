@@ -15,6 +15,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from kefu.core.errors import Conflict
+from kefu.incidents.codes import IncidentCode
 from kefu.knowledge import services as kb
 from kefu.knowledge.models import Revision
 from kefu.org.access import Actor
@@ -43,7 +44,7 @@ def urgent_article_create(
             raise Conflict(
                 "本事件已建立紧急知识，请在知识库中修改该条目。",
                 "This incident already has its urgent article; edit it in the knowledge base.",
-                code="article_exists",
+                code=IncidentCode.ARTICLE_EXISTS,
                 details={"article": inc.urgent_article_id},
             )
         content = kb.Content(

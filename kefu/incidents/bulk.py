@@ -34,6 +34,7 @@ from django.utils import timezone
 
 from kefu.core import audit
 from kefu.core.errors import Conflict, DomainError
+from kefu.incidents.codes import IncidentCode
 from kefu.org.access import Actor, Seat
 from kefu.org.models import Membership, Role, Team, User
 from kefu.sla.models import Clock
@@ -208,7 +209,7 @@ def _todo(actor: Actor, incident: Incident) -> tuple[Seat, Incident, list[int]]:
             raise Conflict(
                 "事件恢复(状态为已恢复)后才能批量答复办结关联工单。",
                 "Bulk reply and resolution runs once the incident is resolved.",
-                code="incident_open",
+                code=IncidentCode.INCIDENT_OPEN,
                 details={"status": inc.status},
             )
         todo = list(
@@ -221,7 +222,7 @@ def _todo(actor: Actor, incident: Incident) -> tuple[Seat, Incident, list[int]]:
             raise Conflict(
                 "关联工单均已处理，无需重复执行。",
                 "Every linked order was already handled; nothing to do.",
-                code="bulk_done",
+                code=IncidentCode.BULK_DONE,
             )
     return seat, inc, todo
 

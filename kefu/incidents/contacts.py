@@ -27,6 +27,7 @@ from kefu.chat.models import Conversation
 from kefu.core import audit
 from kefu.core.errors import Conflict, NotFound, ValidationFailed
 from kefu.core.scope import Scope
+from kefu.incidents.codes import IncidentCode
 from kefu.org.access import Actor
 from kefu.org.models import Province
 
@@ -107,7 +108,7 @@ def _contact(actor: Actor, kind: str, contact_id: int) -> tuple[Any, int | None,
         raise ValidationFailed(
             "关联类型应为在线会话或通话。",
             "kind must be chat or call.",
-            details=[{"field": "kind", "allowed": list(ContactKind.values)}],
+            fields=[{"field": "kind", "allowed": list(ContactKind.values)}],
         )
     actor.require("incident.link")
     actor.require(PERMISSION[ContactKind(kind)])
@@ -159,7 +160,7 @@ def contact_link_create(
             raise Conflict(
                 f"该{ContactKind(kind).label}已关联事件 {existing.incident.number}。",
                 f"The {kind} is already linked to incident {existing.incident.number}.",
-                code="already_linked",
+                code=IncidentCode.ALREADY_LINKED,
                 details={"incident": existing.incident.number},
             )
         services._require_open(inc)
@@ -167,15 +168,15 @@ def contact_link_create(
             raise ValidationFailed(
                 "该会话/通话所属省份不在事件影响范围内，不能关联。",
                 "The contact's province is not affected by this incident.",
-                code="province_not_affected",
-                details=[{"field": "contact", "type": "province"}],
+                code=IncidentCode.PROVINCE_NOT_AFFECTED,
+                fields=[{"field": "contact", "type": "province"}],
             )
         if contact_at is None or contact_at < inc.started_at:
             raise ValidationFailed(
                 "该会话/通话早于故障开始时间，不能关联。",
                 "The contact happened before the incident started.",
-                code="before_start",
-                details=[{"field": "contact", "type": "before_start"}],
+                code=IncidentCode.BEFORE_START,
+                fields=[{"field": "contact", "type": "before_start"}],
             )
         try:
             with transaction.atomic():
@@ -192,7 +193,7 @@ def contact_link_create(
             raise Conflict(
                 "该会话/通话刚被关联到事件，请刷新。",
                 "The contact was linked a moment ago; reload.",
-                code="already_linked",
+                code=IncidentCode.ALREADY_LINKED,
             ) from None
         audit.record(
             actor=actor.user if actor.user.pk else None,

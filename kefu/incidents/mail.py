@@ -11,10 +11,12 @@ from __future__ import annotations
 import logging
 from datetime import datetime
 
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from kefu.core import outbox
+from kefu.core.links import absolute_url
 from kefu.core.models import OutboxMail, OutboxStatus
 
 from .models import Incident, Receipt
@@ -59,8 +61,16 @@ def report_body(incident: Incident) -> str:
     lines.append(
         f"合计\t{t.get('complaint', 0)}\t{t.get('fault', 0)}\t{t.get('consultation', 0)}\t{t.get('total', 0)}"
     )
-    lines += ["", "请登录新视通客服平台查看事件并下发通报。本邮件由系统自动发送。"]
+    lines += [
+        "",
+        f"请登录新视通客服平台查看事件并下发通报：{_link(incident)}",
+        "本邮件由系统自动发送。",
+    ]
     return "\n".join(lines)
+
+
+def _link(incident: Incident) -> str:
+    return absolute_url(reverse("incidents:detail", args=[incident.number]))
 
 
 def ref(incident_id: int) -> str:
@@ -109,7 +119,8 @@ def enqueue_reminder(receipt: Receipt, *, now: datetime) -> None:
         body=(
             f"{receipt.team.name}：\n\n集团客服部于 {_local(b.issued_at)} 下发的故障通报"
             f"《{inc.title}》(第{b.version}版)贵团队尚未确认收到，请登录平台阅读客户口径与处理指引并确认。\n\n"
-            f"客户口径：{b.customer_script}\n"
+            f"客户口径：{b.customer_script}\n\n"
+            f"阅读并确认：{_link(inc)}\n"
         ),
         data={"incident_id": inc.pk},
         ref=ref(inc.pk),

@@ -25,7 +25,9 @@ from django.db.models import Q
 from django.utils import timezone
 
 from kefu.core import audit
+from kefu.core.codes import CoreCode
 from kefu.core.errors import Conflict, Forbidden, NotFound, ValidationFailed
+from kefu.incidents.codes import IncidentCode
 from kefu.org.access import Actor, Seat
 from kefu.org.models import Membership, Province, Team
 from kefu.tickets.models import Category, Ticket
@@ -52,19 +54,19 @@ def _text(value: str, field: str, label: str, *, required: bool = True, limit: i
     value = (value or "").strip()
     if required and not value:
         raise ValidationFailed(
-            f"请填写{label}。", f"{field} is required.", details=[{"field": field, "type": "required"}]
+            f"请填写{label}。", f"{field} is required.", fields=[{"field": field, "type": "required"}]
         )
     if len(value) > limit:
         raise ValidationFailed(
             f"{label}过长(最多 {limit} 字)。",
             f"{field} is longer than {limit} characters.",
-            details=[{"field": field, "type": "too_long"}],
+            fields=[{"field": field, "type": "too_long"}],
         )
     if "\x00" in value:
         raise ValidationFailed(
             f"{label}含非法字符。",
             f"{field} contains a NUL character.",
-            details=[{"field": field, "type": "invalid"}],
+            fields=[{"field": field, "type": "invalid"}],
         )
     return value
 
@@ -120,7 +122,7 @@ def managing_seat(actor: Actor) -> Seat:
     raise Forbidden(
         "平台突发事件由运营单位、热线班长或集团客服部宣告与更新，省分公司不能操作。",
         "Incidents are declared and updated by the operating unit, the hotline lead or HQ service.",
-        code="permission_denied",
+        code=IncidentCode.PERMISSION_DENIED,
         details={"permission": "incident.declare"},
     )
 
@@ -133,7 +135,7 @@ def relay_seat(actor: Actor) -> Seat:
     raise Forbidden(
         "事件通报由集团客服部下发。",
         "Bulletins are issued by HQ service.",
-        code="permission_denied",
+        code=IncidentCode.PERMISSION_DENIED,
         details={"permission": "incident.relay"},
     )
 
@@ -145,7 +147,7 @@ def _hq_seat(actor: Actor) -> Seat:
     raise Forbidden(
         "只有集团客服部可以确认收到事件报告。",
         "Only HQ service acknowledges the incident report.",
-        code="permission_denied",
+        code=IncidentCode.PERMISSION_DENIED,
     )
 
 
@@ -154,7 +156,7 @@ def _require_open(incident: Incident) -> None:
         raise Conflict(
             f"事件 {incident.number} 已{Status(incident.status).label}，不能再执行此操作。",
             f"Incident {incident.number} is {incident.status}; this action needs an open incident.",
-            code="incident_closed",
+            code=IncidentCode.INCIDENT_CLOSED,
             details={"status": incident.status},
         )
 
@@ -172,26 +174,26 @@ def _check_times(
         errors.append({"field": "detected_at", "type": "required"})
     if errors:
         raise ValidationFailed(
-            "请填写故障开始时间和发现时间。", "started_at and detected_at are required.", details=errors
+            "请填写故障开始时间和发现时间。", "started_at and detected_at are required.", fields=errors
         )
     assert started_at is not None and detected_at is not None  # for mypy: checked just above
     if started_at > now:
         raise ValidationFailed(
             "故障开始时间不能晚于当前时间。",
             "The start time cannot be in the future.",
-            details=[{"field": "started_at", "type": "future"}],
+            fields=[{"field": "started_at", "type": "future"}],
         )
     if detected_at > now:
         raise ValidationFailed(
             "发现时间不能晚于当前时间。",
             "The detection time cannot be in the future.",
-            details=[{"field": "detected_at", "type": "future"}],
+            fields=[{"field": "detected_at", "type": "future"}],
         )
     if detected_at < started_at:
         raise ValidationFailed(
             "发现时间不能早于故障开始时间。",
             "The detection time cannot be before the start.",
-            details=[{"field": "detected_at", "type": "before_start"}],
+            fields=[{"field": "detected_at", "type": "before_start"}],
         )
     return started_at, detected_at
 
@@ -204,7 +206,7 @@ def _provinces(all_provinces: bool, slugs: Sequence[str]) -> list[Province]:
         raise ValidationFailed(
             "请选择受影响的省份(或选择全国)。",
             "Choose the affected provinces (or all).",
-            details=[{"field": "provinces", "type": "required"}],
+            fields=[{"field": "provinces", "type": "required"}],
         )
     found = list(Province.objects.filter(slug__in=wanted).order_by("report_order"))
     unknown = sorted(set(wanted) - {p.slug for p in found})
@@ -212,7 +214,7 @@ def _provinces(all_provinces: bool, slugs: Sequence[str]) -> list[Province]:
         raise ValidationFailed(
             f"未知的省份：{'、'.join(unknown)}。",
             f"Unknown provinces: {', '.join(unknown)}.",
-            details=[{"field": "provinces", "type": "unknown", "values": unknown}],
+            fields=[{"field": "provinces", "type": "unknown", "values": unknown}],
         )
     return found
 
@@ -225,7 +227,7 @@ def _categories(codes: Sequence[str]) -> list[Category]:
         raise ValidationFailed(
             f"未知的工单分类：{'、'.join(unknown)}。",
             f"Unknown categories: {', '.join(unknown)}.",
-            details=[{"field": "categories", "type": "unknown", "values": unknown}],
+            fields=[{"field": "categories", "type": "unknown", "values": unknown}],
         )
     return found
 
@@ -292,7 +294,7 @@ def incident_declare(
         raise ValidationFailed(
             "请选择影响级别(P1–P3)。",
             "Choose the impact level (P1–P3).",
-            details=[{"field": "impact", "allowed": list(Impact.values)}],
+            fields=[{"field": "impact", "allowed": list(Impact.values)}],
         )
     started, detected = _check_times(started_at, detected_at, now)
     provinces = _provinces(all_provinces, province_slugs)
@@ -301,7 +303,7 @@ def incident_declare(
         raise ValidationFailed(
             "预计恢复时间不能早于故障开始时间。",
             "Expected recovery cannot be before the start.",
-            details=[{"field": "expected_recovery_at", "type": "before_start"}],
+            fields=[{"field": "expected_recovery_at", "type": "before_start"}],
         )
     with transaction.atomic():
         incident = _create_numbered(
@@ -380,7 +382,7 @@ def incident_update(
             raise Conflict(
                 "事件已被他人更新，请刷新后重试。",
                 "The incident changed since you loaded it; reload.",
-                code="stale",
+                code=IncidentCode.STALE,
                 details={"version": inc.version},
             )
         fields: list[str] = []
@@ -419,7 +421,7 @@ def incident_set_status(
             raise Conflict(
                 f"事件当前为「{Status(inc.status).label}」，不能改为该状态；可选：{'、'.join(str(Status(s).label) for s in allowed) or '无'}。",
                 f"The incident is {inc.status}; it cannot move to {status!r}. Allowed: {', '.join(allowed) or 'none'}.",
-                code="illegal_transition",
+                code=CoreCode.ILLEGAL_TRANSITION,
                 details={"status": inc.status, "allowed": allowed},
             )
         fields = ["status"]
@@ -492,7 +494,7 @@ def bulletin_issue(
             raise Conflict(
                 "通报内容与当前版本相同，无需重新下发。",
                 "The bulletin is unchanged; nothing to issue.",
-                code="unchanged",
+                code=IncidentCode.UNCHANGED,
                 details={"version": current.version},
             )
         version = 1
@@ -544,7 +546,7 @@ def receipt_acknowledge(*, actor: Actor, bulletin: Bulletin, now: datetime | Non
             raise Conflict(
                 "该通报已有新版本，请确认最新版本。",
                 "This bulletin was replaced; acknowledge the new version.",
-                code="superseded",
+                code=IncidentCode.SUPERSEDED,
                 details={"version": b.version},
             )
         receipt = (
@@ -559,7 +561,7 @@ def receipt_acknowledge(*, actor: Actor, bulletin: Bulletin, now: datetime | Non
             raise Forbidden(
                 "该通报未下发给您所在的团队，无需确认。",
                 "This bulletin is not addressed to your team.",
-                code="not_addressed",
+                code=IncidentCode.NOT_ADDRESSED,
             )
         if receipt.acknowledged_at is not None:
             return receipt
@@ -645,7 +647,7 @@ def link_create(
             raise Conflict(
                 f"该工单已关联事件 {existing.incident.number}。",
                 f"The order is already linked to incident {existing.incident.number}.",
-                code="already_linked",
+                code=IncidentCode.ALREADY_LINKED,
                 details={"incident": existing.incident.number},
             )
         _require_open(inc)
@@ -653,8 +655,8 @@ def link_create(
             raise ValidationFailed(
                 "该工单所属省份不在事件影响范围内，不能关联。",
                 "The order's province is not affected by this incident.",
-                code="province_not_affected",
-                details=[{"field": "ticket", "type": "province"}],
+                code=IncidentCode.PROVINCE_NOT_AFFECTED,
+                fields=[{"field": "ticket", "type": "province"}],
             )
         link = Link.objects.create(
             incident=inc,

@@ -19,7 +19,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 
 from kefu.core.errors import ValidationFailed
-from kefu.core.web import actor_required
+from kefu.core.web import actor_of, actor_required
 from kefu.org.access import Actor
 from kefu.org.models import Province
 from kefu.tickets import selectors as ticket_selectors
@@ -40,7 +40,7 @@ def _when(value: str, field: str) -> dt.datetime | None:
         raise ValidationFailed(
             f"时间格式应为 YYYY-MM-DD HH:MM：{field}",
             f"Bad date and time: {field}",
-            details=[{"field": field, "type": "invalid"}],
+            fields=[{"field": field, "type": "invalid"}],
         ) from None
     if parsed.tzinfo is None:
         parsed = timezone.make_aware(parsed, timezone.get_default_timezone())
@@ -48,7 +48,7 @@ def _when(value: str, field: str) -> dt.datetime | None:
 
 
 def _actor(request: HttpRequest) -> Actor:
-    return request.actor  # type: ignore[attr-defined,no-any-return]
+    return actor_of(request)
 
 
 def _incident(request: HttpRequest, number: str) -> Any:
@@ -266,7 +266,7 @@ def _contact_id(value: str) -> int:
         raise ValidationFailed(
             "请指定要关联的会话或通话。",
             "Give the conversation or call to link.",
-            details=[{"field": "id", "type": "invalid"}],
+            fields=[{"field": "id", "type": "invalid"}],
         ) from None
 
 

@@ -11,6 +11,7 @@ from pydantic import ConfigDict
 
 from kefu.core.api import OneOf, StrictSchema, Text
 from kefu.core.web import actor_of
+from kefu.org.access import Actor
 
 from . import search, selectors, services, workflow
 from .models import STATUS_CHOICES, Feedback, LoadReceipt, Revision
@@ -177,7 +178,7 @@ def _feedback_out(f: Feedback) -> dict:
     }
 
 
-def _actor(request: HttpRequest):  # type: ignore[no-untyped-def]
+def _actor(request: HttpRequest) -> Actor:
     return actor_of(request)
 
 

@@ -30,6 +30,7 @@ from django.utils.dateparse import parse_date
 
 from kefu.core import audit
 from kefu.core.errors import Forbidden, ValidationFailed
+from kefu.knowledge.codes import KnowledgeCode
 from kefu.org.access import Actor
 
 from . import services
@@ -91,7 +92,7 @@ def _rows_xlsx(data: bytes) -> Iterator[tuple[int, dict[str, Any]]]:
         wb = load_workbook(io.BytesIO(data), read_only=True, data_only=True)
     except Exception as exc:  # openpyxl raises many kinds for a broken file
         raise ValidationFailed(
-            "无法读取 Excel 文件。", "The Excel file cannot be read.", code="bad_file"
+            "无法读取 Excel 文件。", "The Excel file cannot be read.", code=KnowledgeCode.BAD_FILE
         ) from exc
     ws = wb.worksheets[0]
     header: list[str | None] = []
@@ -108,7 +109,9 @@ def _rows_jsonl(data: bytes) -> Iterator[tuple[int, dict[str, Any]]]:
     try:
         text = data.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
-        raise ValidationFailed("文件不是 UTF-8 编码。", "The file is not UTF-8.", code="bad_file") from exc
+        raise ValidationFailed(
+            "文件不是 UTF-8 编码。", "The file is not UTF-8.", code=KnowledgeCode.BAD_FILE
+        ) from exc
     for n, line in enumerate(text.splitlines(), start=1):
         if not line.strip():
             continue
@@ -182,7 +185,9 @@ def parse_rows(name: str, data: bytes) -> list[Row]:
         rows = _rows_jsonl(data)
     else:
         raise ValidationFailed(
-            "只支持 .xlsx 与 .jsonl 文件。", "Only .xlsx and .jsonl files are supported.", code="bad_file"
+            "只支持 .xlsx 与 .jsonl 文件。",
+            "Only .xlsx and .jsonl files are supported.",
+            code=KnowledgeCode.BAD_FILE,
         )
     categories, _codes = _category_map()
     out: list[Row] = []
@@ -254,31 +259,31 @@ def parse_rows(name: str, data: bytes) -> list[Row]:
             )
             continue
         except ValidationFailed as exc:
-            errors.append(
+            errors.extend(
                 {
+                    **f,
                     "row": n,
-                    "fields": exc.details,
-                    "message": f"第 {n} 行："
-                    + "；".join(
-                        f"{d.get('field')} {d.get('message')}"
-                        for d in (exc.details or [])
-                        if isinstance(d, dict)
-                    ),
+                    "message": f"第 {n} 行：{f['field']} {f['message']}",
+                    "message_en": f"row {n}: {f['field']} {f['message_en']}",
                 }
+                for f in exc.fields
             )
             continue
         if external_id:
             seen_ids[external_id] = n
         out.append(Row(n, content, external_id))
     if errors:
+        bad_rows = len({e["row"] for e in errors})
         raise ValidationFailed(
-            f"有 {len(errors)} 行数据有误，未导入任何内容。",
-            f"{len(errors)} row(s) are invalid; nothing was imported.",
-            code="import_invalid",
-            details=errors[:50],
+            f"有 {bad_rows} 行数据有误，未导入任何内容。",
+            f"{bad_rows} row(s) are invalid; nothing was imported.",
+            code=KnowledgeCode.IMPORT_INVALID,
+            fields=errors[:50],
         )
     if not out:
-        raise ValidationFailed("文件中没有数据行。", "The file has no data rows.", code="import_empty")
+        raise ValidationFailed(
+            "文件中没有数据行。", "The file has no data rows.", code=KnowledgeCode.IMPORT_EMPTY
+        )
     return out
 
 
@@ -305,7 +310,7 @@ def import_contents(
         raise Forbidden(
             "只有系统管理员可以直接导入为已发布。",
             "Only an administrator may import as published.",
-            code="permission_denied",
+            code=KnowledgeCode.PERMISSION_DENIED,
         )
     rows = [c if isinstance(c, Row) else Row(0, c) for c in contents]
     from .models import Article

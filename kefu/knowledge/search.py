@@ -599,13 +599,15 @@ def search(
     """
     if scope not in SCOPES:
         raise ValidationFailed(
-            "检索范围无效(agent 或 faq)。", "Invalid search scope (agent or faq).", details={"field": "scope"}
+            "检索范围无效(agent 或 faq)。",
+            "Invalid search scope (agent or faq).",
+            fields=[{"field": "scope"}],
         )
     if not 1 <= limit <= MAX_LIMIT:
         raise ValidationFailed(
             f"返回条数须在 1 到 {MAX_LIMIT} 之间。",
             f"limit must be between 1 and {MAX_LIMIT}.",
-            details={"field": "limit"},
+            fields=[{"field": "limit"}],
         )
     terms = expand((q or "").strip())
     hits = ranked_ids(q, scope=scope, limit=limit, category_code=category_code, terms=terms)

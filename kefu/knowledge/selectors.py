@@ -16,6 +16,7 @@ from django.utils.safestring import SafeString, mark_safe
 
 from kefu.core.errors import NotFound, ValidationFailed
 from kefu.core.scope import Scope
+from kefu.knowledge.codes import KnowledgeCode
 from kefu.org.access import Actor
 from kefu.org.models import Province
 
@@ -252,8 +253,8 @@ def article_ref(value: str | int | None) -> int | None:
         raise ValidationFailed(
             f"没有已发布的知识 KB{pk:06d}，请核对编号或按标题检索。",
             f"No published article KB{pk:06d}; check the number or search by title.",
-            code="article_not_found",
-            details=[{"field": "article_id", "value": text[:40]}],
+            code=KnowledgeCode.ARTICLE_NOT_FOUND,
+            fields=[{"field": "article_id", "value": text[:40]}],
         )
     revs = list(
         Revision.objects.filter(status=Status.PUBLISHED, title=text[:200]).values_list(
@@ -272,8 +273,8 @@ def article_ref(value: str | int | None) -> int | None:
         f"“{text[:40]}”不是唯一的知识编号或标题，请从建议中选择或输入编号(如 KB000067)。",
         f"'{text[:40]}' is not one article's number or title; pick a suggestion or type its "
         "number (e.g. KB000067).",
-        code="article_ambiguous",
-        details=[{"field": "article_id", "value": text[:40]}],
+        code=KnowledgeCode.ARTICLE_AMBIGUOUS,
+        fields=[{"field": "article_id", "value": text[:40]}],
     )
 
 

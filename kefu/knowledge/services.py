@@ -12,11 +12,14 @@ from typing import Any
 
 from django.db import IntegrityError, transaction
 from django.db.models import F
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext_lazy
 
 from kefu.core import audit, outbox
 from kefu.core.errors import Conflict, Forbidden, IllegalTransition, ValidationFailed
+from kefu.core.links import absolute_url
+from kefu.knowledge.codes import KnowledgeCode
 from kefu.org.access import Actor
 from kefu.org.models import Province, Team
 
@@ -123,7 +126,7 @@ class Content:
             raise ValidationFailed(
                 "知识内容不完整或有误，请检查各字段。",
                 "The article content is incomplete or invalid.",
-                details=errors,
+                fields=errors,
             )
         return self
 
@@ -252,7 +255,7 @@ def _guard(actor: Actor, rev: Revision, action: str) -> workflow.Transition:
         raise Forbidden(
             f"此环节({stage_zh})须由有相应职责的人员办理，您的角色不能执行。",
             f"This step ({stage_en}) must be taken by the responsible role; yours cannot take it.",
-            code="permission_denied",
+            code=KnowledgeCode.PERMISSION_DENIED,
             details={"permission": step.permission, "status": rev.status},
         )
     if step.approval:
@@ -260,17 +263,19 @@ def _guard(actor: Actor, rev: Revision, action: str) -> workflow.Transition:
             raise Forbidden(
                 "不能审核自己编写或提交的版本。",
                 "You cannot approve a revision you wrote or submitted.",
-                code="own_revision",
+                code=KnowledgeCode.OWN_REVISION,
             )
         if actor.user.pk in {rev.checked_by_id, rev.confirmed_by_id}:
             raise Forbidden(
                 "同一人不能在两个环节审核同一版本。",
                 "One person cannot approve two stages of a revision.",
-                code="same_approver",
+                code=KnowledgeCode.SAME_APPROVER,
             )
     if action == Action.SUBMIT and rev.author_id != actor.user.pk and not actor.can("kb.check"):
         raise Forbidden(
-            "只能提交自己编写的版本。", "You can only submit your own revision.", code="not_author"
+            "只能提交自己编写的版本。",
+            "You can only submit your own revision.",
+            code=KnowledgeCode.NOT_AUTHOR,
         )
     return step
 
@@ -289,8 +294,8 @@ def _lead_time_check(rev: Revision, now: datetime) -> bool:
         "如确需发布(如平台故障)，请标记为紧急并说明原因。",
         f"Release {rev.release} goes live on {rev.release_date:%Y-%m-%d}: content must be submitted at least "
         "7 days before. Mark it urgent with a reason (for example a platform incident) if it must go out.",
-        code="lead_time",
-        details={"release_date": rev.release_date.isoformat(), "field": "urgent"},
+        code=KnowledgeCode.LEAD_TIME,
+        fields=[{"field": "urgent", "release_date": rev.release_date.isoformat()}],
     )
 
 
@@ -315,13 +320,13 @@ def revision_transition(
     comment = (comment or "").strip()
     if action == Action.RETURN and not comment:
         raise ValidationFailed(
-            "退回时须填写意见。", "Sending back needs a comment.", details={"field": "comment"}
+            "退回时须填写意见。", "Sending back needs a comment.", fields=[{"field": "comment"}]
         )
     if action == Action.SCHEDULE and (publish_at is None or publish_at <= now):
         raise ValidationFailed(
             "计划发布时间须晚于现在。",
             "The scheduled time must be in the future.",
-            details={"field": "publish_at"},
+            fields=[{"field": "publish_at"}],
         )
     updates: list[str] = []
     if action == Action.SUBMIT:
@@ -355,7 +360,7 @@ def revision_transition(
         raise Conflict(
             "本文章已有一个版本在审核中，请待其完成或退回后再提交。",
             "Another revision of this article is already under review.",
-            code="review_in_progress",
+            code=KnowledgeCode.REVIEW_IN_PROGRESS,
         ) from None
     return rev
 
@@ -405,7 +410,7 @@ def article_publish_imported(*, actor: Actor, content: Content, now: datetime | 
         raise Forbidden(
             "只有系统管理员可以直接导入为已发布。",
             "Only an administrator may import as published.",
-            code="permission_denied",
+            code=KnowledgeCode.PERMISSION_DENIED,
         )
     now = now or timezone.now()
     content = content.cleaned()
@@ -438,7 +443,7 @@ def receipt_load(*, actor: Actor, revision: Revision, now: datetime | None = Non
         raise Forbidden(
             "只有省分公司专席可以登记加载回执。",
             "Only a province desk can record a loading receipt.",
-            code="not_province",
+            code=KnowledgeCode.NOT_PROVINCE,
         )
     now = now or timezone.now()
     receipt = (
@@ -515,7 +520,9 @@ def receipts_remind(*, now: datetime | None = None, after: timedelta = timedelta
             key=f"{to}:{day}",
             to=[to],
             subject="【新视通知识库】请加载已发布的知识",
-            body="以下知识已发布，请尽快加载到本省专席知识库并登记回执：\n\n" + "\n".join(lines),
+            body="以下知识已发布，请尽快加载到本省专席知识库并登记回执：\n\n"
+            + "\n".join(lines)
+            + f"\n\n登记回执：{absolute_url(reverse('knowledge:receipts'))}\n",
             ref="kb.receipts",
             now=now,
         )
@@ -545,7 +552,7 @@ def feedback_create(
     if kind != Feedback.Kind.MISSING and article is None:
         errors.append({"field": "article", "message": "请指明文章", "message_en": "which article?"})
     if errors:
-        raise ValidationFailed("反馈内容有误。", "The feedback is invalid.", details=errors)
+        raise ValidationFailed("反馈内容有误。", "The feedback is invalid.", fields=errors)
     seat = _province_seat(actor, "kb.feedback")
     # The revision the agent was reading: the one published now (re-read, the caller's copy may be stale).
     revision_id = (
@@ -578,7 +585,7 @@ def feedback_handle(
 ) -> Feedback:
     actor.require("kb.check")
     if state not in (Feedback.State.ACCEPTED, Feedback.State.REJECTED):
-        raise ValidationFailed("处理结果无效。", "Invalid outcome.", details={"field": "state"})
+        raise ValidationFailed("处理结果无效。", "Invalid outcome.", fields=[{"field": "state"}])
     fb = (
         Feedback.objects.unscoped("fetched by the caller through a scope")
         .select_for_update()
@@ -649,7 +656,7 @@ MAX_SYNONYM_WORDS = 30
 def _clean_synonym_words(words: str | list[str]) -> list[str]:
     items, errors = _synonym_check(words)
     if errors:
-        raise ValidationFailed("同义词组有误。", "The synonym group is invalid.", details=errors)
+        raise ValidationFailed("同义词组有误。", "The synonym group is invalid.", fields=errors)
     return items
 
 
@@ -771,7 +778,7 @@ def synonyms_replace(*, actor: Actor, rows: list[tuple[str, str]]) -> dict[str, 
         raise ValidationFailed(
             "同义词表有误，未导入任何内容。",
             "The synonym sheet has errors; nothing was imported.",
-            details=errors,
+            fields=errors,
         )
     before = SynonymGroup.objects.count()
     SynonymGroup.objects.all().delete()
@@ -815,7 +822,7 @@ def _similar_text(text: str) -> str:
         raise ValidationFailed(
             "相似问法至少两个字。",
             "A similar question needs at least two characters.",
-            details={"field": "text"},
+            fields=[{"field": "text"}],
         )
     return text
 

@@ -35,7 +35,7 @@ def _content(request: HttpRequest) -> Content:
         release_date = parse_date(raw_date)
         if release_date is None:
             raise ValidationFailed(
-                "版本上线日期格式有误。", "Invalid release date.", details=[{"field": "release_date"}]
+                "版本上线日期格式有误。", "Invalid release date.", fields=[{"field": "release_date"}]
             )
     return Content(
         title=post.get("title", ""),
@@ -383,7 +383,7 @@ def import_page(request: HttpRequest) -> HttpResponse:
         upload = request.FILES.get("file")
         if upload is None:
             return error_page(
-                request, ValidationFailed("请选择文件。", "Choose a file.", details=[{"field": "file"}])
+                request, ValidationFailed("请选择文件。", "Choose a file.", fields=[{"field": "file"}])
             )
         try:
             result = importer.import_upload(
@@ -541,7 +541,7 @@ def synonyms_import(request: HttpRequest) -> HttpResponse:
     upload = request.FILES.get("file")
     try:
         if upload is None:
-            raise ValidationFailed("请选择文件。", "Choose a file.", details=[{"field": "file"}])
+            raise ValidationFailed("请选择文件。", "Choose a file.", fields=[{"field": "file"}])
         result = services.synonyms_replace(actor=actor, rows=vocab.rows_from_xlsx(upload.read()))
     except DomainError as exc:
         return render(

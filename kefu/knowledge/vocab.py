@@ -41,7 +41,7 @@ def rows_from_xlsx(data: bytes) -> list[tuple[str, str]]:
         wb = load_workbook(io.BytesIO(data), read_only=True, data_only=True)
     except Exception as exc:  # openpyxl raises many kinds for a broken file
         raise ValidationFailed(
-            "无法读取 Excel 文件(.xlsx)。", "Cannot read the Excel (.xlsx) file.", details=[{"field": "file"}]
+            "无法读取 Excel 文件(.xlsx)。", "Cannot read the Excel (.xlsx) file.", fields=[{"field": "file"}]
         ) from exc
     ws = wb.worksheets[0]
     rows = ws.iter_rows(values_only=True)
@@ -54,7 +54,7 @@ def rows_from_xlsx(data: bytes) -> list[tuple[str, str]]:
         raise ValidationFailed(
             "表头须包含“同义词”列。",
             "The sheet needs a 同义词 (words) column.",
-            details=[{"field": "file", "row": 1}],
+            fields=[{"field": "file", "row": 1}],
         )
     out = []
     for row in rows:

@@ -14,6 +14,7 @@ from ninja import Router, Schema, Status
 
 from kefu.core.api import OneOf, StrictSchema, Text
 from kefu.core.errors import ValidationFailed
+from kefu.core.web import actor_of
 
 from . import lexicon, services
 from .check import Channel, check_text
@@ -90,7 +91,7 @@ class CheckOut(Schema):
 
 
 def _actor(request: HttpRequest, perm: str) -> Any:
-    actor = request.actor  # type: ignore[attr-defined]
+    actor = actor_of(request)
     actor.require(perm)
     return actor
 
@@ -152,13 +153,13 @@ def check(request: HttpRequest, payload: CheckIn) -> dict[str, Any]:
     _actor(request, "norms.view")
     if payload.channel not in Channel.ALL:
         raise ValidationFailed(
-            "渠道无效。", "Unknown channel.", details=[{"field": "channel", "allowed": list(Channel.ALL)}]
+            "渠道无效。", "Unknown channel.", fields=[{"field": "channel", "allowed": list(Channel.ALL)}]
         )
     if not payload.text or len(payload.text) > TEXT_MAX:
         raise ValidationFailed(
             f"文字不能为空，且不超过 {TEXT_MAX} 字。",
             f"The text must be 1 to {TEXT_MAX} characters.",
-            details=[{"field": "text"}],
+            fields=[{"field": "text"}],
         )
     result = check_text(payload.text, channel=payload.channel)
     return {"outcome": result.outcome, "version": result.version, "hits": [h.as_dict() for h in result.hits]}

@@ -12,6 +12,7 @@ from typing import Any
 from django.utils import timezone, translation
 
 from kefu.core.errors import ValidationFailed
+from kefu.norms.codes import NormsCode
 
 from .models import Applies, Category, LexiconVersion, Severity, TemplateChannel, TemplatePurpose
 from .services import RuleSpec, TemplateSpec, validate
@@ -88,8 +89,18 @@ def _bad_file(reason: str, reason_en: str) -> ValidationFailed:
     return ValidationFailed(
         f"文件无法读取：{reason}",
         f"The file cannot be read: {reason_en}",
-        code="bad_file",
-        details=[{"sheet": "", "row": 0, "field": "file", "reason": reason, "reason_en": reason_en}],
+        code=NormsCode.BAD_FILE,
+        fields=[
+            {
+                "sheet": "",
+                "row": 0,
+                "field": "file",
+                "message": reason,
+                "message_en": reason_en,
+                "reason": reason,
+                "reason_en": reason_en,
+            }
+        ],
     )
 
 

@@ -13,6 +13,7 @@ from django.utils import timezone
 
 from kefu.core import audit
 from kefu.core.errors import Conflict, ValidationFailed
+from kefu.norms.codes import NormsCode
 from kefu.org.access import Actor
 
 from . import lexicon
@@ -51,12 +52,17 @@ class TemplateSpec:
         return template_problems(channel=self.channel, purpose=self.purpose, text=self.text)
 
 
+def _row_problems(problems: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Rows of a lexicon as ``details.fields``: the reason is the field's message."""
+    return [{"message": p.get("reason", ""), "message_en": p.get("reason_en", ""), **p} for p in problems]
+
+
 def _invalid(details: list[dict[str, Any]]) -> ValidationFailed:
     return ValidationFailed(
         "词库有误，未做任何修改。",
         "The lexicon has errors; nothing was changed.",
-        code="lexicon_invalid",
-        details=details,
+        code=NormsCode.LEXICON_INVALID,
+        fields=_row_problems(details),
     )
 
 
@@ -130,8 +136,8 @@ def lexicon_publish(
             raise Conflict(
                 f"词库已有更新的版本 v{latest}，请在其基础上修改。",
                 f"A newer lexicon version (v{latest}) was published; edit that one.",
-                code="stale_version",
-                details=[{"field": "base_version", "latest": latest}],
+                code=NormsCode.STALE_VERSION,
+                details={"current_version": latest},
             )
         number = latest + 1
         version = LexiconVersion.objects.create(
@@ -203,7 +209,7 @@ def rule_remove(*, actor: Actor, pattern: str, effective_from: datetime | None =
     kept = [r for r in rules if r.pattern != pattern]
     if len(kept) == len(rules):
         raise ValidationFailed(
-            "词库中没有这个用语。", "No such pattern in the lexicon.", code="not_in_lexicon"
+            "词库中没有这个用语。", "No such pattern in the lexicon.", code=NormsCode.NOT_IN_LEXICON
         )
     return lexicon_publish(
         actor=actor, rules=kept, templates=templates, effective_from=effective_from, note=f"- {pattern}"
@@ -246,8 +252,8 @@ def text_screen(
         raise ValidationFailed(
             f"答复中含有服务忌语「{first.phrase}」，不能发送。建议用语：{first.suggestion}",
             f"The reply contains the banned phrase “{first.phrase}” and was not sent. Suggested: {first.suggestion}",
-            code="norms_blocked",
-            details=_details(result, "block") + _details(result, "warn"),
+            code=NormsCode.NORMS_BLOCKED,
+            details={"hits": _details(result, "block") + _details(result, "warn")},
         )
     if not confirmed:
         first = result.of("warn")[0]
@@ -255,8 +261,8 @@ def text_screen(
             f"答复中有不规范用语「{first.phrase}」，建议：{first.suggestion}。确认仍要发送请再次提交并勾选确认。",
             f"The reply contains a discouraged phrase “{first.phrase}” (suggested: {first.suggestion}). "
             "Confirm to send it anyway.",
-            code="norms_confirm_required",
-            details=_details(result, "warn"),
+            code=NormsCode.NORMS_CONFIRM_REQUIRED,
+            details={"hits": _details(result, "warn")},
         )
     _record(actor, result, channel, contact_kind, contact_id, province_code, now)
     return result
@@ -327,8 +333,8 @@ def lexicon_import(
         raise ValidationFailed(
             f"导入文件有 {len(problems)} 处错误，未导入任何内容。",
             f"The file has {len(problems)} error(s); nothing was imported.",
-            code="lexicon_invalid",
-            details=problems,
+            code=NormsCode.LEXICON_INVALID,
+            fields=_row_problems(problems),
         )
     if not templates:  # a file without the template sheet keeps the templates in force
         templates = specs_of(lexicon.version_in_force())[1]

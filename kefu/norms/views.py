@@ -33,7 +33,7 @@ def _effective(value: str | None) -> dt.datetime | None:
         raise ValidationFailed(
             "生效时间格式应为 YYYY-MM-DD HH:MM。",
             "Effective time must be YYYY-MM-DD HH:MM.",
-            details=[{"field": "effective_from"}],
+            fields=[{"field": "effective_from"}],
         ) from None
     return timezone.make_aware(naive, timezone.get_default_timezone()) if timezone.is_naive(naive) else naive
 
@@ -102,7 +102,7 @@ def rule_add(request: HttpRequest) -> HttpResponse:
         )
         version = services.rule_add(
             actor=actor,
-            spec=spec,  # type: ignore[attr-defined]
+            spec=spec,
             effective_from=_effective(p.get("effective_from")),
         )
     except DomainError as exc:
@@ -118,7 +118,7 @@ def rule_remove(request: HttpRequest) -> HttpResponse:
     try:
         version = services.rule_remove(
             actor=actor,
-            pattern=request.POST.get("pattern", ""),  # type: ignore[attr-defined]
+            pattern=request.POST.get("pattern", ""),
             effective_from=_effective(request.POST.get("effective_from")),
         )
     except DomainError as exc:
@@ -134,14 +134,14 @@ def import_xlsx(request: HttpRequest) -> HttpResponse:
     actor = actor_of(request)
     try:
         if upload is None:
-            raise ValidationFailed("请选择文件。", "Choose a file.", details=[{"field": "file"}])
+            raise ValidationFailed("请选择文件。", "Choose a file.", fields=[{"field": "file"}])
         if upload.size and upload.size > 5 * 1024 * 1024:
             raise ValidationFailed(
-                "文件超过 5 MB。", "The file is larger than 5 MB.", details=[{"field": "file"}]
+                "文件超过 5 MB。", "The file is larger than 5 MB.", fields=[{"field": "file"}]
             )
         version = services.lexicon_import(
             actor=actor,
-            data=upload.read(),  # type: ignore[attr-defined]
+            data=upload.read(),
             effective_from=_effective(request.POST.get("effective_from")),
             note=request.POST.get("note", "")[:200],
         )

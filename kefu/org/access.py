@@ -10,6 +10,7 @@ from dataclasses import dataclass, field
 
 from kefu.core.errors import Forbidden
 from kefu.core.scope import Scope
+from kefu.org.codes import OrgCode
 
 from .models import Membership, Role, User
 from .roles import roles_for
@@ -47,7 +48,7 @@ class Actor:
             raise Forbidden(
                 "您没有执行此操作的权限。",
                 "You do not have permission to do this.",
-                code="permission_denied",
+                code=OrgCode.PERMISSION_DENIED,
                 details={"permission": permission},
             )
 

@@ -8,6 +8,7 @@ from django.http import HttpRequest, HttpResponse
 from django.utils.translation import gettext_lazy as _
 
 from kefu.core.admin import AuditedAdmin
+from kefu.core.web import actor_of
 
 from . import services
 from .models import ApiToken, Membership, Province, Team, Unit, User
@@ -48,13 +49,15 @@ class UserAdmin(AuditedAdmin, BaseUserAdmin):  # memberships (inline) audited to
         deactivated = change and "is_active" in form.changed_data and not obj.is_active
         super().save_model(request, obj, form, change)
         if deactivated:
-            services.user_access_ended_in_admin(by=request.user, user=obj, verb="user.deactivated")  # type: ignore[arg-type]
+            services.user_access_ended_in_admin(by=actor_of(request).user, user=obj, verb="user.deactivated")
 
     def user_change_password(self, request: HttpRequest, id: str, form_url: str = "") -> HttpResponse:
         response = super().user_change_password(request, id, form_url)
         if request.method == "POST" and response.status_code == 302:  # the form was valid and saved
             user = User.objects.get(pk=id)
-            services.user_access_ended_in_admin(by=request.user, user=user, verb="user.password_changed")  # type: ignore[arg-type]
+            services.user_access_ended_in_admin(
+                by=actor_of(request).user, user=user, verb="user.password_changed"
+            )
         return response
 
 

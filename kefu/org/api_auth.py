@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import time
-from typing import Any
+from typing import Any, cast
 
 from django.db.models.signals import post_delete, post_save
 from django.http import HttpRequest
 from ninja.security import HttpBearer, SessionAuth
+
+from kefu.core.web import AuthedRequest
 
 from .access import Actor, Seat, actor_for
 from .models import ApiToken, Membership, Province, Team, Unit, User
@@ -57,7 +59,7 @@ class KefuSession(SessionAuth):
     def authenticate(self, request: HttpRequest, key: str | None) -> Any:
         user = super().authenticate(request, key)
         if user:
-            request.actor = actor_for(user)  # type: ignore[attr-defined]
+            cast(AuthedRequest, request).actor = actor_for(user)
         return user
 
 
@@ -67,7 +69,7 @@ class KefuBearer(HttpBearer):
         if row is None:
             return None
         request.user = row.user
-        request.actor = token_actor(row)  # type: ignore[attr-defined]
+        cast(AuthedRequest, request).actor = token_actor(row)
         return row.user
 
 

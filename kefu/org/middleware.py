@@ -1,9 +1,12 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from typing import cast
 
 from django.http import HttpRequest, HttpResponse
 from django.utils.functional import SimpleLazyObject
+
+from kefu.core.web import AuthedRequest
 
 from .access import Actor, actor_for
 
@@ -17,7 +20,8 @@ class ActorMiddleware:
     def __call__(self, request: HttpRequest) -> HttpResponse:
         def build() -> Actor | None:
             user = request.user
-            return actor_for(user) if user.is_authenticated else None  # type: ignore[arg-type]
+            return actor_for(user) if user.is_authenticated else None
 
-        request.actor = SimpleLazyObject(build)  # type: ignore[attr-defined]
+        # The lazy object stands in for the Actor (None when signed out: actor_required checks the user first).
+        cast(AuthedRequest, request).actor = cast(Actor, SimpleLazyObject(build))
         return self.get_response(request)

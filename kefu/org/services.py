@@ -16,6 +16,7 @@ from django.utils import timezone
 
 from kefu.core import audit, rows
 from kefu.core.errors import DomainError, NotFound, ValidationFailed
+from kefu.org.codes import OrgCode
 
 from .access import Actor
 from .models import ApiToken, LoginThrottle, Team, User
@@ -25,7 +26,7 @@ TOKEN_PREFIX = "kefu"
 
 class LoginThrottled(DomainError):
     status = 429
-    default_code = "login_throttled"
+    default_code = OrgCode.LOGIN_THROTTLED
 
 
 def _hash(token: str) -> str:
@@ -69,7 +70,7 @@ def login_attempt(*, request: HttpRequest | None, username: str, password: str, 
     user = authenticate(request, username=username, password=password)
     if user is None:
         raise DomainError(
-            "用户名或密码错误。", "Wrong username or password.", code="login_failed", status=401
+            "用户名或密码错误。", "Wrong username or password.", code=OrgCode.LOGIN_FAILED, status=401
         )
     with transaction.atomic():
         # A success was not a failure: clear the user's counter and give back the
@@ -78,7 +79,7 @@ def login_attempt(*, request: HttpRequest | None, username: str, password: str, 
         LoginThrottle.objects.filter(key=keys[0]).update(failures=0)
         LoginThrottle.objects.filter(key=keys[1], failures__gt=0).update(failures=F("failures") - 1)
         audit.record(actor=user, verb="user.logged_in", target=user, data={"ip": client_ip})
-    return user  # type: ignore[return-value]
+    return user
 
 
 # -- accounts -----------------------------------------------------------------
@@ -106,7 +107,7 @@ def user_set_password(*, actor: Actor, user: User, new_password: str) -> None:
         raise ValidationFailed(
             "新密码不符合要求：" + "；".join(exc.messages),
             "The new password is not acceptable.",
-            details=[{"field": "new_password", "messages": exc.messages}],
+            fields=[{"field": "new_password", "messages": exc.messages}],
         ) from exc
     now = timezone.now()
     with transaction.atomic():
@@ -147,7 +148,7 @@ def token_issue(*, actor: Actor, team: Team, name: str) -> tuple[ApiToken, str]:
         raise ValidationFailed(
             "令牌名称必填，且不超过 60 个字符。",
             "A token name of 1 to 60 characters is required.",
-            details=[{"field": "name"}],
+            fields=[{"field": "name"}],
         )
     prefix = secrets.token_hex(4)
     secret = f"{TOKEN_PREFIX}_{prefix}_{secrets.token_urlsafe(32)}"

@@ -47,7 +47,7 @@ def password_change(request: HttpRequest) -> HttpResponse:
     actor = actor_of(request)
     error = None
     if request.method == "POST":
-        if not request.user.check_password(request.POST.get("old_password", "")):  # type: ignore[union-attr]
+        if not request.user.check_password(request.POST.get("old_password", "")):
             error = _("原密码不正确。")
         elif request.POST.get("new_password") != request.POST.get("new_password2"):
             error = _("两次输入的新密码不一致。")

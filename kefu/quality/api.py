@@ -18,6 +18,7 @@ from pydantic import WithJsonSchema
 
 from kefu.core.api import OneOf, StrictSchema, Text
 from kefu.core.errors import ValidationFailed
+from kefu.core.web import actor_of
 
 from . import selectors, services
 from .models import Inspection, Reason, Status
@@ -98,7 +99,7 @@ class DecideIn(InspectionVersionIn):
 
 
 def _actor(request: HttpRequest) -> Any:
-    actor = request.actor  # type: ignore[attr-defined]
+    actor = actor_of(request)
     actor.require("quality.view")
     return actor
 
@@ -110,7 +111,7 @@ def _month(value: str) -> dt.date | None:
         return dt.date.fromisoformat(f"{value}-01")
     except ValueError:
         raise ValidationFailed(
-            "月份格式应为 YYYY-MM。", "month must be YYYY-MM.", details=[{"field": "month"}]
+            "月份格式应为 YYYY-MM。", "month must be YYYY-MM.", fields=[{"field": "month"}]
         ) from None
 
 
@@ -163,7 +164,7 @@ def inspection_list(request: HttpRequest, params: Query[InspectionsQuery]) -> li
         raise ValidationFailed(
             f"limit 须在 1 到 {MAX_PAGE} 之间，offset 不能为负。",
             f"limit must be 1 to {MAX_PAGE} and offset not negative.",
-            details=[{"field": "limit"}],
+            fields=[{"field": "limit"}],
         )
     qs = selectors.inspections(actor, month=_month(params.month), status=params.status)
     return [_out(i) for i in qs[params.offset : params.offset + params.limit]]

@@ -20,6 +20,7 @@ from kefu.core.errors import Conflict, Forbidden, IllegalTransition, NotFound, V
 from kefu.norms.models import Screening
 from kefu.org.access import Actor
 from kefu.org.models import Membership, Team
+from kefu.quality.codes import QualityCode
 from kefu.tickets.models import CustomerReply, Kind, Ticket
 
 from . import workflow
@@ -253,7 +254,7 @@ def _lock(ins: Inspection, action: str, version: int | None) -> Inspection:
         raise Conflict(
             "该质检已被他人修改，请刷新后重试。",
             "The inspection changed meanwhile; reload and retry.",
-            code="stale_version",
+            code=QualityCode.STALE_VERSION,
         )
     to = workflow.target(locked.status, action)
     if to is None:
@@ -271,13 +272,13 @@ def _points(value: Any, weight: int, code: str) -> Decimal:
         raise ValidationFailed(
             f"第 {code} 项得分不是数字。",
             f"Item {code}: the score is not a number.",
-            details=[{"field": f"item_{code}", "type": "number"}],
+            fields=[{"field": f"item_{code}", "type": "number"}],
         ) from None
     if not p.is_finite() or p < 0 or p > weight:
         raise ValidationFailed(
             f"第 {code} 项得分应在 0 到 {weight} 之间。",
             f"Item {code}: score must be 0-{weight}.",
-            details=[{"field": f"item_{code}", "type": "range", "max": weight}],
+            fields=[{"field": f"item_{code}", "type": "range", "max": weight}],
         )
     return p.quantize(Decimal("0.1"), rounding=ROUND_HALF_UP)
 
@@ -304,7 +305,9 @@ def inspection_score(
     """Score every item of the scorecard; the score is out of 100 whatever the weights add up to."""
     actor.require("quality.inspect")
     if inspection.agent_id == actor.user.pk:
-        raise Forbidden("不能质检自己的服务。", "You cannot inspect your own contacts.", code="own_contact")
+        raise Forbidden(
+            "不能质检自己的服务。", "You cannot inspect your own contacts.", code=QualityCode.OWN_CONTACT
+        )
     notes = notes or {}
     with transaction.atomic():
         ins = _lock(inspection, "score", version)
@@ -314,7 +317,7 @@ def inspection_score(
             raise ValidationFailed(
                 f"请为每一项评分(缺 {'、'.join(missing)})。",
                 f"Score every item (missing {missing}).",
-                details=[{"field": f"item_{c}", "type": "required"} for c in missing],
+                fields=[{"field": f"item_{c}", "type": "required"} for c in missing],
             )
         scored = [(i, _points(points[i.code], i.weight, i.code)) for i in items]
         total_weight = sum(i.weight for i in items) or 1
@@ -341,7 +344,9 @@ def inspection_score(
 def inspection_acknowledge(*, actor: Actor, inspection: Inspection, version: int | None = None) -> Inspection:
     if inspection.agent_id != actor.user.pk:
         raise Forbidden(
-            "只有被质检的坐席本人可以确认。", "Only the inspected agent may acknowledge.", code="not_agent"
+            "只有被质检的坐席本人可以确认。",
+            "Only the inspected agent may acknowledge.",
+            code=QualityCode.NOT_AGENT,
         )
     with transaction.atomic():
         ins = _lock(inspection, "acknowledge", version)
@@ -356,14 +361,16 @@ def inspection_appeal(
 ) -> Inspection:
     if inspection.agent_id != actor.user.pk:
         raise Forbidden(
-            "只有被质检的坐席本人可以申诉。", "Only the inspected agent may appeal.", code="not_agent"
+            "只有被质检的坐席本人可以申诉。",
+            "Only the inspected agent may appeal.",
+            code=QualityCode.NOT_AGENT,
         )
     reason = (reason or "").strip()
     if not reason or len(reason) > 2000:
         raise ValidationFailed(
             "请填写申诉理由(不超过 2000 字)。",
             "Give the reason for the appeal (max 2000).",
-            details=[{"field": "reason", "type": "required"}],
+            fields=[{"field": "reason", "type": "required"}],
         )
     with transaction.atomic():
         ins = _lock(inspection, "appeal", version)
@@ -380,13 +387,15 @@ def inspection_decide(
     """The supervisor's decision on an appeal: the final score (kept) and why."""
     actor.require("quality.inspect")
     if inspection.agent_id == actor.user.pk:
-        raise Forbidden("不能裁定自己的申诉。", "You cannot decide your own appeal.", code="own_contact")
+        raise Forbidden(
+            "不能裁定自己的申诉。", "You cannot decide your own appeal.", code=QualityCode.OWN_CONTACT
+        )
     comment = (comment or "").strip()
     if not comment:
         raise ValidationFailed(
             "请填写裁定意见。",
             "Give the reason for the decision.",
-            details=[{"field": "comment", "type": "required"}],
+            fields=[{"field": "comment", "type": "required"}],
         )
     score = _points(final_score, 100, "final")
     with transaction.atomic():
@@ -409,11 +418,11 @@ def item_weight_set(*, actor: Actor, item: ScoreItem, weight: Any) -> ScoreItem:
         w = int(str(weight).strip())
     except ValueError:
         raise ValidationFailed(
-            "分值应为整数。", "The weight must be a whole number.", details=[{"field": "weight"}]
+            "分值应为整数。", "The weight must be a whole number.", fields=[{"field": "weight"}]
         ) from None
     if not 0 <= w <= 100:
         raise ValidationFailed(
-            "分值应在 0 到 100 之间。", "The weight must be 0-100.", details=[{"field": "weight"}]
+            "分值应在 0 到 100 之间。", "The weight must be 0-100.", fields=[{"field": "weight"}]
         )
     with transaction.atomic():
         locked = ScoreItem.objects.select_for_update().get(pk=item.pk)
@@ -434,10 +443,10 @@ def samples_setting_set(*, actor: Actor, samples: Any) -> SamplingSetting:
         n = int(str(samples).strip())
     except ValueError:
         raise ValidationFailed(
-            "抽检数应为整数。", "Must be a whole number.", details=[{"field": "samples"}]
+            "抽检数应为整数。", "Must be a whole number.", fields=[{"field": "samples"}]
         ) from None
     if not 0 <= n <= 100:
-        raise ValidationFailed("抽检数应在 0 到 100 之间。", "Must be 0-100.", details=[{"field": "samples"}])
+        raise ValidationFailed("抽检数应在 0 到 100 之间。", "Must be 0-100.", fields=[{"field": "samples"}])
     with transaction.atomic():
         s = SamplingSetting.objects.select_for_update().first() or SamplingSetting.objects.create()
         old, s.samples_per_agent, s.updated_at = s.samples_per_agent, n, timezone.now()

@@ -16,7 +16,7 @@ from django.views.decorators.http import require_GET, require_POST
 from kefu.chat.models import Conversation, Message
 from kefu.core.audit import timeline_for
 from kefu.core.errors import DomainError, ValidationFailed
-from kefu.core.web import actor_required
+from kefu.core.web import actor_of, actor_required
 from kefu.norms.models import Screening
 from kefu.tickets.models import CustomerReply, Ticket
 
@@ -31,14 +31,14 @@ def _month(value: str | None) -> dt.date:
         return dt.date.fromisoformat(f"{value}-01")
     except ValueError:
         raise ValidationFailed(
-            "月份格式应为 YYYY-MM。", "Month must be YYYY-MM.", details=[{"field": "month"}]
+            "月份格式应为 YYYY-MM。", "Month must be YYYY-MM.", fields=[{"field": "month"}]
         ) from None
 
 
 @require_GET
 @actor_required("quality.view")
 def index(request: HttpRequest) -> HttpResponse:
-    actor = request.actor  # type: ignore[attr-defined]
+    actor = actor_of(request)
     month = _month(request.GET.get("month"))
     status = request.GET.get("status", "")
     rows = list(selectors.inspections(actor, month=month, status=status)[:500])
@@ -61,7 +61,7 @@ def index(request: HttpRequest) -> HttpResponse:
 @require_POST
 @actor_required("quality.inspect")
 def sample(request: HttpRequest) -> HttpResponse:
-    actor = request.actor  # type: ignore[attr-defined]
+    actor = actor_of(request)
     month = _month(request.POST.get("month"))
     n = services.sample_month(actor=actor, month=month)
     messages.success(request, _("已抽取 %(n)s 条。") % {"n": n})
@@ -101,7 +101,7 @@ def _contact(ins: Any) -> dict[str, Any]:
 def _detail(
     request: HttpRequest, ins: Any, error: DomainError | None = None, status: int = 200
 ) -> HttpResponse:
-    actor = request.actor  # type: ignore[attr-defined]
+    actor = actor_of(request)
     scores = {s.item_id: s for s in ins.item_scores.all()}
     items = [(i, scores.get(i.pk)) for i in services.items_for(ins)]
     return render(
@@ -124,13 +124,13 @@ def _detail(
 @require_GET
 @actor_required("quality.view")
 def detail(request: HttpRequest, pk: int) -> HttpResponse:
-    return _detail(request, services.inspection_for(request.actor, pk))  # type: ignore[attr-defined]
+    return _detail(request, services.inspection_for(actor_of(request), pk))
 
 
 @require_POST
 @actor_required("quality.view")
 def act(request: HttpRequest, pk: int, action: str) -> HttpResponse:
-    actor = request.actor  # type: ignore[attr-defined]
+    actor = actor_of(request)
     ins = services.inspection_for(actor, pk)
     p = request.POST
     version = int(p["version"]) if p.get("version", "").isdigit() else None
@@ -161,7 +161,7 @@ def act(request: HttpRequest, pk: int, action: str) -> HttpResponse:
                 version=version,
             )
         else:
-            raise ValidationFailed("未知操作。", "Unknown action.", details=[{"field": "action"}])
+            raise ValidationFailed("未知操作。", "Unknown action.", fields=[{"field": "action"}])
     except DomainError as exc:
         if exc.status == 404:
             raise
@@ -173,7 +173,7 @@ def act(request: HttpRequest, pk: int, action: str) -> HttpResponse:
 @require_GET
 @actor_required("quality.inspect")
 def report(request: HttpRequest) -> HttpResponse:
-    actor = request.actor  # type: ignore[attr-defined]
+    actor = actor_of(request)
     month = _month(request.GET.get("month"))
     return render(request, "quality/report.html", {"month": month, **selectors.report(actor, month)})
 
@@ -183,7 +183,7 @@ def report(request: HttpRequest) -> HttpResponse:
 def report_xlsx(request: HttpRequest) -> HttpResponse:
     import xlsxwriter
 
-    actor = request.actor  # type: ignore[attr-defined]
+    actor = actor_of(request)
     month = _month(request.GET.get("month"))
     data = selectors.report(actor, month)
     buf = io.BytesIO()
@@ -214,7 +214,7 @@ def report_xlsx(request: HttpRequest) -> HttpResponse:
 @require_POST
 @actor_required("quality.configure")
 def settings_save(request: HttpRequest) -> HttpResponse:
-    actor = request.actor  # type: ignore[attr-defined]
+    actor = actor_of(request)
     try:
         if "samples" in request.POST:
             services.samples_setting_set(actor=actor, samples=request.POST["samples"])

@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from kefu.core.errors import DomainError, ValidationFailed
+from kefu.realtime.codes import RealtimeCode
 
 from .principal import Principal
 
@@ -46,7 +47,10 @@ def registered_actions() -> dict[str, Action]:
 
 def unknown_action(name: object) -> ValidationFailed:
     return ValidationFailed(
-        "不支持的消息类型。", "Unsupported frame type.", code="bad_frame", details={"type": str(name)[:64]}
+        "不支持的消息类型。",
+        "Unsupported frame type.",
+        code=RealtimeCode.BAD_FRAME,
+        details={"type": str(name)[:64]},
     )
 
 
@@ -57,7 +61,7 @@ def run(principal: Principal, name: str, frame: dict[str, Any]) -> dict[str, Any
         raise unknown_action(name)
     if principal.kind not in action.principals:
         raise ValidationFailed(
-            "请先登录或开始会话。", "Sign in or start a conversation first.", code="unauthorized"
+            "请先登录或开始会话。", "Sign in or start a conversation first.", code=RealtimeCode.UNAUTHORIZED
         )
     return action.handler(principal, frame)
 

@@ -42,5 +42,5 @@ class VisitorTokenAdmin(admin.ModelAdmin):
     readonly_fields = ("key_hash", "purpose", "groups", "created_at", "expires_at", "revoked_at")
     search_fields = ("purpose",)
 
-    def has_add_permission(self, request):  # type: ignore[no-untyped-def]
+    def has_add_permission(self, request):
         return False

@@ -37,6 +37,7 @@ from django.db import DEFAULT_DB_ALIAS, close_old_connections, connections
 
 from kefu.core.errors import DomainError, ValidationFailed
 from kefu.org.access import actor_for
+from kefu.realtime.codes import RealtimeCode
 
 from . import actions, groups, relay, services
 from .principal import Principal
@@ -172,13 +173,17 @@ class RealtimeConsumer(AsyncWebsocketConsumer):
     async def receive(self, text_data: str | None = None, bytes_data: bytes | None = None) -> None:
         if bytes_data is not None or text_data is None:
             await self.refuse(
-                _err("binary_frame", "只接受 JSON 文本帧。", "Only JSON text frames are accepted."),
+                _err(
+                    RealtimeCode.BINARY_FRAME, "只接受 JSON 文本帧。", "Only JSON text frames are accepted."
+                ),
                 close=CLOSE_UNSUPPORTED,
             )
             return
         if len(text_data.encode("utf-8", "surrogatepass")) > self.max_frame_bytes:
             await self.refuse(
-                _err("frame_too_large", "消息过大。", "Frame too large.", limit=self.max_frame_bytes),
+                _err(
+                    RealtimeCode.FRAME_TOO_LARGE, "消息过大。", "Frame too large.", limit=self.max_frame_bytes
+                ),
                 close=CLOSE_TOO_BIG,
             )
             return
@@ -186,16 +191,19 @@ class RealtimeConsumer(AsyncWebsocketConsumer):
             self.strikes += 1
             close = CLOSE_FLOOD if self.strikes >= self.strikes_before_close else None
             await self.refuse(
-                _err("rate_limited", "发送过于频繁，请稍后再试。", "Too many frames; slow down."), close=close
+                _err(RealtimeCode.RATE_LIMITED, "发送过于频繁，请稍后再试。", "Too many frames; slow down."),
+                close=close,
             )
             return
         try:
             frame = json.loads(text_data)
         except ValueError:
-            await self.refuse(_err("bad_json", "消息不是有效的 JSON。", "The frame is not valid JSON."))
+            await self.refuse(
+                _err(RealtimeCode.BAD_JSON, "消息不是有效的 JSON。", "The frame is not valid JSON.")
+            )
             return
         if not isinstance(frame, dict) or not isinstance(frame.get("type"), str):
-            await self.refuse(_err("bad_frame", "消息缺少 type 字段。", "The frame has no type."))
+            await self.refuse(_err(RealtimeCode.BAD_FRAME, "消息缺少 type 字段。", "The frame has no type."))
             return
         ref = frame.get("ref")
         if ref is not None and not (isinstance(ref, str | int) and len(str(ref)) <= 64):
@@ -242,7 +250,7 @@ class RealtimeConsumer(AsyncWebsocketConsumer):
         if token is None:
             await self.refuse(
                 _err(
-                    "token_invalid",
+                    RealtimeCode.TOKEN_INVALID,
                     "会话凭证无效或会话已结束。",
                     "The token is invalid or the conversation has ended.",
                 ),
@@ -263,14 +271,19 @@ class RealtimeConsumer(AsyncWebsocketConsumer):
 
     async def subscribe(self, group: Any, since: Any, ref: Any) -> None:
         if since is not None and (not isinstance(since, int) or isinstance(since, bool) or since < 0):
-            raise _err("bad_since", "since 必须是非负整数。", "since must be a non-negative integer.")
+            raise _err(
+                RealtimeCode.BAD_SINCE, "since 必须是非负整数。", "since must be a non-negative integer."
+            )
         allowed = await database_sync_to_async(self._may_join)(group)
         if not allowed:
             raise groups.join_refused()
         assert isinstance(group, str)
         if group not in self.joined and len(self.joined) >= self.max_groups:
             raise _err(
-                "too_many_groups", "订阅的推送组过多。", "Too many subscriptions.", limit=self.max_groups
+                RealtimeCode.TOO_MANY_GROUPS,
+                "订阅的推送组过多。",
+                "Too many subscriptions.",
+                limit=self.max_groups,
             )
         await self.channel_layer.group_add(services.layer_group(group), self.channel_name)
         reset = False
@@ -320,7 +333,7 @@ class RealtimeConsumer(AsyncWebsocketConsumer):
     async def rt_revoked(self, message: dict[str, Any]) -> None:
         await self.refuse(
             _err(
-                "token_revoked",
+                RealtimeCode.TOKEN_REVOKED,
                 "会话已结束，凭证已失效。",
                 "The conversation has ended; the token is no longer valid.",
             ),

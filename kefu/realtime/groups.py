@@ -22,6 +22,7 @@ from dataclasses import dataclass
 
 from kefu.core.errors import ValidationFailed
 from kefu.org.access import Actor
+from kefu.realtime.codes import RealtimeCode
 
 from .principal import Principal
 
@@ -61,7 +62,10 @@ def registered_kind(name: str) -> GroupKind | None:
 
 def bad_group(group: object) -> ValidationFailed:
     return ValidationFailed(
-        "推送组名称不合法。", "Invalid group name.", code="bad_group", details={"group": str(group)[:100]}
+        "推送组名称不合法。",
+        "Invalid group name.",
+        code=RealtimeCode.BAD_GROUP,
+        details={"group": str(group)[:100]},
     )
 
 
@@ -105,5 +109,5 @@ def join_refused() -> ValidationFailed:
     return ValidationFailed(
         "无权订阅该推送组，或推送组不存在。",
         "You may not subscribe to this group, or it does not exist.",
-        code="group_refused",
+        code=RealtimeCode.GROUP_REFUSED,
     )

@@ -20,6 +20,7 @@ from django.views.decorators.http import require_http_methods
 from kefu.core.errors import DomainError, ValidationFailed
 from kefu.core.web import client_ip
 from kefu.org.access import actor_for
+from kefu.realtime.codes import RealtimeCode
 
 from . import actions, groups, services
 from .principal import Principal
@@ -47,7 +48,9 @@ def _principal(request: HttpRequest) -> tuple[Principal, str]:
     use_session = True
     if origin and not services.origin_is_own(origin):
         if not services.origin_is_embedding(origin):
-            raise ValidationFailed("不允许的来源。", "Origin not allowed.", code="origin_refused", status=403)
+            raise ValidationFailed(
+                "不允许的来源。", "Origin not allowed.", code=RealtimeCode.ORIGIN_REFUSED, status=403
+            )
         cors, use_session = origin, False
     raw = request.headers.get("X-Kefu-Token")
     if raw:
@@ -56,7 +59,7 @@ def _principal(request: HttpRequest) -> tuple[Principal, str]:
             raise ValidationFailed(
                 "会话凭证无效或会话已结束。",
                 "The token is invalid or the conversation has ended.",
-                code="token_invalid",
+                code=RealtimeCode.TOKEN_INVALID,
                 status=401,
             )
         return Principal(
@@ -77,7 +80,7 @@ def require_csrf(request: HttpRequest) -> None:
     """Signed-in users' POSTs carry the CSRF token (visitors' token header is not sent by browsers on its own)."""
     rejected = CsrfViewMiddleware(_noop).process_view(request, _noop, (), {})
     if rejected is not None:
-        raise ValidationFailed("CSRF 校验失败。", "CSRF check failed.", code="csrf", status=403)
+        raise ValidationFailed("CSRF 校验失败。", "CSRF check failed.", code=RealtimeCode.CSRF, status=403)
 
 
 def json_response(body: dict[str, Any], status: int = 200, origin: str = "") -> JsonResponse:
@@ -91,14 +94,14 @@ def _cursors(request: HttpRequest) -> dict[str, int]:
         raise ValidationFailed(
             f"请用 g=<推送组>:<序号> 指定 1 到 {MAX_GROUPS} 个推送组。",
             f"Give 1 to {MAX_GROUPS} groups as g=<group>:<seq>.",
-            code="bad_poll",
+            code=RealtimeCode.BAD_POLL,
         )
     cursors: dict[str, int] = {}
     for value in values:
         group, _, since = value.rpartition(":")
         if not group or not since.isdigit() or len(since) > 18:
             raise ValidationFailed(
-                "g 的格式应为 <推送组>:<序号>。", "g must be <group>:<seq>.", code="bad_poll"
+                "g 的格式应为 <推送组>:<序号>。", "g must be <group>:<seq>.", code=RealtimeCode.BAD_POLL
             )
         groups.parse(group)
         cursors[group] = int(since)
@@ -132,7 +135,9 @@ async def poll(request: HttpRequest) -> HttpResponse:
         if request.method == "OPTIONS":
             return _json({}, origin=cors)
         if not hit("rt-poll", principal.key, limit=120, window_s=60):
-            raise ValidationFailed("请求过于频繁。", "Too many requests.", code="rate_limited", status=429)
+            raise ValidationFailed(
+                "请求过于频繁。", "Too many requests.", code=RealtimeCode.RATE_LIMITED, status=429
+            )
         cursors = _cursors(request)
         wait_raw = request.GET.get("wait", "0")
         wait = min(int(wait_raw), MAX_WAIT_S) if wait_raw.isdigit() else 0
@@ -163,15 +168,19 @@ def act(request: HttpRequest) -> HttpResponse:
         if principal.kind == "agent":
             require_csrf(request)
         if not hit("rt-act", principal.key, limit=60, window_s=60):
-            raise ValidationFailed("请求过于频繁。", "Too many requests.", code="rate_limited", status=429)
+            raise ValidationFailed(
+                "请求过于频繁。", "Too many requests.", code=RealtimeCode.RATE_LIMITED, status=429
+            )
         try:
             frame = json.loads(request.body or b"")
         except ValueError:
             raise ValidationFailed(
-                "请求体不是有效的 JSON。", "The body is not valid JSON.", code="bad_json"
+                "请求体不是有效的 JSON。", "The body is not valid JSON.", code=RealtimeCode.BAD_JSON
             ) from None
         if not isinstance(frame, dict) or not isinstance(frame.get("type"), str):
-            raise ValidationFailed("消息缺少 type 字段。", "The frame has no type.", code="bad_frame")
+            raise ValidationFailed(
+                "消息缺少 type 字段。", "The frame has no type.", code=RealtimeCode.BAD_FRAME
+            )
         data = actions.run(principal, frame["type"], frame)
         return _json({"type": "reply", "ref": frame.get("ref"), "ok": True, "data": data}, origin=cors)
     except DomainError as exc:

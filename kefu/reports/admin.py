@@ -8,7 +8,7 @@ from django.http import HttpRequest
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from kefu.org.access import actor_for
+from kefu.core.web import actor_of
 from kefu.org.models import Unit
 
 from . import selectors, services
@@ -16,7 +16,7 @@ from .models import MailStatus, OutboundMail, Recipient, RollupCheckpoint
 
 
 def _scope(request: HttpRequest) -> Any:
-    return selectors.reader_scope(actor_for(request.user), "admin.site")  # type: ignore[arg-type]
+    return selectors.reader_scope(actor_of(request), "admin.site")
 
 
 @admin.register(Recipient)
@@ -82,7 +82,7 @@ class OutboundMailAdmin(admin.ModelAdmin):
         ids = list(
             queryset.filter(status__in=[MailStatus.FAILED, MailStatus.RETRYING]).values_list("pk", flat=True)
         )
-        n = services.mail_retry(actor=actor_for(request.user), mail_ids=ids, now=timezone.now())  # type: ignore[arg-type]
+        n = services.mail_retry(actor=actor_of(request), mail_ids=ids, now=timezone.now())
         messages.success(request, _("已重新排队 %(n)d 封邮件。") % {"n": n})
 
 

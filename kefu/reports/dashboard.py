@@ -15,6 +15,7 @@ from django.db.models import Q, QuerySet, Sum
 from kefu.core.errors import NotFound, ValidationFailed
 from kefu.core.scope import Scope
 from kefu.org.models import Province
+from kefu.reports.codes import ReportCode
 from kefu.tickets.models import Category, Channel, Kind
 
 from . import months
@@ -41,19 +42,21 @@ class DashboardFilter:
             first, last = last, first
         if len(months.month_range(first, last)) > MAX_MONTHS:
             raise ValidationFailed(
-                f"月份范围最多 {MAX_MONTHS} 个月。", f"At most {MAX_MONTHS} months.", code="range_too_long"
+                f"月份范围最多 {MAX_MONTHS} 个月。",
+                f"At most {MAX_MONTHS} months.",
+                code=ReportCode.RANGE_TOO_LONG,
             )
         kind = params.get("kind") or ""
         if kind and kind not in Kind.values:
-            raise ValidationFailed("工单类型无效。", "Unknown kind.", code="invalid_kind")
+            raise ValidationFailed("工单类型无效。", "Unknown kind.", code=ReportCode.INVALID_KIND)
         channel = params.get("channel") or ""
         if channel and channel not in Channel.values:
-            raise ValidationFailed("受理渠道无效。", "Unknown channel.", code="invalid_channel")
+            raise ValidationFailed("受理渠道无效。", "Unknown channel.", code=ReportCode.INVALID_CHANNEL)
         category = None
         if params.get("category"):
             category = Category.objects.filter(code=params.get("category")).first()
             if category is None:
-                raise ValidationFailed("分类无效。", "Unknown category.", code="invalid_category")
+                raise ValidationFailed("分类无效。", "Unknown category.", code=ReportCode.INVALID_CATEGORY)
         province = None
         if params.get("province"):
             province = Province.objects.filter(slug=params.get("province")).first()

@@ -217,7 +217,7 @@ def _add_rules_sheet(wb: xlsxwriter.Workbook, fmt: object) -> None:
     ]
     ws.set_column(0, 0, 110)
     for i, line in enumerate(lines):
-        ws.write_string(i, 0, line, fmt)  # type: ignore[arg-type]
+        ws.write_string(i, 0, line, fmt)
 
 
 _DANGEROUS = ("=", "+", "-", "@", "\t", "\r")

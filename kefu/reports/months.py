@@ -13,6 +13,7 @@ from datetime import date, datetime
 from zoneinfo import ZoneInfo
 
 from kefu.core.errors import ValidationFailed
+from kefu.reports.codes import ReportCode
 
 REPORT_TZ = ZoneInfo("Asia/Shanghai")
 _MONTH_RE = re.compile(r"^(\d{4})-(\d{2})$")
@@ -50,8 +51,8 @@ def parse_month(value: str | None, *, default: date) -> date:
         raise ValidationFailed(
             "月份格式应为 YYYY-MM，例如 2026-10。",
             "The month must look like YYYY-MM, for example 2026-10.",
-            code="invalid_month",
-            details={"field": "month", "value": value[:20]},
+            code=ReportCode.INVALID_MONTH,
+            fields=[{"field": "month", "value": value[:20]}],
         )
     return date(int(match.group(1)), int(match.group(2)), 1)
 

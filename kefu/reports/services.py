@@ -14,15 +14,18 @@ from typing import Any
 
 from django.db import transaction
 from django.db.models import Q
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from kefu.core import audit, outbox
 from kefu.core.errors import Forbidden
+from kefu.core.links import absolute_url
 from kefu.core.models import OutboxMail, OutboxStatus
 from kefu.core.scope import Scope
 from kefu.org.access import Actor, actor_for
 from kefu.org.models import Unit
+from kefu.reports.codes import ReportCode
 
 from . import export, months, rollup, selectors
 from .models import MailStatus, OutboundMail, Recipient, ReportKind
@@ -65,8 +68,8 @@ def recipient_scope(recipient: Recipient) -> Scope:
         scope = Scope.provinces([unit.province_id])
     else:
         return Scope.nothing()
-    if recipient.user_id is not None:
-        actor = actor_for(recipient.user)  # type: ignore[arg-type]
+    if recipient.user is not None:
+        actor = actor_for(recipient.user)
         if not actor.user.is_active or not actor.can("reports.view"):
             return Scope.nothing()
         user_scope = selectors.reader_scope(actor)
@@ -153,7 +156,7 @@ def _attachment(mail: OutboundMail, cache: dict[Any, Any], now: datetime) -> tup
             data,
             export.title_of(table, aud.label),
         )
-    return cache[key]  # type: ignore[no-any-return]
+    return cache[key]
 
 
 def _ledger(row: OutboxMail) -> OutboundMail:
@@ -216,7 +219,8 @@ def _body(mail: OutboundMail, subject: str) -> str:
     return (
         f"{mail.recipient.name}：\n\n"
         f"附件为《{subject}》。\n"
-        "统计口径：按工单登记时间(北京时间)计入月份，投诉/故障按工单当前分类统计；详见附件“口径说明”页。\n\n"
+        "统计口径：按工单登记时间(北京时间)计入月份，投诉/故障按工单当前分类统计；详见附件“口径说明”页。\n"
+        f"在平台查看月报：{absolute_url(reverse('reports:monthly'))}\n\n"
         "本邮件由新视通(4G版)客服平台自动发送，请勿直接回复。\n"
     )
 
@@ -228,7 +232,7 @@ def require_mail_admin(actor: Actor) -> None:
         raise Forbidden(
             "报表邮件由集团(全国)管理员管理。",
             "Report mail is managed by national administrators.",
-            code="national_only",
+            code=ReportCode.NATIONAL_ONLY,
         )
 
 

@@ -23,7 +23,7 @@ def parse_month(value: str | None, now: datetime) -> date:
         raise ValidationFailed(
             f"月份格式应为 YYYY-MM（{FIRST_YEAR}–{LAST_YEAR} 年）。",
             f"month must look like YYYY-MM, years {FIRST_YEAR}-{LAST_YEAR}.",
-            details=[{"field": "month"}],
+            fields=[{"field": "month"}],
         )
     return month
 
@@ -35,6 +35,6 @@ def parse_group(value: str | None) -> str:
         raise ValidationFailed(
             "分组只能是 team、province 或 ticket_kind。",
             "group must be team, province or ticket_kind.",
-            details=[{"field": "group"}],
+            fields=[{"field": "group"}],
         )
     return value

@@ -12,6 +12,7 @@ from django.utils.translation import gettext_lazy as _
 
 from kefu.core.admin import AuditedAdmin, ScopedAdmin
 from kefu.core.errors import DomainError
+from kefu.core.scope import as_scoped
 from kefu.core.web import actor_of
 
 from . import services
@@ -55,12 +56,8 @@ class HopInline(admin.TabularInline):
         return False
 
     def get_queryset(self, request: HttpRequest) -> Any:
-        return (
-            super()
-            .get_queryset(request)
-            .unscoped(  # type: ignore[attr-defined]
-                "inline of an order the admin fetched through its scope"
-            )
+        return as_scoped(super().get_queryset(request)).unscoped(
+            "inline of an order the admin fetched through its scope"
         )
 
 

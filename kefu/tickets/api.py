@@ -20,6 +20,7 @@ from pydantic import Field, create_model
 
 from kefu.core.api import OneOf, StrictSchema
 from kefu.core.errors import ValidationFailed
+from kefu.core.web import actor_of
 from kefu.customers import selectors as customer_selectors
 from kefu.customers.phones import try_normalize_phone
 from kefu.org.models import Team
@@ -346,11 +347,11 @@ def detail_out(actor: Any, t: Ticket, *, created: services.Created | None = None
 
 
 def _ticket(request: HttpRequest, number: str) -> Ticket:
-    return selectors.ticket_by_number(request.actor, number)  # type: ignore[attr-defined]
+    return selectors.ticket_by_number(actor_of(request), number)
 
 
 def _after(request: HttpRequest, number: str) -> dict[str, Any]:
-    return detail_out(request.actor, _ticket(request, number))  # type: ignore[attr-defined]
+    return detail_out(actor_of(request), _ticket(request, number))
 
 
 def _act(
@@ -359,9 +360,9 @@ def _act(
     """Every order action: fetch through the scope, act (the service refuses a stale version under
     the row lock), answer with the detail."""
     # Who may act at all is answered first: a viewer learns nothing of articles or versions (403, not 404/409).
-    request.actor.require("ticket.work")  # type: ignore[attr-defined]
+    actor_of(request).require("ticket.work")
     t = _ticket(request, number)
-    action(request.actor, t, version)  # type: ignore[attr-defined]
+    action(actor_of(request), t, version)
     return _after(request, number)
 
 
@@ -370,7 +371,7 @@ def _act(
 
 @router.get("", response=TicketPage, summary="工单队列与筛选 / Queues and filters")
 def ticket_list(request: HttpRequest, params: Query[ListQuery]) -> dict[str, Any]:
-    actor = request.actor  # type: ignore[attr-defined]
+    actor = actor_of(request)
     filters = selectors.Filters(
         kind=params.kind,
         status=params.status,
@@ -408,11 +409,11 @@ def categories(request: HttpRequest, kind: KindStr = "complaint") -> list[dict[s
 
 @router.get("/lookup", response=list[LookupCustomer], summary="来电号码查客户与在办工单 / Caller lookup")
 def lookup(request: HttpRequest, params: Query[LookupQuery]) -> list[dict[str, Any]]:
-    actor = request.actor  # type: ignore[attr-defined]
+    actor = actor_of(request)
     actor.require("ticket.view")
     if try_normalize_phone(params.phone) is None and len(params.phone.strip()) < 2:
         raise ValidationFailed(
-            "请输入来电号码或客户账号。", "Enter a phone or account number.", details=[{"field": "phone"}]
+            "请输入来电号码或客户账号。", "Enter a phone or account number.", fields=[{"field": "phone"}]
         )
     out = []
     for c in customer_selectors.lookup(actor.scope, params.phone):
@@ -435,7 +436,7 @@ def ticket_detail(request: HttpRequest, number: str) -> dict[str, Any]:
 
 @router.get("/{number}/attachments/{attachment_id}", summary="下载附件 / Download an attachment")
 def attachment_download(request: HttpRequest, number: str, attachment_id: int) -> FileResponse:
-    actor = request.actor  # type: ignore[attr-defined]
+    actor = actor_of(request)
     t = _ticket(request, number)
     return download_response(selectors.attachment_in_scope(actor, t, attachment_id))
 
@@ -449,7 +450,7 @@ def attachment_download(request: HttpRequest, number: str, attachment_id: int) -
     summary="登记工单(支持 Idempotency-Key) / Create an order",
 )
 def ticket_create(request: HttpRequest, payload: CreateIn) -> HttpResponse | Status[dict[str, Any]]:
-    actor = request.actor  # type: ignore[attr-defined]
+    actor = actor_of(request)
     actor.require("ticket.create")
     # The scoped customer with its province in one SELECT compiled once (issue #16.5: the ORM's compile
     # of the general selector was a quarter of a create's CPU).
@@ -490,7 +491,7 @@ def ticket_create(request: HttpRequest, payload: CreateIn) -> HttpResponse | Sta
 
 @router.patch("/{number}", response=TicketDetailOut, summary="修改工单(带版本号) / Edit with version")
 def ticket_update(request: HttpRequest, number: str, payload: UpdateIn) -> dict[str, Any]:
-    actor = request.actor  # type: ignore[attr-defined]
+    actor = actor_of(request)
     t = _ticket(request, number)
     changes: dict[str, Any] = {}
     for field in ("subject", "description", "topic"):
@@ -552,7 +553,7 @@ for _action in services.ACTIONS:
 @router.post("/{number}/notes", response={201: NoteOut}, summary="内部备注 / Internal note")
 def note_add(request: HttpRequest, number: str, payload: BodyIn) -> Status[dict[str, Any]]:
     t = _ticket(request, number)
-    n = services.note_add(actor=request.actor, ticket=t, body=payload.body)  # type: ignore[attr-defined]
+    n = services.note_add(actor=actor_of(request), ticket=t, body=payload.body)
     return Status(
         201,
         {
@@ -575,13 +576,11 @@ def attachment_upload(
 ) -> Status[dict[str, Any]]:
     t = _ticket(request, number)  # the order first: another province's gets the missing order's 404
     if file is None:
-        raise ValidationFailed(
-            "请选择要上传的文件。", "Choose a file to upload.", details=[{"field": "file"}]
-        )
+        raise ValidationFailed("请选择要上传的文件。", "Choose a file to upload.", fields=[{"field": "file"}])
     upload = attachment_services.Upload(
         name=file.name or "", content=file.read(attachment_services.MAX_BYTES + 1)
     )
-    a = attachment_services.attachment_add(actor=request.actor, ticket=t, upload=upload)  # type: ignore[attr-defined]
+    a = attachment_services.attachment_add(actor=actor_of(request), ticket=t, upload=upload)
     return Status(
         201,
         {

@@ -20,6 +20,7 @@ from django.utils import timezone
 
 from kefu.core.errors import ValidationFailed
 from kefu.org.access import Actor
+from kefu.tickets.codes import TicketCode
 
 from .models import Attachment, Status, Ticket
 from .services import _event, _illegal, _lock, _participant_team, _save
@@ -78,7 +79,7 @@ class Upload:
 
 
 def _refuse(zh: str, en: str, code: str) -> ValidationFailed:
-    return ValidationFailed(zh, en, code=code, details=[{"field": "file", "type": code}])
+    return ValidationFailed(zh, en, code=code, fields=[{"field": "file", "type": code}])
 
 
 def check(upload: Upload) -> tuple[str, str]:
@@ -87,19 +88,23 @@ def check(upload: Upload) -> tuple[str, str]:
     ext = name.rsplit(".", 1)[-1].lower() if "." in name else ""
     if ext not in ALLOWED:
         raise _refuse(
-            f"不支持的文件类型(允许：{'、'.join(sorted(ALLOWED))})。", "File type not allowed.", "file_type"
+            f"不支持的文件类型(允许：{'、'.join(sorted(ALLOWED))})。",
+            "File type not allowed.",
+            TicketCode.FILE_TYPE,
         )
     if not upload.content:
-        raise _refuse("文件为空。", "The file is empty.", "file_empty")
+        raise _refuse("文件为空。", "The file is empty.", TicketCode.FILE_EMPTY)
     if len(upload.content) > MAX_BYTES:
         raise _refuse(
-            f"文件超过 {MAX_BYTES // (1024 * 1024)} MB。", "The file is too large.", "file_too_large"
+            f"文件超过 {MAX_BYTES // (1024 * 1024)} MB。", "The file is too large.", TicketCode.FILE_TOO_LARGE
         )
     content_type, magic = ALLOWED[ext]
     head = upload.content[:512]
     if magic is not None and not head.startswith(magic):
         raise _refuse(
-            "文件内容与扩展名不符。", "The file content does not match its extension.", "file_mismatch"
+            "文件内容与扩展名不符。",
+            "The file content does not match its extension.",
+            TicketCode.FILE_MISMATCH,
         )
     if magic is None:
         try:
@@ -109,11 +114,15 @@ def check(upload: Upload) -> tuple[str, str]:
                 upload.content.decode("gb18030")
             except UnicodeDecodeError:
                 raise _refuse(
-                    "文本文件编码无法识别(请使用 UTF-8)。", "Text files must be UTF-8.", "file_encoding"
+                    "文本文件编码无法识别(请使用 UTF-8)。",
+                    "Text files must be UTF-8.",
+                    TicketCode.FILE_ENCODING,
                 ) from None
         if looks_like_markup(upload.content):
             raise _refuse(
-                "不接受 HTML/SVG 等标记文件。", "Markup (HTML/SVG) files are not accepted.", "file_markup"
+                "不接受 HTML/SVG 等标记文件。",
+                "Markup (HTML/SVG) files are not accepted.",
+                TicketCode.FILE_MARKUP,
             )
     return name, content_type
 
@@ -133,7 +142,9 @@ def attachment_add(
         team_id = _participant_team(actor, t)
         if t.attachments.count() >= MAX_PER_TICKET:
             raise _refuse(
-                f"每张工单最多 {MAX_PER_TICKET} 个附件。", "Too many attachments on this order.", "file_count"
+                f"每张工单最多 {MAX_PER_TICKET} 个附件。",
+                "Too many attachments on this order.",
+                TicketCode.FILE_COUNT,
             )
         saved = default_storage.save(storage_name, ContentFile(upload.content))
         att = Attachment.objects.create(

@@ -14,6 +14,7 @@ from django.utils.translation import gettext_lazy as _
 
 from kefu import realtime
 from kefu.core import outbox
+from kefu.core.links import absolute_url
 from kefu.org.models import Membership, Role, Team
 
 from .models import Hop, Ticket
@@ -69,7 +70,7 @@ def submitted_notice(*, ticket: Ticket, hop: Hop, desk: Team) -> None:
             f"热线处理结果：{hop.result or '—'}",
             f"报送说明：{hop.note or '—'}",
             "",
-            f"在工作台「热线报送投诉」队列中查看：{url}",
+            f"在工作台「热线报送投诉」队列中查看：{absolute_url(url)}",
         ]
     )
     outbox.enqueue(

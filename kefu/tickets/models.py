@@ -160,7 +160,7 @@ class ReturnedCharField(models.CharField):
     database from its sequence in the INSERT itself (one round trip fewer per create)."""
 
     @property
-    def db_returning(self) -> bool:  # type: ignore[override]
+    def db_returning(self) -> bool:
         from django.db import connection
 
         return bool(connection.features.can_return_columns_from_insert)

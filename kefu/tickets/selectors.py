@@ -74,7 +74,7 @@ class Filters:
 
 def _bad(field: str) -> ValidationFailed:
     return ValidationFailed(
-        f"筛选条件 {field} 无效。", f"Invalid filter: {field}.", details=[{"field": field}]
+        f"筛选条件 {field} 无效。", f"Invalid filter: {field}.", fields=[{"field": field}]
     )
 
 
@@ -320,7 +320,7 @@ def category_by_code(code: str | None) -> Category | None:
     cat = _taxonomy_now().by_code.get(code)
     if cat is None:
         raise ValidationFailed(
-            "分类不存在。", "Unknown category.", details=[{"field": "category", "value": code}]
+            "分类不存在。", "Unknown category.", fields=[{"field": "category", "value": code}]
         )
     return cat
 
@@ -342,7 +342,7 @@ def dispatch_targets(ticket: Ticket) -> list[Team]:
 def team_by_code(code: str) -> Team:
     team = Team.objects.filter(code=code).first()
     if team is None:
-        raise ValidationFailed("团队不存在。", "Unknown team.", details=[{"field": "to_team", "value": code}])
+        raise ValidationFailed("团队不存在。", "Unknown team.", fields=[{"field": "to_team", "value": code}])
     return team
 
 

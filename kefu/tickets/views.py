@@ -12,7 +12,7 @@ import uuid
 from typing import Any
 
 from django.contrib import messages
-from django.http import HttpRequest, HttpResponse
+from django.http import FileResponse, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
@@ -21,7 +21,7 @@ from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_GET, require_POST
 
 from kefu.core.errors import DomainError, ValidationFailed
-from kefu.core.web import actor_of, actor_required
+from kefu.core.web import actor_of, actor_required, is_htmx
 from kefu.customers import selectors as customer_selectors
 from kefu.customers.phones import try_normalize_phone
 from kefu.knowledge import selectors as knowledge_selectors
@@ -61,7 +61,7 @@ def _date(value: str, field: str) -> dt.date | None:
         return dt.date.fromisoformat(value)
     except ValueError:
         raise ValidationFailed(
-            f"日期格式应为 YYYY-MM-DD：{field}", f"Bad date: {field}", details=[{"field": field}]
+            f"日期格式应为 YYYY-MM-DD：{field}", f"Bad date: {field}", fields=[{"field": field}]
         ) from None
 
 
@@ -112,7 +112,7 @@ def workbench(request: HttpRequest) -> HttpResponse:
         "base_url": reverse("tickets:workbench"),
     }
     status = error.status if error is not None else 200
-    if request.htmx:  # type: ignore[attr-defined]
+    if is_htmx(request):
         return render(request, "tickets/_table.html", context, status=status)
     queues = ["mine", "team", "awaiting", "submitted", "due_soon", "overdue", "all"]
     if actor.can("ticket.supervise"):
@@ -169,14 +169,14 @@ def _create_from_form(actor: Any, post: Any) -> Any:
         raise ValidationFailed(
             "请先输入来电号码并选择客户。",
             "Look up and choose the customer first.",
-            details=[{"field": "customer"}],
+            fields=[{"field": "customer"}],
         )
     try:
         customer_id = int(post["customer"])
         contact_id = int(post["contact"]) if post.get("contact") else None
     except ValueError:
         raise ValidationFailed(
-            "客户选择无效。", "Invalid customer.", details=[{"field": "customer"}]
+            "客户选择无效。", "Invalid customer.", fields=[{"field": "customer"}]
         ) from None
     customer = customer_selectors.customer_in_scope(actor.scope, customer_id)
     contact = customer_selectors.contact_in_scope(actor.scope, contact_id) if contact_id else None
@@ -337,14 +337,14 @@ def _int_or_none(value: str | None) -> int | None:
     try:
         return int(value)
     except ValueError:
-        raise ValidationFailed("编号无效。", "Invalid number.", details=[{"field": "article_id"}]) from None
+        raise ValidationFailed("编号无效。", "Invalid number.", fields=[{"field": "article_id"}]) from None
 
 
 def _run_action(actor: Any, ticket: Any, action: str, post: Any) -> None:
     """The order page's forms: one per row of ``services.ACTIONS`` (the same table the API is built from)."""
     spec = services.ACTION_BY_NAME.get(action)
     if spec is None:
-        raise ValidationFailed("未知操作。", "Unknown action.", details=[{"field": "action"}])
+        raise ValidationFailed("未知操作。", "Unknown action.", fields=[{"field": "action"}])
     # The service compares the version under the row lock (no pre-check here: that left a window).
     spec.call(
         actor=actor, ticket=ticket, version=_version(post.get("version")), values=spec.form_values(post)
@@ -357,7 +357,7 @@ def _version(value: str | None) -> int | None:
     try:
         return int(value)
     except ValueError:
-        raise ValidationFailed("版本号无效。", "Invalid version.", details=[{"field": "version"}]) from None
+        raise ValidationFailed("版本号无效。", "Invalid version.", fields=[{"field": "version"}]) from None
 
 
 @require_POST
@@ -401,7 +401,7 @@ def attach(request: HttpRequest, number: str) -> HttpResponse:
     try:
         if upload is None:
             raise ValidationFailed(
-                "请选择要上传的文件。", "Choose a file to upload.", details=[{"field": "file"}]
+                "请选择要上传的文件。", "Choose a file to upload.", fields=[{"field": "file"}]
             )
         attachments.attachment_add(
             actor=actor,
@@ -417,7 +417,7 @@ def attach(request: HttpRequest, number: str) -> HttpResponse:
 
 @require_GET
 @actor_required("ticket.view")
-def download(request: HttpRequest, number: str, attachment_id: int) -> HttpResponse:
+def download(request: HttpRequest, number: str, attachment_id: int) -> FileResponse:
     actor = actor_of(request)
     ticket = selectors.ticket_by_number(actor, number)
-    return download_response(selectors.attachment_in_scope(actor, ticket, attachment_id))  # type: ignore[return-value]
+    return download_response(selectors.attachment_in_scope(actor, ticket, attachment_id))

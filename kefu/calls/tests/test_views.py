@@ -113,7 +113,12 @@ def test_imports_are_national(client, lead_sh, admin_actor):
     assert response.status_code == 200 and "unknown queue event" in page and ">12<" in page
 
 
-def test_rolling_hour_under_target_alerts_once(db):
+def test_rolling_hour_under_target_alerts_once(db, settings):
+    from kefu.core.models import OutboxMail
+    from kefu.org.models import Team
+
+    settings.KEFU_PUBLIC_URL = "https://kefu.example.cn"
+    Team.objects.filter(kind=Team.Kind.HQ_SERVICE).update(email="hq-service@example.cn")
     src = source()
     now = datetime(2026, 12, 3, 3, 0, tzinfo=UTC)  # 11:00 Beijing
     for i in range(12):
@@ -136,6 +141,8 @@ def test_rolling_hour_under_target_alerts_once(db):
     assert services.alerts_check(now=now + timedelta(minutes=5)) == 0  # same half-hour mark
     alert = RateAlert.objects.unscoped("t").get()
     assert (alert.offered, alert.answered_in_target) == (12, 10)
+    body = OutboxMail.objects.get(purpose=services.RATE_ALERT_MAIL).body
+    assert "https://kefu.example.cn/calls/rates/" in body  # absolute: the mail is read outside the site
 
 
 def test_home_panel_shows_todays_rate(client, make_actor):

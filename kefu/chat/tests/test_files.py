@@ -10,6 +10,7 @@ from django.test import Client
 from kefu.chat import files, services
 from kefu.chat.models import Attachment, Conversation, Message
 from kefu.core.errors import Conflict, NotFound, ValidationFailed
+from kefu.core.models import AuditEvent
 from kefu.customers.models import Contact, ContactPhone, Customer
 from kefu.org.models import Province, Team
 from kefu.tickets.models import Attachment as TicketAttachment
@@ -77,7 +78,7 @@ def test_files_follow_the_work_order_rules_and_refusals_store_nothing(on_duty):
     for name, content, code in cases:
         r = upload(visitor, c.pk, name, content, cid=name, HTTP_X_KEFU_TOKEN=raw)
         assert r.status_code == 422 and r.json()["code"] == code, (name, r.content)
-        assert r.json()["details"] == [{"field": "file", "type": code}]
+        assert [(f["field"], f["type"]) for f in r.json()["details"]["fields"]] == [("file", code)]
         assert r.json()["message"] and r.json()["message_en"]
     assert not Attachment.objects.exists()
     assert Message.objects.filter(conversation=c, kind="file").count() == 0
@@ -219,7 +220,7 @@ def test_a_left_message_becomes_an_order_once(online_agent, django_capture_on_co
     assert services.waiting_and_mine(online_agent)["left"] == []
 
 
-def test_a_left_consultation_without_a_known_customer_waits_for_an_agent(
+def test_a_left_message_without_a_known_customer_becomes_an_order_of_its_phones_province(
     online_agent, django_capture_on_commit_callbacks
 ):
     with django_capture_on_commit_callbacks(execute=True):
@@ -227,7 +228,35 @@ def test_a_left_consultation_without_a_known_customer_waits_for_an_agent(
             name="陌生人", unit="不存在的单位", phone="13700137000", kind="consultation", text="如何开通？"
         )
     c.refresh_from_db()
+    t = c.ticket
+    ln = Province.objects.get(slug="ln")  # 137 0013 is a 辽宁 number
+    assert t is not None and t.kind == "consultation" and t.channel == "online" and t.contact is None
+    assert (t.customer.name, t.customer.province, t.province) == (services.UNMATCHED_NAME, ln, ln)
+    assert t.caller_phone == "13700137000"
+    assert t.description.startswith("访客：陌生人；单位：不存在的单位；电话：13700137000")
+    assert "如何开通？" in t.description
+    assert services.waiting_and_mine(online_agent)["left"] == []
+    # a second unknown visitor of the same province gets the same account, made (and audited) once
+    with django_capture_on_commit_callbacks(execute=True):
+        c2 = services.message_leave(name="路人", phone="13700137001", kind="fault", text="终端黑屏")
+    c2.refresh_from_db()
+    assert c2.ticket is not None and c2.ticket.customer == t.customer
+    assert c2.ticket.category.code == services.LEFT_FAULT_CATEGORY
+    assert Customer.objects.unscoped("test").filter(name=services.UNMATCHED_NAME).count() == 1
+    assert AuditEvent.objects.filter(verb="chat.unmatched_customer_created").count() == 1
+    assert services.left_messages_sweep() == 0
+
+
+def test_a_left_message_whose_number_tells_no_province_waits_for_an_agent(
+    online_agent, django_capture_on_commit_callbacks
+):
+    with django_capture_on_commit_callbacks(execute=True):
+        c = services.message_leave(
+            name="陌生人", unit="不存在的单位", phone="19912345678", kind="consultation", text="如何开通？"
+        )
+    c.refresh_from_db()
     assert c.ticket is None and Ticket.objects.unscoped("test").count() == 0
+    assert not Customer.objects.unscoped("test").filter(name=services.UNMATCHED_NAME).exists()
     assert [q.pk for q in services.waiting_and_mine(online_agent)["left"]] == [c.pk]
     # the customer is added later (the unit's exact name): the sweep makes the order, once
     sh = Province.objects.get(slug="sh")
@@ -236,6 +265,7 @@ def test_a_left_consultation_without_a_known_customer_waits_for_an_agent(
     assert services.left_messages_sweep() == 0
     c.refresh_from_db()
     assert c.ticket is not None and c.ticket.kind == "consultation" and c.ticket.contact is None
+    assert c.ticket.customer.account_number == "SH-new"
     assert Conversation.objects.get(pk=c.pk).status == "left"
 
 

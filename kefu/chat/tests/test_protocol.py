@@ -94,7 +94,7 @@ def test_visitor_and_agent_converse_with_greeting_dedup_and_order(on_duty):
         assert (
             refused["type"] == "error"
             and refused["code"] == "norms_blocked"
-            and refused["details"][0]["suggestion"]
+            and refused["details"]["hits"][0]["suggestion"]
         )
         await send(
             agent,

@@ -137,7 +137,7 @@ def test_a_banned_phrase_is_refused_with_reason_and_suggestion_and_nothing_is_st
     with pytest.raises(ValidationFailed) as e:
         services.agent_send(actor=on_duty, conversation_id=c.pk, text="你烦不烦啊", client_id="a-2")
     assert e.value.code == "norms_blocked"
-    assert e.value.details and e.value.details[0]["suggestion"]
+    assert e.value.details and e.value.details["hits"][0]["suggestion"]
     assert "烦不烦" in e.value.message and e.value.message_en
     assert Message.objects.count() == before
     # a discouraged (warn) phrase needs the agent's confirmation, then goes out with its codes

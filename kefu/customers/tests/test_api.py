@@ -188,7 +188,7 @@ def test_national_creator_must_name_a_province(client, admin_actor):
     response = api(client, admin_actor)(
         "POST", "/api/customers", {"name": "客户", "account_number": "XST-0001"}
     )
-    assert response.status_code == 422 and response.json()["details"][0]["field"] == "province"
+    assert response.status_code == 422 and response.json()["details"]["fields"][0]["field"] == "province"
 
 
 def test_update_with_version_and_stale_409(client, lead_bj):

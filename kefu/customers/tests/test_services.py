@@ -72,7 +72,7 @@ def test_create_refuses_bad_fields_and_writes_nothing(lead_bj, kwargs, field):
     args = {"name": "北京客户", "account_number": "XST-BJ-002", "province": province("bj")} | kwargs
     with pytest.raises(ValidationFailed) as info:
         services.customer_create(actor=lead_bj, **args)
-    assert info.value.details[0]["field"] == field
+    assert info.value.fields[0]["field"] == field
     assert counts() == before
 
 
@@ -85,7 +85,7 @@ def test_account_manager_must_belong_to_the_province(lead_bj, am_gd):
             province=province("bj"),
             account_manager=am_gd.user,
         )
-    assert info.value.details[0]["field"] == "account_manager"
+    assert info.value.fields[0]["field"] == "account_manager"
     assert not Customer.objects.unscoped("test").exists()
 
 

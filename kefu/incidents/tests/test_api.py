@@ -36,14 +36,14 @@ def test_declare_bad_input_gives_a_clear_4xx_and_writes_nothing(hotline_lead, ag
         "detected_at": (now - timedelta(minutes=5)).isoformat(),
     }
     r = post(api(hotline_lead), "/api/incidents", body)
-    assert r.status_code == 422 and r.json()["details"][0]["field"] == "provinces"
+    assert r.status_code == 422 and r.json()["details"]["fields"][0]["field"] == "provinces"
     assert r.json()["message"] and r.json()["message_en"]
     r = post(
         api(hotline_lead),
         "/api/incidents",
         {**body, "provinces": ["js"], "started_at": (now + timedelta(hours=1)).isoformat()},
     )
-    assert r.status_code == 422 and r.json()["details"][0]["type"] == "future"
+    assert r.status_code == 422 and r.json()["details"]["fields"][0]["type"] == "future"
     assert post(api(agent_js), "/api/incidents", {**body, "provinces": ["js"]}).status_code == 403
     assert Incident.objects.count() == 0
     r = post(api(hotline_lead), "/api/incidents", {**body, "provinces": ["js"]})

@@ -33,8 +33,9 @@ def test_workflow_table_is_pinned():
 
 
 def test_declare_notifies_hq_at_once_with_the_annex(
-    hotline_lead, agent_js, hq_mailbox, django_capture_on_commit_callbacks
+    hotline_lead, agent_js, hq_mailbox, django_capture_on_commit_callbacks, settings
 ):
+    settings.KEFU_PUBLIC_URL = "https://kefu.example.cn"
     now = timezone.now()
     make_ticket(agent_js, now=now - timedelta(minutes=10))  # a complaint in Jiangsu since the start
     make_ticket(agent_js, kind="consultation", topic="usage", now=now - timedelta(minutes=5))
@@ -49,6 +50,7 @@ def test_declare_notifies_hq_at_once_with_the_annex(
     assert [u.kind for u in inc.updates.order_by("pk")] == ["declared", "hq_notified"]
     sent = [m for m in django_mail.outbox if "hq-service@example.cn" in m.to]
     assert len(sent) == 1 and inc.number in sent[0].subject and "江苏\t1\t0\t1\t2" in sent[0].body
+    assert f"https://kefu.example.cn/incidents/{inc.number}/" in sent[0].body
     inc.refresh_from_db()
     assert inc.hq_mail_sent_at is not None
     assert OutboxMail.objects.get(ref=f"incident:{inc.pk}").status == "sent"
@@ -68,7 +70,7 @@ def test_declare_notifies_hq_at_once_with_the_annex(
 def test_declare_bad_input_is_refused_and_writes_nothing(hotline_lead, kw, field):
     with pytest.raises(ValidationFailed) as exc:
         declare(hotline_lead, **kw)
-    assert exc.value.status == 422 and exc.value.details[0]["field"] == field
+    assert exc.value.status == 422 and exc.value.fields[0]["field"] == field
     assert exc.value.message and exc.value.message_en
     assert Incident.objects.count() == 0 and OutboxMail.objects.count() == 0
 

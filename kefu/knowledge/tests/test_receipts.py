@@ -64,8 +64,10 @@ def test_reminders_go_to_desks_that_have_not_loaded(make_published, agent_gd):
     assert services.receipts_remind(now=later + timedelta(hours=1)) == 0
 
 
-def test_reminder_mail_after_commit(make_published, django_capture_on_commit_callbacks):
+def test_reminder_mail_after_commit(make_published, django_capture_on_commit_callbacks, settings):
     from kefu.org.models import Team
+
+    settings.KEFU_PUBLIC_URL = "https://kefu.example.cn"
 
     Team.objects.filter(code="desk_bj").update(email="desk_bj@example.test")
     rev = make_published()
@@ -73,6 +75,7 @@ def test_reminder_mail_after_commit(make_published, django_capture_on_commit_cal
         services.receipts_remind(now=timezone.now() + timedelta(days=2))
     sent = [m for m in mail.outbox if "desk_bj@example.test" in m.to]
     assert len(sent) == 1 and rev.title in sent[0].body
+    assert "https://kefu.example.cn/kb/receipts/" in sent[0].body
 
 
 def test_receipts_created_for_every_province(make_published):

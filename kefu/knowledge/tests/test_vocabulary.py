@@ -43,7 +43,7 @@ def test_a_bad_synonym_row_refuses_the_whole_sheet(kb_author):
     services.synonym_group_save(actor=kb_author, words="退款 退费")
     with pytest.raises(ValidationFailed) as e:
         services.synonyms_replace(actor=kb_author, rows=[("扩容 增加方数", ""), ("孤词", "")])
-    assert e.value.details[0]["row"] == 3 and "第 3 行" in e.value.details[0]["message"]
+    assert e.value.fields[0]["row"] == 3 and "第 3 行" in e.value.fields[0]["message"]
     assert [g.words for g in SynonymGroup.objects.all()] == ["退款 退费"]  # nothing half-written
     with pytest.raises(ValidationFailed):
         vocab.rows_from_xlsx(_xlsx([["标题"], ["x"]]))  # no 同义词 column

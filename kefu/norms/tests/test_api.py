@@ -70,7 +70,7 @@ def test_bad_rows_are_refused_with_row_and_reason_nothing_written(hq_reviewer):
     assert r.status_code == 422
     body = r.json()
     assert body["code"] == "lexicon_invalid" and body["message_en"]
-    assert {d["row"] for d in body["details"]} == {len(rules) - 1, len(rules)}
+    assert {d["row"] for d in body["details"]["fields"]} == {len(rules) - 1, len(rules)}
     assert LexiconVersion.objects.count() == 1 and not AuditEvent.objects.filter(
         verb="norms.lexicon_published"
     )

@@ -50,8 +50,8 @@ def test_bad_entries_are_refused_with_row_and_reason_nothing_written(hq_reviewer
     with pytest.raises(ValidationFailed) as exc:
         services.lexicon_publish(actor=hq_reviewer, rules=[good, bad], templates=[])
     assert exc.value.status == 422
-    assert exc.value.details[0]["row"] == 2 and exc.value.details[0]["field"] == field
-    assert why in exc.value.details[0]["reason"]
+    assert exc.value.fields[0]["row"] == 2 and exc.value.fields[0]["field"] == field
+    assert why in exc.value.fields[0]["reason"]
     assert LexiconVersion.objects.count() == versions and AuditEvent.objects.count() == events
 
 
@@ -65,7 +65,7 @@ def test_duplicates_and_bad_choices_are_refused(hq_reviewer):
         services.lexicon_publish(
             actor=hq_reviewer, rules=rules, templates=[TemplateSpec("online", "greeting", "{x}")]
         )
-    reasons = {(d["sheet"], d["row"], d["field"]) for d in exc.value.details}
+    reasons = {(d["sheet"], d["row"], d["field"]) for d in exc.value.fields}
     assert reasons == {
         ("rules", 2, "pattern"),
         ("rules", 3, "category"),
@@ -108,7 +108,10 @@ def test_screen_blocks_with_phrase_and_suggestion_and_records_the_attempt(agent_
             province_code="BJ",
         )
     assert exc.value.code == "norms_blocked" and exc.value.status == 422
-    assert "别 再 來 问 了" in exc.value.message and exc.value.details[0]["suggestion"] in exc.value.message
+    assert (
+        "别 再 來 问 了" in exc.value.message
+        and exc.value.details["hits"][0]["suggestion"] in exc.value.message
+    )
     s = Screening.objects.get()
     assert (s.outcome, s.contact_kind, s.contact_id, s.province_code, s.agent) == (
         "block",

@@ -113,7 +113,7 @@ def test_bad_scores_are_refused_and_nothing_changes(agent_bj, lead_bj):
     events = AuditEvent.objects.count()
     over = {**marks, code: marks[code] + 1}
     r = post(lead_bj, f"/inspections/{ins.pk}/score", {"points": over})
-    assert r.status_code == 422 and r.json()["details"][0]["field"] == f"item_{code}"
+    assert r.status_code == 422 and r.json()["details"]["fields"][0]["field"] == f"item_{code}"
     missing = {k: v for k, v in marks.items() if k != code}
     assert post(lead_bj, f"/inspections/{ins.pk}/score", {"points": missing}).status_code == 422
     assert post(lead_bj, f"/inspections/{ins.pk}/score", {"points": marks, "bogus": 1}).status_code == 422

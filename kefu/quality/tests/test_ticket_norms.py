@@ -31,8 +31,8 @@ def test_api_reply_with_banned_phrase_is_422_naming_phrase_and_suggestion_nothin
     assert r.status_code == 422
     body = r.json()
     assert body["code"] == "norms_blocked"
-    assert body["details"][0]["phrase"] == "别 再 来 问 了"
-    assert body["details"][0]["suggestion"] in body["message"]
+    assert body["details"]["hits"][0]["phrase"] == "别 再 来 问 了"
+    assert body["details"]["hits"][0]["suggestion"] in body["message"]
     assert not CustomerReply.objects.unscoped("test").filter(ticket=t).exists()
     assert fresh(t).version == version and AuditEvent.objects.count() == events
     assert Screening.objects.get().contact_id == str(t.pk)  # the refused attempt is kept for inspection

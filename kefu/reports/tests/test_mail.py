@@ -84,7 +84,8 @@ def rows_of(ws):
     }
 
 
-def test_hq_gets_national_and_jiangsu_gets_its_own_once(smtp, october):
+def test_hq_gets_national_and_jiangsu_gets_its_own_once(smtp, october, settings):
+    settings.KEFU_PUBLIC_URL = "https://kefu.example.cn"
     recipient("hq_service", "hq@example.cn")
     recipient("branch_js", "js@example.cn")
     now = timezone.now()
@@ -112,6 +113,12 @@ def test_hq_gets_national_and_jiangsu_gets_its_own_once(smtp, october):
     assert js_rows[("合计", None)] == [2]
     assert js_rows[(None, None)] == [1]  # 咨询 row (merged label in column A)
     assert "江苏" in by_rcpt[("js@example.cn",)]["Subject"]
+    text = next(
+        p.get_payload(decode=True).decode()
+        for p in by_rcpt[("js@example.cn",)].walk()
+        if p.get_content_type() == "text/plain"
+    )
+    assert "https://kefu.example.cn/reports/monthly/" in text
 
     # The job runs again (a retry of the periodic task, a second worker): nobody gets a second mail.
     created, result = services.mail_month_now(actor=None, month=OCT, now=now + timedelta(minutes=1))

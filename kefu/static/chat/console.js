@@ -18,7 +18,7 @@
     if (!frame) return;
     var p = document.createElement("div"); p.textContent = frame.message || frame.code; el.appendChild(p);
     if (frame.code === "norms_blocked" || frame.code === "norms_confirm_required") {
-      (frame.details || []).forEach(function (h) {
+      ((frame.details && frame.details.hits) || []).forEach(function (h) {
         var d = document.createElement("div"); d.className = "norms-hit";
         d.textContent = "「" + h.phrase + "」→ " + h.suggestion; el.appendChild(d);
       });

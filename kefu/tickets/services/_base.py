@@ -12,6 +12,7 @@ from kefu.core.errors import Conflict, Forbidden, IllegalTransition, NotFound, V
 from kefu.core.models import AuditEvent
 from kefu.norms import services as norms
 from kefu.org.access import Actor, Seat
+from kefu.tickets.codes import TicketCode
 
 from .. import workflow
 from ..models import (
@@ -46,13 +47,13 @@ def _text(value: str, field: str, *, required: bool = True, limit: int = 5000) -
         raise ValidationFailed(
             f"请填写{_FIELD_ZH.get(field, field)}。",
             f"{field} is required.",
-            details=[{"field": field, "type": "required"}],
+            fields=[{"field": field, "type": "required"}],
         )
     if len(value) > limit:
         raise ValidationFailed(
             f"{_FIELD_ZH.get(field, field)}过长(最多 {limit} 字)。",
             f"{field} is longer than {limit} characters.",
-            details=[{"field": field, "type": "too_long"}],
+            fields=[{"field": field, "type": "too_long"}],
         )
     return value
 
@@ -73,7 +74,7 @@ def _choice(value: str, choices: Any, field: str) -> str:
         raise ValidationFailed(
             f"{field} 取值无效。",
             f"Invalid value for {field}.",
-            details=[{"field": field, "allowed": list(choices.values)}],
+            fields=[{"field": field, "allowed": list(choices.values)}],
         )
     return value
 
@@ -134,7 +135,7 @@ def _begin(
         raise Forbidden(
             f"工单当前由「{t.holder_team.name}」处理，只有该团队成员可以操作。",
             "Only members of the team holding the order may act on it.",
-            code="not_holder",
+            code=TicketCode.NOT_HOLDER,
             details={"holder_team": t.holder_team.code},
         )
     return t, tr
@@ -194,7 +195,7 @@ def _stale(t: Ticket, version: int) -> Conflict:
     return Conflict(
         f"工单已被他人修改(您的版本 {version}，当前版本 {t.version})，请刷新后重试。",
         f"The order changed since version {version} (now {t.version}); reload and retry.",
-        code="stale_version",
+        code=TicketCode.STALE_VERSION,
         details={
             "your_version": version,
             "current_version": t.version,

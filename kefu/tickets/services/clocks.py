@@ -12,6 +12,7 @@ from kefu.org.access import Actor
 from kefu.org.models import Team
 from kefu.sla import selectors as sla_selectors
 from kefu.sla import services as sla
+from kefu.tickets.codes import TicketCode
 
 from ..models import (
     Hop,
@@ -68,6 +69,6 @@ def _check_accept_window(hop: Hop, now: datetime) -> None:
             f"已超过 2 小时接单时限(截止 {due} 北京时间)，按第七条视为已接单，不能再退回；如确非本团队承办，请主管改派。",
             f"The accept deadline ({due} Beijing time) has passed: under the rules the order counts as "
             "accepted and can no longer be returned. A supervisor may reassign it.",
-            code="accept_window_passed",
+            code=TicketCode.ACCEPT_WINDOW_PASSED,
             details={"accept_due_at": clock.due_at.isoformat()},
         )

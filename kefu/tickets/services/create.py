@@ -19,6 +19,7 @@ from kefu.customers.models import Contact, Customer
 from kefu.org.access import Actor, Seat
 from kefu.org.models import Team
 from kefu.sla import services as sla
+from kefu.tickets.codes import TicketCode
 
 from .. import selectors, workflow
 from ..models import (
@@ -56,14 +57,14 @@ def _check_category(kind: str, category: Category | None, on: datetime) -> None:
             raise ValidationFailed(
                 "投诉和故障工单必须选择分类。",
                 "Complaints and faults need a category.",
-                details=[{"field": "category", "type": "required"}],
+                fields=[{"field": "category", "type": "required"}],
             )
         return
     if kind == Kind.ACCEPTANCE:
         raise ValidationFailed(
             "业务受理工单不计入投诉/故障分类。",
             "Acceptance orders take no category.",
-            details=[{"field": "category", "type": "not_allowed"}],
+            fields=[{"field": "category", "type": "not_allowed"}],
         )
     root = category
     while root.parent_id is not None:
@@ -74,7 +75,7 @@ def _check_category(kind: str, category: Category | None, on: datetime) -> None:
         raise ValidationFailed(
             "分类无效：须为该类型下当前有效的末级分类。",
             "Invalid category: pick a leaf in force under this kind.",
-            details=[{"field": "category", "type": "invalid", "value": category.code}],
+            fields=[{"field": "category", "type": "invalid", "value": category.code}],
         )
 
 
@@ -88,7 +89,7 @@ def _check_topic(kind: str, topic: str) -> None:
         raise ValidationFailed(
             "细分类型与工单类型不符。",
             "The topic does not fit the kind.",
-            details=[{"field": "topic", "allowed": sorted(allowed)}],
+            fields=[{"field": "topic", "allowed": sorted(allowed)}],
         )
 
 
@@ -107,7 +108,7 @@ def _front_seat(actor: Actor, team: Team | None) -> Seat:
         raise Forbidden(
             "您不在可登记工单的团队中。",
             "You are not in a team that records work orders.",
-            code="no_front_team",
+            code=TicketCode.NO_FRONT_TEAM,
         )
     return seats[0]
 
@@ -152,7 +153,7 @@ def ticket_create(
         raise ValidationFailed(
             "联系人不属于该客户。",
             "The contact does not belong to this customer.",
-            details=[{"field": "contact"}],
+            fields=[{"field": "contact"}],
         )
     subject = _text(subject, "subject", limit=200)
     description = _text(description, "description", required=False)
@@ -169,8 +170,8 @@ def ticket_create(
         raise ValidationFailed(
             f"Idempotency-Key 不能超过 {IDEMPOTENCY_KEY_MAX} 个字符。",
             f"The Idempotency-Key must be at most {IDEMPOTENCY_KEY_MAX} characters.",
-            code="idempotency_key_too_long",
-            details=[{"field": "Idempotency-Key"}],
+            code=TicketCode.IDEMPOTENCY_KEY_TOO_LONG,
+            fields=[{"field": "Idempotency-Key"}],
         )
     # No read of the key before writing: a retry hits the (user, key) unique constraint, nothing is
     # written, and the except branch below answers with the first order (or 409).
@@ -271,7 +272,7 @@ def _replay(actor: Actor, key: str, fingerprint: str) -> Created | None:
         raise Conflict(
             "该 Idempotency-Key 已用于内容不同的请求。",
             "This Idempotency-Key was used for a different request.",
-            code="idempotency_mismatch",
+            code=TicketCode.IDEMPOTENCY_MISMATCH,
             details={"number": row.ticket.number},
         )
     return Created(ticket=row.ticket, created=False)
@@ -285,7 +286,9 @@ def ticket_update(
     unknown = set(changes) - set(EDITABLE_FIELDS)
     if unknown:
         raise ValidationFailed(
-            "不可修改的字段。", "Fields not editable.", details=[{"field": f} for f in sorted(unknown)]
+            "不可修改的字段。",
+            "Fields not editable.",
+            fields=[{"field": f, "type": "unknown_field"} for f in sorted(unknown)],
         )
     with transaction.atomic():
         actor.require("ticket.work")
@@ -301,7 +304,7 @@ def ticket_update(
             raise Forbidden(
                 "只有当前处理团队或首问团队可以修改工单。",
                 "Only the holding or first-contact team may edit the order.",
-                code="not_holder",
+                code=TicketCode.NOT_HOLDER,
             )
         if "subject" in changes:
             changes["subject"] = _text(changes["subject"], "subject", limit=200)
@@ -315,7 +318,7 @@ def ticket_update(
             raise ValidationFailed(
                 "联系人不属于该客户。",
                 "The contact does not belong to this customer.",
-                details=[{"field": "contact"}],
+                fields=[{"field": "contact"}],
             )
         diff: dict[str, list[Any]] = {}
         before = _editable_values(t)

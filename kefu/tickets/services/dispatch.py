@@ -41,17 +41,17 @@ def _target_team(t: Ticket, to_team: Team) -> None:
         raise ValidationFailed(
             "只能派往专席、客户经理、语音客服或在线客服团队。",
             "Orders go to desk, account-manager, hotline or online teams only.",
-            details=[{"field": "to_team"}],
+            fields=[{"field": "to_team"}],
         )
     if to_team.province_id is not None and to_team.province_id != t.province_id:
         raise ValidationFailed(
             "不能派往客户所属省以外的省级团队。",
             "A provincial team of another province cannot receive this order.",
-            details=[{"field": "to_team"}],
+            fields=[{"field": "to_team"}],
         )
     if to_team.pk == t.holder_team_id:
         raise ValidationFailed(
-            "不能派给本团队。", "Cannot dispatch to the holding team.", details=[{"field": "to_team"}]
+            "不能派给本团队。", "Cannot dispatch to the holding team.", fields=[{"field": "to_team"}]
         )
 
 
@@ -158,7 +158,7 @@ def hop_auto_accept(*, hop_id: int, now: datetime | None = None, deadline: datet
         if hop is None:
             return False
         t = _lock(hop.ticket)
-        hop = _open_hop(t)  # type: ignore[assignment]
+        hop = _open_hop(t)
         if hop is None or hop.pk != hop_id or hop.status != HopStatus.PENDING:
             return False
         tr = workflow.find(facts_of(t), "auto_accept", by="system")

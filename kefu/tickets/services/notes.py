@@ -8,6 +8,7 @@ from django.db import transaction
 
 from kefu.core.errors import Forbidden
 from kefu.org.access import Actor
+from kefu.tickets.codes import TicketCode
 
 from ..models import (
     Hop,
@@ -40,7 +41,7 @@ def _participant_team(actor: Actor, t: Ticket) -> int:
     raise Forbidden(
         "只有处理过该工单的团队成员可以添加备注或附件。",
         "Only members of a team that handled the order may add notes or files.",
-        code="not_participant",
+        code=TicketCode.NOT_PARTICIPANT,
     )
 
 

@@ -11,6 +11,7 @@ from kefu.core.errors import ValidationFailed
 from kefu.norms import services as norms
 from kefu.org.access import Actor
 from kefu.sla import services as sla
+from kefu.tickets.codes import TicketCode
 
 from ..models import (
     AcceptanceOutcome,
@@ -163,8 +164,8 @@ def ticket_resolve(
             raise ValidationFailed(
                 "办结前须先答复客户(记录答复方式与内容)。",
                 "Reply to the customer before resolving.",
-                code="reply_required",
-                details=[{"field": "reply_content", "type": "required"}],
+                code=TicketCode.REPLY_REQUIRED,
+                fields=[{"field": "reply_content", "type": "required"}],
             )
         if article is not None:
             t.kb_article_id, t.kb_article_title, t.resolved_from_kb = (

@@ -10,6 +10,7 @@ from kefu.core.errors import Forbidden, ValidationFailed
 from kefu.org.access import Actor
 from kefu.org.models import Team
 from kefu.sla import services as sla
+from kefu.tickets.codes import TicketCode
 
 from .. import workflow
 from ..models import (
@@ -72,7 +73,7 @@ def ticket_reassign(
             raise Forbidden(
                 "只有当前处理团队的班长可以改派。",
                 "Only a supervisor of the holding team may reassign.",
-                code="not_holder_supervisor",
+                code=TicketCode.NOT_HOLDER_SUPERVISOR,
                 details={"holder_team": t.holder_team.code},
             )
         user = None
@@ -90,7 +91,7 @@ def ticket_reassign(
                 raise ValidationFailed(
                     "承办人不是目标团队的成员。",
                     "The assignee is not a member of that team.",
-                    details=[{"field": "assignee"}],
+                    fields=[{"field": "assignee"}],
                 )
             user = m.user
         from_team = t.holder_team
@@ -99,7 +100,7 @@ def ticket_reassign(
                 raise ValidationFailed(
                     "团队内改派须指定承办人。",
                     "Name the assignee to reassign within the team.",
-                    details=[{"field": "assignee", "type": "required"}],
+                    fields=[{"field": "assignee", "type": "required"}],
                 )
             t.assignee = user
             _save(t, now, "assignee")

@@ -40,8 +40,9 @@ def _resolved_at_hotline(hotline_agent):
 
 
 def test_the_desk_gets_a_push_and_its_leads_a_mail_after_commit(
-    hotline_agent, desk_lead_bj, django_capture_on_commit_callbacks
+    hotline_agent, desk_lead_bj, django_capture_on_commit_callbacks, settings
 ):
+    settings.KEFU_PUBLIC_URL = "https://kefu.example.cn"
     t = _resolved_at_hotline(hotline_agent)
     desk = Team.objects.get(code="desk_bj")
     with django_capture_on_commit_callbacks(execute=False) as callbacks:
@@ -56,6 +57,8 @@ def test_the_desk_gets_a_push_and_its_leads_a_mail_after_commit(
     sent = [m for m in django_mail.outbox if m.to == ["lead.bj@example.cn"]]
     assert len(sent) == 1 and t.number in sent[0].subject
     assert "请北京跟进" in sent[0].body and "已安抚并记录" in sent[0].body
+    # A link that works in a mail reader.
+    assert f"https://kefu.example.cn/tickets/{t.number}/" in sent[0].body
     row.refresh_from_db()
     assert row.status == "sent"
 

@@ -46,13 +46,7 @@ class Command(BaseCommand):
                 actor=actor_for(user), contents=contents, mode=options["mode"], progress=progress
             )
         except DomainError as exc:
-            details = (
-                "\n".join(
-                    f"  {d.get('message', d) if isinstance(d, dict) else d}" for d in (exc.details or [])
-                )
-                if isinstance(exc.details, list)
-                else ""
-            )
+            details = "\n".join(f"  {d['message']}" for d in exc.fields)
             raise CommandError(f"{exc.message} / {exc.message_en}\n{details}") from None
         self.stdout.write(
             f"\nimported {result.created} article(s) as {result.mode}"
