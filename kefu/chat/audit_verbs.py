@@ -11,6 +11,7 @@ register_verbs(
         "chat.closed": _("结束在线会话"),
         "chat.rated": _("访客评价在线会话"),
         "chat.ticket_created": _("由在线会话生成工单"),
+        "chat.unmatched_customer_created": _("为未识别的在线留言建立省份客户账户"),
         "chat.presence": _("坐席状态变更"),
         "chat.settings_saved": _("修改在线客服设置"),
     }

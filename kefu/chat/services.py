@@ -1148,12 +1148,13 @@ def _order_from(
     from kefu.tickets import services as tickets
 
     text = transcript(c)
+    visitor = f"访客：{c.visitor_name}；单位：{c.visitor_unit or '-'}；电话：{c.visitor_phone or '-'}"
     created = tickets.ticket_create(
         actor=actor,
         kind=kind,
         customer=customer,
         subject=subject,
-        description=f"在线会话 #{c.pk} 记录：\n{text}"[:5000],
+        description=f"{visitor}\n在线会话 #{c.pk} 记录：\n{text}"[:5000],
         contact=contact,
         caller_phone=c.visitor_phone,
         category=category,
@@ -1230,6 +1231,64 @@ def _left_message_customer(c: Conversation) -> tuple[Any, Contact | None]:
     return None, None
 
 
+UNMATCHED_NAME = "未识别客户（在线留言）"
+UNMATCHED_ACCOUNT = "ONLINE-UNMATCHED-{slug}"
+
+
+def _phone_province(phone: str) -> Any:
+    """The province a Chinese number is registered in (mobile prefix or area code), or None."""
+    import phonenumbers
+    from phonenumbers import geocoder
+
+    from kefu.org.models import Province
+
+    if not phone:
+        return None
+    try:
+        where = geocoder.description_for_number(phonenumbers.parse(phone, "CN"), "zh")
+    except phonenumbers.NumberParseException:
+        return None
+    if not where:
+        return None
+    for p in Province.objects.all():
+        if where.startswith((p.full_name, p.name)):
+            return p
+    return None
+
+
+def _unmatched_customer(c: Conversation, actor: Actor) -> Any:
+    """The province's 未识别客户（在线留言） account, for a left message whose visitor matches no customer.
+
+    An order needs a customer and a province (kefu.tickets); the visitor's own name, unit and phone
+    go on the order itself. The province is the one the visitor's phone number belongs to; None (the
+    message stays in 留言 for an agent) when the number tells none. Made on first need, audited.
+    """
+    from kefu.customers.models import Customer
+
+    province = _phone_province(c.visitor_phone)
+    if province is None:
+        return None
+    customer, made = Customer.objects.unscoped(
+        "chat: the province's account for left messages of unidentified visitors"
+    ).get_or_create(
+        account_number=UNMATCHED_ACCOUNT.format(slug=province.slug.upper()),
+        defaults={
+            "name": UNMATCHED_NAME,
+            "province": province,
+            "notes": "在线留言未能匹配到客户时使用；留言人的姓名、单位和电话记在工单上。",
+        },
+    )
+    if made:
+        audit.record(
+            actor=actor.user,
+            verb="chat.unmatched_customer_created",
+            target=customer,
+            data={"account_number": customer.account_number, "conversation": c.pk},
+            province_code=province.code,
+        )
+    return customer
+
+
 LEFT_FAULT_CATEGORY = "cf_other"
 
 
@@ -1237,8 +1296,10 @@ def left_message_to_ticket(*, conversation_id: int, now: datetime | None = None)
     """Turn a left message into a consultation or fault order of the online team, once.
 
     Idempotent: under the conversation's lock, a message already linked returns its order.
-    Without a customer to put on the order (no phone or unit match) it stays in the
-    console's 留言 list for an agent, as before; returns None then.
+    A visitor who matches no customer (by phone or unit) gets the order too, on the
+    未识别客户（在线留言） account of the province of their phone number, with their name,
+    unit and phone on the order; only when the number tells no province (or nobody may
+    record orders) does it stay in the console's 留言 list for an agent (None).
     """
     from kefu.tickets.selectors import category_by_code
 
@@ -1251,9 +1312,13 @@ def left_message_to_ticket(*, conversation_id: int, now: datetime | None = None)
         if c.ticket_id:
             return c.ticket
         customer, contact = _left_message_customer(c)
-        actor = _left_message_actor(s) if customer is not None else None
-        if customer is None or actor is None:
+        actor = _left_message_actor(s)
+        if actor is None:
             return None
+        if customer is None:
+            customer = _unmatched_customer(c, actor)
+            if customer is None:
+                return None
         kind = c.requested_kind or "consultation"
         first = c.messages.filter(sender=Message.Sender.VISITOR).order_by("seq").first()
         summary = (first.text if first else "").replace("\n", " ")[:60]
