@@ -8,7 +8,7 @@ from django.urls import reverse
 from kefu.core.models import AuditEvent
 from kefu.customers.models import Contact, ContactPhone, Customer
 from kefu.customers.tests.factories import ContactFactory, CustomerFactory, province
-from kefu.org.models import Role
+from kefu.org.models import Province, Role
 
 pytestmark = pytest.mark.django_db
 
@@ -69,15 +69,31 @@ def test_lookup_fragment_finds_the_caller(client, agent_bj):
 
 
 def test_lookup_fragment_tolerates_partial_input(client, agent_bj):
+    customer = CustomerFactory(name="北京市应急管理局")
+    ContactFactory(customer=customer, name="张伟", phones=["13800138000"])
     client.force_login(agent_bj.user)
-    for q in ["138", "138-00", "garbage", ""]:
+    # Typing is not an error: an incomplete number answers the fragment with no match yet, or the
+    # prompt when nothing is typed, never an error page.
+    for q, shows in [
+        ("13800138000", "北京市应急管理局"),  # the whole number finds the customer
+        ("138", "未找到匹配的客户。"),
+        ("138-00", "未找到匹配的客户。"),
+        ("garbage", "未找到匹配的客户。"),
+        ("", "输入来电号码、客户账号或客户名称。"),
+    ]:
         response = client.get(reverse("customers:lookup"), {"phone": q}, **HX)
-        assert response.status_code == 200
+        html = response.content.decode()
+        assert response.status_code == 200 and shows in html, q
+        assert "<html" not in html and "error-box" not in html, q
 
 
 def test_create_form(client, lead_bj):
     client.force_login(lead_bj.user)
-    assert client.get(reverse("customers:create")).status_code == 200
+    form = client.get(reverse("customers:create")).content.decode()
+    assert "新建客户" in form and 'name="account_number"' in form
+    # A provincial lead creates in their own province only: the one choice offered is Beijing.
+    assert form.count('<option value="' + str(Province.objects.get(slug="bj").pk) + '"') == 1
+    assert ">上海<" not in form
     response = client.post(
         reverse("customers:create"),
         {

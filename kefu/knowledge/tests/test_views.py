@@ -139,28 +139,37 @@ def test_pages_render_for_each_role(
     client, make_published, kb_author, kb_checker, hq_confirmer, hq_reviewer, agent_gd, admin_actor
 ):
     rev = make_published()
-    pages = [
-        "/kb/",
-        "/kb/review/",
-        "/kb/receipts/",
-        "/kb/feedback/",
-        f"/kb/articles/{rev.article_id}/",
-        f"/kb/revisions/{rev.pk}/",
-        "/",
-    ]
+    # Each page with what shows it is that page (a heading, or the published article's title).
+    pages = {
+        "/kb/": "<h1>知识库</h1>",
+        "/kb/review/": "<h1>待我审核</h1>",
+        "/kb/receipts/": "<h1>各省加载回执</h1>",
+        "/kb/feedback/": "<h1>知识反馈</h1>",
+        f"/kb/articles/{rev.article_id}/": rev.title,
+        f"/kb/revisions/{rev.pk}/": rev.title,
+        "/": "知识库",  # the navigation entry
+    }
     for actor in (kb_author, kb_checker, hq_confirmer, hq_reviewer, agent_gd):
         login_client(client, actor)
-        for url in pages:
-            assert client.get(url).status_code == 200, (actor.user.username, url)
+        for url, shows in pages.items():
+            response = client.get(url)
+            html = response.content.decode()
+            assert response.status_code == 200 and shows in html, (actor.user.username, url)
+            assert 'class="error-box"' not in html, (actor.user.username, url)
     login_client(client, kb_author)
-    for url in (
-        "/kb/articles/new/",
-        f"/kb/articles/{rev.article_id}/edit/",
-        "/kb/problems/",
-        "/kb/import/",
-        "/kb/export.xlsx",
-    ):
-        assert client.get(url).status_code == 200, url
+    for url, shows in {
+        "/kb/articles/new/": "新建知识",
+        f"/kb/articles/{rev.article_id}/edit/": "修改知识",
+        "/kb/problems/": "<h1>普遍性问题(知识库尚无答案)</h1>",
+        "/kb/import/": "<h1>导入知识</h1>",
+    }.items():
+        response = client.get(url)
+        assert response.status_code == 200 and shows in response.content.decode(), url
+    export = client.get("/kb/export.xlsx")
+    assert export.status_code == 200 and export["Content-Type"].startswith(
+        "application/vnd.openxmlformats-officedocument.spreadsheetml"
+    )
+    assert b"".join(export.streaming_content if export.streaming else [export.content])[:2] == b"PK"
 
 
 def test_suggest_fragment_offers_citable_articles(client, make_published, hotline_agent):

@@ -130,7 +130,8 @@ def test_every_issued_token_authenticates(agent_bj):
     client = Client()
     for i in range(20):
         _token, secret = issue(agent_bj, "desk_bj", name=f"t{i}")
-        assert client.get("/api/me", **bearer(secret)).status_code == 200, secret
+        me = client.get("/api/me", **bearer(secret))
+        assert me.status_code == 200 and me.json()["username"] == agent_bj.user.username, secret
 
 
 def test_token_actor_has_only_the_token_team_seats(make_actor):
@@ -232,7 +233,8 @@ def test_password_change_with_a_wrong_old_password_changes_nothing(client, agent
     assert response.status_code == 400 and "原密码不正确" in response.content.decode()
     agent_bj.user.refresh_from_db()
     assert agent_bj.user.check_password("correct-horse-42")
-    assert client.get("/").status_code == 200
+    home = client.get("/")  # still signed in: a refused change ends no session
+    assert home.status_code == 200 and agent_bj.user.username in home.content.decode()
 
 
 def test_weak_new_password_is_refused(client, agent_bj):
@@ -288,7 +290,7 @@ def test_session_api_writes_need_the_csrf_token(agent_bj):
     assert refused.json()["code"] == "csrf_failed"
     assert ApiToken.objects.count() == 0
     # Reads need no token; a page gives the token, and the write then passes.
-    assert client.get("/api/tokens").status_code == 200
+    assert client.get("/api/tokens").json() == []
     client.get("/accounts/tokens/")
     csrf = client.cookies["csrftoken"].value
     ok = client.post("/api/tokens", body, content_type="application/json", HTTP_X_CSRFTOKEN=csrf)
