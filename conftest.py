@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import shutil
+import sqlite3
 
 import pytest
 
@@ -134,3 +135,74 @@ def _fresh_process_caches():
     lookups_clear()
     taxonomy_clear()
     token_actors_clear()
+
+
+_sqlite_keepers: list[sqlite3.Connection] = []
+
+
+def _clone_test_databases(aliases) -> bool:
+    """Fill each test database from the migrated template (scripts/testdb.py) instead of
+    migrating it; Django's migrate then runs on the copy and finds nothing to do (or applies
+    what the template lacks). False where no template applies (the caller migrates)."""
+    from django.db import connections
+
+    from scripts import testdb
+
+    if not testdb.enabled():
+        return False
+    for alias in aliases:
+        connection = connections[alias]
+        name = connection.creation._get_test_db_name()
+        if connection.vendor == "postgresql":
+            cfg = connection.settings_dict
+            server = f"postgres://{cfg['USER']}:{cfg['PASSWORD'] or ''}@{cfg['HOST'] or '127.0.0.1'}:{cfg['PORT'] or 5432}"
+            testdb.pg_clone(server, name)
+        elif connection.vendor == "sqlite" and connection.creation.is_in_memory_db(name):
+            _sqlite_keepers.append(testdb.sqlite_fill(name))
+        else:
+            return False
+    return True
+
+
+@pytest.fixture(scope="session")
+def django_db_setup(
+    request,
+    django_test_environment,
+    django_db_blocker,
+    django_db_use_migrations,
+    django_db_keepdb,
+    django_db_createdb,
+    django_db_modify_db_settings,
+):
+    """pytest-django's own setup, except that a fresh test database is cloned from a template
+    built once per migrations hash (``KEFU_TEST_TEMPLATE=0``: migrate from scratch as before).
+    ``--reuse-db``/``--create-db`` keep pytest-django's behaviour."""
+    from django.test.utils import setup_databases, teardown_databases
+    from pytest_django.fixtures import _disable_migrations, _get_databases_for_setup
+
+    keepdb = django_db_keepdb and not django_db_createdb
+    if not django_db_use_migrations:
+        _disable_migrations()
+    aliases, serialized_aliases = _get_databases_for_setup(request.session.items)
+    cloned = False
+    with django_db_blocker.unblock():
+        if not keepdb and not django_db_createdb and django_db_use_migrations:
+            cloned = _clone_test_databases(aliases)
+        db_cfg = setup_databases(
+            verbosity=request.config.option.verbose,
+            interactive=False,
+            aliases=aliases,
+            serialized_aliases=serialized_aliases,
+            keepdb=keepdb or cloned,
+        )
+    yield
+    if not keepdb:
+        with django_db_blocker.unblock():
+            try:
+                teardown_databases(db_cfg, verbosity=request.config.option.verbose, keepdb=False)
+            except Exception as exc:
+                request.node.warn(
+                    pytest.PytestWarning(f"Error when trying to teardown test databases: {exc!r}")
+                )
+    while _sqlite_keepers:
+        _sqlite_keepers.pop().close()
