@@ -409,3 +409,18 @@ OUT_OF_SET = [
 @pytest.mark.parametrize(("path", "query", "field"), OUT_OF_SET)
 def test_a_query_value_outside_its_closed_set_is_a_422(hq_analyst, path, query, field):
     assert field in _field_errors(_client(hq_analyst).get(path, query))
+
+
+# -- a boolean in a JSON body is true or false ----------------------------------------------------
+
+
+def test_a_number_for_a_boolean_in_a_body_is_a_422_and_a_query_string_boolean_still_reads(lead_js):
+    body = {"name": "布尔测试", "account_number": "BOOL-0001", "province": "js", "is_active": 0}
+    client = _client(lead_js)
+    response = client.post("/api/customers", json.dumps(body), content_type="application/json")
+    assert _field_errors(response) == ["is_active"]
+    body["is_active"] = False
+    assert client.post("/api/customers", json.dumps(body), content_type="application/json").status_code == 201
+    listed = client.get("/api/customers", {"is_active": "false"})
+    assert listed.status_code == 200
+    assert [c["account_number"] for c in listed.json()["items"]] == ["BOOL-0001"]

@@ -18,7 +18,7 @@ from typing import Annotated, Any
 from django.http import Http404, HttpRequest, HttpResponse
 from ninja import NinjaAPI, Schema
 from ninja.errors import AuthenticationError, AuthorizationError, HttpError, ValidationError
-from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, GetCoreSchemaHandler
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, GetCoreSchemaHandler, StrictBool
 from pydantic_core import CoreSchema, core_schema
 
 from .codes import CoreCode, all_codes
@@ -246,10 +246,14 @@ def Text(max_length: int | None = None, *, blank: bool = False) -> Any:  # noqa:
     return Field(min_length=1, max_length=max_length, pattern=r"\S")
 
 
-def _bounded(annotation: Any) -> Any:
-    """The annotation with every bare ``int`` bounded to 64 bits and every date read as ISO text only."""
+def _bounded(annotation: Any, body: bool = False) -> Any:
+    """The annotation with every bare ``int`` bounded to 64 bits and every date read as ISO text only;
+    in a JSON body, a ``bool`` is ``true`` or ``false`` (pydantic would take 0, 1 or "yes": the document
+    says boolean, and a query string's "true" is still read as text)."""
     if annotation is int:
         return BoundedInt
+    if body and annotation is bool:
+        return StrictBool
     if annotation is dt.datetime:
         return IsoDateTime
     if annotation is dt.date:
@@ -259,9 +263,9 @@ def _bounded(annotation: Any) -> Any:
     if not args or origin is None or origin is typing.Literal:
         return annotation
     if origin is typing.Annotated:
-        inner = _bounded(args[0])
+        inner = _bounded(args[0], body)
         return annotation if inner is args[0] else typing.Annotated[(inner, *args[1:])]
-    new = tuple(_bounded(a) for a in args)
+    new = tuple(_bounded(a, body) for a in args)
     if new == args:
         return annotation
     if origin in (typing.Union, types.UnionType):
@@ -269,16 +273,16 @@ def _bounded(annotation: Any) -> Any:
     return origin[new] if len(new) > 1 else origin[new[0]]
 
 
-def _bound_model(model: type[BaseModel], done: set[type[BaseModel]]) -> None:
+def _bound_model(model: type[BaseModel], done: set[type[BaseModel]], body: bool = False) -> None:
     if model in done:
         return
     done.add(model)
     changed = False
     for fld in model.model_fields.values():
         for sub in _models_in(fld.annotation):
-            _bound_model(sub, done)
+            _bound_model(sub, done, body)
             changed = True  # a nested model was rebuilt: this one embeds its validator
-        new = _bounded(fld.annotation)
+        new = _bounded(fld.annotation, body)
         if new is not fld.annotation:
             fld.annotation = new
             changed = True
@@ -301,7 +305,7 @@ def install_input_bounds(api: NinjaAPI) -> None:
         for path_view in router.path_operations.values():
             for operation in path_view.operations:
                 for model in operation.models:
-                    _bound_model(model, done)
+                    _bound_model(model, done, getattr(model, "__ninja_param_source__", None) == "body")
 
 
 # -- the documented answers: every operation lists the 4xx it can give, with the one error body ----
