@@ -27,6 +27,9 @@ import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+from scripts import testdb  # noqa: E402 - needs ROOT on the path
+
 LIMITS = ROOT / "deploy" / "nginx" / "kefu-limits.conf"
 
 
@@ -97,9 +100,18 @@ def main() -> int:
     procs: list[subprocess.Popen[bytes]] = []
     held: list[socket.socket] = []
     try:
-        # The login page needs the hashed static files (manifest storage outside tests).
-        for command in (["migrate", "-v0"], ["collectstatic", "--noinput", "-v0"]):
-            subprocess.run([sys.executable, str(ROOT / "manage.py"), *command], env=env, cwd=ROOT, check=True)
+        # The login page needs the hashed static files (manifest storage outside tests); they are
+        # collected while the database is set up: a copy of the migrated template
+        # (scripts/testdb.py), on which migrate finds nothing to do.
+        static = subprocess.Popen(
+            [sys.executable, str(ROOT / "manage.py"), "collectstatic", "--noinput", "-v0"], env=env, cwd=ROOT
+        )
+        testdb.sqlite_copy(tmp / "db.sqlite3", env)
+        subprocess.run(
+            [sys.executable, str(ROOT / "manage.py"), "migrate", "-v0"], env=env, cwd=ROOT, check=True
+        )
+        if static.wait() != 0:
+            raise SystemExit("collectstatic failed")
         app, front = free_port(), free_port()
         procs.append(
             subprocess.Popen(

@@ -175,17 +175,17 @@ def _file_lock(path: Path) -> Iterator[None]:
             fcntl.flock(fh, fcntl.LOCK_UN)
 
 
-def sqlite_template() -> Path:
-    """This hash's migrated SQLite file, building it if missing."""
+def sqlite_template(env: dict[str, str] | None = None) -> Path:
+    """This hash's migrated SQLite file, building it if missing (``migrate`` run with ``env``)."""
     cache = _cache_dir()
-    final = cache / f"sqlite-{migrations_hash()}.sqlite3"
+    final = cache / f"sqlite-{migrations_hash(env)}.sqlite3"
     with _file_lock(cache / "build.lock"):
         if not final.exists():
             build = cache / f"build-{os.getpid()}.sqlite3"
             for leftover in cache.glob(f"build-{os.getpid()}.sqlite3*"):
                 leftover.unlink()
             started = time.monotonic()
-            _migrate(f"sqlite:///{build}")
+            _migrate(f"sqlite:///{build}", env)
             # One self-contained file (no -wal beside it), published by rename.
             src, dst = sqlite3.connect(build), sqlite3.connect(f"{final}.tmp")
             try:
@@ -216,3 +216,17 @@ def sqlite_fill(uri: str) -> sqlite3.Connection:
     finally:
         src.close()
     return keeper
+
+
+def sqlite_copy(path: str | Path, env: dict[str, str] | None = None) -> None:
+    """Start the SQLite file ``path`` as a copy of the migrated template (for tests whose
+    servers run in other processes); the caller's ``migrate`` then finds nothing to do.
+    Nothing happens with ``KEFU_TEST_TEMPLATE=0`` (the caller's migrate builds it)."""
+    if not enabled():
+        return
+    src, dst = sqlite3.connect(f"file:{sqlite_template(env)}?mode=ro", uri=True), sqlite3.connect(path)
+    try:
+        src.backup(dst)
+    finally:
+        src.close()
+        dst.close()

@@ -18,6 +18,8 @@ from pathlib import Path
 
 import pytest
 
+from scripts import testdb
+
 ROOT = Path(__file__).resolve().parents[3]
 PASSWORD = "correct-horse-42"
 ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update"]
@@ -58,8 +60,14 @@ def server_env(tmp_path):
     env.pop("KEFU_WS_PORT", None)
     env.pop("KEFU_WS_URL", None)
     # Pages need the hashed static files (manifest storage outside tests); a fresh clone has none.
-    for command in (["migrate", "-v0"], ["collectstatic", "--noinput", "-v0"]):
-        subprocess.run([sys.executable, "manage.py", *command], cwd=ROOT, env=env, check=True)
+    # collectstatic runs beside the database set-up: a copy of the migrated template
+    # (scripts/testdb.py), on which migrate finds nothing to do.
+    static = subprocess.Popen(
+        [sys.executable, "manage.py", "collectstatic", "--noinput", "-v0"], cwd=ROOT, env=env
+    )
+    testdb.sqlite_copy(tmp_path / "restart.sqlite3", env)
+    subprocess.run([sys.executable, "manage.py", "migrate", "-v0"], cwd=ROOT, env=env, check=True)
+    assert static.wait() == 0, "collectstatic failed"
     subprocess.run([sys.executable, "manage.py", "shell", "-c", SETUP], cwd=ROOT, env=env, check=True)
     return env
 

@@ -17,6 +17,8 @@ import pytest
 from django.conf import settings
 from django.db import connection
 
+from scripts import testdb
+
 CHILD = Path(__file__).with_name("sweep_child.py")
 N = 12
 
@@ -31,6 +33,8 @@ def _child_env(tmp_path: Path) -> dict[str, str]:
         )
     else:
         env["DATABASE_URL"] = f"sqlite:///{tmp_path / 'crash.sqlite3'}"
+        # A copy of the migrated template (scripts/testdb.py); migrate then finds nothing to do.
+        testdb.sqlite_copy(tmp_path / "crash.sqlite3", env)
         subprocess.run(
             [sys.executable, str(Path(settings.BASE_DIR) / "manage.py"), "migrate", "-v0"],
             env=env,
