@@ -5,13 +5,17 @@ server of ``KEFU_BENCH_PG_URL``, default ``postgres://postgres@127.0.0.1:5432/ke
 starts the production WSGI server (gunicorn, 2 workers, 4 threads each), and
 8 client threads POST ``/api/tickets`` with a bearer token and a fresh
 Idempotency-Key each, as fast as answers come back. Every request is the full
-path: scoped customer fetch, number from the sequence, the order, its 48-hour
-resolve clock, two audit events, and the detail answer.
+path: the token, the scoped customer, the order with its number from the sequence,
+its resolve clock, its key and its ``ticket.created`` event (one statement on
+PostgreSQL), and the detail answer.
 
-Before the server starts, the same create in process (Django test client, no network): its query
-count, CPU and wall time per create, which the machine's other load disturbs less. Beside it, for
-scale, the same database's floor: a loop of single-row
-``INSERT`` + ``COMMIT`` on one connection, and on 8 connections at once.
+Before the server starts, the same create in process (``create_cost``: Django test client, no
+network): its statements, CPU and wall time per create, and CPU instructions counted by callgrind
+(when valgrind is installed; ``KEFU_BENCH_NO_CALLGRIND=1`` skips it), which the machine's other load
+does not disturb. Under the server, the workers' own CPU (from /proc) per create and per bare
+request: their ratio is what create/bare throughput would be on an otherwise idle machine. Beside
+it, for scale, the same database's floor: a loop of single-row ``INSERT`` + ``COMMIT`` on one
+connection, and on 8 connections at once.
 Direct use: ``.venv/bin/python bench/figures/tickets_create.py [--quick]``; ``KEFU_BENCH_SERVER=sync``
 (gunicorn, 2 sync workers) or ``uvicorn`` (2 workers, as ``./kefu.sh run`` serves) to compare servers.
 """
@@ -266,43 +270,20 @@ def _insert_loop(rows: int, connections: int) -> float:
     return rows / (time.perf_counter() - started)
 
 
-def _in_process(secret: str, customers: list[int], n: int) -> tuple[int, float, float]:
-    """One create through the whole Django stack without a server: (queries, CPU ms, wall ms median)."""
-    from django.db import connection
-    from django.test import Client
-    from django.test.utils import CaptureQueriesContext
-
-    http = Client(HTTP_AUTHORIZATION=f"Bearer {secret}")
-
-    def one(i: int) -> None:
-        body = {
-            "kind": "complaint",
-            "customer_id": customers[i % len(customers)],
-            "subject": "会议终端无法登录",
-            "description": "压测",
-            "category": "cf_usage_login",
-        }
-        r = http.post(
-            "/api/tickets",
-            body,
-            content_type="application/json",
-            headers={"Idempotency-Key": f"inproc-{i}-{time.time_ns()}"},
-        )
-        if r.status_code != 201:
-            raise RuntimeError(f"in-process create failed: {r.status_code} {r.content[:300]!r}")
-
-    for i in range(10):
-        one(i)
-    with CaptureQueriesContext(connection) as captured:
-        one(0)
-    queries = len(captured.captured_queries)  # now: the next request empties the log it reads from
-    walls = []
-    cpu = time.process_time()
-    for i in range(n):
-        started = time.perf_counter()
-        one(i)
-        walls.append((time.perf_counter() - started) * 1000)
-    return queries, (time.process_time() - cpu) * 1000 / n, statistics.median(walls)
+def _cpu_seconds(pid: int) -> float:
+    """User + system CPU of a process and its children (the server's workers), from /proc."""
+    tick = os.sysconf("SC_CLK_TCK")
+    total = 0.0
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            fields = (entry / "stat").read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        if int(entry.name) == pid or int(fields[1]) == pid:  # fields[1]: the parent's pid
+            total += (int(fields[11]) + int(fields[12])) / tick  # utime, stime
+    return total
 
 
 def child(quick: bool) -> list[tuple[str, float, str]]:
@@ -314,7 +295,10 @@ def child(quick: bool) -> list[tuple[str, float, str]]:
 
     call_command("migrate", verbosity=0)
     customers, secret = _prepare()
-    queries, cpu_ms, wall_ms = _in_process(secret, customers, 50 if quick else 300)
+    from create_cost import CALLGRIND_CREATES, in_process, instructions_per_create
+
+    queries, cpu_ms, wall_ms = in_process(secret, customers, 100 if quick else 1000)
+    instructions = instructions_per_create()
     per_client = 40 if quick else 250
     port = _free_port()
     server = _serve(port)
@@ -322,9 +306,14 @@ def child(quick: bool) -> list[tuple[str, float, str]]:
         _load(port, secret, customers, 5)  # warm up both workers' connections and caches
         _bare(port, 20)
         # Bare, creates, bare again: the machine's load drifts, the ratio uses the two bare runs' mean.
-        bare_before, _lat = _bare(port, per_client * 2)
+        # The server's own CPU is read around each run: CPU per request does not depend on the load.
+        cpu0 = _cpu_seconds(server.pid)
+        bare_before, bare_lat = _bare(port, per_client * 2)
+        cpu1 = _cpu_seconds(server.pid)
         elapsed, latencies, errors = _load(port, secret, customers, per_client)
-        bare_after, _lat = _bare(port, per_client * 2)
+        cpu2 = _cpu_seconds(server.pid)
+        bare_after, bare_lat2 = _bare(port, per_client * 2)
+        cpu3 = _cpu_seconds(server.pid)
     finally:
         server.terminate()
         server.wait(timeout=20)
@@ -335,11 +324,23 @@ def child(quick: bool) -> list[tuple[str, float, str]]:
     server_note = "" if _server_kind() == "gthread" else f" ({_server_kind()})"
     creates = len(latencies) / elapsed
     bare = (bare_before + bare_after) / 2
+    create_cpu = (cpu2 - cpu1) * 1000 / len(latencies)
+    bare_cpu = (cpu1 - cpu0 + cpu3 - cpu2) * 1000 / (len(bare_lat) + len(bare_lat2))
     load = os.getloadavg()[0]
-    return [
+    out: list[tuple[str, float, str]] = [
         ("one create in process (test client, bearer token): queries", queries, "queries"),
         ("one create in process: CPU", round(cpu_ms, 2), "ms"),
         ("one create in process: wall, median", round(wall_ms, 2), "ms"),
+    ]
+    if instructions is not None:
+        out.append(
+            (
+                f"one create in process: instructions (callgrind, {CALLGRIND_CREATES} creates)",
+                round(instructions / 1e6, 2),
+                "M",
+            )
+        )
+    return out + [
         (
             f"POST /api/tickets{server_note}, {CLIENTS} clients, {len(latencies)} orders: throughput",
             round(creates, 1),
@@ -353,6 +354,13 @@ def child(quick: bool) -> list[tuple[str, float, str]]:
         ("create throughput / bare view throughput", round(100 * creates / bare, 1), "%"),
         ("POST /api/tickets: p50", round(p50, 1), "ms"),
         ("POST /api/tickets: p95", round(p95, 1), "ms"),
+        ("server CPU per create (workers' user+system)", round(create_cpu, 2), "ms"),
+        ("server CPU per bare request", round(bare_cpu, 2), "ms"),
+        (
+            "bare CPU / create CPU: the ratio the server would reach alone",
+            round(100 * bare_cpu / create_cpu, 1),
+            "%",
+        ),
         ("load average (1 min) at the end: the machine is shared", round(load, 1), ""),
         (
             "same database, single-row INSERT+COMMIT loop, 1 connection",

@@ -46,6 +46,7 @@ class _Table:
     fields: tuple[Field[Any, Any], ...]  # every concrete column but the automatic id
     columns: str
     quoted: dict[str, str]  # attribute name: quoted column
+    plain: tuple[tuple[Field[Any, Any], type | None], ...]  # each field and the plain type it stores as is
 
     def insert(self, exprs: dict[str, str]) -> str:
         """``INSERT ... VALUES``: ``%s`` per column, or the SQL given in ``exprs`` by attribute name."""
@@ -62,13 +63,23 @@ class _Table:
         )
 
     def record(self, obj: Model, skip: tuple[str, ...] = ()) -> str:
-        """The row as the JSON object ``insert_from_record`` reads: the values ``save()`` would bind."""
+        """The row as the JSON object ``insert_from_record`` reads: the values ``save()`` would bind.
+
+        A value of the one plain type its field stores (a ``str`` in a text column, an ``int`` in an
+        integer or foreign key column, a ``bool`` in a boolean one, or None) is what ``get_db_prep_save``
+        would return, so it is taken as it is; anything else goes through the field.
+        """
         conn = connections[DEFAULT_DB_ALIAS]  # not the proxy: one lookup instead of one per column
-        row = {
-            f.column: f.get_db_prep_save(f.pre_save(obj, True), conn)
-            for f in self.fields
-            if f.attname not in skip
-        }
+        row: dict[str, Any] = {}
+        for f, plain in self.plain:
+            if f.attname in skip:
+                continue
+            if plain is not None:
+                value = getattr(obj, f.attname)
+                if value is None or type(value) is plain:
+                    row[f.column] = value
+                    continue
+            row[f.column] = f.get_db_prep_save(f.pre_save(obj, True), conn)  # type: ignore[arg-type]
         return json.dumps(row, ensure_ascii=False, separators=(",", ":"), default=_json_value)
 
     def params(self, obj: Model, given: dict[str, list[Any]] | None = None) -> list[Any]:
@@ -92,6 +103,30 @@ def _json_value(value: Any) -> Any:
     raise TypeError(f"no JSON form for {type(value).__name__}")
 
 
+_PLAIN = {
+    "CharField": str,
+    "TextField": str,
+    "BooleanField": bool,
+    "IntegerField": int,
+    "BigIntegerField": int,
+    "SmallIntegerField": int,
+    "PositiveIntegerField": int,
+    "PositiveBigIntegerField": int,
+    "PositiveSmallIntegerField": int,
+    "AutoField": int,  # a foreign key's target
+    "BigAutoField": int,
+}
+
+
+def _plain_type(f: Field[Any, Any]) -> type | None:
+    """The Python type a field writes unchanged; None when every value goes through the field (dates
+    with ``auto_now``, decimals, JSON, anything else)."""
+    target = f.target_field if f.many_to_one else f  # type: ignore[attr-defined]
+    if getattr(f, "auto_now", False) or getattr(f, "auto_now_add", False):
+        return None
+    return _PLAIN.get(target.get_internal_type())
+
+
 _TABLES: dict[type[Model], _Table] = {}
 _SQL: dict[tuple[Any, ...], str] = {}
 
@@ -106,6 +141,7 @@ def _table(model: type[Model]) -> _Table:
             fields=fields,
             columns=", ".join(q(f.column) for f in fields),
             quoted={f.attname: q(f.column) for f in fields},
+            plain=tuple((f, _plain_type(f)) for f in fields),
         )
     return table
 
