@@ -73,7 +73,7 @@ def one(
             first = obj
         else:
             setattr(first, part.cache_on, obj)
-    return first  # type: ignore[no-any-return]
+    return first
 
 
 def _part(model: type[Model], cache_on: str) -> _Part:

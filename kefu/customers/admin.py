@@ -20,12 +20,12 @@ from .models import Contact, ContactPhone, Customer
 from .phones import try_normalize_phone
 
 
-class _PhoneSearch:
+class _PhoneSearch(admin.ModelAdmin):
     """Search by a number in any written form: it is normalised before matching."""
 
     def get_search_results(self, request: HttpRequest, queryset: Any, search_term: str) -> Any:
         number = try_normalize_phone(search_term)
-        return super().get_search_results(request, queryset, number or search_term)  # type: ignore[misc]
+        return super().get_search_results(request, queryset, number or search_term)
 
 
 class _ReadOnly:

@@ -609,7 +609,12 @@ def receipts_remind(*, now: datetime | None = None, after: timedelta | None = No
                 teams=sum(1 for r in pending if r.bulletin.incident_id == inc.pk),
             )
         if pending:
-            transaction.on_commit(lambda: [mail.send_for_incident(i, now) for i in incidents])  # type: ignore[func-returns-value]
+
+            def send() -> None:
+                for i in incidents:
+                    mail.send_for_incident(i, now)
+
+            transaction.on_commit(send)
     return len(pending)
 
 

@@ -41,7 +41,7 @@ class MembershipInline(admin.TabularInline):
 
 @admin.register(User)
 class UserAdmin(AuditedAdmin, BaseUserAdmin):  # memberships (inline) audited too
-    fieldsets = (*BaseUserAdmin.fieldsets, (_("客服资料"), {"fields": ("display_name", "phone")}))  # type: ignore[misc]
+    fieldsets = (*(BaseUserAdmin.fieldsets or ()), (_("客服资料"), {"fields": ("display_name", "phone")}))
     list_display = ("username", "display_name", "email", "is_active", "is_staff")
     inlines = [MembershipInline]
 

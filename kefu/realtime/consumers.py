@@ -61,7 +61,7 @@ _open_per_address: dict[str, int] = defaultdict(int)
 _HEALTHY_FOR_S = 1.0
 
 
-class _ActionSyncToAsync(SyncToAsync):  # type: ignore[type-arg]
+class _ActionSyncToAsync(SyncToAsync):
     """``database_sync_to_async`` for actions, less its per-call connection health check.
 
     Django checks a kept connection with a ``SELECT 1`` at the start of every request (here: every

@@ -67,8 +67,8 @@ def _check_category(kind: str, category: Category | None, on: datetime) -> None:
             fields=[{"field": "category", "type": "not_allowed"}],
         )
     root = category
-    while root.parent_id is not None:
-        root = root.parent  # type: ignore[assignment]
+    while root.parent is not None:
+        root = root.parent
     want_root = "consult" if kind == Kind.CONSULTATION else "cf"
     has_children = selectors.has_children_in_force(category, day)
     if root.code != want_root or has_children or not category.in_force(day):

@@ -79,7 +79,7 @@ class _Table:
                 if value is None or type(value) is plain:
                     row[f.column] = value
                     continue
-            row[f.column] = f.get_db_prep_save(f.pre_save(obj, True), conn)  # type: ignore[arg-type]
+            row[f.column] = f.get_db_prep_save(f.pre_save(obj, True), conn)
         return json.dumps(row, ensure_ascii=False, separators=(",", ":"), default=_json_value)
 
     def params(self, obj: Model, given: dict[str, list[Any]] | None = None) -> list[Any]:
@@ -88,7 +88,7 @@ class _Table:
             if given and f.attname in given:
                 out.extend(given[f.attname])
             else:
-                out.append(f.get_db_prep_save(f.pre_save(obj, True), connection))  # type: ignore[arg-type]
+                out.append(f.get_db_prep_save(f.pre_save(obj, True), connection))
         return out
 
 
