@@ -1,24 +1,31 @@
-"""Chat sockets: N visitor sockets held open under daphne, each sending a message every 10 s, to M agent sockets.
+"""Chat sockets: N visitor sockets, each sending a message every 10 s, to M agent sockets, under daphne.
 
 What it does (full run: 1,000 visitors, 20 agents, 60 s; ``--quick``: 200 visitors, 10 agents, 30 s):
 
 1. a PostgreSQL bench database of its own (``bench_chat``, never the product's) gets the
    online team's agents (online, always-open calendar, no cap) and one accepted conversation
    per visitor (``kefu.chat.services``: start + accept, the greeting included);
-2. daphne, the production ASGI server, is started on a free port (``config.asgi``), with the
-   in-memory channel layer or, with ``--redis``, channels_redis against a redis-server of its own
-   on a free port (started and stopped here);
-3. one asyncio client (a small WebSocket client written here, no dependency) opens the agent
-   sockets with their session cookie (each subscribes its conversations) and the visitor sockets
-   with their tokens (each subscribes its own conversation), then every visitor sends
-   ``chat.send`` every 10 s (staggered);
+2. as docs/deploy.md serves sockets: several daphne processes (``--procs``, default one per core)
+   on the Redis channel layer, against a redis-server of its own on a free port (started and
+   stopped here); ``--memory`` adds a run of one daphne on the in-memory layer, ``--memory-only``
+   runs only that;
+3. one asyncio client (a small WebSocket client written here, no dependency) spreads the sockets
+   round-robin over the daphne processes, as a proxy's upstream would: the agent sockets with
+   their session cookie (each subscribes its conversations) and the visitor sockets with their
+   tokens (each subscribes its own conversation); then 10 s with every socket open and nothing
+   sent (what holding them costs), then every visitor sends ``chat.send`` every 10 s (staggered);
 4. delivery latency = the agent socket receiving the ``chat.message`` event minus the visitor's
    send, same clock; ack = the visitor's reply (stored before acknowledged).
 
-Figures: sockets held, messages sent / delivered, delivery p50/p99, ack p50/p99, daphne's RSS
-before the sockets and at the end. The machine is shared (2 cores, other work running): read the
-figures as that machine's, not a server's.
+Figures: sockets held, messages sent / delivered, delivery p50/p99, ack p50/p99, the daphne
+processes' CPU per visitor message over the message phase (and less the idle sockets' CPU),
+redis-server's CPU per message, the daphne processes' RSS before the sockets and at the end,
+and the load average when sending began and stopped. CPU is counted from /proc (user + system),
+which a loaded machine distorts far less than wall time. The machine is shared (2 cores, other
+work running): read the latencies as that machine's, not a server's.
 
+Options: ``--quick``, ``--visitors N``, ``--seconds S``, ``--procs P``, ``--memory``/``--memory-only``,
+``--pubsub`` (channels_redis's pub/sub layer: ``KEFU_CHANNELS_PUBSUB=1``).
 ``chat_throughput`` reuses the client and the setup from this file.
 """
 
@@ -42,7 +49,8 @@ from typing import Any
 
 NAME = "chat_sockets"
 DESCRIPTION = (
-    "visitor sockets on one daphne, a message every 10 s each to the agents: delivery p50/p99, memory"
+    "visitor sockets on several daphne (Redis layer), a message every 10 s each to the agents:"
+    " delivery p50/p99, CPU per message, memory"
 )
 ROOT = Path(__file__).resolve().parents[2]
 BENCH_DB = "bench_chat"
@@ -164,8 +172,11 @@ def server_env(redis_url: str = "") -> dict[str, str]:
     }
     env.pop("KEFU_TESTING", None)
     env.pop("CHANNELS_REDIS_URL", None)
+    env.pop("KEFU_CHANNELS_PUBSUB", None)
     if redis_url:
         env["CHANNELS_REDIS_URL"] = redis_url
+        if "--pubsub" in sys.argv:  # channels_redis's pub/sub layer (config/settings.py)
+            env["KEFU_CHANNELS_PUBSUB"] = "1"
     return env
 
 
@@ -491,7 +502,7 @@ def measure(visitors: int, agents: int, seconds: float, redis: bool, procs: int 
         time.sleep(1)
         pids = [p.pid for p in servers]
         counted = pids + ([redis_proc.pid] if redis_proc is not None else [])
-        rss_before = sum(rss_mb(pid) for pid in pids)
+        rss_before = round(sum(rss_mb(pid) for pid in pids), 1)
         marks: dict[str, tuple[float, dict[int, float]]] = {}
 
         def mark(phase: str) -> None:
@@ -508,7 +519,7 @@ def measure(visitors: int, agents: int, seconds: float, redis: bool, procs: int 
         result["loads"] = (load0, load1)
         result["procs"] = procs
         result["rss_before"] = rss_before
-        result["rss_after"] = sum(rss_mb(pid) for pid in pids)
+        result["rss_after"] = round(sum(rss_mb(pid) for pid in pids), 1)
     finally:
         for proc in servers:
             stop(proc)
@@ -564,7 +575,7 @@ def run(quick: bool) -> list[tuple[str, float, str]]:
     out: list[tuple[str, float, str]] = []
     # The production shape (docs/deploy.md): several daphne on the Redis layer. ``--memory`` adds (or,
     # with ``--memory-only``, runs only) one daphne on the in-memory layer.
-    layers = [(f"redis layer, {procs} daphne", True)]
+    layers = [(f"redis {'pub/sub ' if '--pubsub' in sys.argv else ''}layer, {procs} daphne", True)]
     if "--memory" in sys.argv or "--both" in sys.argv:
         layers = [("in-memory layer, 1 daphne", False), *layers]
     if "--memory-only" in sys.argv:
