@@ -232,8 +232,20 @@ _channels_redis = os.environ.get("CHANNELS_REDIS_URL")
 # silently (Channels' default is 100): an agent watching many busy conversations filled
 # it in the chat_sockets bench. Clients still recover a gap by sequence number.
 _CHANNEL_CAPACITY = int(os.environ.get("KEFU_WS_CHANNEL_CAPACITY", "1000"))
+# KEFU_CHANNELS_PUBSUB=1 (with CHANNELS_REDIS_URL): Redis pub/sub instead of channels_redis's lists.
+# A push then costs one PUBLISH and reaches each daphne as a stream, instead of one blocking pop per
+# event per process (the core layer's receive loop, which fell seconds behind at 1,000 chat sockets;
+# docs/chat.md, figures). At most once, like every push here: clients fill gaps by sequence number.
+_channels_pubsub = os.environ.get("KEFU_CHANNELS_PUBSUB", "") == "1"
 CHANNEL_LAYERS = (
     {
+        "default": {
+            "BACKEND": "channels_redis.pubsub.RedisPubSubChannelLayer",
+            "CONFIG": {"hosts": [{"address": _channels_redis, "socket_timeout": 15}]},
+        }
+    }
+    if _channels_redis and _channels_pubsub
+    else {
         "default": {
             "BACKEND": "channels_redis.core.RedisChannelLayer",
             # redis-py 8 reads with a 5 s socket timeout by default, the same as channels_redis's blocking
