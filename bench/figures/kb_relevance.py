@@ -83,11 +83,11 @@ def load_demo_kb() -> dict[int, str]:
 
     from kefu.knowledge import search, services
     from kefu.knowledge.demo_articles import ARTICLES
-    from kefu.knowledge.models import Article, Posting, Revision, SearchDoc, SynonymGroup
+    from kefu.knowledge.models import Article, Posting, Revision, SearchDoc, SynonymGroup, TermStat
     from kefu.org.models import User
 
     with transaction.atomic():
-        for model in (Posting, SearchDoc, SynonymGroup):
+        for model in (Posting, TermStat, SearchDoc, SynonymGroup):
             model.objects.all().delete()
         Article.objects.update(published_revision=None)
         Revision.objects.all().delete()

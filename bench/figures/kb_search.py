@@ -256,11 +256,18 @@ def _load(n: int) -> tuple[dict[int, str], float, float]:
     with connection.cursor() as cur:
         if connection.vendor == "postgresql":
             cur.execute(
-                "TRUNCATE knowledge_posting, knowledge_searchdoc, knowledge_revision, knowledge_article "
+                "TRUNCATE knowledge_posting, knowledge_termstat, knowledge_searchdoc, knowledge_revision, "
+                "knowledge_article "
                 "RESTART IDENTITY CASCADE"
             )
         else:
-            for t in ("knowledge_posting", "knowledge_searchdoc", "knowledge_revision", "knowledge_article"):
+            for t in (
+                "knowledge_posting",
+                "knowledge_termstat",
+                "knowledge_searchdoc",
+                "knowledge_revision",
+                "knowledge_article",
+            ):
                 cur.execute(f"DELETE FROM {t}")  # noqa: S608
     user, _ = User.objects.get_or_create(username="bench_kb_author")
     rng = random.Random(20261128)

@@ -41,7 +41,7 @@ from django.utils.safestring import SafeString, mark_safe
 
 from kefu.core.errors import ValidationFailed
 
-from .models import Article, Posting, Revision, SearchDoc, SimilarQuestion, SynonymGroup
+from .models import Article, Posting, Revision, SearchDoc, SimilarQuestion, SynonymGroup, TermStat
 from .segment import QUERY_STOPWORDS, SINGLE_CHAR_WEIGHT, query_terms, segment, tokenizer, tokens
 
 SCOPES = ("agent", "faq")
@@ -169,6 +169,30 @@ def add_terms(words: Iterable[str]) -> None:
             )
 
 
+def _count_terms(rows: Iterable[tuple[str, float]]) -> dict[str, tuple[int, int]]:
+    """term -> (articles in the agents' scope, in the FAQ scope) for (term, weight_faq) posting rows."""
+    out: dict[str, tuple[int, int]] = {}
+    for term, weight_faq in rows:
+        a, f = out.get(term, (0, 0))
+        out[term] = (a + 1, f + (1 if weight_faq > 0 else 0))
+    return out
+
+
+def _add_document_frequencies(counts: dict[str, tuple[int, int]], sign: int) -> None:
+    """Add (sign 1) or subtract (sign -1) per-term article counts in ``TermStat`` (sorted: no lock order cycle)."""
+    rows = sorted((t, sign * a, sign * f) for t, (a, f) in counts.items() if a or f)
+    with connection.cursor() as cur:
+        for i in range(0, len(rows), 2000):
+            part = rows[i : i + 2000]
+            marks = ", ".join(["(%s, %s, %s)"] * len(part))
+            cur.execute(
+                f"INSERT INTO knowledge_termstat (term, df_agent, df_faq) VALUES {marks} "  # noqa: S608 (placeholders)
+                "ON CONFLICT (term) DO UPDATE SET df_agent = knowledge_termstat.df_agent + excluded.df_agent, "
+                "df_faq = knowledge_termstat.df_faq + excluded.df_faq",
+                [v for row in part for v in row],
+            )
+
+
 def index_revisions(revisions: Iterable[Revision], *, batch: int = 500) -> int:
     """(Re)index published revisions, replacing each article's previous entry. Returns the count."""
     count = 0
@@ -200,6 +224,7 @@ def _index_chunk(revisions: Sequence[Revision]) -> int:
         _remove(ids)
         SearchDoc.objects.bulk_create(docs, batch_size=1000)
         _insert_postings(postings)
+        _add_document_frequencies(_count_terms((row[0], row[3]) for row in postings), 1)
         add_terms({row[0] for row in postings})
     return len(docs)
 
@@ -218,6 +243,8 @@ def reindex_article(article_id: int) -> None:
 def _remove(article_ids: list[int]) -> None:
     for i in range(0, len(article_ids), 500):
         part = article_ids[i : i + 500]
+        gone = Posting.objects.filter(article_id__in=part).values_list("term", "weight_faq")
+        _add_document_frequencies(_count_terms(gone), -1)
         Posting.objects.filter(article_id__in=part).delete()
         SearchDoc.objects.filter(article_id__in=part).delete()
 
@@ -232,6 +259,7 @@ def reindex_all() -> int:
     """Rebuild the whole index from the published revisions (the ``kb_reindex`` command)."""
     with transaction.atomic():
         Posting.objects.all().delete()
+        TermStat.objects.all().delete()
         SearchDoc.objects.all().delete()
     revs = Revision.objects.filter(
         pk__in=Article.objects.exclude(published_revision=None).values("published_revision")
@@ -292,11 +320,13 @@ def _document_frequencies(terms: list[str], scope: str, weight: str) -> dict[str
         else:
             missing.append(t)
     if missing:
-        with connection.cursor() as cur:
+        column = "df_faq" if weight == "weight_faq" else "df_agent"
+        with (
+            connection.cursor() as cur
+        ):  # kept by indexing (TermStat): counting a common word's postings cost more
             marks = ",".join(["%s"] * len(missing))
             cur.execute(
-                f"SELECT term, COUNT(*) FROM knowledge_posting WHERE term IN ({marks}) AND {weight} > 0 "  # noqa: S608
-                "GROUP BY term",
+                f"SELECT term, {column} FROM knowledge_termstat WHERE term IN ({marks})",  # noqa: S608
                 missing,
             )
             found = {t: int(c) for t, c in cur.fetchall()}

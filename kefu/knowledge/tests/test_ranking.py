@@ -210,6 +210,37 @@ def test_a_chat_citation_proposes_the_visitors_question(make_published, online_a
     assert SimilarQuestion.objects.filter(article_id=rev.article_id).count() == 2
 
 
+def test_document_frequencies_are_kept_by_indexing(make_published):
+    """TermStat equals a count of the postings after publication, re-publication, re-indexing and removal."""
+    from django.db import connection
+
+    from kefu.knowledge.models import TermStat
+
+    def counted():
+        with connection.cursor() as cur:
+            cur.execute(
+                "SELECT term, COUNT(*), SUM(CASE WHEN weight_faq > 0 THEN 1 ELSE 0 END) "
+                "FROM knowledge_posting GROUP BY term"
+            )
+            return {t: (int(a), int(f)) for t, a, f in cur.fetchall()}
+
+    def kept():
+        return {t.term: (t.df_agent, t.df_faq) for t in TermStat.objects.all() if t.df_agent or t.df_faq}
+
+    one = make_published(answer_agent="内部口径：核实工号后处理。")
+    make_published(title="账单查询说明", keywords="账单", question="客户询问账单。")
+    assert kept() == counted() and kept()["工号"] == (1, 0)  # the agents' answer only: not in the FAQ scope
+    search.reindex_article(one.article_id)  # replaced: the old counts taken off first
+    search.index_revisions(Revision.objects.filter(status="published"))
+    assert kept() == counted() and kept()["工号"] == (1, 0)
+    search.remove_article(one.article_id)
+    assert kept() == counted() and "工号" not in kept()
+    search._df_cache.clear()
+    assert search._document_frequencies(["账单", "工号"], "agent", "weight_agent") == {"账单": 1, "工号": 0}
+    search.reindex_all()  # every published revision again (the removed one is still published)
+    assert kept() == counted() and kept()["工号"] == (1, 0)
+
+
 def test_faq_scope_does_not_search_the_agents_answer(make_published):
     rev = make_published(answer_agent="内部口径：核实工号后处理。")
     assert _ids("工号") == [rev.article_id]
