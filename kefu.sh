@@ -87,48 +87,122 @@ psycopg.connect(host=cfg["HOST"], port=cfg["PORT"] or 5432, user=cfg["USER"], pa
 PYCODE
 }
 
+# Phases of `./kefu.sh test`: each one's result, wall seconds and CPU seconds (its processes'
+# user + system time, read from /proc) end up in the summary printed last.
+PHASE_DIR="" CLUSTER_PID=""
+stop_cluster() {  # SIGTERM makes the cluster test stop its processes and drop its database
+  if [ -n "$CLUSTER_PID" ] && [ -s "$PHASE_DIR/cluster.pid" ]; then
+    kill -TERM "$(cat "$PHASE_DIR/cluster.pid")" 2>/dev/null || true
+    wait "$CLUSTER_PID" 2>/dev/null || true
+  fi
+}
+now() { echo "${EPOCHREALTIME:-$(date +%s)}"; }
+phase() {  # phase NAME COMMAND...: run it, record "NAME|rc|wall|cpu" (never stops the script)
+  local name=$1
+  shift
+  # A subshell of its own: its children's CPU time is this phase's alone (a background phase
+  # reaped meanwhile counts in the parent shell, not here).
+  (
+    rc=0 me=$BASHPID t0=$(now)
+    c0=$(children_cpu "$me")
+    "$@" || rc=$?
+    c1=$(children_cpu "$me")
+    printf '%s|%s|%s|%s\n' "$name" "$rc" "$(awk -v a="$t0" -v b="$(now)" 'BEGIN{printf "%.0f", b-a}')" \
+      "$(awk -v a="$c0" -v b="$c1" 'BEGIN{if (a=="" || b=="") print "-"; else printf "%.1f", b-a}')" >>"$PHASE_DIR/phases"
+    exit $rc
+  )
+}
+children_cpu() {  # user + system seconds of process $1's finished children
+  [ -r "/proc/$1/stat" ] || return 0
+  awk -v hz="$(getconf CLK_TCK)" '{sub(/^.*\) /, ""); print ($14 + $15) / hz}' "/proc/$1/stat"
+}
+checks() {
+  local rc=0
+  say "ruff"
+  "$PY" -m ruff check . || rc=1
+  "$PY" -m ruff format --check --quiet . || { echo "run: .venv/bin/python -m ruff format ."; rc=1; }
+  say "mypy"
+  "$PY" -m mypy kefu config || rc=1
+  say "import contract (lint-imports)"
+  "$VENV/bin/lint-imports" || rc=1
+  say "system checks, migrations check"
+  "$PY" manage.py check --fail-level WARNING || rc=1
+  "$PY" manage.py makemigrations --check --dry-run >/dev/null || { echo "missing migrations"; rc=1; }
+  return $rc
+}
+cluster() {  # its pid is noted so that an interrupted ./kefu.sh test can stop it (trap below)
+  KEFU_TEST_PG_URL="$(pg_url)" "$PY" scripts/cluster_test.py --seconds "${KEFU_CLUSTER_SECONDS:-60}" --rate 3 &
+  echo $! >"$PHASE_DIR/cluster.pid"
+  wait $!
+}
+summary() {
+  local status=$1
+  say "summary"
+  printf '  %-34s %-7s %8s %8s\n' phase result "wall s" "CPU s"
+  while IFS='|' read -r name rc wall cpu; do
+    case $rc in 0) res=ok ;; skip) res=skipped ;; *) res=FAILED ;; esac
+    printf '  %-34s %-7s %8s %8s\n' "$name" "$res" "$wall" "$cpu"
+  done <"$PHASE_DIR/phases"
+  printf '  %-34s %-7s %8s\n' "whole command" "$([ "$status" -eq 0 ] && echo ok || echo FAILED)" \
+    "$(awk -v a="$TEST_T0" -v b="$(now)" 'BEGIN{printf "%.0f", b-a}')"
+}
+
 cmd_test() {
+  TEST_T0=$(now)
   setup
   export KEFU_TESTING=1
-  local status=0 pytest_args=("$@") xdist=()
+  local status=0 pytest_args=("$@") xdist=() have_pg=0
   # Two pytest-xdist workers by default (KEFU_TEST_WORKERS=0 runs in one process);
-  # pytest-django gives each worker its own test database (test_<name>_gw0, _gw1).
+  # pytest-django gives each worker its own test database (test_<name>_gw0, _gw1), cloned
+  # from a template migrated once per migrations hash (scripts/testdb.py; KEFU_TEST_TEMPLATE=0
+  # migrates each from scratch).
   if [ "${KEFU_TEST_WORKERS:-2}" != "0" ]; then xdist=(-n "${KEFU_TEST_WORKERS:-2}"); fi
-  say "ruff"
-  "$PY" -m ruff check . || status=1
-  # Formatting is held where it has been adopted (the rest follows app by app).
-  "$PY" -m ruff format --check --quiet . || { echo "run: .venv/bin/python -m ruff format ."; status=1; }
-  say "mypy"
-  "$PY" -m mypy kefu config || status=1
-  say "import contract (lint-imports)"
-  "$VENV/bin/lint-imports" || status=1
-  say "compiling translations check"
-  "$PY" manage.py check --fail-level WARNING || status=1
-  "$PY" manage.py makemigrations --check --dry-run >/dev/null || { echo "missing migrations"; status=1; }
+  PHASE_DIR=$(mktemp -d "${TMPDIR:-/tmp}/kefu-test.XXXXXX")
+  : >"$PHASE_DIR/phases"
+  if pg_reachable; then have_pg=1; fi
 
-  say "test suite on SQLite"
-  env -u DATABASE_URL "$PY" -m pytest -q "${xdist[@]}" "${pytest_args[@]}" || status=1
-
-  if pg_reachable; then
-    say "test suite on PostgreSQL ($(pg_url))"
-    DATABASE_URL="$(pg_url)" "$PY" -m pytest -q "${xdist[@]}" -m "not browser" "${pytest_args[@]}" || status=1
-  else
-    if [ "${CI:-}" = "true" ]; then
-      echo "PostgreSQL at $(pg_url) is NOT reachable; under CI this is a failure." >&2
-      status=1
-    else
-      echo "PostgreSQL at $(pg_url) is NOT reachable: the PostgreSQL run was SKIPPED (set KEFU_TEST_PG_URL)."
-    fi
-  fi
-  if pg_reachable && command -v nginx >/dev/null && command -v redis-server >/dev/null; then
-    say "cluster test, small scale (2 app servers, 2 workers, scheduler, nginx, own Redis; faults injected)"
-    KEFU_TEST_PG_URL="$(pg_url)" "$PY" scripts/cluster_test.py --seconds "${KEFU_CLUSTER_SECONDS:-60}" --rate 3 || status=1
+  # The cluster test mostly waits (fixed load, sweeps, restarts): it runs beside the checks and
+  # the SQLite suite, its output kept in a log that is printed when it is collected.
+  if [ $have_pg = 1 ] && command -v nginx >/dev/null && command -v redis-server >/dev/null; then
+    say "cluster test, small scale, started in the background (2 app servers, 2 daphne, 2 workers, scheduler, nginx, own Redis; faults injected); log: $PHASE_DIR/cluster.log"
+    phase "cluster test" cluster >"$PHASE_DIR/cluster.log" 2>&1 &
+    CLUSTER_PID=$!
+    trap stop_cluster EXIT  # stopped early (Ctrl-C, an error)
   elif [ "${CI:-}" = "true" ]; then
     echo "cluster test needs PostgreSQL, nginx and redis-server; under CI their absence is a failure." >&2
-    status=1
+    echo "cluster test|1|0|-" >>"$PHASE_DIR/phases"
   else
     echo "cluster test SKIPPED (needs PostgreSQL, nginx and redis-server)."
+    echo "cluster test|skip|0|-" >>"$PHASE_DIR/phases"
   fi
+
+  phase "ruff, mypy, imports, checks" checks || status=1
+
+  say "test suite on SQLite"
+  phase "test suite on SQLite" env -u DATABASE_URL "$PY" -m pytest -q "${xdist[@]}" "${pytest_args[@]}" || status=1
+
+  if [ -n "$CLUSTER_PID" ]; then
+    say "cluster test (collecting the background run)"
+    wait "$CLUSTER_PID" || status=1
+    CLUSTER_PID=""
+    cat "$PHASE_DIR/cluster.log"
+  fi
+
+  if [ $have_pg = 1 ]; then
+    say "test suite on PostgreSQL ($(pg_url))"
+    DATABASE_URL="$(pg_url)" phase "test suite on PostgreSQL" \
+      "$PY" -m pytest -q "${xdist[@]}" -m "not browser" "${pytest_args[@]}" || status=1
+  elif [ "${CI:-}" = "true" ]; then
+    echo "PostgreSQL at $(pg_url) is NOT reachable; under CI this is a failure." >&2
+    echo "test suite on PostgreSQL|1|0|-" >>"$PHASE_DIR/phases"
+    status=1
+  else
+    echo "PostgreSQL at $(pg_url) is NOT reachable: the PostgreSQL run was SKIPPED (set KEFU_TEST_PG_URL)."
+    echo "test suite on PostgreSQL|skip|0|-" >>"$PHASE_DIR/phases"
+  fi
+  if grep -q '^[^|]*|[1-9]' "$PHASE_DIR/phases"; then status=1; fi
+  summary $status
+  rm -rf "$PHASE_DIR"
   if [ $status -ne 0 ]; then say "FAILED"; else say "all checks passed"; fi
   return $status
 }
