@@ -6,8 +6,9 @@ evaluation; for these one-row reads that compilation cost more CPU than the rest
 rows come back through the same field converters a queryset applies, as ``Model.from_db`` instances
 with the joined objects cached on them, so callers cannot tell them from ``select_related`` ones.
 
-This reads past ``ProvinceScopedManager``: a caller reading a province-owned model checks the scope
-on the row itself (``Scope.covers(row.province_id)``) and answers a miss exactly like a missing id.
+This reads past ``ProvinceScopedManager``, so it fails closed the same way: a province-owned model
+(``kefu.core.scope.is_province_owned``) can only be read with ``scope=``, and a row outside that scope
+comes back as None, exactly like a missing id. Reading one without a scope is a programming error.
 """
 
 from __future__ import annotations
@@ -17,6 +18,8 @@ from typing import Any, TypeVar
 
 from django.db import connection
 from django.db.models import Model
+
+from kefu.core.scope import Scope, is_province_owned
 
 M = TypeVar("M", bound=Model)
 
@@ -45,12 +48,17 @@ def one(
     values: list[Any],
     is_null: tuple[str, ...] = (),
     related: tuple[str, ...] = (),
+    scope: Scope | None = None,
 ) -> M | None:
     """The row of ``model`` whose ``equal`` fields have ``values`` (and ``is_null`` fields are NULL),
     with the non-null foreign keys named in ``related`` joined and cached; None when there is none.
 
-    ``equal`` should name a unique field (the first row is taken, in no order).
+    ``equal`` should name a unique field (the first row is taken, in no order). ``scope`` is required
+    for a province-owned model; its rows must carry ``province_id``.
     """
+    owned = is_province_owned(model)
+    if owned and scope is None:
+        raise TypeError(f"{model._meta.label} is province-owned: rows.one needs scope=")
     key = (model, equal, is_null, related, connection.vendor)
     plan = _PLANS.get(key)
     if plan is None:
@@ -73,6 +81,8 @@ def one(
             first = obj
         else:
             setattr(first, part.cache_on, obj)
+    if owned and scope is not None and not scope.covers(first.province_id):
+        return None
     return first
 
 

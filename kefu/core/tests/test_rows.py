@@ -6,6 +6,7 @@ import pytest
 from django.utils import timezone
 
 from kefu.core import rows
+from kefu.core.scope import Scope
 from kefu.org.models import ApiToken, Team
 from kefu.org.services import token_issue
 
@@ -35,4 +36,19 @@ def test_a_nullable_foreign_key_cannot_be_joined():
     from kefu.customers.models import Customer
 
     with pytest.raises(ValueError, match="account_manager"):
-        rows.one(Customer, equal=("id",), values=[1], related=("account_manager",))
+        rows.one(Customer, equal=("id",), values=[1], related=("account_manager",), scope=Scope.everything())
+
+
+@pytest.mark.django_db
+def test_a_province_owned_row_needs_a_scope_and_outside_it_reads_as_missing():
+    from kefu.customers.models import Customer
+    from kefu.customers.tests.factories import CustomerFactory, province
+
+    bj, sh = province("bj"), province("sh")
+    customer = CustomerFactory(province=sh)
+    with pytest.raises(TypeError, match="scope"):
+        rows.one(Customer, equal=("id",), values=[customer.pk])
+    assert rows.one(Customer, equal=("id",), values=[customer.pk], scope=Scope.provinces([bj.pk])) is None
+    assert rows.one(Customer, equal=("id",), values=[customer.pk], scope=Scope.nothing()) is None
+    got = rows.one(Customer, equal=("id",), values=[customer.pk], scope=Scope.provinces([sh.pk]))
+    assert got is not None and got.pk == customer.pk

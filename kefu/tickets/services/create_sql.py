@@ -153,8 +153,8 @@ def customer_in_scope(scope: Scope, pk: int) -> Customer:
     The scope is checked on the row read, like the scoped manager's ``province IN (...)``: it fails
     closed (an empty scope covers nothing). The account manager is not joined: an order does not show it.
     """
-    customer = rows.one(Customer, equal=("id",), values=[pk], related=("province",))
-    if customer is None or not scope.covers(customer.province_id):
+    customer = rows.one(Customer, equal=("id",), values=[pk], related=("province",), scope=scope)
+    if customer is None:
         raise NotFound()
     return customer
 
