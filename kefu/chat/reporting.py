@@ -81,10 +81,34 @@ def satisfaction(f: figures.Figures) -> float | None:
     return round(100 * f.ratings.get("satisfied", 0) / rated, 1) if rated else None
 
 
+def month_summary(scope: Scope, month: date) -> figures.Figures:
+    """The online service's figures of one Beijing month."""
+    nxt = (month.replace(day=28) + timedelta(days=4)).replace(day=1)
+    return summary(scope, month, nxt - timedelta(days=1))
+
+
+def mail_lines(scope: Scope, month: date) -> list[str]:
+    """The online service's month in a few lines for the monthly mail's body (none when it had no chats)."""
+    f = month_summary(scope, month)
+    if not f.total:
+        return []
+
+    def secs(v: float | None) -> str:
+        return "—" if v is None else f"{v:.0f} 秒"
+
+    rate = satisfaction(f)
+    return [
+        f"在线客服：会话 {f.total} 个，未接入即离开 {f.abandoned} 个，留言 {f.left_messages} 条；"
+        f"等待接入 p50 {secs(f.wait_p50)}、p90 {secs(f.wait_p90)}，首次响应 p50 {secs(f.first_response_p50)}；"
+        f"以知识库作答 {f.kb_answered} 个；满意率 {'—' if rate is None else f'{rate}%'}"
+        f"（满意 {f.ratings.get('satisfied', 0)}、一般 {f.ratings.get('neutral', 0)}、"
+        f"不满意 {f.ratings.get('unsatisfied', 0)}）。详见附件“在线客服”页。",
+    ]
+
+
 def add_month_sheet(wb: Any, scope: Scope, month: date) -> None:
     """The monthly Excel's (and so the monthly mail's) sheet of the online service."""
-    nxt = (month.replace(day=28) + timedelta(days=4)).replace(day=1)
-    f = summary(scope, month, nxt - timedelta(days=1))
+    f = month_summary(scope, month)
     bold = wb.add_format({"bold": True})
     ws = wb.add_worksheet("在线客服")
     ws.write_string(0, 0, f"在线客服 {month:%Y 年 %m 月}(北京时间；会话按发起时间计入)", bold)

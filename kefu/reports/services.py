@@ -216,9 +216,14 @@ def mail_send_due(*, now: datetime, limit: int = 200) -> outbox.SendResult:
 
 
 def _body(mail: OutboundMail, subject: str) -> str:
+    from kefu.chat.reporting import mail_lines
+
+    scope = Scope.everything() if mail.province_id is None else Scope.provinces([mail.province_id])
+    highlights = "".join(f"{line}\n" for line in mail_lines(scope, mail.month))
     return (
         f"{mail.recipient.name}：\n\n"
         f"附件为《{subject}》。\n"
+        f"{highlights}"
         "统计口径：按工单登记时间(北京时间)计入月份，投诉/故障按工单当前分类统计；详见附件“口径说明”页。\n"
         f"在平台查看月报：{absolute_url(reverse('reports:monthly'))}\n\n"
         "本邮件由新视通(4G版)客服平台自动发送，请勿直接回复。\n"

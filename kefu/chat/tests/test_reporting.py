@@ -110,3 +110,14 @@ def test_the_dashboard_shows_the_online_service_box(hq_analyst):
     html = page.content.decode()
     box = html[html.index('data-testid="chat-summary"') :]
     assert '<p class="big">1</p>' in box[:300]
+
+
+def test_the_monthly_mail_body_names_the_online_services_month():
+    month = datetime(2026, 12, 1).date()
+    assert reporting.mail_lines(Scope.everything(), month) == []  # no chats: nothing said
+    conv(province=None, at=datetime(2026, 12, 10, 10, 0, tzinfo=SH), rating="satisfied")
+    conv(province=None, at=datetime(2026, 12, 11, 10, 0, tzinfo=SH), rating="unsatisfied", kb=False)
+    conv(province=None, at=datetime(2026, 11, 30, 10, 0, tzinfo=SH))  # November: not counted
+    (line,) = reporting.mail_lines(Scope.everything(), month)
+    assert "会话 2 个" in line and "以知识库作答 1 个" in line
+    assert "满意率 50.0%" in line and "不满意 1" in line

@@ -119,6 +119,7 @@ def test_hq_gets_national_and_jiangsu_gets_its_own_once(smtp, october, settings)
         if p.get_content_type() == "text/plain"
     )
     assert "https://kefu.example.cn/reports/monthly/" in text
+    assert "在线客服：" not in text  # October had no chats: the body says nothing of them
 
     # The job runs again (a retry of the periodic task, a second worker): nobody gets a second mail.
     created, result = services.mail_month_now(actor=None, month=OCT, now=now + timedelta(minutes=1))
@@ -227,3 +228,27 @@ def test_a_province_administrator_sees_only_its_own_mail_and_recipients_in_the_a
     ):
         assert client.get(path).status_code in (302, 404)
         assert "bj-secret" not in client.get(path, follow=True).content.decode()
+
+
+def body_of(message) -> str:
+    return next(
+        p.get_payload(decode=True).decode() for p in message.walk() if p.get_content_type() == "text/plain"
+    )
+
+
+def test_the_mail_body_gives_the_online_services_month(smtp, october):
+    from kefu.chat.models import Conversation
+
+    Conversation.objects.create(
+        team=Team.objects.get(code="online"),
+        status="closed",
+        visitor_name="访客",
+        kb_answered=True,
+        rating="satisfied",
+        created_at=datetime(2026, 10, 20, 10, 0, tzinfo=ZoneInfo("Asia/Shanghai")),
+    )
+    recipient("hq_service", "hq@example.cn")
+    services.mail_month_now(actor=None, month=OCT, now=timezone.now())
+    ((_rcpt, message),) = smtp.messages
+    text = body_of(message)
+    assert "在线客服：会话 1 个" in text and "满意率 100.0%" in text
