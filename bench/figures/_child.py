@@ -12,6 +12,7 @@ import os
 import subprocess
 import sys
 from pathlib import Path
+from typing import Any
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -42,3 +43,18 @@ def run_child(figure_file: str, bench_db: str, quick: bool) -> list[tuple[str, f
     if out.returncode != 0:
         raise RuntimeError(f"{Path(figure_file).stem} bench failed:\n{out.stderr[-4000:]}")
     return [tuple(row) for row in json.loads(out.stdout.strip().splitlines()[-1])]  # type: ignore[misc]
+
+
+def post_create(client: Any, customer_id: int, key: str) -> None:
+    """One ``POST /api/tickets`` (a complaint, the benches' usual body) through a Django test client; raises
+    unless it answers 201."""
+    body = {
+        "kind": "complaint",
+        "customer_id": customer_id,
+        "subject": "会议终端无法登录",
+        "description": "压测",
+        "category": "cf_usage_login",
+    }
+    r = client.post("/api/tickets", body, content_type="application/json", headers={"Idempotency-Key": key})
+    if r.status_code != 201:
+        raise RuntimeError(f"in-process create failed: {r.status_code} {r.content[:300]!r}")

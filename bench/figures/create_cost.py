@@ -24,7 +24,7 @@ import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from _child import create_database, run_child, server_url  # noqa: E402
+from _child import create_database, post_create, run_child, server_url  # noqa: E402
 
 NAME = "create_cost"
 DESCRIPTION = (
@@ -60,21 +60,7 @@ def creator(secret: str, customers: list[int]):  # type: ignore[no-untyped-def]
     http = Client(HTTP_AUTHORIZATION=f"Bearer {secret}")
 
     def one(i: int) -> None:
-        body = {
-            "kind": "complaint",
-            "customer_id": customers[i % len(customers)],
-            "subject": "会议终端无法登录",
-            "description": "压测",
-            "category": "cf_usage_login",
-        }
-        r = http.post(
-            "/api/tickets",
-            body,
-            content_type="application/json",
-            headers={"Idempotency-Key": f"inproc-{i}-{time.time_ns()}"},
-        )
-        if r.status_code != 201:
-            raise RuntimeError(f"in-process create failed: {r.status_code} {r.content[:300]!r}")
+        post_create(http, customers[i % len(customers)], f"inproc-{i}-{time.time_ns()}")
 
     return one
 

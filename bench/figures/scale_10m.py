@@ -46,7 +46,7 @@ from pathlib import Path
 from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from _child import create_database, server_url  # noqa: E402
+from _child import create_database, post_create, server_url  # noqa: E402
 
 NAME = "scale_10m"
 DESCRIPTION = (
@@ -363,21 +363,7 @@ def _measure(total: int, now: Any) -> dict[str, float]:
     )
 
     def create(i: int) -> None:
-        body = {
-            "kind": "complaint",
-            "customer_id": customers[i % len(customers)],
-            "subject": "会议终端无法登录",
-            "description": "压测",
-            "category": "cf_usage_login",
-        }
-        r = api.post(
-            "/api/tickets",
-            body,
-            content_type="application/json",
-            headers={"Idempotency-Key": f"scale-{total}-{i}-{time.time_ns()}"},
-        )
-        if r.status_code != 201:
-            raise RuntimeError(f"create failed: {r.status_code} {r.content[:300]!r}")
+        post_create(api, customers[i % len(customers)], f"scale-{total}-{i}-{time.time_ns()}")
 
     with connection.cursor() as cursor:
         cursor.execute("SELECT pg_backend_pid()")
