@@ -10,9 +10,10 @@ import io
 from collections.abc import Iterable
 from typing import Any
 
-import xlsxwriter
 from django.http import HttpResponse
 from django.utils import timezone
+
+from kefu.core import excel
 
 from . import selectors
 from .models import Call
@@ -22,16 +23,7 @@ MAX_ROWS = 100_000
 
 def _book() -> tuple[io.BytesIO, Any]:
     buf = io.BytesIO()
-    wb = xlsxwriter.Workbook(
-        buf,
-        {
-            "in_memory": True,
-            "strings_to_formulas": False,
-            "strings_to_urls": False,
-            "strings_to_numbers": False,
-        },
-    )
-    wb.set_properties({"author": "Kefu 客服平台", "company": "新视通(4G版)"})
+    wb = excel.workbook(buf)
     return buf, wb
 
 

@@ -127,10 +127,10 @@ def compute(qs: QuerySet[Conversation], start: date, end: date) -> Figures:
 
 
 def excel(f: Figures) -> bytes:
-    import xlsxwriter
+    from kefu.core import excel
 
     buf = io.BytesIO()
-    wb = xlsxwriter.Workbook(buf, {"in_memory": True})
+    wb = excel.workbook(buf)
     bold = wb.add_format({"bold": True})
     ws = wb.add_worksheet("在线客服")
     rows: list[tuple[Any, ...]] = [("统计期间(北京时间)", f"{f.start} 至 {f.end}"), *sheet_rows(f)]

@@ -105,23 +105,22 @@ def record_many(entries: list[Entry], *, actor: Any = None, at: datetime | None 
     """Append a batch of events in one INSERT (a job deciding a thousand clocks at once). Returns rows written."""
     if not entries:
         return 0
-    user = actor if actor is not None and actor.pk else None
-    label, when = _label(actor), at or timezone.now()
+    when = at or timezone.now()
+    events = []
+    for e in entries:
+        event = event_row(
+            actor=actor,
+            verb=e.verb,
+            target_type=e.target_type,
+            target_id=e.target_id,
+            data=e.data,
+            province_code=e.province_code,
+            unit_code=e.unit_code,
+        )
+        event.at = when
+        events.append(event)
     AuditEvent.objects.bulk_create(
-        [
-            AuditEvent(
-                at=when,
-                actor=user,
-                actor_label=label,
-                unit_code=e.unit_code,
-                province_code=e.province_code,
-                verb=e.verb,
-                target_type=e.target_type,
-                target_id=e.target_id,
-                data=e.data,
-            )
-            for e in entries
-        ],
+        events,
         batch_size=1000,
     )
     return len(entries)

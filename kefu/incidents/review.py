@@ -12,9 +12,9 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
-import xlsxwriter
 from django.utils import timezone
 
+from kefu.core import excel
 from kefu.core.scope import Scope
 
 from . import contacts, selectors
@@ -110,9 +110,7 @@ def _local(value: datetime | None) -> str:
 def to_xlsx(review: Review) -> bytes:
     inc = review.incident
     out = io.BytesIO()
-    book = xlsxwriter.Workbook(
-        out, {"in_memory": True, "strings_to_formulas": False, "strings_to_urls": False}
-    )
+    book = excel.workbook(out)
     bold = book.add_format({"bold": True})
     ws = book.add_worksheet("概况")
     rows = [

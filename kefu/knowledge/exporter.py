@@ -8,10 +8,10 @@ from __future__ import annotations
 import io
 from collections.abc import Iterable
 
-import xlsxwriter
 from django.db.models import Q
 from django.utils import timezone
 
+from kefu.core import excel
 from kefu.org.access import Actor
 
 from . import search, selectors
@@ -64,15 +64,7 @@ def selection(
 
 def to_xlsx(revisions: Iterable[Revision]) -> bytes:
     buf = io.BytesIO()
-    wb = xlsxwriter.Workbook(
-        buf,
-        {
-            "in_memory": True,
-            "strings_to_formulas": False,
-            "strings_to_urls": False,
-            "strings_to_numbers": False,
-        },
-    )
+    wb = excel.workbook(buf)
     ws = wb.add_worksheet("知识库")
     bold = wb.add_format({"bold": True})
     wrap = wb.add_format({"text_wrap": True, "valign": "top"})

@@ -8,8 +8,7 @@ from __future__ import annotations
 
 import io
 
-import xlsxwriter
-
+from kefu.core import excel
 from kefu.core.errors import ValidationFailed
 
 from .models import SynonymGroup
@@ -19,7 +18,7 @@ HEADERS = {"同义词": "words", "words": "words", "synonyms": "words", "说明"
 
 def to_xlsx() -> bytes:
     buf = io.BytesIO()
-    wb = xlsxwriter.Workbook(buf, {"in_memory": True, "strings_to_formulas": False, "strings_to_urls": False})
+    wb = excel.workbook(buf)
     ws = wb.add_worksheet("同义词")
     bold = wb.add_format({"bold": True})
     ws.write_string(0, 0, "同义词", bold)

@@ -44,10 +44,10 @@ def to_xlsx(version: LexiconVersion | None) -> bytes:
 
 
 def _to_xlsx(version: LexiconVersion | None) -> bytes:
-    import xlsxwriter
+    from kefu.core import excel
 
     buf = io.BytesIO()
-    wb = xlsxwriter.Workbook(buf, {"in_memory": True})
+    wb = excel.workbook(buf)
     bold = wb.add_format({"bold": True})
     ws = wb.add_worksheet(RULE_SHEET)
     ws.write_row(0, 0, RULE_HEADERS, bold)

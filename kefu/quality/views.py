@@ -181,13 +181,13 @@ def report(request: HttpRequest) -> HttpResponse:
 @require_GET
 @actor_required("quality.inspect")
 def report_xlsx(request: HttpRequest) -> HttpResponse:
-    import xlsxwriter
+    from kefu.core import excel
 
     actor = actor_of(request)
     month = _month(request.GET.get("month"))
     data = selectors.report(actor, month)
     buf = io.BytesIO()
-    wb = xlsxwriter.Workbook(buf, {"in_memory": True})
+    wb = excel.workbook(buf)
     bold = wb.add_format({"bold": True})
     for title, key in ((_("按坐席"), "by_agent"), (_("按团队"), "by_team"), (_("按省份"), "by_province")):
         ws = wb.add_worksheet(str(title))

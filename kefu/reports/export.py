@@ -16,6 +16,8 @@ from typing import Any
 
 import xlsxwriter
 
+from kefu.core import excel
+
 from . import layout, months
 from .layout import MonthlyTable
 
@@ -32,18 +34,7 @@ def title_of(table: MonthlyTable, scope_label: str) -> str:
 
 def to_xlsx(table: MonthlyTable, *, scope_label: str, generated_at: datetime, scope: Any = None) -> bytes:
     buf = io.BytesIO()
-    wb = xlsxwriter.Workbook(
-        buf,
-        {
-            "in_memory": True,
-            "strings_to_formulas": False,
-            "strings_to_urls": False,
-            "strings_to_numbers": False,
-        },
-    )
-    wb.set_properties(
-        {"title": title_of(table, scope_label), "author": "Kefu 客服平台", "company": "新视通(4G版)"}
-    )
+    wb = excel.workbook(buf, title=title_of(table, scope_label))
     base = {"font_name": "宋体", "font_size": 10, "border": 1, "valign": "vcenter"}
     f_title = wb.add_format(
         {"font_name": "宋体", "bold": True, "font_size": 14, "align": "center", "valign": "vcenter"}
