@@ -21,6 +21,7 @@ from kefu import realtime
 from kefu.chat.codes import ChatCode
 from kefu.core import audit
 from kefu.core.errors import Conflict, DomainError, NotFound, ValidationFailed
+from kefu.customers import services as customer_services
 from kefu.customers.models import Contact
 from kefu.customers.phones import try_normalize_phone
 from kefu.norms import services as norms
@@ -1231,29 +1232,7 @@ def _left_message_customer(c: Conversation) -> tuple[Any, Contact | None]:
     return None, None
 
 
-UNMATCHED_NAME = "未识别客户（在线留言）"
-UNMATCHED_ACCOUNT = "ONLINE-UNMATCHED-{slug}"
-
-
-def _phone_province(phone: str) -> Any:
-    """The province a Chinese number is registered in (mobile prefix or area code), or None."""
-    import phonenumbers
-    from phonenumbers import geocoder
-
-    from kefu.org.models import Province
-
-    if not phone:
-        return None
-    try:
-        where = geocoder.description_for_number(phonenumbers.parse(phone, "CN"), "zh")
-    except phonenumbers.NumberParseException:
-        return None
-    if not where:
-        return None
-    for p in Province.objects.all():
-        if where.startswith((p.full_name, p.name)):
-            return p
-    return None
+UNMATCHED_NAME = customer_services.UNIDENTIFIED_NAME
 
 
 def _unmatched_customer(c: Conversation, actor: Actor) -> Any:
@@ -1261,32 +1240,14 @@ def _unmatched_customer(c: Conversation, actor: Actor) -> Any:
 
     An order needs a customer and a province (kefu.tickets); the visitor's own name, unit and phone
     go on the order itself. The province is the one the visitor's phone number belongs to; None (the
-    message stays in 留言 for an agent) when the number tells none. Made on first need, audited.
+    message stays in 留言 for an agent) when the number tells none.
     """
-    from kefu.customers.models import Customer
-
-    province = _phone_province(c.visitor_phone)
+    province = customer_services.province_of_number(c.visitor_phone)
     if province is None:
         return None
-    customer, made = Customer.objects.unscoped(
-        "chat: the province's account for left messages of unidentified visitors"
-    ).get_or_create(
-        account_number=UNMATCHED_ACCOUNT.format(slug=province.slug.upper()),
-        defaults={
-            "name": UNMATCHED_NAME,
-            "province": province,
-            "notes": "在线留言未能匹配到客户时使用；留言人的姓名、单位和电话记在工单上。",
-        },
+    return customer_services.unidentified_account(
+        province=province, actor=actor, verb="chat.unmatched_customer_created", data={"conversation": c.pk}
     )
-    if made:
-        audit.record(
-            actor=actor.user,
-            verb="chat.unmatched_customer_created",
-            target=customer,
-            data={"account_number": customer.account_number, "conversation": c.pk},
-            province_code=province.code,
-        )
-    return customer
 
 
 LEFT_FAULT_CATEGORY = "cf_other"

@@ -139,3 +139,16 @@ def format_phone(canonical: str) -> str:
         return f"{canonical[:3]}-{canonical[3:6]}-{canonical[6:]}"
     area = 3 if canonical[1] in "12" else 4
     return f"{canonical[:area]}-{canonical[area:]}"
+
+
+def region_of(raw: str) -> str:
+    """Where a Chinese number is registered (a mobile prefix's or an area code's province and city, in
+    Chinese, e.g. "辽宁省沈阳市"), from phonenumbers' own data; "" when it tells none."""
+    from phonenumbers import geocoder
+
+    if not raw:
+        return ""
+    try:
+        return str(geocoder.description_for_number(phonenumbers.parse(raw, "CN"), "zh"))
+    except phonenumbers.NumberParseException:
+        return ""

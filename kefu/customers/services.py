@@ -28,7 +28,7 @@ from kefu.org.models import Membership, Province, Role, User
 
 from . import selectors
 from .models import Contact, ContactPhone, Customer, Industry
-from .phones import classify, normalize_phone
+from .phones import classify, normalize_phone, region_of
 
 ACCOUNT_RE = re.compile(r"[A-Z0-9][A-Z0-9\-]{3,31}")
 CUSTOMER_FIELDS = frozenset(
@@ -516,3 +516,37 @@ def phone_remove(*, actor: Actor, phone_id: int) -> None:
             customer.province,
             {"contact_id": contact_id, "number": number},
         )
+
+
+UNIDENTIFIED_NAME = "未识别客户（在线留言）"
+UNIDENTIFIED_ACCOUNT = "ONLINE-UNMATCHED-{slug}"
+
+
+def province_of_number(raw: str) -> Province | None:
+    """The province a Chinese number is registered in (mobile prefix or area code), or None."""
+    where = region_of(raw)
+    if not where:
+        return None
+    for p in Province.objects.all():
+        if where.startswith((p.full_name, p.name)):
+            return p
+    return None
+
+
+def unidentified_account(*, province: Province, actor: Actor, verb: str, data: dict[str, Any]) -> Customer:
+    """The province's 未识别客户（在线留言） account, for contacts whose customer is not known (an online
+    left message): made on first need and audited with ``verb``. A system writer: the recording agent
+    need not have the right to create customers (the visitor's own details go on the order)."""
+    customer, made = Customer.objects.unscoped(
+        "customers: the province's account for left messages of unidentified visitors"
+    ).get_or_create(
+        account_number=UNIDENTIFIED_ACCOUNT.format(slug=province.slug.upper()),
+        defaults={
+            "name": UNIDENTIFIED_NAME,
+            "province": province,
+            "notes": "在线留言未能匹配到客户时使用；留言人的姓名、单位和电话记在工单上。",
+        },
+    )
+    if made:
+        _audit(actor, verb, customer, province, {"account_number": customer.account_number, **data})
+    return customer
