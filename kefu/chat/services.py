@@ -512,31 +512,34 @@ def _visitor_text_fast(pk: int, *, text: str, cid: str, now: datetime) -> Messag
     None when the conversation is not open, or when the client id was already stored (the unique
     constraint refuses the INSERT and everything rolls back): the caller's full path answers.
     """
+    return _text_fast(
+        pk,
+        _NEXT_VISITOR_SEQ,
+        [True, connection.ops.adapt_datetimefield_value(now), pk, *sorted(workflow.OPEN)],
+        Message(
+            sender=Message.Sender.VISITOR, client_id=cid, kind="text", text=text, data={}, created_at=now
+        ),
+    )
+
+
+def _text_fast(pk: int, next_seq: str, params: list[Any], m: Message, after: Any = None) -> Message | None:
+    """The fast paths' shared step: ``next_seq`` (an UPDATE … RETURNING last_seq that locks the row and
+    checks it may take the message) then the INSERT and the push, in one transaction; ``after(m)`` runs
+    inside it. None when the UPDATE matched no row, or the client id was already stored."""
     try:
         with transaction.atomic():
             with connection.cursor() as cur:
-                cur.execute(
-                    _NEXT_VISITOR_SEQ,
-                    [True, connection.ops.adapt_datetimefield_value(now), pk, *sorted(workflow.OPEN)],
-                )
+                cur.execute(next_seq, params)
                 row = cur.fetchone()
             if row is None:
                 return None
-            m = _insert_message(
-                Message(
-                    conversation_id=pk,
-                    seq=row[0],
-                    sender=Message.Sender.VISITOR,
-                    client_id=cid,
-                    kind="text",
-                    text=text,
-                    data={},
-                    created_at=now,
-                )
-            )
+            m.conversation_id, m.seq = pk, row[0]
+            _insert_message(m)
             realtime.publish(f"chat.{pk}", "chat.message", message_frame(m), seq=m.seq)
+            if after is not None:
+                after(m)
     except IntegrityError:
-        if not cid:
+        if not m.client_id:
             raise
         return None
     return m
@@ -799,44 +802,28 @@ def _agent_text_fast(
     The UPDATE locks the row and checks, in the same statement, that the conversation is still
     active, held by this agent and in one of their teams; None sends the caller to the full path.
     """
-    try:
-        with transaction.atomic():
-            with connection.cursor() as cur:
-                cur.execute(
-                    _NEXT_AGENT_SEQ,
-                    [
-                        connection.ops.adapt_datetimefield_value(now),
-                        cited is not None,
-                        pk,
-                        workflow.ACTIVE,
-                        actor.user.pk,
-                        team_id,
-                    ],
-                )
-                row = cur.fetchone()
-            if row is None:
-                return None
-            m = _insert_message(
-                Message(
-                    conversation_id=pk,
-                    seq=row[0],
-                    sender=Message.Sender.AGENT,
-                    author=actor.user,
-                    client_id=cid,
-                    kind="text",
-                    text=text,
-                    data=data,
-                    created_at=now,
-                )
-            )
-            realtime.publish(f"chat.{pk}", "chat.message", message_frame(m), seq=m.seq)
-            if cited is not None:
-                _propose_question(actor, pk, m.seq, cited["article"])
-    except IntegrityError:
-        if not cid:
-            raise
-        return None
-    return m
+    return _text_fast(
+        pk,
+        _NEXT_AGENT_SEQ,
+        [
+            connection.ops.adapt_datetimefield_value(now),
+            cited is not None,
+            pk,
+            workflow.ACTIVE,
+            actor.user.pk,
+            team_id,
+        ],
+        Message(
+            sender=Message.Sender.AGENT,
+            author=actor.user,
+            client_id=cid,
+            kind="text",
+            text=text,
+            data=data,
+            created_at=now,
+        ),
+        after=None if cited is None else (lambda m: _propose_question(actor, pk, m.seq, cited["article"])),
+    )
 
 
 def _propose_question(actor: Actor, pk: int, seq: int, article_id: int) -> None:
