@@ -221,6 +221,7 @@ def _index_chunk(revisions: Sequence[Revision]) -> int:
     docs = [_doc_for(r, similar.get(r.article_id, [])) for r in revisions]
     postings = [p for d in docs for p in _postings(d)]  # also sets each doc's lengths
     with transaction.atomic():
+        _lock_articles(ids)
         _remove(ids)
         SearchDoc.objects.bulk_create(docs, batch_size=1000)
         _insert_postings(postings)
@@ -240,6 +241,12 @@ def reindex_article(article_id: int) -> None:
         index_revision(rev)
 
 
+def _lock_articles(article_ids: list[int]) -> None:
+    """Lock the articles' rows (in id order) for the rest of the transaction: two processes indexing the
+    same article one after the other read and subtract its old postings' document counts once each."""
+    list(Article.objects.select_for_update().filter(pk__in=article_ids).order_by("pk").values_list("pk"))
+
+
 def _remove(article_ids: list[int]) -> None:
     for i in range(0, len(article_ids), 500):
         part = article_ids[i : i + 500]
@@ -250,7 +257,9 @@ def _remove(article_ids: list[int]) -> None:
 
 
 def remove_article(article_id: int) -> None:
-    _remove([article_id])
+    with transaction.atomic():
+        _lock_articles([article_id])
+        _remove([article_id])
     _stats_cache.clear()
     _df_cache.clear()
 

@@ -314,3 +314,23 @@ def test_sql_ranking_matches_the_reference(kb_author):
             same += 1
     assert same / len(judged) >= 0.95, same
     assert SynonymGroup.objects.count() > 50
+
+
+def test_indexing_locks_the_articles_it_replaces_first(make_published):
+    """Two processes re-indexing one article must not both subtract its old counts: the article's row is
+    locked before its old postings are read (PostgreSQL; SQLite serialises writers itself)."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    one = make_published(answer_agent="内部口径：核实工号后处理。")
+    with CaptureQueriesContext(connection) as ctx:
+        search.reindex_article(one.article_id)
+        search.remove_article(one.article_id)
+    sqls = [q["sql"] for q in ctx.captured_queries]
+    reads = [
+        i for i, q in enumerate(sqls) if "knowledge_posting" in q and q.lstrip().upper().startswith("SELECT")
+    ]
+    locks = [i for i, q in enumerate(sqls) if "knowledge_article" in q and "FOR UPDATE" in q.upper()]
+    if connection.features.has_select_for_update:
+        assert len(locks) == 2 and len(reads) == 2
+        assert locks[0] < reads[0] and locks[1] < reads[1]
