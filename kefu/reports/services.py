@@ -173,7 +173,7 @@ def render_monthly(row: OutboxMail, cache: dict[Any, Any]) -> outbox.Message:
         OutboundMail.objects.filter(pk=mail.pk).update(email=mail.email)
     name, data, subject = _attachment(mail, cache, timezone.now())
     return outbox.Message(
-        subject=subject, body=_body(mail, subject), to=[mail.email], attachments=[(name, data, XLSX)]
+        subject=subject, body=_body(mail, subject, cache), to=[mail.email], attachments=[(name, data, XLSX)]
     )
 
 
@@ -215,11 +215,14 @@ def mail_send_due(*, now: datetime, limit: int = 200) -> outbox.SendResult:
     return outbox.send_due(now=now, limit=limit, purpose=PURPOSE)
 
 
-def _body(mail: OutboundMail, subject: str) -> str:
+def _body(mail: OutboundMail, subject: str, cache: dict[Any, Any]) -> str:
     from kefu.chat.reporting import mail_lines
 
-    scope = Scope.everything() if mail.province_id is None else Scope.provinces([mail.province_id])
-    highlights = "".join(f"{line}\n" for line in mail_lines(scope, mail.month))
+    key = ("chat", mail.month, mail.province_id)  # one figure per report, not per recipient
+    if key not in cache:
+        scope = Scope.everything() if mail.province_id is None else Scope.provinces([mail.province_id])
+        cache[key] = "".join(f"{line}\n" for line in mail_lines(scope, mail.month))
+    highlights = cache[key]
     return (
         f"{mail.recipient.name}：\n\n"
         f"附件为《{subject}》。\n"
