@@ -130,6 +130,11 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
 else:
     DATABASES["default"].setdefault("OPTIONS", {})
     DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
+    if env_bool("KEFU_DB_PREPARE", True):
+        # psycopg prepares only what kefu.core.rows.prepared_cursor asks it to by name (Django's own
+        # cursors bind on the client and are never prepared); its cache of them stays on, so it forgets
+        # them after a ROLLBACK, DROP or ALTER. Django sets None (no preparing at all) by default.
+        DATABASES["default"]["OPTIONS"].setdefault("prepare_threshold", 2**31 - 1)
 DATABASES["default"]["ATOMIC_REQUESTS"] = False
 DATABASES["default"]["TEST"] = (
     {"NAME": os.environ.get("KEFU_TEST_DB_NAME")} if os.environ.get("KEFU_TEST_DB_NAME") else {}
@@ -200,6 +205,9 @@ KEFU_LOGIN_WINDOW_SECONDS = int(os.environ.get("KEFU_LOGIN_WINDOW_SECONDS", 900)
 # Behind one reverse proxy: count the address it appends to X-Forwarded-For, not the proxy's own.
 KEFU_TRUST_X_FORWARDED_FOR = env_bool("KEFU_TRUST_X_FORWARDED_FOR", False)
 # The site's public address, for links in mail (kefu.core.links.absolute_url): scheme, host, port, no path.
+# The hot paths' statements (token read, new order's write) prepared on each PostgreSQL connection
+# (kefu.core.rows.prepared_cursor); 0 for a connection pooler in transaction mode that cannot keep them.
+KEFU_DB_PREPARE = env_bool("KEFU_DB_PREPARE", True)
 KEFU_PUBLIC_URL = os.environ.get("KEFU_PUBLIC_URL", "http://127.0.0.1:8000").rstrip("/")
 
 # Email: SMTP from the environment; the console backend prints mail in the quick start.

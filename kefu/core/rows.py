@@ -9,14 +9,22 @@ with the joined objects cached on them, so callers cannot tell them from ``selec
 This reads past ``ProvinceScopedManager``, so it fails closed the same way: a province-owned model
 (``kefu.core.scope.is_province_owned``) can only be read with ``scope=``, and a row outside that scope
 comes back as None, exactly like a missing id. Reading one without a scope is a programming error.
+
+On PostgreSQL these statements go through ``prepared_cursor``: bound on the server, so that psycopg
+prepares each one after its fifth use on a connection and PostgreSQL stops parsing and planning it on
+every request (measured on the bench database: a token read 0.27 -> 0.10 ms of server CPU, the new
+order's write 1.38 -> 0.76 ms).
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import cache
 from typing import Any, TypeVar
 
+from django.conf import settings
 from django.db import connection
+from django.db.backends.utils import CursorWrapper
 from django.db.models import Model
 
 from kefu.core.scope import Scope, is_province_owned
@@ -63,7 +71,7 @@ def one(
     plan = _PLANS.get(key)
     if plan is None:
         plan = _PLANS[key] = _plan(model, equal, is_null, related)
-    with connection.cursor() as cursor:
+    with prepared_cursor() as cursor:
         cursor.execute(plan.sql, values)
         row = cursor.fetchone()
     if row is None:
@@ -84,6 +92,66 @@ def one(
     if owned and scope is not None and not scope.covers(first.province_id):
         return None
     return first
+
+
+def prepared_cursor() -> CursorWrapper:
+    """A cursor for a statement a process runs again and again with the same SQL text (only its
+    parameters change): on PostgreSQL bound on the server and prepared on the connection at its first
+    execution, so PostgreSQL parses and plans it once per connection instead of once per request;
+    elsewhere, or with ``KEFU_DB_PREPARE=0`` (a pooler that cannot keep prepared statements),
+    ``connection.cursor()``.
+
+    It is Django's own cursor wrapper, so everything a ``connection.cursor()`` does still happens: the
+    connection health check, the error translation (``django.db.IntegrityError``), the execute wrappers
+    and the query log that tests count. psycopg forgets its prepared statements on a ROLLBACK, a DROP or
+    an ALTER on the connection; PostgreSQL re-plans them itself after a schema change made by another
+    connection. Only SQL built by this process from model metadata should go through it: server-side
+    binding types each parameter, so a ``%s`` whose type PostgreSQL cannot infer needs a cast.
+    """
+    if connection.vendor != "postgresql" or not settings.KEFU_DB_PREPARE:
+        return connection.cursor()
+    driver = _driver()
+    db: Any = connection
+    # What BaseDatabaseWrapper._cursor and the PostgreSQL create_cursor do, with another cursor class.
+    db.close_if_health_check_failed()
+    db.ensure_connection()
+    with db.wrap_database_errors:
+        cursor = driver.cursor_class(db.connection)
+        # timestamptz values read in the connection's time zone
+        if db.timezone != db.connection.adapters.get_loader(driver.timestamptz, driver.text).timezone:
+            driver.register_tzloader(db.timezone, cursor)
+        wrapped: CursorWrapper = db._prepare_cursor(cursor)
+        return wrapped
+
+
+@dataclass(frozen=True)
+class _Driver:
+    cursor_class: type
+    timestamptz: int
+    text: Any
+    register_tzloader: Any
+
+
+@cache
+def _driver() -> _Driver:
+    """Django's server-binding cursor, preparing every statement it runs (Django turns psycopg's
+    automatic preparation off for connection poolers' sake; here it is asked for by name)."""
+    from django.db.backends.postgresql import base
+    from psycopg.pq import Format
+
+    pg: Any = base  # its psycopg 3 names are defined at import time, out of the stubs' sight
+
+    class PreparedCursor(pg.ServerBindingCursor):
+        def execute(self, query: Any, params: Any = None, **kwargs: Any) -> Any:
+            return super().execute(query, params, prepare=True)
+
+        def _send_query_prepared(self, name: bytes, pgq: Any, **kwargs: Any) -> None:
+            # psycopg keeps the statement it sent only on its unprepared path; Django's query log
+            # (connection.queries, CaptureQueriesContext) reads it from there.
+            self._query = pgq
+            super()._send_query_prepared(name, pgq, **kwargs)
+
+    return _Driver(PreparedCursor, pg.TIMESTAMPTZ_OID, Format.TEXT, pg.register_tzloader)
 
 
 def _part(model: type[Model], cache_on: str) -> _Part:

@@ -52,3 +52,42 @@ def test_a_province_owned_row_needs_a_scope_and_outside_it_reads_as_missing():
     assert rows.one(Customer, equal=("id",), values=[customer.pk], scope=Scope.nothing()) is None
     got = rows.one(Customer, equal=("id",), values=[customer.pk], scope=Scope.provinces([sh.pk]))
     assert got is not None and got.pk == customer.pk
+
+
+def _prepared_on_this_connection(start: str) -> list[str]:
+    from django.db import connection
+
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT statement FROM pg_prepared_statements")
+        return [s for (s,) in cursor.fetchall() if s.startswith(start)]
+
+
+@pytest.mark.django_db
+def test_on_postgresql_a_hot_read_is_prepared_once_and_still_logged_and_translated(agent_bj, settings):
+    from django.db import DataError, connection, transaction
+    from django.test.utils import CaptureQueriesContext
+
+    if connection.vendor != "postgresql":
+        pytest.skip("prepared statements are PostgreSQL's")
+    token, _secret = token_issue(actor=agent_bj, team=Team.objects.get(code="desk_bj"), name="prep")
+    read_sql = 'SELECT t0."id", t0."user_id", t0."team_id"'
+
+    def read() -> ApiToken | None:
+        return rows.one(ApiToken, equal=("prefix",), values=[token.prefix], related=("user",))
+
+    with CaptureQueriesContext(connection) as captured:
+        got = [read() for _ in range(3)]
+    assert all(t is not None and t.user.username == agent_bj.user.username for t in got)
+    # Three reads, one statement prepared on the connection; the query log still has each read's SQL.
+    assert len(_prepared_on_this_connection(read_sql)) == 1
+    assert [q["sql"][: len(read_sql)] for q in captured.captured_queries] == [read_sql] * 3
+    # A database error through the prepared cursor is Django's own class, as through connection.cursor().
+    with pytest.raises(DataError), transaction.atomic(), rows.prepared_cursor() as cursor:
+        cursor.execute("SELECT 1 / %s::int", [0])
+    # After that rollback psycopg forgot what it had prepared; the next read prepares it again.
+    assert read() is not None and len(_prepared_on_this_connection(read_sql)) == 1
+    # KEFU_DB_PREPARE=0 (a pooler that cannot keep prepared statements): nothing more is prepared.
+    settings.KEFU_DB_PREPARE = False
+    with connection.cursor() as cursor:
+        cursor.execute("DEALLOCATE ALL")
+    assert read() is not None and _prepared_on_this_connection(read_sql) == []

@@ -196,7 +196,7 @@ def _insert_postgresql(t: Ticket, clock: Clock | None, key: IdempotencyKey | Non
     event.data = {k: v for k, v in event_data.items() if k != "number"}
     params.append(_table(AuditEvent).record(event, skip=("target_id",)))
     event.data = event_data
-    with connection.cursor() as cursor:
+    with rows.prepared_cursor() as cursor:  # prepared on the connection: planned once, not per order
         cursor.execute(sql, params)
         pk, value, clock_pk, event_pk = cursor.fetchone()
     t.number = value
