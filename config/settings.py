@@ -72,6 +72,7 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "kefu.ops.logs.RequestIdMiddleware",
+    "kefu.core.middleware.ConnectionCheckMiddleware",
     "kefu.ops.metrics.MetricsMiddleware",
     "django.middleware.security.SecurityMiddleware",
     # Pages and API answers compressed (Django's GZip adds BREACH length-masking; CSRF tokens are masked).
