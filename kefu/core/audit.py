@@ -16,6 +16,7 @@ from django.db import models
 from django.utils import timezone
 from django.utils.functional import Promise
 
+from . import rows
 from .models import AuditEvent
 
 _VERB_LABELS: dict[str, str | Promise] = {}
@@ -77,7 +78,8 @@ def event_row(
 ) -> AuditEvent:
     """The event ``record`` writes, unsaved: for a writer inserting it in one statement with its target
     (a new work order, whose id the database gives in that same statement)."""
-    return AuditEvent(
+    return rows.new(
+        AuditEvent,
         actor=actor if actor is not None and actor.pk else None,
         actor_label=_label(actor),
         unit_code=unit_code,

@@ -218,7 +218,7 @@ class ConnectionCheckMiddleware:
         trusted = False
         if conn.connection is not None and conn.health_check_enabled and not conn.health_check_done:
             checked = conn.__dict__.get("_kefu_checked_at")
-            if checked is not None and started - checked < self.CHECK_EVERY_S:
+            if checked is not None and 0 <= started - checked < self.CHECK_EVERY_S:
                 conn.health_check_done = trusted = True
         try:
             return self.get_response(request)

@@ -190,3 +190,65 @@ def _plan(
         f" WHERE {' AND '.join(where)} LIMIT 1"
     )
     return _Plan(sql=sql, parts=tuple(parts))
+
+
+@dataclass(frozen=True)
+class _Shape:
+    template: tuple[Any, ...]  # each concrete field's fixed default, in field order
+    slots: dict[str, tuple[int, Any]]  # a keyword Model() takes: its field's index, and the field
+    computed: tuple[tuple[int, Any], ...]  # fields whose default is called per instance (dict, now)
+
+
+_SHAPES: dict[type[Model], _Shape] = {}
+
+
+def new(model: type[M], **values: Any) -> M:
+    """``model(**values)``, built the way Django builds rows it reads (positional, one assignment per
+    column) instead of keyword by keyword through each field's descriptor: on the busiest write, the
+    models' constructors were a tenth of the process's CPU.
+
+    Takes what the constructor takes: field names, with a related object for a foreign key (cached on
+    the instance as the descriptor would) or its ``<name>_id``. Unknown names raise ``TypeError``.
+    """
+    shape = _SHAPES.get(model)
+    if shape is None:
+        shape = _SHAPES[model] = _shape(model)
+    args = list(shape.template)
+    given = set()
+    related: list[tuple[Any, Any]] = []
+    for name, value in values.items():
+        slot = shape.slots.get(name)
+        if slot is None:
+            raise TypeError(f"{model.__name__}() got an unexpected keyword argument '{name}'")
+        index, field = slot
+        given.add(index)
+        if field is not None:  # a related object for a foreign key
+            related.append((field, value))
+            value = None if value is None else getattr(value, field.target_field.attname)
+        args[index] = value
+    for index, field in shape.computed:
+        if index not in given:
+            args[index] = field.get_default()
+    obj = model(*args)
+    for field, value in related:
+        field.set_cached_value(obj, value)
+    return obj
+
+
+def _shape(model: type[Model]) -> _Shape:
+    fields = model._meta.concrete_fields
+    template: list[Any] = []
+    slots: dict[str, tuple[int, Any]] = {}
+    computed = []
+    for index, f in enumerate(fields):
+        if f.has_default() and callable(f.default):
+            computed.append((index, f))
+            template.append(None)
+        else:
+            template.append(f.get_default())
+        slots[f.attname] = (index, None)
+        if f.many_to_one and not f.one_to_one:
+            slots[f.name] = (index, f)
+        elif f.name != f.attname:
+            raise TypeError(f"{model._meta.label}.{f.name}: rows.new builds no one-to-one fields")
+    return _Shape(template=tuple(template), slots=slots, computed=tuple(computed))

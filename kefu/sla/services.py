@@ -17,7 +17,7 @@ from typing import Any
 from django.db import transaction
 from django.db.models.signals import post_delete, post_save
 
-from kefu.core import audit
+from kefu.core import audit, rows
 from kefu.org.models import Province, Team
 
 from . import registry  # noqa: F401  (re-exported: ``sla.registry.on_expired``)
@@ -171,7 +171,8 @@ def clock_prepare(
         warn_ratio=float(policy.warn_ratio),
         service_hours=policy.service_hours,
     )
-    clock = Clock(
+    clock = rows.new(
+        Clock,
         owner_type=owner_type,
         owner_id=0,
         kind=kind,

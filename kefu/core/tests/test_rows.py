@@ -91,3 +91,42 @@ def test_on_postgresql_a_hot_read_is_prepared_once_and_still_logged_and_translat
     with connection.cursor() as cursor:
         cursor.execute("DEALLOCATE ALL")
     assert read() is not None and _prepared_on_this_connection(read_sql) == []
+
+
+@pytest.mark.django_db
+def test_new_builds_what_the_constructor_builds(agent_bj):
+    from kefu.core.models import AuditEvent
+    from kefu.customers.tests.factories import CustomerFactory, province
+    from kefu.tickets.models import Ticket
+
+    bj = province("bj")
+    customer = CustomerFactory(province=bj)
+    team = Team.objects.get(code="desk_bj")
+    now = timezone.now()
+    given = {
+        "number": "BJ1",
+        "kind": "complaint",
+        "province": bj,
+        "customer": customer,
+        "contact": None,
+        "subject": "无法入会",
+        "first_contact_team": team,
+        "holder_team": team,
+        "assignee_id": agent_bj.user.pk,
+        "created_at": now,
+        "updated_at": now,
+    }
+    fast, slow = rows.new(Ticket, **given), Ticket(**given)
+    assert _fields(fast) == _fields(slow) and fast._state.adding and fast._state.db is None
+    # The related objects given are cached, as the descriptors cache them: no query to read them back.
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    with CaptureQueriesContext(connection) as captured:
+        assert (fast.customer, fast.province, fast.holder_team, fast.contact) == (customer, bj, team, None)
+    assert captured.captured_queries == []
+    # A default computed per instance (a JSON field's dict) is a new object each time.
+    first, second = rows.new(AuditEvent, verb="x"), rows.new(AuditEvent, verb="x")
+    assert first.data == {} == AuditEvent(verb="x").data and first.data is not second.data
+    with pytest.raises(TypeError, match="nonsense"):
+        rows.new(Ticket, nonsense=1)

@@ -12,7 +12,7 @@ from typing import Any
 from django.db import IntegrityError, connection, transaction
 from django.utils import timezone
 
-from kefu.core import audit
+from kefu.core import audit, rows
 from kefu.core.errors import Conflict, Forbidden, NotFound, ValidationFailed
 from kefu.core.models import AuditEvent
 from kefu.customers.models import Contact, Customer
@@ -182,8 +182,9 @@ def ticket_create(
     try:
         with nullcontext() if one_statement and article is None else transaction.atomic():
             # The seat carries what the order and its clock need; no second read of the team row.
-            team_row = Team(
-                pk=seat.team_id,
+            team_row = rows.new(
+                Team,
+                id=seat.team_id,
                 code=seat.team_code,
                 name=seat.team_name,
                 kind=seat.team_kind,
@@ -202,7 +203,8 @@ def ticket_create(
                 province=customer.province,
                 now=now,
             )
-            t = Ticket(
+            t = rows.new(
+                Ticket,
                 number=number,
                 kind=kind,
                 topic=topic,
@@ -226,7 +228,7 @@ def ticket_create(
                 kb_article_title=str(article.title)[:200] if article else "",
             )
             key_row = (
-                IdempotencyKey(user=actor.user, key=key, request_hash=fingerprint, created_at=now)
+                rows.new(IdempotencyKey, user=actor.user, key=key, request_hash=fingerprint, created_at=now)
                 if key
                 else None
             )

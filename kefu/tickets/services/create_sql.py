@@ -66,8 +66,9 @@ class _Table:
         """The row as the JSON object ``insert_from_record`` reads: the values ``save()`` would bind.
 
         A value of the one plain type its field stores (a ``str`` in a text column, an ``int`` in an
-        integer or foreign key column, a ``bool`` in a boolean one, or None) is what ``get_db_prep_save``
-        would return, so it is taken as it is; anything else goes through the field.
+        integer or foreign key column, a ``bool`` in a boolean one, an aware ``datetime`` in a date-time
+        column, a ``dict`` in a JSON one, or None) is what ``get_db_prep_save`` would return, or what
+        ``_json_value`` makes of it, so it is taken as it is; anything else goes through the field.
         """
         conn = connections[DEFAULT_DB_ALIAS]  # not the proxy: one lookup instead of one per column
         row: dict[str, Any] = {}
@@ -76,8 +77,8 @@ class _Table:
                 continue
             if plain is not None:
                 value = getattr(obj, f.attname)
-                if value is None or type(value) is plain:
-                    row[f.column] = value
+                if value is None or (type(value) is plain and (plain is not datetime or value.tzinfo)):
+                    row[f.column] = value  # json.dumps writes an aware datetime as _json_value does
                     continue
             row[f.column] = f.get_db_prep_save(f.pre_save(obj, True), conn)
         return json.dumps(row, ensure_ascii=False, separators=(",", ":"), default=_json_value)
@@ -115,6 +116,8 @@ _PLAIN = {
     "PositiveSmallIntegerField": int,
     "AutoField": int,  # a foreign key's target
     "BigAutoField": int,
+    "DateTimeField": datetime,  # aware only (a naive one goes through the field, which warns)
+    "JSONField": dict,
 }
 
 
