@@ -15,7 +15,7 @@ from django.db.models import CharField, F
 from django.db.models.expressions import RawSQL
 from django.utils import timezone
 
-from .models import NumberCounter, Ticket
+from .models import NumberCounter
 
 SEQUENCE = "tickets_ticket_number_seq"
 
@@ -59,21 +59,7 @@ def number_for_insert(*, province_slug: str, now: datetime) -> Any:
         "SELECT %s || CASE WHEN length(v::text) < 7 THEN lpad(v::text, 7, '0') ELSE v::text END"
         " FROM nextval(%s) AS v"
     )
-    return RawSQL(f"({sql})", (prefix, SEQUENCE), output_field=CharField())  # noqa: S611 (constant SQL, bound values)
+    return RawSQL(f"({sql})", (prefix, SEQUENCE), output_field=_NUMBER_FIELD)  # noqa: S611 (constant SQL, bound values)
 
 
-def reserve(*, province_slug: str, now: datetime) -> tuple[str, int | None]:
-    """A new order's number and, on PostgreSQL, its id, in one round trip.
-
-    Knowing the id before the INSERT lets creation start the order's SLA clock first and write the
-    order once, with its due date, instead of inserting it and updating it. SQLite gives no id
-    before the INSERT: None there.
-    """
-    if connection.vendor != "postgresql":
-        return next_number(province_slug=province_slug, now=now), None
-    with connection.cursor() as cursor:
-        cursor.execute(
-            "SELECT nextval(%s), nextval(pg_get_serial_sequence(%s, 'id'))", [SEQUENCE, Ticket._meta.db_table]
-        )
-        value, pk = cursor.fetchone()
-    return format_number(province_slug=province_slug, when=now, value=int(value)), int(pk)
+_NUMBER_FIELD = CharField()  # the RawSQL's output type: one field for every call, not a new one per order
