@@ -101,7 +101,7 @@ def pg_template(server_url: str, env: dict[str, str] | None = None) -> str:
     name = PREFIX + migrations_hash(env)
     with _pg_connect(server_url) as conn:
         # One builder per hash at a time; the others wait, then clone.
-        key = int(hashlib.sha256(name.encode()).hexdigest()[:15], 16)
+        key = _lock_key(name)
         conn.execute("SELECT pg_advisory_lock(%s)", (key,))
         try:
             if not _exists(conn, name):
@@ -117,11 +117,17 @@ def pg_template(server_url: str, env: dict[str, str] | None = None) -> str:
                 # Published under its final name only once complete.
                 conn.execute(f'ALTER DATABASE "{build}" RENAME TO "{name}"')
                 _say(f"built PostgreSQL template {name} in {time.monotonic() - started:.1f} s")
-                _pg_prune(conn, keep=name)
             conn.execute(f"COMMENT ON DATABASE \"{name}\" IS 'kefu test template, used {int(time.time())}'")
+            # Templates unused for a day, and half-built ones whose builder was killed.
+            _pg_prune(conn, keep=name)
         finally:
             conn.execute("SELECT pg_advisory_unlock(%s)", (key,))
     return name
+
+
+def _lock_key(template: str) -> int:
+    """The advisory lock its builder holds while building ``template``."""
+    return int(hashlib.sha256(template.encode()).hexdigest()[:15], 16)
 
 
 def _pg_prune(conn: Any, keep: str) -> None:
@@ -130,12 +136,28 @@ def _pg_prune(conn: Any, keep: str) -> None:
         (PREFIX.replace("_", r"\_") + "%",),
     ).fetchall()
     for datname, comment in rows:
+        if "_build_" in datname:
+            _drop_abandoned_build(conn, datname)
+            continue
         used = re.search(r"used (\d+)", comment or "")
-        if datname == keep or "_build_" in datname or not used:
+        if datname == keep or not used:
             continue
         if time.time() - int(used.group(1)) > STALE_SECONDS:
             with contextlib.suppress(Exception):  # someone is cloning it right now: next time
                 conn.execute(f'DROP DATABASE "{datname}"')
+
+
+def _drop_abandoned_build(conn: Any, datname: str) -> None:
+    """A half-built template whose builder was killed: nobody holds its hash's lock any more (this
+    connection may, re-entrantly, when it prunes after its own build)."""
+    key = _lock_key(datname.split("_build_", 1)[0])
+    if not conn.execute("SELECT pg_try_advisory_lock(%s)", (key,)).fetchone()[0]:
+        return  # being built right now
+    try:
+        with contextlib.suppress(Exception):
+            conn.execute(f'DROP DATABASE IF EXISTS "{datname}" WITH (FORCE)')
+    finally:
+        conn.execute("SELECT pg_advisory_unlock(%s)", (key,))
 
 
 def pg_clone(server_url: str, target: str, env: dict[str, str] | None = None) -> None:

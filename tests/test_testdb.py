@@ -57,3 +57,39 @@ def test_switched_off_copies_nothing(tmp_path, monkeypatch):
     monkeypatch.setenv("KEFU_TEST_TEMPLATE", "0")
     testdb.sqlite_copy(tmp_path / "db.sqlite3")
     assert not (tmp_path / "db.sqlite3").exists()
+
+
+def test_a_half_built_template_is_dropped_once_its_builder_is_gone(settings):
+    """A builder killed mid-migrate leaves ``<template>_build_<pid>``; the next run drops it, unless
+    its hash's builder still holds the lock."""
+    import psycopg
+
+    server = _server(settings)
+    abandoned = f"{testdb.PREFIX}feedfacecafe_build_4242"
+    building = f"{testdb.PREFIX}beefbeefbeef_build_4343"
+    with (
+        psycopg.connect(f"{server}/postgres", autocommit=True) as conn,
+        psycopg.connect(f"{server}/postgres", autocommit=True) as builder,
+    ):
+        for name in (abandoned, building):
+            conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+            conn.execute(f'CREATE DATABASE "{name}"')
+        key = testdb._lock_key(building.split("_build_")[0])
+        builder.execute("SELECT pg_advisory_lock(%s)", (key,))
+        try:
+            testdb._pg_prune(conn, keep=f"{testdb.PREFIX}nothing")
+            left = {r[0] for r in conn.execute("SELECT datname FROM pg_database").fetchall()}
+            assert abandoned not in left and building in left
+        finally:
+            builder.execute("SELECT pg_advisory_unlock(%s)", (key,))
+            conn.execute(f'DROP DATABASE IF EXISTS "{building}" WITH (FORCE)')
+
+
+def _server(settings) -> str:
+    db = settings.DATABASES["default"]
+    if db["ENGINE"] != "django.db.backends.postgresql":
+        pytest.skip("PostgreSQL templates")
+    user = db["USER"] or "postgres"
+    if db["PASSWORD"]:
+        user += f":{db['PASSWORD']}"
+    return f"postgres://{user}@{db['HOST'] or '127.0.0.1'}:{db['PORT'] or 5432}"
