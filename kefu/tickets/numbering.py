@@ -62,4 +62,6 @@ def number_for_insert(*, province_slug: str, now: datetime) -> Any:
     return RawSQL(f"({sql})", (prefix, SEQUENCE), output_field=_NUMBER_FIELD)  # noqa: S611 (constant SQL, bound values)
 
 
-_NUMBER_FIELD = CharField()  # the RawSQL's output type: one field for every call, not a new one per order
+_NUMBER_FIELD: CharField[Any, Any] = (
+    CharField()
+)  # the RawSQL's output type: one field for every call, not a new one per order

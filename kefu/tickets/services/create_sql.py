@@ -77,7 +77,10 @@ class _Table:
                 continue
             if plain is not None:
                 value = getattr(obj, f.attname)
-                if value is None or (type(value) is plain and (plain is not datetime or value.tzinfo)):
+                if value is None or (
+                    type(value) is plain
+                    and (plain is not datetime or getattr(value, "tzinfo", None) is not None)
+                ):
                     row[f.column] = value  # json.dumps writes an aware datetime as _json_value does
                     continue
             row[f.column] = f.get_db_prep_save(f.pre_save(obj, True), conn)
