@@ -25,6 +25,8 @@ from django.conf import settings
 from django.db import DEFAULT_DB_ALIAS, connection, connections
 from django.db.backends.utils import CursorWrapper
 from django.db.models import Model
+from django.db.models.base import ModelState
+from django.db.models.signals import post_init, pre_init
 
 from kefu.core.scope import Scope, is_province_owned
 
@@ -34,7 +36,7 @@ M = TypeVar("M", bound=Model)
 @dataclass(frozen=True)
 class _Part:
     model: type[Model]
-    attnames: list[str]
+    attnames: tuple[str, ...]
     converters: list[tuple[list[Any], Any]]
     cache_on: str  # the foreign key on the first model this part fills ("" for the first model)
 
@@ -84,7 +86,9 @@ def one(
         for i, (convs, col) in enumerate(part.converters):
             for convert in convs:
                 values_of[i] = convert(values_of[i], col, db)
-        obj = part.model.from_db(db.alias, part.attnames, values_of)
+        obj = _instance(part.model, part.attnames, values_of)  # as Model.from_db, all fields loaded
+        obj._state.adding = False
+        obj._state.db = db.alias
         if first is None:
             first = obj
         else:
@@ -160,7 +164,9 @@ def _part(model: type[Model], cache_on: str) -> _Part:
     for f in fields:
         col = f.get_col(model._meta.db_table)
         converters.append((connection.ops.get_db_converters(col) + col.get_db_converters(connection), col))
-    return _Part(model=model, attnames=[f.attname for f in fields], converters=converters, cache_on=cache_on)
+    return _Part(
+        model=model, attnames=tuple(f.attname for f in fields), converters=converters, cache_on=cache_on
+    )
 
 
 def _plan(
@@ -194,6 +200,7 @@ def _plan(
 
 @dataclass(frozen=True)
 class _Shape:
+    attnames: tuple[str, ...]  # each concrete field's attribute, in field order
     template: tuple[Any, ...]  # each concrete field's fixed default, in field order
     slots: dict[str, tuple[int, Any]]  # a keyword Model() takes: its field's index, and the field
     computed: tuple[tuple[int, Any], ...]  # fields whose default is called per instance (dict, now)
@@ -229,9 +236,25 @@ def new(model: type[M], **values: Any) -> M:
     for index, field in shape.computed:
         if index not in given:
             args[index] = field.get_default()
-    obj = model(*args)
+    obj = _instance(model, shape.attnames, args)
     for field, value in related:
         field.set_cached_value(obj, value)
+    return obj
+
+
+def _instance(model: type[M], attnames: tuple[str, ...], values: list[Any]) -> M:
+    """``model(*values)``: one value per concrete field, in order, nothing deferred.
+
+    What the constructor does for such a call, without its loop through each field's descriptor: the
+    values go straight into the instance's ``__dict__`` (where the fields' descriptors read them) with a
+    fresh ``ModelState``. Only when some receiver listens to ``pre_init`` or ``post_init`` for the model
+    does the constructor run, so the signals are sent.
+    """
+    if pre_init.has_listeners(model) or post_init.has_listeners(model):
+        return model(*values)
+    obj = model.__new__(model)
+    obj._state = ModelState()
+    obj.__dict__.update(zip(attnames, values, strict=True))
     return obj
 
 
@@ -251,4 +274,9 @@ def _shape(model: type[Model]) -> _Shape:
             slots[f.name] = (index, f)
         elif f.name != f.attname:
             raise TypeError(f"{model._meta.label}.{f.name}: rows.new builds no one-to-one fields")
-    return _Shape(template=tuple(template), slots=slots, computed=tuple(computed))
+    return _Shape(
+        attnames=tuple(f.attname for f in fields),
+        template=tuple(template),
+        slots=slots,
+        computed=tuple(computed),
+    )

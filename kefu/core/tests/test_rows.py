@@ -130,3 +130,23 @@ def test_new_builds_what_the_constructor_builds(agent_bj):
     assert first.data == {} == AuditEvent(verb="x").data and first.data is not second.data
     with pytest.raises(TypeError, match="nonsense"):
         rows.new(Ticket, nonsense=1)
+
+
+def test_new_runs_the_constructor_when_someone_listens_to_its_signals():
+    from django.db.models.signals import post_init
+
+    from kefu.tickets.models import Ticket
+
+    seen = []
+
+    def listener(sender, instance, **kwargs):
+        seen.append(instance)
+
+    assert not post_init.has_listeners(Ticket)  # the fast path is the one the product takes
+    post_init.connect(listener, sender=Ticket)
+    try:
+        built = rows.new(Ticket, subject="x")
+    finally:
+        post_init.disconnect(listener, sender=Ticket)
+    assert seen == [built] and built.subject == "x"
+    assert rows.new(Ticket, subject="y").subject == "y" and seen == [built]
