@@ -12,7 +12,10 @@ PostgreSQL), and the detail answer.
 Before the server starts, the same create in process (``create_cost``: Django test client, no
 network): its statements, CPU and wall time per create, and CPU instructions counted by callgrind
 (when valgrind is installed; ``KEFU_BENCH_NO_CALLGRIND=1`` skips it), which the machine's other load
-does not disturb. Under the server, the workers' own CPU (from /proc) per create and per bare
+does not disturb. Under the server, creates and a bare view (``GET /bench/bare``, same middleware)
+alternate: four create runs of 500 orders, each between two bare runs, so the machine's drift (a shared
+machine's speed changes from minute to minute) weighs on both sides of each run's ratio; the median
+ratio is printed with the lowest and highest. The workers' own CPU (from /proc) per create and per bare
 request: their ratio is what create/bare throughput would be on an otherwise idle machine. Beside
 it, for scale, the same database's floor: a loop of single-row ``INSERT`` + ``COMMIT`` on one
 connection, and on 8 connections at once.
@@ -44,6 +47,7 @@ DESCRIPTION = (
 ROOT = Path(__file__).resolve().parents[2]
 BENCH_DB = "kefu_bench_tickets_create"
 CLIENTS = 8
+ROUNDS = 4  # create runs, each between two bare runs (--quick: 1)
 
 
 def _db_url() -> str:
@@ -299,33 +303,49 @@ def child(quick: bool) -> list[tuple[str, float, str]]:
 
     queries, cpu_ms, wall_ms = in_process(secret, customers, 100 if quick else 1000)
     instructions = instructions_per_create()
-    per_client = 40 if quick else 250
+    per_client = 40 if quick else 256
+    rounds = 1 if quick else ROUNDS
     port = _free_port()
     server = _serve(port)
+    creates_at: list[float] = []  # each round's orders/s
+    bares_at: list[float] = []  # each bare run's req/s: one before each round and one after the last
+    latencies: list[float] = []
+    bare_n = create_n = 0
+    create_s = create_cpu_s = bare_cpu_s = 0.0
     try:
         _load(port, secret, customers, 5)  # warm up both workers' connections and caches
         _bare(port, 20)
-        # Bare, creates, bare again: the machine's load drifts, the ratio uses the two bare runs' mean.
-        # The server's own CPU is read around each run: CPU per request does not depend on the load.
-        cpu0 = _cpu_seconds(server.pid)
-        bare_before, bare_lat = _bare(port, per_client * 2)
-        cpu1 = _cpu_seconds(server.pid)
-        elapsed, latencies, errors = _load(port, secret, customers, per_client)
-        cpu2 = _cpu_seconds(server.pid)
-        bare_after, bare_lat2 = _bare(port, per_client * 2)
-        cpu3 = _cpu_seconds(server.pid)
+        # Bare and create runs alternate (bare, create, bare, ..., bare): the machine's speed drifts, so
+        # each round's ratio uses the bare runs on either side of it. The server's own CPU is read
+        # around each run: CPU per request does not depend on the load.
+        for r in range(rounds + 1):
+            cpu0 = _cpu_seconds(server.pid)
+            rate, lat = _bare(port, per_client * 2 // rounds)
+            cpu1 = _cpu_seconds(server.pid)
+            bares_at.append(rate)
+            bare_n += len(lat)
+            bare_cpu_s += cpu1 - cpu0
+            if r == rounds:
+                break
+            elapsed, lat, errors = _load(port, secret, customers, per_client // rounds)
+            if errors:
+                raise RuntimeError(f"{errors} create requests failed")
+            create_cpu_s += _cpu_seconds(server.pid) - cpu1
+            creates_at.append(len(lat) / elapsed)
+            latencies += lat
+            create_n += len(lat)
+            create_s += elapsed
     finally:
         server.terminate()
         server.wait(timeout=20)
-    if errors:
-        raise RuntimeError(f"{errors} create requests failed")
     p50, p95 = _pct(latencies)
     rows = 2000 if quick else 10000
     server_note = "" if _server_kind() == "gthread" else f" ({_server_kind()})"
-    creates = len(latencies) / elapsed
-    bare = (bare_before + bare_after) / 2
-    create_cpu = (cpu2 - cpu1) * 1000 / len(latencies)
-    bare_cpu = (cpu1 - cpu0 + cpu3 - cpu2) * 1000 / (len(bare_lat) + len(bare_lat2))
+    creates = create_n / create_s
+    bare = statistics.mean(bares_at)
+    ratios = [100 * c / ((bares_at[i] + bares_at[i + 1]) / 2) for i, c in enumerate(creates_at)]
+    create_cpu = create_cpu_s * 1000 / create_n
+    bare_cpu = bare_cpu_s * 1000 / bare_n
     load = os.getloadavg()[0]
     out: list[tuple[str, float, str]] = [
         ("one create in process (test client, bearer token): queries", queries, "queries"),
@@ -342,16 +362,22 @@ def child(quick: bool) -> list[tuple[str, float, str]]:
         )
     return out + [
         (
-            f"POST /api/tickets{server_note}, {CLIENTS} clients, {len(latencies)} orders: throughput",
+            f"POST /api/tickets{server_note}, {CLIENTS} clients, {create_n} orders in {len(creates_at)} runs: throughput",
             round(creates, 1),
             "orders/s",
         ),
         (
-            f"bare Django view (same server, middleware, {CLIENTS} clients), mean of before/after",
+            f"bare Django view (same server, middleware, {CLIENTS} clients), mean of {len(bares_at)} runs between",
             round(bare, 1),
             "req/s",
         ),
-        ("create throughput / bare view throughput", round(100 * creates / bare, 1), "%"),
+        (
+            "create throughput / bare view throughput (median of the runs' ratios, each to the bare runs beside it)",
+            round(statistics.median(ratios), 1),
+            "%",
+        ),
+        ("  lowest run's ratio", round(min(ratios), 1), "%"),
+        ("  highest run's ratio", round(max(ratios), 1), "%"),
         ("POST /api/tickets: p50", round(p50, 1), "ms"),
         ("POST /api/tickets: p95", round(p95, 1), "ms"),
         ("server CPU per create (workers' user+system)", round(create_cpu, 2), "ms"),
