@@ -236,6 +236,23 @@ else:
     }
 HUEY["consumer"] = {"workers": int(os.environ.get("HUEY_WORKERS", 2)), "worker_type": "thread"}
 
+# The cache holds the rate limits (chat, pushes, CTI events): per process by default; with
+# KEFU_CACHE_URL (Redis) every app server counts in one place, so a limit is the same with one or ten
+# servers. The limits fail open while that Redis is down (kefu.realtime.ratelimit).
+_cache_redis = os.environ.get("KEFU_CACHE_URL")
+CACHES = {
+    "default": (
+        {
+            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "LOCATION": _cache_redis,
+            "KEY_PREFIX": "kefu",
+            "OPTIONS": {"socket_connect_timeout": 1, "socket_timeout": 1},
+        }
+        if _cache_redis
+        else {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}
+    )
+}
+
 _channels_redis = os.environ.get("CHANNELS_REDIS_URL")
 # A socket's channel holds this many undelivered events before the layer drops new ones
 # silently (Channels' default is 100): an agent watching many busy conversations filled

@@ -899,6 +899,9 @@ def main() -> int:
                 "DATABASE_URL": db_url,
                 "HUEY_REDIS_URL": f"redis://127.0.0.1:{redis_port}/0",
                 "CHANNELS_REDIS_URL": f"redis://127.0.0.1:{redis_port}/1",
+                # The rate limits counted in one place by all app servers, and failing open while
+                # Redis restarts (the chat rows below would show a refused or lost message).
+                "KEFU_CACHE_URL": f"redis://127.0.0.1:{redis_port}/2",
                 "KEFU_VAR_DIR": str(tmp / "var"),
                 "KEFU_STATIC_ROOT": str(tmp / "static"),
                 "KEFU_SECRET_KEY": uuid.uuid4().hex * 2,

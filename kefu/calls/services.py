@@ -17,7 +17,6 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
-from django.core.cache import cache
 from django.db import IntegrityError, OperationalError, connection, transaction
 from django.urls import reverse
 from django.utils import timezone
@@ -27,6 +26,7 @@ from kefu.calls.codes import CallCode
 from kefu.core import audit, outbox
 from kefu.core.errors import DomainError, NotFound, ValidationFailed
 from kefu.core.links import absolute_url
+from kefu.core.ratelimit import hit
 from kefu.customers.models import ContactPhone
 from kefu.customers.phones import try_normalize_phone
 from kefu.org.access import Actor
@@ -579,14 +579,9 @@ def authenticate(*, source_code: str, headers: dict[str, str], body: bytes, now:
 
 
 def check_rate(source: CallSource, now: datetime) -> None:
-    """At most ``max_events_per_minute`` per source and minute (counted in the cache, per server)."""
-    key = f"calls:rate:{source.pk}:{int(now.timestamp()) // 60}"
-    cache.add(key, 0, timeout=120)
-    try:
-        count = cache.incr(key)
-    except ValueError:
-        count = 1
-    if count > source.max_events_per_minute:
+    """At most ``max_events_per_minute`` per source and minute (counted in the cache: every app server's
+    events together with ``KEFU_CACHE_URL``)."""
+    if not hit("calls", str(source.pk), limit=source.max_events_per_minute, window_s=60, now=now.timestamp()):
         raise RateLimited(
             "该来源的事件过多，请稍后再发。",
             "Too many events from this source; retry later.",

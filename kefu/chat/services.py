@@ -21,6 +21,7 @@ from kefu import realtime
 from kefu.chat.codes import ChatCode
 from kefu.core import audit
 from kefu.core.errors import Conflict, DomainError, NotFound, ValidationFailed
+from kefu.core.ratelimit import hit
 from kefu.customers import services as customer_services
 from kefu.customers.models import Contact
 from kefu.customers.phones import try_normalize_phone
@@ -28,7 +29,6 @@ from kefu.norms import services as norms
 from kefu.org.access import Actor
 from kefu.org.models import Team, User
 from kefu.realtime import services as rt
-from kefu.realtime.ratelimit import hit
 from kefu.sla.calendar_math import is_open
 from kefu.sla.calendars import spec_for
 

@@ -19,17 +19,27 @@ from . import metrics
 log = logging.getLogger(__name__)
 
 
-def _check_redis() -> str | None:
-    urls = [u for u in (os.environ.get("HUEY_REDIS_URL"), os.environ.get("CHANNELS_REDIS_URL")) if u]
+def _ping(*names: str) -> str | None:
+    urls = [u for u in (os.environ.get(name) for name in names) if u]
     for url in dict.fromkeys(urls):
         try:
             import redis
 
             redis.Redis.from_url(url, socket_connect_timeout=1, socket_timeout=1).ping()
         except Exception as exc:  # noqa: BLE001 - any failure means "not ready", named below
-            log.warning("readyz: redis check failed: %s", exc)
+            log.warning("readyz: redis check failed (%s): %s", ", ".join(names), exc)
             return type(exc).__name__
     return None
+
+
+def _check_redis() -> str | None:
+    return _ping("HUEY_REDIS_URL", "CHANNELS_REDIS_URL")
+
+
+def _check_cache() -> str | None:
+    """The shared cache of the rate limits: without it they fail open (every request allowed), so the
+    node still serves; the answer degrades instead."""
+    return _ping("KEFU_CACHE_URL")
 
 
 def _check_sweep() -> str | None:
@@ -66,6 +76,7 @@ def _check_calendar() -> str | None:
 
 
 ADVISORY: dict[str, Callable[[], str | None]] = {
+    "cache": _check_cache,
     "sweep": _check_sweep,
     "queue": _check_queue,
     "calendar": _check_calendar,

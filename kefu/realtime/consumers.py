@@ -36,12 +36,12 @@ from django.conf import settings
 from django.db import DEFAULT_DB_ALIAS, close_old_connections, connections
 
 from kefu.core.errors import DomainError, ValidationFailed
+from kefu.core.ratelimit import hit
 from kefu.org.access import actor_for
 from kefu.realtime.codes import RealtimeCode
 
 from . import actions, groups, relay, services
 from .principal import Principal
-from .ratelimit import hit
 
 # Close codes (4000-4999 are the application's).
 CLOSE_UNSUPPORTED = 1003

@@ -18,13 +18,13 @@ from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_http_methods
 
 from kefu.core.errors import DomainError, ValidationFailed
+from kefu.core.ratelimit import hit
 from kefu.core.web import client_ip
 from kefu.org.access import actor_for
 from kefu.realtime.codes import RealtimeCode
 
 from . import actions, groups, services
 from .principal import Principal
-from .ratelimit import hit
 
 MAX_WAIT_S = 20
 POLL_STEP_S = 0.5
