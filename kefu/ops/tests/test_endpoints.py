@@ -68,6 +68,17 @@ def test_readyz_names_an_unreachable_redis(client, monkeypatch):
     assert response.status_code == 503 and response.json()["failing"] == ["redis"]
 
 
+def test_an_unreachable_cache_degrades_readiness_without_taking_the_node_out(client, monkeypatch):
+    _sweep_beat(10)
+    monkeypatch.setenv("KEFU_CACHE_URL", "redis://127.0.0.1:1/2")  # the rate limits' Redis: gone
+    response = client.get("/readyz")
+    assert (response.status_code, response.json()["status"], response.json()["behind"]) == (
+        200,
+        "degraded",
+        ["cache"],
+    )
+
+
 def test_metrics_are_hidden_from_anyone_without_the_token_or_staff(client, agent_bj, monkeypatch):
     monkeypatch.setenv("KEFU_METRICS_TOKEN", "s3cret-metrics")
     assert client.get("/metrics").status_code == 404
