@@ -1110,6 +1110,13 @@ def main() -> int:
             text=True,
             check=False,
         ).stdout.split()
+        # The rate limits must be counted in the shared cache (db 2), not in each app server's memory.
+        limit_keys = subprocess.run(
+            ["redis-cli", "-p", str(redis_port), "-n", "2", "--scan", "--pattern", "kefu:*:rl:*"],
+            capture_output=True,
+            text=True,
+            check=False,
+        ).stdout.split()
         finish.set()
         for t in chatters:
             t.join(timeout=10)
@@ -1117,6 +1124,7 @@ def main() -> int:
         if parties:
             rows += chat_verify(db_url, parties, chat_tally)
             rows.append(("Channels layer keys in the test's Redis", ">0", len(layer_keys), bool(layer_keys)))
+            rows.append(("rate-limit counters in the shared cache", ">0", len(limit_keys), bool(limit_keys)))
         # 5xx only while a server was down (and 3 s after): the proxy answers 502 when both are unreachable.
         windows = [(a - 1, b + 3) for _name, a, b in faults]
         stray = [e for e in tally.server_errors if not any(a <= e[0] - started <= b for a, b in windows)]
