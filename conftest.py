@@ -123,7 +123,8 @@ def pytest_collection_modifyitems(items):
 @pytest.fixture(autouse=True)
 def _fresh_process_caches():
     """kefu.sla caches policies and calendars, kefu.tickets the taxonomy, per process: a test's
-    rolled-back rows must not reach the next test."""
+    rolled-back rows must not reach the next test. Nor may one test's rate-limit counters (the
+    process's own cache) reach the next."""
     from kefu.org.api_auth import token_actors_clear
     from kefu.sla.services import lookups_clear
     from kefu.tickets.selectors import taxonomy_clear
@@ -131,10 +132,19 @@ def _fresh_process_caches():
     lookups_clear()
     taxonomy_clear()
     token_actors_clear()
+    _clear_local_cache()
     yield
     lookups_clear()
     taxonomy_clear()
     token_actors_clear()
+
+
+def _clear_local_cache() -> None:
+    from django.core.cache import caches
+    from django.core.cache.backends.locmem import LocMemCache
+
+    if isinstance(caches["default"], LocMemCache):  # never a shared Redis someone pointed the tests at
+        caches["default"].clear()
 
 
 _sqlite_keepers: list[sqlite3.Connection] = []

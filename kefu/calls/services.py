@@ -609,7 +609,15 @@ def cti_event_ingest(*, source: CallSource, fact: Fact) -> Call:
             data={"event": fact.event, "source": source.code},
             province_code=call.province.code if call.province is not None else "",
         )
-        _check_alert(call.line, timezone.now())
+        now = timezone.now()
+        # The rolling hour is read at most once per line every ALERT_CHECK_EVERY_S (a peak hour is
+        # thousands of calls: reading them on each of their events was most of an event's cost); the
+        # 5-minute job checks every line anyway. Counted in the cache: once for every app server with
+        # KEFU_CACHE_URL, and checked on every event while that cache is unreachable.
+        if hit(
+            "calls-alert-check", str(call.line_id), limit=1, window_s=ALERT_CHECK_EVERY_S, now=now.timestamp()
+        ):
+            _check_alert(call.line, now)
     return call
 
 
@@ -753,6 +761,7 @@ def rolling_hour(line: Line, now: datetime) -> rates.Tally:
 
 
 ALERT_MIN_REQUESTS = 10
+ALERT_CHECK_EVERY_S = 30
 
 
 def _check_alert(line: Line, now: datetime) -> None:

@@ -255,3 +255,26 @@ def test_same_event_five_times_in_parallel_is_one_record(is_postgres):
     assert Call.objects.unscoped("test").filter(source=src, call_id="p1").count() == 1
     services.rollups_fold()
     assert HalfHour.objects.unscoped("test").get(slot=T0).offered == 1
+
+
+def test_events_read_the_rolling_hour_at_most_once_a_half_minute_per_line(src, monkeypatch):
+    """A peak hour is thousands of calls: reading them all on each of their events was most of an
+    event's cost (bench/run cti_webhook). The 5-minute job still reads it every time."""
+    reads = []
+    real = services.rolling_hour
+    monkeypatch.setattr(services, "rolling_hour", lambda line, now: reads.append(line.pk) or real(line, now))
+    clock = [datetime(2026, 12, 3, 2, 0, 0, tzinfo=UTC)]  # on a half-minute boundary
+    monkeypatch.setattr(services.timezone, "now", lambda: clock[0])
+    for i in range(5):
+        clock[0] += timedelta(seconds=5)
+        services.cti_event_ingest(source=src, fact=cti("newCall", clock[0], callId=f"p{i}", queue="hotline"))
+    assert len(reads) == 1
+    clock[0] += timedelta(seconds=services.ALERT_CHECK_EVERY_S)
+    services.cti_event_ingest(source=src, fact=cti("answer", clock[0], callId="p0"))
+    services.cti_event_ingest(source=src, fact=cti("answer", clock[0], callId="p1"))
+    assert len(reads) == 2
+    line = Call.objects.unscoped("test").get(source=src, call_id="p0").line_id
+    assert reads == [line, line]
+    services.alerts_check(now=clock[0])  # every active line, this one included, each time
+    services.alerts_check(now=clock[0])
+    assert reads.count(line) == 4
