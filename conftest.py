@@ -125,6 +125,7 @@ def _fresh_process_caches():
     """kefu.sla caches policies and calendars, kefu.tickets the taxonomy, per process: a test's
     rolled-back rows must not reach the next test. Nor may one test's rate-limit counters (the
     process's own cache) reach the next."""
+    from kefu.calls.services import directory_clear
     from kefu.org.api_auth import token_actors_clear
     from kefu.sla.services import lookups_clear
     from kefu.tickets.selectors import taxonomy_clear
@@ -132,11 +133,13 @@ def _fresh_process_caches():
     lookups_clear()
     taxonomy_clear()
     token_actors_clear()
+    directory_clear()
     _clear_local_cache()
     yield
     lookups_clear()
     taxonomy_clear()
     token_actors_clear()
+    directory_clear()
 
 
 def _clear_local_cache() -> None:

@@ -11,6 +11,7 @@ from __future__ import annotations
 import hashlib
 import hmac
 import logging
+import time
 from collections import defaultdict
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
@@ -18,6 +19,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from django.db import IntegrityError, OperationalError, connection, transaction
+from django.db.models.signals import post_delete, post_save
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
@@ -30,8 +32,10 @@ from kefu.core.ratelimit import hit
 from kefu.customers.models import ContactPhone
 from kefu.customers.phones import try_normalize_phone
 from kefu.org.access import Actor
+from kefu.sla import services as sla
 from kefu.sla.calendar_math import CalendarSpec
 from kefu.sla.calendars import SpecCache
+from kefu.sla.models import ServiceCalendar
 
 from . import rates
 from .models import (
@@ -165,6 +169,19 @@ class Directory:
     agents: dict[str, int] = field(default_factory=dict)
 
     @classmethod
+    def current(cls) -> Directory:
+        """This process's copy, read at most once every DIRECTORY_SECONDS (every live call event needs
+        it); saving or deleting a line, a calendar or an agent mapping drops it at once, and other
+        processes see the change within DIRECTORY_SECONDS. The lines in it are shared: read them only."""
+        at = time.monotonic()
+        kept = _directory
+        if kept is not None and at - kept[0] < DIRECTORY_SECONDS:
+            return kept[1]
+        d = cls.load()
+        _directory_keep(at, d)
+        return d
+
+    @classmethod
     def load(cls) -> Directory:
         d = cls()
         for line in Line.objects.unscoped(SYSTEM).filter(is_active=True).select_related("calendar"):
@@ -199,6 +216,28 @@ class Directory:
         return self.agents.get(short)
 
 
+DIRECTORY_SECONDS = 5.0
+_directory: tuple[float, Directory] | None = None
+
+
+def _directory_keep(at: float, d: Directory) -> None:
+    global _directory
+    _directory = (at, d)
+
+
+def directory_clear(**_: Any) -> None:
+    """Forget this process's lines and agent mappings (on any change to them; tests call it between tests)."""
+    global _directory
+    _directory = None
+
+
+for _model in (Line, AgentMapping, ServiceCalendar):
+    post_save.connect(directory_clear, sender=_model, dispatch_uid=f"calls.directory.save.{_model.__name__}")
+    post_delete.connect(
+        directory_clear, sender=_model, dispatch_uid=f"calls.directory.delete.{_model.__name__}"
+    )
+
+
 # -- the one ingest service ------------------------------------------------------------------------------------
 
 
@@ -229,8 +268,8 @@ def facts_ingest(
     grouped: dict[str, list[tuple[int, Fact]]] = defaultdict(list)
     for n, f in zip(numbers, facts, strict=True):
         grouped[f.call_id].append((n, f))
-    directory = Directory.load()
-    specs = SpecCache()
+    directory = Directory.current()
+    specs = sla.CachedSpecs()
     result = IngestResult()
     ids = list(grouped)
     for start in range(0, len(ids), CHUNK):
@@ -316,7 +355,11 @@ def _ingest_chunk(
                 )
                 for c in new:
                     c.pk = got[c.call_id]
-        if changed:
+        if len(changed) == 1:  # a live event: a plain UPDATE (bulk_update's CASE per column cost more)
+            one = changed[0]
+            columns = [Call._meta.get_field(name).attname for name in FIELDS_MERGED]  # type: ignore[union-attr]
+            Call.objects.unscoped(SYSTEM).filter(pk=one.pk).update(**{a: getattr(one, a) for a in columns})
+        elif changed:
             Call.objects.unscoped(SYSTEM).bulk_update(changed, FIELDS_MERGED)
         _write_deltas(deltas)
         pops = [(u, c.pk, e) for u, c, e in pending]
@@ -742,9 +785,7 @@ def call_create_ticket(
 
 def rolling_hour(line: Line, now: datetime) -> rates.Tally:
     """Requests of the last 60 minutes of a line inside its calendar."""
-    from kefu.sla.calendars import spec_for
-
-    spec = spec_for(line.calendar)
+    spec = sla.calendar_spec(line.calendar_id)
     rows = (
         Call.objects.unscoped(SYSTEM)
         .filter(line=line, direction="in", request_at__gte=now - timedelta(hours=1), request_at__lt=now)

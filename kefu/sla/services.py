@@ -21,7 +21,7 @@ from kefu.core import audit, rows
 from kefu.org.models import Province, Team
 
 from . import registry  # noqa: F401  (re-exported: ``sla.registry.on_expired``)
-from .calendar_math import deadlines, seconds_between
+from .calendar_math import CalendarSpec, deadlines, seconds_between
 from .calendars import SpecCache
 from .models import Clock, Holiday, Policy, ServiceCalendar, ServiceHours
 from .selectors import ClockInfo, clocks_for  # noqa: F401  (re-exported for the contract)
@@ -59,6 +59,20 @@ def _looked_up(key: tuple[Any, ...], load: Callable[[], Any]) -> Any:
 def lookups_clear(**_: Any) -> None:
     """Forget cached policies and calendar specs (on any change to them; tests call it between tests)."""
     _lookups.clear()
+
+
+class CachedSpecs(SpecCache):
+    """``SpecCache`` reading through this process's lookups: a calendar's spec is read from the
+    database at most once every LOOKUP_SECONDS, and again at once after any change to calendars,
+    their hours or holidays (for the busiest readers: every live call event)."""
+
+    def get(self, calendar_id: int) -> CalendarSpec:
+        spec: CalendarSpec = _looked_up(("spec", calendar_id), lambda: SpecCache().get(calendar_id))
+        return spec
+
+
+def calendar_spec(calendar_id: int) -> CalendarSpec:
+    return CachedSpecs().get(calendar_id)
 
 
 for _model in (Policy, ServiceCalendar, ServiceHours, Holiday):
@@ -161,7 +175,7 @@ def clock_prepare(
     )
     if policy is None:
         return None
-    spec = _looked_up(("spec", policy.calendar_id), lambda: SpecCache().get(policy.calendar_id))
+    spec = calendar_spec(policy.calendar_id)
     budget = policy.duration_minutes * 60
     d = deadlines(
         spec,

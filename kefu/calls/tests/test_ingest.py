@@ -278,3 +278,26 @@ def test_events_read_the_rolling_hour_at_most_once_a_half_minute_per_line(src, m
     services.alerts_check(now=clock[0])  # every active line, this one included, each time
     services.alerts_check(now=clock[0])
     assert reads.count(line) == 4
+
+
+def test_events_read_lines_and_agents_once_and_see_a_change_at_once(src, hotline_agent):
+    from django.test.utils import CaptureQueriesContext
+
+    from kefu.calls.models import Line
+
+    services.cti_event_ingest(source=src, fact=cti("newCall", T0, callId="d1", queue="hotline"))
+    with CaptureQueriesContext(connection) as captured:
+        services.cti_event_ingest(source=src, fact=cti("newCall", T0, callId="d2", queue="hotline"))
+    read = " ".join(q["sql"] for q in captured.captured_queries)
+    assert 'FROM "calls_line"' not in read and 'FROM "calls_agentmapping"' not in read
+    assert 'FROM "sla_servicehours"' not in read  # the calendar's spec is kept too
+    # A new mapping and a new queue name count from the next event, in this process at once.
+    AgentMapping.objects.create(ref="8009", user=hotline_agent.user)
+    line = Line.objects.unscoped("test").get(number="4009208566")
+    line.queues = f"{line.queues},vip-hotline"
+    line.save()
+    call = services.cti_event_ingest(
+        source=src, fact=cti("newCall", T0, callId="d3", queue="vip-hotline", user=["8009"])
+    )
+    assert call.line_id == line.pk
+    assert services.Directory.current().user_for("8009") == hotline_agent.user.pk
