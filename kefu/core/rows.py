@@ -58,21 +58,25 @@ def one(
     is_null: tuple[str, ...] = (),
     related: tuple[str, ...] = (),
     scope: Scope | None = None,
+    lock: bool = False,
 ) -> M | None:
     """The row of ``model`` whose ``equal`` fields have ``values`` (and ``is_null`` fields are NULL),
     with the non-null foreign keys named in ``related`` joined and cached; None when there is none.
 
     ``equal`` should name a unique field (the first row is taken, in no order). ``scope`` is required
-    for a province-owned model; its rows must carry ``province_id``.
+    for a province-owned model; its rows must carry ``province_id``. ``lock``: the row of ``model`` (not
+    the joined ones) is locked for the caller's transaction (``SELECT ... FOR UPDATE OF``, where the
+    database has it; SQLite's write transactions are serial anyway).
     """
     owned = is_province_owned(model)
     if owned and scope is None:
         raise TypeError(f"{model._meta.label} is province-owned: rows.one needs scope=")
     db = connections[DEFAULT_DB_ALIAS]  # not the proxy: one thread-local lookup, not one per use
-    key = (model, equal, is_null, related, db.vendor)
+    lock = lock and db.features.has_select_for_update_of
+    key = (model, equal, is_null, related, lock, db.vendor)
     plan = _PLANS.get(key)
     if plan is None:
-        plan = _PLANS[key] = _plan(model, equal, is_null, related)
+        plan = _PLANS[key] = _plan(model, equal, is_null, related, lock)
     with prepared_cursor() as cursor:
         cursor.execute(plan.sql, values)
         row = cursor.fetchone()
@@ -170,7 +174,7 @@ def _part(model: type[Model], cache_on: str) -> _Part:
 
 
 def _plan(
-    model: type[Model], equal: tuple[str, ...], is_null: tuple[str, ...], related: tuple[str, ...]
+    model: type[Model], equal: tuple[str, ...], is_null: tuple[str, ...], related: tuple[str, ...], lock: bool
 ) -> _Plan:
     q = connection.ops.quote_name
     meta = model._meta
@@ -193,7 +197,7 @@ def _plan(
     where += [f"t0.{q(meta.get_field(name).column)} IS NULL" for name in is_null]  # type: ignore[union-attr, arg-type]
     sql = (
         f"SELECT {', '.join(columns)} FROM {q(meta.db_table)} t0{''.join(joins)}"  # noqa: S608 (model metadata)
-        f" WHERE {' AND '.join(where)} LIMIT 1"
+        f" WHERE {' AND '.join(where)} LIMIT 1{' FOR UPDATE OF t0' if lock else ''}"
     )
     return _Plan(sql=sql, parts=tuple(parts))
 

@@ -150,3 +150,32 @@ def test_new_runs_the_constructor_when_someone_listens_to_its_signals():
         post_init.disconnect(listener, sender=Ticket)
     assert seen == [built] and built.subject == "x"
     assert rows.new(Ticket, subject="y").subject == "y" and seen == [built]
+
+
+@pytest.mark.django_db(transaction=True)
+def test_lock_holds_the_row_for_the_callers_transaction(agent_bj):
+    import psycopg
+    from django.db import connection, transaction
+
+    if connection.vendor != "postgresql":
+        pytest.skip("SQLite has no row locks (its write transactions are serial)")
+    token, _secret = token_issue(actor=agent_bj, team=Team.objects.get(code="desk_bj"), name="lock")
+    params = connection.get_connection_params()
+    other = psycopg.connect(
+        **{k: v for k, v in params.items() if k in ("dbname", "user", "host", "port", "password")},
+        autocommit=True,
+    )
+    try:
+        sql = "SELECT 1 FROM org_apitoken WHERE id = %s FOR UPDATE NOWAIT"
+        with transaction.atomic():
+            got = rows.one(ApiToken, equal=("id",), values=[token.pk], related=("user",), lock=True)
+            assert got is not None and got.user.pk == agent_bj.user.pk
+            with pytest.raises(psycopg.errors.LockNotAvailable):
+                other.execute(sql, [token.pk])
+        assert other.execute(sql, [token.pk]).fetchone() == (1,)  # released with the transaction
+        # The joined user is not locked: the lock is the row of the model asked for.
+        with transaction.atomic():
+            rows.one(ApiToken, equal=("id",), values=[token.pk], related=("user",), lock=True)
+            other.execute("SELECT 1 FROM org_user WHERE id = %s FOR UPDATE NOWAIT", [agent_bj.user.pk])
+    finally:
+        other.close()
