@@ -1103,20 +1103,19 @@ def main() -> int:
             if time.time() > run_end and left == 0 and mails_left == 0 and chat_settled(parties, chat_tally):
                 break
             time.sleep(3)
+
+        def redis_keys(db: int, pattern: str) -> list[str]:
+            return subprocess.run(
+                ["redis-cli", "-p", str(redis_port), "-n", str(db), "--scan", "--pattern", pattern],
+                capture_output=True,
+                text=True,
+                check=False,
+            ).stdout.split()
+
         # The layer must be channels_redis on this test's Redis: its group keys are there (db 1).
-        layer_keys = subprocess.run(
-            ["redis-cli", "-p", str(redis_port), "-n", "1", "--scan", "--pattern", "asgi*"],
-            capture_output=True,
-            text=True,
-            check=False,
-        ).stdout.split()
+        layer_keys = redis_keys(1, "asgi*")
         # The rate limits must be counted in the shared cache (db 2), not in each app server's memory.
-        limit_keys = subprocess.run(
-            ["redis-cli", "-p", str(redis_port), "-n", "2", "--scan", "--pattern", "kefu:*:rl:*"],
-            capture_output=True,
-            text=True,
-            check=False,
-        ).stdout.split()
+        limit_keys = redis_keys(2, "kefu:*:rl:*")
         finish.set()
         for t in chatters:
             t.join(timeout=10)
