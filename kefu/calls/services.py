@@ -370,8 +370,9 @@ def _ingest_chunk(
                     c.pk = got[c.call_id]
         if len(changed) == 1:  # a live event: a plain UPDATE (bulk_update's CASE per column cost more)
             one = changed[0]
-            columns = [Call._meta.get_field(name).attname for name in FIELDS_MERGED]  # type: ignore[union-attr]
-            Call.objects.unscoped(SYSTEM).filter(pk=one.pk).update(**{a: getattr(one, a) for a in columns})
+            Call.objects.unscoped(SYSTEM).filter(pk=one.pk).update(
+                **{a: getattr(one, a) for a in _MERGED_COLUMNS}
+            )
         elif changed:
             Call.objects.unscoped(SYSTEM).bulk_update(changed, FIELDS_MERGED)
         _write_deltas(deltas)
@@ -412,12 +413,12 @@ FIELDS_MERGED = [
     "talk_seconds",
     "events",
 ]
+# The same fields as attributes (the agent by its id): what a merge reads and a one-row UPDATE sets.
+_MERGED_COLUMNS = ["agent_id" if f == "agent" else f for f in FIELDS_MERGED]
 
 
 def _snapshot(call: Call) -> tuple[Any, ...]:
-    return tuple(getattr(call, "agent_id" if f == "agent" else f) for f in FIELDS_MERGED[:-1]) + (
-        len(call.events),
-    )
+    return tuple(getattr(call, f) for f in _MERGED_COLUMNS[:-1]) + (len(call.events),)
 
 
 # (line id, slot start) -> [line, day, in hours, counts in COUNT_FIELDS order]

@@ -1,14 +1,12 @@
 from __future__ import annotations
 
-import time
 from collections.abc import Callable
-from typing import Any
 
 from django.conf import settings
 from django.core.exceptions import RequestDataTooBig
-from django.db import DEFAULT_DB_ALIAS, connections
 from django.http import HttpRequest, HttpResponse, JsonResponse
 
+from . import dbcheck
 from .codes import CoreCode
 
 CSP = "; ".join(
@@ -195,39 +193,17 @@ class ChineseFirstLocaleMiddleware:
 
 
 class ConnectionCheckMiddleware:
-    """Django's health check of a kept database connection at most once a second per connection.
+    """Django's health check of a kept connection at most once a second per connection
+    (``kefu.core.dbcheck``)."""
 
-    With ``CONN_HEALTH_CHECKS`` Django sends ``SELECT 1`` before the first query of every request on a
-    kept connection: a round trip and a statement per request, on the busiest API paths a tenth of
-    what the application itself costs. A connection whose check passed less than ``CHECK_EVERY_S``
-    ago, and which has shown no database error since, is trusted for this request. A connection
-    that raised an error is still tested by Django at the start of the next request, and one past
-    ``CONN_MAX_AGE`` still closed; only a database restart shorter than a second can now cost the
-    request that follows it an error, which the client retries (every write takes an
-    Idempotency-Key).
-    """
-
-    CHECK_EVERY_S = 1.0
+    CHECK_EVERY_S = dbcheck.CHECK_EVERY_S
 
     def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
         self.get_response = get_response
 
     def __call__(self, request: HttpRequest) -> HttpResponse:
-        conn: Any = connections[DEFAULT_DB_ALIAS]
-        started = time.monotonic()
-        trusted = False
-        if conn.connection is not None and conn.health_check_enabled and not conn.health_check_done:
-            checked = conn.__dict__.get("_kefu_checked_at")
-            if checked is not None and 0 <= started - checked < self.CHECK_EVERY_S:
-                conn.health_check_done = trusted = True
+        conn, started, trusted = dbcheck.trust_recent_check()
         try:
             return self.get_response(request)
         finally:
-            # health_check_done: Django checked the connection at this request's first query and kept it.
-            if (
-                not trusted
-                and conn.health_check_done
-                and conn.connection is not None
-                and not conn.errors_occurred
-            ):
-                conn._kefu_checked_at = started
+            dbcheck.note_check(conn, started, trusted)

@@ -11,8 +11,8 @@ This reads past ``ProvinceScopedManager``, so it fails closed the same way: a pr
 comes back as None, exactly like a missing id. Reading one without a scope is a programming error.
 
 On PostgreSQL these statements go through ``prepared_cursor``: bound on the server and prepared on
-each connection, so PostgreSQL stops parsing and planning them on every request (measured on the bench database: a token read 0.27 -> 0.10 ms of server CPU, the new
-order's write 1.38 -> 0.76 ms).
+each connection, so PostgreSQL stops parsing and planning them on every request (measured on the
+bench database: a token read 0.27 -> 0.10 ms of server CPU, the new order's write 1.38 -> 0.76 ms).
 """
 
 from __future__ import annotations

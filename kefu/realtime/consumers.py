@@ -23,7 +23,6 @@ from __future__ import annotations
 import json
 import logging
 import os
-import threading
 import time
 from collections import defaultdict
 from typing import Any
@@ -33,8 +32,9 @@ from channels.consumer import get_handler_name
 from channels.db import database_sync_to_async
 from channels.generic.websocket import AsyncWebsocketConsumer
 from django.conf import settings
-from django.db import DEFAULT_DB_ALIAS, close_old_connections, connections
+from django.db import close_old_connections
 
+from kefu.core import dbcheck
 from kefu.core.errors import DomainError, ValidationFailed
 from kefu.core.ratelimit import hit
 from kefu.org.access import actor_for
@@ -54,39 +54,26 @@ log = logging.getLogger(__name__)
 
 _open_per_address: dict[str, int] = defaultdict(int)
 
+
+class _ActionSyncToAsync(SyncToAsync):
+    """``database_sync_to_async`` for actions, with the connection health check at most once a second
+    per connection (``kefu.core.dbcheck``) instead of a ``SELECT 1`` before every action. Stale and
+    broken connections are still closed exactly as before (``close_old_connections``)."""
+
+    def thread_handler(self, loop: Any, *args: Any, **kwargs: Any) -> Any:
+        close_old_connections()
+        conn, started, trusted = dbcheck.trust_recent_check()
+        try:
+            return super().thread_handler(loop, *args, **kwargs)
+        finally:
+            dbcheck.note_check(conn, started, trusted)
+            close_old_connections()
+
+
 # Not thread-sensitive: actions of different sockets run side by side in the loop's pool (each
 # thread its own database connection); the default would run every socket's actions one at a
 # time in a single thread, whatever the number of cores and connections. Built once: the wrapper
 # costs something to make, and this is the path of every chat message.
-_HEALTHY_FOR_S = 1.0
-
-
-class _ActionSyncToAsync(SyncToAsync):
-    """``database_sync_to_async`` for actions, less its per-call connection health check.
-
-    Django checks a kept connection with a ``SELECT 1`` at the start of every request (here: every
-    action). A worker thread whose connection just served an action without error has shown that
-    it works; it skips the check for ``_HEALTHY_FOR_S`` seconds. Stale and broken connections are
-    still closed exactly as before (``close_old_connections``), and an idle thread checks again.
-    """
-
-    def thread_handler(self, loop: Any, *args: Any, **kwargs: Any) -> Any:
-        close_old_connections()
-        conn = connections[DEFAULT_DB_ALIAS]
-        if conn.connection is not None and time.monotonic() - _last_ok.get(threading.get_ident(), -1e9) < (
-            _HEALTHY_FOR_S
-        ):
-            conn.health_check_done = True  # type: ignore[attr-defined]  # Django's own flag, not in the stubs
-        try:
-            result = super().thread_handler(loop, *args, **kwargs)
-            if not conn.errors_occurred:
-                _last_ok[threading.get_ident()] = time.monotonic()
-            return result
-        finally:
-            close_old_connections()
-
-
-_last_ok: dict[int, float] = {}
 _run_action = _ActionSyncToAsync(actions.run, thread_sensitive=False)
 
 

@@ -23,7 +23,7 @@ def test_a_kept_connection_is_checked_once_a_second_and_again_after_an_error(age
     monkeypatch.setattr(conn, "is_usable", lambda: checks.append(1) or real())
     clock = [1000.0]
     conn.__dict__.pop("_kefu_checked_at", None)  # an earlier test's request on this connection
-    monkeypatch.setattr("kefu.core.middleware.time.monotonic", lambda: clock[0])
+    monkeypatch.setattr("kefu.core.dbcheck.time.monotonic", lambda: clock[0])
 
     def request() -> None:
         conn.close_if_unusable_or_obsolete()  # what request_started does in production
